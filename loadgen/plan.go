@@ -1,0 +1,121 @@
+// Package loadgen releases arrivals at their intended times into a bounded pool of workers and
+// measures how late it was. It knows nothing of what the workers do.
+//
+// The schedule is open-model: arrival times come from the Plan alone, never from how fast earlier
+// work finished, so a slow server cannot slow the arrivals down and hide its own slowness.
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"time"
+)
+
+// Stage is a span of the schedule whose arrival rate (per second) changes linearly from From to To
+// over Duration; From == To is a constant rate.
+type Stage struct {
+	Duration time.Duration
+	From, To float64
+}
+
+// Plan is the arrival schedule of a run: stages one after another. Arrival k (from 0) is intended
+// at the time t where the integral of the rate from 0 to t equals k, so arrivals are spread
+// uniformly along the rate curve and the count in any interval differs from the rate's integral
+// over it by less than one.
+type Plan struct {
+	Stages []Stage
+}
+
+// Constant returns a plan of rate arrivals per second for d.
+func Constant(rate float64, d time.Duration) Plan {
+	return Plan{Stages: []Stage{{Duration: d, From: rate, To: rate}}}
+}
+
+// Validate reports the first impossible stage.
+func (p Plan) Validate() error {
+	if len(p.Stages) == 0 {
+		return errors.New("plan has no stages")
+	}
+	for i, s := range p.Stages {
+		switch {
+		case s.Duration <= 0:
+			return fmt.Errorf("stage %d: duration must be > 0, got %v", i, s.Duration)
+		case s.From < 0 || s.To < 0 || math.IsNaN(s.From) || math.IsNaN(s.To) || math.IsInf(s.From, 0) || math.IsInf(s.To, 0):
+			return fmt.Errorf("stage %d: rate must be a finite number ≥ 0, got %g -> %g", i, s.From, s.To)
+		}
+	}
+	return nil
+}
+
+// Duration returns the plan's total length.
+func (p Plan) Duration() time.Duration {
+	var d time.Duration
+	for _, s := range p.Stages {
+		d += s.Duration
+	}
+	return d
+}
+
+// expected returns the integral of the stage's rate over its whole duration.
+func (s Stage) expected() float64 {
+	return (s.From + s.To) / 2 * s.Duration.Seconds()
+}
+
+// Count returns the number of arrivals in the plan: the integers k ≥ 0 below the integral of the
+// rate over the whole plan.
+func (p Plan) Count() int64 {
+	var n float64
+	for _, s := range p.Stages {
+		n += s.expected()
+	}
+	return int64(math.Ceil(n - 1e-9))
+}
+
+// PeakRate returns the highest rate of the plan.
+func (p Plan) PeakRate() float64 {
+	var r float64
+	for _, s := range p.Stages {
+		r = max(r, s.From, s.To)
+	}
+	return r
+}
+
+// Arrivals yields every arrival's index and intended time (offset from the run's start), in order.
+func (p Plan) Arrivals() iter.Seq2[int64, time.Duration] {
+	return func(yield func(int64, time.Duration) bool) {
+		var k int64
+		var before float64 // arrivals owed by the stages before this one (the integral so far)
+		var start time.Duration
+		for _, s := range p.Stages {
+			total := s.expected()
+			for ; float64(k) < before+total-1e-9; k++ {
+				at := start + s.timeOf(float64(k)-before)
+				if at >= start+s.Duration { // guard rounding at the stage's end
+					break
+				}
+				if !yield(k, at) {
+					return
+				}
+			}
+			before += total
+			start += s.Duration
+		}
+	}
+}
+
+// timeOf returns the offset into the stage at which the rate's integral reaches x (0 ≤ x <
+// expected). With r(t) = a + (b−a)·t/D the integral is a·t + (b−a)·t²/(2D); this solves it for t.
+func (s Stage) timeOf(x float64) time.Duration {
+	a, b, d := s.From, s.To, s.Duration.Seconds()
+	var t float64
+	if slope := (b - a) / d; math.Abs(slope) < 1e-12 {
+		t = x / a
+	} else {
+		// slope/2·t² + a·t − x = 0; the root in [0, d]. Written as 2x / (a + √(a²+2·slope·x)) to
+		// stay exact when slope is small or a is 0.
+		t = 2 * x / (a + math.Sqrt(a*a+2*slope*x))
+	}
+	return time.Duration(t * float64(time.Second))
+}

@@ -1,0 +1,143 @@
+package loadgen
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+// ProgressMode chooses how a run shows its progress.
+type ProgressMode int
+
+// Progress modes.
+const (
+	ProgressAuto  ProgressMode = iota // bars on a terminal, a status line every few seconds otherwise
+	ProgressBars                      // bars even when the output is not a terminal
+	ProgressLines                     // a plain status line every few seconds
+	ProgressOff                       // nothing
+)
+
+// IsTerminal reports whether f is a character device (a terminal).
+func IsTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Progress shows a running Runner's counters. Bars refresh from a ticker that reads the runner's
+// atomic counters: nothing on the workers' path sends to the display.
+type Progress struct {
+	r       *Runner
+	extra   func() string
+	start   time.Time
+	stopped chan struct{}
+	done    sync.WaitGroup
+	p       *mpb.Progress
+	bar     *mpb.Bar
+	once    sync.Once
+}
+
+// StartProgress starts showing r's progress on out. extra, when not nil, returns more of the
+// run's state for the line (e.g. outcomes so far). LineEvery is the period of plain lines.
+func StartProgress(out *os.File, mode ProgressMode, r *Runner, extra func() string, lineEvery time.Duration) *Progress {
+	pr := &Progress{r: r, extra: extra, start: time.Now(), stopped: make(chan struct{})}
+	if mode == ProgressAuto {
+		mode = ProgressLines
+		if IsTerminal(out) {
+			mode = ProgressBars
+		}
+	}
+	switch mode {
+	case ProgressBars:
+		pr.startBars(out)
+	case ProgressLines:
+		if lineEvery <= 0 {
+			lineEvery = 5 * time.Second
+		}
+		pr.done.Add(1)
+		go pr.lines(out, lineEvery)
+	}
+	return pr
+}
+
+func (pr *Progress) startBars(out io.Writer) {
+	total := pr.r.Plan.Count()
+	pr.p = mpb.New(mpb.WithOutput(out), mpb.WithWidth(100), mpb.WithRefreshRate(200*time.Millisecond), mpb.ForceTTY())
+	pr.bar = pr.p.AddBar(total,
+		mpb.PrependDecorators(
+			decor.Name("journeys ", decor.WCSyncSpaceR),
+			decor.CountersNoUnit("%d / %d", decor.WCSyncWidth),
+		),
+		mpb.AppendDecorators(
+			decor.Elapsed(decor.ET_STYLE_GO, decor.WCSyncSpace),
+			decor.Any(func(decor.Statistics) string { return pr.status() }, decor.WCSyncSpace),
+		),
+	)
+	pr.done.Add(1)
+	go func() {
+		defer pr.done.Done()
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				pr.bar.SetCurrent(pr.finished())
+			case <-pr.stopped:
+				return
+			}
+		}
+	}()
+}
+
+// finished is how many arrivals are settled: dropped, or started and done.
+func (pr *Progress) finished() int64 {
+	c := pr.r.Counts()
+	return c.Started - c.InFlight + c.Dropped + c.NotStarted
+}
+
+func (pr *Progress) status() string {
+	c := pr.r.Counts()
+	s := fmt.Sprintf("in flight %d  dropped %d", c.InFlight, c.Dropped)
+	if pr.extra != nil {
+		s += "  " + pr.extra()
+	}
+	return s
+}
+
+func (pr *Progress) lines(out io.Writer, every time.Duration) {
+	defer pr.done.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			c := pr.r.Counts()
+			fmt.Fprintf(out, "lpbench: %5s  arrivals %d/%d  %s\n",
+				time.Since(pr.start).Round(time.Second), c.Started+c.Dropped, c.Planned, pr.status())
+		case <-pr.stopped:
+			return
+		}
+	}
+}
+
+// Stop ends the display; complete says whether the run went to its end (the bar is filled) or was
+// cut short (the bar is left where it stopped). Safe to call more than once.
+func (pr *Progress) Stop(complete bool) {
+	pr.once.Do(func() {
+		close(pr.stopped)
+		pr.done.Wait()
+		if pr.bar != nil {
+			if complete {
+				pr.bar.SetTotal(-1, true)
+			} else {
+				pr.bar.SetCurrent(pr.finished())
+				pr.bar.Abort(false)
+			}
+			pr.p.Wait()
+		}
+	})
+}

@@ -1,0 +1,105 @@
+package loadgen
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Arrival is one planned start of work.
+type Arrival struct {
+	Index    int64         // position in the plan
+	Intended time.Duration // intended start, as an offset from the run's epoch
+}
+
+// Task does the work of one arrival. ctx ends when the run's work is cancelled.
+type Task func(ctx context.Context, a Arrival)
+
+// Counts are the arrival counters of a run. Every planned arrival ends in exactly one of Started,
+// Dropped or NotStarted; once the run is over, Planned = Started + Dropped + NotStarted.
+type Counts struct {
+	Planned    int64 // arrivals in the plan
+	Started    int64 // handed to a worker
+	Dropped    int64 // found every worker busy at their intended time
+	NotStarted int64 // not reached because the run was stopped
+	InFlight   int64 // started and not yet finished
+}
+
+// Runner releases the arrivals of Plan at their intended times into at most MaxInFlight concurrent
+// Tasks. An arrival that finds the pool full is dropped and counted, never delayed: delaying it
+// would move its start away from the plan and hide the lateness.
+type Runner struct {
+	Plan        Plan
+	MaxInFlight int
+	Epoch       time.Time // time origin of intended times; zero: when Run starts
+	Task        Task
+
+	started, dropped, inFlight atomic.Int64
+	stopped                    atomic.Bool
+}
+
+// Counts returns the current counters; safe to call while the run goes on.
+func (r *Runner) Counts() Counts {
+	c := Counts{
+		Planned:  r.Plan.Count(),
+		Started:  r.started.Load(),
+		Dropped:  r.dropped.Load(),
+		InFlight: r.inFlight.Load(),
+	}
+	if r.stopped.Load() {
+		c.NotStarted = c.Planned - c.Started - c.Dropped
+	}
+	return c
+}
+
+// Run dispatches the plan until it is exhausted or stop ends, then waits for the tasks in flight
+// and returns the final counts. Tasks run with work as their context: cancel it to interrupt them.
+//
+// One goroutine dispatches. It sleeps until the next intended time and then hands the arrival to a
+// new goroutine if fewer than MaxInFlight are running. When it falls behind (a slow wake-up, a
+// busy machine), the arrivals whose time has passed go out at once, back to back: the schedule is
+// never shifted, and the lateness shows up as lag in the tasks.
+func (r *Runner) Run(stop, work context.Context) Counts {
+	if r.Epoch.IsZero() {
+		r.Epoch = time.Now()
+	}
+	limit := r.MaxInFlight
+	if limit <= 0 {
+		limit = 1 << 30
+	}
+	var wg sync.WaitGroup
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+
+	for k, at := range r.Plan.Arrivals() {
+		if wait := at - time.Since(r.Epoch); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-stop.Done():
+			}
+		}
+		if stop.Err() != nil {
+			break
+		}
+		if r.inFlight.Load() >= int64(limit) {
+			r.dropped.Add(1)
+			continue
+		}
+		r.inFlight.Add(1)
+		r.started.Add(1)
+		wg.Add(1)
+		go func(a Arrival) {
+			defer func() {
+				r.inFlight.Add(-1)
+				wg.Done()
+			}()
+			r.Task(work, a)
+		}(Arrival{Index: k, Intended: at})
+	}
+	r.stopped.Store(true)
+	wg.Wait()
+	return r.Counts()
+}

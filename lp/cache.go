@@ -1,0 +1,90 @@
+package lp
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// fetchTimeout bounds a shared fetch, which runs detached from the caller that started it.
+const fetchTimeout = 30 * time.Second
+
+// cached holds one value shared by every journey of a target (the CSDS map, the AppJWT) and
+// refreshes it when stale. Concurrent callers that find it stale share one fetch: the first starts
+// it, the others wait for it.
+//
+// The fetch runs on a context detached from the caller that started it, so one journey being
+// cancelled does not fail the others waiting on the same fetch. A failed fetch is not cached: the
+// next caller tries again, but never more than one fetch is in flight.
+type cached[T any] struct {
+	mu       sync.Mutex
+	val      T
+	refresh  time.Time // refresh once the clock passes this; zero: no value yet
+	inflight *fetchCall[T]
+	fetches  int64 // fetches started, for reports and tests
+}
+
+type fetchCall[T any] struct {
+	done chan struct{}
+	val  T
+	err  error
+}
+
+// get returns the value, fetching it first when there is none or it is stale. fetch returns the
+// value and the time after which it must be refreshed. waited reports whether the caller had to
+// wait for a fetch (its own or another's).
+func (c *cached[T]) get(ctx context.Context, fetch func(context.Context) (T, time.Time, error)) (val T, waited bool, err error) {
+	c.mu.Lock()
+	if !c.refresh.IsZero() && time.Now().Before(c.refresh) {
+		v := c.val
+		c.mu.Unlock()
+		return v, false, nil
+	}
+	call := c.inflight
+	if call == nil {
+		call = &fetchCall[T]{done: make(chan struct{})}
+		c.inflight = call
+		c.fetches++
+		go c.run(context.WithoutCancel(ctx), call, fetch)
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-call.done:
+		return call.val, true, call.err
+	case <-ctx.Done():
+		var zero T
+		return zero, true, ctx.Err()
+	}
+}
+
+func (c *cached[T]) run(ctx context.Context, call *fetchCall[T], fetch func(context.Context) (T, time.Time, error)) {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	v, refresh, err := fetch(ctx)
+	c.mu.Lock()
+	call.val, call.err = v, err
+	if err == nil {
+		c.val, c.refresh = v, refresh
+	}
+	c.inflight = nil
+	c.mu.Unlock()
+	close(call.done)
+}
+
+// invalidate drops the value if it still is stale, so the next get fetches a fresh one. Callers
+// pass the value they found rejected, so that a value refreshed meanwhile is kept.
+func (c *cached[T]) invalidate(stale func(T) bool) {
+	c.mu.Lock()
+	if !c.refresh.IsZero() && stale(c.val) {
+		c.refresh = time.Time{}
+	}
+	c.mu.Unlock()
+}
+
+// count returns how many fetches were started.
+func (c *cached[T]) count() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fetches
+}

@@ -1,0 +1,199 @@
+package lp
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/lpbench/lpbench/sample"
+)
+
+// JourneyOptions shape what each synthetic consumer does.
+type JourneyOptions struct {
+	// Window is the AUTO_MESSAGES window the first SEND is judged against (LivePerson: 10 s).
+	Window time.Duration
+	// LookupPerConsumer makes every journey query CSDS; otherwise journeys share a cached answer.
+	LookupPerConsumer bool
+	// AutoMessages sends the Client-Properties AUTO_MESSAGES header on CONVERSATION and SEND.
+	AutoMessages bool
+	// SendDelay is waited between the end of CONVERSATION and the first SEND (a think time that
+	// spends the window; used to probe its edge).
+	SendDelay time.Duration
+	// Message is the first SEND's text.
+	Message string
+	// Close closes the conversation at the end of the journey.
+	Close bool
+	// RequestTimeout bounds each request (default 30 s).
+	RequestTimeout time.Duration
+	// ConsumerPrefix starts every ext_consumer_id; the arrival index follows, so ids are unique
+	// within a run, and across runs when the prefix carries a run id.
+	ConsumerPrefix string
+}
+
+// Journey runs consumer journeys against one target.
+type Journey struct {
+	Client *Client
+	Opts   JourneyOptions
+	Epoch  time.Time // the run's time origin: every recorded time is an offset from it
+	Target uint16    // the target's index, copied into every record
+}
+
+// since returns the monotonic offset of now from the epoch.
+func (j *Journey) since() time.Duration { return time.Since(j.Epoch) }
+
+// step runs fn as step s of rec, with the request timeout, and records its span. It returns fn's
+// error after recording it.
+func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, fn func(ctx context.Context) (attempts int, err error)) error {
+	timeout := j.Opts.RequestTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	sp := &rec.Steps[s]
+	sp.Ran = true
+	sp.Begin = j.since()
+	attempts, err := fn(sctx)
+	sp.End = j.since()
+	sp.Attempts = uint8(min(attempts, 255))
+	if err != nil {
+		sp.Class = ClassOf(err)
+		// A step deadline that fired because the run was stopped is a cancellation.
+		if sp.Class == sample.ClassTimeout && ctx.Err() != nil {
+			sp.Class = sample.ClassCanceled
+		}
+		var e *Error
+		if errors.As(err, &e) {
+			sp.Status, sp.Code = int16(e.Status), int32(e.Code)
+		}
+	}
+	rec.End = sp.End
+	return err
+}
+
+// fail marks rec failed (or interrupted) at step s.
+func fail(rec *sample.Journey, s sample.Step) {
+	rec.Failed, rec.Class = s, rec.Steps[s].Class
+	if rec.Class == sample.ClassCanceled {
+		rec.Outcome = sample.OutcomeInterrupted
+	} else {
+		rec.Outcome = sample.OutcomeFailed
+	}
+}
+
+// ConsumerID returns the ext_consumer_id of arrival index.
+func (j *Journey) ConsumerID(index int64) string {
+	return j.Opts.ConsumerPrefix + strconv.FormatInt(index, 10)
+}
+
+// Run drives one consumer through the journey and fills rec, whose Index and Intended the caller
+// has set. ctx ending (the run stopping) makes the step in flight end as canceled and the journey
+// interrupted. A conversation that was opened is closed even then, on a short detached context,
+// so that no consumer is left with an open conversation.
+func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
+	rec.Target = j.Target
+	rec.Start = j.since()
+	rec.End = rec.Start
+	c := j.Client
+	con := Consumer{AutoMessages: j.Opts.AutoMessages}
+
+	err := j.step(ctx, rec, sample.Lookup, func(ctx context.Context) (int, error) {
+		if j.Opts.LookupPerConsumer {
+			d, err := c.LookupDomains(ctx)
+			con.Domains = d
+			return 1, err
+		}
+		d, fetched, err := c.Domains(ctx)
+		con.Domains = d
+		return b2i(fetched), err
+	})
+	if err != nil {
+		fail(rec, sample.Lookup)
+		return
+	}
+	if err := j.step(ctx, rec, sample.AppJWT, func(ctx context.Context) (int, error) {
+		tok, fetched, err := c.AppJWT(ctx, con.Domains)
+		con.AppJWT = tok
+		return b2i(fetched), err
+	}); err != nil {
+		fail(rec, sample.AppJWT)
+		return
+	}
+	if err := j.step(ctx, rec, sample.ConsumerJWS, func(ctx context.Context) (int, error) {
+		jws, err := c.ConsumerJWS(ctx, con.Domains, con.AppJWT, j.ConsumerID(rec.Index))
+		con.JWS = jws
+		return 1, j.checkAuth(err, con.AppJWT)
+	}); err != nil {
+		fail(rec, sample.ConsumerJWS)
+		return
+	}
+	if err := j.step(ctx, rec, sample.Create, func(ctx context.Context) (int, error) {
+		id, err := c.CreateConversation(ctx, &con)
+		rec.ConversationID = id
+		return 1, j.checkAuth(err, con.AppJWT)
+	}); err != nil {
+		fail(rec, sample.Create)
+		return
+	}
+	defer j.close(ctx, rec, &con)
+
+	if d := j.Opts.SendDelay; d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			rec.Steps[sample.Send].Class = sample.ClassCanceled
+			fail(rec, sample.Send)
+			return
+		}
+	}
+	if err := j.step(ctx, rec, sample.Send, func(ctx context.Context) (int, error) {
+		_, err := c.Send(ctx, &con, rec.ConversationID, j.Opts.Message)
+		return 1, j.checkAuth(err, con.AppJWT)
+	}); err != nil {
+		fail(rec, sample.Send)
+		return
+	}
+	if gap, gapMin, ok := rec.Gap(); ok {
+		rec.Verdict = sample.Judge(gap, gapMin, j.Opts.Window)
+		if rec.Verdict == sample.VerdictMissed {
+			rec.Outcome, rec.Failed, rec.Class = sample.OutcomeFailed, sample.Send, sample.ClassWindowMissed
+		}
+	}
+}
+
+// close closes the journey's conversation when the options ask for it. It runs even when the
+// journey failed after CONVERSATION or was interrupted; in the latter case on a context detached
+// from the run, bounded by the request timeout. A failed close fails an otherwise good journey.
+func (j *Journey) close(ctx context.Context, rec *sample.Journey, con *Consumer) {
+	if !j.Opts.Close {
+		return
+	}
+	if ctx.Err() != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	if err := j.step(ctx, rec, sample.Close, func(ctx context.Context) (int, error) {
+		return 1, j.checkAuth(j.Client.CloseConversation(ctx, con, rec.ConversationID), con.AppJWT)
+	}); err != nil && rec.Outcome == sample.OutcomeOK {
+		fail(rec, sample.Close)
+	}
+}
+
+// checkAuth passes err through, first dropping the shared AppJWT when the server rejected it as
+// expired or invalid, so the journeys after this one fetch a new one.
+func (j *Journey) checkAuth(err error, appJWT string) error {
+	var e *Error
+	if errors.As(err, &e) && e.Code == 40102 {
+		j.Client.InvalidateAppJWT(appJWT)
+	}
+	return err
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

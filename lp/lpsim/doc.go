@@ -1,0 +1,74 @@
+// Package lpsim is an in-process simulator of the LivePerson consumer messaging API that lpbench
+// drives: the domain API (CSDS), Sentinel AppJWTs, IdP ConsumerJWSs, CONVERSATION, SEND and close,
+// with the AUTO_MESSAGES rule applied at the server. It is the default target of lpbench and the
+// ground truth of its tests: a [Ledger] records every answered request and, per conversation, the
+// server-side create→first-send gap and whether auto messages would have been emitted.
+//
+// A [Sim] is an [net/http.Handler]; [NewServer] runs one on 127.0.0.1 like httptest.NewServer, but
+// as a real server the product can use. One server plays every LivePerson host: routing is by path
+// only, and CSDS answers with the host the request came to, so a client that follows CSDS comes
+// back to the same server.
+//
+// # Routes
+//
+//	GET  /api/account/{acc}/service/baseURI.json?version=1.0               CSDS, all services
+//	GET  /api/account/{acc}/service/{service}/baseURI.json?version=1.0     CSDS, one service
+//	POST /sentinel/api/account/{acc}/app/token?v=1.0&grant_type=client_credentials
+//	POST /api/account/{acc}/consumer?v=1.0                                 IdP ConsumerJWS
+//	POST /api/account/{acc}/messaging/consumer/conversation?v=3            CONVERSATION
+//	POST /api/account/{acc}/messaging/consumer/conversation/send?v=3       SEND and close
+//	GET  /_lpsim/ledger                                                    the Ledger as JSON
+//
+// # Behaviour where LivePerson's documentation is silent
+//
+// The simulator had to pick one behaviour for each of these; clients must not rely on them
+// against the real service.
+//
+//   - Every error response, on every route, has the documented 401 shape
+//     {"kind":"resp","code":STATUS,"body":{"title":..,"details":..,"errorCode":N},"type":".ReqBody$ErrorResp"};
+//     errorCode is present only where lp-api.md lists one (the 401 codes, and 40001 for a missing or
+//     wrong brandId, which answers 400).
+//   - CSDS: version missing or not "1.0" → 400; unknown account → 401 (title "invalid site");
+//     unknown service name (case-sensitive) → 404. Services: sentinel, idp, asyncMessagingEnt,
+//     agentVep, leDataReporting. The baseURI is the request's Host (host:port, no scheme).
+//   - Sentinel: client_id, client_secret and grant_type are read from the form body or the query
+//     (the body wins). v missing or not "1.0", grant_type missing or not client_credentials → 400;
+//     unknown account or wrong credentials → 401. Tokens are HS256 JWTs signed with a key random per
+//     Sim; exp = iat + the lifetime rounded up to whole seconds, but the token is refused once the
+//     clock passes iat + the exact lifetime, so it never outlives its exp.
+//   - The AppJWT is checked before the ConsumerJWS, and both before the query and the body.
+//     Authorization may be the bare token or "Bearer " + token.
+//   - v missing or wrong (1.0 for the IdP, 3 for messaging) → 400.
+//   - CONVERSATION: a body that is not a JSON array, whose first element is not
+//     userprofile.SetUserProfile, that holds no or several cm.ConsumerRequestConversation, or any
+//     other request type → 400; brandId missing or not the path account → 400 errorCode 40001;
+//     ttrDefName, when present, must be NORMAL, URGENT, PRIORITIZED or CUSTOM (400 otherwise).
+//     A consumer that already holds an open conversation gets 400, title
+//     "Consumer already has an open conversation", details naming that conversation's id.
+//   - SEND: the body is one object. ms.PublishEvent with a ContentEvent or RichContentEvent is a
+//     message: it takes the conversation's next sequence (from 0), counts in Ledger.Sends and may be
+//     the first send. ms.PublishEvent with a ChatStateEvent or AcceptStatusEvent is answered
+//     200 {"reqId":..,"code":"OK","body":{}}, is counted in Requests[send] but is not a message.
+//     Other event or request types → 400. Unknown dialogId → 400; a conversation owned by another
+//     consumer → 401 40103 (checked before "closed", so nothing leaks); closed → 400.
+//   - Close (cm.UpdateConversationField with ConversationStateField/CLOSE) answers
+//     200 {"reqId":..,"code":"OK","body":{}}; any other field or state → 400; already closed → 400.
+//     A request on the SEND path counts under [EndpointClose] when its body parses as a
+//     cm.UpdateConversationField, otherwise under [EndpointSend] (405s, 413s and bodies that do not
+//     parse included).
+//   - Bodies are limited to 64 KiB: beyond, 413.
+//   - Wrong method on a known path → 405 with Allow, counted under that path's endpoint; unknown path
+//     → 404, not counted. The /_lpsim/ control routes are neither counted, delayed nor stalled.
+//   - The Client-Properties header enables AUTO_MESSAGES when it parses as a JSON object whose
+//     "features" array holds "AUTO_MESSAGES" (its "type" is not checked).
+//   - Auto messages are emitted when the account has the feature, both the CONVERSATION and the
+//     first message carried the header, and the first message arrived no later than Window after the
+//     CONVERSATION request arrived (gap <= Window). Later messages change nothing.
+//
+// # Time
+//
+// Arrival times are taken when a request reaches the handler, before any simulated latency, on the
+// server's monotonic clock (durations since the Sim was created). Simulated latency is added after
+// the work and before the response is written; then, if a [Sim.Stall] is in force, the response is
+// held until it ends. Both waits end early when the request's context ends or the [Server] closes.
+package lpsim

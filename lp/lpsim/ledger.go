@@ -1,0 +1,92 @@
+package lpsim
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// Ledger is the simulator's ground truth: what it answered and what it decided, for comparison
+// with what a client reports. Times are durations on the server's monotonic clock since the Sim
+// was created; in JSON they are integer nanoseconds.
+type Ledger struct {
+	Requests              map[Endpoint]map[int]int64 `json:"requests"` // endpoint → HTTP status → count (every request answered)
+	AppJWTsIssued         int64                      `json:"appjwts_issued"`
+	ConsumerJWSsIssued    int64                      `json:"consumerjws_issued"`
+	ConversationsCreated  int64                      `json:"conversations_created"`
+	ConversationsClosed   int64                      `json:"conversations_closed"`
+	Sends                 int64                      `json:"sends"`                   // ms.PublishEvent accepted (200)
+	FirstSends            int64                      `json:"first_sends"`             // conversations that got their first accepted ms.PublishEvent
+	AutoMessagesTriggered int64                      `json:"auto_messages_triggered"` // conversations whose first send qualified
+	Conversations         []Conversation             `json:"conversations"`           // ordered by creation
+}
+
+// Conversation is the ledger entry of one conversation.
+type Conversation struct {
+	ID                string        `json:"id"`
+	Account           string        `json:"account"`
+	ExtConsumerID     string        `json:"ext_consumer_id"`
+	CreateReceived    time.Duration `json:"create_received_ns"`     // server monotonic time since the Sim was created, taken when the CONVERSATION request arrived (before any simulated latency)
+	FirstSendReceived time.Duration `json:"first_send_received_ns"` // same clock, when the first accepted ms.PublishEvent request arrived; 0 if none
+	Gap               time.Duration `json:"gap_ns"`                 // FirstSendReceived − CreateReceived; 0 if no send
+	CreateHeader      bool          `json:"create_header"`          // Client-Properties with AUTO_MESSAGES on CONVERSATION
+	SendHeader        bool          `json:"send_header"`            // ... on the first SEND
+	FirstSend         bool          `json:"first_send"`
+	AutoMessages      bool          `json:"auto_messages"` // the AUTO_MESSAGES rule held: auto messages would be emitted
+	Closed            bool          `json:"closed"`
+}
+
+// statusSlots covers HTTP statuses 100–599, the index being status − 100.
+const statusSlots = 500
+
+// count records one answer of endpoint index i with the given status.
+func (s *Sim) count(i, status int) {
+	if status >= 100 && status < 100+statusSlots {
+		s.requests[i][status-100].Add(1)
+	}
+}
+
+// Ledger returns a snapshot of the ledger that shares nothing with the Sim. Every endpoint has a
+// (possibly empty) map in Requests, and Conversations is never nil, so the JSON form is stable.
+func (s *Sim) Ledger() Ledger {
+	l := Ledger{
+		Requests:           make(map[Endpoint]map[int]int64, numEndpoints),
+		AppJWTsIssued:      s.appJWTsIssued.Load(),
+		ConsumerJWSsIssued: s.consumerJWSsIssued.Load(),
+	}
+	for i, e := range endpoints {
+		m := make(map[int]int64)
+		for j := range s.requests[i] {
+			if n := s.requests[i][j].Load(); n != 0 {
+				m[100+j] = n
+			}
+		}
+		l.Requests[e] = m
+	}
+
+	cs := &s.conversations
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	l.ConversationsCreated = cs.created
+	l.ConversationsClosed = cs.closed
+	l.Sends = cs.sends
+	l.FirstSends = cs.firstSends
+	l.AutoMessagesTriggered = cs.autoMessages
+	l.Conversations = make([]Conversation, len(cs.order))
+	for i, c := range cs.order {
+		l.Conversations[i] = c.Conversation
+	}
+	return l
+}
+
+// handleLedger answers GET /_lpsim/ledger with the Ledger as JSON. Control routes are not part of
+// the simulated service: no counting, no latency, no stall.
+func (s *Sim) handleLedger(w http.ResponseWriter, r *http.Request) {
+	b, err := json.Marshal(s.Ledger())
+	if err != nil { // plain data only: cannot happen
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	w.Write(b)
+}

@@ -1,0 +1,190 @@
+package lpsim
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"hash"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// jwtHeader is base64url({"alg":"HS256","typ":"JWT"}): the only header the Sim signs, so a token
+// with any other header is refused without further work.
+const jwtHeader = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+
+var b64 = base64.RawURLEncoding
+
+// signer issues and verifies HS256 compact JWS tokens under one key random per Sim. Tokens of
+// another Sim (or another signer of this Sim) never verify.
+type signer struct {
+	key  []byte
+	macs sync.Pool // of *macState: HMAC state is costly to set up and verification is on every request
+}
+
+type macState struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func newSigner() *signer {
+	s := &signer{key: make([]byte, 32)}
+	rand.Read(s.key) // never fails (crypto/rand panics instead)
+	s.macs.New = func() any { return &macState{h: hmac.New(sha256.New, s.key)} }
+	return s
+}
+
+// sign returns header.payload.signature for the JSON payload.
+func (s *signer) sign(payload []byte) string {
+	m := s.macs.Get().(*macState)
+	defer s.macs.Put(m)
+	tok := make([]byte, 0, len(jwtHeader)+1+b64.EncodedLen(len(payload))+1+b64.EncodedLen(sha256.Size))
+	tok = append(tok, jwtHeader...)
+	tok = append(tok, '.')
+	tok = b64.AppendEncode(tok, payload)
+	m.h.Reset()
+	m.h.Write(tok)
+	m.buf = m.h.Sum(m.buf[:0])
+	tok = append(tok, '.')
+	tok = b64.AppendEncode(tok, m.buf)
+	return string(tok)
+}
+
+// verify checks token's header and signature and unmarshals its payload into claims. It reports
+// false for anything malformed or badly signed. All scratch space lives in the pooled macState, so
+// a verification allocates only what json.Unmarshal keeps.
+func (s *signer) verify(token string, claims any) bool {
+	head, rest, ok := strings.Cut(token, ".")
+	if !ok || head != jwtHeader {
+		return false
+	}
+	payload, sig, ok := strings.Cut(rest, ".")
+	if !ok || len(sig) != b64.EncodedLen(sha256.Size) {
+		return false
+	}
+	m := s.macs.Get().(*macState)
+	defer s.macs.Put(m)
+
+	// m.buf = signing input | expected signature (encoded) | presented signature
+	m.buf = append(m.buf[:0], token[:len(head)+1+len(payload)]...)
+	m.h.Reset()
+	m.h.Write(m.buf)
+	m.buf = m.h.Sum(m.buf[:0]) // the signing input is no longer needed
+	m.buf = b64.AppendEncode(m.buf, m.buf[:sha256.Size])
+	want := len(m.buf)
+	m.buf = append(m.buf, sig...)
+	if !hmac.Equal(m.buf[sha256.Size:want], m.buf[want:]) {
+		return false
+	}
+
+	// m.buf = encoded payload | decoded payload
+	m.buf = append(m.buf[:0], payload...)
+	n := b64.DecodedLen(len(payload))
+	m.buf = slices.Grow(m.buf, n)
+	dec := m.buf[len(m.buf) : len(m.buf)+n]
+	n, err := b64.Decode(dec, m.buf)
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(dec[:n], claims) == nil
+}
+
+// appJWTClaims is the payload of a Sentinel AppJWT, fields in the documented order.
+type appJWTClaims struct {
+	Aud   string `json:"aud"`
+	Azp   string `json:"azp"`
+	Scope string `json:"scope"`
+	Iss   string `json:"iss"`
+	Exp   int64  `json:"exp"`
+	Iat   int64  `json:"iat"`
+}
+
+// consumerClaims is the payload of an IdP ConsumerJWS. It has no exp: LivePerson documents
+// ConsumerJWSs as never expiring.
+type consumerClaims struct {
+	AccountID     string `json:"account_id"`
+	ExtConsumerID string `json:"ext_consumer_id"`
+	LPConsumerID  string `json:"lp_consumer_id"`
+}
+
+// issueAppJWT returns an AppJWT for account a's app. iat is the current whole second (truncated),
+// exp is iat plus the lifetime rounded up to whole seconds (at least 1).
+func (s *Sim) issueAppJWT(a *Account) string {
+	iat := s.now().Unix()
+	p, err := json.Marshal(appJWTClaims{
+		Aud: a.ID, Azp: a.ClientID, Scope: "msg.consumer", Iss: "Sentinel",
+		Exp: iat + s.appJWTSeconds, Iat: iat,
+	})
+	if err != nil { // strings and ints only: cannot happen
+		panic(err)
+	}
+	return s.appJWT.sign(p)
+}
+
+// checkAppJWT validates the Authorization header value for the account of the request path.
+//
+// Expiry is judged against iat + the exact configured lifetime, not against exp: with a lifetime
+// that is not a whole number of seconds, exp (rounded up) is later, and the token must never live
+// longer than what it says.
+func (s *Sim) checkAppJWT(authorization, account string) apiErr {
+	tok := strings.TrimSpace(authorization)
+	if len(tok) > 7 && strings.EqualFold(tok[:7], "bearer ") {
+		tok = strings.TrimSpace(tok[7:])
+	}
+	if tok == "" {
+		return errAppJWTMissing
+	}
+	var c appJWTClaims
+	if !s.appJWT.verify(tok, &c) {
+		return errAppJWTInvalid
+	}
+	if s.now().After(time.Unix(c.Iat, 0).Add(s.cfg.AppJWTLifetime)) {
+		return errAppJWTExpired
+	}
+	if c.Aud != account {
+		return errAppJWTAud
+	}
+	return apiErr{}
+}
+
+// lpConsumerID is LivePerson's consumer id for an external consumer id: 64 hex characters,
+// deterministic in (account, ext id) so the same consumer keeps its identity across tokens and Sims.
+func lpConsumerID(account, extConsumerID string) string {
+	h := sha256.New()
+	h.Write([]byte(account))
+	h.Write([]byte{0}) // separator: ("1","23") and ("12","3") must differ
+	h.Write([]byte(extConsumerID))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// issueConsumerJWS returns a ConsumerJWS for an external consumer of account.
+func (s *Sim) issueConsumerJWS(account, extConsumerID string) string {
+	p, err := json.Marshal(consumerClaims{
+		AccountID:     account,
+		ExtConsumerID: extConsumerID,
+		LPConsumerID:  lpConsumerID(account, extConsumerID),
+	})
+	if err != nil { // strings only: cannot happen
+		panic(err)
+	}
+	return s.consumerJWS.sign(p)
+}
+
+// checkConsumerJWS validates the X-LP-ON-BEHALF header value for the account of the request path
+// and returns the consumer it names.
+func (s *Sim) checkConsumerJWS(onBehalf, account string) (consumerClaims, apiErr) {
+	tok := strings.TrimSpace(onBehalf)
+	if tok == "" {
+		return consumerClaims{}, errConsumerMissing
+	}
+	var c consumerClaims
+	if !s.consumerJWS.verify(tok, &c) || c.AccountID != account || c.LPConsumerID == "" {
+		return consumerClaims{}, errConsumerInvalid
+	}
+	return c, apiErr{}
+}

@@ -1,0 +1,236 @@
+package lp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/lpbench/lpbench/sample"
+)
+
+// Consumer is what the Send API needs to act for one consumer.
+type Consumer struct {
+	Domains Domains
+	AppJWT  string // the target's AppJWT, sent bare in Authorization
+	JWS     string // the consumer's JWS, sent in X-LP-ON-BEHALF
+	// AutoMessages puts the Client-Properties AUTO_MESSAGES header on CONVERSATION and SEND.
+	AutoMessages bool
+}
+
+// The request bodies, shaped exactly as LivePerson documents them (see testdata/fixtures).
+type (
+	sdes struct {
+		Type     string `json:"type"`
+		Info     any    `json:"info,omitempty"`
+		Personal any    `json:"personal,omitempty"`
+	}
+	userProfileReq struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+		Type string `json:"type"`
+		Body struct {
+			AuthenticatedData struct {
+				LPSdes []sdes `json:"lp_sdes"`
+			} `json:"authenticatedData"`
+		} `json:"body"`
+	}
+	conversationContext struct {
+		VisitorID            string `json:"visitorId"`
+		SessionID            string `json:"sessionId"`
+		InteractionContextID string `json:"interactionContextId"`
+		Type                 string `json:"type"`
+		Lang                 string `json:"lang"`
+	}
+	requestConversationReq struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+		Type string `json:"type"`
+		Body struct {
+			TTRDefName          string              `json:"ttrDefName"`
+			ChannelType         string              `json:"channelType"`
+			BrandID             string              `json:"brandId"`
+			ConversationContext conversationContext `json:"conversationContext"`
+		} `json:"body"`
+	}
+	publishReq struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+		Type string `json:"type"`
+		Body struct {
+			DialogID string `json:"dialogId"`
+			Event    struct {
+				Type        string `json:"type"`
+				ContentType string `json:"contentType"`
+				Message     string `json:"message"`
+			} `json:"event"`
+		} `json:"body"`
+	}
+	closeReq struct {
+		Kind string `json:"kind"`
+		ID   int    `json:"id"`
+		Type string `json:"type"`
+		Body struct {
+			ConversationID    string `json:"conversationId"`
+			ConversationField struct {
+				Field             string `json:"field"`
+				ConversationState string `json:"conversationState"`
+			} `json:"conversationField"`
+		} `json:"body"`
+	}
+)
+
+// requestConversationID is the id of the cm.ConsumerRequestConversation request in the
+// CONVERSATION body; LivePerson's documented example uses "2," (trailing comma included).
+const requestConversationID = "2,"
+
+// createBody returns the CONVERSATION body for account: userprofile.SetUserProfile first (it is
+// mandatory), then cm.ConsumerRequestConversation. It is the same for every consumer of the
+// account, so it is built once per target.
+func createBody(account string) ([]byte, error) {
+	up := userProfileReq{Kind: "req", ID: "1,", Type: "userprofile.SetUserProfile"}
+	up.Body.AuthenticatedData.LPSdes = []sdes{
+		{Type: "ctmrinfo", Info: map[string]string{"socialId": "1234567890", "ctype": "vip"}},
+		{Type: "personal", Personal: map[string]string{"firstname": "John", "lastname": "Doe", "gender": "MALE"}},
+	}
+	rc := requestConversationReq{Kind: "req", ID: requestConversationID, Type: "cm.ConsumerRequestConversation"}
+	rc.Body.TTRDefName = "NORMAL"
+	rc.Body.ChannelType = "MESSAGING"
+	rc.Body.BrandID = account
+	rc.Body.ConversationContext = conversationContext{InteractionContextID: "2", Type: "SharkContext", Lang: "en-US"}
+	return json.Marshal([]any{up, rc})
+}
+
+// messagingRequest builds a Send API request carrying the consumer's headers.
+func (c *Client) messagingRequest(ctx context.Context, path string, body []byte, con *Consumer) (*http.Request, error) {
+	u := c.serviceURL(con.Domains.Messaging, "/api/account/"+url.PathEscape(c.t.Account)+path)
+	req, err := c.newRequest(ctx, http.MethodPost, u, body, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", con.AppJWT)
+	req.Header.Set("X-LP-ON-BEHALF", con.JWS)
+	if con.AutoMessages {
+		req.Header.Set("Client-Properties", ClientProperties)
+	}
+	return req, nil
+}
+
+// respCode is a response's "code": "OK" or 200 mean success (both forms are in use).
+type respCode json.RawMessage
+
+func (rc *respCode) UnmarshalJSON(b []byte) error {
+	*rc = append((*rc)[:0], b...)
+	return nil
+}
+
+// ok reports whether the code means success, and the numeric code when it is a number.
+func (rc respCode) ok() (bool, int) {
+	s := string(bytes.Trim(rc, `"`))
+	if s == "OK" || s == "ok" {
+		return true, 200
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 200 && n < 300, n
+}
+
+type respElem struct {
+	Code  respCode        `json:"code"`
+	ReqID json.RawMessage `json:"reqId"`
+	Body  struct {
+		ConversationID string `json:"conversationId"`
+		Sequence       *int   `json:"sequence"`
+		Title          string `json:"title"`
+		Details        string `json:"details"`
+		ErrorCode      int    `json:"errorCode"`
+	} `json:"body"`
+}
+
+// elemError turns an element whose code is not a success into an *Error.
+func elemError(op string, status int, e *respElem) *Error {
+	_, n := e.Code.ok()
+	err := &Error{Op: op, Status: status, Code: e.Body.ErrorCode, Class: sample.ClassProtocol,
+		Title: firstNonEmpty(e.Body.Title, e.Body.Details)}
+	if n >= 400 {
+		err.Class = statusClass(n)
+	}
+	return err
+}
+
+// CreateConversation opens a conversation for the consumer and returns its id. Parsing is lenient
+// as the API's variants require: the conversation's element is found by its reqId or by carrying
+// a conversationId; its code may be "OK" or 200; other fields are ignored.
+func (c *Client) CreateConversation(ctx context.Context, con *Consumer) (string, error) {
+	req, err := c.messagingRequest(ctx, "/messaging/consumer/conversation?v=3", c.create, con)
+	if err != nil {
+		return "", err
+	}
+	var out []respElem
+	status, err := c.do("create", req, &out)
+	if err != nil {
+		return "", err
+	}
+	for i := range out {
+		e := &out[i]
+		var id string
+		_ = json.Unmarshal(e.ReqID, &id)
+		if id != requestConversationID && e.Body.ConversationID == "" {
+			continue
+		}
+		if ok, _ := e.Code.ok(); !ok && len(e.Code) > 0 {
+			return "", elemError("create", status, e)
+		}
+		if e.Body.ConversationID == "" {
+			return "", protocolError("create", status, "no conversationId in the answer")
+		}
+		return e.Body.ConversationID, nil
+	}
+	return "", protocolError("create", status, "no conversationId in the answer")
+}
+
+// Send publishes a text message in the conversation (ms.PublishEvent) and returns the sequence
+// number the server gave it (-1 when the answer has none).
+func (c *Client) Send(ctx context.Context, con *Consumer, conversationID, text string) (int, error) {
+	p := publishReq{Kind: "req", ID: "1", Type: "ms.PublishEvent"}
+	p.Body.DialogID = conversationID
+	p.Body.Event.Type = "ContentEvent"
+	p.Body.Event.ContentType = "text/plain"
+	p.Body.Event.Message = text
+	return c.sendEvent(ctx, "send", con, p)
+}
+
+// CloseConversation closes the conversation (cm.UpdateConversationField, state CLOSE).
+func (c *Client) CloseConversation(ctx context.Context, con *Consumer, conversationID string) error {
+	r := closeReq{Kind: "req", ID: 1, Type: "cm.UpdateConversationField"}
+	r.Body.ConversationID = conversationID
+	r.Body.ConversationField.Field = "ConversationStateField"
+	r.Body.ConversationField.ConversationState = "CLOSE"
+	_, err := c.sendEvent(ctx, "close", con, r)
+	return err
+}
+
+// sendEvent posts one request object to the SEND endpoint.
+func (c *Client) sendEvent(ctx context.Context, op string, con *Consumer, v any) (int, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return 0, err
+	}
+	req, err := c.messagingRequest(ctx, "/messaging/consumer/conversation/send?v=3", body, con)
+	if err != nil {
+		return 0, err
+	}
+	var out respElem
+	status, err := c.do(op, req, &out)
+	if err != nil {
+		return 0, err
+	}
+	if ok, _ := out.Code.ok(); !ok && len(out.Code) > 0 {
+		return 0, elemError(op, status, &out)
+	}
+	if out.Body.Sequence == nil {
+		return -1, nil
+	}
+	return *out.Body.Sequence, nil
+}

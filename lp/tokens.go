@@ -1,0 +1,129 @@
+package lp
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// AppJWT is a Sentinel token and when to refresh it.
+type AppJWT struct {
+	Token   string
+	Refresh time.Time // local clock: refresh after this
+}
+
+// defaultAppJWTLifetime is assumed when a token carries no exp: LivePerson documents one hour.
+const defaultAppJWTLifetime = time.Hour
+
+// FetchAppJWT requests a new AppJWT from Sentinel with the client-credentials grant, uncached.
+func (c *Client) FetchAppJWT(ctx context.Context, d Domains) (AppJWT, error) {
+	u := c.serviceURL(d.Sentinel, "/sentinel/api/account/"+url.PathEscape(c.t.Account)+"/app/token?v=1.0&grant_type=client_credentials")
+	form := url.Values{"client_id": {c.t.ClientID}, "client_secret": {c.t.ClientSecret}}
+	req, err := c.newRequest(ctx, http.MethodPost, u, []byte(form.Encode()), "application/x-www-form-urlencoded")
+	if err != nil {
+		return AppJWT{}, err
+	}
+	start := time.Now()
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	status, err := c.do("appjwt", req, &out)
+	if err != nil {
+		return AppJWT{}, err
+	}
+	if out.AccessToken == "" {
+		return AppJWT{}, protocolError("appjwt", status, "no access_token in the answer")
+	}
+	return AppJWT{Token: out.AccessToken, Refresh: refreshTime(out.AccessToken, start)}, nil
+}
+
+// refreshTime decides when to renew a token fetched at start (local clock). The lifetime is
+// exp − iat when both are present, bounded by exp − now so a token never outlives what it says on
+// the local wall clock; counting from start, not from the answer, keeps it on the safe side. The
+// token is renewed a margin before expiry: a fifth of its lifetime, at most 60 s (what public
+// clients use for one-hour tokens).
+func refreshTime(token string, start time.Time) time.Time {
+	lifetime := defaultAppJWTLifetime
+	if claims, err := jwtClaims(token); err == nil && claims.Exp > 0 {
+		untilExp := time.Until(time.UnixMilli(int64(claims.Exp * 1000)))
+		if claims.Iat > 0 && claims.Exp > claims.Iat {
+			lifetime = min(time.Duration((claims.Exp-claims.Iat)*float64(time.Second)), untilExp)
+		} else {
+			lifetime = untilExp
+		}
+	}
+	lifetime = max(lifetime, 0)
+	margin := min(lifetime/5, 60*time.Second)
+	return start.Add(lifetime - margin)
+}
+
+type jwtPayload struct {
+	Exp float64 `json:"exp"` // NumericDate: seconds, possibly fractional
+	Iat float64 `json:"iat"`
+}
+
+// jwtClaims decodes (without verifying) the payload of a JWT.
+func jwtClaims(token string) (jwtPayload, error) {
+	var p jwtPayload
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return p, errors.New("not a JWT")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return p, err
+	}
+	return p, json.Unmarshal(raw, &p)
+}
+
+// AppJWT returns the target's shared AppJWT, fetching a new one when there is none or it is due
+// for renewal. Concurrent callers share one fetch. fetched reports whether this call waited for
+// one.
+func (c *Client) AppJWT(ctx context.Context, d Domains) (token string, fetched bool, err error) {
+	return c.appJWT.get(ctx, func(ctx context.Context) (string, time.Time, error) {
+		t, err := c.FetchAppJWT(ctx, d)
+		return t.Token, t.Refresh, err
+	})
+}
+
+// InvalidateAppJWT drops the shared AppJWT if it still is token, after the server rejected it as
+// expired or invalid (errorCode 40102), so the next caller fetches a new one.
+func (c *Client) InvalidateAppJWT(token string) {
+	c.appJWT.invalidate(func(cur string) bool { return cur == token })
+}
+
+// AppJWTFetches returns how many AppJWT fetches were made.
+func (c *Client) AppJWTFetches() int64 { return c.appJWT.count() }
+
+// ConsumerJWS asks the IdP for the JWS of consumer extID (the X-LP-ON-BEHALF value). The AppJWT is
+// sent bare in Authorization, as LivePerson documents.
+func (c *Client) ConsumerJWS(ctx context.Context, d Domains, appJWT, extID string) (string, error) {
+	u := c.serviceURL(d.IdP, "/api/account/"+url.PathEscape(c.t.Account)+"/consumer?v=1.0")
+	body, err := json.Marshal(struct {
+		ExtConsumerID string `json:"ext_consumer_id"`
+	}{extID})
+	if err != nil {
+		return "", err
+	}
+	req, err := c.newRequest(ctx, http.MethodPost, u, body, "application/json")
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", appJWT)
+	var out struct {
+		Token string `json:"token"`
+	}
+	status, err := c.do("consumerjws", req, &out)
+	if err != nil {
+		return "", err
+	}
+	if out.Token == "" {
+		return "", protocolError("consumerjws", status, "no token in the answer")
+	}
+	return out.Token, nil
+}

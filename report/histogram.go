@@ -1,0 +1,40 @@
+// Package report aggregates journey records into HDR histograms and counters (one recorder
+// goroutine owns them all) and renders the result. It knows nothing of HTTP.
+package report
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// The one histogram geometry of lpbench: nanoseconds from 1 µs to 10 min at 3 significant digits.
+// Every histogram is made by NewHistogram so that any two merge without loss.
+const (
+	histMin     = int64(time.Microsecond)
+	histMax     = int64(10 * time.Minute)
+	histSigFigs = 3
+)
+
+// NewHistogram returns an empty histogram of lpbench's geometry.
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histMin, histMax, histSigFigs)
+}
+
+// record adds d to h, clamped into the histogram's range: a negative duration (clock granularity)
+// counts as 0, and one beyond 10 minutes as 10 minutes, so no sample is lost.
+func record(h *hdrhistogram.Histogram, d time.Duration) {
+	v := int64(d)
+	if v < 0 {
+		v = 0
+	}
+	if v > histMax {
+		v = histMax
+	}
+	_ = h.RecordValue(v) // cannot fail: v is in range
+}
+
+// Percentile returns the value at percentile p (0–100) as a Duration.
+func Percentile(h *hdrhistogram.Histogram, p float64) time.Duration {
+	return time.Duration(h.ValueAtQuantile(p))
+}

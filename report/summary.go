@@ -1,0 +1,169 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lpbench/lpbench/sample"
+)
+
+// SummaryPercentiles are the percentiles of the terminal summary.
+var SummaryPercentiles = []float64{50, 90, 99, 99.9}
+
+// WriteSummary renders the run's terminal summary: arrivals and outcomes that add up, the window
+// verdicts, the latency of every step, the gap and the journey at percentiles, and the failures.
+func WriteSummary(w io.Writer, r *Result) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "lpbench %s: %d target(s), %s/s for %s, max in flight %d, window %s\n",
+		r.Profile, len(r.Targets), trimFloat(r.Rate), r.Duration, r.MaxInFlight, r.Window)
+	fmt.Fprintf(&b, "ran %s (%s), started %s\n\n", r.Elapsed.Round(time.Millisecond), r.End, r.Start.Format(time.RFC3339))
+
+	a := r.Arrivals
+	fmt.Fprintf(&b, "arrivals  planned %d = started %d + dropped %d + not started %d\n",
+		a.Planned, a.Started, a.Dropped, a.NotStarted)
+	for i, m := range r.PerTarget {
+		if len(r.Targets) > 1 {
+			fmt.Fprintf(&b, "\n== target %s (account %s, %s)\n", r.Targets[i].Name, r.Targets[i].Account, r.Targets[i].Kind)
+		}
+		writeMetrics(&b, m, r.Window)
+		t := r.Targets[i]
+		fmt.Fprintf(&b, "shared fetches: AppJWT %d, domain lookups (cached) %d\n", t.AppJWTFetches, t.DomainLookups)
+	}
+	if len(r.Targets) > 1 {
+		b.WriteString("\n== all targets\n")
+		writeMetrics(&b, r.Overall, r.Window)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
+	o := m.Outcomes
+	fmt.Fprintf(b, "journeys  started %d = ok %d + failed %d + interrupted %d\n\n",
+		m.Started(), o[sample.OutcomeOK], o[sample.OutcomeFailed], o[sample.OutcomeInterrupted])
+
+	v := m.Verdicts
+	judged := v[sample.VerdictIn] + v[sample.VerdictMissed] + v[sample.VerdictUncertain]
+	fmt.Fprintf(b, "window %s (first SEND after CONVERSATION), %d journeys judged:\n", window, judged)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "  in\t%d\t%s\t  gap < window\t\n", v[sample.VerdictIn], share(v[sample.VerdictIn], judged))
+	fmt.Fprintf(tw, "  uncertain\t%d\t%s\t  gap_min < window ≤ gap\t\n", v[sample.VerdictUncertain], share(v[sample.VerdictUncertain], judged))
+	fmt.Fprintf(tw, "  missed\t%d\t%s\t  gap_min ≥ window\t\n", v[sample.VerdictMissed], share(v[sample.VerdictMissed], judged))
+	tw.Flush()
+	if m.Gap.TotalCount() > 0 {
+		p99 := Percentile(m.Gap, 99)
+		fmt.Fprintf(b, "  gap p99 %s, max %s: %s of the window left at p99\n",
+			fmtDur(p99), fmtDur(time.Duration(m.Gap.Max())), fmtDur(window-p99))
+	}
+	b.WriteString("\n")
+
+	tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "latency\tcount\t")
+	for _, p := range SummaryPercentiles {
+		fmt.Fprintf(tw, "p%s\t", trimFloat(p))
+	}
+	fmt.Fprint(tw, "max\t\n")
+	row := func(name string, h *hdrhistogram.Histogram) {
+		fmt.Fprintf(tw, "%s\t%d\t", name, h.TotalCount())
+		for _, p := range SummaryPercentiles {
+			fmt.Fprintf(tw, "%s\t", fmtDur(Percentile(h, p)))
+		}
+		fmt.Fprintf(tw, "%s\t\n", fmtDur(time.Duration(h.Max())))
+	}
+	for s := range sample.NumSteps {
+		if m.Steps[s].TotalCount() == 0 && s == sample.AutoMsg {
+			continue // not measured by this journey
+		}
+		row("step."+s.String(), m.Steps[s])
+	}
+	row("gap", m.Gap)
+	row("gap_min", m.GapMin)
+	row("journey", m.Journey)
+	row("lag", m.Lag)
+	tw.Flush()
+	b.WriteString("  step.*: service time of successful steps; gap: send end − create begin (upper bound);\n")
+	b.WriteString("  gap_min: send begin − create end (lower bound); journey: intended start → last step end; lag: actual − intended start\n\n")
+
+	var reqs []string
+	for s := range sample.NumSteps {
+		if s != sample.AutoMsg {
+			reqs = append(reqs, fmt.Sprintf("%s %d", s, m.Requests[s]))
+		}
+	}
+	fmt.Fprintf(b, "requests: %s\n", strings.Join(reqs, ", "))
+
+	writeFailures(b, "failed journeys", &m.Failures)
+	var extra [sample.NumSteps][sample.NumClasses]int64
+	any := false
+	for s := range sample.NumSteps {
+		for c := range sample.NumClasses {
+			// Step failures that did not decide a journey's outcome (e.g. a close after a failure).
+			if n := m.StepFailures[s][c] - m.Failures[s][c]; n > 0 {
+				extra[s][c], any = n, true
+			}
+		}
+	}
+	if any {
+		writeFailures(b, "other failed steps", &extra)
+	}
+}
+
+func writeFailures(b *strings.Builder, title string, f *[sample.NumSteps][sample.NumClasses]int64) {
+	var rows []string
+	for s := range sample.NumSteps {
+		for c := range sample.NumClasses {
+			if n := f[s][c]; n > 0 {
+				rows = append(rows, fmt.Sprintf("  %-12s %-16s %d", s, sample.Class(c), n))
+			}
+		}
+	}
+	if len(rows) == 0 {
+		fmt.Fprintf(b, "%s: none\n", title)
+		return
+	}
+	fmt.Fprintf(b, "%s (step, class, count):\n%s\n", title, strings.Join(rows, "\n"))
+}
+
+func share(n, of int64) string {
+	if of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", 100*float64(n)/float64(of))
+}
+
+// fmtDur renders a duration with about three significant digits in a unit that fits.
+func fmtDur(d time.Duration) string {
+	neg := ""
+	if d < 0 {
+		neg, d = "-", -d
+	}
+	var x float64
+	var unit string
+	switch {
+	case d == 0:
+		return "0"
+	case d < time.Millisecond:
+		x, unit = float64(d)/1e3, "µs"
+	case d < time.Second:
+		x, unit = float64(d)/1e6, "ms"
+	default:
+		x, unit = float64(d)/1e9, "s"
+	}
+	prec := 0
+	if x < 10 {
+		prec = 2
+	} else if x < 100 {
+		prec = 1
+	}
+	return neg + strconv.FormatFloat(x, 'f', prec, 64) + unit
+}
+
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
+}

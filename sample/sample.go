@@ -1,0 +1,173 @@
+// Package sample defines the fixed-size record of one synthetic consumer journey: when each step
+// began and ended, how it failed, and how the journey ended.
+//
+// It is the contract between the package that runs journeys (lp), the one that carries them
+// (loadgen, generically) and the one that aggregates them (report). It lives apart so that lp knows
+// nothing of histograms and report nothing of HTTP. A Journey holds no slices or maps: recording
+// millions of them costs no allocation beyond the record itself.
+package sample
+
+import (
+	"fmt"
+	"time"
+)
+
+// Step names one step of the consumer journey, in the order the journey runs them.
+type Step uint8
+
+// The steps of a journey.
+const (
+	Lookup      Step = iota // domain lookup (CSDS)
+	AppJWT                  // obtaining the shared AppJWT (a cache hit or a wait for a refresh)
+	ConsumerJWS             // IdP: the consumer's JWS
+	Create                  // CONVERSATION
+	Send                    // first SEND
+	AutoMsg                 // waiting for the first auto message
+	Close                   // closing the conversation
+	NumSteps                // number of steps; not a step
+)
+
+var stepNames = [NumSteps]string{"lookup", "appjwt", "consumerjws", "create", "send", "automsg", "close"}
+
+// String returns the step's name as used in reports and metric names (step.<name>).
+func (s Step) String() string {
+	if s < NumSteps {
+		return stepNames[s]
+	}
+	return fmt.Sprintf("step(%d)", uint8(s))
+}
+
+// Class is the failure class of a step or a journey. ClassNone means no failure.
+type Class uint8
+
+// The failure classes (DESIGN.md).
+const (
+	ClassNone          Class = iota
+	ClassHTTP4xx             // a 4xx other than 401 with an errorCode and 429
+	ClassAuth                // 401 (with LivePerson errorCode when given)
+	ClassRateLimited         // 429
+	ClassHTTP5xx             // 5xx
+	ClassTimeout             // the request timeout expired
+	ClassNetwork             // connection refused, reset, DNS, TLS…
+	ClassProtocol            // unparseable body, missing conversationId, unexpected shape
+	ClassWindowMissed        // the first SEND certainly arrived after the window
+	ClassNoAutoMessage       // no auto message arrived for an in-window journey
+	ClassCanceled            // the run was stopped while the step was in flight
+	NumClasses               // number of classes; not a class
+)
+
+var classNames = [NumClasses]string{"none", "http_4xx", "auth", "rate_limited", "http_5xx", "timeout",
+	"network", "protocol", "window_missed", "no_auto_message", "canceled"}
+
+// String returns the class name as used in reports.
+func (c Class) String() string {
+	if c < NumClasses {
+		return classNames[c]
+	}
+	return fmt.Sprintf("class(%d)", uint8(c))
+}
+
+// Outcome is how a started journey ended.
+type Outcome uint8
+
+// The outcomes of a started journey. Arrivals that never started (dropped, or not started because
+// the run stopped) are counted by the load generator, not recorded as journeys.
+const (
+	OutcomeOK          Outcome = iota // every step succeeded and the window was not certainly missed
+	OutcomeFailed                     // a step failed, or the window was missed
+	OutcomeInterrupted                // the run was stopped while the journey was in flight
+	NumOutcomes
+)
+
+var outcomeNames = [NumOutcomes]string{"ok", "failed", "interrupted"}
+
+// String returns the outcome's name.
+func (o Outcome) String() string {
+	if o < NumOutcomes {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", uint8(o))
+}
+
+// Verdict is a journey's position relative to the AUTO_MESSAGES window.
+type Verdict uint8
+
+// The window verdicts. VerdictNone: the journey never completed both CONVERSATION and SEND.
+const (
+	VerdictNone      Verdict = iota
+	VerdictIn                // gap (send end − create begin) < window: certainly in time
+	VerdictMissed            // gap_min (send begin − create end) ≥ window: certainly late
+	VerdictUncertain         // in between: the client cannot tell
+	NumVerdicts
+)
+
+var verdictNames = [NumVerdicts]string{"none", "in", "missed", "uncertain"}
+
+// String returns the verdict's name.
+func (v Verdict) String() string {
+	if v < NumVerdicts {
+		return verdictNames[v]
+	}
+	return fmt.Sprintf("verdict(%d)", uint8(v))
+}
+
+// Judge returns the verdict for the given gap bounds against window.
+func Judge(gap, gapMin, window time.Duration) Verdict {
+	switch {
+	case gap < window:
+		return VerdictIn
+	case gapMin >= window:
+		return VerdictMissed
+	default:
+		return VerdictUncertain
+	}
+}
+
+// Span is what happened in one step. Times are offsets from the run's epoch on the monotonic clock.
+// A step that did not run has Begin == End == 0 and Ran false.
+type Span struct {
+	Begin, End time.Duration
+	Status     int16 // HTTP status of the last attempt, 0 if none
+	Code       int32 // LivePerson errorCode of the last attempt, 0 if none
+	Class      Class // failure class; ClassNone on success
+	Attempts   uint8 // requests made (1 + retries); 0 for steps served from a cache
+	Ran        bool
+}
+
+// Duration returns the step's service time.
+func (s Span) Duration() time.Duration { return s.End - s.Begin }
+
+// Journey is the record of one consumer journey. Times are offsets from the run's epoch on the
+// monotonic clock.
+type Journey struct {
+	Index    int64         // arrival index in the run's plan
+	Target   uint16        // index of the target the journey ran against
+	Intended time.Duration // intended start, from the plan
+	Start    time.Duration // actual start
+	End      time.Duration // end of the last step that ran
+	Steps    [NumSteps]Span
+	Outcome  Outcome
+	Failed   Step  // the step that failed, when Outcome is OutcomeFailed or OutcomeInterrupted
+	Class    Class // the journey's failure class (ClassNone when OK)
+	Verdict  Verdict
+
+	// ConversationID is the id the server gave, for matching with the server's ledger. It is the
+	// only reference the record holds; the recorder does not keep it.
+	ConversationID string
+}
+
+// Lag returns the load generator's lateness for this journey: actual start − intended start.
+func (j *Journey) Lag() time.Duration { return j.Start - j.Intended }
+
+// Latency returns the end-to-end time from the intended start, free of coordinated omission.
+func (j *Journey) Latency() time.Duration { return j.End - j.Intended }
+
+// Gap returns the upper bound of the create→first-send gap the server saw (send end − create
+// begin) and its lower bound (send begin − create end). ok is false unless both steps completed.
+func (j *Journey) Gap() (gap, gapMin time.Duration, ok bool) {
+	c, s := &j.Steps[Create], &j.Steps[Send]
+	if !c.Ran || !s.Ran || c.Class != ClassNone || s.Class != ClassNone {
+		return 0, 0, false
+	}
+	return s.End - c.Begin, s.Begin - c.End, true
+}
