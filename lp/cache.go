@@ -31,9 +31,9 @@ type fetchCall[T any] struct {
 }
 
 // get returns the value, fetching it first when there is none or it is stale. fetch returns the
-// value and the time after which it must be refreshed. waited reports whether the caller had to
-// wait for a fetch (its own or another's).
-func (c *cached[T]) get(ctx context.Context, fetch func(context.Context) (T, time.Time, error)) (val T, waited bool, err error) {
+// value and the time after which it must be refreshed. started reports whether this caller started
+// the fetch it waited for (callers that join another's fetch make no request of their own).
+func (c *cached[T]) get(ctx context.Context, fetch func(context.Context) (T, time.Time, error)) (val T, started bool, err error) {
 	c.mu.Lock()
 	if !c.refresh.IsZero() && time.Now().Before(c.refresh) {
 		v := c.val
@@ -45,16 +45,17 @@ func (c *cached[T]) get(ctx context.Context, fetch func(context.Context) (T, tim
 		call = &fetchCall[T]{done: make(chan struct{})}
 		c.inflight = call
 		c.fetches++
+		started = true
 		go c.run(context.WithoutCancel(ctx), call, fetch)
 	}
 	c.mu.Unlock()
 
 	select {
 	case <-call.done:
-		return call.val, true, call.err
+		return call.val, started, call.err
 	case <-ctx.Done():
 		var zero T
-		return zero, true, ctx.Err()
+		return zero, started, ctx.Err()
 	}
 }
 

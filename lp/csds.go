@@ -83,7 +83,7 @@ func (c *Client) LookupService(ctx context.Context, service string) (string, err
 }
 
 // Domains returns the account's domains from a cache kept for the target's DomainsTTL, looking
-// them up when stale. fetched reports whether this call waited for a lookup.
+// them up when stale. fetched reports whether this call made the lookup.
 func (c *Client) Domains(ctx context.Context) (d Domains, fetched bool, err error) {
 	return c.domains.get(ctx, func(ctx context.Context) (Domains, time.Time, error) {
 		d, err := c.LookupDomains(ctx)

@@ -82,8 +82,7 @@ func jwtClaims(token string) (jwtPayload, error) {
 }
 
 // AppJWT returns the target's shared AppJWT, fetching a new one when there is none or it is due
-// for renewal. Concurrent callers share one fetch. fetched reports whether this call waited for
-// one.
+// for renewal. Concurrent callers share one fetch. fetched reports whether this call made it.
 func (c *Client) AppJWT(ctx context.Context, d Domains) (token string, fetched bool, err error) {
 	return c.appJWT.get(ctx, func(ctx context.Context) (string, time.Time, error) {
 		t, err := c.FetchAppJWT(ctx, d)

@@ -52,9 +52,10 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	judged := v[sample.VerdictIn] + v[sample.VerdictMissed] + v[sample.VerdictUncertain]
 	fmt.Fprintf(b, "window %s (first SEND after CONVERSATION), %d journeys judged:\n", window, judged)
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "  in\t%d\t%s\t  gap < window\t\n", v[sample.VerdictIn], share(v[sample.VerdictIn], judged))
-	fmt.Fprintf(tw, "  uncertain\t%d\t%s\t  gap_min < window ≤ gap\t\n", v[sample.VerdictUncertain], share(v[sample.VerdictUncertain], judged))
-	fmt.Fprintf(tw, "  missed\t%d\t%s\t  gap_min ≥ window\t\n", v[sample.VerdictMissed], share(v[sample.VerdictMissed], judged))
+	// Names are padded so that the right-aligning tabwriter leaves them aligned left.
+	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap < window\n", "in", v[sample.VerdictIn], share(v[sample.VerdictIn], judged))
+	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min < window ≤ gap\n", "uncertain", v[sample.VerdictUncertain], share(v[sample.VerdictUncertain], judged))
+	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min ≥ window\n", "missed", v[sample.VerdictMissed], share(v[sample.VerdictMissed], judged))
 	tw.Flush()
 	if m.Gap.TotalCount() > 0 {
 		p99 := Percentile(m.Gap, 99)
@@ -64,13 +65,13 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	b.WriteString("\n")
 
 	tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "latency\tcount\t")
+	fmt.Fprintf(tw, "%-18s\tcount\t", "latency")
 	for _, p := range SummaryPercentiles {
 		fmt.Fprintf(tw, "p%s\t", trimFloat(p))
 	}
 	fmt.Fprint(tw, "max\t\n")
 	row := func(name string, h *hdrhistogram.Histogram) {
-		fmt.Fprintf(tw, "%s\t%d\t", name, h.TotalCount())
+		fmt.Fprintf(tw, "%-18s\t%d\t", name, h.TotalCount())
 		for _, p := range SummaryPercentiles {
 			fmt.Fprintf(tw, "%s\t", fmtDur(Percentile(h, p)))
 		}

@@ -1,0 +1,348 @@
+package loadgen
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// runAsync starts r.Run in a goroutine and returns a function that waits for its counts, failing
+// the test if the run has not returned within a generous bound (a hang, not a slow machine).
+func runAsync(t *testing.T, r *Runner, stop, work context.Context) (wait func() Counts) {
+	t.Helper()
+	done := make(chan Counts, 1)
+	go func() { done <- r.Run(stop, work) }()
+	return func() Counts {
+		t.Helper()
+		select {
+		case c := <-done:
+			return c
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return")
+			return Counts{}
+		}
+	}
+}
+
+// waitFor polls cond until it holds, failing the test if it never does. It waits for a state,
+// it does not assert on how long reaching it took.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// checkIdentity checks the end-of-run invariant: every planned arrival started, was dropped or
+// was not started, and nothing is in flight.
+func checkIdentity(t *testing.T, c Counts) {
+	t.Helper()
+	if got, want := c.Started+c.Dropped+c.NotStarted, c.Planned; got != want {
+		t.Errorf("started %d + dropped %d + not started %d = %d, want planned %d", c.Started, c.Dropped, c.NotStarted, got, want)
+	}
+	if got, want := c.InFlight, int64(0); got != want {
+		t.Errorf("InFlight = %d after Run, want %d", got, want)
+	}
+}
+
+// planTimes returns the intended time of every arrival of p, by index.
+func planTimes(p Plan) []time.Duration {
+	var ts []time.Duration
+	for _, at := range p.Arrivals() {
+		ts = append(ts, at)
+	}
+	return ts
+}
+
+func TestRunnerStartsEveryArrival(t *testing.T) {
+	t.Parallel()
+	p := Constant(2000, 500*time.Millisecond)
+	tests := []struct {
+		name        string
+		maxInFlight int
+	}{
+		// No limit on the pool.
+		{"unlimited", 0},
+		// A limit the no-op tasks cannot reach: as many slots as arrivals.
+		{"limit = planned", int(p.Count())},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			want := planTimes(p)
+			seen := make([]atomic.Int32, len(want))
+			intended := make([]time.Duration, len(want)) // each index written by its own task only
+			r := &Runner{Plan: p, MaxInFlight: tt.maxInFlight, Task: func(_ context.Context, a Arrival) {
+				seen[a.Index].Add(1)
+				intended[a.Index] = a.Intended
+			}}
+			c := r.Run(context.Background(), context.Background())
+
+			if got, want := c.Planned, int64(1000); got != want {
+				t.Errorf("Planned = %d, want %d", got, want)
+			}
+			if got, want := c.Started, c.Planned; got != want {
+				t.Errorf("Started = %d, want Planned = %d", got, want)
+			}
+			if got, want := c.Dropped, int64(0); got != want {
+				t.Errorf("Dropped = %d, want %d", got, want)
+			}
+			if got, want := c.NotStarted, int64(0); got != want {
+				t.Errorf("NotStarted = %d, want %d", got, want)
+			}
+			checkIdentity(t, c)
+			for i := range seen {
+				if got, want := seen[i].Load(), int32(1); got != want {
+					t.Fatalf("arrival %d ran %d times, want %d", i, got, want)
+				}
+			}
+			if !slices.Equal(intended, want) {
+				t.Errorf("intended times differ from the plan's")
+			}
+		})
+	}
+}
+
+func TestRunnerDropsWhenFull(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var ran []int64
+	r := &Runner{Plan: Constant(200, 100*time.Millisecond), MaxInFlight: 2, Task: func(_ context.Context, a Arrival) {
+		mu.Lock()
+		ran = append(ran, a.Index)
+		mu.Unlock()
+		<-release
+	}}
+	wait := runAsync(t, r, context.Background(), context.Background())
+	// Every arrival is settled while the first two still hold the pool: the others were dropped
+	// at their time, not queued behind the busy workers.
+	waitFor(t, "every arrival to be started or dropped", func() bool {
+		c := r.Counts()
+		return c.Started+c.Dropped == c.Planned
+	})
+	if got, want := r.Counts().InFlight, int64(2); got != want {
+		t.Errorf("InFlight = %d while tasks block, want %d", got, want)
+	}
+	close(release)
+	c := wait()
+
+	if got, want := c.Planned, int64(20); got != want {
+		t.Errorf("Planned = %d, want %d", got, want)
+	}
+	if got, want := c.Started, int64(2); got != want {
+		t.Errorf("Started = %d, want %d", got, want)
+	}
+	if got, want := c.Dropped, int64(18); got != want {
+		t.Errorf("Dropped = %d, want %d", got, want)
+	}
+	if got, want := c.NotStarted, int64(0); got != want {
+		t.Errorf("NotStarted = %d, want %d", got, want)
+	}
+	checkIdentity(t, c)
+	slices.Sort(ran)
+	if got, want := ran, []int64{0, 1}; !slices.Equal(got, want) {
+		t.Errorf("tasks ran for arrivals %v, want %v (dropped arrivals must never run later)", got, want)
+	}
+}
+
+func TestRunnerStop(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		maxInFlight int
+		block       bool // tasks block until the end of the test, so the pool fills and drops
+	}{
+		// Quick tasks, no limit: only NotStarted takes the rest.
+		{"no-op tasks", 0, false},
+		// A full pool: the rest is split between Dropped and NotStarted.
+		{"blocked pool", 3, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			stop, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r := &Runner{Plan: Constant(200, 10*time.Second), MaxInFlight: tt.maxInFlight, Task: func(context.Context, Arrival) {
+				if tt.block {
+					<-release
+				}
+			}}
+			wait := runAsync(t, r, stop, context.Background())
+			waitFor(t, "10 arrivals to be settled", func() bool {
+				c := r.Counts()
+				return c.Started+c.Dropped >= 10
+			})
+			if got, want := r.Counts().NotStarted, int64(0); got != want {
+				t.Errorf("NotStarted = %d while running, want %d", got, want)
+			}
+			cancel()
+			// Release the tasks only once the dispatcher has given up (NotStarted is counted
+			// from then on), so a freed slot cannot start one more arrival.
+			waitFor(t, "the dispatcher to stop", func() bool { return r.Counts().NotStarted > 0 })
+			close(release)
+			c := wait()
+
+			if c.NotStarted <= 0 {
+				t.Errorf("NotStarted = %d after a stop 10 arrivals into 2000, want > 0", c.NotStarted)
+			}
+			if tt.block {
+				if got, want := c.Started, int64(tt.maxInFlight); got != want {
+					t.Errorf("Started = %d, want %d", got, want)
+				}
+				if c.Dropped <= 0 {
+					t.Errorf("Dropped = %d with a full pool, want > 0", c.Dropped)
+				}
+			}
+			checkIdentity(t, c)
+			if got := r.Counts(); got != c {
+				t.Errorf("Counts() after Run = %+v, Run returned %+v", got, c)
+			}
+		})
+	}
+}
+
+type ctxKey struct{}
+
+func TestRunnerWorkContext(t *testing.T) {
+	t.Parallel()
+	work, cancelWork := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "work"))
+	defer cancelWork()
+	var gotValue, gotCanceled atomic.Int32
+	r := &Runner{Plan: Constant(100, 50*time.Millisecond), Task: func(ctx context.Context, _ Arrival) {
+		if ctx.Value(ctxKey{}) == "work" {
+			gotValue.Add(1)
+		}
+		<-ctx.Done() // ends only when the run's work is cancelled
+		if ctx.Err() == context.Canceled {
+			gotCanceled.Add(1)
+		}
+	}}
+	wait := runAsync(t, r, context.Background(), work)
+	waitFor(t, "every arrival to start", func() bool { return r.Counts().Started == 5 })
+	cancelWork()
+	c := wait()
+
+	if got, want := c.Started, int64(5); got != want {
+		t.Errorf("Started = %d, want %d", got, want)
+	}
+	if got, want := gotValue.Load(), int32(5); got != want {
+		t.Errorf("%d tasks got the work context, want %d", got, want)
+	}
+	if got, want := gotCanceled.Load(), int32(5); got != want {
+		t.Errorf("%d tasks saw context.Canceled, want %d", got, want)
+	}
+	checkIdentity(t, c)
+}
+
+func TestRunnerLag(t *testing.T) {
+	t.Parallel()
+	p := Constant(200, 500*time.Millisecond)
+	want := planTimes(p)
+	lags := make([]time.Duration, len(want))
+	intended := make([]time.Duration, len(want))
+	epoch := time.Now() // set before Run, so tasks may read it without a race
+	r := &Runner{Plan: p, Epoch: epoch, Task: func(_ context.Context, a Arrival) {
+		lags[a.Index] = time.Since(epoch) - a.Intended
+		intended[a.Index] = a.Intended
+	}}
+	c := r.Run(context.Background(), context.Background())
+	if got, want := c.Started, p.Count(); got != want {
+		t.Fatalf("Started = %d, want %d", got, want)
+	}
+	if !slices.Equal(intended, want) {
+		t.Errorf("intended times differ from the plan's")
+	}
+	for i, l := range lags {
+		if l < 0 {
+			t.Errorf("arrival %d started %v before its intended time", i, -l)
+		}
+	}
+	slices.Sort(lags)
+	// Lenient bounds: -race and a busy CI machine slow goroutine start-up, but the dispatcher
+	// must not drift (a drifting pacer would show lags growing to hundreds of ms).
+	if p50 := lags[len(lags)/2]; p50 > 10*time.Millisecond {
+		t.Errorf("lag p50 = %v, want < 10ms", p50)
+	}
+	if p100 := lags[len(lags)-1]; p100 > 250*time.Millisecond {
+		t.Errorf("lag max = %v, want < 250ms", p100)
+	}
+}
+
+// TestRunnerLateEpoch starts a run whose arrivals are all overdue: they go out at once, with their
+// planned intended times (the schedule is not shifted to hide the lateness).
+func TestRunnerLateEpoch(t *testing.T) {
+	t.Parallel()
+	p := Constant(100, time.Second)
+	want := planTimes(p)
+	intended := make([]time.Duration, len(want))
+	r := &Runner{Plan: p, Epoch: time.Now().Add(-time.Hour), Task: func(_ context.Context, a Arrival) {
+		intended[a.Index] = a.Intended
+	}}
+	c := r.Run(context.Background(), context.Background())
+	if got, want := c.Started, int64(100); got != want {
+		t.Errorf("Started = %d, want %d", got, want)
+	}
+	if !slices.Equal(intended, want) {
+		t.Errorf("intended times differ from the plan's")
+	}
+	checkIdentity(t, c)
+}
+
+func TestRunnerCountsConcurrent(t *testing.T) {
+	t.Parallel()
+	const limit = 4
+	r := &Runner{Plan: Constant(2000, 300*time.Millisecond), MaxInFlight: limit, Task: func(context.Context, Arrival) {
+		time.Sleep(100 * time.Microsecond)
+	}}
+	done := make(chan struct{})
+	var snapshots atomic.Int64
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			var prev Counts
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				c := r.Counts()
+				snapshots.Add(1)
+				if c.Started < prev.Started || c.Dropped < prev.Dropped {
+					t.Errorf("counters went down: %+v after %+v", c, prev)
+					return
+				}
+				if c.InFlight < 0 || c.InFlight > limit {
+					t.Errorf("InFlight = %d, want in [0, %d]", c.InFlight, limit)
+					return
+				}
+				if c.Started+c.Dropped+c.NotStarted > c.Planned {
+					t.Errorf("settled more than planned: %+v", c)
+					return
+				}
+				prev = c
+			}
+		}()
+	}
+	c := r.Run(context.Background(), context.Background())
+	close(done)
+	readers.Wait()
+	if snapshots.Load() == 0 {
+		t.Error("no snapshot taken during the run")
+	}
+	if got, want := c.Planned, int64(600); got != want {
+		t.Errorf("Planned = %d, want %d", got, want)
+	}
+	checkIdentity(t, c)
+}

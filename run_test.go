@@ -1,0 +1,347 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/loadgen"
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
+)
+
+// These tests run whole journeys through the load generator and the recorder against the
+// simulator on 127.0.0.1, and compare what lpbench reports with the simulator's ledger.
+
+// testProfile returns the smoke profile at the given load.
+func testProfile(rate float64, d time.Duration) profiles.Profile {
+	p := profiles.Smoke()
+	p.Load.Rate, p.Load.Duration = rate, d
+	return p
+}
+
+// quietSim returns a simulator config with no latency (tests add what they need).
+func quietSim(window time.Duration) lpsim.Config {
+	cfg := lpsim.DefaultConfig()
+	cfg.Latency = nil
+	cfg.Window = window
+	cfg.Seed = 1
+	return cfg
+}
+
+// runAgainst runs p against a simulator made from cfg, shaped by setup (which may be nil), and
+// returns the result, the ledger, and every journey record.
+func runAgainst(t *testing.T, p profiles.Profile, cfg lpsim.Config, setup func(*lpsim.Server)) (*report.Result, lpsim.Ledger, []sample.Journey) {
+	t.Helper()
+	sim, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	if setup != nil {
+		setup(sim)
+	}
+	var mu sync.Mutex
+	var recs []sample.Journey
+	res, err := execute(context.Background(), context.Background(), p, runOptions{
+		Progress: loadgen.ProgressOff,
+		Sim:      sim,
+		Observe: func(j *sample.Journey) {
+			mu.Lock()
+			recs = append(recs, *j)
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, sim.Ledger(), recs
+}
+
+// checkIdentities asserts that every planned arrival ends in exactly one outcome.
+func checkIdentities(t *testing.T, res *report.Result) {
+	t.Helper()
+	a, m := res.Arrivals, res.Overall
+	if a.Planned != a.Started+a.Dropped+a.NotStarted {
+		t.Errorf("planned %d ≠ started %d + dropped %d + not started %d", a.Planned, a.Started, a.Dropped, a.NotStarted)
+	}
+	if got := m.Started(); got != a.Started {
+		t.Errorf("ok+failed+interrupted = %d, started = %d", got, a.Started)
+	}
+}
+
+// TestRunMatchesLedger: a smoke run at a realistic latency; every step is measured, the counts add
+// up, and the conversations, sends and closes equal the simulator's ledger exactly.
+func TestRunMatchesLedger(t *testing.T) {
+	t.Parallel()
+	cfg := lpsim.DefaultConfig()
+	cfg.Seed = 1
+	p := testProfile(50, 2*time.Second)
+	res, led, recs := runAgainst(t, p, cfg, nil)
+	checkIdentities(t, res)
+	m := res.Overall
+	if got, want := res.Arrivals.Planned, int64(100); got != want {
+		t.Errorf("planned = %d, want %d", got, want)
+	}
+	if got, want := m.Outcomes[sample.OutcomeOK], int64(100); got != want {
+		t.Errorf("ok = %d, want %d (failures %v)", got, want, m.Failures)
+	}
+	for _, s := range []sample.Step{sample.Lookup, sample.AppJWT, sample.ConsumerJWS, sample.Create, sample.Send, sample.Close} {
+		if m.Steps[s].TotalCount() == 0 {
+			t.Errorf("step %s has no samples", s)
+		}
+	}
+	var created, sent, closed int64
+	for _, j := range recs {
+		if j.Steps[sample.Create].Ran && j.Steps[sample.Create].Class == sample.ClassNone {
+			created++
+		}
+		if j.Steps[sample.Send].Ran && j.Steps[sample.Send].Class == sample.ClassNone {
+			sent++
+		}
+		if j.Steps[sample.Close].Ran && j.Steps[sample.Close].Class == sample.ClassNone {
+			closed++
+		}
+	}
+	for _, c := range []struct {
+		what        string
+		got, ledger int64
+	}{
+		{"conversations", created, led.ConversationsCreated},
+		{"sends", sent, led.Sends},
+		{"first sends", sent, led.FirstSends},
+		{"closes", closed, led.ConversationsClosed},
+		{"create requests", m.Requests[sample.Create], led.Requests[lpsim.EndpointCreate][200]},
+		{"send requests", m.Requests[sample.Send], led.Requests[lpsim.EndpointSend][200]},
+		{"AppJWT fetches", res.Targets[0].AppJWTFetches, led.AppJWTsIssued},
+		{"auto messages", m.Verdicts[sample.VerdictIn], led.AutoMessagesTriggered},
+	} {
+		if c.got != c.ledger {
+			t.Errorf("%s: lpbench %d, ledger %d", c.what, c.got, c.ledger)
+		}
+	}
+	if created != 100 {
+		t.Errorf("conversations = %d, want 100", created)
+	}
+}
+
+// TestWindowMissed: journeys whose first SEND leaves after the window are counted missed, and the
+// simulator emits no auto messages for them; the same run without the delay is in the window.
+func TestWindowMissed(t *testing.T) {
+	t.Parallel()
+	const window = 300 * time.Millisecond
+	for _, tc := range []struct {
+		name      string
+		delay     time.Duration
+		verdict   sample.Verdict
+		autoMsgs  bool
+		outcome   sample.Outcome
+		failClass sample.Class
+	}{
+		// The consumer waits longer than the window before its first SEND.
+		{"late send", 400 * time.Millisecond, sample.VerdictMissed, false, sample.OutcomeFailed, sample.ClassWindowMissed},
+		// No wait: well inside.
+		{"prompt send", 0, sample.VerdictIn, true, sample.OutcomeOK, sample.ClassNone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := testProfile(20, 500*time.Millisecond)
+			p.Window, p.Journey.SendDelay = window, tc.delay
+			res, led, recs := runAgainst(t, p, quietSim(window), nil)
+			checkIdentities(t, res)
+			n := res.Arrivals.Planned
+			if got := res.Overall.Verdicts[tc.verdict]; got != n {
+				t.Errorf("%s verdicts = %d, want %d", tc.verdict, got, n)
+			}
+			if got := res.Overall.Failures[sample.Send][sample.ClassWindowMissed]; tc.verdict == sample.VerdictMissed && got != n {
+				t.Errorf("window_missed failures = %d, want %d", got, n)
+			}
+			byID := map[string]lpsim.Conversation{}
+			for _, c := range led.Conversations {
+				byID[c.ID] = c
+			}
+			for _, j := range recs {
+				c, ok := byID[j.ConversationID]
+				if !ok {
+					t.Fatalf("journey %d: conversation %q not in the ledger", j.Index, j.ConversationID)
+				}
+				if c.AutoMessages != tc.autoMsgs {
+					t.Errorf("journey %d: ledger auto messages %v, want %v (server gap %v)", j.Index, c.AutoMessages, tc.autoMsgs, c.Gap)
+				}
+				if j.Outcome != tc.outcome || j.Class != tc.failClass {
+					t.Errorf("journey %d: outcome %v/%v, want %v/%v", j.Index, j.Outcome, j.Class, tc.outcome, tc.failClass)
+				}
+			}
+		})
+	}
+}
+
+// TestSlowConversationAnswer: when CONVERSATION itself takes longer than the window, the server
+// sees a late first SEND (no auto messages), but the client cannot tell when the server received
+// CONVERSATION, so it reports those journeys uncertain, never in.
+func TestSlowConversationAnswer(t *testing.T) {
+	t.Parallel()
+	const window = 200 * time.Millisecond
+	p := testProfile(20, 500*time.Millisecond)
+	p.Window = window
+	res, led, _ := runAgainst(t, p, quietSim(window), func(s *lpsim.Server) {
+		s.SetLatency(lpsim.EndpointCreate, lpsim.Fixed(300*time.Millisecond))
+	})
+	checkIdentities(t, res)
+	n := res.Arrivals.Planned
+	if got := res.Overall.Verdicts[sample.VerdictUncertain]; got != n {
+		t.Errorf("uncertain = %d, want %d (verdicts %v)", got, n, res.Overall.Verdicts)
+	}
+	if got := led.AutoMessagesTriggered; got != 0 {
+		t.Errorf("ledger auto messages = %d, want 0", got)
+	}
+}
+
+// TestNoClientPropertiesNoAutoMessages: without the header, conversations work and no auto
+// messages are triggered.
+func TestNoClientPropertiesNoAutoMessages(t *testing.T) {
+	t.Parallel()
+	p := testProfile(20, 500*time.Millisecond)
+	p.Journey.AutoMessages = false
+	res, led, _ := runAgainst(t, p, quietSim(10*time.Second), nil)
+	checkIdentities(t, res)
+	if got, want := led.ConversationsCreated, res.Arrivals.Planned; got != want {
+		t.Errorf("conversations = %d, want %d", got, want)
+	}
+	if got := led.AutoMessagesTriggered; got != 0 {
+		t.Errorf("ledger auto messages = %d, want 0", got)
+	}
+	for _, c := range led.Conversations {
+		if c.CreateHeader || c.SendHeader {
+			t.Errorf("conversation %s carried Client-Properties", c.ID)
+		}
+	}
+}
+
+// TestFixedLatencyMeasured: with create and send answering in exactly L, the reported p50 is
+// within 1 ms + 2 % of L, and for every conversation the client's gap bounds enclose the server's.
+func TestFixedLatencyMeasured(t *testing.T) {
+	t.Parallel()
+	const L = 40 * time.Millisecond
+	p := testProfile(50, 2*time.Second)
+	res, led, recs := runAgainst(t, p, quietSim(10*time.Second), func(s *lpsim.Server) {
+		s.SetLatency(lpsim.EndpointCreate, lpsim.Fixed(L))
+		s.SetLatency(lpsim.EndpointSend, lpsim.Fixed(L))
+	})
+	checkIdentities(t, res)
+	tol := time.Millisecond + L*2/100
+	for _, s := range []sample.Step{sample.Create, sample.Send} {
+		p50 := report.Percentile(res.Overall.Steps[s], 50)
+		if d := p50 - L; d < -tol || d > tol {
+			t.Errorf("step.%s p50 = %v, want %v ± %v", s, p50, L, tol)
+		}
+	}
+	server := map[string]time.Duration{}
+	for _, c := range led.Conversations {
+		server[c.ID] = c.Gap
+	}
+	if len(recs) != 100 {
+		t.Fatalf("%d records, want 100", len(recs))
+	}
+	for _, j := range recs {
+		gap, gapMin, ok := j.Gap()
+		sg, found := server[j.ConversationID]
+		if !ok || !found {
+			t.Fatalf("journey %d: no gap (ok %v, in ledger %v)", j.Index, ok, found)
+		}
+		if gap < sg || gapMin > sg {
+			t.Errorf("journey %d: server gap %v outside the client's bounds [%v, %v]", j.Index, sg, gapMin, gap)
+		}
+	}
+}
+
+// TestStallNotHidden: a 2 s stall of every response in the middle of the run shows in the
+// journey latency (measured from the intended start), while arrivals keep to the schedule.
+func TestStallNotHidden(t *testing.T) {
+	t.Parallel()
+	p := testProfile(50, 4*time.Second)
+	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), func(s *lpsim.Server) {
+		time.AfterFunc(time.Second, func() { s.Stall(2 * time.Second) })
+	})
+	checkIdentities(t, res)
+	if got, want := res.Arrivals.Started, res.Arrivals.Planned; got != want {
+		t.Errorf("started %d of %d planned", got, want)
+	}
+	if p99 := report.Percentile(res.Overall.Journey, 99); p99 < 1500*time.Millisecond {
+		t.Errorf("journey p99 = %v: the 2 s stall is hidden", p99)
+	}
+	if p50 := report.Percentile(res.Overall.Lag, 50); p50 > 5*time.Millisecond {
+		t.Errorf("lag p50 = %v, want < 5ms: arrivals were held back", p50)
+	}
+}
+
+// TestAppJWTExpiryRefreshed: AppJWTs that live 3 s over a 10 s run are renewed ahead of expiry:
+// no auth failures, several fetches, far fewer than the consumers.
+func TestAppJWTExpiryRefreshed(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("10 s run")
+	}
+	cfg := quietSim(10 * time.Second)
+	cfg.AppJWTLifetime = 3 * time.Second
+	p := testProfile(20, 10*time.Second)
+	res, led, _ := runAgainst(t, p, cfg, nil)
+	checkIdentities(t, res)
+	m := res.Overall
+	for s := range sample.NumSteps {
+		if n := m.StepFailures[s][sample.ClassAuth]; n != 0 {
+			t.Errorf("step %s: %d auth failures", s, n)
+		}
+	}
+	if got := m.Outcomes[sample.OutcomeOK]; got != res.Arrivals.Planned {
+		t.Errorf("ok = %d of %d", got, res.Arrivals.Planned)
+	}
+	fetches := res.Targets[0].AppJWTFetches
+	if fetches < 3 || fetches > res.Arrivals.Started/20 {
+		t.Errorf("AppJWT fetched %d times for %d consumers: want ≥ 3 and far fewer than consumers", fetches, res.Arrivals.Started)
+	}
+	if got := led.AppJWTsIssued; got != fetches {
+		t.Errorf("ledger issued %d AppJWTs, lpbench fetched %d", got, fetches)
+	}
+	if got := led.Requests[lpsim.EndpointCreate][401] + led.Requests[lpsim.EndpointSend][401]; got != 0 {
+		t.Errorf("ledger answered %d 401s", got)
+	}
+}
+
+// TestInterruptCountsAddUp: stopping the arrivals mid-run still accounts for every arrival.
+func TestInterruptCountsAddUp(t *testing.T) {
+	t.Parallel()
+	sim, err := lpsim.NewServer(quietSim(10 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.SetLatency(lpsim.EndpointSend, lpsim.Fixed(2*time.Second))
+	stop, cancelStop := context.WithCancel(context.Background())
+	work, cancelWork := context.WithCancel(context.Background())
+	defer cancelWork()
+	time.AfterFunc(500*time.Millisecond, cancelStop)
+	time.AfterFunc(700*time.Millisecond, cancelWork)
+	res, err := execute(stop, work, testProfile(50, 5*time.Second), runOptions{Progress: loadgen.ProgressOff, Sim: sim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkIdentities(t, res)
+	a, m := res.Arrivals, res.Overall
+	if a.NotStarted == 0 || m.Outcomes[sample.OutcomeInterrupted] == 0 {
+		t.Errorf("not started %d, interrupted %d: want both > 0", a.NotStarted, m.Outcomes[sample.OutcomeInterrupted])
+	}
+	if got, want := res.End, report.EndInterrupted; got != want {
+		t.Errorf("end = %v, want %v", got, want)
+	}
+	if res.Elapsed > 3*time.Second {
+		t.Errorf("run took %v after being interrupted at 0.5 s", res.Elapsed)
+	}
+	// Conversations opened by interrupted journeys were closed.
+	if led := sim.Ledger(); led.ConversationsClosed != led.ConversationsCreated {
+		t.Errorf("closed %d of %d conversations", led.ConversationsClosed, led.ConversationsCreated)
+	}
+}
