@@ -347,7 +347,6 @@ func TestCreateResponseVariants(t *testing.T) {
 	}
 }
 
-
 // TestErrorClasses sorts answers and transport failures into failure classes.
 func TestErrorClasses(t *testing.T) {
 	for _, tc := range []struct {
