@@ -69,8 +69,10 @@ func (pr *Progress) startBars(out io.Writer) {
 	pr.p = mpb.New(mpb.WithOutput(out), mpb.WithWidth(100), mpb.WithRefreshRate(200*time.Millisecond), mpb.ForceTTY())
 	pr.bar = pr.p.AddBar(total,
 		mpb.PrependDecorators(
-			decor.Name("journeys ", decor.WCSyncSpaceR),
-			decor.CountersNoUnit("%d / %d", decor.WCSyncWidth),
+			// Read from the runner, not from the bar, so the count agrees with the status text.
+			decor.Any(func(decor.Statistics) string {
+				return fmt.Sprintf("journeys %d / %d", pr.finished(), total)
+			}, decor.WCSyncSpaceR),
 		),
 		mpb.AppendDecorators(
 			decor.Elapsed(decor.ET_STYLE_GO, decor.WCSyncSpace),
@@ -96,7 +98,7 @@ func (pr *Progress) startBars(out io.Writer) {
 // finished is how many arrivals are settled: dropped, or started and done.
 func (pr *Progress) finished() int64 {
 	c := pr.r.Counts()
-	return c.Started - c.InFlight + c.Dropped + c.NotStarted
+	return c.Started - c.InFlight + c.Dropped
 }
 
 func (pr *Progress) status() string {
@@ -131,10 +133,10 @@ func (pr *Progress) Stop(complete bool) {
 		close(pr.stopped)
 		pr.done.Wait()
 		if pr.bar != nil {
+			pr.bar.SetCurrent(pr.finished())
 			if complete {
 				pr.bar.SetTotal(-1, true)
 			} else {
-				pr.bar.SetCurrent(pr.finished())
 				pr.bar.Abort(false)
 			}
 			pr.p.Wait()

@@ -4,7 +4,7 @@
 // ground truth of its tests: a [Ledger] records every answered request and, per conversation, the
 // server-side create→first-send gap and whether auto messages would have been emitted.
 //
-// A [Sim] is an [net/http.Handler]; [NewServer] runs one on 127.0.0.1 like httptest.NewServer, but
+// A [Sim] is a [net/http.Handler]; [NewServer] runs one on 127.0.0.1 like httptest.NewServer, but
 // as a real server the product can use. One server plays every LivePerson host: routing is by path
 // only, and CSDS answers with the host the request came to, so a client that follows CSDS comes
 // back to the same server.
@@ -36,9 +36,11 @@
 //     unknown account or wrong credentials → 401. Tokens are HS256 JWTs signed with a key random per
 //     Sim; exp = iat + the lifetime rounded up to whole seconds, but the token is refused once the
 //     clock passes iat + the exact lifetime, so it never outlives its exp.
-//   - The AppJWT is checked before the ConsumerJWS, and both before the query and the body.
-//     Authorization may be the bare token or "Bearer " + token.
-//   - v missing or wrong (1.0 for the IdP, 3 for messaging) → 400.
+//   - Checks run in this order: body size (413), AppJWT (Authorization: the bare token or
+//     "Bearer " + token), ConsumerJWS, the v query parameter (1.0 for the IdP, 3 for messaging;
+//     missing or wrong → 400), then the body's content.
+//   - IdP: a body that is not {"ext_consumer_id":STRING} with a non-blank id → 400. lp_consumer_id
+//     is the hex SHA-256 of account, NUL, ext_consumer_id: stable across tokens and Sims.
 //   - CONVERSATION: a body that is not a JSON array, whose first element is not
 //     userprofile.SetUserProfile, that holds no or several cm.ConsumerRequestConversation, or any
 //     other request type → 400; brandId missing or not the path account → 400 errorCode 40001;
