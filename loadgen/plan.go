@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"math/rand/v2"
 	"time"
 )
 
@@ -20,12 +21,24 @@ type Stage struct {
 	From, To float64
 }
 
-// Plan is the arrival schedule of a run: stages one after another. Arrival k (from 0) is intended
-// at the time t where the integral of the rate from 0 to t equals k, so arrivals are spread
-// uniformly along the rate curve and the count in any interval differs from the rate's integral
-// over it by less than one.
+// Plan is the arrival schedule of a run: stages one after another.
+//
+// Uniform arrivals: arrival k (from 0) is intended at the time t where the integral of the rate
+// from 0 to t equals k, so arrivals are spread evenly along the rate curve and the count in any
+// interval differs from the rate's integral over it by less than one.
+//
+// Poisson arrivals: the same mapping applied to the points of a unit-rate Poisson process (sums
+// of exponential variates), which gives a Poisson process whose intensity follows the stages. A
+// fixed Seed makes the schedule repeat exactly.
+//
+// Sharding: with Shards = N > 1, the plan yields only the arrivals k with k mod N = Shard, at
+// the whole plan's times, so N shards together produce exactly the whole plan.
 type Plan struct {
-	Stages []Stage
+	Stages  []Stage
+	Poisson bool
+	Seed    int64
+	Shard   int // 0 ≤ Shard < Shards
+	Shards  int // 0 or 1: not sharded
 }
 
 // Constant returns a plan of rate arrivals per second for d.
@@ -37,6 +50,9 @@ func Constant(rate float64, d time.Duration) Plan {
 func (p Plan) Validate() error {
 	if len(p.Stages) == 0 {
 		return errors.New("plan has no stages")
+	}
+	if p.Shards > 1 && (p.Shard < 0 || p.Shard >= p.Shards) {
+		return fmt.Errorf("shard %d of %d: want 0 ≤ shard < shards", p.Shard, p.Shards)
 	}
 	for i, s := range p.Stages {
 		switch {
@@ -63,14 +79,22 @@ func (s Stage) expected() float64 {
 	return (s.From + s.To) / 2 * s.Duration.Seconds()
 }
 
-// Count returns the number of arrivals in the plan: the integers k ≥ 0 below the integral of the
-// rate over the whole plan.
+// Count returns the number of arrivals the plan yields. For an unsharded uniform plan it is the
+// number of integers k ≥ 0 below the integral of the rate over the whole plan; otherwise the
+// schedule is walked once.
 func (p Plan) Count() int64 {
-	var n float64
-	for _, s := range p.Stages {
-		n += s.expected()
+	if !p.Poisson && p.Shards <= 1 {
+		var n float64
+		for _, s := range p.Stages {
+			n += s.expected()
+		}
+		return int64(math.Ceil(n - 1e-9))
 	}
-	return int64(math.Ceil(n - 1e-9))
+	var n int64
+	for range p.Arrivals() {
+		n++
+	}
+	return n
 }
 
 // PeakRate returns the highest rate of the plan.
@@ -85,18 +109,37 @@ func (p Plan) PeakRate() float64 {
 // Arrivals yields every arrival's index and intended time (offset from the run's start), in order.
 func (p Plan) Arrivals() iter.Seq2[int64, time.Duration] {
 	return func(yield func(int64, time.Duration) bool) {
+		// points yields the positions on the rate's integral where arrivals fall.
+		var rng *rand.Rand
+		if p.Poisson {
+			seed := uint64(p.Seed)
+			if seed == 0 {
+				seed = 1
+			}
+			rng = rand.New(rand.NewPCG(seed, 0x6c7062656e6368))
+		}
 		var k int64
-		var before float64 // arrivals owed by the stages before this one (the integral so far)
+		x := 0.0 // the next arrival's position on the integral
+		if rng != nil {
+			x = rng.ExpFloat64()
+		}
+		var before float64 // the integral over the stages before this one
 		var start time.Duration
 		for _, s := range p.Stages {
 			total := s.expected()
-			for ; float64(k) < before+total-1e-9; k++ {
-				at := start + s.timeOf(float64(k)-before)
-				if at >= start+s.Duration { // guard rounding at the stage's end
-					break
+			for x < before+total-1e-9 {
+				// Rounding can put the last arrival a few ns past the stage's end: keep it inside.
+				at := min(start+s.timeOf(x-before), start+s.Duration-1)
+				if p.Shards <= 1 || k%int64(p.Shards) == int64(p.Shard) {
+					if !yield(k, at) {
+						return
+					}
 				}
-				if !yield(k, at) {
-					return
+				k++
+				if rng != nil {
+					x += rng.ExpFloat64()
+				} else {
+					x = float64(k)
 				}
 			}
 			before += total
@@ -108,6 +151,9 @@ func (p Plan) Arrivals() iter.Seq2[int64, time.Duration] {
 // timeOf returns the offset into the stage at which the rate's integral reaches x (0 ≤ x <
 // expected). With r(t) = a + (b−a)·t/D the integral is a·t + (b−a)·t²/(2D); this solves it for t.
 func (s Stage) timeOf(x float64) time.Duration {
+	if x <= 0 {
+		return 0 // also where the rate starts at 0, which the formula below would make 0/0
+	}
 	a, b, d := s.From, s.To, s.Duration.Seconds()
 	var t float64
 	if slope := (b - a) / d; math.Abs(slope) < 1e-12 {

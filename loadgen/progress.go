@@ -66,7 +66,7 @@ func StartProgress(out *os.File, mode ProgressMode, r *Runner, extra func() stri
 
 func (pr *Progress) startBars(out io.Writer) {
 	total := pr.r.Plan.Count()
-	pr.p = mpb.New(mpb.WithOutput(out), mpb.WithWidth(100), mpb.WithRefreshRate(200*time.Millisecond), mpb.ForceTTY())
+	pr.p = mpb.New(mpb.WithOutput(out), mpb.WithWidth(100), mpb.WithRefreshRate(200*time.Millisecond), mpb.ForceTTY(), mpb.WithAutoRefresh())
 	pr.bar = pr.p.AddBar(total,
 		mpb.PrependDecorators(
 			// Read from the runner, not from the bar, so the count agrees with the status text.

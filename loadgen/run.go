@@ -27,13 +27,16 @@ type Counts struct {
 }
 
 // Runner releases the arrivals of Plan at their intended times into at most MaxInFlight concurrent
-// Tasks. An arrival that finds the pool full is dropped and counted, never delayed: delaying it
-// would move its start away from the plan and hide the lateness.
+// Tasks. By default an arrival that finds the pool full is dropped and counted (OnDrop sees it),
+// never silently delayed. With Queue, it waits for a slot instead, and so do the arrivals after
+// it: their intended times stay those of the plan, so the wait shows as lag.
 type Runner struct {
 	Plan        Plan
 	MaxInFlight int
+	Queue       bool
 	Epoch       time.Time // time origin of intended times; zero: when Run starts
 	Task        Task
+	OnDrop      func(Arrival) // called on the dispatcher's goroutine; must be quick
 
 	started, dropped, inFlight atomic.Int64
 	stopped                    atomic.Bool
@@ -68,6 +71,8 @@ func (r *Runner) Run(stop, work context.Context) Counts {
 	if limit <= 0 {
 		limit = 1 << 30
 	}
+	// slots holds a token per running task; it is how a queued arrival waits for a free worker.
+	slots := make(chan struct{}, min(limit, 1<<20))
 	var wg sync.WaitGroup
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -84,20 +89,40 @@ func (r *Runner) Run(stop, work context.Context) Counts {
 		if stop.Err() != nil {
 			break
 		}
-		if r.inFlight.Load() >= int64(limit) {
-			r.dropped.Add(1)
-			continue
+		a := Arrival{Index: k, Intended: at}
+		select {
+		case slots <- struct{}{}:
+		default:
+			if !r.Queue {
+				r.dropped.Add(1)
+				if r.OnDrop != nil {
+					r.OnDrop(a)
+				}
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-stop.Done():
+			}
+			if stop.Err() != nil {
+				break
+			}
+		}
+		if stop.Err() != nil {
+			<-slots
+			break
 		}
 		r.inFlight.Add(1)
 		r.started.Add(1)
 		wg.Add(1)
-		go func(a Arrival) {
+		go func() {
 			defer func() {
 				r.inFlight.Add(-1)
+				<-slots
 				wg.Done()
 			}()
 			r.Task(work, a)
-		}(Arrival{Index: k, Intended: at})
+		}()
 	}
 	r.stopped.Store(true)
 	wg.Wait()

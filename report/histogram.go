@@ -38,3 +38,12 @@ func record(h *hdrhistogram.Histogram, d time.Duration) {
 func Percentile(h *hdrhistogram.Histogram, p float64) time.Duration {
 	return time.Duration(h.ValueAtQuantile(p))
 }
+
+// maxOf returns the histogram's largest value, 0 when it is empty (hdrhistogram reports the top
+// of its lowest bucket then).
+func maxOf(h *hdrhistogram.Histogram) time.Duration {
+	if h.TotalCount() == 0 {
+		return 0
+	}
+	return time.Duration(h.Max())
+}

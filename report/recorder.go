@@ -11,6 +11,10 @@ import (
 
 // Metrics are the aggregates of a set of journeys: one target's, or the whole run's.
 type Metrics struct {
+	// Arrivals are the load generator's counts for these journeys, filled in at the end of the
+	// run (the recorder sees only started journeys).
+	Arrivals Arrivals
+
 	Lag     *hdrhistogram.Histogram // actual − intended start
 	Journey *hdrhistogram.Histogram // intended start → end of the last step (ended journeys)
 	Gap     *hdrhistogram.Histogram // send end − create begin: upper bound of the server's gap
@@ -141,7 +145,8 @@ func (r *Recorder) loop() {
 			r.uncertain.Add(1)
 		}
 		if r.observe != nil {
-			r.observe(&j)
+			seen := j // only this copy escapes, and only when observed
+			r.observe(&seen)
 		}
 	}
 }

@@ -60,7 +60,7 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	if m.Gap.TotalCount() > 0 {
 		p99 := Percentile(m.Gap, 99)
 		fmt.Fprintf(b, "  gap p99 %s, max %s: %s of the window left at p99\n",
-			fmtDur(p99), fmtDur(time.Duration(m.Gap.Max())), fmtDur(window-p99))
+			fmtDur(p99), fmtDur(maxOf(m.Gap)), fmtDur(window-p99))
 	}
 	b.WriteString("\n")
 
@@ -75,7 +75,7 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 		for _, p := range SummaryPercentiles {
 			fmt.Fprintf(tw, "%s\t", fmtDur(Percentile(h, p)))
 		}
-		fmt.Fprintf(tw, "%s\t\n", fmtDur(time.Duration(h.Max())))
+		fmt.Fprintf(tw, "%s\t\n", fmtDur(maxOf(h)))
 	}
 	for s := range sample.NumSteps {
 		if m.Steps[s].TotalCount() == 0 && s == sample.AutoMsg {
@@ -138,31 +138,41 @@ func share(n, of int64) string {
 	return fmt.Sprintf("%.2f%%", 100*float64(n)/float64(of))
 }
 
-// fmtDur renders a duration with about three significant digits in a unit that fits.
+// fmtDur renders a duration at three significant digits in the unit that fits the rounded value
+// (so 999.6µs reads 1.00ms, not 1000µs).
 func fmtDur(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
 	neg := ""
 	if d < 0 {
 		neg, d = "-", -d
 	}
-	var x float64
-	var unit string
-	switch {
-	case d == 0:
-		return "0"
-	case d < time.Millisecond:
-		x, unit = float64(d)/1e3, "µs"
-	case d < time.Second:
-		x, unit = float64(d)/1e6, "ms"
-	default:
-		x, unit = float64(d)/1e9, "s"
+	p := time.Duration(1)
+	for v := d; v >= 1000; v /= 10 {
+		p *= 10
 	}
+	d = (d + p/2) / p * p
+	var unit time.Duration
+	var name string
+	switch {
+	case d < time.Microsecond:
+		return neg + strconv.FormatInt(int64(d), 10) + "ns"
+	case d < time.Millisecond:
+		unit, name = time.Microsecond, "µs"
+	case d < time.Second:
+		unit, name = time.Millisecond, "ms"
+	default:
+		unit, name = time.Second, "s"
+	}
+	x := float64(d) / float64(unit)
 	prec := 0
 	if x < 10 {
 		prec = 2
 	} else if x < 100 {
 		prec = 1
 	}
-	return neg + strconv.FormatFloat(x, 'f', prec, 64) + unit
+	return neg + strconv.FormatFloat(x, 'f', prec, 64) + name
 }
 
 func trimFloat(f float64) string {

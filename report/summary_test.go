@@ -1,0 +1,319 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lpbench/lpbench/sample"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// fill records n values spread evenly from lo to hi.
+func fill(h *hdrhistogram.Histogram, n int, lo, hi time.Duration) {
+	for i := range n {
+		d := lo
+		if n > 1 {
+			d += (hi - lo) * time.Duration(i) / time.Duration(n-1)
+		}
+		record(h, d)
+	}
+}
+
+// summaryMetrics returns the hand-built metrics of one target: 90 journeys (80 ok, 8 failed,
+// 2 interrupted), 78 judged (70 in, 6 uncertain, 2 missed), no auto messages measured, and close
+// failures that did not decide any journey.
+func summaryMetrics() *Metrics {
+	m := NewMetrics()
+	m.Outcomes = [sample.NumOutcomes]int64{sample.OutcomeOK: 80, sample.OutcomeFailed: 8, sample.OutcomeInterrupted: 2}
+	m.Verdicts = [sample.NumVerdicts]int64{sample.VerdictNone: 12, sample.VerdictIn: 70, sample.VerdictUncertain: 6, sample.VerdictMissed: 2}
+	m.Failures[sample.Create][sample.ClassHTTP5xx] = 5
+	m.Failures[sample.ConsumerJWS][sample.ClassAuth] = 1
+	m.Failures[sample.Send][sample.ClassWindowMissed] = 2
+	m.Failures[sample.Send][sample.ClassCanceled] = 2
+	m.StepFailures[sample.Create][sample.ClassHTTP5xx] = 5
+	m.StepFailures[sample.ConsumerJWS][sample.ClassAuth] = 1
+	m.StepFailures[sample.Send][sample.ClassCanceled] = 2
+	m.StepFailures[sample.Close][sample.ClassNetwork] = 3
+	m.Requests = [sample.NumSteps]int64{sample.Lookup: 90, sample.ConsumerJWS: 90, sample.Create: 95, sample.Send: 84, sample.Close: 84}
+	fill(m.Steps[sample.Lookup], 90, 5*time.Millisecond, 40*time.Millisecond)
+	fill(m.Steps[sample.AppJWT], 90, 0, 0)
+	fill(m.Steps[sample.ConsumerJWS], 89, 20*time.Millisecond, 120*time.Millisecond)
+	fill(m.Steps[sample.Create], 84, 80*time.Millisecond, 3*time.Second)
+	fill(m.Steps[sample.Send], 82, 50*time.Millisecond, 900*time.Millisecond)
+	fill(m.Steps[sample.Close], 81, 30*time.Millisecond, 200*time.Millisecond)
+	fill(m.Gap, 78, 150*time.Millisecond, 10900*time.Millisecond)
+	fill(m.GapMin, 78, 0, 10400*time.Millisecond)
+	fill(m.Journey, 88, 300*time.Millisecond, 12*time.Second)
+	fill(m.Lag, 90, 50*time.Microsecond, 4*time.Millisecond)
+	return m
+}
+
+// summaryResult returns a deterministic one-target Result.
+func summaryResult() *Result {
+	m := summaryMetrics()
+	return &Result{
+		Profile:     "smoke",
+		Start:       time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC),
+		Elapsed:     61234567 * time.Microsecond,
+		End:         EndCompleted,
+		Window:      10 * time.Second,
+		Rate:        1.5,
+		Duration:    time.Minute,
+		MaxInFlight: 64,
+		Arrivals:    Arrivals{Planned: 100, Started: 90, Dropped: 6, NotStarted: 4},
+		Targets:     []TargetInfo{{Name: "va", Account: "12345678", Kind: "sim", AppJWTFetches: 3, DomainLookups: 1}},
+		PerTarget:   []*Metrics{m},
+		Overall:     m,
+	}
+}
+
+func summary(t *testing.T, r *Result) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteSummary(&b, r); err != nil {
+		t.Fatalf("WriteSummary: %v", err)
+	}
+	return b.String()
+}
+
+func TestWriteSummaryGolden(t *testing.T) {
+	t.Parallel()
+	got := summary(t, summaryResult())
+	path := filepath.Join("testdata", "summary.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -run Golden -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("summary differs from %s (go test ./report -run Golden -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestWriteSummaryContent(t *testing.T) {
+	t.Parallel()
+	out := summary(t, summaryResult())
+	tests := []struct {
+		name string
+		re   string // a multi-line regexp that must match
+	}{
+		// The header echoes the run's shape.
+		{"header", `^lpbench smoke: 1 target\(s\), 1\.5/s for 1m0s, max in flight 64, window 10s\n`},
+		{"run line", `(?m)^ran 1m1\.235s \(completed\), started 2025-03-14T15:09:26Z$`},
+		// The two identities, with numbers that add up.
+		{"arrival identity", `(?m)^arrivals  planned 100 = started 90 \+ dropped 6 \+ not started 4$`},
+		{"outcome identity", `(?m)^journeys  started 90 = ok 80 \+ failed 8 \+ interrupted 2$`},
+		// The verdicts: journeys judged, then count and share of each.
+		{"judged", `(?m)^window 10s \(first SEND after CONVERSATION\), 78 journeys judged:$`},
+		{"in row", `(?m)^ +in +70 +89\.74% +gap < window *$`},
+		{"uncertain row", `(?m)^ +uncertain +6 +7\.69% +gap_min < window ≤ gap *$`},
+		{"missed row", `(?m)^ +missed +2 +2\.56% +gap_min ≥ window *$`},
+		{"gap p99 line", `(?m)^  gap p99 \S+, max \S+: \S+ of the window left at p99$`},
+		// One latency row per measured step, with its count.
+		{"latency header", `(?m)^ *latency +count +p50 +p90 +p99 +p99\.9 +max *$`},
+		{"step.lookup", `(?m)^ *step\.lookup +90 `},
+		{"step.appjwt", `(?m)^ *step\.appjwt +90 `},
+		{"step.consumerjws", `(?m)^ *step\.consumerjws +89 `},
+		{"step.create", `(?m)^ *step\.create +84 `},
+		{"step.send", `(?m)^ *step\.send +82 `},
+		{"step.close", `(?m)^ *step\.close +81 `},
+		{"gap", `(?m)^ *gap +78 `},
+		{"gap_min", `(?m)^ *gap_min +78 `},
+		{"journey", `(?m)^ *journey +88 `},
+		{"lag", `(?m)^ *lag +90 `},
+		// Requests per step, auto messages excluded.
+		{"requests", `(?m)^requests: lookup 90, appjwt 0, consumerjws 90, create 95, send 84, close 84$`},
+		{"shared fetches", `(?m)^shared fetches: AppJWT 3, domain lookups \(cached\) 1$`},
+		// The failure table: step, class, count, in step order.
+		{"failure table", `(?m)^failed journeys \(step, class, count\):\n  consumerjws +auth +1\n  create +http_5xx +5\n  send +window_missed +2\n  send +canceled +2\n`},
+		// Step failures that decided no journey.
+		{"other failed steps", `(?m)^other failed steps \(step, class, count\):\n  close +network +3\n`},
+	}
+	bad := false
+	for _, tt := range tests {
+		if !regexp.MustCompile(tt.re).MatchString(out) {
+			t.Errorf("%s: no match for %s", tt.name, tt.re)
+			bad = true
+		}
+	}
+	if bad {
+		t.Logf("summary:\n%s", out)
+	}
+	// Auto messages were not measured: no row.
+	if strings.Contains(out, "step.automsg") {
+		t.Errorf("summary has a step.automsg row with no auto message measured:\n%s", out)
+	}
+	// Single target: no per-target headers.
+	if strings.Contains(out, "== ") {
+		t.Errorf("one-target summary has target headers:\n%s", out)
+	}
+}
+
+func TestWriteSummaryNoFailures(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics()
+	m.Outcomes[sample.OutcomeOK] = 3
+	m.Verdicts[sample.VerdictIn] = 3
+	fill(m.Steps[sample.AutoMsg], 3, time.Second, 2*time.Second)
+	r := &Result{Profile: "p", Window: 10 * time.Second, Targets: []TargetInfo{{Name: "a"}}, PerTarget: []*Metrics{m}, Overall: m}
+	out := summary(t, r)
+	for _, want := range []string{`(?m)^failed journeys: none$`, `(?m)^ *step\.automsg +3 `} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("summary does not match %s:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"other failed steps", "gap p99"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("summary has %q:\n%s", bad, out)
+		}
+	}
+}
+
+func TestWriteSummaryNothingJudged(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics()
+	r := &Result{Window: 10 * time.Second, Targets: []TargetInfo{{Name: "a"}}, PerTarget: []*Metrics{m}, Overall: m}
+	out := summary(t, r)
+	// No division by zero: shares read "-".
+	if !regexp.MustCompile(`(?m)^ +in +0 +- +gap < window *$`).MatchString(out) {
+		t.Errorf("empty run's in row does not show a share of -:\n%s", out)
+	}
+}
+
+func TestWriteSummaryTargets(t *testing.T) {
+	t.Parallel()
+	a, b := summaryMetrics(), NewMetrics()
+	b.Outcomes[sample.OutcomeOK] = 7
+	all := NewMetrics()
+	all.Outcomes[sample.OutcomeOK] = 87
+	r := summaryResult()
+	r.Targets = []TargetInfo{{Name: "va", Account: "111", Kind: "sim"}, {Name: "lo", Account: "222", Kind: "live"}}
+	r.PerTarget = []*Metrics{a, b}
+	r.Overall = all
+	out := summary(t, r)
+	want := []string{
+		"== target va (account 111, sim)\njourneys  started 90 ",
+		"== target lo (account 222, live)\njourneys  started 7 = ok 7 ",
+		"== all targets\njourneys  started 87 = ok 87 ",
+	}
+	last := -1
+	for _, w := range want {
+		i := strings.Index(out, w)
+		if i < 0 {
+			t.Errorf("summary lacks %q:\n%s", w, out)
+			continue
+		}
+		if i < last {
+			t.Errorf("%q is out of order:\n%s", w, out)
+		}
+		last = i
+	}
+}
+
+// TestWriteSummaryEmptyRow checks that a histogram with no values reads 0 in every column.
+func TestWriteSummaryEmptyRow(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics()
+	r := &Result{Window: 10 * time.Second, Targets: []TargetInfo{{Name: "a"}}, PerTarget: []*Metrics{m}, Overall: m}
+	out := summary(t, r)
+	if re := regexp.MustCompile(`(?m)^ *step\.lookup +0 +0 +0 +0 +0 +0 *$`); !re.MatchString(out) {
+		t.Errorf("empty step.lookup row does not match %v:\n%s", re, out)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteSummaryWriteError(t *testing.T) {
+	t.Parallel()
+	if err := WriteSummary(failingWriter{}, summaryResult()); err == nil {
+		t.Error("WriteSummary to a failing writer returned nil")
+	}
+}
+
+func TestFmtDur(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		// Zero has no unit.
+		{0, "0"},
+		// Below the microsecond.
+		{1, "1ns"},
+		{500, "500ns"},
+		// Microseconds at three significant digits.
+		{time.Microsecond, "1.00µs"},
+		{1500, "1.50µs"},
+		{12345, "12.3µs"},
+		{123456, "123µs"},
+		{999400, "999µs"},
+		// 9.996 µs rounds to 10.0, not 10.00.
+		{9996, "10.0µs"},
+		// 999.6 µs rounds to 1.00 ms, not 1000 µs.
+		{999600, "1.00ms"},
+		// Milliseconds.
+		{time.Millisecond, "1.00ms"},
+		{50 * time.Millisecond, "50.0ms"},
+		{123456789, "123ms"},
+		{999 * time.Millisecond, "999ms"},
+		// 99.96 ms rounds to 100 ms, not 100.0.
+		{99960 * time.Microsecond, "100ms"},
+		// 999.96 ms rounds to 1.00 s.
+		{999960 * time.Microsecond, "1.00s"},
+		// Seconds, and nothing larger.
+		{time.Second, "1.00s"},
+		{12345 * time.Millisecond, "12.3s"},
+		{10 * time.Minute, "600s"},
+		{2 * time.Hour, "7200s"},
+		// Negative values (window − p99 when p99 is past the window) keep their sign.
+		{-1500 * time.Microsecond, "-1.50ms"},
+		{-3 * time.Second, "-3.00s"},
+		{-999600, "-1.00ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			if got, want := fmtDur(tt.in), tt.want; got != want {
+				t.Errorf("fmtDur(%d) = %q, want %q", int64(tt.in), got, want)
+			}
+		})
+	}
+}
+
+func TestTrimFloat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"},          // no trailing point
+		{50, "50"},        // whole number
+		{1.5, "1.5"},      // trailing zeros go
+		{99.9, "99.9"},    // a percentile
+		{0.1234, "0.123"}, // three decimals at most
+	}
+	for _, tt := range tests {
+		if got, want := trimFloat(tt.in), tt.want; got != want {
+			t.Errorf("trimFloat(%g) = %q, want %q", tt.in, got, want)
+		}
+	}
+}
