@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,17 +32,20 @@ const (
 	exitOK          = 0
 	exitRunFailed   = 1 // the run could not measure anything useful (e.g. every journey failed)
 	exitUsage       = 2 // bad command line or profile
+	exitThresholds  = 3 // a threshold was breached
 	exitInterrupted = 130
 )
 
 const usage = `lpbench: load and latency benchmark for LivePerson consumer messaging with AUTO_MESSAGES
 
 usage:
-  lpbench run [flags]     run the smoke profile against the embedded simulator
-  lpbench version         print the version
+  lpbench run [PROFILE|FILE] [flags]   run a profile (default: smoke, against the embedded simulator)
+  lpbench validate FILE...             check profiles; exit 0 when all are valid, 2 otherwise
+  lpbench profiles                     list the shipped profiles
+  lpbench version                      print the version
 
 Run 'lpbench run -h' for the run flags.
-Exit codes: 0 success, 1 run failed, 2 bad usage, 130 interrupted.
+Exit codes: 0 success, 1 run failed, 2 bad usage or profile, 3 thresholds breached, 130 interrupted.
 `
 
 func main() {
@@ -56,6 +61,13 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "profiles":
+		for _, in := range profiles.List() {
+			fmt.Fprintf(stdout, "%-14s %s\n", in.Name, in.Description)
+		}
+		return exitOK
 	case "version":
 		fmt.Fprintln(stdout, "lpbench", version())
 		return exitOK
@@ -75,24 +87,59 @@ func version() string {
 	return "(devel)"
 }
 
-// cmdRun parses the run flags over the smoke profile, runs it, prints the summary and decides the
-// exit code.
+// cmdValidate checks every profile named and prints every problem found.
+func cmdValidate(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "lpbench validate: name at least one profile file")
+		return exitUsage
+	}
+	code := exitOK
+	for _, f := range args {
+		if _, err := profiles.Open(f); err != nil {
+			fmt.Fprintln(stderr, err)
+			code = exitUsage
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", f)
+	}
+	return code
+}
+
+// runFlags are the command-line overrides of a profile.
+type runFlags struct {
+	rate        float64
+	duration    time.Duration
+	maxInFlight int
+	window      time.Duration
+	live        bool
+	noProgress  bool
+	grace       time.Duration
+	shard       string
+}
+
+// cmdRun loads the profile, applies the flags, runs it, prints the summary and thresholds, and
+// decides the exit code.
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	p := profiles.Smoke()
+	var f runFlags
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Float64Var(&p.Load.Rate, "rate", p.Load.Rate, "arrival rate, journeys per second")
-	fs.DurationVar(&p.Load.Duration, "duration", p.Load.Duration, "length of the arrival schedule")
-	fs.IntVar(&p.Load.MaxInFlight, "max-in-flight", p.Load.MaxInFlight, "most journeys at once; arrivals beyond it are dropped and counted")
-	fs.DurationVar(&p.Window, "window", p.Window, "AUTO_MESSAGES window the first SEND is judged against")
-	fs.DurationVar(&p.Journey.SendDelay, "send-delay", p.Journey.SendDelay, "think time between CONVERSATION and the first SEND")
-	fs.BoolVar(&p.Journey.LookupPerConsumer, "lookup-per-consumer", p.Journey.LookupPerConsumer, "query CSDS in every journey instead of a 60 s cache")
-	noAuto := fs.Bool("no-auto-messages", false, "omit the Client-Properties AUTO_MESSAGES header")
-	noClose := fs.Bool("no-close", false, "leave conversations open at the end of each journey")
-	fs.DurationVar(&p.Journey.RequestTimeout, "timeout", p.Journey.RequestTimeout, "timeout of each request")
-	fs.DurationVar(&p.Sim.AppJWTLifetime, "sim-appjwt-lifetime", p.Sim.AppJWTLifetime, "lifetime of the simulator's AppJWTs")
-	grace := fs.Duration("grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
-	noProgress := fs.Bool("no-progress", false, "show no progress while running")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: lpbench run [PROFILE|FILE] [flags]\n\nPROFILE is a shipped profile (lpbench profiles) or a YAML file; default smoke.\n\n")
+		fs.PrintDefaults()
+	}
+	fs.Float64Var(&f.rate, "rate", 0, "replace the profile's load by this constant rate (journeys/s); with -duration, or over the profile's duration")
+	fs.DurationVar(&f.duration, "duration", 0, "replace the profile's load by one stage this long; with -rate, or at the profile's peak rate")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "override load.max_in_flight")
+	fs.DurationVar(&f.window, "window", 0, "override the AUTO_MESSAGES window")
+	fs.BoolVar(&f.live, "live", false, "allow targets on LivePerson itself (required for them)")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "show no progress while running")
+	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
+	fs.StringVar(&f.shard, "shard", "", "run shard K of N of the arrivals, written K/N (0 ≤ K < N)")
+	// Flags may come before or after the profile name.
+	name := "smoke"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -100,45 +147,147 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "lpbench run: unexpected argument %q (profiles by name or file are not supported yet)\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "lpbench run: unexpected argument %q (flags go after the profile name)\n", fs.Arg(0))
 		return exitUsage
 	}
-	p.Journey.AutoMessages = !*noAuto
-	p.Journey.Close = !*noClose
-	if err := p.Validate(); err != nil {
-		fmt.Fprintf(stderr, "lpbench run: bad flags:\n%v\n", err)
+	p, err := profiles.Open(name)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return exitUsage
+	}
+	opts := runOptions{Stderr: stderr, Getenv: os.Getenv}
+	if err := f.apply(&p, &opts); err != nil {
+		fmt.Fprintf(stderr, "lpbench run: %v\n", err)
+		return exitUsage
+	}
+	if p.HasLive() {
+		if !f.live {
+			fmt.Fprintf(stderr, "lpbench run: profile %s drives LivePerson itself (targets: %s); add --live to confirm. Nothing was sent.\n", p.Name, liveNames(p))
+			return exitUsage
+		}
+		if err := p.CheckLive(os.Getenv); err != nil {
+			fmt.Fprintf(stderr, "lpbench run: %v\n", err)
+			return exitUsage
+		}
+		printPlan(stderr, p)
+	}
+	if f.noProgress {
+		opts.Progress = loadgen.ProgressOff
 	}
 
-	mode := loadgen.ProgressAuto
-	if *noProgress {
-		mode = loadgen.ProgressOff
-	}
-	stop, work, release := interruptible(*grace, stderr)
+	stop, work, abort, release := interruptible(f.grace, stderr)
 	defer release()
-	res, err := execute(stop, work, p, runOptions{Progress: mode, Stderr: stderr})
+	aborted := false
+	opts.Abort = func() {
+		aborted = true
+		fmt.Fprintln(stderr, "\nlpbench: a threshold with abort_on_fail failed: stopping the arrivals")
+		abort()
+	}
+	res, err := execute(stop, work, p, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "lpbench run: %v\n", err)
 		return exitRunFailed
+	}
+	if aborted {
+		res.End = report.EndAborted
 	}
 	if err := report.WriteSummary(stdout, res); err != nil {
 		fmt.Fprintf(stderr, "lpbench run: writing the summary: %v\n", err)
 		return exitRunFailed
 	}
 	switch {
-	case stop.Err() != nil:
+	case res.End == report.EndInterrupted:
 		return exitInterrupted
 	case res.Overall.Started() > 0 && res.Overall.Outcomes[sample.OutcomeOK] == 0:
 		fmt.Fprintln(stderr, "lpbench run: no journey succeeded")
 		return exitRunFailed
+	case report.Breached(res.Thresholds):
+		return exitThresholds
 	}
 	return exitOK
 }
 
+// apply puts the command-line overrides into the profile and the run options.
+func (f *runFlags) apply(p *profiles.Profile, o *runOptions) error {
+	if f.rate < 0 {
+		return fmt.Errorf("-rate must be ≥ 0, got %g", f.rate)
+	}
+	if f.duration < 0 {
+		return fmt.Errorf("-duration must be ≥ 0, got %v", f.duration)
+	}
+	if f.rate > 0 || f.duration > 0 {
+		rate, d := f.rate, f.duration
+		if rate == 0 {
+			rate = loadPeak(p.Load)
+		}
+		if d == 0 {
+			for _, s := range p.Load.Stages {
+				d += s.Duration
+			}
+		}
+		p.Load.Stages = []profiles.Stage{{Duration: d, Rate: profiles.Rate{From: rate, To: rate}}}
+	}
+	if f.maxInFlight < 0 {
+		return fmt.Errorf("-max-in-flight must be ≥ 1, got %d", f.maxInFlight)
+	}
+	if f.maxInFlight > 0 {
+		p.Load.MaxInFlight = f.maxInFlight
+	}
+	if f.window < 0 {
+		return fmt.Errorf("-window must be > 0, got %v", f.window)
+	}
+	if f.window > 0 {
+		p.Window = f.window
+	}
+	if f.shard != "" {
+		k, n, err := parseShard(f.shard)
+		if err != nil {
+			return err
+		}
+		o.Shard, o.Shards = k, n
+	}
+	return nil
+}
+
+// parseShard reads "K/N".
+func parseShard(s string) (k, n int, err error) {
+	ks, ns, ok := strings.Cut(s, "/")
+	k, err1 := strconv.Atoi(ks)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || k < 0 || k >= n {
+		return 0, 0, fmt.Errorf("-shard wants K/N with 0 ≤ K < N, got %q", s)
+	}
+	return k, n, nil
+}
+
+func liveNames(p profiles.Profile) string {
+	var names []string
+	for _, t := range p.Targets {
+		if t.Kind() == profiles.KindLive {
+			names = append(names, t.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// printPlan tells, before a live run starts, what it will do to the accounts.
+func printPlan(w io.Writer, p profiles.Profile) {
+	fmt.Fprintf(w, "lpbench: live run of profile %s\n", p.Name)
+	for _, t := range p.Targets {
+		fmt.Fprintf(w, "  target %-12s account %-12s %s (%s)\n", t.Name, t.Account, t.CSDSURL(), t.Kind())
+	}
+	closing := "and closes each one at the end of its journey"
+	if !p.Journey.Close {
+		closing = "and leaves them OPEN (journey.close is false)"
+	}
+	fmt.Fprintf(w, "  peak rate %s/s for %s: about %.0f conversations, %s\n",
+		strconv.FormatFloat(peakRate(p), 'g', -1, 64), longest(p), expectedArrivals(p), closing)
+}
+
 // interruptible returns two contexts: stop ends at the first SIGINT or SIGTERM (no new arrivals);
-// work ends grace later, or at a second signal (journeys in flight are cancelled). release stops
-// listening for signals.
-func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Context, release func()) {
+// work ends grace later, or at a second signal (journeys in flight are cancelled). abort ends
+// stop as a signal would, without the message. release stops listening for signals.
+func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Context, abort, release func()) {
 	stop, stopArrivals := context.WithCancel(context.Background())
 	work, cancelWork := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
@@ -162,7 +311,7 @@ func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Co
 		}
 		cancelWork()
 	}()
-	return stop, work, func() {
+	return stop, work, stopArrivals, func() {
 		signal.Stop(sigs)
 		close(done)
 		stopArrivals()

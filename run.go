@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lpbench/lpbench/loadgen"
@@ -22,106 +25,373 @@ type runOptions struct {
 	Progress  loadgen.ProgressMode
 	Stderr    io.Writer
 	LineEvery time.Duration // period of plain progress lines (default 5 s)
-	// Sim, when not nil, is the simulator to drive instead of a new embedded one (tests use it
-	// to shape latency and read the ledger). Its first account is the target.
+	// Sim, when not nil, is the simulator that "sim" targets drive instead of a new embedded one
+	// (tests use it to shape latency and read the ledger).
 	Sim *lpsim.Server
 	// Observe sees every journey record on the recorder's goroutine.
 	Observe func(*sample.Journey)
+	Getenv  func(string) string // default os.Getenv
+	// Shard and Shards select one shard of the arrivals (Shards ≤ 1: all).
+	Shard, Shards int
+	// Abort is called (once) when an abort_on_fail threshold fails; it should stop the arrivals.
+	Abort func()
 }
 
-// execute runs profile p: it starts the embedded simulator (unless given one), dispatches the
-// plan, records every journey and returns the result. stop ends the arrivals; work cancels the
-// journeys in flight. Per-journey failures are data in the result, not errors; an error means the
-// run could not start.
+// targetRun is one target's client, journey and arrival counters during a run.
+type targetRun struct {
+	prof    profiles.Target
+	kind    string
+	client  *lp.Client
+	journey *lp.Journey
+	planned int64
+	started atomic.Int64
+	dropped atomic.Int64
+}
+
+// execute runs profile p: it starts the embedded simulator when a target needs it, dispatches
+// every schedule, records every journey, evaluates the thresholds and returns the result. stop
+// ends the arrivals; work cancels the journeys in flight. Per-journey failures are data in the
+// result, not errors; an error means the run could not start.
 func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*report.Result, error) {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
 	sim := o.Sim
-	if sim == nil {
-		cfg := lpsim.DefaultConfig()
-		cfg.Accounts[0].ID = p.Sim.Account
-		cfg.Accounts[0].AutoMessages = p.Sim.AutoMessages
-		cfg.AppJWTLifetime = p.Sim.AppJWTLifetime
+	if sim == nil && needsSim(p) {
 		var err error
-		if sim, err = lpsim.NewServer(cfg); err != nil {
+		if sim, err = lpsim.NewServer(p.Sim); err != nil {
 			return nil, fmt.Errorf("starting the embedded simulator: %w", err)
 		}
 		defer sim.Close()
 	}
-	acct := sim.Config().Accounts[0]
-	client, err := lp.NewClient(lp.Target{
-		Name: "sim-" + acct.Region, Account: acct.ID, CSDS: sim.URL, Scheme: "http",
-		ClientID: acct.ClientID, ClientSecret: acct.ClientSecret,
-	})
-	if err != nil {
-		return nil, err
-	}
 
 	epoch := time.Now()
-	journey := &lp.Journey{
-		Client: client,
-		Epoch:  epoch,
-		Opts: lp.JourneyOptions{
-			Window:            p.Window,
-			LookupPerConsumer: p.Journey.LookupPerConsumer,
-			AutoMessages:      p.Journey.AutoMessages,
-			SendDelay:         p.Journey.SendDelay,
-			Message:           p.Journey.Message,
-			Close:             p.Journey.Close,
-			RequestTimeout:    p.Journey.RequestTimeout,
-			ConsumerPrefix:    "lpbench-" + runID() + "-",
-		},
+	run := runID()
+	targets := make([]*targetRun, len(p.Targets))
+	for i, t := range p.Targets {
+		tr, err := newTargetRun(p, t, i, sim, o, epoch, run)
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		targets[i] = tr
 	}
-	rec := report.NewRecorder(report.RecorderOptions{Targets: 1, Observe: o.Observe})
-	runner := &loadgen.Runner{
-		Plan:        loadgen.Constant(p.Load.Rate, p.Load.Duration),
-		MaxInFlight: p.Load.MaxInFlight,
-		Epoch:       epoch,
-		Task: func(ctx context.Context, a loadgen.Arrival) {
-			j := sample.Journey{Index: a.Index, Intended: a.Intended}
-			journey.Run(ctx, &j)
-			rec.Record(&j)
-		},
-	}
-	stderr := o.Stderr
-	if stderr == nil {
-		stderr = io.Discard
-	}
+
+	rec := report.NewRecorder(report.RecorderOptions{
+		Targets: len(targets),
+		Observe: o.Observe,
+		Every:   time.Second,
+		Tick:    abortCheck(p, epoch, o.Abort),
+	})
+	group := schedule(p, o, targets, epoch, rec)
+
 	var prog *loadgen.Progress
 	if o.Progress != loadgen.ProgressOff {
-		out, _ := stderr.(*os.File)
+		out, _ := o.Stderr.(*os.File)
 		if out == nil {
 			out = os.Stderr
 		}
-		prog = loadgen.StartProgress(out, o.Progress, runner, func() string {
+		prog = loadgen.StartProgress(out, o.Progress, group, func() string {
 			l := rec.Live()
 			return fmt.Sprintf("ok %d  failed %d  window missed %d", l.OK, l.Failed, l.Missed)
 		}, o.LineEvery)
 	}
-
-	counts := runner.Run(stop, work)
+	counts := group.Run(stop, work)
 	if prog != nil {
 		prog.Stop(stop.Err() == nil)
 	}
 	perTarget, overall := rec.Close()
-	end := report.EndCompleted
-	if stop.Err() != nil {
-		end = report.EndInterrupted
-	}
-	return &report.Result{
+
+	res := &report.Result{
 		Profile:     p.Name,
 		Start:       epoch,
 		Elapsed:     time.Since(epoch),
-		End:         end,
+		End:         report.EndCompleted,
 		Window:      p.Window,
-		Rate:        p.Load.Rate,
-		Duration:    p.Load.Duration,
+		Rate:        peakRate(p),
+		Duration:    longest(p),
 		MaxInFlight: p.Load.MaxInFlight,
-		Arrivals: report.Arrivals{Planned: counts.Planned, Started: counts.Started,
-			Dropped: counts.Dropped, NotStarted: counts.NotStarted},
-		Targets: []report.TargetInfo{{Name: client.Target().Name, Account: acct.ID, Kind: "sim",
-			AppJWTFetches: client.AppJWTFetches(), DomainLookups: client.DomainLookups()}},
-		PerTarget: perTarget,
-		Overall:   overall,
+		PerTarget:   perTarget,
+		Overall:     overall,
+	}
+	if stop.Err() != nil {
+		res.End = report.EndInterrupted
+	}
+	res.Arrivals = report.Arrivals{Planned: counts.Planned, Started: counts.Started, Dropped: counts.Dropped, NotStarted: counts.NotStarted}
+	overall.Arrivals = res.Arrivals
+	byName := map[string]*report.Metrics{}
+	for i, tr := range targets {
+		a := report.Arrivals{Planned: tr.planned, Started: tr.started.Load(), Dropped: tr.dropped.Load()}
+		a.NotStarted = a.Planned - a.Started - a.Dropped
+		perTarget[i].Arrivals = a
+		byName[tr.prof.Name] = perTarget[i]
+		res.Targets = append(res.Targets, report.TargetInfo{
+			Name: tr.prof.Name, Account: tr.prof.Account, Kind: tr.kind, Region: tr.prof.Region,
+			AppJWTFetches: tr.client.AppJWTFetches(), DomainLookups: tr.client.DomainLookups(),
+		})
+	}
+	res.Thresholds = report.EvalThresholds(scoped(p), overall, byName)
+	return res, nil
+}
+
+// needsSim reports whether a target drives the embedded simulator.
+func needsSim(p profiles.Profile) bool {
+	for _, t := range p.Targets {
+		if t.Kind() == profiles.KindSim {
+			return true
+		}
+	}
+	return false
+}
+
+// newTargetRun builds the client and journey of target t (index i).
+func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Server, o runOptions, epoch time.Time, run string) (*targetRun, error) {
+	lt := lp.Target{Name: t.Name, Account: t.Account, MaxRequestRate: t.MaxRequestRate}
+	switch kind := t.Kind(); kind {
+	case profiles.KindSim:
+		acct, ok := simAccount(sim.Config(), t.Account)
+		if !ok {
+			return nil, fmt.Errorf("the simulator has no account %q", t.Account)
+		}
+		lt.CSDS, lt.Scheme, lt.ClientID, lt.ClientSecret = sim.URL, "http", acct.ClientID, acct.ClientSecret
+	default:
+		lt.CSDS, lt.Scheme = t.CSDSURL(), "https"
+		if kind == profiles.KindSimURL {
+			lt.Scheme = "http"
+		}
+		lt.ClientID, lt.ClientSecret = o.Getenv(t.ClientIDEnv), o.Getenv(t.ClientSecretEnv)
+	}
+	client, err := lp.NewClient(lt)
+	if err != nil {
+		return nil, err
+	}
+	timeout := p.Journey.RequestTimeout
+	if t.RequestTimeout > 0 {
+		timeout = t.RequestTimeout
+	}
+	shard := "0"
+	if o.Shards > 1 {
+		shard = strconv.Itoa(o.Shard)
+	}
+	id := strings.NewReplacer("{run}", run, "{target}", t.Name, "{shard}", shard).Replace(p.Journey.ConsumerID)
+	prefix, suffix, _ := strings.Cut(id, "{n}")
+	retry, err := retryPolicy(p.Journey.Retry)
+	if err != nil {
+		return nil, err
+	}
+	return &targetRun{
+		prof:   t,
+		kind:   t.Kind(),
+		client: client,
+		journey: &lp.Journey{
+			Client: client,
+			Epoch:  epoch,
+			Target: uint16(i),
+			Opts: lp.JourneyOptions{
+				Window:            p.Window,
+				LookupPerConsumer: p.Journey.Lookup == profiles.LookupPerConsumer,
+				AutoMessages:      p.Journey.AutoMessages,
+				SendDelay:         p.Journey.SendDelay.Sampler(),
+				Message:           p.Journey.Message,
+				Close:             p.Journey.Close,
+				RequestTimeout:    timeout,
+				ConsumerPrefix:    prefix,
+				ConsumerSuffix:    suffix,
+				Retry:             retry,
+			},
+		},
 	}, nil
+}
+
+func simAccount(cfg lpsim.Config, id string) (lpsim.Account, bool) {
+	for _, a := range cfg.Accounts {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return lpsim.Account{}, false
+}
+
+// retryPolicy turns the profile's retry section into the journey's policy.
+func retryPolicy(r profiles.Retry) (lp.RetryPolicy, error) {
+	var pol lp.RetryPolicy
+	for _, name := range r.Steps {
+		s, ok := profiles.StepByName(name)
+		if !ok {
+			return pol, fmt.Errorf("unknown step %q in the retry policy", name)
+		}
+		pol.Steps[s] = true
+	}
+	for name, rule := range r.On {
+		c, ok := profiles.ClassByName(name)
+		if !ok {
+			return pol, fmt.Errorf("unknown failure class %q in the retry policy", name)
+		}
+		pol.Rules[c] = lp.RetryRule{Retries: rule.Retries, Backoff: rule.Backoff}
+	}
+	return pol, nil
+}
+
+// schedule builds one runner for the targets that share the profile's load (arrivals dealt by
+// weight) and one per target with a load of its own.
+func schedule(p profiles.Profile, o runOptions, targets []*targetRun, epoch time.Time, rec *report.Recorder) loadgen.Group {
+	var group loadgen.Group
+	var sharedIdx []int
+	var weights []int
+	for i, tr := range targets {
+		if tr.prof.Load == nil {
+			sharedIdx = append(sharedIdx, i)
+			weights = append(weights, tr.prof.Weight)
+		}
+	}
+	add := func(l profiles.Load, route func(int64) *targetRun) {
+		plan := loadgen.Plan{Poisson: l.Arrivals == profiles.ArrivalsPoisson, Seed: l.Seed, Shard: o.Shard, Shards: o.Shards}
+		for _, s := range l.Stages {
+			plan.Stages = append(plan.Stages, loadgen.Stage{Duration: s.Duration, From: s.Rate.From, To: s.Rate.To})
+		}
+		for k := range plan.Arrivals() {
+			route(k).planned++
+		}
+		group = append(group, &loadgen.Runner{
+			Plan:        plan,
+			MaxInFlight: l.MaxInFlight,
+			Queue:       l.WhenFull == profiles.WhenFullQueue,
+			Epoch:       epoch,
+			OnDrop:      func(a loadgen.Arrival) { route(a.Index).dropped.Add(1) },
+			Task: func(ctx context.Context, a loadgen.Arrival) {
+				tr := route(a.Index)
+				tr.started.Add(1)
+				j := sample.Journey{Index: a.Index, Intended: a.Intended}
+				tr.journey.Run(ctx, &j)
+				rec.Record(&j)
+			},
+		})
+	}
+	if len(sharedIdx) > 0 {
+		pick := loadgen.Weighted(weights)
+		add(p.Load, func(k int64) *targetRun { return targets[sharedIdx[pick(k)]] })
+	}
+	for _, tr := range targets {
+		if tr.prof.Load != nil {
+			add(*tr.prof.Load, func(int64) *targetRun { return tr })
+		}
+	}
+	return group
+}
+
+// scoped returns the profile's thresholds with their scopes.
+func scoped(p profiles.Profile) []report.ScopedThreshold {
+	out := make([]report.ScopedThreshold, len(p.Thresholds))
+	for i, th := range p.Thresholds {
+		out[i] = report.ScopedThreshold{Threshold: th.Parsed, Target: th.Target}
+	}
+	return out
+}
+
+// abortCheck returns the recorder's periodic check of the abort_on_fail thresholds. A threshold
+// aborts the run (abort is called once) when it fails and can no longer pass however the run
+// goes on, or when it fails after its abort_delay.
+func abortCheck(p profiles.Profile, epoch time.Time, abort func()) func(perTarget []*report.Metrics, overall *report.Metrics) {
+	var ths []profiles.Threshold
+	for _, th := range p.Thresholds {
+		if th.AbortOnFail {
+			ths = append(ths, th)
+		}
+	}
+	if len(ths) == 0 || abort == nil {
+		return nil
+	}
+	var done bool
+	return func(perTarget []*report.Metrics, overall *report.Metrics) {
+		if done {
+			return
+		}
+		byName := make(map[string]*report.Metrics, len(perTarget))
+		for i, t := range p.Targets {
+			byName[t.Name] = perTarget[i]
+		}
+		for _, th := range ths {
+			r := report.ScopedThreshold{Threshold: th.Parsed, Target: th.Target}.Eval(overall, byName)
+			if r.Final() || (!r.Pass && !r.NoData && time.Since(epoch) >= th.AbortDelay) {
+				done = true
+				abort()
+				return
+			}
+		}
+	}
+}
+
+// peakRate returns the highest total arrival rate the profile asks for (an upper bound when
+// targets have schedules of their own).
+func peakRate(p profiles.Profile) float64 {
+	var r float64
+	shared := false
+	for _, t := range p.Targets {
+		if t.Load != nil {
+			r += loadPeak(*t.Load)
+		} else {
+			shared = true
+		}
+	}
+	if shared {
+		r += loadPeak(p.Load)
+	}
+	return r
+}
+
+func loadPeak(l profiles.Load) float64 {
+	var r float64
+	for _, s := range l.Stages {
+		r = max(r, s.Rate.From, s.Rate.To)
+	}
+	return r
+}
+
+// expectedArrivals returns how many journeys the profile's schedules plan in all.
+func expectedArrivals(p profiles.Profile) float64 {
+	var n float64
+	shared := false
+	for _, t := range p.Targets {
+		if t.Load != nil {
+			n += loadArrivals(*t.Load)
+		} else {
+			shared = true
+		}
+	}
+	if shared {
+		n += loadArrivals(p.Load)
+	}
+	return n
+}
+
+func loadArrivals(l profiles.Load) float64 {
+	var n float64
+	for _, s := range l.Stages {
+		n += (s.Rate.From + s.Rate.To) / 2 * s.Duration.Seconds()
+	}
+	return n
+}
+
+// longest returns the length of the longest schedule.
+func longest(p profiles.Profile) time.Duration {
+	var d time.Duration
+	sum := func(l profiles.Load) time.Duration {
+		var t time.Duration
+		for _, s := range l.Stages {
+			t += s.Duration
+		}
+		return t
+	}
+	for _, t := range p.Targets {
+		if t.Load != nil {
+			d = max(d, sum(*t.Load))
+		} else {
+			d = max(d, sum(p.Load))
+		}
+	}
+	return d
 }
 
 // runID returns a short random id that makes consumer ids unique across runs.

@@ -18,10 +18,16 @@ import (
 
 // testProfile returns the smoke profile at the given load.
 func testProfile(rate float64, d time.Duration) profiles.Profile {
-	p := profiles.Smoke()
-	p.Load.Rate, p.Load.Duration = rate, d
+	p, err := profiles.Builtin("smoke")
+	if err != nil {
+		panic(err)
+	}
+	p.Load.Stages = []profiles.Stage{{Duration: d, Rate: profiles.Rate{From: rate, To: rate}}}
 	return p
 }
+
+// fixedDelay is a send delay of exactly d.
+func fixedDelay(d time.Duration) profiles.Delay { return profiles.Delay{Dist: "fixed", Value: d} }
 
 // quietSim returns a simulator config with no latency (tests add what they need).
 func quietSim(window time.Duration) lpsim.Config {
@@ -149,7 +155,7 @@ func TestWindowMissed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := testProfile(20, 500*time.Millisecond)
-			p.Window, p.Journey.SendDelay = window, tc.delay
+			p.Window, p.Journey.SendDelay = window, fixedDelay(tc.delay)
 			res, led, recs := runAgainst(t, p, quietSim(window), nil)
 			checkIdentities(t, res)
 			n := res.Arrivals.Planned

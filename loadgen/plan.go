@@ -165,3 +165,31 @@ func (s Stage) timeOf(x float64) time.Duration {
 	}
 	return time.Duration(t * float64(time.Second))
 }
+
+// Weighted returns a function that deals arrival k to one of len(weights) lanes in proportion to
+// the (non-negative, not all zero) integer weights. It is a pure function of k, so shards agree
+// on where each arrival goes: the lanes follow a fixed cycle of length sum(weights), built by
+// smooth weighted round-robin so that each lane's arrivals are spread evenly over the cycle.
+func Weighted(weights []int) func(k int64) int {
+	total := 0
+	for _, w := range weights {
+		total += max(w, 0)
+	}
+	if total == 0 || len(weights) == 1 {
+		return func(int64) int { return 0 }
+	}
+	cycle := make([]int, total)
+	current := make([]int, len(weights))
+	for i := range cycle {
+		best := -1
+		for l, w := range weights {
+			current[l] += max(w, 0)
+			if best < 0 || current[l] > current[best] {
+				best = l
+			}
+		}
+		current[best] -= total
+		cycle[i] = best
+	}
+	return func(k int64) int { return cycle[k%int64(total)] }
+}

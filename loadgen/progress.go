@@ -31,7 +31,7 @@ func IsTerminal(f *os.File) bool {
 // Progress shows a running Runner's counters. Bars refresh from a ticker that reads the runner's
 // atomic counters: nothing on the workers' path sends to the display.
 type Progress struct {
-	r       *Runner
+	r       Counter
 	extra   func() string
 	start   time.Time
 	stopped chan struct{}
@@ -41,9 +41,9 @@ type Progress struct {
 	once    sync.Once
 }
 
-// StartProgress starts showing r's progress on out. extra, when not nil, returns more of the
+// StartProgress starts showing the progress of r (a Runner or a Group) on out. extra, when not nil, returns more of the
 // run's state for the line (e.g. outcomes so far). LineEvery is the period of plain lines.
-func StartProgress(out *os.File, mode ProgressMode, r *Runner, extra func() string, lineEvery time.Duration) *Progress {
+func StartProgress(out *os.File, mode ProgressMode, r Counter, extra func() string, lineEvery time.Duration) *Progress {
 	pr := &Progress{r: r, extra: extra, start: time.Now(), stopped: make(chan struct{})}
 	if mode == ProgressAuto {
 		mode = ProgressLines
@@ -65,7 +65,7 @@ func StartProgress(out *os.File, mode ProgressMode, r *Runner, extra func() stri
 }
 
 func (pr *Progress) startBars(out io.Writer) {
-	total := pr.r.Plan.Count()
+	total := pr.r.Counts().Planned
 	pr.p = mpb.New(mpb.WithOutput(out), mpb.WithWidth(100), mpb.WithRefreshRate(200*time.Millisecond), mpb.ForceTTY(), mpb.WithAutoRefresh())
 	pr.bar = pr.p.AddBar(total,
 		mpb.PrependDecorators(

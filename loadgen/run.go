@@ -40,12 +40,20 @@ type Runner struct {
 
 	started, dropped, inFlight atomic.Int64
 	stopped                    atomic.Bool
+	plannedOnce                sync.Once
+	planned                    int64 // the plan's count, computed once
+}
+
+// plannedCount returns the plan's count, walking a Poisson or sharded plan only once.
+func (r *Runner) plannedCount() int64 {
+	r.plannedOnce.Do(func() { r.planned = r.Plan.Count() })
+	return r.planned
 }
 
 // Counts returns the current counters; safe to call while the run goes on.
 func (r *Runner) Counts() Counts {
 	c := Counts{
-		Planned:  r.Plan.Count(),
+		Planned:  r.plannedCount(),
 		Started:  r.started.Load(),
 		Dropped:  r.dropped.Load(),
 		InFlight: r.inFlight.Load(),
@@ -128,3 +136,38 @@ func (r *Runner) Run(stop, work context.Context) Counts {
 	wg.Wait()
 	return r.Counts()
 }
+
+// Group runs several Runners at once (targets with schedules of their own) and sums their counts.
+type Group []*Runner
+
+// Run runs every runner of the group concurrently and returns the summed final counts.
+func (g Group) Run(stop, work context.Context) Counts {
+	var wg sync.WaitGroup
+	for _, r := range g {
+		wg.Go(func() { r.Run(stop, work) })
+	}
+	wg.Wait()
+	return g.Counts()
+}
+
+// Counts returns the sum of the runners' counts.
+func (g Group) Counts() Counts {
+	var c Counts
+	for _, r := range g {
+		rc := r.Counts()
+		c.Planned += rc.Planned
+		c.Started += rc.Started
+		c.Dropped += rc.Dropped
+		c.NotStarted += rc.NotStarted
+		c.InFlight += rc.InFlight
+	}
+	return c
+}
+
+// Counter is what a progress display reads: a Runner or a Group.
+type Counter interface{ Counts() Counts }
+
+var (
+	_ Counter = (*Runner)(nil)
+	_ Counter = Group(nil)
+)

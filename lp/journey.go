@@ -17,18 +17,50 @@ type JourneyOptions struct {
 	LookupPerConsumer bool
 	// AutoMessages sends the Client-Properties AUTO_MESSAGES header on CONVERSATION and SEND.
 	AutoMessages bool
-	// SendDelay is waited between the end of CONVERSATION and the first SEND (a think time that
-	// spends the window; used to probe its edge).
-	SendDelay time.Duration
+	// SendDelay, when not nil, gives the time waited between the end of CONVERSATION and the
+	// first SEND (a think time that spends the window; used to probe its edge). It is called
+	// from many journeys at once.
+	SendDelay func() time.Duration
 	// Message is the first SEND's text.
 	Message string
 	// Close closes the conversation at the end of the journey.
 	Close bool
 	// RequestTimeout bounds each request (default 30 s).
 	RequestTimeout time.Duration
-	// ConsumerPrefix starts every ext_consumer_id; the arrival index follows, so ids are unique
-	// within a run, and across runs when the prefix carries a run id.
-	ConsumerPrefix string
+	// ConsumerPrefix and ConsumerSuffix surround the arrival index in every ext_consumer_id, so
+	// ids are unique within a run, and across runs when they carry a run id.
+	ConsumerPrefix, ConsumerSuffix string
+	// Retry says which failed requests are tried again.
+	Retry RetryPolicy
+}
+
+// RetryPolicy says which steps are retried, for which failure classes, how often and after what
+// backoff. The zero policy retries nothing.
+type RetryPolicy struct {
+	Steps [sample.NumSteps]bool
+	Rules [sample.NumClasses]RetryRule
+}
+
+// RetryRule is how many times a failure class is retried, and after how long. A 429's
+// Retry-After replaces the backoff when it is longer.
+type RetryRule struct {
+	Retries int
+	Backoff time.Duration
+}
+
+// next decides whether a step that failed with err on try (0 for the first) is tried again, and
+// after how long.
+func (p *RetryPolicy) next(s sample.Step, err error, try int) (time.Duration, bool) {
+	c := ClassOf(err)
+	if !p.Steps[s] || c == sample.ClassCanceled || c >= sample.NumClasses || try >= p.Rules[c].Retries {
+		return 0, false
+	}
+	wait := p.Rules[c].Backoff
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > wait {
+		wait = e.RetryAfter
+	}
+	return wait, true
 }
 
 // Journey runs consumer journeys against one target.
@@ -42,21 +74,30 @@ type Journey struct {
 // since returns the monotonic offset of now from the epoch.
 func (j *Journey) since() time.Duration { return time.Since(j.Epoch) }
 
-// step runs fn as step s of rec, with the request timeout, and records its span. It returns fn's
-// error after recording it.
-func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, fn func(ctx context.Context) (attempts int, err error)) error {
-	timeout := j.Opts.RequestTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	sctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// step runs fn as step s of rec, each attempt with the request timeout, retrying as the policy
+// says, and records its span: begin and end include every retry and backoff, because the journey
+// waited for all of them. It returns the last attempt's error.
+func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, fn func(ctx context.Context) (requests int, err error)) error {
 	sp := &rec.Steps[s]
 	sp.Ran = true
 	sp.Begin = j.since()
-	attempts, err := fn(sctx)
+	var err error
+	requests := 0
+	for try := 0; ; try++ {
+		var n int
+		n, err = j.attempt(ctx, fn)
+		requests += n
+		if err == nil {
+			break
+		}
+		wait, again := j.Opts.Retry.next(s, err, try)
+		if !again || !sleep(ctx, wait) {
+			break
+		}
+		sp.Retries = uint8(min(int(sp.Retries)+1, 255))
+	}
 	sp.End = j.since()
-	sp.Attempts = uint8(min(attempts, 255))
+	sp.Attempts = uint8(min(requests, 255))
 	if err != nil {
 		sp.Class = ClassOf(err)
 		// A step deadline that fired because the run was stopped is a cancellation.
@@ -72,6 +113,32 @@ func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, 
 	return err
 }
 
+// attempt runs fn once under the request timeout.
+func (j *Journey) attempt(ctx context.Context, fn func(ctx context.Context) (int, error)) (int, error) {
+	timeout := j.Opts.RequestTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return fn(actx)
+}
+
+// sleep waits d unless ctx ends first; it reports whether the whole wait passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // fail marks rec failed (or interrupted) at step s.
 func fail(rec *sample.Journey, s sample.Step) {
 	rec.Failed, rec.Class = s, rec.Steps[s].Class
@@ -84,7 +151,7 @@ func fail(rec *sample.Journey, s sample.Step) {
 
 // ConsumerID returns the ext_consumer_id of arrival index.
 func (j *Journey) ConsumerID(index int64) string {
-	return j.Opts.ConsumerPrefix + strconv.FormatInt(index, 10)
+	return j.Opts.ConsumerPrefix + strconv.FormatInt(index, 10) + j.Opts.ConsumerSuffix
 }
 
 // Run drives one consumer through the journey and fills rec, whose Index and Intended the caller
@@ -138,12 +205,8 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
 	}
 	defer j.close(ctx, rec, &con)
 
-	if d := j.Opts.SendDelay; d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+	if j.Opts.SendDelay != nil {
+		if !sleep(ctx, j.Opts.SendDelay()) {
 			rec.Steps[sample.Send].Class = sample.ClassCanceled
 			fail(rec, sample.Send)
 			return

@@ -1,93 +1,239 @@
-// Package profiles defines what a run does: its load, its journey and its target. For now it holds
-// the built-in default profile, smoke; profiles read from YAML files come later with the same
-// shape.
+// Package profiles reads, checks and ships run profiles: YAML files that say what a run does —
+// its targets (simulated or live LivePerson accounts), its load, its journey, the window it
+// judges, its thresholds and its outputs.
+//
+// Decoding is strict: an unknown key, a wrong type or an impossible value is an error that names
+// the file, the line and the key path, and every error of a file is reported at once. Secrets are
+// never in a profile: live targets name the environment variables that hold them.
 package profiles
 
 import (
-	"errors"
-	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/report"
 )
 
 // Profile describes one run.
 type Profile struct {
-	Name        string
-	Description string
-	Load        Load
-	Journey     Journey
-	Window      time.Duration // the AUTO_MESSAGES window the first SEND is judged against
-	Sim         Sim           // the embedded simulator target
+	Name        string        `yaml:"name"`
+	Description string        `yaml:"description"`
+	Targets     []Target      `yaml:"targets"`
+	Load        Load          `yaml:"load"`
+	Journey     Journey       `yaml:"journey"`
+	Window      time.Duration `yaml:"window"` // the AUTO_MESSAGES window first SENDs are judged against
+	Thresholds  []Threshold   `yaml:"thresholds"`
+	Outputs     Outputs       `yaml:"outputs"`
+	// Sim configures the embedded simulator that "sim" targets drive.
+	Sim lpsim.Config `yaml:"sim"`
+
+	// Source is where the profile came from: a file path or "builtin:NAME".
+	Source string `yaml:"-"`
 }
 
-// Load is the arrival schedule: a constant rate for a duration, at most MaxInFlight journeys at
-// once (arrivals that find the pool full are dropped and counted).
+// Target kinds.
+const (
+	KindSim    = "sim"    // the embedded simulator
+	KindSimURL = "simurl" // a standalone simulator (lpbench sim) reached by http URL
+	KindLive   = "live"   // LivePerson itself
+)
+
+// Target is one account to drive.
+type Target struct {
+	Name    string `yaml:"name"`
+	Account string `yaml:"account"`
+	// CSDS is "sim" (the default: the embedded simulator), an http:// URL of a standalone
+	// simulator, or the host (or https:// URL) of LivePerson's domain API, e.g.
+	// "api.liveperson.net".
+	CSDS   string `yaml:"csds"`
+	Region string `yaml:"region"` // label for reports (va, lo, sy); for sim targets, taken from the simulator's account
+	// ClientIDEnv and ClientSecretEnv name the environment variables holding the app's
+	// credentials (live targets and standalone simulators).
+	ClientIDEnv     string `yaml:"client_id_env"`
+	ClientSecretEnv string `yaml:"client_secret_env"`
+	// Weight is the target's share of the profile's arrivals (default 1), for targets without a
+	// load of their own.
+	Weight int `yaml:"weight"`
+	// Load, when set, gives the target its own arrival schedule instead of a share.
+	Load           *Load         `yaml:"load"`
+	RequestTimeout time.Duration `yaml:"request_timeout"` // overrides journey.request_timeout
+	MaxRequestRate float64       `yaml:"max_request_rate"`
+}
+
+// Kind returns KindSim, KindSimURL or KindLive.
+func (t *Target) Kind() string {
+	switch {
+	case t.CSDS == "" || t.CSDS == "sim":
+		return KindSim
+	case strings.HasPrefix(t.CSDS, "http://"):
+		return KindSimURL
+	default:
+		return KindLive
+	}
+}
+
+// CSDSURL returns the base URL of the target's domain API (not for KindSim).
+func (t *Target) CSDSURL() string {
+	if strings.Contains(t.CSDS, "://") {
+		return strings.TrimRight(t.CSDS, "/")
+	}
+	return "https://" + strings.TrimRight(t.CSDS, "/")
+}
+
+// Arrival processes.
+const (
+	ArrivalsUniform = "uniform"
+	ArrivalsPoisson = "poisson"
+)
+
+// When the pool is full.
+const (
+	WhenFullDrop  = "drop"
+	WhenFullQueue = "queue"
+)
+
+// Load is an arrival schedule.
 type Load struct {
-	Rate        float64 // journeys per second
-	Duration    time.Duration
-	MaxInFlight int
+	Stages      []Stage `yaml:"stages"`
+	Arrivals    string  `yaml:"arrivals"` // uniform (default) or poisson
+	Seed        int64   `yaml:"seed"`     // Poisson randomness; 0: a fixed default, so runs repeat
+	MaxInFlight int     `yaml:"max_in_flight"`
+	// WhenFull says what an arrival that finds max_in_flight journeys running does: "drop" (the
+	// default: counted, never started) or "queue" (waits for a slot; its lateness shows as lag).
+	WhenFull string `yaml:"when_full"`
+}
+
+// Stage is a span of the schedule.
+type Stage struct {
+	Duration time.Duration `yaml:"duration"`
+	Rate     Rate          `yaml:"rate"`
+}
+
+// Rate is a constant arrival rate per second (From == To), or a linear ramp written "10 -> 100".
+type Rate struct {
+	From, To float64
+}
+
+func (r *Rate) decodeYAML(d *decoder, n *yaml.Node, path string) {
+	if f, ok := number(n); ok {
+		r.From, r.To = f, f
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		from, to, ok := strings.Cut(n.Value, "->")
+		if ok {
+			var a, b float64
+			if parseNum(strings.TrimSpace(from), &a) && parseNum(strings.TrimSpace(to), &b) {
+				r.From, r.To = a, b
+				return
+			}
+		}
+	}
+	d.errorf(n, path, `want a rate per second (e.g. 20) or a ramp (e.g. "10 -> 100"), got %s`, kindName(n))
 }
 
 // Journey shapes every synthetic consumer's journey.
 type Journey struct {
-	LookupPerConsumer bool          // each consumer queries CSDS (otherwise a cached answer, 60 s)
-	AutoMessages      bool          // Client-Properties AUTO_MESSAGES on CONVERSATION and SEND
-	SendDelay         time.Duration // think time between CONVERSATION and the first SEND
-	Message           string
-	Close             bool
-	RequestTimeout    time.Duration
+	// Lookup is "cached" (one CSDS answer per target, kept 60 s) or "per_consumer".
+	Lookup string `yaml:"lookup"`
+	// ConsumerID is the ext_consumer_id pattern: {run} (a random id per run), {target},
+	// {shard} and {n} (the arrival's index) are replaced. It must hold {run} and {n}.
+	ConsumerID     string        `yaml:"consumer_id"`
+	SendDelay      Delay         `yaml:"send_delay"`
+	Message        string        `yaml:"message"`
+	AutoMessages   bool          `yaml:"auto_messages"`
+	Close          bool          `yaml:"close"`
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	Retry          Retry         `yaml:"retry"`
 }
 
-// Sim configures the embedded simulator.
-type Sim struct {
-	Account        string
-	AppJWTLifetime time.Duration
-	AutoMessages   bool // the account has the AUTO_MESSAGES feature
+// Lookup modes.
+const (
+	LookupCached      = "cached"
+	LookupPerConsumer = "per_consumer"
+)
+
+// Delay is a think-time distribution: a duration ("2s", fixed), or a mapping with dist fixed
+// (value), uniform (min, max) or normal (mean, stddev; truncated at 0).
+type Delay struct {
+	Dist   string        `yaml:"dist"`
+	Value  time.Duration `yaml:"value"`
+	Min    time.Duration `yaml:"min"`
+	Max    time.Duration `yaml:"max"`
+	Mean   time.Duration `yaml:"mean"`
+	StdDev time.Duration `yaml:"stddev"`
 }
 
-// Smoke returns the default profile: a short load of the whole journey against the embedded
-// simulator, under 30 seconds.
-func Smoke() Profile {
-	return Profile{
-		Name:        "smoke",
-		Description: "20 journeys/s for 10 s against the embedded simulator",
-		Load:        Load{Rate: 20, Duration: 10 * time.Second, MaxInFlight: 500},
-		Journey: Journey{
-			AutoMessages:   true,
-			Message:        "Hi from lpbench - Auto Messages feature",
-			Close:          true,
-			RequestTimeout: 30 * time.Second,
-		},
-		Window: 10 * time.Second,
-		Sim:    Sim{Account: "12345678", AppJWTLifetime: time.Hour, AutoMessages: true},
+func (dl *Delay) decodeYAML(d *decoder, n *yaml.Node, path string) {
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		*dl = Delay{Dist: "fixed"}
+		d.duration(n, reflect.ValueOf(&dl.Value).Elem(), path)
+		return
 	}
+	d.structure(n, reflect.ValueOf(dl).Elem(), path)
 }
 
-// Validate reports every impossible value of p at once, each naming its key.
-func (p Profile) Validate() error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+// Retry is the journey's retry policy: which steps may be retried, and for which failure classes
+// how many times after what backoff. A 429's Retry-After is honoured when it is longer than the
+// backoff. Retrying CONVERSATION or SEND spends the AUTO_MESSAGES window; they are not retried
+// unless listed in Steps.
+type Retry struct {
+	Steps []string             `yaml:"steps"`
+	On    map[string]RetryRule `yaml:"on"` // failure class → rule
+}
+
+// RetryRule is how often and after how long a failure class is retried.
+type RetryRule struct {
+	Retries int           `yaml:"retries"`
+	Backoff time.Duration `yaml:"backoff"`
+}
+
+// Threshold is a pass/fail criterion over the run's metrics: a bare expression such as
+// "gap.p99 < 10s", or a mapping with expr, target (a target's name; empty for the whole run),
+// abort_on_fail and abort_delay.
+type Threshold struct {
+	Expr        string        `yaml:"expr"`
+	Target      string        `yaml:"target"`
+	AbortOnFail bool          `yaml:"abort_on_fail"`
+	AbortDelay  time.Duration `yaml:"abort_delay"`
+
+	// Parsed is Expr parsed; set by validation.
+	Parsed report.Threshold `yaml:"-"`
+}
+
+func (t *Threshold) decodeYAML(d *decoder, n *yaml.Node, path string) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		t.Expr = n.Value
+		return
 	}
-	if p.Load.Rate <= 0 {
-		bad("load.rate", "must be > 0, got %g", p.Load.Rate)
+	d.structure(n, reflect.ValueOf(t).Elem(), path)
+}
+
+// Outputs say where reports go.
+type Outputs struct {
+	Dir string `yaml:"dir"` // directory for result files; empty: none for now
+}
+
+// Sampler returns a function drawing delays from the distribution (safe for concurrent use), or
+// nil for a fixed zero delay.
+func (dl Delay) Sampler() func() time.Duration {
+	switch dl.Dist {
+	case "uniform":
+		lo, span := dl.Min, dl.Max-dl.Min
+		return func() time.Duration { return lo + time.Duration(rand.Int64N(int64(span)+1)) }
+	case "normal":
+		mean, sd := float64(dl.Mean), float64(dl.StdDev)
+		return func() time.Duration { return time.Duration(max(0, mean+sd*rand.NormFloat64())) }
+	default:
+		if dl.Value <= 0 {
+			return nil
+		}
+		v := dl.Value
+		return func() time.Duration { return v }
 	}
-	if p.Load.Duration <= 0 {
-		bad("load.duration", "must be > 0, got %v", p.Load.Duration)
-	}
-	if p.Load.MaxInFlight < 1 {
-		bad("load.max_in_flight", "must be ≥ 1, got %d", p.Load.MaxInFlight)
-	}
-	if p.Window <= 0 {
-		bad("window", "must be > 0, got %v", p.Window)
-	}
-	if p.Journey.SendDelay < 0 {
-		bad("journey.send_delay", "must be ≥ 0, got %v", p.Journey.SendDelay)
-	}
-	if p.Journey.RequestTimeout <= 0 {
-		bad("journey.request_timeout", "must be > 0, got %v", p.Journey.RequestTimeout)
-	}
-	if p.Sim.AppJWTLifetime < time.Second {
-		bad("sim.appjwt_lifetime", "must be ≥ 1s, got %v", p.Sim.AppJWTLifetime)
-	}
-	return errors.Join(errs...)
 }

@@ -30,6 +30,7 @@ type Metrics struct {
 	// failure (which does not change the journey's outcome).
 	StepFailures [sample.NumSteps][sample.NumClasses]int64
 	Requests     [sample.NumSteps]int64 // requests made per step (cache hits make none)
+	Retries      [sample.NumSteps]int64 // retries per step
 }
 
 // NewMetrics returns empty Metrics.
@@ -63,6 +64,7 @@ func (m *Metrics) add(j *sample.Journey) {
 			continue
 		}
 		m.Requests[s] += int64(sp.Attempts)
+		m.Retries[s] += int64(sp.Retries)
 		if sp.Class == sample.ClassNone {
 			record(m.Steps[s], sp.Duration())
 		} else {
@@ -93,6 +95,8 @@ type Recorder struct {
 	targets []*Metrics
 	overall *Metrics
 	observe func(*sample.Journey)
+	tick    func([]*Metrics, *Metrics)
+	every   time.Duration
 
 	ok, failed, interrupted, missed, uncertain atomic.Int64
 }
@@ -104,6 +108,10 @@ type RecorderOptions struct {
 	// Observe, when not nil, sees every record on the recorder's goroutine after it is counted
 	// (for tests that compare records with a server's ledger). It must not keep the pointer.
 	Observe func(*sample.Journey)
+	// Tick, when not nil, is called on the recorder's goroutine every Every (default 1 s) with the
+	// metrics so far, which it may read but not keep (e.g. to check abort thresholds).
+	Tick  func(perTarget []*Metrics, overall *Metrics)
+	Every time.Duration
 }
 
 // NewRecorder starts a recorder.
@@ -112,7 +120,10 @@ func NewRecorder(o RecorderOptions) *Recorder {
 		o.Buffer = 4096
 	}
 	r := &Recorder{in: make(chan sample.Journey, o.Buffer), done: make(chan struct{}),
-		overall: NewMetrics(), observe: o.Observe}
+		overall: NewMetrics(), observe: o.Observe, tick: o.Tick, every: o.Every}
+	if r.every <= 0 {
+		r.every = time.Second
+	}
 	for range max(o.Targets, 1) {
 		r.targets = append(r.targets, NewMetrics())
 	}
@@ -125,29 +136,48 @@ func (r *Recorder) Record(j *sample.Journey) { r.in <- *j }
 
 func (r *Recorder) loop() {
 	defer close(r.done)
-	for j := range r.in {
-		if int(j.Target) < len(r.targets) {
-			r.targets[j.Target].add(&j)
+	var tick <-chan time.Time
+	if r.tick != nil {
+		t := time.NewTicker(r.every)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case j, ok := <-r.in:
+			if !ok {
+				return
+			}
+			r.add(&j)
+		case <-tick:
+			r.tick(r.targets, r.overall)
 		}
-		r.overall.add(&j)
-		switch j.Outcome {
-		case sample.OutcomeOK:
-			r.ok.Add(1)
-		case sample.OutcomeFailed:
-			r.failed.Add(1)
-		default:
-			r.interrupted.Add(1)
-		}
-		switch j.Verdict {
-		case sample.VerdictMissed:
-			r.missed.Add(1)
-		case sample.VerdictUncertain:
-			r.uncertain.Add(1)
-		}
-		if r.observe != nil {
-			seen := j // only this copy escapes, and only when observed
-			r.observe(&seen)
-		}
+	}
+}
+
+// add counts one record; only the recorder's goroutine calls it.
+func (r *Recorder) add(j *sample.Journey) {
+	if int(j.Target) < len(r.targets) {
+		r.targets[j.Target].add(j)
+	}
+	r.overall.add(j)
+	switch j.Outcome {
+	case sample.OutcomeOK:
+		r.ok.Add(1)
+	case sample.OutcomeFailed:
+		r.failed.Add(1)
+	default:
+		r.interrupted.Add(1)
+	}
+	switch j.Verdict {
+	case sample.VerdictMissed:
+		r.missed.Add(1)
+	case sample.VerdictUncertain:
+		r.uncertain.Add(1)
+	}
+	if r.observe != nil {
+		seen := *j // only this copy escapes, and only when observed
+		r.observe(&seen)
 	}
 }
 

@@ -14,7 +14,8 @@ type Arrivals struct {
 type TargetInfo struct {
 	Name    string
 	Account string
-	Kind    string // "sim" or "live"
+	Kind    string // "sim", "simurl" or "live"
+	Region  string
 	// Shared fetches made for all the target's journeys.
 	AppJWTFetches, DomainLookups int64
 }
@@ -26,6 +27,7 @@ type EndReason string
 const (
 	EndCompleted   EndReason = "completed"
 	EndInterrupted EndReason = "interrupted"
+	EndAborted     EndReason = "thresholds aborted"
 )
 
 // Result is everything a run measured, ready to render.
@@ -42,4 +44,5 @@ type Result struct {
 	Targets     []TargetInfo
 	PerTarget   []*Metrics // same order as Targets
 	Overall     *Metrics
+	Thresholds  []ThresholdResult
 }

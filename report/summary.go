@@ -29,7 +29,12 @@ func WriteSummary(w io.Writer, r *Result) error {
 		a.Planned, a.Started, a.Dropped, a.NotStarted)
 	for i, m := range r.PerTarget {
 		if len(r.Targets) > 1 {
-			fmt.Fprintf(&b, "\n== target %s (account %s, %s)\n", r.Targets[i].Name, r.Targets[i].Account, r.Targets[i].Kind)
+			t := r.Targets[i]
+			region := ""
+			if t.Region != "" {
+				region = ", region " + t.Region
+			}
+			fmt.Fprintf(&b, "\n== target %s (account %s, %s%s)\n", t.Name, t.Account, t.Kind, region)
 		}
 		writeMetrics(&b, m, r.Window)
 		t := r.Targets[i]
@@ -39,8 +44,16 @@ func WriteSummary(w io.Writer, r *Result) error {
 		b.WriteString("\n== all targets\n")
 		writeMetrics(&b, r.Overall, r.Window)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	if len(r.Thresholds) > 0 {
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			return err
+		}
+		return WriteThresholds(w, r.Thresholds)
+	}
+	return nil
 }
 
 func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
@@ -98,6 +111,15 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 		}
 	}
 	fmt.Fprintf(b, "requests: %s\n", strings.Join(reqs, ", "))
+	var retries []string
+	for s := range sample.NumSteps {
+		if n := m.Retries[s]; n > 0 {
+			retries = append(retries, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	if len(retries) > 0 {
+		fmt.Fprintf(b, "retries: %s (their waits are in the step times, and for create and send in the gap)\n", strings.Join(retries, ", "))
+	}
 
 	writeFailures(b, "failed journeys", &m.Failures)
 	var extra [sample.NumSteps][sample.NumClasses]int64

@@ -130,7 +130,8 @@ type Span struct {
 	Status     int16 // HTTP status of the last attempt, 0 if none
 	Code       int32 // LivePerson errorCode of the last attempt, 0 if none
 	Class      Class // failure class; ClassNone on success
-	Attempts   uint8 // requests made (1 + retries); 0 for steps served from a cache
+	Attempts   uint8 // requests made (retries included); 0 for steps served from a cache
+	Retries    uint8 // times the step was tried again after a failure
 	Ran        bool
 }
 

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// Endpoint names one simulated LivePerson operation: the unit of latency configuration and of
-// request counting in the Ledger.
+// Endpoint names one simulated LivePerson operation: the unit of latency, capacity, rate-limit
+// and fault configuration, and of request counting in the Ledger.
 type Endpoint string
 
 // The simulated endpoints.
@@ -32,6 +32,9 @@ var endpoints = [...]Endpoint{
 }
 
 const numEndpoints = len(endpoints)
+
+// Endpoints returns every simulated Endpoint, in a fixed order.
+func Endpoints() []Endpoint { return slices.Clone(endpoints[:]) }
 
 // index returns e's position in endpoints, or -1 when e is not a known endpoint.
 func (e Endpoint) index() int {
@@ -53,43 +56,89 @@ func (e Endpoint) index() int {
 }
 
 // Account is one simulated LivePerson account (brand) and the credentials of its one installed app.
+//
+// Auto messages need both the AUTO_MESSAGES feature (AutoMessages) and the Controller Bot
+// permission. The permission is on unless NoControllerBot is set, so that the zero value of the
+// field keeps an account as LivePerson normally configures it.
+//
+// An empty ClientID becomes "lpbench-sim"; an empty ClientSecret is generated (random) by New.
+// Secrets generated locally, here or by DefaultConfig, are printed by the standalone server
+// ([Serve]); secrets given in the configuration never are.
 type Account struct {
-	ID           string // e.g. "12345678"
-	Region       string // "va", "lo" or "sy"
-	ClientID     string
-	ClientSecret string
-	AutoMessages bool // AUTO_MESSAGES feature enabled for the account
+	ID              string `yaml:"id"`                // e.g. "12345678"
+	Region          string `yaml:"region"`            // "va", "lo" or "sy"
+	ClientID        string `yaml:"client_id"`         // the app's client id
+	ClientSecret    string `yaml:"client_secret"`     // the app's client secret
+	AutoMessages    bool   `yaml:"auto_messages"`     // AUTO_MESSAGES feature enabled for the account
+	NoControllerBot bool   `yaml:"no_controller_bot"` // the app lacks the Controller Bot permission: no auto messages
+
+	generatedSecret bool // ClientSecret was generated locally, so it may be printed
 }
 
-// Config configures a Sim. The zero values of AppJWTLifetime and Window select their defaults.
+// Config configures a Sim. Zero values select the documented defaults; every map is keyed by
+// Endpoint (or region) and a missing key means "none": no latency, unlimited capacity, no rate
+// limit, no faults.
+//
+// Field tags name the keys of a YAML configuration file; durations are time.Duration, which a
+// YAML reader decodes from strings such as "10s".
 type Config struct {
-	Accounts       []Account
-	AppJWTLifetime time.Duration        // default 1h when zero
-	Window         time.Duration        // default 10s when zero: the AUTO_MESSAGES window
-	Latency        map[Endpoint]Latency // per endpoint service time; missing = zero
-	Seed           int64                // latency randomness; 0 = time-based
+	Accounts []Account `yaml:"accounts"`
+	// AppJWTLifetime is the lifetime of Sentinel AppJWTs; default 1h when zero.
+	AppJWTLifetime time.Duration `yaml:"app_jwt_lifetime"`
+	// ConsumerJWSLifetime is the lifetime of IdP ConsumerJWSs. Zero, the default, means they never
+	// expire, as LivePerson documents; a positive value gives them an exp claim, and an expired
+	// ConsumerJWS is refused with 401 errorCode 40103.
+	ConsumerJWSLifetime time.Duration `yaml:"consumer_jws_lifetime"`
+	// Window is the AUTO_MESSAGES window; default 10s when zero.
+	Window time.Duration `yaml:"window"`
+	// Latency is the service time of each endpoint.
+	Latency map[Endpoint]Latency `yaml:"latency"`
+	// RegionLatency is added to every response's latency for accounts of the region ("va", "lo",
+	// "sy"): the network distance to that region. It does not occupy the endpoint's capacity.
+	RegionLatency map[string]time.Duration `yaml:"region_latency"`
+	// Capacity is what each endpoint serves before requests queue (shared by all accounts).
+	Capacity map[Endpoint]Capacity `yaml:"capacity"`
+	// RateLimits are per account and endpoint: beyond them, requests are refused with 429.
+	RateLimits map[Endpoint]RateLimit `yaml:"rate_limits"`
+	// Faults are injected per endpoint with the given probabilities.
+	Faults map[Endpoint]Faults `yaml:"faults"`
+	// Stalls hold every response during the given windows of time since the Sim was created,
+	// in addition to Sim.Stall.
+	Stalls []StallWindow `yaml:"stalls"`
+	// Seed seeds latency sampling and fault injection; 0 = time-based.
+	Seed int64 `yaml:"seed"`
+	// AllowRemote lets NewServerAt and Serve listen on an address that is not loopback.
+	AllowRemote bool `yaml:"allow_remote"`
 }
 
 // Defaults applied by New to zero fields of Config.
 const (
 	DefaultAppJWTLifetime = time.Hour
 	DefaultWindow         = 10 * time.Second
+	DefaultClientID       = "lpbench-sim"
 )
 
-// DefaultConfig returns a ready-to-use configuration: one account "12345678" in region "va" with
-// AUTO_MESSAGES enabled, client id "lpbench-sim" and a client secret random per call, and
-// log-normal latencies per endpoint resembling a healthy LivePerson region.
+// DefaultConfig returns a ready-to-use configuration that looks like a healthy multi-region
+// deployment: three accounts with AUTO_MESSAGES and the Controller Bot permission, "12345678" in
+// va (first: lpbench drives Accounts[0]), "23456789" in lo and "34567890" in sy, each with its
+// own client id and a client secret random per call; log-normal latencies per endpoint; region
+// offsets of 0 (va), 25ms (lo) and 60ms (sy); capacities that put the knee of a ramp near 300
+// conversations per second (CONVERSATION saturates first); and a Sentinel rate limit of 10
+// tokens per second per account (burst 20, Retry-After 5s, LivePerson's advice for login
+// calls). No faults, no stalls: those are for tests and robustness runs to add.
 func DefaultConfig() Config {
-	secret := make([]byte, 32)
-	rand.Read(secret) // never fails (crypto/rand panics instead)
+	account := func(id, region, clientID string) Account {
+		return Account{
+			ID: id, Region: region, ClientID: clientID, ClientSecret: newSecret(),
+			AutoMessages: true, generatedSecret: true,
+		}
+	}
 	return Config{
-		Accounts: []Account{{
-			ID:           "12345678",
-			Region:       "va",
-			ClientID:     "lpbench-sim",
-			ClientSecret: hex.EncodeToString(secret),
-			AutoMessages: true,
-		}},
+		Accounts: []Account{
+			account("12345678", "va", DefaultClientID),
+			account("23456789", "lo", DefaultClientID+"-lo"),
+			account("34567890", "sy", DefaultClientID+"-sy"),
+		},
 		AppJWTLifetime: DefaultAppJWTLifetime,
 		Window:         DefaultWindow,
 		Latency: map[Endpoint]Latency{
@@ -100,10 +149,32 @@ func DefaultConfig() Config {
 			EndpointSend:        LogNormal(45*time.Millisecond, 180*time.Millisecond),
 			EndpointClose:       LogNormal(40*time.Millisecond, 150*time.Millisecond),
 		},
+		RegionLatency: map[string]time.Duration{"va": 0, "lo": 25 * time.Millisecond, "sy": 60 * time.Millisecond},
+		// Mean service times are about 1.2 × the median (σ ≈ 0.58), so the throughput of an
+		// endpoint saturates near Concurrency / (1.2 × median): CONVERSATION at 32 / 107ms ≈ 300/s,
+		// the others at 1,000/s or more.
+		Capacity: map[Endpoint]Capacity{
+			EndpointCSDS:        {Concurrency: 256},
+			EndpointAppJWT:      {Concurrency: 16},
+			EndpointConsumerJWS: {Concurrency: 64},
+			EndpointCreate:      {Concurrency: 32},
+			EndpointSend:        {Concurrency: 64},
+			EndpointClose:       {Concurrency: 64},
+		},
+		RateLimits: map[Endpoint]RateLimit{
+			EndpointAppJWT: {Rate: 10, Burst: 20, RetryAfter: 5 * time.Second},
+		},
 	}
 }
 
-// regions are the LivePerson regions an Account may be in.
+// newSecret returns 32 random bytes in hex.
+func newSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand panics instead)
+	return hex.EncodeToString(b)
+}
+
+// Regions are the LivePerson regions an Account may be in.
 var regions = []string{"va", "lo", "sy"}
 
 // withDefaults validates c and returns a deep copy with the defaults applied, so the caller's
@@ -130,15 +201,12 @@ func (c Config) withDefaults() (Config, error) {
 		if !slices.Contains(regions, a.Region) {
 			bad("%s: region %q is not one of %s", where, a.Region, strings.Join(regions, ", "))
 		}
-		if a.ClientID == "" {
-			bad("%s: empty client id", where)
-		}
-		if a.ClientSecret == "" {
-			bad("%s: empty client secret", where)
-		}
 	}
 	if c.AppJWTLifetime < 0 {
 		bad("negative AppJWT lifetime %v", c.AppJWTLifetime)
+	}
+	if c.ConsumerJWSLifetime < 0 {
+		bad("negative ConsumerJWS lifetime %v", c.ConsumerJWSLifetime)
 	}
 	if c.Window < 0 {
 		bad("negative window %v", c.Window)
@@ -153,15 +221,41 @@ func (c Config) withDefaults() (Config, error) {
 			bad("latency[%s]: %v", e, err)
 		}
 	}
+	for _, r := range slices.Sorted(maps.Keys(c.RegionLatency)) {
+		if !slices.Contains(regions, r) {
+			bad("region latency: region %q is not one of %s", r, strings.Join(regions, ", "))
+		} else if d := c.RegionLatency[r]; d < 0 {
+			bad("region latency[%s]: negative %v", r, d)
+		}
+	}
+	checkEach(c.Capacity, "capacity", bad, Capacity.Validate)
+	checkEach(c.RateLimits, "rate limits", bad, RateLimit.Validate)
+	checkEach(c.Faults, "faults", bad, Faults.Validate)
+	for i, w := range c.Stalls {
+		if err := w.Validate(); err != nil {
+			bad("stalls[%d]: %v", i, err)
+		}
+	}
 	if len(problems) > 0 {
 		return Config{}, errors.New("lpsim: invalid config: " + strings.Join(problems, "; "))
 	}
 
 	c.Accounts = slices.Clone(c.Accounts)
-	c.Latency = maps.Clone(c.Latency)
-	if c.Latency == nil {
-		c.Latency = map[Endpoint]Latency{}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.ClientID == "" {
+			a.ClientID = DefaultClientID
+		}
+		if a.ClientSecret == "" {
+			a.ClientSecret, a.generatedSecret = newSecret(), true
+		}
 	}
+	c.Latency = cloneOrEmpty(c.Latency)
+	c.RegionLatency = cloneOrEmpty(c.RegionLatency)
+	c.Capacity = cloneOrEmpty(c.Capacity)
+	c.RateLimits = cloneOrEmpty(c.RateLimits)
+	c.Faults = cloneOrEmpty(c.Faults)
+	c.Stalls = slices.Clone(c.Stalls)
 	if c.AppJWTLifetime == 0 {
 		c.AppJWTLifetime = DefaultAppJWTLifetime
 	}
@@ -169,4 +263,25 @@ func (c Config) withDefaults() (Config, error) {
 		c.Window = DefaultWindow
 	}
 	return c, nil
+}
+
+// checkEach validates every entry of a per-endpoint map, in endpoint order.
+func checkEach[V any](m map[Endpoint]V, what string, bad func(string, ...any), validate func(V) error) {
+	for _, e := range slices.Sorted(maps.Keys(m)) {
+		if e.index() < 0 {
+			bad("%s: unknown endpoint %q", what, e)
+			continue
+		}
+		if err := validate(m[e]); err != nil {
+			bad("%s[%s]: %v", what, e, err)
+		}
+	}
+}
+
+// cloneOrEmpty returns a copy of m, never nil.
+func cloneOrEmpty[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return maps.Clone(m)
 }

@@ -37,11 +37,12 @@ func TestConfigValidation(t *testing.T) {
 		{"slash in id", account(func(a *Account) { a.ID = "1/2" }), "single URL path segment"},
 		// Regions are va, lo, sy.
 		{"bad region", account(func(a *Account) { a.Region = "us" }), `region "us"`},
-		// Credentials are required.
-		{"no client id", account(func(a *Account) { a.ClientID = "" }), "empty client id"},
-		{"no secret", account(func(a *Account) { a.ClientSecret = "" }), "empty client secret"},
+		// Credentials may be left out: they get defaults (TestConfigGeneratedCredentials).
+		{"no client id", account(func(a *Account) { a.ClientID = "" }), ""},
+		{"no secret", account(func(a *Account) { a.ClientSecret = "" }), ""},
 		// Durations are not negative.
 		{"negative lifetime", with(func(c *Config) { c.AppJWTLifetime = -time.Second }), "negative AppJWT lifetime"},
+		{"negative jws lifetime", with(func(c *Config) { c.ConsumerJWSLifetime = -time.Second }), "negative ConsumerJWS lifetime"},
 		{"negative window", with(func(c *Config) { c.Window = -time.Second }), "negative window"},
 		// Latencies are for known endpoints with known distributions and sane parameters.
 		{"unknown endpoint", with(func(c *Config) { c.Latency = map[Endpoint]Latency{"nope": Fixed(1)} }), `unknown endpoint "nope"`},
@@ -51,6 +52,27 @@ func TestConfigValidation(t *testing.T) {
 		{"uniform inverted", with(func(c *Config) { c.Latency = map[Endpoint]Latency{EndpointSend: Uniform(2, 1)} }), "above max"},
 		{"lognormal zero median", with(func(c *Config) { c.Latency = map[Endpoint]Latency{EndpointSend: LogNormal(0, 1)} }), "median"},
 		{"lognormal p99 below median", with(func(c *Config) { c.Latency = map[Endpoint]Latency{EndpointSend: LogNormal(2, 1)} }), "below median"},
+		// Region offsets are for known regions and not negative.
+		{"unknown region offset", with(func(c *Config) { c.RegionLatency = map[string]time.Duration{"us": 1} }), `region latency: region "us"`},
+		{"negative region offset", with(func(c *Config) { c.RegionLatency = map[string]time.Duration{"lo": -1} }), "region latency[lo]: negative"},
+		// Capacities are for known endpoints, not negative.
+		{"capacity endpoint", with(func(c *Config) { c.Capacity = map[Endpoint]Capacity{"nope": {}} }), `capacity: unknown endpoint "nope"`},
+		{"capacity concurrency", with(func(c *Config) { c.Capacity = map[Endpoint]Capacity{EndpointCreate: {Concurrency: -1}} }), "capacity[create]: negative concurrency"},
+		{"capacity rate", with(func(c *Config) { c.Capacity = map[Endpoint]Capacity{EndpointCreate: {Rate: -1}} }), "capacity[create]: rate -1"},
+		// Rate limits likewise.
+		{"rate limit endpoint", with(func(c *Config) { c.RateLimits = map[Endpoint]RateLimit{"nope": {}} }), `rate limits: unknown endpoint "nope"`},
+		{"rate limit rate", with(func(c *Config) { c.RateLimits = map[Endpoint]RateLimit{EndpointSend: {Rate: -2}} }), "rate limits[send]: rate -2"},
+		{"rate limit burst", with(func(c *Config) { c.RateLimits = map[Endpoint]RateLimit{EndpointSend: {Rate: 1, Burst: -1}} }), "negative burst"},
+		{"rate limit retry", with(func(c *Config) { c.RateLimits = map[Endpoint]RateLimit{EndpointSend: {Rate: 1, RetryAfter: -1}} }), "negative retry-after"},
+		// Fault probabilities are in 0..1 and add up to at most 1.
+		{"fault endpoint", with(func(c *Config) { c.Faults = map[Endpoint]Faults{"nope": {}} }), `faults: unknown endpoint "nope"`},
+		{"fault probability", with(func(c *Config) { c.Faults = map[Endpoint]Faults{EndpointSend: {Reset: 1.5}} }), "faults[send]: reset probability 1.5"},
+		{"fault sum", with(func(c *Config) { c.Faults = map[Endpoint]Faults{EndpointSend: {Error500: 0.6, Error503: 0.6}} }), "add up to 1.2"},
+		{"fault all", with(func(c *Config) { c.Faults = map[Endpoint]Faults{EndpointSend: {Error500: 0.5, Malformed: 0.5}} }), ""},
+		{"fault trickle", with(func(c *Config) { c.Faults = map[Endpoint]Faults{EndpointSend: {TrickleDelay: -1}} }), "negative trickle delay"},
+		// Stall windows start at or after 0 and last.
+		{"stall start", with(func(c *Config) { c.Stalls = []StallWindow{{At: -1, For: 1}} }), "stalls[0]: negative start"},
+		{"stall length", with(func(c *Config) { c.Stalls = []StallWindow{{At: 1}} }), "stalls[0]: length 0s"},
 		// Every problem is reported at once.
 		{"several", Config{Accounts: []Account{{ID: "1", Region: "xx", ClientID: "c", ClientSecret: "s"}}, Window: -1}, `region "xx" is not one of va, lo, sy; negative window`},
 	}
@@ -72,6 +94,29 @@ func TestConfigValidation(t *testing.T) {
 func TestDefaultConfig(t *testing.T) {
 	t.Parallel()
 	a, b := DefaultConfig(), DefaultConfig()
+	// Three regions, va first (lpbench drives Accounts[0]), all able to emit auto messages.
+	var got []string
+	for _, acc := range a.Accounts {
+		got = append(got, acc.ID+"/"+acc.Region)
+		if !acc.AutoMessages || acc.NoControllerBot {
+			t.Errorf("account %s cannot emit auto messages: %+v", acc.ID, acc)
+		}
+		if !acc.generatedSecret {
+			t.Errorf("account %s: secret not marked generated", acc.ID)
+		}
+	}
+	if want := []string{"12345678/va", "23456789/lo", "34567890/sy"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("accounts = %v, want %v", got, want)
+	}
+	if got, want := a.RegionLatency, map[string]time.Duration{"va": 0, "lo": 25 * time.Millisecond, "sy": 60 * time.Millisecond}; !reflect.DeepEqual(got, want) {
+		t.Errorf("region latency = %v, want %v", got, want)
+	}
+	if len(a.Faults) != 0 || len(a.Stalls) != 0 {
+		t.Errorf("default config injects faults %v or stalls %v", a.Faults, a.Stalls)
+	}
+	if len(a.Capacity) != numEndpoints {
+		t.Errorf("%d endpoint capacities, want %d", len(a.Capacity), numEndpoints)
+	}
 	acc := a.Accounts[0]
 	if got, want := acc.ID, "12345678"; got != want {
 		t.Errorf("ID = %q, want %q", got, want)
@@ -147,5 +192,34 @@ func TestSetLatencyPanics(t *testing.T) {
 			}()
 			s.SetLatency(tt.e, tt.l)
 		})
+	}
+}
+
+// TestConfigGeneratedCredentials: an account without credentials gets the default client id and a
+// random secret, marked generated (so Serve may print it); given secrets are not marked.
+func TestConfigGeneratedCredentials(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Accounts: []Account{
+		{ID: "1", Region: "va"},
+		{ID: "2", Region: "lo", ClientID: "mine", ClientSecret: "given"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, given := s.Config().Accounts[0], s.Config().Accounts[1]
+	if got, want := gen.ClientID, DefaultClientID; got != want {
+		t.Errorf("client id = %q, want %q", got, want)
+	}
+	if len(gen.ClientSecret) != 64 || !gen.generatedSecret {
+		t.Errorf("generated secret %q (generated %v): want 64 hex characters, marked", gen.ClientSecret, gen.generatedSecret)
+	}
+	if given.ClientID != "mine" || given.ClientSecret != "given" || given.generatedSecret {
+		t.Errorf("given credentials changed: %+v", given)
+	}
+	// The generated secret works.
+	st, b := call(t, s, "POST", sentinelPath("1"), "client_id="+DefaultClientID+"&client_secret="+gen.ClientSecret,
+		"Content-Type", "application/x-www-form-urlencoded")
+	if st != 200 {
+		t.Errorf("AppJWT with the generated secret: %d %s", st, b)
 	}
 }

@@ -31,6 +31,15 @@ func (cs *conversations) init() {
 	cs.open = make(map[string]*conversation)
 }
 
+// reset forgets every conversation and zeroes the counters.
+func (cs *conversations) reset() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.init()
+	cs.order = nil
+	cs.created, cs.closed, cs.sends, cs.firstSends, cs.autoMessages = 0, 0, 0, 0, 0
+}
+
 // create opens a conversation for consumer c of account a, arrived at the given time, with or
 // without the AUTO_MESSAGES header. When c already holds an open conversation it returns that
 // one's id and ok false, and creates nothing.
@@ -95,9 +104,10 @@ func (s *Sim) publish(a *Account, c consumerClaims, id string, arrived time.Dura
 		conv.FirstSendReceived = arrived
 		conv.Gap = arrived - conv.CreateReceived
 		conv.SendHeader = header
-		// The AUTO_MESSAGES rule (lp-api.md §5): feature on the account, header on CONVERSATION
-		// and on the first SEND, first SEND no later than the window after CONVERSATION.
-		conv.AutoMessages = a.AutoMessages && conv.CreateHeader && header && conv.Gap <= s.cfg.Window
+		// The AUTO_MESSAGES rule (lp-api.md §5): feature on the account, Controller Bot
+		// permission, header on CONVERSATION and on the first SEND, first SEND no later than the
+		// window after CONVERSATION.
+		conv.AutoMessages = a.AutoMessages && !a.NoControllerBot && conv.CreateHeader && header && conv.Gap <= s.cfg.Window
 		cs.firstSends++
 		if conv.AutoMessages {
 			cs.autoMessages++

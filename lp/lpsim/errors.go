@@ -72,6 +72,7 @@ var (
 
 	errConsumerMissing = unauthorized(codeConsumerMissing, "ConsumerJWS is missing", "X-LP-ON-BEHALF header is not present")
 	errConsumerInvalid = unauthorized(codeConsumerInvalid, "ConsumerJWS is invalid", "X-LP-ON-BEHALF is malformed, badly signed or of another account")
+	errConsumerExpired = unauthorized(codeConsumerInvalid, "ConsumerJWS is expired", "ConsumerJWS is past its expiry")
 	errNotOwner        = unauthorized(codeConsumerInvalid, "ConsumerJWS is invalid", "the consumer does not own this conversation")
 
 	errTooLarge = apiErr{status: http.StatusRequestEntityTooLarge, title: "Request body too large", details: "the body exceeds 64 KiB"}

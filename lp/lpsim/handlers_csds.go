@@ -35,6 +35,10 @@ func (s *Sim) csdsAccount(r *http.Request) (string, apiErr) {
 // handleCSDSAll answers GET /api/account/{acc}/service/baseURI.json: every service
 // (fixtures/csds-all.json).
 func (s *Sim) handleCSDSAll(w http.ResponseWriter, r *http.Request) {
+	w, ok := s.admit(w, r, EndpointCSDS, nil)
+	if !ok {
+		return
+	}
 	acc, e := s.csdsAccount(r)
 	if e.failed() {
 		s.fail(w, r, EndpointCSDS, e)
@@ -54,6 +58,10 @@ func (s *Sim) handleCSDSAll(w http.ResponseWriter, r *http.Request) {
 // handleCSDSOne answers GET /api/account/{acc}/service/{service}/baseURI.json: one service
 // (fixtures/csds-one.json); an unknown service name is 404.
 func (s *Sim) handleCSDSOne(w http.ResponseWriter, r *http.Request) {
+	w, ok := s.admit(w, r, EndpointCSDS, nil)
+	if !ok {
+		return
+	}
 	acc, e := s.csdsAccount(r)
 	if e.failed() {
 		s.fail(w, r, EndpointCSDS, e)

@@ -40,6 +40,10 @@ func (s *Sim) handleCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, ep, e)
 		return
 	}
+	w, ok := s.admit(w, r, ep, buf.Bytes())
+	if !ok {
+		return
+	}
 	acc := r.PathValue("acc")
 	a, c, e := s.authenticate(r, acc, true)
 	if e.failed() {
@@ -154,6 +158,10 @@ func (s *Sim) handleSend(w http.ResponseWriter, r *http.Request) {
 	ep := EndpointSend
 	if parseErr == nil && q.Type == typeUpdateField {
 		ep = EndpointClose
+	}
+	w, ok := s.admit(w, r, ep, buf.Bytes())
+	if !ok {
+		return
 	}
 	acc := r.PathValue("acc")
 	a, c, e := s.authenticate(r, acc, true)

@@ -22,6 +22,10 @@ func (s *Sim) handleAppJWT(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, ep, badRequest("Bad request", "the form does not parse: "+err.Error()))
 		return
 	}
+	w, ok := s.admit(w, r, ep, nil)
+	if !ok {
+		return
+	}
 	if v := r.Form.Get("v"); v != "1.0" {
 		s.fail(w, r, ep, badRequest("Bad version", "query parameter v must be 1.0"))
 		return
@@ -40,7 +44,7 @@ func (s *Sim) handleAppJWT(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, ep, apiErr{status: http.StatusUnauthorized, title: "Unauthorized", details: "unknown account or bad client credentials"})
 		return
 	}
-	tok := s.issueAppJWT(a)
+	tok := s.issueAppJWT(&a.Account)
 	s.appJWTsIssued.Add(1)
 	s.respond(w, r, ep, http.StatusOK, appendJSONObject(nil, "access_token", tok, "token_type", "Bearer"))
 }
@@ -58,6 +62,10 @@ func (s *Sim) handleConsumerJWS(w http.ResponseWriter, r *http.Request) {
 	defer putBody(buf)
 	if e.failed() {
 		s.fail(w, r, ep, e)
+		return
+	}
+	w, ok := s.admit(w, r, ep, buf.Bytes())
+	if !ok {
 		return
 	}
 	acc := r.PathValue("acc")

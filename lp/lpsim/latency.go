@@ -10,8 +10,12 @@ import (
 
 // Latency is a service-time distribution.
 type Latency struct {
-	Dist                         string // "" or "none" (zero), "fixed" (Value), "uniform" (Min..Max), "lognormal" (Median, P99)
-	Value, Min, Max, Median, P99 time.Duration
+	Dist   string        `yaml:"dist"`   // "" or "none" (zero), "fixed" (Value), "uniform" (Min..Max), "lognormal" (Median, P99)
+	Value  time.Duration `yaml:"value"`  // fixed
+	Min    time.Duration `yaml:"min"`    // uniform
+	Max    time.Duration `yaml:"max"`    // uniform
+	Median time.Duration `yaml:"median"` // lognormal
+	P99    time.Duration `yaml:"p99"`    // lognormal
 }
 
 // Fixed returns a Latency of exactly d.
@@ -118,8 +122,12 @@ type lockedRand struct {
 	r  *rand.Rand
 }
 
-func newLockedRand(seed int64) *lockedRand {
-	s1, s2 := uint64(seed), uint64(seed)^0x9e3779b97f4a7c15
+func newLockedRand(seed int64) *lockedRand { return newLockedRandStream(seed, 0) }
+
+// newLockedRandStream returns generator number stream of seed: streams of one seed are
+// independent of each other and each reproducible.
+func newLockedRandStream(seed int64, stream uint64) *lockedRand {
+	s1, s2 := uint64(seed), uint64(seed)^0x9e3779b97f4a7c15^stream
 	if seed == 0 {
 		// Time-based, as documented; the global generator adds per-process randomness so two
 		// Sims created in the same nanosecond still differ.
@@ -132,6 +140,12 @@ func (r *lockedRand) int64N(n int64) int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.r.Int64N(n)
+}
+
+func (r *lockedRand) float64() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.r.Float64()
 }
 
 func (r *lockedRand) normFloat64() float64 {

@@ -9,8 +9,16 @@ import (
 // Ledger is the simulator's ground truth: what it answered and what it decided, for comparison
 // with what a client reports. Times are durations on the server's monotonic clock since the Sim
 // was created; in JSON they are integer nanoseconds.
+//
+// Requests counts answers by the status written in their headers: faulted answers included (a
+// reset under 200, the status its cut answer announced), so the counts of work done are the
+// counters below, not Requests[...][200]. Faults counts, per endpoint, every injected fault by
+// kind (the Fault* constants) and every response a stall held; a 429 of a rate limit is not a
+// fault and shows as Requests[endpoint][429].
 type Ledger struct {
-	Requests              map[Endpoint]map[int]int64 `json:"requests"` // endpoint → HTTP status → count (every request answered)
+	Requests              map[Endpoint]map[int]int64    `json:"requests"` // endpoint → HTTP status → count (every request answered)
+	Faults                map[Endpoint]map[string]int64 `json:"faults"`   // endpoint → fault kind → count
+	Queues                map[Endpoint]QueueStats       `json:"queues"`   // endpoint → waits for capacity (zero where unlimited)
 	AppJWTsIssued         int64                      `json:"appjwts_issued"`
 	ConsumerJWSsIssued    int64                      `json:"consumerjws_issued"`
 	ConversationsCreated  int64                      `json:"conversations_created"`
@@ -47,10 +55,13 @@ func (s *Sim) count(i, status int) {
 }
 
 // Ledger returns a snapshot of the ledger that shares nothing with the Sim. Every endpoint has a
-// (possibly empty) map in Requests, and Conversations is never nil, so the JSON form is stable.
+// (possibly empty) entry in Requests, Faults and Queues, and Conversations is never nil, so the
+// JSON form is stable.
 func (s *Sim) Ledger() Ledger {
 	l := Ledger{
 		Requests:           make(map[Endpoint]map[int]int64, numEndpoints),
+		Faults:             make(map[Endpoint]map[string]int64, numEndpoints),
+		Queues:             make(map[Endpoint]QueueStats, numEndpoints),
 		AppJWTsIssued:      s.appJWTsIssued.Load(),
 		ConsumerJWSsIssued: s.consumerJWSsIssued.Load(),
 	}
@@ -62,6 +73,18 @@ func (s *Sim) Ledger() Ledger {
 			}
 		}
 		l.Requests[e] = m
+		f := make(map[string]int64)
+		for k := range s.faultCounts[i] {
+			if n := s.faultCounts[i][k].Load(); n != 0 {
+				f[faultNames[k]] = n
+			}
+		}
+		l.Faults[e] = f
+		if q := s.queues[i]; q != nil {
+			l.Queues[e] = q.stats()
+		} else {
+			l.Queues[e] = QueueStats{}
+		}
 	}
 
 	cs := &s.conversations
@@ -77,6 +100,12 @@ func (s *Sim) Ledger() Ledger {
 		l.Conversations[i] = c.Conversation
 	}
 	return l
+}
+
+// handleReset answers POST /_lpsim/reset: Sim.Reset, then 204.
+func (s *Sim) handleReset(w http.ResponseWriter, r *http.Request) {
+	s.Reset()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // handleLedger answers GET /_lpsim/ledger with the Ledger as JSON. Control routes are not part of

@@ -112,8 +112,8 @@ func (s *Sim) authenticate(r *http.Request, acc string, consumer bool) (*Account
 		return nil, consumerClaims{}, errAppJWTAud
 	}
 	if !consumer {
-		return a, consumerClaims{}, apiErr{}
+		return &a.Account, consumerClaims{}, apiErr{}
 	}
 	c, e := s.checkConsumerJWS(r.Header.Get("X-LP-ON-BEHALF"), acc)
-	return a, c, e
+	return &a.Account, c, e
 }

@@ -26,6 +26,7 @@ func (s *Sim) routes() *http.ServeMux {
 		{http.MethodPost, acct + "/messaging/consumer/conversation", EndpointCreate, s.handleCreate},
 		{http.MethodPost, acct + "/messaging/consumer/conversation/send", EndpointSend, s.handleSend},
 		{http.MethodGet, "/_lpsim/ledger", "", s.handleLedger},
+		{http.MethodPost, "/_lpsim/reset", "", s.handleReset},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {

@@ -3,20 +3,24 @@ package lpsim
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
 
-// Server is a Sim listening on 127.0.0.1, like httptest.Server but a real server the product
-// can run: the embedded default target of lpbench and a standalone `lpbench sim`.
+// Server is a Sim listening on a TCP address, like httptest.Server but a real server the product
+// can run: the embedded default target of lpbench and the standalone `lpbench sim`.
 type Server struct {
 	*Sim
-	URL string // "http://127.0.0.1:PORT"
+	URL string // "http://HOST:PORT", e.g. "http://127.0.0.1:41234"
 
 	srv       *http.Server
-	served    chan struct{} // closed when Serve has returned
+	served    chan struct{} // closed when http.Server.Serve has returned
+	serveErr  error         // what it returned, when not ErrServerClosed; read after served
 	closeOnce sync.Once
 }
 
@@ -24,13 +28,46 @@ type Server struct {
 // simulated wait has been cancelled; past it, connections are cut.
 const closeGrace = 5 * time.Second
 
+// DefaultAddr is where NewServer listens, and NewServerAt and Serve when given "": loopback, a
+// random free port.
+const DefaultAddr = "127.0.0.1:0"
+
 // NewServer starts a Sim for cfg on 127.0.0.1 with a random free port.
-func NewServer(cfg Config) (*Server, error) {
+func NewServer(cfg Config) (*Server, error) { return NewServerAt(cfg, DefaultAddr) }
+
+// NewServerAt starts a Sim for cfg listening on addr (host:port; "" = DefaultAddr). It refuses an
+// address that is not loopback (127.0.0.0/8, ::1, "localhost") unless cfg.AllowRemote is set:
+// an empty host, as in ":8080", means every interface and is not loopback.
+func NewServerAt(cfg Config, addr string) (*Server, error) {
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	if !cfg.AllowRemote {
+		if err := checkLoopback(addr); err != nil {
+			return nil, err
+		}
+	}
 	sim, err := New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return serve(sim, "127.0.0.1:0")
+	return serve(sim, addr)
+}
+
+// checkLoopback refuses addr unless its host is a loopback address or "localhost".
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("lpsim: listen address %q: %w", addr, err)
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	host, _, _ = strings.Cut(host, "%") // an IPv6 zone
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("lpsim: refusing to listen on %q: not a loopback address (allow_remote permits it)", addr)
 }
 
 // serve starts sim on a new listener at addr.
@@ -51,14 +88,16 @@ func serve(sim *Sim, addr string) (*Server, error) {
 	}
 	go func() {
 		defer close(s.served)
-		s.srv.Serve(ln) // returns ErrServerClosed on Close; nothing else to report
+		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.serveErr = err
+		}
 	}()
 	return s, nil
 }
 
-// Close stops accepting connections and waits for outstanding requests. Simulated latency and
-// stalls end at once, so a request being held is answered immediately and Close is prompt.
-// Close is idempotent.
+// Close stops accepting connections and waits for outstanding requests. Simulated latency,
+// queues, stalls and trickles end at once, so a request being held is answered immediately and
+// Close is prompt. Close is idempotent.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.Sim.shutdown()
@@ -69,4 +108,50 @@ func (s *Server) Close() {
 		}
 		<-s.served
 	})
+}
+
+// WriteBanner writes what a user of a standalone simulator needs to point a client at it: the
+// base URL, then one line per account with its id, region, client id and, when the secret was
+// generated locally (DefaultConfig, or an empty ClientSecret), the client secret:
+//
+//	lpsim listening on http://127.0.0.1:41234
+//	account 12345678 region va client_id lpbench-sim client_secret 5f0c…
+//
+// A secret given in the configuration is never written.
+func (s *Server) WriteBanner(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "lpsim listening on %s\n", s.URL)
+	for _, a := range s.cfg.Accounts {
+		fmt.Fprintf(&b, "account %s region %s client_id %s", a.ID, a.Region, a.ClientID)
+		if a.generatedSecret {
+			fmt.Fprintf(&b, " client_secret %s", a.ClientSecret)
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Serve runs a standalone simulator: it starts a Server for cfg on addr (see NewServerAt), writes
+// its banner (WriteBanner) to out, serves until ctx is done, then shuts down gracefully (see
+// Close) and returns nil. It returns an error when the server cannot start or stops serving on
+// its own. The caller turns SIGINT and SIGTERM into the cancellation of ctx.
+func Serve(ctx context.Context, addr string, cfg Config, out io.Writer) error {
+	s, err := NewServerAt(cfg, addr)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.WriteBanner(out); err != nil {
+		return fmt.Errorf("lpsim: writing the banner: %w", err)
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-s.served:
+		if s.serveErr == nil {
+			return errors.New("lpsim: server stopped")
+		}
+		return fmt.Errorf("lpsim: server stopped: %w", s.serveErr)
+	}
 }

@@ -6,42 +6,57 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Sim is the simulated LivePerson service: an http.Handler for every route of the package
 // documentation. It is safe for concurrent use. Its state (tokens, conversations, ledger) lives
-// in memory for its whole life.
+// in memory for its whole life, or until Reset.
 type Sim struct {
 	// Immutable after New.
 	cfg           Config // with defaults; cfg.Latency is the initial value only, see lat
-	accounts      map[string]*Account
+	accounts      map[string]*account
 	appJWTSeconds int64            // lifetime written into exp: cfg.AppJWTLifetime rounded up, at least 1s
 	now           func() time.Time // the simulated service's clock: token times and ledger times
 	start         time.Time        // now() at creation; ledger times are durations since it
 	mux           *http.ServeMux
 	appJWT        *signer
 	consumerJWS   *signer
-	rng           *lockedRand
+	rng           *lockedRand // latency draws
+	faultRng      *lockedRand // fault draws: apart from latency, so changing one leaves the other's sequence alone
+	offsets       bool        // some region has a latency offset
 
-	lat [numEndpoints]atomic.Pointer[sampler] // current latency per endpoint (SetLatency swaps)
+	queues [numEndpoints]*queue      // nil where capacity is unlimited
+	limits [numEndpoints]*limiter    // nil where no rate limit
+	faults [numEndpoints]*faultPlan  // nil where no faults
+	lat    [numEndpoints]atomic.Pointer[sampler] // current latency per endpoint (SetLatency swaps)
 
 	requests           [numEndpoints][statusSlots]atomic.Int64 // answered requests by status
+	faultCounts        [numEndpoints][numFaultKinds]atomic.Int64
 	appJWTsIssued      atomic.Int64
 	consumerJWSsIssued atomic.Int64
 	conversations      conversations // under its own mutex, held only for map and field updates
 
 	stall stall
 
-	// closing is closed by shutdown: every latency and stall wait ends at once.
+	// closing is closed by shutdown: every latency, queue, stall and trickle wait ends at once.
 	closing   chan struct{}
 	closeOnce sync.Once
+}
+
+// account is a configured Account with what the Sim derives from it.
+type account struct {
+	Account
+	offset  time.Duration                              // cfg.RegionLatency of its region
+	buckets [numEndpoints]atomic.Pointer[rate.Limiter] // rate-limit buckets; nil where none (Reset swaps)
 }
 
 // New validates cfg and returns a Sim serving it.
 func New(cfg Config) (*Sim, error) { return newSim(cfg, time.Now) }
 
 // newSim is New with an injectable clock, so tests can move time (token expiry, the AUTO_MESSAGES
-// window) without sleeping. Latency and stall waits always use real time.
+// window) without sleeping. Latency, queue, stall and trickle waits always use real time.
 func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -49,23 +64,32 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 	}
 	s := &Sim{
 		cfg:           cfg,
-		accounts:      make(map[string]*Account, len(cfg.Accounts)),
+		accounts:      make(map[string]*account, len(cfg.Accounts)),
 		appJWTSeconds: max(1, int64((cfg.AppJWTLifetime+time.Second-1)/time.Second)),
 		now:           now,
 		start:         now(),
 		appJWT:        newSigner(),
 		consumerJWS:   newSigner(),
 		rng:           newLockedRand(cfg.Seed),
+		faultRng:      newLockedRandStream(cfg.Seed, 1),
 		closing:       make(chan struct{}),
-	}
-	for i := range cfg.Accounts {
-		s.accounts[cfg.Accounts[i].ID] = &cfg.Accounts[i]
 	}
 	for i, e := range endpoints {
 		s.lat[i].Store(newSampler(cfg.Latency[e]))
+		if q := newQueue(cfg.Capacity[e]); q.limited() {
+			s.queues[i] = q
+		}
+		s.limits[i] = newLimiter(cfg.RateLimits[e])
+		s.faults[i] = newFaultPlan(cfg.Faults[e])
 	}
+	for _, a := range cfg.Accounts {
+		acc := &account{Account: a, offset: cfg.RegionLatency[a.Region]}
+		s.offsets = s.offsets || acc.offset > 0
+		s.accounts[a.ID] = acc
+	}
+	s.resetBuckets()
 	s.conversations.init()
-	s.stall.init()
+	s.stall.init(cfg.Stalls)
 	s.mux = s.routes()
 	return s, nil
 }
@@ -73,8 +97,8 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 // ServeHTTP answers one request of the simulated API.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Config returns the effective configuration: defaults applied and the current latencies (as
-// changed by SetLatency). The result shares nothing with the Sim.
+// Config returns the effective configuration: defaults applied (generated secrets included) and
+// the current latencies (as changed by SetLatency). The result shares nothing with the Sim.
 func (s *Sim) Config() Config {
 	c := s.cfg
 	c.Accounts = append([]Account(nil), s.cfg.Accounts...)
@@ -84,6 +108,11 @@ func (s *Sim) Config() Config {
 			c.Latency[e] = l
 		}
 	}
+	c.RegionLatency = cloneOrEmpty(s.cfg.RegionLatency)
+	c.Capacity = cloneOrEmpty(s.cfg.Capacity)
+	c.RateLimits = cloneOrEmpty(s.cfg.RateLimits)
+	c.Faults = cloneOrEmpty(s.cfg.Faults)
+	c.Stalls = append([]StallWindow(nil), s.cfg.Stalls...)
 	return c
 }
 
@@ -103,8 +132,44 @@ func (s *Sim) SetLatency(e Endpoint, l Latency) {
 
 // Stall holds every response from now for d: responses in progress and those of requests arriving
 // during the stall are written when it ends. Arrival times are still taken on arrival. A later
-// call replaces the end of the stall (it may shorten it); d <= 0 lifts the stall.
+// call replaces the end of the stall (it may shorten it); d <= 0 lifts the stall. Config.Stalls
+// windows apply as well: a response waits for the later end.
 func (s *Sim) Stall(d time.Duration) { s.stall.set(d) }
+
+// Reset forgets every conversation and zeroes the Ledger (request, fault and queue counts,
+// tokens issued) and refills every rate-limit bucket, so one Sim can serve run after run. It
+// keeps the configuration, the latencies set by SetLatency, a Stall in force, and the clock:
+// Config.Stalls windows and Ledger times stay relative to the Sim's creation. Tokens issued before
+// stay valid (the signing keys are kept), so clients need not log in again. Requests in flight
+// during a Reset may be counted on either side of it.
+func (s *Sim) Reset() {
+	for i := range s.requests {
+		for j := range s.requests[i] {
+			s.requests[i][j].Store(0)
+		}
+		for k := range s.faultCounts[i] {
+			s.faultCounts[i][k].Store(0)
+		}
+		if q := s.queues[i]; q != nil {
+			q.resetStats()
+		}
+	}
+	s.appJWTsIssued.Store(0)
+	s.consumerJWSsIssued.Store(0)
+	s.conversations.reset()
+	s.resetBuckets()
+}
+
+// resetBuckets gives every account a full rate-limit bucket per limited endpoint.
+func (s *Sim) resetBuckets() {
+	for _, a := range s.accounts {
+		for i, l := range s.limits {
+			if l != nil {
+				a.buckets[i].Store(l.bucket())
+			}
+		}
+	}
+}
 
 // elapsed is the ledger clock: the simulated service's time since the Sim was created.
 func (s *Sim) elapsed() time.Duration { return s.now().Sub(s.start) }
@@ -112,17 +177,80 @@ func (s *Sim) elapsed() time.Duration { return s.now().Sub(s.start) }
 // jsonContentType is shared by every response; net/http only reads header slices.
 var jsonContentType = []string{"application/json"}
 
-// respond counts the answer under ep, applies ep's simulated latency and any stall, then writes
-// it. Counting comes first: the status is decided, whether or not the client waits for it.
-func (s *Sim) respond(w http.ResponseWriter, r *http.Request, ep Endpoint, status int, body []byte) {
-	if i := ep.index(); i >= 0 {
-		s.count(i, status)
-		s.sleep(r.Context(), s.lat[i].Load().sample(s.rng))
+// admit applies the path account's rate limit, then the endpoint's fault injection, to a request
+// that reached ep's handler; body is its body as read (nil when it has none). When admit answered
+// the request itself (429, or a fault that replaces the answer), it returns ok false and the
+// handler must stop. Otherwise the handler goes on and answers through the returned writer: w, or
+// a wrapper that trickles the body.
+func (s *Sim) admit(w http.ResponseWriter, r *http.Request, ep Endpoint, body []byte) (_ http.ResponseWriter, ok bool) {
+	i := ep.index()
+	if l := s.limits[i]; l != nil {
+		if a := s.accounts[r.PathValue("acc")]; a != nil && !a.buckets[i].Load().Allow() {
+			w.Header()["Retry-After"] = l.retryAfter
+			s.fail(w, r, ep, l.err)
+			return nil, false
+		}
 	}
-	s.hold(r.Context())
+	p := s.faults[i]
+	if p == nil {
+		return w, true
+	}
+	k := p.pick(s.faultRng.float64())
+	if k == faultNone {
+		return w, true
+	}
+	s.faultCounts[i][k].Add(1)
+	switch k {
+	case faultError500:
+		s.fail(w, r, ep, errInjected500)
+	case faultError503:
+		s.fail(w, r, ep, errInjected503)
+	case faultExpired401:
+		s.fail(w, r, ep, errAppJWTExpired)
+	case faultReset:
+		s.respond(&resetWriter{ResponseWriter: w}, r, ep, http.StatusOK, resetBody)
+	case faultMalformed:
+		s.respond(w, r, ep, http.StatusOK, malformedBody)
+	case faultErrorBody200:
+		s.respond(w, r, ep, http.StatusOK, errorBody200(ep, body))
+	case faultTrickle:
+		return &trickleWriter{ResponseWriter: w, ctx: r.Context(), closing: s.closing, delay: p.trickleDelay}, true
+	}
+	return nil, false
+}
+
+// respond counts the answer under ep, spends the request's time (queue, service time, region
+// offset), holds it through any stall, then writes it. Counting comes first: the status is
+// decided, whether or not the client waits for it.
+func (s *Sim) respond(w http.ResponseWriter, r *http.Request, ep Endpoint, status int, body []byte) {
+	ctx := r.Context()
+	i := ep.index()
+	if i >= 0 {
+		s.count(i, status)
+		s.spend(ctx, r, i)
+	}
+	if s.hold(ctx) && i >= 0 {
+		s.faultCounts[i][faultStall].Add(1)
+	}
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// spend makes the request take its time in endpoint i: wait for capacity, hold a slot for the
+// sampled service time, then add the region's offset, which is network distance and holds no slot.
+func (s *Sim) spend(ctx context.Context, r *http.Request, i int) {
+	q := s.queues[i]
+	slot := q != nil && q.enter(ctx, s.closing)
+	sleepCtx(ctx, s.closing, s.lat[i].Load().sample(s.rng))
+	if slot {
+		q.leave()
+	}
+	if s.offsets {
+		if a := s.accounts[r.PathValue("acc")]; a != nil {
+			sleepCtx(ctx, s.closing, a.offset)
+		}
+	}
 }
 
 // fail responds with e in the documented error shape.
@@ -130,61 +258,52 @@ func (s *Sim) fail(w http.ResponseWriter, r *http.Request, ep Endpoint, e apiErr
 	s.respond(w, r, ep, e.status, e.body())
 }
 
-// sleep waits d, or less when the request ends or the Sim shuts down.
-func (s *Sim) sleep(ctx context.Context, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	case <-s.closing:
-	}
-}
-
-// hold waits while a stall is in force, or less when the request ends or the Sim shuts down.
-func (s *Sim) hold(ctx context.Context) {
+// hold waits while a stall is in force, or less when the request ends or the Sim shuts down. It
+// reports whether it waited.
+func (s *Sim) hold(ctx context.Context) (held bool) {
 	for {
 		// Take the change signal before reading the end: a Stall call after this point closes
 		// ch, so a shortened or lifted stall is never slept through.
 		ch := s.stall.changed()
 		wait := s.stall.remaining()
 		if wait <= 0 {
-			return
+			return held
 		}
+		held = true
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ch:
 		case <-ctx.Done():
 			t.Stop()
-			return
+			return held
 		case <-s.closing:
 			t.Stop()
-			return
+			return held
 		}
 		t.Stop()
 	}
 }
 
 // shutdown ends every wait, now and later. It is for Server.Close; the Sim keeps answering, only
-// without simulated latency or stalls.
+// without simulated latency, queues, stalls or trickles.
 func (s *Sim) shutdown() { s.closeOnce.Do(func() { close(s.closing) }) }
 
-// stall is the end of the current stall, on a real monotonic clock (a Sim's injected clock may not
-// move at all, and waits must end). Readers take no lock: every response checks it.
+// stall is the end of the current stall (Sim.Stall) and the scheduled windows (Config.Stalls), on
+// a real monotonic clock (a Sim's injected clock may not move at all, and waits must end).
+// Readers take no lock: every response checks it.
 type stall struct {
-	epoch time.Time
-	end   atomic.Int64 // nanoseconds since epoch; 0 = no stall
+	epoch   time.Time
+	windows []StallWindow // immutable
+	end     atomic.Int64  // nanoseconds since epoch; 0 = no stall
 
 	mu sync.Mutex                    // serializes set
 	ch atomic.Pointer[chan struct{}] // closed and replaced after every change of end
 }
 
-func (st *stall) init() {
+func (st *stall) init(windows []StallWindow) {
 	st.epoch = time.Now()
+	st.windows = windows
 	ch := make(chan struct{})
 	st.ch.Store(&ch)
 }
@@ -206,11 +325,22 @@ func (st *stall) set(d time.Duration) {
 // changed returns a channel closed at the next change of the stall's end.
 func (st *stall) changed() <-chan struct{} { return *st.ch.Load() }
 
-// remaining is how long the current stall still lasts (<= 0: none).
+// remaining is how long the current stall still lasts (<= 0: none): the later end of Sim.Stall's
+// and of the windows in force now. Adjacent windows are found one after the other by hold's loop.
 func (st *stall) remaining() time.Duration {
 	end := st.end.Load()
-	if end == 0 {
+	if end == 0 && len(st.windows) == 0 {
 		return 0
 	}
-	return time.Duration(end) - time.Since(st.epoch)
+	now := time.Since(st.epoch)
+	wait := time.Duration(end) - now
+	if end == 0 {
+		wait = 0
+	}
+	for _, w := range st.windows {
+		if now >= w.At && now < w.At+w.For {
+			wait = max(wait, w.At+w.For-now)
+		}
+	}
+	return wait
 }

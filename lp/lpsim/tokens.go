@@ -104,12 +104,14 @@ type appJWTClaims struct {
 	Iat   int64  `json:"iat"`
 }
 
-// consumerClaims is the payload of an IdP ConsumerJWS. It has no exp: LivePerson documents
-// ConsumerJWSs as never expiring.
+// consumerClaims is the payload of an IdP ConsumerJWS. It has no iat or exp unless
+// Config.ConsumerJWSLifetime is set: LivePerson documents ConsumerJWSs as never expiring.
 type consumerClaims struct {
 	AccountID     string `json:"account_id"`
 	ExtConsumerID string `json:"ext_consumer_id"`
 	LPConsumerID  string `json:"lp_consumer_id"`
+	Iat           int64  `json:"iat,omitempty"`
+	Exp           int64  `json:"exp,omitempty"`
 }
 
 // issueAppJWT returns an AppJWT for account a's app. iat is the current whole second (truncated),
@@ -164,11 +166,16 @@ func lpConsumerID(account, extConsumerID string) string {
 
 // issueConsumerJWS returns a ConsumerJWS for an external consumer of account.
 func (s *Sim) issueConsumerJWS(account, extConsumerID string) string {
-	p, err := json.Marshal(consumerClaims{
+	c := consumerClaims{
 		AccountID:     account,
 		ExtConsumerID: extConsumerID,
 		LPConsumerID:  lpConsumerID(account, extConsumerID),
-	})
+	}
+	if l := s.cfg.ConsumerJWSLifetime; l > 0 {
+		c.Iat = s.now().Unix()
+		c.Exp = c.Iat + max(1, int64((l+time.Second-1)/time.Second))
+	}
+	p, err := json.Marshal(c)
 	if err != nil { // strings only: cannot happen
 		panic(err)
 	}
@@ -185,6 +192,10 @@ func (s *Sim) checkConsumerJWS(onBehalf, account string) (consumerClaims, apiErr
 	var c consumerClaims
 	if !s.consumerJWS.verify(tok, &c) || c.AccountID != account || c.LPConsumerID == "" {
 		return consumerClaims{}, errConsumerInvalid
+	}
+	// As for AppJWTs, expiry is judged against iat + the exact lifetime.
+	if l := s.cfg.ConsumerJWSLifetime; l > 0 && s.now().After(time.Unix(c.Iat, 0).Add(l)) {
+		return consumerClaims{}, errConsumerExpired
 	}
 	return c, apiErr{}
 }

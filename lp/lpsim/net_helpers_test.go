@@ -1,0 +1,119 @@
+package lpsim
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// remote is an http.Handler that forwards every request to a server over the network and copies
+// the answer back: the helpers written for handlers (call, newConsumer, consumer.create, ...) then
+// drive a real server over HTTP. A transport error is answered with status 599 and its text.
+type remote struct {
+	base   string // "http://127.0.0.1:PORT"
+	client *http.Client
+}
+
+func newRemote(base string) remote {
+	return remote{base: base, client: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+}
+
+func (rm remote) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, rm.base+r.URL.RequestURI(), r.Body)
+	if err != nil {
+		panic(err)
+	}
+	req.Header = r.Header.Clone()
+	resp, err := rm.client.Do(req)
+	if err != nil {
+		w.WriteHeader(599)
+		io.WriteString(w, err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.WriteHeader(599)
+		io.WriteString(w, err.Error())
+		return
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(b)
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader at a time.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// standalone runs Serve for cfg on 127.0.0.1:0 as `lpbench sim` would, and returns its base URL
+// and banner. At the end of the test its context is cancelled and Serve must return nil promptly.
+func standalone(t *testing.T, cfg Config) (url, banner string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, "", cfg, out) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("Serve did not return after its context was cancelled")
+		}
+	})
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("Serve returned early: %v", err)
+		default:
+		}
+		banner = out.String()
+		if strings.Count(banner, "\n") > len(cfg.Accounts) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner from Serve; so far %q", banner)
+		}
+	}
+	first, _, _ := strings.Cut(banner, "\n")
+	url, ok := strings.CutPrefix(first, "lpsim listening on ")
+	if !ok {
+		t.Fatalf("banner's first line is %q", first)
+	}
+	return url, banner
+}
+
+// bannerLines returns the banner's lines.
+func bannerLines(banner string) []string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(banner))
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}

@@ -1,0 +1,119 @@
+package profiles
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMalformedProfiles: every malformed profile gets its exact messages, each naming the file,
+// the line and the key path; no input panics.
+func TestMalformedProfiles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		// A misspelt section is named, with the keys that exist.
+		{"unknown top key", "name: x\nlaod:\n  stages: []", "bad.yaml:2: laod: unknown key (known keys: name, description, targets, load, journey, window, thresholds, outputs, sim)"},
+		// A misspelt key inside a list element.
+		{"unknown nested key", "load:\n  stages:\n    - duration: 10s\n      rat: 5", "bad.yaml:4: load.stages[0].rat: unknown key (known keys: duration, rate)"},
+		// The example of the issue: a negative rate in the second stage.
+		{"negative rate", "load:\n  stages:\n    - duration: 10s\n      rate: 5\n    - duration: 10s\n      rate: -5", "bad.yaml:6: load.stages[1].rate: must be ≥ 0, got -5"},
+		// A ramp that starts below zero.
+		{"negative ramp", "load:\n  stages:\n    - duration: 10s\n      rate: \"-1 -> 5\"", "bad.yaml:4: load.stages[0].rate: must be ≥ 0, got -1 -> 5"},
+		// A rate that is neither a number nor a ramp.
+		{"bad ramp text", "load:\n  stages:\n    - duration: 10s\n      rate: \"fast\"", "bad.yaml:4: load.stages[0].rate: want a rate per second (e.g. 20) or a ramp (e.g. \"10 -> 100\"), got \"fast\""},
+		// A stage of no length.
+		{"zero duration", "load:\n  stages:\n    - duration: 0s\n      rate: 5", "bad.yaml:3: load.stages[0].duration: must be > 0, got 0s"},
+		// A bare number is not a duration.
+		{"duration without unit", "load:\n  stages:\n    - duration: 10\n      rate: 5", "bad.yaml:3: load.stages[0].duration: want a duration like \"750ms\" or \"10s\", got \"10\""},
+		// Words are not durations.
+		{"duration garbage", "load:\n  stages:\n    - duration: soon\n      rate: 5", "bad.yaml:3: load.stages[0].duration: want a duration like \"750ms\" or \"10s\", got \"soon\""},
+		// An empty schedule.
+		{"no stages", "load:\n  stages: []", "bad.yaml:2: load.stages: at least one stage is required"},
+		// Stages whose rates plan no arrival at all.
+		{"all zero rates", "load:\n  stages:\n    - duration: 10s\n      rate: 0", "bad.yaml:2: load.stages: the stages plan no arrival (their rates integrate to 0)"},
+		// An arrival process that does not exist.
+		{"arrivals unknown", "load:\n  arrivals: bursty", "bad.yaml:2: load.arrivals: must be one of uniform, poisson, got \"bursty\""},
+		// A pool policy that does not exist.
+		{"when_full unknown", "load:\n  when_full: wait", "bad.yaml:2: load.when_full: must be one of drop, queue, got \"wait\""},
+		// No room for any journey.
+		{"max_in_flight zero", "load:\n  max_in_flight: 0", "bad.yaml:2: load.max_in_flight: must be ≥ 1, got 0"},
+		// A word where an integer belongs.
+		{"max_in_flight string", "load:\n  max_in_flight: many", "bad.yaml:2: load.max_in_flight: want an integer, got \"many\""},
+		// A window of no length.
+		{"window zero", "window: 0s", "bad.yaml:1: window: must be > 0, got 0s"},
+		// A negative window.
+		{"window negative", "window: -1s", "bad.yaml:1: window: must be > 0, got -1s"},
+		// A scalar where a list belongs.
+		{"stages not a list", "load:\n  stages: 5", "bad.yaml:2: load.stages: want a list, got \"5\""},
+		// A mapping where a list belongs.
+		{"targets not a list", "targets:\n  name: a", "bad.yaml:2: targets: want a list, got a mapping"},
+		// The only target has weight 0: nothing would run.
+		{"weights sum zero", "targets:\n  - name: a\n    weight: 0", "bad.yaml:1: targets: the weights of the targets that share the load sum to 0"},
+		// A negative weight.
+		{"negative weight", "targets:\n  - name: a\n    weight: -1\n  - name: b", "bad.yaml:3: targets[0].weight: must be ≥ 0, got -1"},
+		// Two targets with one name.
+		{"duplicate target names", "targets:\n  - name: a\n  - name: a", "bad.yaml:3: targets[1].name: duplicate target name \"a\" (also targets[0])"},
+		// A simulator target naming an account the simulator lacks.
+		{"unknown sim account", "targets:\n  - name: a\n    account: \"999\"", "bad.yaml:3: targets[0].account: the simulator has no account \"999\" (it has 12345678, 23456789, 34567890)"},
+		// A live target without the names of its credential variables.
+		{"live without env names", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net", "bad.yaml:2: targets[0]: a live target needs client_id_env and client_secret_env (names of environment variables)"},
+		// A live domain API with a path.
+		{"live http csds", "targets:\n  - name: brand\n    account: \"1\"\n    csds: https://api.liveperson.net/path\n    client_id_env: A\n    client_secret_env: B", "bad.yaml:4: targets[0].csds: want a host name such as api.liveperson.net, got \"https://api.liveperson.net/path\""},
+		// A lookup mode that does not exist.
+		{"lookup unknown", "journey:\n  lookup: sometimes", "bad.yaml:2: journey.lookup: must be one of cached, per_consumer, got \"sometimes\""},
+		// Consumer ids that would repeat.
+		{"consumer id without n", "journey:\n  consumer_id: \"lpbench-{run}\"", "bad.yaml:2: journey.consumer_id: must contain {run} and {n} so that every consumer id is unique, got \"lpbench-{run}\""},
+		// A delay distribution that does not exist.
+		{"send delay unknown dist", "journey:\n  send_delay:\n    dist: poisson", "bad.yaml:3: journey.send_delay.dist: must be one of fixed, uniform, normal, got \"poisson\""},
+		// A uniform delay whose bounds are swapped.
+		{"send delay max below min", "journey:\n  send_delay:\n    dist: uniform\n    min: 5s\n    max: 2s", "bad.yaml:5: journey.send_delay.max: must be ≥ min (5s), got 2s"},
+		// A delay that is not a duration.
+		{"send delay bad duration", "journey:\n  send_delay: later", "bad.yaml:2: journey.send_delay: want a duration like \"750ms\" or \"10s\", got \"later\""},
+		// A request timeout of zero.
+		{"request timeout zero", "journey:\n  request_timeout: 0s", "bad.yaml:2: journey.request_timeout: must be > 0, got 0s"},
+		// A retry policy naming a step that does not exist.
+		{"retry unknown step", "journey:\n  retry:\n    steps: [create, greet]", "bad.yaml:3: journey.retry.steps[1]: unknown step \"greet\" (steps: lookup, appjwt, consumerjws, create, send, close)"},
+		// Retrying a cancellation makes no sense.
+		{"retry unknown class", "journey:\n  retry:\n    on:\n      canceled: {retries: 1, backoff: 1s}", "bad.yaml:4: journey.retry.on.canceled: cannot retry class \"canceled\" (retryable: rate_limited, http_5xx, timeout, network, auth, protocol, http_4xx)"},
+		// An unbounded retry count.
+		{"retry too many", "journey:\n  retry:\n    on:\n      http_5xx: {retries: 50, backoff: 1s}", "bad.yaml:4: journey.retry.on.http_5xx.retries: must be between 0 and 10, got 50"},
+		// YAML 1.1 yes is not a boolean here.
+		{"auto_messages not bool", "journey:\n  auto_messages: yes", "bad.yaml:2: journey.auto_messages: want true or false, got \"yes\""},
+		// A percentile above 100.
+		{"threshold bad metric", "thresholds:\n  - \"gap.p101 < 10s\"", "bad.yaml:2: thresholds[0]: threshold \"gap.p101 < 10s\": unknown metric \"gap.p101\": percentiles are p50, p90, p95, p99, p99.9, p99.99, or any pNN(.N) above 0 and up to 100, plus min, max, mean"},
+		// A threshold scoped to a target that does not exist.
+		{"threshold unknown target", "thresholds:\n  - expr: \"gap.p99 < 10s\"\n    target: nowhere", "bad.yaml:3: thresholds[0].target: no target named \"nowhere\""},
+		// A share without its percent sign.
+		{"threshold bad value", "thresholds:\n  - \"errors < 1\"", "bad.yaml:2: thresholds[0]: threshold \"errors < 1\": errors needs a percentage such as 1% or 0.1% (a bare fraction is ambiguous); got \"1\""},
+		// A key given twice.
+		{"duplicate key", "name: a\nname: b", "bad.yaml:2: name: duplicate key (first at line 1)"},
+		// Broken YAML is located too.
+		{"yaml syntax", "load:\n  stages: [\n", "bad.yaml:2: invalid YAML: did not find expected node content"},
+		// The embedded simulator's own settings are checked.
+		{"sim bad latency", "sim:\n  window: -1s", "bad.yaml:1: sim: lpsim: invalid config: negative window -1s"},
+		// Every problem of a file is reported at once, in file order.
+		{"several at once", "window: 0s\nload:\n  max_in_flight: 0\njourney:\n  lookup: never", "bad.yaml:1: window: must be > 0, got 0s\nbad.yaml:3: load.max_in_flight: must be ≥ 1, got 0\nbad.yaml:5: journey.lookup: must be one of cached, per_consumer, got \"never\""},
+		// Nothing to read.
+		{"empty file", "", "bad.yaml: the file is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("bad.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("no error, want:\n%s", tc.want)
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("errors:\n%s\nwant:\n%s", got, tc.want)
+			}
+			if _, ok := err.(Errors); !ok {
+				t.Errorf("error is %T, want Errors", err)
+			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, "bad.yaml") {
+					t.Errorf("line %q does not name the file", line)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,261 @@
+package profiles
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestShippedProfilesValidate: every embedded profile parses and checks.
+func TestShippedProfilesValidate(t *testing.T) {
+	t.Parallel()
+	list := List()
+	if len(list) < 6 {
+		t.Errorf("%d shipped profiles, want at least 6", len(list))
+	}
+	for _, in := range list {
+		p, err := Builtin(in.Name)
+		if err != nil {
+			t.Errorf("%s: %v", in.Name, err)
+			continue
+		}
+		if p.Description == "" || strings.HasPrefix(in.Description, "(invalid") {
+			t.Errorf("%s: no description", in.Name)
+		}
+		if got, want := p.Name, in.Name; got != want {
+			t.Errorf("profile in %s.yaml is named %q", want, got)
+		}
+	}
+	for _, name := range []string{"smoke", "capacity", "nightly", "regions", "window-edge", "live-example"} {
+		if _, err := Builtin(name); err != nil {
+			t.Errorf("shipped profile %s: %v", name, err)
+		}
+	}
+}
+
+// TestParseFull reads every kind of value the schema has.
+func TestParseFull(t *testing.T) {
+	t.Parallel()
+	src := `
+name: full
+description: every key
+targets:
+  - name: va
+    account: "12345678"
+    weight: 3
+  - name: lo
+    account: "23456789"
+    request_timeout: 5s
+  - name: own
+    account: "34567890"
+    load:
+      stages:
+        - {duration: 2s, rate: 4}
+  - name: brand
+    account: "999"
+    csds: api.liveperson.net
+    client_id_env: ID_VAR
+    client_secret_env: SECRET_VAR
+    max_request_rate: 7.5
+load:
+  stages:
+    - duration: 1m30s
+      rate: 10 -> 100
+    - duration: 750ms
+      rate: 2.5
+  arrivals: poisson
+  seed: 42
+  max_in_flight: 64
+  when_full: queue
+journey:
+  lookup: per_consumer
+  consumer_id: "x-{run}-{shard}-{target}-{n}"
+  send_delay: {dist: normal, mean: 9s, stddev: 500ms}
+  message: hello
+  auto_messages: false
+  close: false
+  request_timeout: 3s
+  retry:
+    steps: [create]
+    on:
+      rate_limited: {retries: 3, backoff: 2s}
+window: 8s
+thresholds:
+  - "gap.p99 < 10s"
+  - expr: "errors < 1%"
+    target: va
+    abort_on_fail: true
+    abort_delay: 5s
+outputs:
+  dir: out/x
+`
+	p, err := Parse("full.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"targets", len(p.Targets), 4},
+		{"va weight", p.Targets[0].Weight, 3},
+		{"lo weight (default)", p.Targets[1].Weight, 1},
+		{"lo region (from the simulator)", p.Targets[1].Region, "lo"},
+		{"lo timeout", p.Targets[1].RequestTimeout, 5 * time.Second},
+		{"own load", p.Targets[2].Load.Stages[0].Rate, Rate{4, 4}},
+		{"own load keeps no default stage", len(p.Targets[2].Load.Stages), 1},
+		{"brand kind", p.Targets[3].Kind(), KindLive},
+		{"brand CSDS", p.Targets[3].CSDSURL(), "https://api.liveperson.net"},
+		{"brand cap", p.Targets[3].MaxRequestRate, 7.5},
+		{"va kind", p.Targets[0].Kind(), KindSim},
+		{"ramp", p.Load.Stages[0], Stage{90 * time.Second, Rate{10, 100}}},
+		{"constant", p.Load.Stages[1], Stage{750 * time.Millisecond, Rate{2.5, 2.5}}},
+		{"arrivals", p.Load.Arrivals, ArrivalsPoisson},
+		{"seed", p.Load.Seed, int64(42)},
+		{"max in flight", p.Load.MaxInFlight, 64},
+		{"when full", p.Load.WhenFull, WhenFullQueue},
+		{"lookup", p.Journey.Lookup, LookupPerConsumer},
+		{"delay", p.Journey.SendDelay, Delay{Dist: "normal", Mean: 9 * time.Second, StdDev: 500 * time.Millisecond}},
+		{"auto messages", p.Journey.AutoMessages, false},
+		{"close", p.Journey.Close, false},
+		{"retry steps", strings.Join(p.Journey.Retry.Steps, ","), "create"},
+		// A map in the file adds to (and overrides) the default rules.
+		{"retry 429", p.Journey.Retry.On["rate_limited"], RetryRule{3, 2 * time.Second}},
+		{"retry 5xx kept", p.Journey.Retry.On["http_5xx"].Retries, 2},
+		{"window", p.Window, 8 * time.Second},
+		{"threshold 0", p.Thresholds[0].Parsed.Metric, "gap.p99"},
+		{"threshold 1 target", p.Thresholds[1].Target, "va"},
+		{"threshold 1 abort", p.Thresholds[1].AbortOnFail, true},
+		{"threshold 1 delay", p.Thresholds[1].AbortDelay, 5 * time.Second},
+		{"outputs", p.Outputs.Dir, "out/x"},
+		{"live", p.HasLive(), true},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+		}
+	}
+}
+
+// TestDefaults: a minimal file gets a whole, runnable profile.
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	p, err := Parse("min.yaml", []byte("description: minimal\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Name, "min"; got != want {
+		t.Errorf("name = %q, want %q (from the file name)", got, want)
+	}
+	if got, want := len(p.Targets), 1; got != want {
+		t.Fatalf("targets = %d, want %d", got, want)
+	}
+	if got, want := p.Targets[0].Kind(), KindSim; got != want {
+		t.Errorf("default target kind = %s, want %s", got, want)
+	}
+	if got, want := p.Window, 10*time.Second; got != want {
+		t.Errorf("window = %v, want %v", got, want)
+	}
+	if !p.Journey.AutoMessages || !p.Journey.Close {
+		t.Error("auto messages and close must be on by default")
+	}
+	if p.Journey.SendDelay.Sampler() != nil {
+		t.Error("the default send delay is not zero")
+	}
+}
+
+func TestDelaySampler(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		d      Delay
+		lo, hi time.Duration
+	}{
+		// Fixed: always the value.
+		{"fixed", Delay{Dist: "fixed", Value: 3 * time.Second}, 3 * time.Second, 3 * time.Second},
+		// Uniform: inside the bounds, both ends reachable.
+		{"uniform", Delay{Dist: "uniform", Min: 7 * time.Second, Max: 13 * time.Second}, 7 * time.Second, 13 * time.Second},
+		// Normal: truncated at 0.
+		{"normal", Delay{Dist: "normal", Mean: 10 * time.Millisecond, StdDev: 50 * time.Millisecond}, 0, time.Hour},
+	} {
+		f := tc.d.Sampler()
+		var sum time.Duration
+		for range 2000 {
+			v := f()
+			if v < tc.lo || v > tc.hi {
+				t.Fatalf("%s: %v outside [%v, %v]", tc.name, v, tc.lo, tc.hi)
+			}
+			sum += v
+		}
+		if tc.name == "uniform" {
+			if mean := sum / 2000; mean < 9500*time.Millisecond || mean > 10500*time.Millisecond {
+				t.Errorf("uniform mean %v, want about 10s", mean)
+			}
+		}
+	}
+}
+
+// TestOpen reads a file by path and a shipped profile by name.
+func TestOpen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := filepath.Join(dir, "mine.yaml")
+	if err := os.WriteFile(f, []byte("load:\n  stages:\n    - {duration: 1s, rate: 3}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Source, f; got != want {
+		t.Errorf("source = %q, want %q", got, want)
+	}
+	if p, err := Open("smoke"); err != nil || p.Name != "smoke" {
+		t.Errorf("Open(smoke) = %q, %v", p.Name, err)
+	}
+	if _, err := Open("no-such-profile"); err == nil || !strings.Contains(err.Error(), "lpbench profiles") {
+		t.Errorf("unknown name: %v", err)
+	}
+	if _, err := Open(filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Error("a missing file gave no error")
+	}
+}
+
+// TestCheckLive: a live target's credential variables must be set to run it.
+func TestCheckLive(t *testing.T) {
+	t.Parallel()
+	p, err := Builtin("live-example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"LP_CLIENT_ID": "id"}
+	err = p.CheckLive(func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "targets[0].client_secret_env: environment variable LP_CLIENT_SECRET is not set") {
+		t.Errorf("err = %v", err)
+	}
+	env["LP_CLIENT_SECRET"] = "s"
+	if err := p.CheckLive(func(k string) string { return env[k] }); err != nil {
+		t.Errorf("with both set: %v", err)
+	}
+}
+
+// FuzzParse: no input panics, and an accepted profile is whole.
+func FuzzParse(f *testing.F) {
+	for _, in := range List() {
+		data, _ := builtin.ReadFile(in.Name + ".yaml")
+		f.Add(data)
+	}
+	f.Add([]byte("load: {stages: [{duration: 1s, rate: \"1 -> 2\"}]}"))
+	f.Add([]byte("targets: [{name: a, load: {stages: []}}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		if len(p.Targets) == 0 || p.Window <= 0 || p.Journey.RequestTimeout <= 0 {
+			t.Fatalf("accepted an incomplete profile: %+v", p)
+		}
+	})
+}
