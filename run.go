@@ -83,6 +83,7 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 		Targets: len(targets),
 		Observe: o.Observe,
 		Every:   time.Second,
+		Window:  p.Window,
 		Tick:    abortCheck(p, epoch, o.Abort),
 	})
 	group := schedule(p, o, targets, epoch, rec)

@@ -351,3 +351,77 @@ func TestInterruptCountsAddUp(t *testing.T) {
 		t.Errorf("closed %d of %d conversations", led.ConversationsClosed, led.ConversationsCreated)
 	}
 }
+
+// TestWindowEdge: send delays spread across the window's edge. Every journey's verdict agrees with
+// the simulator's ledger, and the missed share rises with the delay, bucket by bucket.
+func TestWindowEdge(t *testing.T) {
+	t.Parallel()
+	const window = time.Second
+	p := testProfile(60, time.Second)
+	p.Window = window
+	p.Journey.SendDelay = profiles.Delay{Dist: "uniform", Min: 500 * time.Millisecond, Max: 1500 * time.Millisecond}
+	res, led, recs := runAgainst(t, p, quietSim(window), nil)
+	checkIdentities(t, res)
+	auto := map[string]bool{}
+	for _, c := range led.Conversations {
+		auto[c.ID] = c.AutoMessages
+	}
+	for _, j := range recs {
+		got, ok := auto[j.ConversationID]
+		switch {
+		case !ok:
+			t.Errorf("journey %d: conversation not in the ledger", j.Index)
+		case j.Verdict == sample.VerdictIn && !got:
+			t.Errorf("journey %d (delay %v): in the window, but the ledger has no auto messages", j.Index, j.SendDelay)
+		case j.Verdict == sample.VerdictMissed && got:
+			t.Errorf("journey %d (delay %v): missed, but the ledger has auto messages", j.Index, j.SendDelay)
+		}
+		if j.SendDelay < window-50*time.Millisecond && j.Verdict != sample.VerdictIn {
+			t.Errorf("journey %d: delay %v, verdict %v", j.Index, j.SendDelay, j.Verdict)
+		}
+		if j.SendDelay >= window && j.Verdict != sample.VerdictMissed {
+			t.Errorf("journey %d: delay %v, verdict %v", j.Index, j.SendDelay, j.Verdict)
+		}
+	}
+	last := -1.0
+	m := res.Overall
+	for i := range m.ByDelay {
+		v := m.ByDelay[i]
+		n := v[sample.VerdictIn] + v[sample.VerdictMissed] + v[sample.VerdictUncertain]
+		if n == 0 {
+			continue
+		}
+		missed := float64(v[sample.VerdictMissed]) / float64(n)
+		if missed < last {
+			t.Errorf("missed share falls from %.2f to %.2f at bucket %d", last, missed, i)
+		}
+		last = missed
+	}
+	if m.Verdicts[sample.VerdictIn] == 0 || m.Verdicts[sample.VerdictMissed] == 0 {
+		t.Errorf("verdicts %v: want both in and missed journeys", m.Verdicts)
+	}
+}
+
+// TestTargetsShareByWeight: two simulator accounts with weights 3 and 1 get 3/4 and 1/4 of the
+// arrivals, each with its own counts that add up.
+func TestTargetsShareByWeight(t *testing.T) {
+	t.Parallel()
+	p := testProfile(40, time.Second)
+	p.Targets = []profiles.Target{{Name: "va", Account: "12345678", Weight: 3}, {Name: "lo", Account: "23456789", Weight: 1}}
+	res, led, _ := runAgainst(t, p, quietSim(10*time.Second), nil)
+	checkIdentities(t, res)
+	if got, want := res.PerTarget[0].Arrivals.Planned, int64(30); got != want {
+		t.Errorf("va planned %d, want %d", got, want)
+	}
+	if got, want := res.PerTarget[1].Arrivals.Planned, int64(10); got != want {
+		t.Errorf("lo planned %d, want %d", got, want)
+	}
+	perAccount := map[string]int64{}
+	for _, c := range led.Conversations {
+		perAccount[c.Account]++
+	}
+	if perAccount["12345678"] != res.PerTarget[0].Outcomes[sample.OutcomeOK] || perAccount["23456789"] != res.PerTarget[1].Outcomes[sample.OutcomeOK] {
+		t.Errorf("ledger conversations by account %v, lpbench ok %d / %d", perAccount,
+			res.PerTarget[0].Outcomes[sample.OutcomeOK], res.PerTarget[1].Outcomes[sample.OutcomeOK])
+	}
+}

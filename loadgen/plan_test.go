@@ -1,7 +1,9 @@
 package loadgen
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -269,4 +271,146 @@ func BenchmarkPlanArrivals(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "arrivals/s")
+}
+
+// TestPoissonPlan: Poisson arrivals have the rate's mean count, exponential gaps (coefficient of
+// variation near 1, where uniform arrivals have 0), follow a ramp, and repeat with their seed.
+func TestPoissonPlan(t *testing.T) {
+	t.Parallel()
+	p := Plan{Stages: []Stage{{Duration: 100 * time.Second, From: 100, To: 100}}, Poisson: true, Seed: 7}
+	var times []time.Duration
+	for _, at := range p.Arrivals() {
+		times = append(times, at)
+	}
+	// 10,000 expected; the standard deviation of a Poisson count is 100.
+	if n := len(times); n < 9700 || n > 10300 {
+		t.Errorf("%d arrivals, want 10000 ± 300", n)
+	}
+	if got, want := p.Count(), int64(len(times)); got != want {
+		t.Errorf("Count() = %d, Arrivals yielded %d", got, want)
+	}
+	var sum, sumSq float64
+	for i := 1; i < len(times); i++ {
+		g := (times[i] - times[i-1]).Seconds()
+		sum += g
+		sumSq += g * g
+	}
+	n := float64(len(times) - 1)
+	mean := sum / n
+	cv := math.Sqrt(sumSq/n-mean*mean) / mean
+	if math.Abs(mean-0.01) > 0.0005 || cv < 0.95 || cv > 1.05 {
+		t.Errorf("gaps: mean %.5fs (want 0.01), cv %.3f (want 1)", mean, cv)
+	}
+	// Same seed, same schedule; another seed, another.
+	again := slices.Collect(func(yield func(time.Duration) bool) {
+		for _, at := range p.Arrivals() {
+			if !yield(at) {
+				return
+			}
+		}
+	})
+	if !slices.Equal(times, again) {
+		t.Error("the same seed gave another schedule")
+	}
+	p.Seed = 8
+	var moved bool
+	i := 0
+	for _, at := range p.Arrivals() {
+		if i >= len(times) || at != times[i] {
+			moved = true
+			break
+		}
+		i++
+	}
+	if !moved {
+		t.Error("another seed gave the same schedule")
+	}
+	// A ramp 0 -> 200 over 10 s: the second half holds about three quarters of the arrivals.
+	r := Plan{Stages: []Stage{{Duration: 10 * time.Second, From: 0, To: 200}}, Poisson: true, Seed: 3}
+	var first, second int
+	for _, at := range r.Arrivals() {
+		if at < 5*time.Second {
+			first++
+		} else {
+			second++
+		}
+	}
+	if share := float64(second) / float64(first+second); share < 0.72 || share > 0.78 {
+		t.Errorf("second half holds %.3f of a ramp's arrivals, want 0.75", share)
+	}
+}
+
+// TestShardsPartitionThePlan: N shards together yield exactly the whole plan's arrivals, at the
+// whole plan's times.
+func TestShardsPartitionThePlan(t *testing.T) {
+	t.Parallel()
+	for _, poisson := range []bool{false, true} {
+		whole := Plan{Stages: []Stage{{Duration: 3 * time.Second, From: 10, To: 90}}, Poisson: poisson, Seed: 5}
+		want := map[int64]time.Duration{}
+		for k, at := range whole.Arrivals() {
+			want[k] = at
+		}
+		got := map[int64]time.Duration{}
+		var sum int64
+		for s := range 4 {
+			shard := whole
+			shard.Shard, shard.Shards = s, 4
+			sum += shard.Count()
+			for k, at := range shard.Arrivals() {
+				if k%4 != int64(s) {
+					t.Errorf("shard %d yielded arrival %d", s, k)
+				}
+				if _, dup := got[k]; dup {
+					t.Errorf("arrival %d in two shards", k)
+				}
+				got[k] = at
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("poisson=%v: the shards' union differs from the whole plan (%d vs %d arrivals)", poisson, len(got), len(want))
+		}
+		if sum != int64(len(want)) {
+			t.Errorf("poisson=%v: shard counts sum to %d, want %d", poisson, sum, len(want))
+		}
+	}
+}
+
+func TestWeighted(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		weights []int
+	}{
+		// Three to one.
+		{"3:1", []int{3, 1}},
+		// A zero weight gets nothing.
+		{"zero", []int{2, 0, 1}},
+		// One lane.
+		{"single", []int{5}},
+		// Even split.
+		{"even", []int{1, 1, 1}},
+	} {
+		pick := Weighted(tc.weights)
+		total := 0
+		for _, w := range tc.weights {
+			total += w
+		}
+		counts := make([]int, len(tc.weights))
+		const n = 1200
+		for k := range int64(n) {
+			counts[pick(k)]++
+		}
+		for i, w := range tc.weights {
+			if want := n * w / total; counts[i] != want {
+				t.Errorf("%s: lane %d got %d of %d, want %d", tc.name, i, counts[i], n, want)
+			}
+		}
+	}
+	// Smoothness: with 1:1 the lanes alternate.
+	pick := Weighted([]int{1, 1})
+	for k := range int64(10) {
+		if pick(k) == pick(k+1) {
+			t.Fatalf("1:1 weights gave lane %d twice in a row at %d", pick(k), k)
+		}
+	}
 }

@@ -206,7 +206,8 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
 	defer j.close(ctx, rec, &con)
 
 	if j.Opts.SendDelay != nil {
-		if !sleep(ctx, j.Opts.SendDelay()) {
+		rec.SendDelay = j.Opts.SendDelay()
+		if !sleep(ctx, rec.SendDelay) {
 			rec.Steps[sample.Send].Class = sample.ClassCanceled
 			fail(rec, sample.Send)
 			return

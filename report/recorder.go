@@ -29,11 +29,38 @@ type Metrics struct {
 	// StepFailures counts every failed step, including a close that failed after an earlier
 	// failure (which does not change the journey's outcome).
 	StepFailures [sample.NumSteps][sample.NumClasses]int64
+	// ByDelay counts window verdicts by the journey's send delay, in buckets of a tenth of the
+	// window (the last bucket holds every delay of three windows or more): it shows how the
+	// missed share follows the think time, e.g. when probing the window's edge.
+	ByDelay [DelayBuckets][sample.NumVerdicts]int64
+	// Window is the width the ByDelay buckets are tenths of.
+	Window time.Duration
+
 	Requests     [sample.NumSteps]int64 // requests made per step (cache hits make none)
 	Retries      [sample.NumSteps]int64 // retries per step
 }
 
-// NewMetrics returns empty Metrics.
+// DelayBuckets is the number of send-delay buckets of Metrics.ByDelay.
+const DelayBuckets = 31
+
+// delayBucket returns the ByDelay bucket of a send delay.
+func (m *Metrics) delayBucket(d time.Duration) int {
+	if m.Window <= 0 {
+		return 0
+	}
+	return min(max(int(d*10/m.Window), 0), DelayBuckets-1)
+}
+
+// DelayBucketRange returns the send delays bucket i covers: [lo, hi); hi is 0 for the last.
+func (m *Metrics) DelayBucketRange(i int) (lo, hi time.Duration) {
+	lo = m.Window * time.Duration(i) / 10
+	if i < DelayBuckets-1 {
+		hi = m.Window * time.Duration(i+1) / 10
+	}
+	return lo, hi
+}
+
+// NewMetrics returns empty Metrics whose delay buckets are tenths of window.
 func NewMetrics() *Metrics {
 	m := &Metrics{Lag: NewHistogram(), Journey: NewHistogram(), Gap: NewHistogram(), GapMin: NewHistogram()}
 	for i := range m.Steps {
@@ -76,6 +103,7 @@ func (m *Metrics) add(j *sample.Journey) {
 		record(m.GapMin, gapMin)
 	}
 	m.Verdicts[j.Verdict]++
+	m.ByDelay[m.delayBucket(j.SendDelay)][j.Verdict]++
 	if j.Outcome != sample.OutcomeOK {
 		m.Failures[j.Failed][j.Class]++
 	}
@@ -112,6 +140,8 @@ type RecorderOptions struct {
 	// metrics so far, which it may read but not keep (e.g. to check abort thresholds).
 	Tick  func(perTarget []*Metrics, overall *Metrics)
 	Every time.Duration
+	// Window is the AUTO_MESSAGES window, the unit of the send-delay buckets.
+	Window time.Duration
 }
 
 // NewRecorder starts a recorder.
@@ -121,11 +151,14 @@ func NewRecorder(o RecorderOptions) *Recorder {
 	}
 	r := &Recorder{in: make(chan sample.Journey, o.Buffer), done: make(chan struct{}),
 		overall: NewMetrics(), observe: o.Observe, tick: o.Tick, every: o.Every}
+	r.overall.Window = o.Window
 	if r.every <= 0 {
 		r.every = time.Second
 	}
 	for range max(o.Targets, 1) {
-		r.targets = append(r.targets, NewMetrics())
+		m := NewMetrics()
+		m.Window = o.Window
+		r.targets = append(r.targets, m)
 	}
 	go r.loop()
 	return r

@@ -43,6 +43,7 @@ func WriteSummary(w io.Writer, r *Result) error {
 	if len(r.Targets) > 1 {
 		b.WriteString("\n== all targets\n")
 		writeMetrics(&b, r.Overall, r.Window)
+		writeSideBySide(&b, r)
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
@@ -70,6 +71,7 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min < window ≤ gap\n", "uncertain", v[sample.VerdictUncertain], share(v[sample.VerdictUncertain], judged))
 	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min ≥ window\n", "missed", v[sample.VerdictMissed], share(v[sample.VerdictMissed], judged))
 	tw.Flush()
+	writeByDelay(b, m)
 	if m.Gap.TotalCount() > 0 {
 		p99 := Percentile(m.Gap, 99)
 		fmt.Fprintf(b, "  gap p99 %s, max %s: %s of the window left at p99\n",
@@ -135,6 +137,77 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	if any {
 		writeFailures(b, "other failed steps", &extra)
 	}
+}
+
+// writeSideBySide puts the targets' main figures in columns.
+func writeSideBySide(b *strings.Builder, r *Result) {
+	b.WriteString("\n== targets side by side\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-22s\t", "")
+	for _, t := range r.Targets {
+		fmt.Fprintf(tw, "%s\t", t.Name)
+	}
+	fmt.Fprint(tw, "\n")
+	row := func(name string, cell func(m *Metrics) string) {
+		fmt.Fprintf(tw, "%-22s\t", name)
+		for _, m := range r.PerTarget {
+			fmt.Fprintf(tw, "%s\t", cell(m))
+		}
+		fmt.Fprint(tw, "\n")
+	}
+	row("journeys ok", func(m *Metrics) string { return strconv.FormatInt(m.Outcomes[sample.OutcomeOK], 10) })
+	row("failed", func(m *Metrics) string { return strconv.FormatInt(m.Outcomes[sample.OutcomeFailed], 10) })
+	row("window missed", func(m *Metrics) string {
+		v := m.Verdicts
+		return share(v[sample.VerdictMissed], v[sample.VerdictIn]+v[sample.VerdictMissed]+v[sample.VerdictUncertain])
+	})
+	for s := range sample.NumSteps {
+		if r.Overall.Steps[s].TotalCount() == 0 {
+			continue
+		}
+		for _, p := range []float64{50, 99} {
+			row(fmt.Sprintf("step.%s p%g", s, p), func(m *Metrics) string { return fmtDur(Percentile(m.Steps[s], p)) })
+		}
+	}
+	row("gap p99", func(m *Metrics) string { return fmtDur(Percentile(m.Gap, 99)) })
+	row("journey p99", func(m *Metrics) string { return fmtDur(Percentile(m.Journey, 99)) })
+	tw.Flush()
+}
+
+// writeByDelay shows the verdicts by send delay when the journeys' delays spread over more than
+// one bucket.
+func writeByDelay(b *strings.Builder, m *Metrics) {
+	used := 0
+	for i := range m.ByDelay {
+		if judgedIn(&m.ByDelay[i]) > 0 {
+			used++
+		}
+	}
+	if used < 2 {
+		return
+	}
+	b.WriteString("  by send delay:\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "    %-16s\tjudged\tin\tuncertain\tmissed\tmissed share\t\n", "send delay")
+	for i := range m.ByDelay {
+		v := &m.ByDelay[i]
+		n := judgedIn(v)
+		if n == 0 {
+			continue
+		}
+		lo, hi := m.DelayBucketRange(i)
+		span := fmt.Sprintf("%s – %s", fmtDur(lo), fmtDur(hi))
+		if hi == 0 {
+			span = "≥ " + fmtDur(lo)
+		}
+		fmt.Fprintf(tw, "    %-16s\t%d\t%d\t%d\t%d\t%s\t\n", span, n, v[sample.VerdictIn], v[sample.VerdictUncertain],
+			v[sample.VerdictMissed], share(v[sample.VerdictMissed], n))
+	}
+	tw.Flush()
+}
+
+func judgedIn(v *[sample.NumVerdicts]int64) int64 {
+	return v[sample.VerdictIn] + v[sample.VerdictUncertain] + v[sample.VerdictMissed]
 }
 
 func writeFailures(b *strings.Builder, title string, f *[sample.NumSteps][sample.NumClasses]int64) {

@@ -151,6 +151,8 @@ type Journey struct {
 	Failed   Step  // the step that failed, when Outcome is OutcomeFailed or OutcomeInterrupted
 	Class    Class // the journey's failure class (ClassNone when OK)
 	Verdict  Verdict
+	// SendDelay is the think time the journey waited between CONVERSATION and the first SEND.
+	SendDelay time.Duration
 
 	// ConversationID is the id the server gave, for matching with the server's ledger. It is the
 	// only reference the record holds; the recorder does not keep it.

@@ -87,6 +87,8 @@ func TestAutoMessagesRule(t *testing.T) {
 		{"no headers", accA, false, false, 100 * time.Millisecond, false},
 		// The account does not have the feature.
 		{"feature off", accB, true, true, 100 * time.Millisecond, false},
+		// The account has the feature, its app lacks the Controller Bot permission.
+		{"no controller bot", accC, true, true, 100 * time.Millisecond, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

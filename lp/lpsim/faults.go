@@ -96,6 +96,7 @@ func (f Faults) Validate() error {
 
 // faultPlan is a Faults prepared for drawing: cumulative thresholds.
 type faultPlan struct {
+	f            Faults // as configured
 	cum          [numInjected]float64
 	trickleDelay time.Duration
 }
@@ -103,7 +104,7 @@ type faultPlan struct {
 // newFaultPlan returns nil when f injects nothing, so requests of fault-free endpoints draw no
 // random number.
 func newFaultPlan(f Faults) *faultPlan {
-	p := &faultPlan{trickleDelay: f.TrickleDelay}
+	p := &faultPlan{f: f, trickleDelay: f.TrickleDelay}
 	if p.trickleDelay == 0 {
 		p.trickleDelay = DefaultTrickleDelay
 	}

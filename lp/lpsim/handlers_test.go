@@ -465,6 +465,46 @@ func TestAppJWTExpiry(t *testing.T) {
 	}
 }
 
+// TestConsumerJWSExpiry: with a ConsumerJWS lifetime, the token carries iat and exp and is refused
+// with 401 40103 once past iat + the lifetime; without one (the documented behaviour) it never
+// expires.
+func TestConsumerJWSExpiry(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.ConsumerJWSLifetime = 1500 * time.Millisecond
+	cfg.AppJWTLifetime = 24 * time.Hour
+	s, clk := newFakeSim(t, cfg) // starts at .25 s past a whole second
+	c := newConsumer(t, s, accA, "short-lived")
+	p := jwtPayload(t, c.jws)
+	if got, want := p["exp"].(float64)-p["iat"].(float64), 2.0; got != want {
+		t.Errorf("exp - iat = %v, want %v", got, want)
+	}
+	clk.Advance(1250 * time.Millisecond) // exactly iat + 1.5 s: still valid
+	if st, b, _ := c.create(t, true); st != 200 {
+		t.Fatalf("create at the end of the lifetime: %d %s", st, b)
+	}
+	clk.Advance(time.Millisecond)
+	st, b, _ := c.create(t, true)
+	if st != 401 {
+		t.Fatalf("create past the lifetime: %d %s", st, b)
+	}
+	checkError(t, b, 401, codeConsumerInvalid)
+
+	// The default: no iat, no exp, valid for ever.
+	s, clk = newFakeSim(t, testConfig())
+	c = newConsumer(t, s, accA, "forever")
+	if p := jwtPayload(t, c.jws); p["exp"] != nil || p["iat"] != nil {
+		t.Errorf("ConsumerJWS payload %v has a time", p)
+	}
+	clk.Advance(1000 * time.Hour)
+	if st, b := call(t, s, "POST", idpPath(accA), `{"ext_consumer_id":"x"}`, "Authorization", appJWT(t, s, accA, clientA, secretA)); st != 201 {
+		t.Fatalf("IdP: %d %s", st, b)
+	}
+	if st, b, _ := c.create(t, true); st != 200 {
+		t.Errorf("create with a 1000 h old ConsumerJWS: %d %s", st, b)
+	}
+}
+
 func TestMethodAndPath(t *testing.T) {
 	t.Parallel()
 	s, _ := newFakeSim(t, testConfig())

@@ -19,19 +19,23 @@ import (
 const (
 	accA      = "12345678" // AUTO_MESSAGES enabled
 	accB      = "87654321" // AUTO_MESSAGES disabled
+	accC      = "11223344" // AUTO_MESSAGES enabled, no Controller Bot permission
 	secretA   = "secret-a"
 	secretB   = "secret-b"
+	secretC   = "secret-c"
 	clientA   = "client-a"
 	clientB   = "client-b"
+	clientC   = "client-c"
 	autoProps = `{ "type": ".ClientProperties", "features": ["AUTO_MESSAGES"] }`
 )
 
-// testConfig has two accounts, a 200 ms window and no latency.
+// testConfig has three accounts, a 200 ms window and no latency.
 func testConfig() Config {
 	return Config{
 		Accounts: []Account{
 			{ID: accA, Region: "va", ClientID: clientA, ClientSecret: secretA, AutoMessages: true},
 			{ID: accB, Region: "lo", ClientID: clientB, ClientSecret: secretB},
+			{ID: accC, Region: "sy", ClientID: clientC, ClientSecret: secretC, AutoMessages: true, NoControllerBot: true},
 		},
 		Window: 200 * time.Millisecond,
 		Seed:   1,
@@ -270,12 +274,15 @@ type consumer struct {
 	app, jws string
 }
 
-// newConsumer authenticates external consumer ext of account A or B.
+// newConsumer authenticates external consumer ext of account A, B or C.
 func newConsumer(t testing.TB, h http.Handler, acc, ext string) consumer {
 	t.Helper()
 	id, secret := clientA, secretA
-	if acc == accB {
+	switch acc {
+	case accB:
 		id, secret = clientB, secretB
+	case accC:
+		id, secret = clientC, secretC
 	}
 	app := appJWT(t, h, acc, id, secret)
 	return consumer{h: h, acc: acc, app: app, jws: consumerJWS(t, h, acc, app, ext)}

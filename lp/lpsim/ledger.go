@@ -19,14 +19,14 @@ type Ledger struct {
 	Requests              map[Endpoint]map[int]int64    `json:"requests"` // endpoint → HTTP status → count (every request answered)
 	Faults                map[Endpoint]map[string]int64 `json:"faults"`   // endpoint → fault kind → count
 	Queues                map[Endpoint]QueueStats       `json:"queues"`   // endpoint → waits for capacity (zero where unlimited)
-	AppJWTsIssued         int64                      `json:"appjwts_issued"`
-	ConsumerJWSsIssued    int64                      `json:"consumerjws_issued"`
-	ConversationsCreated  int64                      `json:"conversations_created"`
-	ConversationsClosed   int64                      `json:"conversations_closed"`
-	Sends                 int64                      `json:"sends"`                   // ms.PublishEvent accepted (200)
-	FirstSends            int64                      `json:"first_sends"`             // conversations that got their first accepted ms.PublishEvent
-	AutoMessagesTriggered int64                      `json:"auto_messages_triggered"` // conversations whose first send qualified
-	Conversations         []Conversation             `json:"conversations"`           // ordered by creation
+	AppJWTsIssued         int64                         `json:"appjwts_issued"`
+	ConsumerJWSsIssued    int64                         `json:"consumerjws_issued"`
+	ConversationsCreated  int64                         `json:"conversations_created"`
+	ConversationsClosed   int64                         `json:"conversations_closed"`
+	Sends                 int64                         `json:"sends"`                   // ms.PublishEvent accepted (200)
+	FirstSends            int64                         `json:"first_sends"`             // conversations that got their first accepted ms.PublishEvent
+	AutoMessagesTriggered int64                         `json:"auto_messages_triggered"` // conversations whose first send qualified
+	Conversations         []Conversation                `json:"conversations"`           // ordered by creation
 }
 
 // Conversation is the ledger entry of one conversation.

@@ -27,10 +27,10 @@ type Sim struct {
 	faultRng      *lockedRand // fault draws: apart from latency, so changing one leaves the other's sequence alone
 	offsets       bool        // some region has a latency offset
 
-	queues [numEndpoints]*queue      // nil where capacity is unlimited
-	limits [numEndpoints]*limiter    // nil where no rate limit
-	faults [numEndpoints]*faultPlan  // nil where no faults
-	lat    [numEndpoints]atomic.Pointer[sampler] // current latency per endpoint (SetLatency swaps)
+	queues [numEndpoints]*queue                    // nil where capacity is unlimited
+	limits [numEndpoints]*limiter                  // nil where no rate limit
+	faults [numEndpoints]atomic.Pointer[faultPlan] // nil where no faults (SetFaults swaps)
+	lat    [numEndpoints]atomic.Pointer[sampler]   // current latency per endpoint (SetLatency swaps)
 
 	requests           [numEndpoints][statusSlots]atomic.Int64 // answered requests by status
 	faultCounts        [numEndpoints][numFaultKinds]atomic.Int64
@@ -80,7 +80,7 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 			s.queues[i] = q
 		}
 		s.limits[i] = newLimiter(cfg.RateLimits[e])
-		s.faults[i] = newFaultPlan(cfg.Faults[e])
+		s.faults[i].Store(newFaultPlan(cfg.Faults[e]))
 	}
 	for _, a := range cfg.Accounts {
 		acc := &account{Account: a, offset: cfg.RegionLatency[a.Region]}
@@ -98,7 +98,7 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Config returns the effective configuration: defaults applied (generated secrets included) and
-// the current latencies (as changed by SetLatency). The result shares nothing with the Sim.
+// the current latencies and faults (as changed by SetLatency and SetFaults). The result shares nothing with the Sim.
 func (s *Sim) Config() Config {
 	c := s.cfg
 	c.Accounts = append([]Account(nil), s.cfg.Accounts...)
@@ -111,7 +111,12 @@ func (s *Sim) Config() Config {
 	c.RegionLatency = cloneOrEmpty(s.cfg.RegionLatency)
 	c.Capacity = cloneOrEmpty(s.cfg.Capacity)
 	c.RateLimits = cloneOrEmpty(s.cfg.RateLimits)
-	c.Faults = cloneOrEmpty(s.cfg.Faults)
+	c.Faults = make(map[Endpoint]Faults, numEndpoints)
+	for i, e := range endpoints {
+		if p := s.faults[i].Load(); p != nil {
+			c.Faults[e] = p.f
+		}
+	}
 	c.Stalls = append([]StallWindow(nil), s.cfg.Stalls...)
 	return c
 }
@@ -128,6 +133,20 @@ func (s *Sim) SetLatency(e Endpoint, l Latency) {
 		panic("lpsim: SetLatency: " + err.Error())
 	}
 	s.lat[i].Store(newSampler(l))
+}
+
+// SetFaults changes the faults injected into endpoint e from now on (Faults{} injects none). It
+// panics when e is not a known Endpoint or f does not validate (a programming error: check user
+// input with Faults.Validate first).
+func (s *Sim) SetFaults(e Endpoint, f Faults) {
+	i := e.index()
+	if i < 0 {
+		panic("lpsim: SetFaults: unknown endpoint " + string(e))
+	}
+	if err := f.Validate(); err != nil {
+		panic("lpsim: SetFaults: " + err.Error())
+	}
+	s.faults[i].Store(newFaultPlan(f))
 }
 
 // Stall holds every response from now for d: responses in progress and those of requests arriving
@@ -191,7 +210,7 @@ func (s *Sim) admit(w http.ResponseWriter, r *http.Request, ep Endpoint, body []
 			return nil, false
 		}
 	}
-	p := s.faults[i]
+	p := s.faults[i].Load()
 	if p == nil {
 		return w, true
 	}
