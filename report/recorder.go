@@ -36,8 +36,8 @@ type Metrics struct {
 	// Window is the width the ByDelay buckets are tenths of.
 	Window time.Duration
 
-	Requests     [sample.NumSteps]int64 // requests made per step (cache hits make none)
-	Retries      [sample.NumSteps]int64 // retries per step
+	Requests [sample.NumSteps]int64 // requests made per step (cache hits make none)
+	Retries  [sample.NumSteps]int64 // retries per step
 }
 
 // DelayBuckets is the number of send-delay buckets of Metrics.ByDelay.
