@@ -35,6 +35,8 @@ type runOptions struct {
 	Shard, Shards int
 	// Abort is called (once) when an abort_on_fail threshold fails; it should stop the arrivals.
 	Abort func()
+	// Hlog, when not nil, receives the interval log as the run goes.
+	Hlog io.Writer
 }
 
 // targetRun is one target's client, journey and arrival counters during a run.
@@ -45,7 +47,9 @@ type targetRun struct {
 	journey *lp.Journey
 	planned int64
 	started atomic.Int64
+	ended   atomic.Int64
 	dropped atomic.Int64
+	share   float64 // its share of the profile's load (by weight); 0 with a load of its own
 }
 
 // execute runs profile p: it starts the embedded simulator when a target needs it, dispatches
@@ -79,12 +83,27 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 		targets[i] = tr
 	}
 
+	names := make([]string, len(targets))
+	for i, tr := range targets {
+		names[i] = tr.prof.Name
+	}
 	rec := report.NewRecorder(report.RecorderOptions{
-		Targets: len(targets),
-		Observe: o.Observe,
-		Every:   time.Second,
-		Window:  p.Window,
-		Tick:    abortCheck(p, epoch, o.Abort),
+		Targets:    names,
+		Epoch:      epoch,
+		Window:     p.Window,
+		Observe:    o.Observe,
+		Tick:       abortCheck(p, epoch, o.Abort),
+		Hlog:       o.Hlog,
+		TargetRate: targetRate(p, targets),
+		InFlight: func(target int) int64 {
+			var n int64
+			for i, tr := range targets {
+				if target < 0 || target == i {
+					n += tr.started.Load() - tr.ended.Load()
+				}
+			}
+			return n
+		},
 	})
 	group := schedule(p, o, targets, epoch, rec)
 
@@ -260,17 +279,29 @@ func schedule(p profiles.Profile, o runOptions, targets []*targetRun, epoch time
 			MaxInFlight: l.MaxInFlight,
 			Queue:       l.WhenFull == profiles.WhenFullQueue,
 			Epoch:       epoch,
-			OnDrop:      func(a loadgen.Arrival) { route(a.Index).dropped.Add(1) },
+			OnDrop: func(a loadgen.Arrival) {
+				tr := route(a.Index)
+				tr.dropped.Add(1)
+				rec.Drop(int(tr.journey.Target), a.Intended)
+			},
 			Task: func(ctx context.Context, a loadgen.Arrival) {
 				tr := route(a.Index)
 				tr.started.Add(1)
 				j := sample.Journey{Index: a.Index, Intended: a.Intended}
 				tr.journey.Run(ctx, &j)
 				rec.Record(&j)
+				tr.ended.Add(1)
 			},
 		})
 	}
 	if len(sharedIdx) > 0 {
+		total := 0
+		for _, w := range weights {
+			total += max(w, 0)
+		}
+		for n, i := range sharedIdx {
+			targets[i].share = float64(max(weights[n], 0)) / float64(total)
+		}
 		pick := loadgen.Weighted(weights)
 		add(p.Load, func(k int64) *targetRun { return targets[sharedIdx[pick(k)]] })
 	}
@@ -280,6 +311,46 @@ func schedule(p profiles.Profile, o runOptions, targets []*targetRun, epoch time
 		}
 	}
 	return group
+}
+
+// targetRate returns the series' target-rate function: the mean rate the schedules ask of a
+// target (or of all, for -1) between two offsets from the run's start.
+func targetRate(p profiles.Profile, targets []*targetRun) func(target int, from, to time.Duration) float64 {
+	return func(target int, from, to time.Duration) float64 {
+		if to <= from {
+			return 0
+		}
+		var n float64
+		for i, tr := range targets {
+			if target >= 0 && target != i {
+				continue
+			}
+			if tr.prof.Load != nil {
+				n += arrivalsBetween(*tr.prof.Load, from, to)
+			} else {
+				n += tr.share * arrivalsBetween(p.Load, from, to)
+			}
+		}
+		return n / (to - from).Seconds()
+	}
+}
+
+// arrivalsBetween integrates a load's rate between two offsets.
+func arrivalsBetween(l profiles.Load, from, to time.Duration) float64 {
+	var n float64
+	var start time.Duration
+	for _, s := range l.Stages {
+		end := start + s.Duration
+		lo, hi := max(from, start), min(to, end)
+		if hi > lo {
+			rate := func(t time.Duration) float64 {
+				return s.Rate.From + (s.Rate.To-s.Rate.From)*float64(t-start)/float64(s.Duration)
+			}
+			n += (rate(lo) + rate(hi)) / 2 * (hi - lo).Seconds()
+		}
+		start = end
+	}
+	return n
 }
 
 // scoped returns the profile's thresholds with their scopes.

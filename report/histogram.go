@@ -3,6 +3,7 @@
 package report
 
 import (
+	"fmt"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -46,4 +47,19 @@ func maxOf(h *hdrhistogram.Histogram) time.Duration {
 		return 0
 	}
 	return time.Duration(h.Max())
+}
+
+// mergeHistogram adds from into into, refusing a histogram of another geometry (whose values
+// would be lost or moved) and any merge that drops values.
+func mergeHistogram(into, from *hdrhistogram.Histogram) error {
+	if from.LowestTrackableValue() != into.LowestTrackableValue() || from.HighestTrackableValue() != into.HighestTrackableValue() ||
+		from.SignificantFigures() != into.SignificantFigures() {
+		return fmt.Errorf("histogram geometry differs: %d..%d at %d digits, want %d..%d at %d digits",
+			from.LowestTrackableValue(), from.HighestTrackableValue(), from.SignificantFigures(),
+			into.LowestTrackableValue(), into.HighestTrackableValue(), into.SignificantFigures())
+	}
+	if dropped := into.Merge(from); dropped != 0 {
+		return fmt.Errorf("merging dropped %d values", dropped)
+	}
+	return nil
 }

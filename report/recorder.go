@@ -1,6 +1,7 @@
 package report
 
 import (
+	"io"
 	"sync/atomic"
 	"time"
 
@@ -9,106 +10,6 @@ import (
 	"github.com/lpbench/lpbench/sample"
 )
 
-// Metrics are the aggregates of a set of journeys: one target's, or the whole run's.
-type Metrics struct {
-	// Arrivals are the load generator's counts for these journeys, filled in at the end of the
-	// run (the recorder sees only started journeys).
-	Arrivals Arrivals
-
-	Lag     *hdrhistogram.Histogram // actual − intended start
-	Journey *hdrhistogram.Histogram // intended start → end of the last step (ended journeys)
-	Gap     *hdrhistogram.Histogram // send end − create begin: upper bound of the server's gap
-	GapMin  *hdrhistogram.Histogram // send begin − create end: lower bound
-	Steps   [sample.NumSteps]*hdrhistogram.Histogram
-
-	Outcomes [sample.NumOutcomes]int64
-	Verdicts [sample.NumVerdicts]int64
-	// Failures counts journeys by the step that failed and the failure class. A missed window is
-	// counted at the send step with class window_missed.
-	Failures [sample.NumSteps][sample.NumClasses]int64
-	// StepFailures counts every failed step, including a close that failed after an earlier
-	// failure (which does not change the journey's outcome).
-	StepFailures [sample.NumSteps][sample.NumClasses]int64
-	// ByDelay counts window verdicts by the journey's send delay, in buckets of a tenth of the
-	// window (the last bucket holds every delay of three windows or more): it shows how the
-	// missed share follows the think time, e.g. when probing the window's edge.
-	ByDelay [DelayBuckets][sample.NumVerdicts]int64
-	// Window is the width the ByDelay buckets are tenths of.
-	Window time.Duration
-
-	Requests [sample.NumSteps]int64 // requests made per step (cache hits make none)
-	Retries  [sample.NumSteps]int64 // retries per step
-}
-
-// DelayBuckets is the number of send-delay buckets of Metrics.ByDelay.
-const DelayBuckets = 31
-
-// delayBucket returns the ByDelay bucket of a send delay.
-func (m *Metrics) delayBucket(d time.Duration) int {
-	if m.Window <= 0 {
-		return 0
-	}
-	return min(max(int(d*10/m.Window), 0), DelayBuckets-1)
-}
-
-// DelayBucketRange returns the send delays bucket i covers: [lo, hi); hi is 0 for the last.
-func (m *Metrics) DelayBucketRange(i int) (lo, hi time.Duration) {
-	lo = m.Window * time.Duration(i) / 10
-	if i < DelayBuckets-1 {
-		hi = m.Window * time.Duration(i+1) / 10
-	}
-	return lo, hi
-}
-
-// NewMetrics returns empty Metrics whose delay buckets are tenths of window.
-func NewMetrics() *Metrics {
-	m := &Metrics{Lag: NewHistogram(), Journey: NewHistogram(), Gap: NewHistogram(), GapMin: NewHistogram()}
-	for i := range m.Steps {
-		m.Steps[i] = NewHistogram()
-	}
-	return m
-}
-
-// Started returns the number of journeys recorded.
-func (m *Metrics) Started() int64 {
-	var n int64
-	for _, c := range m.Outcomes {
-		n += c
-	}
-	return n
-}
-
-// add records one journey.
-func (m *Metrics) add(j *sample.Journey) {
-	m.Outcomes[j.Outcome]++
-	record(m.Lag, j.Lag())
-	if j.Outcome != sample.OutcomeInterrupted {
-		record(m.Journey, j.Latency())
-	}
-	for s := range sample.NumSteps {
-		sp := &j.Steps[s]
-		if !sp.Ran {
-			continue
-		}
-		m.Requests[s] += int64(sp.Attempts)
-		m.Retries[s] += int64(sp.Retries)
-		if sp.Class == sample.ClassNone {
-			record(m.Steps[s], sp.Duration())
-		} else {
-			m.StepFailures[s][sp.Class]++
-		}
-	}
-	if gap, gapMin, ok := j.Gap(); ok {
-		record(m.Gap, gap)
-		record(m.GapMin, gapMin)
-	}
-	m.Verdicts[j.Verdict]++
-	m.ByDelay[m.delayBucket(j.SendDelay)][j.Verdict]++
-	if j.Outcome != sample.OutcomeOK {
-		m.Failures[j.Failed][j.Class]++
-	}
-}
-
 // Live are the counters a progress display reads while the run goes on.
 type Live struct {
 	OK, Failed, Interrupted, Missed, Uncertain int64
@@ -116,32 +17,61 @@ type Live struct {
 
 // Recorder aggregates journeys. One goroutine, started by NewRecorder, owns every histogram
 // (hdrhistogram-go is not safe for concurrent use); workers hand it records over a buffered
-// channel. Record may be called from many goroutines until Close.
+// channel. Record and Drop may be called from many goroutines until Close.
+//
+// Each whole wall-clock second the recorder closes an interval: it appends the second's point to
+// every time series, writes the second's histograms to the interval log (when there is one), and
+// starts the next. Journeys count in the interval they are recorded in, so the interval
+// histograms of every metric add up exactly to its totals.
 type Recorder struct {
+	o       RecorderOptions
 	in      chan sample.Journey
+	drops   chan drop
 	done    chan struct{}
-	targets []*Metrics
-	overall *Metrics
-	observe func(*sample.Journey)
-	tick    func([]*Metrics, *Metrics)
-	every   time.Duration
+	scopes  []*scope // one per target, then the whole run's
+	base    int64    // Unix second of the first interval
+	cur     int64    // Unix second of the open interval
+	hlog    *hdrhistogram.HistogramLogWriter
+	hlogErr error
 
 	ok, failed, interrupted, missed, uncertain atomic.Int64
 }
 
+// scope is the metrics of one target, or of the whole run.
+type scope struct {
+	index int      // target index; -1 for the whole run
+	tag   string   // interval-log tag prefix
+	total *Metrics // since the start
+	now   *Metrics // the open interval
+}
+
+type drop struct {
+	target   int
+	intended time.Duration
+}
+
 // RecorderOptions configure a Recorder.
 type RecorderOptions struct {
-	Targets int // number of targets; records carry an index below it
-	Buffer  int // channel capacity (default 4096)
+	// Targets names the targets; records carry an index into it. Empty: one unnamed target.
+	Targets []string
+	Buffer  int       // channel capacity (default 4096)
+	Epoch   time.Time // the run's time origin (the offsets in records count from it); zero: now
+	// Window is the AUTO_MESSAGES window, the unit of the send-delay buckets.
+	Window time.Duration
 	// Observe, when not nil, sees every record on the recorder's goroutine after it is counted
 	// (for tests that compare records with a server's ledger). It must not keep the pointer.
 	Observe func(*sample.Journey)
-	// Tick, when not nil, is called on the recorder's goroutine every Every (default 1 s) with the
-	// metrics so far, which it may read but not keep (e.g. to check abort thresholds).
-	Tick  func(perTarget []*Metrics, overall *Metrics)
-	Every time.Duration
-	// Window is the AUTO_MESSAGES window, the unit of the send-delay buckets.
-	Window time.Duration
+	// Tick, when not nil, is called on the recorder's goroutine after each interval closes, with
+	// the metrics so far, which it may read but not keep (e.g. to check abort thresholds).
+	Tick func(perTarget []*Metrics, overall *Metrics)
+	// Hlog, when not nil, receives the HdrHistogram interval log: a header, then each second's
+	// non-empty histograms tagged "<scope>.<metric>" (scope "all" or the target's name).
+	Hlog io.Writer
+	// TargetRate, when not nil, gives the arrivals per second the schedule asks of a target
+	// (index; -1 for all) between two offsets from the epoch, for the series.
+	TargetRate func(target int, from, to time.Duration) float64
+	// InFlight, when not nil, gives the journeys running now for a target (-1 for all).
+	InFlight func(target int) int64
 }
 
 // NewRecorder starts a recorder.
@@ -149,51 +79,98 @@ func NewRecorder(o RecorderOptions) *Recorder {
 	if o.Buffer <= 0 {
 		o.Buffer = 4096
 	}
-	r := &Recorder{in: make(chan sample.Journey, o.Buffer), done: make(chan struct{}),
-		overall: NewMetrics(), observe: o.Observe, tick: o.Tick, every: o.Every}
-	r.overall.Window = o.Window
-	if r.every <= 0 {
-		r.every = time.Second
+	if o.Epoch.IsZero() {
+		o.Epoch = time.Now()
 	}
-	for range max(o.Targets, 1) {
-		m := NewMetrics()
-		m.Window = o.Window
-		r.targets = append(r.targets, m)
+	if len(o.Targets) == 0 {
+		o.Targets = []string{"target"}
+	}
+	r := &Recorder{o: o, in: make(chan sample.Journey, o.Buffer), drops: make(chan drop, o.Buffer),
+		done: make(chan struct{}), base: o.Epoch.Unix()}
+	r.cur = r.base
+	for i, name := range o.Targets {
+		r.scopes = append(r.scopes, newScope(i, tagOf(name)))
+	}
+	r.scopes = append(r.scopes, newScope(-1, "all"))
+	for _, sc := range r.scopes {
+		sc.total.Window, sc.now.Window = o.Window, o.Window
+	}
+	if o.Hlog != nil {
+		r.startHlog()
 	}
 	go r.loop()
 	return r
 }
 
+func newScope(index int, tag string) *scope {
+	return &scope{index: index, tag: tag, total: NewMetrics(), now: NewMetrics()}
+}
+
+// tagOf makes a target name usable in an interval-log tag (no commas, spaces or line breaks).
+func tagOf(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "target"
+	}
+	return string(b)
+}
+
 // Record hands a finished journey to the recorder. It blocks only when the buffer is full.
 func (r *Recorder) Record(j *sample.Journey) { r.in <- *j }
 
+// Drop records an arrival of target that was dropped (the pool was full) at its intended time.
+func (r *Recorder) Drop(target int, intended time.Duration) { r.drops <- drop{target, intended} }
+
 func (r *Recorder) loop() {
 	defer close(r.done)
-	var tick <-chan time.Time
-	if r.tick != nil {
-		t := time.NewTicker(r.every)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
+	t := time.NewTimer(r.untilNext())
+	defer t.Stop()
+	in, drops := r.in, r.drops
+	for in != nil || drops != nil {
 		select {
-		case j, ok := <-r.in:
+		case j, ok := <-in:
 			if !ok {
-				return
+				in = nil
+				continue
 			}
 			r.add(&j)
-		case <-tick:
-			r.tick(r.targets, r.overall)
+		case d, ok := <-drops:
+			if !ok {
+				drops = nil
+				continue
+			}
+			r.addDrop(d)
+		case <-t.C:
+			r.rotate()
+			t.Reset(r.untilNext())
 		}
 	}
+	r.rotate() // the last, partial second
+}
+
+// untilNext returns the time left in the open interval.
+func (r *Recorder) untilNext() time.Duration {
+	return max(time.Until(time.Unix(r.cur+1, 0)), 0)
+}
+
+// unixOf returns the wall-clock second of an offset from the epoch.
+func (r *Recorder) unixOf(off time.Duration) int64 {
+	return r.o.Epoch.Add(off).Unix()
 }
 
 // add counts one record; only the recorder's goroutine calls it.
 func (r *Recorder) add(j *sample.Journey) {
-	if int(j.Target) < len(r.targets) {
-		r.targets[j.Target].add(j)
+	sec := r.unixOf(j.Intended)
+	for _, sc := range r.scopesOf(int(j.Target)) {
+		sc.total.add(j)
+		sc.now.add(j)
+		sc.total.Series.at(r.base, sec).Arrivals++
 	}
-	r.overall.add(j)
 	switch j.Outcome {
 	case sample.OutcomeOK:
 		r.ok.Add(1)
@@ -208,9 +185,51 @@ func (r *Recorder) add(j *sample.Journey) {
 	case sample.VerdictUncertain:
 		r.uncertain.Add(1)
 	}
-	if r.observe != nil {
+	if r.o.Observe != nil {
 		seen := *j // only this copy escapes, and only when observed
-		r.observe(&seen)
+		r.o.Observe(&seen)
+	}
+}
+
+// scopesOf returns the scopes a target's journeys count in: its own and the whole run's.
+func (r *Recorder) scopesOf(target int) []*scope {
+	all := r.scopes[len(r.scopes)-1]
+	if target < 0 || target >= len(r.scopes)-1 {
+		return []*scope{all}
+	}
+	return []*scope{r.scopes[target], all}
+}
+
+func (r *Recorder) addDrop(d drop) {
+	sec := r.unixOf(d.intended)
+	for _, sc := range r.scopesOf(d.target) {
+		sc.total.Series.at(r.base, sec).Dropped++
+	}
+}
+
+// rotate closes the open interval: each scope's point gets the second's figures, the second's
+// histograms go to the interval log, and the next interval starts empty.
+func (r *Recorder) rotate() {
+	from := time.Unix(r.cur, 0).Sub(r.o.Epoch)
+	for _, sc := range r.scopes {
+		p := sc.total.Series.at(r.base, r.cur)
+		p.fill(sc.now)
+		if r.o.TargetRate != nil {
+			p.TargetRate = r.o.TargetRate(sc.index, max(from, 0), from+time.Second)
+		}
+		if r.o.InFlight != nil {
+			p.InFlight = r.o.InFlight(sc.index)
+		}
+		r.writeInterval(sc)
+		sc.now.reset()
+	}
+	r.cur++
+	if r.o.Tick != nil {
+		targets := make([]*Metrics, len(r.scopes)-1)
+		for i := range targets {
+			targets[i] = r.scopes[i].total
+		}
+		r.o.Tick(targets, r.scopes[len(r.scopes)-1].total)
 	}
 }
 
@@ -220,12 +239,22 @@ func (r *Recorder) Live() Live {
 		Missed: r.missed.Load(), Uncertain: r.uncertain.Load()}
 }
 
-// Close stops the recorder once every record handed to it is counted, and returns the metrics of
-// each target and of the whole run. No Record may follow.
+// Close stops the recorder once every record handed to it is counted, closes the last interval,
+// and returns the metrics of each target and of the whole run. No Record or Drop may follow.
 func (r *Recorder) Close() (targets []*Metrics, overall *Metrics) {
 	close(r.in)
+	close(r.drops)
 	<-r.done
-	return r.targets, r.overall
+	for _, sc := range r.scopes[:len(r.scopes)-1] {
+		targets = append(targets, sc.total)
+	}
+	return targets, r.scopes[len(r.scopes)-1].total
+}
+
+// HlogErr returns the first error writing the interval log, if any.
+func (r *Recorder) HlogErr() error {
+	<-r.done
+	return r.hlogErr
 }
 
 // Duration-valued helpers for reports.

@@ -292,7 +292,7 @@ func TestRecorder(t *testing.T) {
 	)
 	seen := make([]int, total)
 	var badIDs int
-	rec := NewRecorder(RecorderOptions{Targets: 2, Buffer: 16, Observe: func(j *sample.Journey) {
+	rec := NewRecorder(RecorderOptions{Targets: []string{"a", "b"}, Buffer: 16, Observe: func(j *sample.Journey) {
 		seen[j.Index]++ // the recorder's goroutine only
 		if j.ConversationID != fmt.Sprintf("conv-%d", j.Index) {
 			badIDs++
@@ -426,7 +426,7 @@ func TestRecorderDefaults(t *testing.T) {
 
 func TestRecorderStepP50(t *testing.T) {
 	t.Parallel()
-	rec := NewRecorder(RecorderOptions{Targets: 1})
+	rec := NewRecorder(RecorderOptions{Targets: []string{"a"}})
 	for i := range 10000 {
 		j := sample.Journey{Index: int64(i), Outcome: sample.OutcomeOK}
 		j.Steps[sample.Create] = ok(time.Duration(i)*ms, 50*ms)
@@ -454,7 +454,7 @@ func BenchmarkRecorder(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	rec := NewRecorder(RecorderOptions{Targets: 2})
+	rec := NewRecorder(RecorderOptions{Targets: []string{"a", "b"}})
 	for i := 0; i < b.N; i++ {
 		rec.Record(&recs[i%len(recs)])
 	}
@@ -470,7 +470,7 @@ func BenchmarkRecorderParallel(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	rec := NewRecorder(RecorderOptions{Targets: 2})
+	rec := NewRecorder(RecorderOptions{Targets: []string{"a", "b"}})
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {

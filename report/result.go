@@ -7,17 +7,27 @@ import (
 // Arrivals are the load generator's counts for the whole run: every planned arrival is started,
 // dropped (the pool was full at its intended time) or not started (the run was stopped first).
 type Arrivals struct {
-	Planned, Started, Dropped, NotStarted int64
+	Planned    int64 `json:"planned"`
+	Started    int64 `json:"started"`
+	Dropped    int64 `json:"dropped"`
+	NotStarted int64 `json:"not_started"`
 }
 
 // TargetInfo describes one target of the run.
 type TargetInfo struct {
-	Name    string
-	Account string
-	Kind    string // "sim", "simurl" or "live"
-	Region  string
+	Name    string `json:"name"`
+	Account string `json:"account"`
+	Kind    string `json:"kind"` // "sim", "simurl" or "live"
+	Region  string `json:"region,omitempty"`
 	// Shared fetches made for all the target's journeys.
-	AppJWTFetches, DomainLookups int64
+	AppJWTFetches int64 `json:"appjwt_fetches"`
+	DomainLookups int64 `json:"domain_lookups"`
+}
+
+// Shard says which part of a sharded run a result holds; Count 1 (or 0) is a whole run.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
 // EndReason tells why a run ended.
@@ -32,6 +42,10 @@ const (
 
 // Result is everything a run measured, ready to render.
 type Result struct {
+	Version     string // lpbench's version
+	GoVersion   string
+	Shard       Shard
+	Effective   string // the effective profile as YAML, secrets removed (it reads back as a profile)
 	Profile     string
 	Start       time.Time
 	Elapsed     time.Duration

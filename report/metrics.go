@@ -1,0 +1,183 @@
+package report
+
+import (
+	"fmt"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lpbench/lpbench/sample"
+)
+
+// Metrics are the aggregates of a set of journeys: one target's, or the whole run's.
+type Metrics struct {
+	// Arrivals are the load generator's counts for these journeys, filled in at the end of the
+	// run (the recorder sees only started journeys).
+	Arrivals Arrivals
+
+	Lag     *hdrhistogram.Histogram // actual − intended start
+	Journey *hdrhistogram.Histogram // intended start → end of the last step (ended journeys)
+	Gap     *hdrhistogram.Histogram // send end − create begin: upper bound of the server's gap
+	GapMin  *hdrhistogram.Histogram // send begin − create end: lower bound
+	Steps   [sample.NumSteps]*hdrhistogram.Histogram
+
+	Outcomes [sample.NumOutcomes]int64
+	Verdicts [sample.NumVerdicts]int64
+	// Failures counts journeys by the step that failed and the failure class. A missed window is
+	// counted at the send step with class window_missed.
+	Failures [sample.NumSteps][sample.NumClasses]int64
+	// StepFailures counts every failed step, including a close that failed after an earlier
+	// failure (which does not change the journey's outcome).
+	StepFailures [sample.NumSteps][sample.NumClasses]int64
+	// ByDelay counts window verdicts by the journey's send delay, in buckets of a tenth of the
+	// window (the last bucket holds every delay of three windows or more): it shows how the
+	// missed share follows the think time, e.g. when probing the window's edge.
+	ByDelay [DelayBuckets][sample.NumVerdicts]int64
+	// Window is the width the ByDelay buckets are tenths of.
+	Window time.Duration
+
+	Requests [sample.NumSteps]int64 // requests made per step (cache hits make none)
+	Retries  [sample.NumSteps]int64 // retries per step
+
+	// Series is the per-second time series of these journeys.
+	Series Series
+}
+
+// DelayBuckets is the number of send-delay buckets of Metrics.ByDelay.
+const DelayBuckets = 31
+
+// delayBucket returns the ByDelay bucket of a send delay.
+func (m *Metrics) delayBucket(d time.Duration) int {
+	if m.Window <= 0 {
+		return 0
+	}
+	return min(max(int(d*10/m.Window), 0), DelayBuckets-1)
+}
+
+// DelayBucketRange returns the send delays bucket i covers: [lo, hi); hi is 0 for the last.
+func (m *Metrics) DelayBucketRange(i int) (lo, hi time.Duration) {
+	lo = m.Window * time.Duration(i) / 10
+	if i < DelayBuckets-1 {
+		hi = m.Window * time.Duration(i+1) / 10
+	}
+	return lo, hi
+}
+
+// NewMetrics returns empty Metrics whose delay buckets are tenths of window.
+func NewMetrics() *Metrics {
+	m := &Metrics{Lag: NewHistogram(), Journey: NewHistogram(), Gap: NewHistogram(), GapMin: NewHistogram()}
+	for i := range m.Steps {
+		m.Steps[i] = NewHistogram()
+	}
+	return m
+}
+
+// Started returns the number of journeys recorded.
+func (m *Metrics) Started() int64 {
+	var n int64
+	for _, c := range m.Outcomes {
+		n += c
+	}
+	return n
+}
+
+// add records one journey.
+func (m *Metrics) add(j *sample.Journey) {
+	m.Outcomes[j.Outcome]++
+	record(m.Lag, j.Lag())
+	if j.Outcome != sample.OutcomeInterrupted {
+		record(m.Journey, j.Latency())
+	}
+	for s := range sample.NumSteps {
+		sp := &j.Steps[s]
+		if !sp.Ran {
+			continue
+		}
+		m.Requests[s] += int64(sp.Attempts)
+		m.Retries[s] += int64(sp.Retries)
+		if sp.Class == sample.ClassNone {
+			record(m.Steps[s], sp.Duration())
+		} else {
+			m.StepFailures[s][sp.Class]++
+		}
+	}
+	if gap, gapMin, ok := j.Gap(); ok {
+		record(m.Gap, gap)
+		record(m.GapMin, gapMin)
+	}
+	m.Verdicts[j.Verdict]++
+	m.ByDelay[m.delayBucket(j.SendDelay)][j.Verdict]++
+	if j.Outcome != sample.OutcomeOK {
+		m.Failures[j.Failed][j.Class]++
+	}
+}
+
+// NamedHistogram is one of a Metrics' histograms with its metric name.
+type NamedHistogram struct {
+	Name string // "lag", "journey", "gap", "gap_min", "step.<name>"
+	H    *hdrhistogram.Histogram
+}
+
+// Histograms lists every histogram of m with its metric name, in a fixed order.
+func (m *Metrics) Histograms() []NamedHistogram {
+	hs := []NamedHistogram{{"lag", m.Lag}, {"journey", m.Journey}, {"gap", m.Gap}, {"gap_min", m.GapMin}}
+	for s := range sample.NumSteps {
+		hs = append(hs, NamedHistogram{"step." + s.String(), m.Steps[s]})
+	}
+	return hs
+}
+
+// Merge adds o's journeys to m exactly: counts add and histograms merge without loss. The time
+// series are not merged here (see MergeSeries).
+func (m *Metrics) Merge(o *Metrics) error {
+	mh, oh := m.Histograms(), o.Histograms()
+	for i := range mh {
+		if err := mergeHistogram(mh[i].H, oh[i].H); err != nil {
+			return fmt.Errorf("%s: %w", mh[i].Name, err)
+		}
+	}
+	addArrivals(&m.Arrivals, o.Arrivals)
+	for i := range m.Outcomes {
+		m.Outcomes[i] += o.Outcomes[i]
+	}
+	for i := range m.Verdicts {
+		m.Verdicts[i] += o.Verdicts[i]
+	}
+	for s := range m.Failures {
+		for c := range m.Failures[s] {
+			m.Failures[s][c] += o.Failures[s][c]
+			m.StepFailures[s][c] += o.StepFailures[s][c]
+		}
+		m.Requests[s] += o.Requests[s]
+		m.Retries[s] += o.Retries[s]
+	}
+	if m.Window != o.Window && o.Started() > 0 && m.Started() > 0 {
+		return fmt.Errorf("windows differ (%v and %v): their send-delay buckets cannot be added", m.Window, o.Window)
+	}
+	if m.Window == 0 {
+		m.Window = o.Window
+	}
+	for b := range m.ByDelay {
+		for v := range m.ByDelay[b] {
+			m.ByDelay[b][v] += o.ByDelay[b][v]
+		}
+	}
+	return nil
+}
+
+func addArrivals(a *Arrivals, o Arrivals) {
+	a.Planned += o.Planned
+	a.Started += o.Started
+	a.Dropped += o.Dropped
+	a.NotStarted += o.NotStarted
+}
+
+// reset empties m for the next interval, keeping its histograms' memory.
+func (m *Metrics) reset() {
+	for _, h := range m.Histograms() {
+		h.H.Reset()
+	}
+	window := m.Window
+	lag, journey, gap, gapMin, steps := m.Lag, m.Journey, m.Gap, m.GapMin, m.Steps
+	*m = Metrics{Lag: lag, Journey: journey, Gap: gap, GapMin: gapMin, Steps: steps, Window: window}
+}
