@@ -15,6 +15,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -41,6 +43,11 @@ const usage = `lpbench: load and latency benchmark for LivePerson consumer messa
 usage:
   lpbench run [PROFILE|FILE] [flags]   run a profile (default: smoke, against the embedded simulator)
   lpbench validate FILE...             check profiles; exit 0 when all are valid, 2 otherwise
+  lpbench report RESULT.json [-format text|json|junit]
+                                       render a report again from a result file
+  lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
+  lpbench merge SHARD.json... -o MERGED.json
+                                       add up the results of a sharded run exactly
   lpbench profiles                     list the shipped profiles
   lpbench version                      print the version
 
@@ -63,6 +70,10 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
+	case "merge":
+		return cmdMerge(args[1:], stdout, stderr)
 	case "profiles":
 		for _, in := range profiles.List() {
 			fmt.Fprintf(stdout, "%-14s %s\n", in.Name, in.Description)
@@ -115,6 +126,7 @@ type runFlags struct {
 	noProgress  bool
 	grace       time.Duration
 	shard       string
+	out         string
 }
 
 // cmdRun loads the profile, applies the flags, runs it, prints the summary and thresholds, and
@@ -135,6 +147,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.noProgress, "no-progress", false, "show no progress while running")
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	fs.StringVar(&f.shard, "shard", "", "run shard K of N of the arrivals, written K/N (0 ≤ K < N)")
+	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
 	// Flags may come before or after the profile name.
 	name := "smoke"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -175,6 +188,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		opts.Progress = loadgen.ProgressOff
 	}
 
+	dir, hlog, err := openOutputs(f.out, p)
+	if err != nil {
+		fmt.Fprintf(stderr, "lpbench run: %v\n", err)
+		return exitUsage
+	}
+	defer hlog.Close()
+	opts.Hlog = hlog
+
 	stop, work, abort, release := interruptible(f.grace, stderr)
 	defer release()
 	aborted := false
@@ -191,10 +212,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if aborted {
 		res.End = report.EndAborted
 	}
+	res.Version, res.GoVersion = version(), runtime.Version()
+	res.Shard = report.Shard{Index: opts.Shard, Count: max(opts.Shards, 1)}
+	if res.Effective, err = p.Effective(); err != nil {
+		fmt.Fprintf(stderr, "lpbench run: %v\n", err)
+	}
 	if err := report.WriteSummary(stdout, res); err != nil {
 		fmt.Fprintf(stderr, "lpbench run: writing the summary: %v\n", err)
 		return exitRunFailed
 	}
+	if err := writeOutputs(dir, res); err != nil {
+		fmt.Fprintf(stderr, "lpbench run: %v\n", err)
+		return exitRunFailed
+	}
+	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	switch {
 	case res.End == report.EndInterrupted:
 		return exitInterrupted
@@ -202,6 +233,164 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lpbench run: no journey succeeded")
 		return exitRunFailed
 	case report.Breached(res.Thresholds):
+		return exitThresholds
+	}
+	return exitOK
+}
+
+// openOutputs creates the output directory and the interval log, which is written as the run
+// goes.
+func openOutputs(dir string, p profiles.Profile) (string, *os.File, error) {
+	if dir == "" {
+		dir = p.Outputs.Dir
+	}
+	if dir == "" {
+		dir = filepath.Join("results", time.Now().Format("20060102-150405")+"-"+p.Name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, fmt.Errorf("output directory: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "run.hlog"))
+	if err != nil {
+		return "", nil, fmt.Errorf("output directory: %w", err)
+	}
+	return dir, f, nil
+}
+
+// writeOutputs writes every report of res into dir, each file atomically.
+func writeOutputs(dir string, res *report.Result) error {
+	for _, out := range []struct {
+		name  string
+		write func(io.Writer, *report.Result) error
+	}{
+		{"result.json", report.WriteJSON},
+		{"summary.txt", report.WriteSummary},
+		{"junit.xml", report.WriteJUnit},
+	} {
+		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), func(w io.Writer) error { return out.write(w, res) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cmdReport renders a report again from a result file, or summarizes an interval log.
+func cmdReport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "text, json or junit")
+	fromHlog := fs.String("from-hlog", "", "summarize this interval log instead of a result file")
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *fromHlog != "" {
+		return reportFromHlog(*fromHlog, stdout, stderr)
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		fmt.Fprintln(stderr, "usage: lpbench report RESULT.json [-format text|json|junit] | lpbench report -from-hlog run.hlog")
+		return exitUsage
+	}
+	res, err := report.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "lpbench report: %v\n", err)
+		return exitUsage
+	}
+	writers := map[string]func(io.Writer, *report.Result) error{
+		"text": report.WriteSummary, "json": report.WriteJSON, "junit": report.WriteJUnit,
+	}
+	w, ok := writers[*format]
+	if !ok {
+		fmt.Fprintf(stderr, "lpbench report: -format must be text, json or junit, got %q\n", *format)
+		return exitUsage
+	}
+	if err := w(stdout, res); err != nil {
+		fmt.Fprintf(stderr, "lpbench report: %v\n", err)
+		return exitRunFailed
+	}
+	return exitOK
+}
+
+// reportFromHlog prints, per tag of an interval log, the count and percentiles of everything it
+// holds: what a killed run had recorded up to its last whole second.
+func reportFromHlog(path string, stdout, stderr io.Writer) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "lpbench report: %v\n", err)
+		return exitUsage
+	}
+	defer f.Close()
+	tags, err := report.ReadHlog(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "lpbench report: %s: %v (showing what was read before it)\n", path, err)
+	}
+	if len(tags) == 0 {
+		return exitRunFailed
+	}
+	if err := report.WriteHlogSummary(stdout, tags); err != nil {
+		fmt.Fprintf(stderr, "lpbench report: %v\n", err)
+		return exitRunFailed
+	}
+	return exitOK
+}
+
+// cmdMerge adds up the results of shards and evaluates the profile's thresholds on the sum.
+func cmdMerge(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "write the merged result file here")
+	var files []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		files, args = append(files, args[0]), args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	files = append(files, fs.Args()...)
+	if len(files) == 0 || *out == "" {
+		fmt.Fprintln(stderr, "usage: lpbench merge SHARD.json... -o MERGED.json")
+		return exitUsage
+	}
+	var rs []*report.Result
+	for _, f := range files {
+		r, err := report.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "lpbench merge: %v\n", err)
+			return exitUsage
+		}
+		rs = append(rs, r)
+	}
+	m, err := report.Merge(rs)
+	if err != nil {
+		fmt.Fprintf(stderr, "lpbench merge: %v\n", err)
+		return exitUsage
+	}
+	if m.Effective != "" {
+		p, err := profiles.Parse("effective profile of "+files[0], []byte(m.Effective))
+		if err != nil {
+			fmt.Fprintf(stderr, "lpbench merge: %v\n", err)
+			return exitUsage
+		}
+		byName := map[string]*report.Metrics{}
+		for i, t := range m.Targets {
+			byName[t.Name] = m.PerTarget[i]
+		}
+		m.Thresholds = report.EvalThresholds(scoped(p), m.Overall, byName)
+	}
+	if err := report.WriteFileAtomic(*out, func(w io.Writer) error { return report.WriteJSON(w, m) }); err != nil {
+		fmt.Fprintf(stderr, "lpbench merge: %v\n", err)
+		return exitRunFailed
+	}
+	if err := report.WriteSummary(stdout, m); err != nil {
+		return exitRunFailed
+	}
+	if report.Breached(m.Thresholds) {
 		return exitThresholds
 	}
 	return exitOK

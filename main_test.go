@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/lpbench/lpbench/report"
 )
 
 // writeProfile writes a profile file into a temporary directory and returns its path.
@@ -43,11 +45,11 @@ func TestExitCodes(t *testing.T) {
 	}{
 		// A short run whose thresholds hold.
 		{"success", func(t *testing.T) []string {
-			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"errors < 1%\"]\n"), "--no-progress"}
+			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"errors < 1%\"]\n"), "--no-progress", "--out", t.TempDir()}
 		}, exitOK, "thresholds: 1 passed, 0 failed", ""},
 		// An unmeetable threshold: exit 3, and the table names it with the measured value.
 		{"threshold breached", func(t *testing.T) []string {
-			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"step.create.p50 < 1µs\"]\n"), "--no-progress"}
+			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"step.create.p50 < 1µs\"]\n"), "--no-progress", "--out", t.TempDir()}
 		}, exitThresholds, "step.create.p50 < 1µs", ""},
 		// A malformed profile: exit 2, with file and line.
 		{"malformed", func(t *testing.T) []string {
@@ -113,5 +115,97 @@ func TestLiveNeedsConfirmation(t *testing.T) {
 	}
 	if n := conns.Load(); n != 0 {
 		t.Errorf("%d connections were opened to the live target", n)
+	}
+}
+
+// TestOutputsRoundTrip: a run writes its files; the interval log adds up, tag by tag, to the
+// result file's histograms exactly; the result file renders the same summary again; JUnit carries
+// the thresholds.
+func TestOutputsRoundTrip(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := writeProfile(t, "load:\n  stages:\n    - {duration: 2500ms, rate: 20}\ntargets:\n  - {name: va, account: \"12345678\"}\n  - {name: lo, account: \"23456789\"}\nthresholds: [\"errors < 1%\", \"gap.p99 < 1µs\"]\n")
+	code, stdout, stderr := runCLI("run", f, "--no-progress", "--out", dir)
+	if code != exitThresholds {
+		t.Fatalf("exit %d, want %d (gap.p99 < 1µs cannot pass)\n%s", code, exitThresholds, stderr)
+	}
+	for _, name := range []string{"result.json", "summary.txt", "run.hlog", "junit.xml"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	res, err := report.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The summary rendered from the file is the one the run printed.
+	var again bytes.Buffer
+	if err := report.WriteSummary(&again, res); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != stdout {
+		t.Errorf("summary from result.json differs from the run's:\n%s\n---\n%s", again.String(), stdout)
+	}
+	if saved, _ := os.ReadFile(filepath.Join(dir, "summary.txt")); string(saved) != stdout {
+		t.Error("summary.txt differs from what the run printed")
+	}
+	// The interval log adds up to the totals.
+	hf, err := os.Open(filepath.Join(dir, "run.hlog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hf.Close()
+	tags, err := report.ReadHlog(hf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scopes := map[string]*report.Metrics{"all": res.Overall}
+	for i, tg := range res.Targets {
+		scopes[tg.Name] = res.PerTarget[i]
+	}
+	checked := 0
+	for scope, m := range scopes {
+		for _, nh := range m.Histograms() {
+			h, ok := tags[scope+"."+nh.Name]
+			if nh.H.TotalCount() == 0 {
+				if ok && h.TotalCount() != 0 {
+					t.Errorf("%s.%s: log has %d values, result none", scope, nh.Name, h.TotalCount())
+				}
+				continue
+			}
+			if !ok {
+				t.Errorf("%s.%s: not in the interval log", scope, nh.Name)
+				continue
+			}
+			if !h.Equals(nh.H) {
+				t.Errorf("%s.%s: log total (count %d, max %d) differs from result (count %d, max %d)",
+					scope, nh.Name, h.TotalCount(), h.Max(), nh.H.TotalCount(), nh.H.Max())
+			}
+			checked++
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d histograms checked", checked)
+	}
+	// Series: one point per second, arrivals adding up to the journeys started.
+	var arrivals int64
+	for _, p := range res.Overall.Series {
+		arrivals += p.Arrivals
+	}
+	if arrivals != res.Arrivals.Started || len(res.Overall.Series) < 3 {
+		t.Errorf("series: %d points, %d arrivals; started %d", len(res.Overall.Series), arrivals, res.Arrivals.Started)
+	}
+	junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	if !strings.Contains(string(junit), `failures="1"`) || !strings.Contains(string(junit), "gap.p99 &lt; 1µs: measured") {
+		t.Errorf("junit.xml:\n%s", junit)
+	}
+	// lpbench report renders it again, in every format.
+	for _, format := range []string{"text", "json", "junit"} {
+		if code, out, errs := runCLI("report", filepath.Join(dir, "result.json"), "-format", format); code != exitOK || out == "" {
+			t.Errorf("report -format %s: exit %d\n%s", format, code, errs)
+		}
+	}
+	if code, out, errs := runCLI("report", "-from-hlog", filepath.Join(dir, "run.hlog")); code != exitOK || !strings.Contains(out, "all.step.create") {
+		t.Errorf("report -from-hlog: exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -237,3 +237,25 @@ func (dl Delay) Sampler() func() time.Duration {
 		return func() time.Duration { return v }
 	}
 }
+
+// MarshalYAML writes a constant rate as a number and a ramp as "from -> to", the forms a profile
+// reads.
+func (r Rate) MarshalYAML() (any, error) {
+	if r.From == r.To {
+		return r.From, nil
+	}
+	return fmtRate(r), nil
+}
+
+// Effective returns the profile as YAML, as it was run, without secrets: the simulator's
+// generated client secrets are removed (live targets only ever name environment variables).
+// The text reads back as a profile.
+func (p Profile) Effective() (string, error) {
+	q := p
+	q.Sim.Accounts = append([]lpsim.Account(nil), p.Sim.Accounts...)
+	for i := range q.Sim.Accounts {
+		q.Sim.Accounts[i].ClientSecret = ""
+	}
+	b, err := yaml.Marshal(q)
+	return string(b), err
+}
