@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
+)
+
+// These tests run the lpbench binary as a user does, against simulators on 127.0.0.1.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// lpbenchBinary builds the binary once for the package's tests.
+func lpbenchBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lpbench-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "lpbench")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building lpbench: %v", buildErr)
+	}
+	return binPath
+}
+
+// TestInterruptWritesEverything: SIGINT mid-run stops the arrivals, lets the journeys in flight
+// finish, writes every file, and exits 130; the counts add up.
+func TestInterruptWritesEverything(t *testing.T) {
+	t.Parallel()
+	bin := lpbenchBinary(t)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "run", "--duration", "30s", "--rate", "20", "--out", dir, "--no-progress", "--grace", "5s")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, stderr.String())
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %v to stop after SIGINT", took)
+	}
+	res, err := report.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Arrivals
+	if a.Planned != 600 || a.Planned != a.Started+a.Dropped+a.NotStarted || a.NotStarted == 0 {
+		t.Errorf("arrivals %+v", a)
+	}
+	if got := res.Overall.Started(); got != a.Started {
+		t.Errorf("outcomes add to %d, started %d", got, a.Started)
+	}
+	if res.End != report.EndInterrupted {
+		t.Errorf("end reason %q", res.End)
+	}
+	for _, f := range []string{"summary.txt", "junit.xml", "run.hlog"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing after the interrupt: %v", f, err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "(interrupted)") {
+		t.Errorf("summary does not say the run was interrupted:\n%s", stdout.String())
+	}
+}
+
+// TestKillLeavesReadableLog: after SIGKILL mid-run, the interval log holds every second up to
+// the last and reads back; result.json is absent, never half-written.
+func TestKillLeavesReadableLog(t *testing.T) {
+	t.Parallel()
+	bin := lpbenchBinary(t)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "run", "--duration", "30s", "--rate", "20", "--out", dir, "--no-progress")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3500 * time.Millisecond)
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(filepath.Join(dir, "result.json")); !os.IsNotExist(err) {
+		t.Errorf("result.json after SIGKILL: %v (want absent)", err)
+	}
+	f, err := os.Open(filepath.Join(dir, "run.hlog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tags, err := report.ReadHlog(f)
+	if err != nil {
+		t.Logf("reading the log: %v (a last line may be cut)", err)
+	}
+	h := tags["all.journey"]
+	// Three whole seconds at 20/s: at least 40 journeys ended and were logged.
+	if h == nil || h.TotalCount() < 40 {
+		t.Fatalf("all.journey in the log: %v", h)
+	}
+	code, out, errs := runCLI("report", "-from-hlog", filepath.Join(dir, "run.hlog"))
+	if code != exitOK || !strings.Contains(out, "all.step.create") {
+		t.Errorf("report -from-hlog: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// tokenRecorder is a reverse proxy in front of a simulator that keeps every token it sees in
+// answers, so a test can look for them in lpbench's outputs.
+type tokenRecorder struct {
+	mu     sync.Mutex
+	tokens map[string]bool
+}
+
+var tokenField = regexp.MustCompile(`"(?:access_token|token)"\s*:\s*"([^"]+)"`)
+
+func (tr *tokenRecorder) modify(resp *http.Response) error {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	for _, m := range tokenField.FindAllSubmatch(body, -1) {
+		tr.mu.Lock()
+		tr.tokens[string(m[1])] = true
+		tr.mu.Unlock()
+	}
+	return nil
+}
+
+// TestNoSecretsInOutputs runs the binary against a simulator reached by URL with a known client
+// secret, records every token the simulator issued, and searches every output — stdout, stderr
+// and every file — for the secret and the tokens: none may appear.
+func TestNoSecretsInOutputs(t *testing.T) {
+	t.Parallel()
+	bin := lpbenchBinary(t)
+	const secret = "known-client-secret-4f2a9c"
+	cfg := lpsim.DefaultConfig()
+	cfg.Latency = nil
+	cfg.Accounts[0].ClientSecret = secret
+	cfg.AppJWTLifetime = 2 * time.Second // several AppJWTs over the run
+	sim, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	u, _ := url.Parse(sim.URL)
+	rec := &tokenRecorder{tokens: map[string]bool{}}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ModifyResponse = rec.modify
+	front := httptest.NewServer(proxy)
+	defer front.Close()
+
+	dir := t.TempDir()
+	prof := writeProfile(t, `load:
+  stages:
+    - {duration: 4s, rate: 10}
+targets:
+  - name: local
+    account: "12345678"
+    csds: `+front.URL+`
+    client_id_env: LPBENCH_TEST_CLIENT_ID
+    client_secret_env: LPBENCH_TEST_CLIENT_SECRET
+thresholds: ["errors < 1%"]
+`)
+	cmd := exec.Command(bin, "run", prof, "--out", dir, "--no-progress")
+	cmd.Env = append(os.Environ(), "LPBENCH_TEST_CLIENT_ID="+cfg.Accounts[0].ClientID, "LPBENCH_TEST_CLIENT_SECRET="+secret)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	rec.mu.Lock()
+	secrets := []string{secret}
+	for tok := range rec.tokens {
+		secrets = append(secrets, tok)
+	}
+	rec.mu.Unlock()
+	if len(secrets) < 3 {
+		t.Fatalf("only %d tokens seen: the proxy saw no traffic", len(secrets)-1)
+	}
+	outputs := map[string][]byte{"stdout": stdout.Bytes(), "stderr": stderr.Bytes()}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		outputs[e.Name()] = b
+	}
+	if len(outputs) < 6 {
+		t.Errorf("only %d outputs to search", len(outputs))
+	}
+	for name, data := range outputs {
+		for _, s := range secrets {
+			if bytes.Contains(data, []byte(s)) {
+				t.Errorf("%s contains a secret or token (%.12s…)", name, s)
+			}
+		}
+	}
+	res, err := report.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Overall.Outcomes[sample.OutcomeOK] != 40 {
+		t.Errorf("ok = %d, want 40", res.Overall.Outcomes[sample.OutcomeOK])
+	}
+}
