@@ -43,7 +43,7 @@ const usage = `lpbench: load and latency benchmark for LivePerson consumer messa
 usage:
   lpbench run [PROFILE|FILE] [flags]   run a profile (default: smoke, against the embedded simulator)
   lpbench validate FILE...             check profiles; exit 0 when all are valid, 2 otherwise
-  lpbench report RESULT.json [-format text|json|junit]
+  lpbench report RESULT.json [-format text|json|html|junit]
                                        render a report again from a result file
   lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
   lpbench merge SHARD.json... -o MERGED.json
@@ -147,7 +147,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.noProgress, "no-progress", false, "show no progress while running")
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	fs.StringVar(&f.shard, "shard", "", "run shard K of N of the arrivals, written K/N (0 ≤ K < N)")
-	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
+	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, report.html, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
 	// Flags may come before or after the profile name.
 	name := "smoke"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -266,6 +266,7 @@ func writeOutputs(dir string, res *report.Result) error {
 		{"result.json", report.WriteJSON},
 		{"summary.txt", report.WriteSummary},
 		{"junit.xml", report.WriteJUnit},
+		{"report.html", report.WriteHTML},
 	} {
 		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), func(w io.Writer) error { return out.write(w, res) }); err != nil {
 			return err
@@ -278,7 +279,7 @@ func writeOutputs(dir string, res *report.Result) error {
 func cmdReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "text, json or junit")
+	format := fs.String("format", "text", "text, json, html or junit")
 	fromHlog := fs.String("from-hlog", "", "summarize this interval log instead of a result file")
 	var file string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -294,7 +295,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		file = fs.Arg(0)
 	}
 	if file == "" {
-		fmt.Fprintln(stderr, "usage: lpbench report RESULT.json [-format text|json|junit] | lpbench report -from-hlog run.hlog")
+		fmt.Fprintln(stderr, "usage: lpbench report RESULT.json [-format text|json|html|junit] | lpbench report -from-hlog run.hlog")
 		return exitUsage
 	}
 	res, err := report.ReadFile(file)
@@ -303,11 +304,11 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	writers := map[string]func(io.Writer, *report.Result) error{
-		"text": report.WriteSummary, "json": report.WriteJSON, "junit": report.WriteJUnit,
+		"text": report.WriteSummary, "json": report.WriteJSON, "junit": report.WriteJUnit, "html": report.WriteHTML,
 	}
 	w, ok := writers[*format]
 	if !ok {
-		fmt.Fprintf(stderr, "lpbench report: -format must be text, json or junit, got %q\n", *format)
+		fmt.Fprintf(stderr, "lpbench report: -format must be text, json, html or junit, got %q\n", *format)
 		return exitUsage
 	}
 	if err := w(stdout, res); err != nil {

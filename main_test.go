@@ -129,7 +129,7 @@ func TestOutputsRoundTrip(t *testing.T) {
 	if code != exitThresholds {
 		t.Fatalf("exit %d, want %d (gap.p99 < 1µs cannot pass)\n%s", code, exitThresholds, stderr)
 	}
-	for _, name := range []string{"result.json", "summary.txt", "run.hlog", "junit.xml"} {
+	for _, name := range []string{"result.json", "summary.txt", "run.hlog", "junit.xml", "report.html"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -200,7 +200,7 @@ func TestOutputsRoundTrip(t *testing.T) {
 		t.Errorf("junit.xml:\n%s", junit)
 	}
 	// lpbench report renders it again, in every format.
-	for _, format := range []string{"text", "json", "junit"} {
+	for _, format := range []string{"text", "json", "html", "junit"} {
 		if code, out, errs := runCLI("report", filepath.Join(dir, "result.json"), "-format", format); code != exitOK || out == "" {
 			t.Errorf("report -format %s: exit %d\n%s", format, code, errs)
 		}

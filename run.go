@@ -313,8 +313,9 @@ func schedule(p profiles.Profile, o runOptions, targets []*targetRun, epoch time
 	return group
 }
 
-// targetRate returns the series' target-rate function: the mean rate the schedules ask of a
-// target (or of all, for -1) between two offsets from the run's start.
+// targetRate returns the series' target function: the arrivals the schedules ask of a target (or
+// of all, for -1) between two offsets from the run's start — for a whole second, its rate. (The
+// first second of a run is partial: its target is what falls inside it, as are its arrivals.)
 func targetRate(p profiles.Profile, targets []*targetRun) func(target int, from, to time.Duration) float64 {
 	return func(target int, from, to time.Duration) float64 {
 		if to <= from {
@@ -331,7 +332,7 @@ func targetRate(p profiles.Profile, targets []*targetRun) func(target int, from,
 				n += tr.share * arrivalsBetween(p.Load, from, to)
 			}
 		}
-		return n / (to - from).Seconds()
+		return n
 	}
 }
 

@@ -67,8 +67,8 @@ type RecorderOptions struct {
 	// Hlog, when not nil, receives the HdrHistogram interval log: a header, then each second's
 	// non-empty histograms tagged "<scope>.<metric>" (scope "all" or the target's name).
 	Hlog io.Writer
-	// TargetRate, when not nil, gives the arrivals per second the schedule asks of a target
-	// (index; -1 for all) between two offsets from the epoch, for the series.
+	// TargetRate, when not nil, gives the arrivals the schedule asks of a target (index; -1 for
+	// all) between two offsets from the epoch, for the series.
 	TargetRate func(target int, from, to time.Duration) float64
 	// InFlight, when not nil, gives the journeys running now for a target (-1 for all).
 	InFlight func(target int) int64

@@ -14,7 +14,7 @@ import (
 // the journey was recorded (it ended).
 type Point struct {
 	Unix        int64   `json:"unix"`        // the second the point covers (Unix time)
-	TargetRate  float64 `json:"target_rate"` // arrivals per second the schedule asked for
+	TargetRate  float64 `json:"target_rate"` // arrivals the schedule asked for in this second
 	Arrivals    int64   `json:"arrivals"`    // journeys started, by intended start
 	Dropped     int64   `json:"dropped"`     // arrivals dropped because the pool was full
 	Completions int64   `json:"completions"` // journeys that ended, whatever the outcome
