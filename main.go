@@ -48,6 +48,9 @@ usage:
   lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
   lpbench merge SHARD.json... -o MERGED.json
                                        add up the results of a sharded run exactly
+  lpbench compare BASE.json NEW.json   compare two runs, metric by metric, with confidence intervals
+  lpbench compare RESULT.json -targets A,B
+                                       compare two targets of one run
   lpbench profiles                     list the shipped profiles
   lpbench version                      print the version
 
@@ -74,6 +77,8 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		return cmdReport(args[1:], stdout, stderr)
 	case "merge":
 		return cmdMerge(args[1:], stdout, stderr)
+	case "compare":
+		return cmdCompare(args[1:], stdout, stderr)
 	case "profiles":
 		for _, in := range profiles.List() {
 			fmt.Fprintf(stdout, "%-14s %s\n", in.Name, in.Description)
@@ -395,6 +400,102 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 		return exitThresholds
 	}
 	return exitOK
+}
+
+// cmdCompare compares two results, or two targets of one result.
+func cmdCompare(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	targets := fs.String("targets", "", "compare these two targets of one result, written A,B")
+	format := fs.String("format", "text", "text or html")
+	failOn := fs.String("fail-on-regression", "", "exit 3 when METRIC worsens significantly by more than PCT percent, written METRIC:PCT (e.g. step.create.p99:10)")
+	var files []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		files, args = append(files, args[0]), args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	files = append(files, fs.Args()...)
+	usageErr := func(msg string) int {
+		fmt.Fprintf(stderr, "lpbench compare: %s\nusage: lpbench compare BASE.json NEW.json | lpbench compare RESULT.json -targets A,B [-format text|html] [-fail-on-regression METRIC:PCT]\n", msg)
+		return exitUsage
+	}
+	var base, next *report.Metrics
+	var baseName, newName string
+	switch {
+	case *targets != "" && len(files) == 1:
+		r, err := report.ReadFile(files[0])
+		if err != nil {
+			return usageErr(err.Error())
+		}
+		a, b, ok := strings.Cut(*targets, ",")
+		if !ok {
+			return usageErr(fmt.Sprintf("-targets wants two names A,B, got %q", *targets))
+		}
+		for _, name := range []string{a, b} {
+			m := targetMetrics(r, name)
+			if m == nil {
+				return usageErr(fmt.Sprintf("%s has no target %q", files[0], name))
+			}
+			if base == nil {
+				base, baseName = m, name
+			} else {
+				next, newName = m, name
+			}
+		}
+	case *targets == "" && len(files) == 2:
+		rb, err := report.ReadFile(files[0])
+		if err != nil {
+			return usageErr(err.Error())
+		}
+		rn, err := report.ReadFile(files[1])
+		if err != nil {
+			return usageErr(err.Error())
+		}
+		base, next, baseName, newName = rb.Overall, rn.Overall, files[0], files[1]
+	default:
+		return usageErr("name two result files, or one with -targets")
+	}
+	cs := report.Compare(base, next, report.CompareOptions{})
+	write := report.WriteCompareText
+	switch *format {
+	case "text":
+	case "html":
+		write = report.WriteCompareHTML
+	default:
+		return usageErr(fmt.Sprintf("-format must be text or html, got %q", *format))
+	}
+	if err := write(stdout, baseName, newName, cs); err != nil {
+		fmt.Fprintf(stderr, "lpbench compare: %v\n", err)
+		return exitRunFailed
+	}
+	if *failOn != "" {
+		metric, pcts, ok := strings.Cut(*failOn, ":")
+		pct, err := strconv.ParseFloat(pcts, 64)
+		if !ok || err != nil || pct < 0 {
+			return usageErr(fmt.Sprintf("-fail-on-regression wants METRIC:PCT, got %q", *failOn))
+		}
+		worse, err := report.Regressed(cs, metric, pct)
+		if err != nil {
+			return usageErr(err.Error())
+		}
+		if worse {
+			fmt.Fprintf(stderr, "lpbench compare: %s is significantly worse by more than %g%%\n", metric, pct)
+			return exitThresholds
+		}
+	}
+	return exitOK
+}
+
+// targetMetrics returns the metrics of the target called name.
+func targetMetrics(r *report.Result, name string) *report.Metrics {
+	for i, t := range r.Targets {
+		if t.Name == name {
+			return r.PerTarget[i]
+		}
+	}
+	return nil
 }
 
 // apply puts the command-line overrides into the profile and the run options.
