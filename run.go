@@ -83,6 +83,7 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 		targets[i] = tr
 	}
 
+	assignShares(targets)
 	names := make([]string, len(targets))
 	for i, tr := range targets {
 		names[i] = tr.prof.Name
@@ -295,13 +296,6 @@ func schedule(p profiles.Profile, o runOptions, targets []*targetRun, epoch time
 		})
 	}
 	if len(sharedIdx) > 0 {
-		total := 0
-		for _, w := range weights {
-			total += max(w, 0)
-		}
-		for n, i := range sharedIdx {
-			targets[i].share = float64(max(weights[n], 0)) / float64(total)
-		}
 		pick := loadgen.Weighted(weights)
 		add(p.Load, func(k int64) *targetRun { return targets[sharedIdx[pick(k)]] })
 	}
@@ -352,6 +346,21 @@ func arrivalsBetween(l profiles.Load, from, to time.Duration) float64 {
 		start = end
 	}
 	return n
+}
+
+// assignShares sets each target's share of the profile's load, by weight.
+func assignShares(targets []*targetRun) {
+	total := 0
+	for _, tr := range targets {
+		if tr.prof.Load == nil {
+			total += max(tr.prof.Weight, 0)
+		}
+	}
+	for _, tr := range targets {
+		if tr.prof.Load == nil && total > 0 {
+			tr.share = float64(max(tr.prof.Weight, 0)) / float64(total)
+		}
+	}
 }
 
 // scoped returns the profile's thresholds with their scopes.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -424,4 +425,65 @@ func TestTargetsShareByWeight(t *testing.T) {
 		t.Errorf("ledger conversations by account %v, lpbench ok %d / %d", perAccount,
 			res.PerTarget[0].Outcomes[sample.OutcomeOK], res.PerTarget[1].Outcomes[sample.OutcomeOK])
 	}
+}
+
+// compareRun runs 400 journeys/s for 3 s against a simulator whose CONVERSATION answers in a
+// log-normal time of the given median (p99 = 1.6 × median), every other endpoint in 10 ms (p99
+// 16 ms): enough that the client's own microseconds, which vary with the machine's load, are not
+// what is compared.
+func compareRun(t *testing.T, seed int64, median time.Duration) *report.Metrics {
+	t.Helper()
+	cfg := quietSim(10 * time.Second)
+	cfg.Seed = seed
+	p := testProfile(400, 3*time.Second)
+	p.Journey.Lookup = profiles.LookupPerConsumer
+	res, _, _ := runAgainst(t, p, cfg, func(s *lpsim.Server) {
+		for _, e := range []lpsim.Endpoint{lpsim.EndpointCSDS, lpsim.EndpointConsumerJWS, lpsim.EndpointSend, lpsim.EndpointClose} {
+			s.SetLatency(e, lpsim.LogNormal(10*time.Millisecond, 16*time.Millisecond))
+		}
+		s.SetLatency(lpsim.EndpointCreate, lpsim.LogNormal(median, median*16/10))
+	})
+	return res.Overall
+}
+
+// TestCompareSimRuns: compare finds a 20 % slower CONVERSATION worse at p50 and p99, and finds no
+// significant change at p50 for any step between runs of one configuration in at least 4 of 5
+// pairs.
+func TestCompareSimRuns(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("12 runs of 3 s")
+	}
+	t.Run("20% slower", func(t *testing.T) {
+		t.Parallel()
+		base, slow := compareRun(t, 1, 50*time.Millisecond), compareRun(t, 2, 60*time.Millisecond)
+		cs := report.Compare(base, slow, report.CompareOptions{Seed: 1})
+		for _, metric := range []string{"step.create.p50", "step.create.p99"} {
+			if worse, err := report.Regressed(cs, metric, 10); err != nil || !worse {
+				t.Errorf("%s: worse by more than 10%% = %v (%v)", metric, worse, err)
+			}
+		}
+	})
+	t.Run("same configuration", func(t *testing.T) {
+		t.Parallel()
+		clean := 0
+		for pair := range int64(5) {
+			a, b := compareRun(t, 10+2*pair, 50*time.Millisecond), compareRun(t, 11+2*pair, 50*time.Millisecond)
+			cs := report.Compare(a, b, report.CompareOptions{Seed: uint64(pair)})
+			changed := 0
+			for _, c := range cs {
+				if strings.HasPrefix(c.Metric, "step.") && strings.HasSuffix(c.Metric, ".p50") &&
+					c.Verdict != report.VerdictNoChange && c.Verdict != report.VerdictNoData {
+					changed++
+					t.Logf("pair %d: %s %s (%v → %v)", pair, c.Metric, c.Verdict, time.Duration(c.Base), time.Duration(c.New))
+				}
+			}
+			if changed == 0 {
+				clean++
+			}
+		}
+		if clean < 4 {
+			t.Errorf("%d of 5 same-configuration pairs without a significant change at p50, want ≥ 4", clean)
+		}
+	})
 }

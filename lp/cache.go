@@ -6,16 +6,20 @@ import (
 	"time"
 )
 
-// fetchTimeout bounds a shared fetch, which runs detached from the caller that started it.
+// fetchTimeout bounds a shared fetch, which runs detached from the caller that started it, when
+// that caller has no earlier deadline of its own.
 const fetchTimeout = 30 * time.Second
 
 // cached holds one value shared by every journey of a target (the CSDS map, the AppJWT) and
 // refreshes it when stale. Concurrent callers that find it stale share one fetch: the first starts
 // it, the others wait for it.
 //
-// The fetch runs on a context detached from the caller that started it, so one journey being
-// cancelled does not fail the others waiting on the same fetch. A failed fetch is not cached: the
-// next caller tries again, but never more than one fetch is in flight.
+// The fetch runs on a context detached from the cancellation of the caller that started it, so
+// one journey being cancelled does not fail the others waiting on the same fetch. It keeps that
+// caller's deadline (a request timeout), capped at fetchTimeout: a fetch from a server that never
+// answers ends when the request that started it would have, and no goroutine outlives the run
+// by more than that. A failed fetch is not cached: the next caller tries again, but never more
+// than one fetch is in flight.
 type cached[T any] struct {
 	mu       sync.Mutex
 	val      T
@@ -46,7 +50,11 @@ func (c *cached[T]) get(ctx context.Context, fetch func(context.Context) (T, tim
 		c.inflight = call
 		c.fetches++
 		started = true
-		go c.run(context.WithoutCancel(ctx), call, fetch)
+		deadline := time.Now().Add(fetchTimeout)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		go c.run(context.WithoutCancel(ctx), deadline, call, fetch)
 	}
 	c.mu.Unlock()
 
@@ -59,8 +67,8 @@ func (c *cached[T]) get(ctx context.Context, fetch func(context.Context) (T, tim
 	}
 }
 
-func (c *cached[T]) run(ctx context.Context, call *fetchCall[T], fetch func(context.Context) (T, time.Time, error)) {
-	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+func (c *cached[T]) run(ctx context.Context, deadline time.Time, call *fetchCall[T], fetch func(context.Context) (T, time.Time, error)) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	v, refresh, err := fetch(ctx)
 	c.mu.Lock()

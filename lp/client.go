@@ -3,13 +3,16 @@
 // consumer journey of one synthetic consumer (journey.go) and returns a plain sample.Journey.
 //
 // Requests are built by one newRequest and executed by one do, which reads bodies through a size
-// limit and sorts every failure into an *Error carrying status, LivePerson errorCode and failure
-// class. Tokens and secrets never appear in any error text.
+// limit; each call's answer is judged by one pure decodeX function (status, header, body in; value
+// or *Error out), the code path the fuzz targets drive. Every failure is an *Error carrying
+// status, LivePerson errorCode and failure class. Tokens and secrets never appear in any error
+// text, not even when a server echoes them (redact.go).
 package lp
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +32,10 @@ const ClientProperties = `{"type":".ClientProperties","features":["AUTO_MESSAGES
 // maxBody bounds what is read of any response body.
 const maxBody = 1 << 20
 
+// maxHeader bounds a response's header block (net/http's default is 10 MB). LivePerson's headers
+// are a few kilobytes; a header block beyond this is a network-class failure.
+const maxHeader = 64 << 10
+
 // Target describes one LivePerson account to drive and how to reach it.
 type Target struct {
 	Name         string // label in reports
@@ -43,6 +50,11 @@ type Target struct {
 	// accounts. Time spent waiting for the cap counts in the step it delays.
 	MaxRequestRate float64
 	HTTP           *http.Client // default: a client with keep-alive tuned for load
+	// InsecureSkipVerify skips TLS certificate verification. It is only for a target explicitly
+	// marked local/insecure (a simulator behind a self-signed certificate): live LivePerson
+	// targets must verify, and NewClient refuses it for a *.liveperson.net CSDS host. It applies
+	// to the default HTTP client only (not with HTTP set); reports should say it was on.
+	InsecureSkipVerify bool
 }
 
 // Client talks to one Target. It is safe for concurrent use by many journeys: domains and the
@@ -62,7 +74,8 @@ func NewClient(t Target) (*Client, error) {
 	if t.Account == "" {
 		return nil, errors.New("lp: target has no account id")
 	}
-	if _, err := url.Parse(t.CSDS); err != nil || t.CSDS == "" {
+	csds, err := url.Parse(t.CSDS)
+	if err != nil || t.CSDS == "" {
 		return nil, fmt.Errorf("lp: target %q: bad CSDS URL %q", t.Name, t.CSDS)
 	}
 	if t.Scheme == "" {
@@ -74,16 +87,23 @@ func NewClient(t Target) (*Client, error) {
 	if t.DomainsTTL <= 0 {
 		t.DomainsTTL = 60 * time.Second
 	}
+	if t.InsecureSkipVerify {
+		switch {
+		case t.HTTP != nil:
+			return nil, fmt.Errorf("lp: target %q: InsecureSkipVerify applies to the default HTTP client only", t.Name)
+		case isLivePersonHost(csds.Hostname()):
+			return nil, fmt.Errorf("lp: target %q: certificate verification cannot be skipped for LivePerson host %s", t.Name, csds.Hostname())
+		}
+	}
 	c := &Client{t: t, http: t.HTTP}
 	if c.http == nil {
-		c.http = DefaultHTTPClient()
+		c.http = &http.Client{Transport: newTransport(t.InsecureSkipVerify), CheckRedirect: noRedirect}
 	}
 	if t.MaxRequestRate > 0 {
 		// A burst of a tenth of a second's worth keeps the cap smooth without losing timer slack
 		// at high rates (a burst of 1 cannot reach them).
 		c.limiter = rate.NewLimiter(rate.Limit(t.MaxRequestRate), max(1, int(t.MaxRequestRate/10)))
 	}
-	var err error
 	if c.create, err = createBody(t.Account); err != nil {
 		return nil, err
 	}
@@ -95,18 +115,33 @@ func (c *Client) Target() Target { return c.t }
 
 // DefaultHTTPClient returns an http.Client for load: no overall timeout (steps set their own
 // deadlines through contexts), many idle connections per host, no redirects followed (LivePerson
-// APIs do not redirect; following one could send tokens to another host).
+// APIs do not redirect; following one could send tokens to another host), TLS 1.2 or newer with
+// certificates verified, and a bounded response header.
 func DefaultHTTPClient() *http.Client {
+	return &http.Client{Transport: newTransport(false), CheckRedirect: noRedirect}
+}
+
+// newTransport returns the transport of DefaultHTTPClient, verifying certificates unless insecure.
+func newTransport(insecure bool) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 0
 	tr.MaxIdleConnsPerHost = 1024
 	tr.IdleConnTimeout = 90 * time.Second
-	return &http.Client{
-		Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
+	tr.MaxResponseHeaderBytes = maxHeader
+	tr.TLSClientConfig = &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: insecure, // only for targets marked local/insecure: see Target
 	}
+	return tr
+}
+
+// noRedirect makes the client return a redirect as the answer instead of following it.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// isLivePersonHost reports whether host is LivePerson's (liveperson.net or a subdomain).
+func isLivePersonHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "liveperson.net" || strings.HasSuffix(host, ".liveperson.net")
 }
 
 // serviceURL returns scheme://host/path for a CSDS base URI (a bare host name).
@@ -132,38 +167,62 @@ func (c *Client) newRequest(ctx context.Context, method, u string, body []byte, 
 	return req, nil
 }
 
-// do sends req and, on a 2xx answer, decodes its JSON body into out (when out is not nil). It
-// returns the HTTP status (0 when no response arrived) and an *Error for every failure.
-func (c *Client) do(op string, req *http.Request, out any) (int, error) {
+// do sends req and reads the answer's body through the size limit (at most maxBody+1 bytes: a
+// longer body is cut there and its connection closed, never read whole). It returns an *Error only
+// when no complete answer arrived (transport failure, timeout, cancellation); judging the answer
+// is the decoder's job.
+func (c *Client) do(op string, req *http.Request) (status int, header http.Header, body []byte, err error) {
 	ctx := req.Context()
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return 0, transportError(ctx, op, err)
+			return 0, nil, nil, transportError(ctx, op, err)
 		}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, transportError(ctx, op, err)
+		return 0, nil, nil, transportError(ctx, op, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		e := transportError(ctx, op, err)
 		e.Status = resp.StatusCode
-		return resp.StatusCode, e
+		return resp.StatusCode, resp.Header, nil, e
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, responseError(op, resp, body)
-	}
-	if len(body) > maxBody {
-		return resp.StatusCode, protocolError(op, resp.StatusCode, "response body larger than %d bytes", maxBody)
-	}
-	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
-			return resp.StatusCode, protocolError(op, resp.StatusCode, "undecodable body: %s", jsonErrorText(err))
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+// call sends req and turns the answer into a value with decode, one of the decodeX functions
+// (which the fuzz targets drive directly). Every failure is an *Error whose text is scrubbed of
+// the request's credentials, even when a hostile server echoes them.
+func call[T any](c *Client, op string, req *http.Request, decode func(status int, header http.Header, body []byte) (T, error)) (T, error) {
+	status, header, body, err := c.do(op, req)
+	if err == nil {
+		var v T
+		if v, err = decode(status, header, body); err == nil {
+			return v, nil
 		}
 	}
-	return resp.StatusCode, nil
+	var zero T
+	return zero, redactError(err, req.Header.Get("Authorization"), req.Header.Get("X-LP-ON-BEHALF"),
+		c.t.ClientSecret, url.QueryEscape(c.t.ClientSecret))
+}
+
+// decodeJSON judges a complete answer of operation op and decodes its body into out: a non-2xx
+// status is a responseError (class from the status, errorCode and title from the body); a 2xx
+// body beyond the limit or not decodable into out is a protocol error. The Content-Type is not
+// checked: LivePerson does not document or guarantee it, so the body alone decides.
+func decodeJSON(op string, status int, header http.Header, body []byte, out any) error {
+	if status < 200 || status > 299 {
+		return responseError(op, status, header, body)
+	}
+	if len(body) > maxBody {
+		return protocolError(op, status, "response body larger than %d bytes", maxBody)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return protocolError(op, status, "undecodable body: %s", jsonErrorText(err))
+	}
+	return nil
 }
 
 // jsonErrorText shortens a JSON decoding error to its kind, without echoing body content.
@@ -174,11 +233,14 @@ func jsonErrorText(err error) string {
 	case errors.As(err, &se):
 		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
 	case errors.As(err, &te):
-		return fmt.Sprintf("field %q: want %s, got JSON %s", te.Field, te.Type, te.Value)
+		// Value is "number <literal>" for numbers that do not fit: keep the kind only, or a
+		// long literal from the body would be copied into the error text.
+		kind, _, _ := strings.Cut(te.Value, " ")
+		return fmt.Sprintf("field %q: want %s, got JSON %s", te.Field, te.Type, kind)
 	}
 	s := err.Error()
 	if i := strings.IndexByte(s, ':'); i > 0 && len(s) > 80 {
 		s = s[:i]
 	}
-	return s
+	return cleanText(s, 80)
 }

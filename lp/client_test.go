@@ -291,7 +291,7 @@ func TestParseDocumentedResponses(t *testing.T) {
 	}
 
 	// The 401 error shape.
-	e := responseError("create", &http.Response{StatusCode: 401, Header: http.Header{}}, fixture(t, "error-401.json"))
+	e := responseError("create", 401, http.Header{}, fixture(t, "error-401.json"))
 	if got, want := e.Code, 40105; got != want {
 		t.Errorf("errorCode = %d, want %d", got, want)
 	}

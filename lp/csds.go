@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -35,11 +36,15 @@ func (c *Client) LookupDomains(ctx context.Context) (Domains, error) {
 	if err != nil {
 		return Domains{}, err
 	}
+	return call(c, "csds", req, decodeDomains)
+}
+
+// decodeDomains reads the all-services answer of the domain API.
+func decodeDomains(status int, header http.Header, body []byte) (Domains, error) {
 	var out struct {
 		BaseURIs []baseURI `json:"baseURIs"`
 	}
-	status, err := c.do("csds", req, &out)
-	if err != nil {
+	if err := decodeJSON("csds", status, header, body, &out); err != nil {
 		return Domains{}, err
 	}
 	var d Domains
@@ -51,15 +56,20 @@ func (c *Client) LookupDomains(ctx context.Context) (Domains, error) {
 			d.IdP = b.BaseURI
 		case ServiceMessaging:
 			d.Messaging = b.BaseURI
+		default:
+			continue
+		}
+		if !validHost(b.BaseURI) {
+			return Domains{}, protocolError("csds", status, "the baseURI of %s is not a host name", b.Service)
 		}
 	}
 	switch {
 	case d.Sentinel == "":
-		return d, protocolError("csds", status, "no %s in the domain list", ServiceSentinel)
+		return Domains{}, protocolError("csds", status, "no %s in the domain list", ServiceSentinel)
 	case d.IdP == "":
-		return d, protocolError("csds", status, "no %s in the domain list", ServiceIdP)
+		return Domains{}, protocolError("csds", status, "no %s in the domain list", ServiceIdP)
 	case d.Messaging == "":
-		return d, protocolError("csds", status, "no %s in the domain list", ServiceMessaging)
+		return Domains{}, protocolError("csds", status, "no %s in the domain list", ServiceMessaging)
 	}
 	return d, nil
 }
@@ -71,15 +81,37 @@ func (c *Client) LookupService(ctx context.Context, service string) (string, err
 	if err != nil {
 		return "", err
 	}
+	return call(c, "csds", req, func(status int, header http.Header, body []byte) (string, error) {
+		return decodeService(service, status, header, body)
+	})
+}
+
+// decodeService reads the one-service answer of the domain API.
+func decodeService(service string, status int, header http.Header, body []byte) (string, error) {
 	var out baseURI
-	status, err := c.do("csds", req, &out)
-	if err != nil {
+	if err := decodeJSON("csds", status, header, body, &out); err != nil {
 		return "", err
 	}
 	if out.BaseURI == "" {
 		return "", protocolError("csds", status, "no baseURI for %s", service)
 	}
+	if !validHost(out.BaseURI) {
+		return "", protocolError("csds", status, "the baseURI of %s is not a host name", service)
+	}
 	return out.BaseURI, nil
+}
+
+// validHost reports whether s is a bare host name or host:port, as CSDS documents baseURIs. The
+// client prefixes it with a scheme and appends a path, so anything else (a path, a query, user
+// info such as "va.msg.liveperson.net@elsewhere") could send credentials to another host.
+func validHost(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	u, err := url.Parse("http://" + s)
+	return err == nil && u.Host == s && u.User == nil && u.Path == "" && !u.ForceQuery &&
+		u.RawQuery == "" && u.Fragment == "" && u.Opaque == "" && u.Hostname() != "" &&
+		!strings.ContainsAny(s, "%")
 }
 
 // Domains returns the account's domains from a cache kept for the target's DomainsTTL, looking

@@ -1,6 +1,7 @@
 package lp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,13 +12,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lpbench/lpbench/sample"
 )
 
 // Error is a failed LivePerson call: its operation, HTTP status, LivePerson errorCode and failure
-// class. Its text never contains a token or a secret: only the operation, status, errorCode and
-// the title the server gave.
+// class. Its text never contains a token or a secret: only the operation, status, errorCode, the
+// title the server gave and the underlying error, the last two cleaned of control characters,
+// shortened, and scrubbed of the request's credentials should a server echo them.
 type Error struct {
 	Op         string       // "csds", "appjwt", "consumerjws", "create", "send", "close"
 	Status     int          // HTTP status; 0 when no response arrived
@@ -44,8 +48,10 @@ func (e *Error) Error() string {
 		b.WriteString(e.Title)
 	}
 	if e.Err != nil {
+		// Transport errors may quote what a server sent (a malformed status line), so their text
+		// is bounded and cleaned like a title.
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(cleanText(e.Err.Error(), maxErrText))
 	}
 	return b.String()
 }
@@ -131,36 +137,96 @@ func statusClass(status int) sample.Class {
 // every field is optional.
 type errorBody struct {
 	Body struct {
-		Title     string `json:"title"`
-		Details   string `json:"details"`
-		ErrorCode int    `json:"errorCode"`
+		Title     string  `json:"title"`
+		Details   string  `json:"details"`
+		ErrorCode flexInt `json:"errorCode"`
 	} `json:"body"`
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
 	Message          string `json:"message"`
 }
 
-const maxTitle = 120
+// flexInt is a LivePerson errorCode: a JSON number or a string holding one. Anything else, and any
+// value outside 0…MaxInt32 (what a sample.Span holds), reads as 0 rather than failing the decode.
+type flexInt int
 
-// responseError builds the Error for a non-2xx response from its (size-limited) body.
-func responseError(op string, resp *http.Response, body []byte) *Error {
-	e := &Error{Op: op, Status: resp.StatusCode, Class: statusClass(resp.StatusCode)}
-	var eb errorBody
-	if json.Unmarshal(body, &eb) == nil {
-		e.Code = eb.Body.ErrorCode
-		e.Title = firstNonEmpty(eb.Body.Title, eb.Body.Details, eb.ErrorDescription, eb.Error, eb.Message)
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	v, err := strconv.ParseInt(string(bytes.Trim(b, `"`)), 10, 32)
+	if err != nil || v < 0 {
+		v = 0
 	}
-	if len(e.Title) > maxTitle {
-		e.Title = e.Title[:maxTitle] + "…"
-	}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if s, err := strconv.Atoi(ra); err == nil && s >= 0 {
-			e.RetryAfter = time.Duration(s) * time.Second
-		} else if t, err := http.ParseTime(ra); err == nil {
-			e.RetryAfter = max(0, time.Until(t))
+	*n = flexInt(v)
+	return nil
+}
+
+const (
+	// maxTitle bounds the server text an Error carries, in bytes. It is well below 120 so that
+	// no error text, with what surrounds the title, repeats a long run of a response body.
+	maxTitle = 100
+	// maxErrText bounds the printed text of an underlying error.
+	maxErrText = 200
+	// maxRetryAfter caps a server's Retry-After, so that a hostile or broken answer cannot park a
+	// journey for hours (or overflow a Duration).
+	maxRetryAfter = 10 * time.Minute
+)
+
+// cleanText makes server-supplied text safe to print: control and format characters (newlines,
+// escape sequences, bidi overrides) and invalid UTF-8 become '?' or a space, and the text is cut
+// at a character boundary to at most n bytes, "…" marking a cut.
+func cleanText(s string, n int) string {
+	s = strings.TrimSpace(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			r = '?'
+		case unicode.IsSpace(r):
+			r = ' '
+		case !unicode.IsPrint(r):
+			r = '?'
 		}
+		if b.Len()+utf8.RuneLen(r) > n {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
 	}
+	return b.String()
+}
+
+// responseError builds the Error for a non-2xx answer from its (size-limited) body. The body is
+// read leniently: a field of an unexpected type is skipped, the others are kept.
+func responseError(op string, status int, header http.Header, body []byte) *Error {
+	e := &Error{Op: op, Status: status, Class: statusClass(status)}
+	var eb errorBody
+	var te *json.UnmarshalTypeError
+	if err := json.Unmarshal(body, &eb); err == nil || errors.As(err, &te) {
+		e.Code = int(eb.Body.ErrorCode)
+		e.Title = cleanText(firstNonEmpty(eb.Body.Title, eb.Body.Details, eb.ErrorDescription, eb.Error, eb.Message), maxTitle)
+	}
+	if status >= 300 && status < 400 {
+		// The Location is not named: it is the server's text, and may carry anything.
+		e.Err = errors.New("redirect not followed")
+	}
+	e.RetryAfter = retryAfter(header.Get("Retry-After"))
 	return e
+}
+
+// retryAfter reads a Retry-After header (seconds or an HTTP date), capped at maxRetryAfter.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(min(s, int64(maxRetryAfter/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(0, time.Until(t)), maxRetryAfter)
+	}
+	return 0
 }
 
 func firstNonEmpty(s ...string) string {

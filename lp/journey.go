@@ -32,6 +32,10 @@ type JourneyOptions struct {
 	ConsumerPrefix, ConsumerSuffix string
 	// Retry says which failed requests are tried again.
 	Retry RetryPolicy
+	// OnError, when not nil, is called with the error of every failed attempt of step s, for
+	// debug output: the records carry classes and codes, this the full text. Error texts carry
+	// no credentials (see Error). It is called from many journeys at once.
+	OnError func(s sample.Step, err error)
 }
 
 // RetryPolicy says which steps are retried, for which failure classes, how often and after what
@@ -89,6 +93,9 @@ func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, 
 		requests += n
 		if err == nil {
 			break
+		}
+		if j.Opts.OnError != nil {
+			j.Opts.OnError(s, err)
 		}
 		wait, again := j.Opts.Retry.next(s, err, try)
 		if !again || !sleep(ctx, wait) {

@@ -140,36 +140,45 @@ type respElem struct {
 	Code  respCode        `json:"code"`
 	ReqID json.RawMessage `json:"reqId"`
 	Body  struct {
-		ConversationID string `json:"conversationId"`
-		Sequence       *int   `json:"sequence"`
-		Title          string `json:"title"`
-		Details        string `json:"details"`
-		ErrorCode      int    `json:"errorCode"`
+		ConversationID string          `json:"conversationId"`
+		Sequence       json.RawMessage `json:"sequence"`
+		Title          string          `json:"title"`
+		Details        string          `json:"details"`
+		ErrorCode      flexInt         `json:"errorCode"`
 	} `json:"body"`
 }
 
 // elemError turns an element whose code is not a success into an *Error.
 func elemError(op string, status int, e *respElem) *Error {
 	_, n := e.Code.ok()
-	err := &Error{Op: op, Status: status, Code: e.Body.ErrorCode, Class: sample.ClassProtocol,
-		Title: firstNonEmpty(e.Body.Title, e.Body.Details)}
+	err := &Error{Op: op, Status: status, Code: int(e.Body.ErrorCode), Class: sample.ClassProtocol,
+		Title: cleanText(firstNonEmpty(e.Body.Title, e.Body.Details), maxTitle)}
 	if n >= 400 {
 		err.Class = statusClass(n)
 	}
 	return err
 }
 
-// CreateConversation opens a conversation for the consumer and returns its id. Parsing is lenient
-// as the API's variants require: the conversation's element is found by its reqId or by carrying
-// a conversationId; its code may be "OK" or 200; other fields are ignored.
+// maxConversationID bounds a conversation id (LivePerson's are 36-character UUIDs): the id is
+// the one string a journey's record keeps.
+const maxConversationID = 256
+
+// CreateConversation opens a conversation for the consumer and returns its id.
 func (c *Client) CreateConversation(ctx context.Context, con *Consumer) (string, error) {
 	req, err := c.messagingRequest(ctx, "/messaging/consumer/conversation?v=3", c.create, con)
 	if err != nil {
 		return "", err
 	}
+	return call(c, "create", req, decodeCreate)
+}
+
+// decodeCreate reads a CONVERSATION answer. Parsing is lenient as the API's variants require: the
+// conversation's element is found by its reqId or by carrying a conversationId; its code may be
+// "OK" or 200; other fields are ignored. A 200 whose element carries an error code fails with the
+// class of that code.
+func decodeCreate(status int, header http.Header, body []byte) (string, error) {
 	var out []respElem
-	status, err := c.do("create", req, &out)
-	if err != nil {
+	if err := decodeJSON("create", status, header, body, &out); err != nil {
 		return "", err
 	}
 	for i := range out {
@@ -183,7 +192,10 @@ func (c *Client) CreateConversation(ctx context.Context, con *Consumer) (string,
 			return "", elemError("create", status, e)
 		}
 		if e.Body.ConversationID == "" {
-			return "", protocolError("create", status, "no conversationId in the answer")
+			break
+		}
+		if len(e.Body.ConversationID) > maxConversationID || !validToken(e.Body.ConversationID) {
+			return "", protocolError("create", status, "the conversationId is not a plain id")
 		}
 		return e.Body.ConversationID, nil
 	}
@@ -221,16 +233,24 @@ func (c *Client) sendEvent(ctx context.Context, op string, con *Consumer, v any)
 	if err != nil {
 		return 0, err
 	}
+	return call(c, op, req, func(status int, header http.Header, body []byte) (int, error) {
+		return decodeSend(op, status, header, body)
+	})
+}
+
+// decodeSend reads a SEND (or close) answer: the sequence number the server gave the event, -1
+// when it gave none (or none that reads as a sequence number).
+func decodeSend(op string, status int, header http.Header, body []byte) (int, error) {
 	var out respElem
-	status, err := c.do(op, req, &out)
-	if err != nil {
+	if err := decodeJSON(op, status, header, body, &out); err != nil {
 		return 0, err
 	}
 	if ok, _ := out.Code.ok(); !ok && len(out.Code) > 0 {
 		return 0, elemError(op, status, &out)
 	}
-	if out.Body.Sequence == nil {
+	seq, err := strconv.Atoi(string(out.Body.Sequence))
+	if err != nil || seq < 0 {
 		return -1, nil
 	}
-	return *out.Body.Sequence, nil
+	return seq, nil
 }

@@ -20,6 +20,10 @@ type AppJWT struct {
 // defaultAppJWTLifetime is assumed when a token carries no exp: LivePerson documents one hour.
 const defaultAppJWTLifetime = time.Hour
 
+// maxAppJWTLifetime caps the lifetime a token's claims can claim, so that a garbled exp cannot
+// keep a token from ever being renewed.
+const maxAppJWTLifetime = 24 * time.Hour
+
 // FetchAppJWT requests a new AppJWT from Sentinel with the client-credentials grant, uncached.
 func (c *Client) FetchAppJWT(ctx context.Context, d Domains) (AppJWT, error) {
 	u := c.serviceURL(d.Sentinel, "/sentinel/api/account/"+url.PathEscape(c.t.Account)+"/app/token?v=1.0&grant_type=client_credentials")
@@ -29,35 +33,60 @@ func (c *Client) FetchAppJWT(ctx context.Context, d Domains) (AppJWT, error) {
 		return AppJWT{}, err
 	}
 	start := time.Now()
-	var out struct {
-		AccessToken string `json:"access_token"`
-	}
-	status, err := c.do("appjwt", req, &out)
+	tok, err := call(c, "appjwt", req, decodeAppJWT)
 	if err != nil {
 		return AppJWT{}, err
 	}
-	if out.AccessToken == "" {
-		return AppJWT{}, protocolError("appjwt", status, "no access_token in the answer")
+	return AppJWT{Token: tok, Refresh: refreshTime(tok, start)}, nil
+}
+
+// decodeAppJWT reads Sentinel's token answer.
+func decodeAppJWT(status int, header http.Header, body []byte) (string, error) {
+	var out struct {
+		AccessToken string `json:"access_token"`
 	}
-	return AppJWT{Token: out.AccessToken, Refresh: refreshTime(out.AccessToken, start)}, nil
+	if err := decodeJSON("appjwt", status, header, body, &out); err != nil {
+		return "", err
+	}
+	if out.AccessToken == "" {
+		return "", protocolError("appjwt", status, "no access_token in the answer")
+	}
+	if !validToken(out.AccessToken) {
+		return "", protocolError("appjwt", status, "the access_token is not a plain token")
+	}
+	return out.AccessToken, nil
+}
+
+// validToken reports whether s can be sent as a header value unchanged: visible ASCII only, as
+// JWTs and OAuth bearer tokens are. Anything else would fail every later request at the client.
+func validToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // refreshTime decides when to renew a token fetched at start (local clock). The lifetime is
 // exp − iat when both are present, bounded by exp − now so a token never outlives what it says on
 // the local wall clock; counting from start, not from the answer, keeps it on the safe side. The
 // token is renewed a margin before expiry: a fifth of its lifetime, at most 60 s (what public
-// clients use for one-hour tokens).
+// clients use for one-hour tokens). Claims are outside input: a lifetime is at most
+// maxAppJWTLifetime, and claims beyond any plausible date are ignored rather than overflowing.
 func refreshTime(token string, start time.Time) time.Time {
+	const maxClaim = 1e11 // seconds since 1970: year 5138
 	lifetime := defaultAppJWTLifetime
-	if claims, err := jwtClaims(token); err == nil && claims.Exp > 0 {
+	if claims, err := jwtClaims(token); err == nil && claims.Exp > 0 && claims.Exp < maxClaim {
 		untilExp := time.Until(time.UnixMilli(int64(claims.Exp * 1000)))
 		if claims.Iat > 0 && claims.Exp > claims.Iat {
-			lifetime = min(time.Duration((claims.Exp-claims.Iat)*float64(time.Second)), untilExp)
+			claimed := min(claims.Exp-claims.Iat, maxAppJWTLifetime.Seconds()) // no Duration overflow
+			lifetime = min(time.Duration(claimed*float64(time.Second)), untilExp)
 		} else {
 			lifetime = untilExp
 		}
 	}
-	lifetime = max(lifetime, 0)
+	lifetime = min(max(lifetime, 0), maxAppJWTLifetime)
 	margin := min(lifetime/5, 60*time.Second)
 	return start.Add(lifetime - margin)
 }
@@ -114,15 +143,22 @@ func (c *Client) ConsumerJWS(ctx context.Context, d Domains, appJWT, extID strin
 		return "", err
 	}
 	req.Header.Set("Authorization", appJWT)
+	return call(c, "consumerjws", req, decodeConsumerJWS)
+}
+
+// decodeConsumerJWS reads the IdP's answer.
+func decodeConsumerJWS(status int, header http.Header, body []byte) (string, error) {
 	var out struct {
 		Token string `json:"token"`
 	}
-	status, err := c.do("consumerjws", req, &out)
-	if err != nil {
+	if err := decodeJSON("consumerjws", status, header, body, &out); err != nil {
 		return "", err
 	}
 	if out.Token == "" {
 		return "", protocolError("consumerjws", status, "no token in the answer")
+	}
+	if !validToken(out.Token) {
+		return "", protocolError("consumerjws", status, "the token is not a plain token")
 	}
 	return out.Token, nil
 }

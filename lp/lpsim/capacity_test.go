@@ -2,6 +2,7 @@ package lpsim
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -159,5 +160,50 @@ func TestRegionLatency(t *testing.T) {
 	call(t, s, "GET", csdsAllPath(accA), "")
 	if got := time.Since(start); got > 70*time.Millisecond {
 		t.Errorf("va answer after %v, want no offset", got)
+	}
+}
+
+// TestCapacityKnee: below an endpoint's capacity the service time is all a request waits; above
+// it, the queue grows and so does latency: the knee a ramp must show. Capacity here is 4 slots of
+// a fixed 20 ms: 200 requests/s.
+func TestCapacityKnee(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("1 s of paced load")
+	}
+	cfg := testConfig()
+	cfg.Latency = map[Endpoint]Latency{EndpointCSDS: Fixed(20 * time.Millisecond)}
+	cfg.Capacity = map[Endpoint]Capacity{EndpointCSDS: {Concurrency: 4}}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// median runs requests at rate per second for d, open loop, and returns their median latency.
+	median := func(rate float64, d time.Duration) time.Duration {
+		n := int(rate * d.Seconds())
+		lat := make([]time.Duration, n)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i := range n {
+			time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+			wg.Go(func() {
+				t0 := time.Now()
+				call(t, s, "GET", csdsAllPath(accA), "")
+				lat[i] = time.Since(t0)
+			})
+		}
+		wg.Wait()
+		slices.Sort(lat)
+		return lat[n/2]
+	}
+	below := median(100, 400*time.Millisecond)
+	above := median(400, 400*time.Millisecond)
+	t.Logf("median latency at 100/s: %v; at 400/s: %v", below, above)
+	if below > 40*time.Millisecond {
+		t.Errorf("at half the capacity, median %v: want about the 20ms service time", below)
+	}
+	// At twice the capacity for 0.4 s the queue reaches ~80 requests: the median waits ~200 ms.
+	if above < 60*time.Millisecond {
+		t.Errorf("at twice the capacity, median %v: want well above the 20ms service time", above)
 	}
 }

@@ -170,6 +170,40 @@ func TestConfigRoundTrip(t *testing.T) {
 	}
 }
 
+// TestConfigRoundTripModels: the load, limit and fault models come back from Config as given,
+// share nothing with the caller's, and SetFaults shows in Config.
+func TestConfigRoundTripModels(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.RegionLatency = map[string]time.Duration{"lo": time.Millisecond}
+	cfg.Capacity = map[Endpoint]Capacity{EndpointCreate: {Concurrency: 3, Rate: 4}}
+	cfg.RateLimits = map[Endpoint]RateLimit{EndpointSend: {Rate: 5, Burst: 6, RetryAfter: time.Second}}
+	cfg.Faults = map[Endpoint]Faults{EndpointClose: {Reset: 0.5, TrickleDelay: time.Millisecond}}
+	cfg.Stalls = []StallWindow{{At: time.Hour, For: time.Second}}
+	cfg.ConsumerJWSLifetime = time.Minute
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Config()
+	if !reflect.DeepEqual(got.RegionLatency, cfg.RegionLatency) || !reflect.DeepEqual(got.Capacity, cfg.Capacity) ||
+		!reflect.DeepEqual(got.RateLimits, cfg.RateLimits) || !reflect.DeepEqual(got.Faults, cfg.Faults) ||
+		!reflect.DeepEqual(got.Stalls, cfg.Stalls) || got.ConsumerJWSLifetime != time.Minute {
+		t.Errorf("Config() = %+v, want the models of %+v", got, cfg)
+	}
+	cfg.Capacity[EndpointCreate] = Capacity{}
+	cfg.Faults[EndpointClose] = Faults{}
+	cfg.Stalls[0].At = 0
+	if c := s.Config(); c.Capacity[EndpointCreate].Concurrency != 3 || c.Faults[EndpointClose].Reset != 0.5 || c.Stalls[0].At != time.Hour {
+		t.Errorf("changing the caller's config changed the Sim: %+v", c)
+	}
+	s.SetFaults(EndpointClose, Faults{})
+	s.SetFaults(EndpointCSDS, Faults{Error503: 0.25})
+	if c := s.Config(); len(c.Faults) != 1 || c.Faults[EndpointCSDS].Error503 != 0.25 {
+		t.Errorf("faults after SetFaults = %v", c.Faults)
+	}
+}
+
 func TestSetLatencyPanics(t *testing.T) {
 	t.Parallel()
 	s, _ := newFakeSim(t, testConfig())
@@ -221,5 +255,30 @@ func TestConfigGeneratedCredentials(t *testing.T) {
 		"Content-Type", "application/x-www-form-urlencoded")
 	if st != 200 {
 		t.Errorf("AppJWT with the generated secret: %d %s", st, b)
+	}
+}
+
+func TestSetFaultsPanics(t *testing.T) {
+	t.Parallel()
+	s, _ := newFakeSim(t, testConfig())
+	tests := []struct {
+		name string
+		e    Endpoint
+		f    Faults
+	}{
+		// Unknown endpoint.
+		{"endpoint", "nope", Faults{}},
+		// Probabilities adding up to more than 1.
+		{"faults", EndpointSend, Faults{Error500: 0.7, Reset: 0.7}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("SetFaults(%q, %+v) did not panic", tt.e, tt.f)
+				}
+			}()
+			s.SetFaults(tt.e, tt.f)
+		})
 	}
 }

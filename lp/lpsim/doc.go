@@ -1,13 +1,21 @@
-// Package lpsim is an in-process simulator of the LivePerson consumer messaging API that lpbench
-// drives: the domain API (CSDS), Sentinel AppJWTs, IdP ConsumerJWSs, CONVERSATION, SEND and close,
-// with the AUTO_MESSAGES rule applied at the server. It is the default target of lpbench and the
-// ground truth of its tests: a [Ledger] records every answered request and, per conversation, the
-// server-side create→first-send gap and whether auto messages would have been emitted.
+// Package lpsim is a simulator of the LivePerson consumer messaging API that lpbench drives: the
+// domain API (CSDS), Sentinel AppJWTs, IdP ConsumerJWSs, CONVERSATION, SEND and close, with the
+// AUTO_MESSAGES rule applied at the server. It is the default target of lpbench and the ground
+// truth of its tests: a [Ledger] records every answered request, every injected fault and queue,
+// and, per conversation, the server-side create→first-send gap and whether auto messages would
+// have been emitted.
+//
+// It behaves like a loaded LivePerson, not like a mirror: accounts live in regions (va, lo, sy)
+// with a network offset each; every endpoint has a service-time distribution and a capacity
+// beyond which requests queue, so a ramp shows a knee; per-account rate limits answer 429 with
+// Retry-After; faults (5xx, expired-token 401s, connection resets, trickled and malformed bodies,
+// error bodies under 200, stall windows) are injected with configured probabilities, reproducibly
+// with a Seed. [DefaultConfig] looks like a healthy three-region deployment without faults.
 //
 // A [Sim] is a [net/http.Handler]; [NewServer] runs one on 127.0.0.1 like httptest.NewServer, but
-// as a real server the product can use. One server plays every LivePerson host: routing is by path
-// only, and CSDS answers with the host the request came to, so a client that follows CSDS comes
-// back to the same server.
+// as a real server the product can use, and [Serve] runs the standalone `lpbench sim`. One server
+// plays every LivePerson host: routing is by path only, and CSDS answers with the host the request
+// came to, so a client that follows CSDS comes back to the same server.
 //
 // # Routes
 //
@@ -18,6 +26,7 @@
 //	POST /api/account/{acc}/messaging/consumer/conversation?v=3            CONVERSATION
 //	POST /api/account/{acc}/messaging/consumer/conversation/send?v=3       SEND and close
 //	GET  /_lpsim/ledger                                                    the Ledger as JSON
+//	POST /_lpsim/reset                                                     Sim.Reset, 204
 //
 // # Behaviour where LivePerson's documentation is silent
 //
@@ -36,9 +45,11 @@
 //     unknown account or wrong credentials → 401. Tokens are HS256 JWTs signed with a key random per
 //     Sim; exp = iat + the lifetime rounded up to whole seconds, but the token is refused once the
 //     clock passes iat + the exact lifetime, so it never outlives its exp.
-//   - Checks run in this order: body size (413), AppJWT (Authorization: the bare token or
-//     "Bearer " + token), ConsumerJWS, the v query parameter (1.0 for the IdP, 3 for messaging;
-//     missing or wrong → 400), then the body's content.
+//   - Checks run in this order: body size (413; for Sentinel, the form), the rate limit (429) and
+//     fault injection (see below), AppJWT (Authorization: the bare token or "Bearer " + token),
+//     ConsumerJWS, the v query parameter (1.0 for the IdP, 3 for messaging; missing or wrong →
+//     400), then the body's content. On the SEND path, the body is parsed before the rate limit
+//     and faults, because it decides the endpoint (send or close).
 //   - IdP: a body that is not {"ext_consumer_id":STRING} with a non-blank id → 400. lp_consumer_id
 //     is the hex SHA-256 of account, NUL, ext_consumer_id: stable across tokens and Sims.
 //   - CONVERSATION: a body that is not a JSON array, whose first element is not
@@ -63,14 +74,59 @@
 //     → 404, not counted. The /_lpsim/ control routes are neither counted, delayed nor stalled.
 //   - The Client-Properties header enables AUTO_MESSAGES when it parses as a JSON object whose
 //     "features" array holds "AUTO_MESSAGES" (its "type" is not checked).
-//   - Auto messages are emitted when the account has the feature, both the CONVERSATION and the
-//     first message carried the header, and the first message arrived no later than Window after the
-//     CONVERSATION request arrived (gap <= Window). Later messages change nothing.
+//   - Auto messages are emitted when the account has the feature and its app the Controller Bot
+//     permission, both the CONVERSATION and the first message carried the header, and the first
+//     message arrived no later than Window after the CONVERSATION request arrived (gap <= Window).
+//     Later messages change nothing.
+//   - ConsumerJWSs never expire, as documented, unless Config.ConsumerJWSLifetime is set; then an
+//     expired one is refused with 401 errorCode 40103.
+//
+// # Load, limits and faults
+//
+//   - Latency: an answer takes, after its work, the endpoint's sampled service time, then its
+//     region's offset (Config.RegionLatency: network distance, holding no capacity), then waits
+//     out any stall. Errors take the same time as successes.
+//   - Capacity (Config.Capacity, per endpoint, shared by all accounts): at most Concurrency
+//     requests in service and Rate entering service per second; beyond, requests wait in FIFO
+//     order, never refused. The wait counts in the answer's time; arrival times in the ledger stay
+//     at arrival. Ledger.Queues shows, per endpoint, how many waited, for how long, how many at once.
+//   - Rate limits (Config.RateLimits, a token bucket per account and endpoint): an empty bucket
+//     answers 429 in the error shape, title "Too many requests, please try again later", with a
+//     Retry-After header in whole seconds. A refused request does nothing; it is counted under 429.
+//     Requests for an unknown account are not limited (they are refused later).
+//   - Faults (Config.Faults, per endpoint; Sim.SetFaults): one draw per request that passed the rate
+//     limit picks at most one fault. All but trickle replace the answer and do none of the
+//     request's work, so conversation counts stay exact: 500 and 503 in the error shape; 401
+//     errorCode 40102 "AppJWT is expired"; reset (a 200's headers and half its body, then the
+//     connection closes: the client reads an unexpected EOF; it is counted under 200); malformed
+//     (200, not JSON); error body (200 whose body says code 500: for CONVERSATION the documented
+//     array with a conversation element of code 500 and no conversationId, for SEND and close the
+//     response object with code 500, elsewhere the error shape). Trickle serves the request and
+//     writes its answer one byte per TrickleDelay. Ledger.Faults counts each kind per endpoint,
+//     and the responses held by stalls (kind "stall").
+//   - Stalls: Sim.Stall(d) from now, and Config.Stalls windows from the Sim's creation.
+//   - Fault draws and latency samples come from two generators seeded by Config.Seed: the same
+//     requests in the same order meet the same faults.
+//
+// # Reset and sharing
+//
+// [Sim.Reset] (POST /_lpsim/reset) forgets every conversation and zeroes the ledger and the rate
+// limit buckets, keeping configuration, clock and issued tokens. Several clients may share one
+// simulator: conversation ids are random UUIDs, and consumers are told apart by account and
+// ext_consumer_id, so clients using distinct consumer ids (lpbench puts a random run id in them)
+// never collide; each finds its conversations in the ledger by ext_consumer_id.
 //
 // # Time
 //
-// Arrival times are taken when a request reaches the handler, before any simulated latency, on the
-// server's monotonic clock (durations since the Sim was created). Simulated latency is added after
-// the work and before the response is written; then, if a [Sim.Stall] is in force, the response is
-// held until it ends. Both waits end early when the request's context ends or the [Server] closes.
+// Arrival times are taken when a request reaches the handler, before any queue or simulated
+// latency, on the server's monotonic clock (durations since the Sim was created). The queue and
+// the simulated latency are spent after the work and before the response is written; then, if a
+// stall is in force, the response is held until it ends. Every wait ends early when the request's
+// context ends or the [Server] closes.
+//
+// # Standalone
+//
+// [Serve] listens on loopback only (127.0.0.1:0 by default) unless Config.AllowRemote, prints
+// "lpsim listening on http://HOST:PORT" and one line per account (id, region, client id and, when
+// generated locally, the client secret), serves until its context ends and shuts down gracefully.
 package lpsim

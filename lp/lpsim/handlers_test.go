@@ -497,9 +497,7 @@ func TestConsumerJWSExpiry(t *testing.T) {
 		t.Errorf("ConsumerJWS payload %v has a time", p)
 	}
 	clk.Advance(1000 * time.Hour)
-	if st, b := call(t, s, "POST", idpPath(accA), `{"ext_consumer_id":"x"}`, "Authorization", appJWT(t, s, accA, clientA, secretA)); st != 201 {
-		t.Fatalf("IdP: %d %s", st, b)
-	}
+	c.app = appJWT(t, s, accA, clientA, secretA) // the old AppJWT has expired
 	if st, b, _ := c.create(t, true); st != 200 {
 		t.Errorf("create with a 1000 h old ConsumerJWS: %d %s", st, b)
 	}

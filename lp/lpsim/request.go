@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // maxBody bounds every request body: LivePerson's requests are a few hundred bytes, and a
@@ -75,6 +76,26 @@ func autoMessagesFeature(h http.Header) bool {
 	if !strings.Contains(v, "AUTO_MESSAGES") { // cheap rejection, including the absent header
 		return false
 	}
+	// Clients send one constant value: remember the last verdict.
+	if last := lastClientProperties.Load(); last != nil && last.value == v {
+		return last.on
+	}
+	on := parseClientProperties(v)
+	lastClientProperties.Store(&clientPropertiesVerdict{value: v, on: on})
+	return on
+}
+
+// clientPropertiesVerdict is a Client-Properties value and whether it enables AUTO_MESSAGES.
+type clientPropertiesVerdict struct {
+	value string
+	on    bool
+}
+
+// lastClientProperties caches autoMessagesFeature, a pure function, for its last argument.
+var lastClientProperties atomic.Pointer[clientPropertiesVerdict]
+
+// parseClientProperties is autoMessagesFeature without the cache.
+func parseClientProperties(v string) bool {
 	var p struct {
 		Features []string `json:"features"`
 	}
@@ -114,6 +135,6 @@ func (s *Sim) authenticate(r *http.Request, acc string, consumer bool) (*Account
 	if !consumer {
 		return &a.Account, consumerClaims{}, apiErr{}
 	}
-	c, e := s.checkConsumerJWS(r.Header.Get("X-LP-ON-BEHALF"), acc)
+	c, e := s.checkConsumerJWS(r.Header.Get("X-Lp-On-Behalf"), acc) // X-LP-ON-BEHALF, canonical: Get then allocates nothing
 	return &a.Account, c, e
 }

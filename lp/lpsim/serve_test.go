@@ -2,6 +2,7 @@ package lpsim
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -207,5 +208,48 @@ func TestControlRoutes(t *testing.T) {
 		if len(l.Requests[e]) != 0 {
 			t.Errorf("after reset: requests[%s] = %v", e, l.Requests[e])
 		}
+	}
+}
+
+// TestCloseFreshConnection: a connection on which no request was ever sent (transports dial them
+// ahead) does not hold up Close, while a request in progress still gets its answer.
+func TestCloseFreshConnection(t *testing.T) {
+	t.Parallel()
+	srv, err := NewServer(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	srv.Stall(time.Minute)
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(srv.URL + csdsAllPath(accA))
+		if err != nil {
+			answered <- 0
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	for deadline := time.Now().Add(5 * time.Second); srv.Ledger().Requests[EndpointCSDS][200] == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("request never reached the server")
+		}
+	}
+	start := time.Now()
+	srv.Close()
+	if got := time.Since(start); got > 2*time.Second {
+		t.Errorf("Close took %v with a fresh connection open", got)
+	}
+	if got := <-answered; got != 200 {
+		t.Errorf("request in progress: status %d, want 200", got)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Errorf("fresh connection still open after Close")
 	}
 }

@@ -22,6 +22,12 @@ type Server struct {
 	served    chan struct{} // closed when http.Server.Serve has returned
 	serveErr  error         // what it returned, when not ErrServerClosed; read after served
 	closeOnce sync.Once
+
+	// fresh holds the connections that have not begun a request yet. http.Server.Shutdown waits
+	// up to 5 s for those (a client may be about to send on it); Close cuts them at once, since a
+	// client's transport often dials connections it never uses.
+	freshMu sync.Mutex
+	fresh   map[net.Conn]struct{}
 }
 
 // closeGrace bounds how long Close waits for requests still being read or handled once every
@@ -85,7 +91,9 @@ func serve(sim *Sim, addr string) (*Server, error) {
 			IdleTimeout:       2 * time.Minute,
 		},
 		served: make(chan struct{}),
+		fresh:  make(map[net.Conn]struct{}),
 	}
+	s.srv.ConnState = s.track
 	go func() {
 		defer close(s.served)
 		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -95,16 +103,55 @@ func serve(sim *Sim, addr string) (*Server, error) {
 	return s, nil
 }
 
-// Close stops accepting connections and waits for outstanding requests. Simulated latency,
-// queues, stalls and trickles end at once, so a request being held is answered immediately and
-// Close is prompt. Close is idempotent.
+// track keeps fresh up to date; it is the http.Server's ConnState hook.
+func (s *Server) track(c net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		s.freshMu.Lock()
+		s.fresh[c] = struct{}{}
+		s.freshMu.Unlock()
+	case http.StateActive, http.StateClosed, http.StateHijacked:
+		s.freshMu.Lock()
+		delete(s.fresh, c)
+		s.freshMu.Unlock()
+	}
+}
+
+// closeFresh closes the connections that have not begun a request.
+func (s *Server) closeFresh() {
+	s.freshMu.Lock()
+	defer s.freshMu.Unlock()
+	for c := range s.fresh {
+		c.Close()
+		delete(s.fresh, c)
+	}
+}
+
+// Close stops accepting connections and waits for outstanding requests: a graceful
+// http.Server.Shutdown, bounded by closeGrace. Simulated latency, queues, stalls and trickles end
+// at once, so a request being held is answered immediately, and connections on which no request
+// has begun are closed, so Close is prompt. Close is idempotent.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.Sim.shutdown()
 		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 		defer cancel()
-		if err := s.srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
-			s.srv.Close()
+		done := make(chan error, 1)
+		go func() { done <- s.srv.Shutdown(ctx) }()
+		// Sweep until Shutdown returns: a connection accepted just before the listener closed
+		// may turn up after the first sweep.
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for wait := true; wait; {
+			s.closeFresh()
+			select {
+			case err := <-done:
+				if errors.Is(err, context.DeadlineExceeded) {
+					s.srv.Close()
+				}
+				wait = false
+			case <-tick.C:
+			}
 		}
 		<-s.served
 	})

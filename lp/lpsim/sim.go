@@ -21,8 +21,8 @@ type Sim struct {
 	now           func() time.Time // the simulated service's clock: token times and ledger times
 	start         time.Time        // now() at creation; ledger times are durations since it
 	mux           *http.ServeMux
-	appJWT        *signer
-	consumerJWS   *signer
+	appJWT        *issuer[appJWTClaims]
+	consumerJWS   *issuer[consumerClaims]
 	rng           *lockedRand // latency draws
 	faultRng      *lockedRand // fault draws: apart from latency, so changing one leaves the other's sequence alone
 	offsets       bool        // some region has a latency offset
@@ -68,8 +68,8 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 		appJWTSeconds: max(1, int64((cfg.AppJWTLifetime+time.Second-1)/time.Second)),
 		now:           now,
 		start:         now(),
-		appJWT:        newSigner(),
-		consumerJWS:   newSigner(),
+		appJWT:        newIssuer[appJWTClaims](),
+		consumerJWS:   newIssuer[consumerClaims](),
 		rng:           newLockedRand(cfg.Seed),
 		faultRng:      newLockedRandStream(cfg.Seed, 1),
 		closing:       make(chan struct{}),

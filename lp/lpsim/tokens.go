@@ -94,6 +94,48 @@ func (s *signer) verify(token string, claims any) bool {
 	return json.Unmarshal(dec[:n], claims) == nil
 }
 
+// maxVerified bounds each verified-token cache: far more than the tokens in use at once (one
+// AppJWT per client, one ConsumerJWS per journey in flight); when full, the cache starts afresh.
+const maxVerified = 4096
+
+// issuer is a signer with a cache of the tokens it has verified and their claims, so a token sent
+// again and again (a client's AppJWT on every request, a ConsumerJWS on each step of a journey)
+// is checked and decoded once. A token in the cache verified once under this Sim's key, which
+// never changes, so it verifies for ever; expiry is judged from the claims at every use. Failures
+// are not cached.
+type issuer[C any] struct {
+	*signer
+	mu   sync.RWMutex
+	seen map[string]C
+}
+
+func newIssuer[C any]() *issuer[C] {
+	return &issuer[C]{signer: newSigner(), seen: make(map[string]C)}
+}
+
+// check returns token's claims when its header and signature verify and its payload decodes.
+func (is *issuer[C]) check(token string) (C, bool) {
+	is.mu.RLock()
+	claims, ok := is.seen[token]
+	is.mu.RUnlock()
+	if ok {
+		return claims, true
+	}
+	// A new variable: its address escapes into verify, and only a miss should pay for that.
+	var fresh C
+	if !is.verify(token, &fresh) {
+		return claims, false
+	}
+	claims = fresh
+	is.mu.Lock()
+	if len(is.seen) >= maxVerified {
+		clear(is.seen)
+	}
+	is.seen[token] = claims
+	is.mu.Unlock()
+	return claims, true
+}
+
 // appJWTClaims is the payload of a Sentinel AppJWT, fields in the documented order.
 type appJWTClaims struct {
 	Aud   string `json:"aud"`
@@ -141,8 +183,8 @@ func (s *Sim) checkAppJWT(authorization, account string) apiErr {
 	if tok == "" {
 		return errAppJWTMissing
 	}
-	var c appJWTClaims
-	if !s.appJWT.verify(tok, &c) {
+	c, ok := s.appJWT.check(tok)
+	if !ok {
 		return errAppJWTInvalid
 	}
 	if s.now().After(time.Unix(c.Iat, 0).Add(s.cfg.AppJWTLifetime)) {
@@ -189,8 +231,8 @@ func (s *Sim) checkConsumerJWS(onBehalf, account string) (consumerClaims, apiErr
 	if tok == "" {
 		return consumerClaims{}, errConsumerMissing
 	}
-	var c consumerClaims
-	if !s.consumerJWS.verify(tok, &c) || c.AccountID != account || c.LPConsumerID == "" {
+	c, ok := s.consumerJWS.check(tok)
+	if !ok || c.AccountID != account || c.LPConsumerID == "" {
 		return consumerClaims{}, errConsumerInvalid
 	}
 	// As for AppJWTs, expiry is judged against iat + the exact lifetime.

@@ -1,0 +1,120 @@
+package lp
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/sample"
+)
+
+// TestTLSVerification: against a server with a self-signed certificate, a client verifies and
+// fails the handshake (class network, "certificate" in the error) unless its target is marked
+// insecure, in which case the whole journey succeeds.
+func TestTLSVerification(t *testing.T) {
+	h := newHostileLP(t, true, "", nil)
+	defer h.close()
+
+	// Verified: the very first request fails, before any credential is sent.
+	c := h.client(t, false)
+	defer c.http.CloseIdleConnections()
+	rec, _, errs := runHostile(t, c, 5*time.Second)
+	checkRecord(t, &rec, false, sample.Lookup, sample.ClassNetwork, 0, 0, 0)
+	if len(errs) == 0 || !strings.Contains(errs[len(errs)-1].Error(), "certificate") {
+		t.Errorf("errors = %v, want one naming the certificate", errs)
+	}
+	if n := h.hitCount("csds"); n != 0 {
+		t.Errorf("the server answered %d requests over an unverified connection", n)
+	}
+
+	// Marked insecure: verification is skipped, and everything else works.
+	c = h.client(t, true)
+	defer c.http.CloseIdleConnections()
+	rec, _, errs = runHostile(t, c, 5*time.Second)
+	checkRecord(t, &rec, true, 0, 0, 0, 0, 0)
+	if len(errs) != 0 {
+		t.Errorf("errors = %v, want none", errs)
+	}
+}
+
+// TestTLSConfig: both the default client and an insecure target's client require TLS 1.2, and
+// only the latter skips verification.
+func TestTLSConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		client   func() *http.Client
+		insecure bool
+	}{
+		// What NewClient uses without Target.HTTP, and what callers may share.
+		{"default", DefaultHTTPClient, false},
+		// A target marked local/insecure.
+		{"insecure target", func() *http.Client {
+			c, err := NewClient(Target{Account: testAccount, CSDS: "https://127.0.0.1:1", InsecureSkipVerify: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.http
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.client().Transport.(*http.Transport).TLSClientConfig
+			if cfg == nil {
+				t.Fatal("no TLS config")
+			}
+			if got, want := cfg.MinVersion, uint16(tls.VersionTLS12); got != want {
+				t.Errorf("MinVersion = %#x, want %#x", got, want)
+			}
+			if got, want := cfg.InsecureSkipVerify, tc.insecure; got != want {
+				t.Errorf("InsecureSkipVerify = %v, want %v", got, want)
+			}
+		})
+	}
+
+	// A server that offers at most TLS 1.1 is refused, even by an insecure target.
+	old := httptest.NewUnstartedServer(http.NotFoundHandler())
+	old.TLS = &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
+	old.Config.ErrorLog = log.New(io.Discard, "", 0)
+	old.StartTLS()
+	defer old.Close()
+	c, err := NewClient(Target{Account: testAccount, CSDS: old.URL, InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.http.CloseIdleConnections()
+	_, err = c.LookupDomains(context.Background())
+	if got, want := ClassOf(err), sample.ClassNetwork; got != want {
+		t.Errorf("TLS 1.1 server: class %v (%v), want %v", got, err, want)
+	}
+}
+
+// TestInsecureRefused: skipping verification is refused for LivePerson's hosts and for a
+// caller-supplied HTTP client (whose TLS settings NewClient does not own).
+func TestInsecureRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		t    Target
+	}{
+		// The documented CSDS host.
+		{"liveperson CSDS", Target{Account: testAccount, CSDS: "https://api.liveperson.net", InsecureSkipVerify: true}},
+		// Case and a trailing dot do not get around it.
+		{"liveperson CSDS, odd spelling", Target{Account: testAccount, CSDS: "https://AdminLogin.LivePerson.NET.:443", InsecureSkipVerify: true}},
+		// A client of the caller's own.
+		{"own HTTP client", Target{Account: testAccount, CSDS: "https://127.0.0.1:1", HTTP: &http.Client{}, InsecureSkipVerify: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := NewClient(tc.t); err == nil {
+				t.Error("NewClient accepted InsecureSkipVerify")
+			}
+		})
+	}
+	// Without the flag, LivePerson's hosts are fine.
+	if _, err := NewClient(Target{Account: testAccount, CSDS: "https://api.liveperson.net"}); err != nil {
+		t.Error(err)
+	}
+}
