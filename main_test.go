@@ -7,10 +7,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -207,5 +209,38 @@ func TestOutputsRoundTrip(t *testing.T) {
 	}
 	if code, out, errs := runCLI("report", "-from-hlog", filepath.Join(dir, "run.hlog")); code != exitOK || !strings.Contains(out, "all.step.create") {
 		t.Errorf("report -from-hlog: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestInsecureTarget: a local simulator behind a self-signed certificate is refused unless its
+// target is marked insecure, and then the summary says so.
+func TestInsecureTarget(t *testing.T) {
+	// Not parallel: it sets environment variables.
+	cfg := lpsim.DefaultConfig()
+	cfg.Latency = nil
+	sim, err := lpsim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(sim)
+	defer srv.Close()
+	t.Setenv("LPBENCH_TLS_ID", cfg.Accounts[0].ClientID)
+	t.Setenv("LPBENCH_TLS_SECRET", cfg.Accounts[0].ClientSecret)
+	profile := func(insecure bool) string {
+		return writeProfile(t, quickLoad+`targets:
+  - name: local
+    account: "12345678"
+    csds: `+srv.URL+`
+    client_id_env: LPBENCH_TLS_ID
+    client_secret_env: LPBENCH_TLS_SECRET
+    insecure: `+strconv.FormatBool(insecure)+"\n")
+	}
+	code, stdout, stderr := runCLI("run", profile(false), "--live", "--no-progress", "--out", t.TempDir())
+	if code != exitRunFailed || !strings.Contains(stdout, "lookup       network") {
+		t.Errorf("verified TLS against a self-signed certificate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI("run", profile(true), "--live", "--no-progress", "--out", t.TempDir())
+	if code != exitOK || !strings.Contains(stdout, "WARNING: target local was run without TLS certificate verification") {
+		t.Errorf("insecure target: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -149,7 +149,7 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 		perTarget[i].Arrivals = a
 		byName[tr.prof.Name] = perTarget[i]
 		res.Targets = append(res.Targets, report.TargetInfo{
-			Name: tr.prof.Name, Account: tr.prof.Account, Kind: tr.kind, Region: tr.prof.Region,
+			Name: tr.prof.Name, Account: tr.prof.Account, Kind: tr.kind, Region: tr.prof.Region, Insecure: tr.prof.Insecure,
 			AppJWTFetches: tr.client.AppJWTFetches(), DomainLookups: tr.client.DomainLookups(),
 		})
 	}
@@ -169,7 +169,7 @@ func needsSim(p profiles.Profile) bool {
 
 // newTargetRun builds the client and journey of target t (index i).
 func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Server, o runOptions, epoch time.Time, run string) (*targetRun, error) {
-	lt := lp.Target{Name: t.Name, Account: t.Account, MaxRequestRate: t.MaxRequestRate}
+	lt := lp.Target{Name: t.Name, Account: t.Account, MaxRequestRate: t.MaxRequestRate, InsecureSkipVerify: t.Insecure}
 	switch kind := t.Kind(); kind {
 	case profiles.KindSim:
 		acct, ok := simAccount(sim.Config(), t.Account)

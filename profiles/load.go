@@ -195,6 +195,9 @@ func (p *Profile) checkTarget(d *decoder, at string, t *Target) {
 	if t.MaxRequestRate < 0 {
 		d.errorf(nil, at+".max_request_rate", "must be ≥ 0, got %g", t.MaxRequestRate)
 	}
+	if t.Insecure && (t.Kind() == KindSim || strings.HasSuffix(hostOf(t.CSDSURL()), "liveperson.net")) {
+		d.errorf(nil, at+".insecure", "certificate checks can be skipped only for a local target reached by https, not for %q", t.CSDS)
+	}
 	switch t.Kind() {
 	case KindSim:
 		if t.Account == "" {
@@ -370,6 +373,15 @@ func (p *Profile) CheckLive(getenv func(string) string) error {
 // HasLive reports whether the profile drives LivePerson itself.
 func (p *Profile) HasLive() bool {
 	return slices.ContainsFunc(p.Targets, func(t Target) bool { return t.Kind() == KindLive })
+}
+
+// hostOf returns the host name of a URL, or "".
+func hostOf(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return pu.Hostname()
 }
 
 // parseHost checks that u is an https URL with a host and nothing after it.

@@ -63,6 +63,9 @@ type Target struct {
 	Load           *Load         `yaml:"load"`
 	RequestTimeout time.Duration `yaml:"request_timeout"` // overrides journey.request_timeout
 	MaxRequestRate float64       `yaml:"max_request_rate"`
+	// Insecure skips TLS certificate verification: only for a target explicitly local (e.g. a
+	// simulator behind a self-signed certificate), never for LivePerson; the report says so.
+	Insecure bool `yaml:"insecure"`
 }
 
 // Kind returns KindSim, KindSimURL or KindLive.

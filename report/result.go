@@ -19,6 +19,8 @@ type TargetInfo struct {
 	Account string `json:"account"`
 	Kind    string `json:"kind"` // "sim", "simurl" or "live"
 	Region  string `json:"region,omitempty"`
+	// Insecure: TLS certificates of this target were not verified (a target marked local).
+	Insecure bool `json:"insecure,omitempty"`
 	// Shared fetches made for all the target's journeys.
 	AppJWTFetches int64 `json:"appjwt_fetches"`
 	DomainLookups int64 `json:"domain_lookups"`

@@ -39,6 +39,9 @@ func WriteSummary(w io.Writer, r *Result) error {
 		writeMetrics(&b, m, r.Window)
 		t := r.Targets[i]
 		fmt.Fprintf(&b, "shared fetches: AppJWT %d, domain lookups (cached) %d\n", t.AppJWTFetches, t.DomainLookups)
+		if t.Insecure {
+			fmt.Fprintf(&b, "WARNING: target %s was run without TLS certificate verification (insecure: true)\n", t.Name)
+		}
 	}
 	if len(r.Targets) > 1 {
 		b.WriteString("\n== all targets\n")
