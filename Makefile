@@ -9,10 +9,15 @@ all: lint test build
 build:
 	$(GO) build -o $(BIN) .
 
-# The full suite, with the race detector: what CI runs.
+# Tests whose figures are timed for real: run without the race detector, which would slow the
+# client they measure.
+TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns
+
+# The full suite: everything with the race detector, then the timed tests without it.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '$(TIMED)' .
 
 # The quick suite: skips the long tests.
 test-short:

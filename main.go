@@ -201,8 +201,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	defer hlog.Close()
 	opts.Hlog = hlog
 
-	stop, work, abort, release := interruptible(f.grace, stderr)
+	stop, work, abort, cancelWork, release := interruptible(f.grace, stderr)
 	defer release()
+	opts.Fail = func(err error) {
+		fmt.Fprintf(stderr, "\nlpbench: %v\nlpbench: stopping the run\n", err)
+		abort()
+		cancelWork()
+	}
 	aborted := false
 	opts.Abort = func() {
 		aborted = true
@@ -232,6 +237,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	switch {
+	case res.End == report.EndFailed:
+		return exitRunFailed
 	case res.End == report.EndInterrupted:
 		return exitInterrupted
 	case res.Overall.Started() > 0 && res.Overall.Outcomes[sample.OutcomeOK] == 0:
@@ -577,10 +584,11 @@ func printPlan(w io.Writer, p profiles.Profile) {
 
 // interruptible returns two contexts: stop ends at the first SIGINT or SIGTERM (no new arrivals);
 // work ends grace later, or at a second signal (journeys in flight are cancelled). abort ends
-// stop as a signal would, without the message. release stops listening for signals.
-func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Context, abort, release func()) {
+// stop as a signal would, without the message; cancelWork ends work. release stops listening for
+// signals.
+func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Context, abort, cancelWork, release func()) {
 	stop, stopArrivals := context.WithCancel(context.Background())
-	work, cancelWork := context.WithCancel(context.Background())
+	work, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
@@ -600,12 +608,12 @@ func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Co
 		case <-done:
 			return
 		}
-		cancelWork()
+		cancel()
 	}()
-	return stop, work, stopArrivals, func() {
+	return stop, work, stopArrivals, cancel, func() {
 		signal.Stop(sigs)
 		close(done)
 		stopArrivals()
-		cancelWork()
+		cancel()
 	}
 }

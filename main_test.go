@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/report"
@@ -243,4 +244,70 @@ func TestInsecureTarget(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "WARNING: target local was run without TLS certificate verification") {
 		t.Errorf("insecure target: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+}
+
+// TestAuthStormStopsEarly: when the simulator refuses the app's credentials, or does not know the
+// account, the run stops within seconds with exit 1 and a message saying what to check, after a
+// handful of requests instead of one per journey; the report says why it ended.
+func TestAuthStormStopsEarly(t *testing.T) {
+	// Not parallel: it sets environment variables.
+	sim, err := lpsim.NewServer(quietSimConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	t.Setenv("LPBENCH_STORM_ID", sim.Config().Accounts[0].ClientID)
+	t.Setenv("LPBENCH_STORM_SECRET", "not-the-secret")
+	for _, tc := range []struct {
+		name, account, want string
+	}{
+		// Sentinel answers 401 to every token request.
+		{"bad credentials", "12345678", "Sentinel refused the app's credentials"},
+		// CSDS answers 401 "invalid site".
+		{"unknown account", "99999999", "the domain API refused account"},
+	} {
+		sim.Reset()
+		dir := t.TempDir()
+		f := writeProfile(t, `load:
+  stages:
+    - {duration: 20s, rate: 50}
+targets:
+  - name: storm
+    account: "`+tc.account+`"
+    csds: `+sim.URL+`
+    client_id_env: LPBENCH_STORM_ID
+    client_secret_env: LPBENCH_STORM_SECRET
+`)
+		start := time.Now()
+		code, stdout, stderr := runCLI("run", f, "--no-progress", "--out", dir)
+		if code != exitRunFailed {
+			t.Errorf("%s: exit %d, want %d\n%s", tc.name, code, exitRunFailed, stderr)
+		}
+		if took := time.Since(start); took > 8*time.Second {
+			t.Errorf("%s: took %v to give up", tc.name, took)
+		}
+		if !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "check") {
+			t.Errorf("%s: stderr does not say what failed and what to check:\n%s", tc.name, stderr)
+		}
+		if !strings.Contains(stdout, "(failed)") || !strings.Contains(stdout, "why it ended: "+"target storm: ") {
+			t.Errorf("%s: summary does not say why the run ended:\n%s", tc.name, stdout)
+		}
+		led := sim.Ledger()
+		var sent int64
+		for _, byStatus := range led.Requests {
+			for _, n := range byStatus {
+				sent += n
+			}
+		}
+		if sent > 10 {
+			t.Errorf("%s: %d requests reached the simulator: the failing service was hammered", tc.name, sent)
+		}
+	}
+}
+
+// quietSimConfig is the default simulator without latency.
+func quietSimConfig() lpsim.Config {
+	cfg := lpsim.DefaultConfig()
+	cfg.Latency = nil
+	return cfg
 }

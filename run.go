@@ -37,6 +37,9 @@ type runOptions struct {
 	Abort func()
 	// Hlog, when not nil, receives the interval log as the run goes.
 	Hlog io.Writer
+	// Fail is called (once) when a target turns out unusable (its credentials or account are
+	// refused); it should stop the run. The result then ends "failed" with the reason.
+	Fail func(error)
 }
 
 // targetRun is one target's client, journey and arrival counters during a run.
@@ -119,7 +122,15 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 			return fmt.Sprintf("ok %d  failed %d  window missed %d", l.OK, l.Failed, l.Missed)
 		}, o.LineEvery)
 	}
+	var failure atomic.Pointer[error]
+	watchDone := make(chan struct{})
+	go watchTargets(targets, watchDone, func(err error) {
+		if failure.CompareAndSwap(nil, &err) && o.Fail != nil {
+			o.Fail(err)
+		}
+	})
 	counts := group.Run(stop, work)
+	close(watchDone)
 	if prog != nil {
 		prog.Stop(stop.Err() == nil)
 	}
@@ -140,6 +151,9 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 	if stop.Err() != nil {
 		res.End = report.EndInterrupted
 	}
+	if err := failure.Load(); err != nil {
+		res.End, res.Reason = report.EndFailed, (*err).Error()
+	}
 	res.Arrivals = report.Arrivals{Planned: counts.Planned, Started: counts.Started, Dropped: counts.Dropped, NotStarted: counts.NotStarted}
 	overall.Arrivals = res.Arrivals
 	byName := map[string]*report.Metrics{}
@@ -155,6 +169,25 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 	}
 	res.Thresholds = report.EvalThresholds(scoped(p), overall, byName)
 	return res, nil
+}
+
+// watchTargets checks every target's client until done, and reports the first that is unusable.
+func watchTargets(targets []*targetRun, done <-chan struct{}, fail func(error)) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			for _, tr := range targets {
+				if err := tr.client.Unusable(); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}
+	}
 }
 
 // needsSim reports whether a target drives the embedded simulator.

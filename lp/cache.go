@@ -19,14 +19,27 @@ const fetchTimeout = 30 * time.Second
 // caller's deadline (a request timeout), capped at fetchTimeout: a fetch from a server that never
 // answers ends when the request that started it would have, and no goroutine outlives the run
 // by more than that. A failed fetch is not cached: the next caller tries again, but never more
-// than one fetch is in flight.
+// than one fetch is in flight, and after a failure the next one waits a backoff that doubles with
+// each failure in a row (250 ms up to 30 s): callers meanwhile get the last error at once, so a
+// service refusing every fetch is not hammered by every journey.
 type cached[T any] struct {
 	mu       sync.Mutex
 	val      T
 	refresh  time.Time // refresh once the clock passes this; zero: no value yet
 	inflight *fetchCall[T]
 	fetches  int64 // fetches started, for reports and tests
+
+	failures  int       // failed fetches in a row
+	lastErr   error     // the last fetch's error, while failures > 0
+	retryAt   time.Time // no fetch before this after a failure
+	succeeded bool      // a fetch has ever succeeded
 }
+
+// Backoff after failed fetches.
+const (
+	backoffFirst = 250 * time.Millisecond
+	backoffMax   = 30 * time.Second
+)
 
 type fetchCall[T any] struct {
 	done chan struct{}
@@ -45,6 +58,12 @@ func (c *cached[T]) get(ctx context.Context, fetch func(context.Context) (T, tim
 		return v, false, nil
 	}
 	call := c.inflight
+	if call == nil && c.failures > 0 && time.Now().Before(c.retryAt) {
+		err := c.lastErr
+		c.mu.Unlock()
+		var zero T
+		return zero, false, err
+	}
 	if call == nil {
 		call = &fetchCall[T]{done: make(chan struct{})}
 		c.inflight = call
@@ -75,6 +94,11 @@ func (c *cached[T]) run(ctx context.Context, deadline time.Time, call *fetchCall
 	call.val, call.err = v, err
 	if err == nil {
 		c.val, c.refresh = v, refresh
+		c.failures, c.lastErr, c.succeeded = 0, nil, true
+	} else {
+		c.failures++
+		c.lastErr = err
+		c.retryAt = time.Now().Add(min(backoffFirst<<min(c.failures-1, 10), backoffMax))
 	}
 	c.inflight = nil
 	c.mu.Unlock()
@@ -96,4 +120,12 @@ func (c *cached[T]) count() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.fetches
+}
+
+// failing returns the failed fetches in a row and the last error, and whether a fetch ever
+// succeeded.
+func (c *cached[T]) failing() (failures int, err error, succeeded bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failures, c.lastErr, c.succeeded
 }

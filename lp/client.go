@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/lpbench/lpbench/sample"
 )
 
 // ClientProperties is the Client-Properties header value that enables AUTO_MESSAGES; it must be on
@@ -243,4 +245,27 @@ func jsonErrorText(err error) string {
 		s = s[:i]
 	}
 	return cleanText(s, 80)
+}
+
+// unusableAfter is how many refused shared fetches in a row, with none ever accepted, make a
+// target unusable.
+const unusableAfter = 3
+
+// Unusable returns an error when the target cannot serve any journey: its domain lookup or its
+// AppJWT has been refused (401 or another 4xx: not a passing fault) several times in a row and
+// never granted. The error says what failed and what to check. It returns nil otherwise.
+func (c *Client) Unusable() error {
+	check := func(n int, err error, ok bool) (error, bool) {
+		cl := ClassOf(err)
+		return err, n >= unusableAfter && !ok && (cl == sample.ClassAuth || cl == sample.ClassHTTP4xx)
+	}
+	if err, bad := check(c.domains.failing()); bad {
+		return fmt.Errorf("target %s: the domain API refused account %q %d times in a row (%v): check the account id and the csds host",
+			c.t.Name, c.t.Account, unusableAfter, err)
+	}
+	if err, bad := check(c.appJWT.failing()); bad {
+		return fmt.Errorf("target %s: Sentinel refused the app's credentials %d times in a row (%v): check the client id and secret "+
+			"(client_id_env, client_secret_env) and that the app is installed on account %q", c.t.Name, unusableAfter, err, c.t.Account)
+	}
+	return nil
 }

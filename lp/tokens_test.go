@@ -153,6 +153,13 @@ func TestCachedFetchFailureNotCached(t *testing.T) {
 	if _, _, err := c.get(context.Background(), fail); err == nil {
 		t.Fatal("want the fetch's error")
 	}
+	// Within the backoff, callers get the last error without a new fetch.
+	if _, started, err := c.get(context.Background(), fail); err == nil || started || calls != 1 {
+		t.Fatalf("during the backoff: err %v, started %v, fetches %d", err, started, calls)
+	}
+	c.mu.Lock()
+	c.retryAt = time.Time{} // the backoff is over
+	c.mu.Unlock()
 	release := make(chan struct{})
 	slow := func(ctx context.Context) (int, time.Time, error) {
 		<-release
@@ -174,5 +181,33 @@ func TestCachedFetchFailureNotCached(t *testing.T) {
 	}
 	if got, want := c.count(), int64(2); got != want {
 		t.Errorf("fetches = %d, want %d", got, want)
+	}
+}
+
+// TestUnusableTarget: a Sentinel that refuses the credentials every time makes the target
+// unusable after a few fetches spaced by a growing backoff, not one per journey.
+func TestUnusableTarget(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.WriteHeader(401)
+		fmt.Fprint(w, `{"error":"invalid_client"}`)
+	}))
+	defer srv.Close()
+	c, _ := NewClient(Target{Name: "t", Account: testAccount, CSDS: srv.URL, Scheme: "http", ClientSecret: "SECRET-XYZ"})
+	d := Domains{Sentinel: strings.TrimPrefix(srv.URL, "http://")}
+	deadline := time.Now().Add(5 * time.Second)
+	calls := 0
+	for c.Unusable() == nil && time.Now().Before(deadline) {
+		c.AppJWT(context.Background(), d)
+		calls++
+		time.Sleep(time.Millisecond)
+	}
+	err := c.Unusable()
+	if err == nil || !strings.Contains(err.Error(), "Sentinel refused the app's credentials") || strings.Contains(err.Error(), "SECRET-XYZ") {
+		t.Fatalf("Unusable() = %v", err)
+	}
+	if got := n.Load(); got != unusableAfter || calls < 100 {
+		t.Errorf("%d requests for %d callers: want %d, the rest answered from the backoff", got, calls, unusableAfter)
 	}
 }

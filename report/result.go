@@ -40,6 +40,7 @@ const (
 	EndCompleted   EndReason = "completed"
 	EndInterrupted EndReason = "interrupted"
 	EndAborted     EndReason = "thresholds aborted"
+	EndFailed      EndReason = "failed"
 )
 
 // Result is everything a run measured, ready to render.
@@ -52,6 +53,7 @@ type Result struct {
 	Start       time.Time
 	Elapsed     time.Duration
 	End         EndReason
+	Reason      string // why a failed run ended
 	Window      time.Duration
 	Rate        float64       // peak arrival rate, per second
 	Duration    time.Duration // planned length of the arrival schedule

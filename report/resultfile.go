@@ -30,6 +30,7 @@ type resultFile struct {
 	End        time.Time       `json:"end"`
 	Elapsed    time.Duration   `json:"elapsed_ns"`
 	EndReason  EndReason       `json:"end_reason"`
+	Reason     string          `json:"reason,omitempty"`
 	Shard      Shard           `json:"shard"`
 	Window     time.Duration   `json:"window_ns"`
 	Rate       float64         `json:"peak_rate"`
@@ -104,7 +105,7 @@ type histFile struct {
 func WriteJSON(w io.Writer, r *Result) error {
 	f := resultFile{
 		Schema: Schema, Version: r.Version, GoVersion: r.GoVersion, Profile: r.Profile,
-		Start: r.Start, End: r.Start.Add(r.Elapsed), Elapsed: r.Elapsed, EndReason: r.End, Shard: r.Shard,
+		Start: r.Start, End: r.Start.Add(r.Elapsed), Elapsed: r.Elapsed, EndReason: r.End, Reason: r.Reason, Shard: r.Shard,
 		Window: r.Window, Rate: r.Rate, Duration: r.Duration, MaxFlight: r.MaxInFlight, Effective: r.Effective,
 	}
 	var err error
@@ -200,7 +201,7 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 	}
 	r := &Result{
 		Version: f.Version, GoVersion: f.GoVersion, Profile: f.Profile, Start: f.Start, Elapsed: f.Elapsed,
-		End: f.EndReason, Shard: f.Shard, Window: f.Window, Rate: f.Rate, Duration: f.Duration,
+		End: f.EndReason, Reason: f.Reason, Shard: f.Shard, Window: f.Window, Rate: f.Rate, Duration: f.Duration,
 		MaxInFlight: f.MaxFlight, Effective: f.Effective,
 	}
 	var err error

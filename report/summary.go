@@ -22,7 +22,11 @@ func WriteSummary(w io.Writer, r *Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "lpbench %s: %d target(s), %s/s for %s, max in flight %d, window %s\n",
 		r.Profile, len(r.Targets), trimFloat(r.Rate), r.Duration, r.MaxInFlight, r.Window)
-	fmt.Fprintf(&b, "ran %s (%s), started %s\n\n", r.Elapsed.Round(time.Millisecond), r.End, r.Start.Format(time.RFC3339))
+	fmt.Fprintf(&b, "ran %s (%s), started %s\n", r.Elapsed.Round(time.Millisecond), r.End, r.Start.Format(time.RFC3339))
+	if r.Reason != "" {
+		fmt.Fprintf(&b, "why it ended: %s\n", r.Reason)
+	}
+	b.WriteString("\n")
 
 	a := r.Arrivals
 	fmt.Fprintf(&b, "arrivals  planned %d = started %d + dropped %d + not started %d\n",
