@@ -1,0 +1,265 @@
+package lp
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Webhook headers LivePerson sets on every Connector API delivery.
+const (
+	HeaderSignature = "X-Liveperson-Signature" // "sha1=" + Base64(HMAC-SHA1(client secret, raw body))
+	HeaderAccountID = "X-Liveperson-Account-Id"
+	HeaderClientID  = "X-Liveperson-Client-Id"
+)
+
+// maxNotification bounds a webhook body.
+const maxNotification = 1 << 20
+
+// Sign returns the x-liveperson-signature value of body for an app's client secret.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write(body)
+	return "sha1=" + base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// validSignature checks a signature header in constant time.
+func validSignature(secret string, body []byte, header string) bool {
+	if secret == "" || !strings.HasPrefix(header, "sha1=") {
+		return false
+	}
+	return hmac.Equal([]byte(Sign(secret, body)), []byte(header))
+}
+
+// Notification is one change of a messaging notification, as much of it as lpbench needs.
+type Notification struct {
+	ConversationID string
+	Role           string // originator role: CONSUMER for the consumer's own echo
+	EventType      string // ContentEvent, RichContentEvent, ChatStateEvent, AcceptStatusEvent
+	Sequence       int64
+	ServerTime     time.Time
+}
+
+type notificationBody struct {
+	Kind string `json:"kind"`
+	Type string `json:"type"`
+	Body struct {
+		Changes []struct {
+			Sequence           int64  `json:"sequence"`
+			OriginatorMetadata struct {
+				Role string `json:"role"`
+			} `json:"originatorMetadata"`
+			ServerTimestamp int64 `json:"serverTimestamp"`
+			Event           struct {
+				Type string `json:"type"`
+			} `json:"event"`
+			ConversationID string `json:"conversationId"`
+			DialogID       string `json:"dialogId"`
+		} `json:"changes"`
+	} `json:"body"`
+}
+
+// DecodeNotifications reads the messaging changes of a webhook body. Other notification types
+// (conversation state changes) yield none; a body that is not a notification is an error.
+func DecodeNotifications(body []byte) ([]Notification, error) {
+	var nb notificationBody
+	if err := json.Unmarshal(body, &nb); err != nil {
+		return nil, protocolError("webhook", 0, "undecodable notification: %s", jsonErrorText(err))
+	}
+	if nb.Type != "ms.MessagingEventNotification" {
+		return nil, nil
+	}
+	out := make([]Notification, 0, len(nb.Body.Changes))
+	for _, c := range nb.Body.Changes {
+		id := c.ConversationID
+		if id == "" {
+			id = c.DialogID
+		}
+		if id == "" {
+			continue
+		}
+		out = append(out, Notification{
+			ConversationID: id, Role: c.OriginatorMetadata.Role, EventType: c.Event.Type,
+			Sequence: c.Sequence, ServerTime: time.UnixMilli(c.ServerTimestamp),
+		})
+	}
+	return out, nil
+}
+
+// ReceiverStats are the webhook receiver's counters.
+type ReceiverStats struct {
+	Received     int64 // deliveries with a valid signature
+	BadSignature int64 // deliveries refused (missing, forged or altered): answered 401
+	Undecodable  int64 // signed deliveries whose body is not a notification
+	AutoMessages int64 // first auto messages matched to a waiting journey
+	Duplicates   int64 // auto messages for a conversation that already had its first
+	Unmatched    int64 // auto messages for conversations no journey of this run waits for
+	Late         int64 // first auto messages that came after their journey stopped waiting
+	Echoes       int64 // the consumer's own messages echoed back (ignored)
+	Overflow     int64 // deliveries dropped because the work queue was full
+}
+
+// Receiver is the webhook endpoint of a run: it verifies each delivery's signature, answers at
+// once, and hands the work to its own goroutine, which matches auto messages to the journeys
+// waiting for them. The HTTP handler never blocks on that work: when the queue is full, the
+// delivery is counted as overflow (and still answered 200, since the signature was good).
+type Receiver struct {
+	secret string
+	now    func() time.Time
+	queue  chan []byte
+	done   chan struct{}
+
+	mu      sync.Mutex
+	waiting map[string]*awaited // by conversation id
+	seen    map[string]bool     // conversations whose first auto message came, for duplicates
+
+	received, badSig, undecodable, autoMsgs, dups, unmatched, late, echoes, overflow atomic.Int64
+}
+
+// awaited is a journey waiting for its conversation's first auto message.
+type awaited struct {
+	ch     chan time.Time // receives the arrival time, once
+	gaveUp bool           // the journey stopped waiting
+}
+
+// NewReceiver returns a receiver checking signatures with the app's client secret.
+func NewReceiver(clientSecret string, queue int) *Receiver {
+	if queue <= 0 {
+		queue = 8192
+	}
+	r := &Receiver{secret: clientSecret, now: time.Now, queue: make(chan []byte, queue), done: make(chan struct{}),
+		waiting: map[string]*awaited{}, seen: map[string]bool{}}
+	go r.work()
+	return r
+}
+
+// ServeHTTP answers a webhook delivery.
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, maxNotification+1))
+	if err != nil || len(body) > maxNotification {
+		http.Error(w, "body too large or unreadable", http.StatusBadRequest)
+		return
+	}
+	if !validSignature(r.secret, body, req.Header.Get(HeaderSignature)) {
+		r.badSig.Add(1)
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	r.received.Add(1)
+	select {
+	case r.queue <- body:
+	default:
+		r.overflow.Add(1)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// work matches queued deliveries to waiting journeys.
+func (r *Receiver) work() {
+	defer close(r.done)
+	for body := range r.queue {
+		at := r.now()
+		ns, err := DecodeNotifications(body)
+		if err != nil {
+			r.undecodable.Add(1)
+			continue
+		}
+		for _, n := range ns {
+			r.handle(n, at)
+		}
+	}
+}
+
+func (r *Receiver) handle(n Notification, at time.Time) {
+	if n.Role == "CONSUMER" {
+		r.echoes.Add(1)
+		return
+	}
+	if n.EventType != "ContentEvent" && n.EventType != "RichContentEvent" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen[n.ConversationID] {
+		r.dups.Add(1)
+		return
+	}
+	a, ok := r.waiting[n.ConversationID]
+	if !ok {
+		r.unmatched.Add(1)
+		return
+	}
+	r.seen[n.ConversationID] = true
+	if a.gaveUp {
+		r.late.Add(1)
+		return
+	}
+	r.autoMsgs.Add(1)
+	a.ch <- at
+}
+
+// Expect registers a conversation whose first auto message a journey will wait for; it must be
+// called before the first SEND, so an early notification is not taken for another run's.
+func (r *Receiver) Expect(conversationID string) {
+	r.mu.Lock()
+	if _, ok := r.waiting[conversationID]; !ok {
+		r.waiting[conversationID] = &awaited{ch: make(chan time.Time, 1)}
+	}
+	r.mu.Unlock()
+}
+
+// Wait returns when the conversation's first auto message arrived (its local arrival time), or
+// false when timeout passes or done closes first. The conversation stays registered, so an auto
+// message arriving later counts as a duplicate or late, not as another run's.
+func (r *Receiver) Wait(conversationID string, timeout time.Duration, done <-chan struct{}) (time.Time, bool) {
+	r.mu.Lock()
+	a, ok := r.waiting[conversationID]
+	r.mu.Unlock()
+	if !ok {
+		return time.Time{}, false
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case at := <-a.ch:
+		return at, true
+	case <-t.C:
+	case <-done:
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	select {
+	case at := <-a.ch: // it came just as the wait ended
+		return at, true
+	default:
+		a.gaveUp = true
+		return time.Time{}, false
+	}
+}
+
+// Stats returns the counters so far.
+func (r *Receiver) Stats() ReceiverStats {
+	return ReceiverStats{
+		Received: r.received.Load(), BadSignature: r.badSig.Load(), Undecodable: r.undecodable.Load(),
+		AutoMessages: r.autoMsgs.Load(), Duplicates: r.dups.Load(), Unmatched: r.unmatched.Load(), Late: r.late.Load(),
+		Echoes: r.echoes.Load(), Overflow: r.overflow.Load(),
+	}
+}
+
+// Close stops the receiver's worker once the queue is drained; ServeHTTP must not be called after.
+func (r *Receiver) Close() {
+	close(r.queue)
+	<-r.done
+}

@@ -1,0 +1,211 @@
+package lp
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// sig computes the signature independently of Sign: HMAC-SHA1 of the raw body, Base64, "sha1=".
+func sig(secret string, body []byte) string {
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write(body)
+	return "sha1=" + base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// notification returns a messaging notification body for a conversation.
+func notification(conv, role string, seq int) []byte {
+	return fmt.Appendf(nil, `{"kind":"notification","type":"ms.MessagingEventNotification","body":{"changes":[{
+"sequence":%d,"originatorId":"x","originatorMetadata":{"id":"x","role":%q},"serverTimestamp":1528371199686,
+"event":{"type":"ContentEvent","message":"Welcome!","contentType":"text/plain"},"conversationId":%q,"dialogId":%q}]}}`, seq, role, conv, conv)
+}
+
+func post(r *Receiver, body []byte, signature string) int {
+	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+	if signature != "" {
+		req.Header.Set(HeaderSignature, signature)
+	}
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	return w.Code
+}
+
+// TestWebhookSignatures: valid signatures are accepted; forged, missing and replayed-with-altered-
+// body ones are refused with 401 and counted.
+func TestWebhookSignatures(t *testing.T) {
+	t.Parallel()
+	const secret = "app-client-secret"
+	body := notification("c1", "CONTROLLER", 1)
+	altered := bytes.Replace(body, []byte("Welcome!"), []byte("Welcome?"), 1)
+	for _, tc := range []struct {
+		name      string
+		body      []byte
+		signature string
+		want      int
+	}{
+		// Signed with the app's secret: accepted.
+		{"valid", body, sig(secret, body), http.StatusOK},
+		// Signed with another secret.
+		{"forged", body, sig("another-secret", body), http.StatusUnauthorized},
+		// No signature header.
+		{"missing", body, "", http.StatusUnauthorized},
+		// A valid signature replayed on an altered body.
+		{"replayed on altered body", altered, sig(secret, body), http.StatusUnauthorized},
+		// The right digest without the sha1= prefix.
+		{"no prefix", body, sig(secret, body)[len("sha1="):], http.StatusUnauthorized},
+		// Another algorithm's prefix.
+		{"wrong prefix", body, "sha256=" + sig(secret, body)[len("sha1="):], http.StatusUnauthorized},
+		// Garbage.
+		{"garbage", body, "sha1=!!!", http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := NewReceiver(secret, 16)
+			defer r.Close()
+			if got := post(r, tc.body, tc.signature); got != tc.want {
+				t.Errorf("status %d, want %d", got, tc.want)
+			}
+			st := r.Stats()
+			if tc.want == http.StatusOK && (st.Received != 1 || st.BadSignature != 0) {
+				t.Errorf("stats %+v", st)
+			}
+			if tc.want != http.StatusOK && (st.Received != 0 || st.BadSignature != 1) {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+	if got, want := Sign(secret, body), sig(secret, body); got != want {
+		t.Errorf("Sign = %q, want %q", got, want)
+	}
+}
+
+// TestWebhookMatching: the first auto message of an expected conversation reaches its journey;
+// consumer echoes are ignored; duplicates, unknown conversations and late arrivals are counted.
+func TestWebhookMatching(t *testing.T) {
+	t.Parallel()
+	const secret = "s"
+	r := NewReceiver(secret, 64)
+	defer r.Close()
+	deliver := func(b []byte) {
+		if code := post(r, b, sig(secret, b)); code != http.StatusOK {
+			t.Fatalf("delivery refused: %d", code)
+		}
+	}
+	r.Expect("c1")
+	r.Expect("late")
+	deliver(notification("c1", "CONSUMER", 0))   // the consumer's own message
+	deliver(notification("c1", "CONTROLLER", 1)) // the welcome
+	deliver(notification("c1", "CONTROLLER", 2)) // the same, delivered again
+	deliver(notification("other-run", "CONTROLLER", 1))
+	at, ok := r.Wait("c1", 2*time.Second, nil)
+	if !ok || at.IsZero() {
+		t.Fatal("the journey did not get its auto message")
+	}
+	if _, ok := r.Wait("late", 50*time.Millisecond, nil); ok {
+		t.Fatal("an auto message that never came was reported")
+	}
+	deliver(notification("late", "CONTROLLER", 1))
+	// Let the worker drain the queue.
+	deadline := time.Now().Add(2 * time.Second)
+	for r.Stats().Late == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	st := r.Stats()
+	want := ReceiverStats{Received: 5, AutoMessages: 1, Duplicates: 1, Unmatched: 1, Late: 1, Echoes: 1}
+	if st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+}
+
+// TestWebhookNeverBlocks: with the worker's queue full, deliveries are still answered at once,
+// and counted as overflow.
+func TestWebhookNeverBlocks(t *testing.T) {
+	t.Parallel()
+	r := &Receiver{secret: "s", now: time.Now, queue: make(chan []byte, 1), done: make(chan struct{}),
+		waiting: map[string]*awaited{}, seen: map[string]bool{}} // no worker: nothing drains the queue
+	b := notification("c", "CONTROLLER", 1)
+	start := time.Now()
+	for range 10 {
+		if code := post(r, b, sig("s", b)); code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("10 deliveries took %v", took)
+	}
+	if got := r.Stats().Overflow; got != 9 {
+		t.Errorf("overflow %d, want 9", got)
+	}
+}
+
+func TestDecodeNotifications(t *testing.T) {
+	t.Parallel()
+	ns, err := DecodeNotifications(notification("c9", "CONTROLLER", 3))
+	if err != nil || len(ns) != 1 || ns[0].ConversationID != "c9" || ns[0].Role != "CONTROLLER" || ns[0].Sequence != 3 {
+		t.Errorf("decoded %+v, %v", ns, err)
+	}
+	// A conversation state change carries no message.
+	if ns, err := DecodeNotifications([]byte(`{"kind":"notification","type":"cqm.ExConversationChangeNotification","body":{"changes":[]}}`)); err != nil || len(ns) != 0 {
+		t.Errorf("state change: %+v, %v", ns, err)
+	}
+	if _, err := DecodeNotifications([]byte(`<html>`)); err == nil {
+		t.Error("HTML accepted as a notification")
+	}
+}
+
+func FuzzDecodeNotifications(f *testing.F) {
+	f.Add(notification("c", "CONTROLLER", 1))
+	f.Add([]byte(`{"type":"ms.MessagingEventNotification","body":{"changes":[{"dialogId":"d"}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ns, err := DecodeNotifications(b)
+		if err != nil {
+			return
+		}
+		for _, n := range ns {
+			if n.ConversationID == "" {
+				t.Fatal("a notification without a conversation")
+			}
+		}
+	})
+}
+
+// BenchmarkReceiver measures deliveries through the handler (signature check, queueing) with the
+// worker matching them, and reports the handler's p99 time per delivery.
+func BenchmarkReceiver(b *testing.B) {
+	const secret = "s"
+	r := NewReceiver(secret, 1<<16)
+	defer r.Close()
+	bodies := make([][]byte, 1024)
+	sigs := make([]string, len(bodies))
+	for i := range bodies {
+		id := fmt.Sprintf("conv-%d", i)
+		r.Expect(id)
+		bodies[i] = notification(id, "CONTROLLER", 1)
+		sigs[i] = sig(secret, bodies[i])
+	}
+	times := make([]time.Duration, 0, b.N)
+	var mu sync.Mutex
+	b.ResetTimer()
+	for i := range b.N {
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(bodies[i%len(bodies)]))
+		req.Header.Set(HeaderSignature, sigs[i%len(bodies)])
+		w := httptest.NewRecorder()
+		start := time.Now()
+		r.ServeHTTP(w, req)
+		d := time.Since(start)
+		mu.Lock()
+		times = append(times, d)
+		mu.Unlock()
+	}
+	b.StopTimer()
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)*99/100].Microseconds()), "p99-µs")
+}
