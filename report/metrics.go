@@ -19,7 +19,14 @@ type Metrics struct {
 	Journey *hdrhistogram.Histogram // intended start → end of the last step (ended journeys)
 	Gap     *hdrhistogram.Histogram // send end − create begin: upper bound of the server's gap
 	GapMin  *hdrhistogram.Histogram // send begin − create end: lower bound
+	AutoMsg *hdrhistogram.Histogram // create begin → first auto message received
 	Steps   [sample.NumSteps]*hdrhistogram.Histogram
+
+	// AutoMsgAwaited and AutoMsgReceived count, by window verdict, the journeys that waited for
+	// their first auto message and those that got it: auto messages for missed-window journeys
+	// should never come, and if they do, the window is not what LivePerson documents.
+	AutoMsgAwaited  [sample.NumVerdicts]int64
+	AutoMsgReceived [sample.NumVerdicts]int64
 
 	Outcomes [sample.NumOutcomes]int64
 	Verdicts [sample.NumVerdicts]int64
@@ -65,7 +72,7 @@ func (m *Metrics) DelayBucketRange(i int) (lo, hi time.Duration) {
 
 // NewMetrics returns empty Metrics whose delay buckets are tenths of window.
 func NewMetrics() *Metrics {
-	m := &Metrics{Lag: NewHistogram(), Journey: NewHistogram(), Gap: NewHistogram(), GapMin: NewHistogram()}
+	m := &Metrics{Lag: NewHistogram(), Journey: NewHistogram(), Gap: NewHistogram(), GapMin: NewHistogram(), AutoMsg: NewHistogram()}
 	for i := range m.Steps {
 		m.Steps[i] = NewHistogram()
 	}
@@ -106,6 +113,13 @@ func (m *Metrics) add(j *sample.Journey) {
 		record(m.GapMin, gapMin)
 	}
 	m.Verdicts[j.Verdict]++
+	if am := &j.Steps[sample.AutoMsg]; am.Ran && am.Class != sample.ClassCanceled {
+		m.AutoMsgAwaited[j.Verdict]++
+		if am.Class == sample.ClassNone {
+			m.AutoMsgReceived[j.Verdict]++
+			record(m.AutoMsg, am.End-j.Steps[sample.Create].Begin)
+		}
+	}
 	m.ByDelay[m.delayBucket(j.SendDelay)][j.Verdict]++
 	if j.Outcome != sample.OutcomeOK {
 		m.Failures[j.Failed][j.Class]++
@@ -120,7 +134,7 @@ type NamedHistogram struct {
 
 // Histograms lists every histogram of m with its metric name, in a fixed order.
 func (m *Metrics) Histograms() []NamedHistogram {
-	hs := []NamedHistogram{{"lag", m.Lag}, {"journey", m.Journey}, {"gap", m.Gap}, {"gap_min", m.GapMin}}
+	hs := []NamedHistogram{{"lag", m.Lag}, {"journey", m.Journey}, {"gap", m.Gap}, {"gap_min", m.GapMin}, {"automsg", m.AutoMsg}}
 	for s := range sample.NumSteps {
 		hs = append(hs, NamedHistogram{"step." + s.String(), m.Steps[s]})
 	}
@@ -142,6 +156,8 @@ func (m *Metrics) Merge(o *Metrics) error {
 	}
 	for i := range m.Verdicts {
 		m.Verdicts[i] += o.Verdicts[i]
+		m.AutoMsgAwaited[i] += o.AutoMsgAwaited[i]
+		m.AutoMsgReceived[i] += o.AutoMsgReceived[i]
 	}
 	for s := range m.Failures {
 		for c := range m.Failures[s] {
@@ -178,6 +194,6 @@ func (m *Metrics) reset() {
 		h.H.Reset()
 	}
 	window := m.Window
-	lag, journey, gap, gapMin, steps := m.Lag, m.Journey, m.Gap, m.GapMin, m.Steps
-	*m = Metrics{Lag: lag, Journey: journey, Gap: gap, GapMin: gapMin, Steps: steps, Window: window}
+	lag, journey, gap, gapMin, auto, steps := m.Lag, m.Journey, m.Gap, m.GapMin, m.AutoMsg, m.Steps
+	*m = Metrics{Lag: lag, Journey: journey, Gap: gap, GapMin: gapMin, AutoMsg: auto, Steps: steps, Window: window}
 }

@@ -68,6 +68,8 @@ type metricsFile struct {
 	Requests     map[string]int64    `json:"requests"`
 	Retries      map[string]int64    `json:"retries"`
 	ByDelay      []delayFile         `json:"by_send_delay,omitempty"`
+	AutoAwaited  map[string]int64    `json:"auto_messages_awaited"`  // by window verdict
+	AutoReceived map[string]int64    `json:"auto_messages_received"` // by window verdict
 	Histograms   map[string]histFile `json:"histograms"`
 	Series       Series              `json:"series"`
 }
@@ -141,8 +143,11 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 	for o := range sample.NumOutcomes {
 		f.Outcomes[o.String()] = m.Outcomes[o]
 	}
+	f.AutoAwaited, f.AutoReceived = map[string]int64{}, map[string]int64{}
 	for v := range sample.NumVerdicts {
 		f.Verdicts[v.String()] = m.Verdicts[v]
+		f.AutoAwaited[v.String()] = m.AutoMsgAwaited[v]
+		f.AutoReceived[v.String()] = m.AutoMsgReceived[v]
 	}
 	for s := range sample.NumSteps {
 		f.Requests[s.String()] = m.Requests[s]
@@ -235,6 +240,8 @@ func metricsFromFile(f metricsFile, window time.Duration) (*Metrics, error) {
 	}
 	for v := range sample.NumVerdicts {
 		m.Verdicts[v] = f.Verdicts[v.String()]
+		m.AutoMsgAwaited[v] = f.AutoAwaited[v.String()]
+		m.AutoMsgReceived[v] = f.AutoReceived[v.String()]
 	}
 	steps, classes := map[string]sample.Step{}, map[string]sample.Class{}
 	for s := range sample.NumSteps {

@@ -79,6 +79,7 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min ≥ window\n", "missed", v[sample.VerdictMissed], share(v[sample.VerdictMissed], judged))
 	tw.Flush()
 	writeByDelay(b, m)
+	writeAutoMessages(b, m)
 	if m.Gap.TotalCount() > 0 {
 		p99 := Percentile(m.Gap, 99)
 		fmt.Fprintf(b, "  gap p99 %s, max %s: %s of the window left at p99\n",
@@ -179,6 +180,27 @@ func writeSideBySide(b *strings.Builder, r *Result) {
 	row("gap p99", func(m *Metrics) string { return fmtDur(Percentile(m.Gap, 99)) })
 	row("journey p99", func(m *Metrics) string { return fmtDur(Percentile(m.Journey, 99)) })
 	tw.Flush()
+}
+
+// writeAutoMessages shows, by window verdict, how many journeys got their first auto message.
+func writeAutoMessages(b *strings.Builder, m *Metrics) {
+	var awaited int64
+	for _, n := range m.AutoMsgAwaited {
+		awaited += n
+	}
+	if awaited == 0 {
+		return
+	}
+	b.WriteString("  first auto message received, by verdict:")
+	for _, v := range []sample.Verdict{sample.VerdictIn, sample.VerdictUncertain, sample.VerdictMissed} {
+		if n := m.AutoMsgAwaited[v]; n > 0 {
+			fmt.Fprintf(b, "  %s %d/%d (%s)", v, m.AutoMsgReceived[v], n, share(m.AutoMsgReceived[v], n))
+		}
+	}
+	b.WriteString("\n")
+	if n := m.AutoMsgReceived[sample.VerdictMissed]; n > 0 {
+		fmt.Fprintf(b, "  WARNING: %d journeys that certainly missed the window still got auto messages: the window is not what LivePerson documents\n", n)
+	}
 }
 
 // writeByDelay shows the verdicts by send delay when the journeys' delays spread over more than

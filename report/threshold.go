@@ -96,6 +96,7 @@ var histograms = map[string]func(*Metrics) *hdrhistogram.Histogram{
 	"gap_min": func(m *Metrics) *hdrhistogram.Histogram { return m.GapMin },
 	"journey": func(m *Metrics) *hdrhistogram.Histogram { return m.Journey },
 	"lag":     func(m *Metrics) *hdrhistogram.Histogram { return m.Lag },
+	"automsg": func(m *Metrics) *hdrhistogram.Histogram { return m.AutoMsg },
 }
 
 // judged returns the number of journeys that got a window verdict.
@@ -120,7 +121,11 @@ var shares = map[string]func(*Metrics) (n, total int64){
 	"window.uncertain": verdictShare(sample.VerdictUncertain),
 	"errors":           func(m *Metrics) (int64, int64) { return m.Outcomes[sample.OutcomeFailed], ended(m) },
 	"dropped":          func(m *Metrics) (int64, int64) { return m.Arrivals.Dropped, m.Arrivals.Planned },
-	"automsg.missing":  nil, // reserved until auto messages are verified
+	// In-window journeys that waited for their first auto message and did not get it.
+	"automsg.missing": func(m *Metrics) (int64, int64) {
+		in := sample.VerdictIn
+		return m.AutoMsgAwaited[in] - m.AutoMsgReceived[in], m.AutoMsgAwaited[in]
+	},
 }
 
 func outcomeCount(o sample.Outcome) func(*Metrics) (int64, bool) {

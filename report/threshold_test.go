@@ -308,7 +308,7 @@ func TestMeasureSharesAndCounts(t *testing.T) {
 		{"window.uncertain", 2.0 / 95, true}, // the client cannot tell
 		{"errors", 2.0 / 99, true},           // of the ended journeys: interrupted ones are neither
 		{"dropped", 4.0 / 200, true},         // of the planned arrivals
-		{"automsg.missing", 0, false},        // reserved: not measured yet
+		{"automsg.missing", 0, false},        // no journey waited for an auto message
 		{"count.ok", 97, true},               // journeys
 		{"count.failed", 2, true},            // journeys
 		{"count.interrupted", 1, true},       // journeys
@@ -687,4 +687,21 @@ func FuzzParseThreshold(f *testing.F) {
 		_ = th.Format(v)
 		_ = ScopedThreshold{Threshold: th, Target: "x"}.Eval(m, nil).Final()
 	})
+}
+
+// TestAutoMsgMissing: the share of in-window journeys that waited for their first auto message and
+// did not get it; missed-window journeys do not count.
+func TestAutoMsgMissing(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics()
+	m.AutoMsgAwaited[sample.VerdictIn], m.AutoMsgReceived[sample.VerdictIn] = 200, 190
+	m.AutoMsgAwaited[sample.VerdictMissed] = 50 // none came, as it should be
+	th, err := ParseThreshold("automsg.missing < 1%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok, pass := th.Check(m)
+	if !ok || pass || v != 0.05 {
+		t.Errorf("automsg.missing = %v (ok %v, pass %v), want 0.05 failing", v, ok, pass)
+	}
 }

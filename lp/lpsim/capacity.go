@@ -12,7 +12,7 @@ import (
 
 // Capacity is what one endpoint serves before requests queue: at most Concurrency requests in
 // service at once, and at most Rate requests per second entering service. Zero means unlimited.
-// Beyond either, requests wait in an unbounded FIFO-ish queue (they are not refused), so latency
+// Beyond either, requests wait in an unbounded FIFO queue (they are not refused), so latency
 // grows with load: a ramp shows a knee where the offered rate passes Concurrency / mean service
 // time, or Rate. Only the endpoint's own service time occupies a slot: the region offset and
 // stalls do not.
