@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/loadgen"
+	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -52,6 +53,8 @@ usage:
   lpbench compare RESULT.json -targets A,B
                                        compare two targets of one run
   lpbench profiles                     list the shipped profiles
+  lpbench sim [-listen ADDR] [-config FILE]
+                                       serve the LivePerson simulator until interrupted
   lpbench version                      print the version
 
 Run 'lpbench run -h' for the run flags.
@@ -79,6 +82,8 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		return cmdMerge(args[1:], stdout, stderr)
 	case "compare":
 		return cmdCompare(args[1:], stdout, stderr)
+	case "sim":
+		return cmdSim(args[1:], stdout, stderr)
 	case "profiles":
 		for _, in := range profiles.List() {
 			fmt.Fprintf(stdout, "%-14s %s\n", in.Name, in.Description)
@@ -101,6 +106,43 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// cmdSim serves a standalone simulator until SIGINT or SIGTERM.
+func cmdSim(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", lpsim.DefaultAddr, "address to listen on (loopback unless the config sets allow_remote)")
+	config := fs.String("config", "", "simulator configuration (YAML): accounts, latency, capacity, rate limits, faults")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lpbench sim: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	cfg := profiles.SimDefaults()
+	if *config != "" {
+		data, err := os.ReadFile(*config)
+		if err != nil {
+			fmt.Fprintf(stderr, "lpbench sim: %v\n", err)
+			return exitUsage
+		}
+		if cfg, err = profiles.ParseSimConfig(*config, data); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := lpsim.Serve(ctx, *listen, cfg, stdout); err != nil {
+		fmt.Fprintf(stderr, "lpbench sim: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
 }
 
 // cmdValidate checks every profile named and prints every problem found.

@@ -36,6 +36,10 @@ type JourneyOptions struct {
 	// debug output: the records carry classes and codes, this the full text. Error texts carry
 	// no credentials (see Error). It is called from many journeys at once.
 	OnError func(s sample.Step, err error)
+	// Receiver, when not nil, is the run's webhook receiver: after the first SEND the journey
+	// waits up to AwaitAutoMessage for its conversation's first auto message.
+	Receiver         *Receiver
+	AwaitAutoMessage time.Duration
 }
 
 // RetryPolicy says which steps are retried, for which failure classes, how often and after what
@@ -211,6 +215,12 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
 		return
 	}
 	defer j.close(ctx, rec, &con)
+	awaiting := j.Opts.Receiver != nil && j.Opts.AwaitAutoMessage > 0
+	if awaiting {
+		// Registered before the first SEND, so an early auto message is not taken for another
+		// run's.
+		j.Opts.Receiver.Expect(rec.ConversationID)
+	}
 
 	if j.Opts.SendDelay != nil {
 		rec.SendDelay = j.Opts.SendDelay()
@@ -233,6 +243,33 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
 			rec.Outcome, rec.Failed, rec.Class = sample.OutcomeFailed, sample.Send, sample.ClassWindowMissed
 		}
 	}
+	if awaiting {
+		j.awaitAutoMessage(ctx, rec)
+	}
+}
+
+// awaitAutoMessage waits for the conversation's first auto message and records the wait as the
+// automsg step (send end → arrival). Journeys of every verdict wait, so that an auto message
+// for a missed window — which LivePerson says never comes — would be seen. An in-window journey
+// that gets none fails with no_auto_message.
+func (j *Journey) awaitAutoMessage(ctx context.Context, rec *sample.Journey) {
+	sp := &rec.Steps[sample.AutoMsg]
+	sp.Ran = true
+	sp.Begin = rec.Steps[sample.Send].End
+	at, ok := j.Opts.Receiver.Wait(rec.ConversationID, j.Opts.AwaitAutoMessage, ctx.Done())
+	switch {
+	case ok:
+		sp.End = max(at.Sub(j.Epoch), sp.Begin)
+	case ctx.Err() != nil:
+		sp.End, sp.Class = j.since(), sample.ClassCanceled
+		fail(rec, sample.AutoMsg)
+	default:
+		sp.End, sp.Class = j.since(), sample.ClassNoAutoMessage
+		if rec.Verdict == sample.VerdictIn {
+			fail(rec, sample.AutoMsg)
+		}
+	}
+	rec.End = max(rec.End, sp.End)
 }
 
 // close closes the journey's conversation when the options ask for it. It runs even when the

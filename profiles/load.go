@@ -406,3 +406,31 @@ func parseNum(s string, f *float64) bool {
 	*f = v
 	return true
 }
+
+// ParseSimConfig reads a standalone simulator's configuration (lpbench sim --config), strictly
+// like a profile, over the simulator's defaults. Accounts it leaves without a client secret get
+// one generated at start (and printed in the simulator's banner).
+func ParseSimConfig(file string, data []byte) (lpsim.Config, error) {
+	cfg := SimDefaults()
+	d, err := parseInto(file, data, &cfg)
+	if err != nil {
+		return cfg, Errors{err.(*FieldError)}
+	}
+	if _, err := lpsim.New(cfg); err != nil {
+		d.errorf(nil, "", "%v", err)
+	}
+	if len(d.errs) > 0 {
+		return cfg, d.errs
+	}
+	return cfg, nil
+}
+
+// SimDefaults is the standalone simulator's default configuration: the default deployment with
+// its client secrets left to be generated at start.
+func SimDefaults() lpsim.Config {
+	cfg := lpsim.DefaultConfig()
+	for i := range cfg.Accounts {
+		cfg.Accounts[i].ClientSecret = ""
+	}
+	return cfg
+}
