@@ -52,7 +52,7 @@ type notificationBody struct {
 	Type string `json:"type"`
 	Body struct {
 		Changes []struct {
-			Sequence           int64  `json:"sequence"`
+			Sequence           int64 `json:"sequence"`
 			OriginatorMetadata struct {
 				Role string `json:"role"`
 			} `json:"originatorMetadata"`
