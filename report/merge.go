@@ -43,14 +43,16 @@ func Merge(rs []*Result) (*Result, error) {
 			if !ok {
 				j = len(out.Targets)
 				index[t.Name] = j
-				t.AppJWTFetches, t.DomainLookups = 0, 0
-				out.Targets = append(out.Targets, t)
+				info := t
+				info.AppJWTFetches, info.DomainLookups, info.Webhooks = 0, 0, nil
+				out.Targets = append(out.Targets, info)
 				m := NewMetrics()
 				m.Window = first.Window
 				out.PerTarget = append(out.PerTarget, m)
 			}
 			out.Targets[j].AppJWTFetches += t.AppJWTFetches
 			out.Targets[j].DomainLookups += t.DomainLookups
+			out.Targets[j].Webhooks = addWebhookStats(out.Targets[j].Webhooks, t.Webhooks)
 			if err := mergeMetrics(out.PerTarget[j], r.PerTarget[k]); err != nil {
 				return nil, fmt.Errorf("result %d, target %s: %w", i+1, t.Name, err)
 			}
@@ -72,4 +74,25 @@ func mergeMetrics(m, o *Metrics) error {
 	}
 	m.Series = s
 	return nil
+}
+
+// addWebhookStats adds b to a; nil stands for "not verified".
+func addWebhookStats(a, b *WebhookStats) *WebhookStats {
+	if b == nil {
+		return a
+	}
+	sum := WebhookStats{}
+	if a != nil {
+		sum = *a
+	}
+	sum.Received += b.Received
+	sum.BadSignature += b.BadSignature
+	sum.Undecodable += b.Undecodable
+	sum.AutoMessages += b.AutoMessages
+	sum.Duplicates += b.Duplicates
+	sum.Unmatched += b.Unmatched
+	sum.Late += b.Late
+	sum.Echoes += b.Echoes
+	sum.Overflow += b.Overflow
+	return &sum
 }

@@ -54,9 +54,15 @@ func roundTrip(t *testing.T, r *Result) *Result {
 func TestMergeExact(t *testing.T) {
 	t.Parallel()
 	single, parts := record3(t, 3000)
+	for i, p := range parts {
+		p.Targets[0].AppJWTFetches = int64(i + 1)
+	}
 	merged, err := Merge(parts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got, want := merged.Targets[0].AppJWTFetches, int64(6); got != want {
+		t.Errorf("merged AppJWT fetches %d, want %d (1+2+3)", got, want)
 	}
 	pairs := []struct {
 		name      string
