@@ -93,6 +93,7 @@ func TestMergeExact(t *testing.T) {
 	// And the same summary.
 	var a, b bytes.Buffer
 	merged.Elapsed, single.Elapsed = 0, 0
+	single.Targets[0].AppJWTFetches = 6
 	WriteSummary(&a, merged)
 	WriteSummary(&b, single)
 	if a.String() != b.String() {
