@@ -124,3 +124,25 @@ func TestMergeRefusesOtherGeometry(t *testing.T) {
 		t.Errorf("merge of different windows: %v", err)
 	}
 }
+
+// FuzzReadJSON: no input makes the result-file reader panic, and whatever it accepts renders.
+func FuzzReadJSON(f *testing.F) {
+	_, parts := record3(&testing.T{}, 12)
+	var b bytes.Buffer
+	WriteJSON(&b, parts[0])
+	f.Add(b.Bytes())
+	f.Add([]byte(`{"schema":"lpbench.result/v1"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ReadJSON(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if len(r.Targets) != len(r.PerTarget) {
+			t.Fatalf("%d targets, %d metrics", len(r.Targets), len(r.PerTarget))
+		}
+		var out bytes.Buffer
+		if err := WriteSummary(&out, r); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
