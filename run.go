@@ -87,6 +87,10 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 	}
 
 	assignShares(targets)
+	hooks, err := startWebhooks(p, targets, sim)
+	if err != nil {
+		return nil, err
+	}
 	names := make([]string, len(targets))
 	for i, tr := range targets {
 		names[i] = tr.prof.Name
@@ -134,6 +138,7 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 	if prog != nil {
 		prog.Stop(stop.Err() == nil)
 	}
+	hookStats := hooks.stop(p.Webhooks.Grace)
 	perTarget, overall := rec.Close()
 
 	res := &report.Result{
@@ -166,6 +171,9 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 			Name: tr.prof.Name, Account: tr.prof.Account, Kind: tr.kind, Region: tr.prof.Region, Insecure: tr.prof.Insecure,
 			AppJWTFetches: tr.client.AppJWTFetches(), DomainLookups: tr.client.DomainLookups(),
 		})
+		if hookStats != nil {
+			res.Targets[i].Webhooks = hookStats[i]
+		}
 	}
 	res.Thresholds = report.EvalThresholds(scoped(p), overall, byName)
 	return res, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"net"
 	"net/url"
 	"os"
 	"path"
@@ -35,6 +36,7 @@ func Defaults() Profile {
 			AutoMessages:   true,
 			Close:          true,
 			RequestTimeout: 30 * time.Second,
+			AwaitAutoMessage: 10 * time.Second,
 			Retry: Retry{
 				Steps: []string{"lookup", "appjwt", "consumerjws", "close"},
 				On: map[string]RetryRule{
@@ -44,8 +46,9 @@ func Defaults() Profile {
 				},
 			},
 		},
-		Window: 10 * time.Second,
-		Sim:    lpsim.DefaultConfig(),
+		Window:   10 * time.Second,
+		Webhooks: Webhooks{Enabled: true, Listen: "127.0.0.1:0", Grace: time.Second},
+		Sim:      lpsim.DefaultConfig(),
 	}
 }
 
@@ -165,6 +168,7 @@ func (p *Profile) check(d *decoder) {
 		}
 	}
 	p.checkJourney(d)
+	p.checkWebhooks(d)
 	for i := range p.Thresholds {
 		th := &p.Thresholds[i]
 		at := fmt.Sprintf("thresholds[%d]", i)
@@ -304,6 +308,34 @@ func (p *Profile) checkJourney(d *decoder) {
 			d.errorf(nil, at+".backoff", "must be ≥ 0, got %v", r.Backoff)
 		}
 	}
+}
+
+func (p *Profile) checkWebhooks(d *decoder) {
+	w := &p.Webhooks
+	if p.Journey.AwaitAutoMessage < 0 {
+		d.errorf(nil, "journey.await_auto_message", "must be ≥ 0, got %v", p.Journey.AwaitAutoMessage)
+	}
+	if !w.Enabled {
+		return
+	}
+	if _, _, err := net.SplitHostPort(w.Listen); err != nil {
+		d.errorf(nil, "webhooks.listen", "want host:port, got %q", w.Listen)
+	}
+	if w.Grace < 0 {
+		d.errorf(nil, "webhooks.grace", "must be ≥ 0, got %v", w.Grace)
+	}
+	if w.PublicURL != "" {
+		if u, err := url.Parse(w.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			d.errorf(nil, "webhooks.public_url", "want an http(s) URL, got %q", w.PublicURL)
+		}
+	}
+}
+
+// VerifiesAutoMessages reports whether the journeys of target t wait for their auto messages:
+// the receiver is on and the target can reach it — the embedded simulator always (lpbench
+// registers the receiver with it), any other target only through webhooks.public_url.
+func (p *Profile) VerifiesAutoMessages(t *Target) bool {
+	return p.Webhooks.Enabled && p.Journey.AwaitAutoMessage > 0 && (t.Kind() == KindSim || p.Webhooks.PublicURL != "")
 }
 
 // RetryableClasses are the failure classes a retry policy may name.

@@ -29,6 +29,7 @@ type Profile struct {
 	Window      time.Duration `yaml:"window"` // the AUTO_MESSAGES window first SENDs are judged against
 	Thresholds  []Threshold   `yaml:"thresholds"`
 	Outputs     Outputs       `yaml:"outputs"`
+	Webhooks    Webhooks      `yaml:"webhooks"`
 	// Sim configures the embedded simulator that "sim" targets drive.
 	Sim lpsim.Config `yaml:"sim"`
 
@@ -153,6 +154,9 @@ type Journey struct {
 	Close          bool          `yaml:"close"`
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	Retry          Retry         `yaml:"retry"`
+	// AwaitAutoMessage is how long a journey waits, after its first SEND, for its conversation's
+	// first auto message to reach the webhook receiver (0: it does not wait).
+	AwaitAutoMessage time.Duration `yaml:"await_auto_message"`
 }
 
 // Lookup modes.
@@ -215,6 +219,20 @@ func (t *Threshold) decodeYAML(d *decoder, n *yaml.Node, path string) {
 		return
 	}
 	d.structure(n, reflect.ValueOf(t).Elem(), path)
+}
+
+// Webhooks configure the receiver of the Connector API webhooks through which auto messages
+// arrive. Each target's deliveries go to <public_url>/webhook/<target name>, signed with that
+// target's app client secret.
+type Webhooks struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"` // address the receiver listens on
+	// PublicURL is the URL LivePerson reaches the receiver at (registered in the app
+	// installation); for simulator targets the receiver's own address is used.
+	PublicURL string `yaml:"public_url"`
+	// Grace is how long the receiver stays up after the last journey, so that late deliveries
+	// still count.
+	Grace time.Duration `yaml:"grace"`
 }
 
 // Outputs say where reports go.

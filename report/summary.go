@@ -116,11 +116,18 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	}
 	row("gap", m.Gap)
 	row("gap_min", m.GapMin)
+	if m.AutoMsg.TotalCount() > 0 {
+		row("automsg", m.AutoMsg)
+	}
 	row("journey", m.Journey)
 	row("lag", m.Lag)
 	tw.Flush()
 	b.WriteString("  step.*: service time of successful steps; gap: send end − create begin (upper bound);\n")
-	b.WriteString("  gap_min: send begin − create end (lower bound); journey: intended start → last step end; lag: actual − intended start\n\n")
+	b.WriteString("  gap_min: send begin − create end (lower bound); journey: intended start → last step end; lag: actual − intended start\n")
+	if m.AutoMsg.TotalCount() > 0 {
+		b.WriteString("  automsg: create begin → first auto message received by the webhook receiver\n")
+	}
+	b.WriteString("\n")
 
 	var reqs []string
 	for s := range sample.NumSteps {

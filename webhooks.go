@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/lpbench/lpbench/lp"
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+)
+
+// webhooks is the run's webhook endpoint: one receiver per target whose auto messages are
+// verified, at <base>/webhook/<target>, on one listener.
+type webhooks struct {
+	srv       *http.Server
+	base      string
+	receivers []*lp.Receiver // by target index; nil where not verified
+}
+
+// startWebhooks starts the receivers, registers them with the embedded simulator (as an app
+// installation would), and sets the journeys of verified targets to wait for auto messages. It
+// returns nil when no target's auto messages are verified.
+func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server) (*webhooks, error) {
+	var verified bool
+	for _, tr := range targets {
+		verified = verified || p.VerifiesAutoMessages(&tr.prof)
+	}
+	if !verified {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", p.Webhooks.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("webhook receiver: %w", err)
+	}
+	w := &webhooks{base: p.Webhooks.PublicURL, receivers: make([]*lp.Receiver, len(targets))}
+	if w.base == "" {
+		w.base = "http://" + ln.Addr().String()
+	}
+	mux := http.NewServeMux()
+	for i, tr := range targets {
+		if !p.VerifiesAutoMessages(&tr.prof) {
+			continue
+		}
+		rcv := lp.NewReceiver(tr.client.Target().ClientSecret, 0)
+		w.receivers[i] = rcv
+		path := "/webhook/" + url.PathEscape(tr.prof.Name)
+		mux.Handle("POST "+path, rcv)
+		if tr.kind == profiles.KindSim {
+			if err := sim.SetWebhook(tr.prof.Account, w.base+path); err != nil {
+				ln.Close()
+				return nil, fmt.Errorf("registering the webhook receiver with the simulator: %w", err)
+			}
+		}
+		tr.journey.Opts.Receiver = rcv
+		tr.journey.Opts.AwaitAutoMessage = p.Journey.AwaitAutoMessage
+	}
+	w.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 64 << 10}
+	go func() {
+		if err := w.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = err // the run goes on; its journeys will report no_auto_message
+		}
+	}()
+	return w, nil
+}
+
+// stop keeps receiving for grace (deliveries after the last journey still count), then shuts
+// the server down, drains the receivers and returns their counters by target.
+func (w *webhooks) stop(grace time.Duration) []*report.WebhookStats {
+	if w == nil {
+		return nil
+	}
+	time.Sleep(grace)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = w.srv.Shutdown(ctx)
+	out := make([]*report.WebhookStats, len(w.receivers))
+	for i, r := range w.receivers {
+		if r == nil {
+			continue
+		}
+		r.Close()
+		st := r.Stats()
+		out[i] = &report.WebhookStats{Received: st.Received, BadSignature: st.BadSignature, Undecodable: st.Undecodable,
+			AutoMessages: st.AutoMessages, Duplicates: st.Duplicates, Unmatched: st.Unmatched, Late: st.Late,
+			Echoes: st.Echoes, Overflow: st.Overflow}
+	}
+	return out
+}
