@@ -29,13 +29,13 @@ func Defaults() Profile {
 	return Profile{
 		Load: defaultLoad(),
 		Journey: Journey{
-			Lookup:         LookupCached,
-			ConsumerID:     "lpbench-{run}-{target}-{n}",
-			SendDelay:      Delay{Dist: "fixed"},
-			Message:        "Hi from lpbench - Auto Messages feature",
-			AutoMessages:   true,
-			Close:          true,
-			RequestTimeout: 30 * time.Second,
+			Lookup:           LookupCached,
+			ConsumerID:       "lpbench-{run}-{target}-{n}",
+			SendDelay:        Delay{Dist: "fixed"},
+			Message:          "Hi from lpbench - Auto Messages feature",
+			AutoMessages:     true,
+			Close:            true,
+			RequestTimeout:   30 * time.Second,
 			AwaitAutoMessage: 10 * time.Second,
 			Retry: Retry{
 				Steps: []string{"lookup", "appjwt", "consumerjws", "close"},
