@@ -61,6 +61,10 @@ func (e Endpoint) index() int {
 // permission. The permission is on unless NoControllerBot is set, so that the zero value of the
 // field keeps an account as LivePerson normally configures it.
 //
+// WebhookURL is the endpoint of the app installation's webhooks (Connector API): every
+// notification of the account, of every event type, is POSTed there (see [WebhookConfig]). Empty
+// means no webhooks; [Sim.SetWebhook] changes it at run time.
+//
 // An empty ClientID becomes "lpbench-sim"; an empty ClientSecret is generated (random) by New.
 // Secrets generated locally, here or by DefaultConfig, are printed by the standalone server
 // ([Serve]); secrets given in the configuration never are.
@@ -71,6 +75,7 @@ type Account struct {
 	ClientSecret    string `yaml:"client_secret"`     // the app's client secret
 	AutoMessages    bool   `yaml:"auto_messages"`     // AUTO_MESSAGES feature enabled for the account
 	NoControllerBot bool   `yaml:"no_controller_bot"` // the app lacks the Controller Bot permission: no auto messages
+	WebhookURL      string `yaml:"webhook_url"`       // the app installation's webhook endpoint, "http(s)://…"; "" = none
 
 	generatedSecret bool // ClientSecret was generated locally, so it may be printed
 }
@@ -105,7 +110,9 @@ type Config struct {
 	// Stalls hold every response during the given windows of time since the Sim was created,
 	// in addition to Sim.Stall.
 	Stalls []StallWindow `yaml:"stalls"`
-	// Seed seeds latency sampling and fault injection; 0 = time-based.
+	// Webhooks is the delivery of the Connector API's notifications to the accounts' WebhookURLs.
+	Webhooks WebhookConfig `yaml:"webhooks"`
+	// Seed seeds latency sampling, fault injection and webhook deliveries; 0 = time-based.
 	Seed int64 `yaml:"seed"`
 	// AllowRemote lets NewServerAt and Serve listen on an address that is not loopback.
 	AllowRemote bool `yaml:"allow_remote"`
@@ -164,6 +171,7 @@ func DefaultConfig() Config {
 		RateLimits: map[Endpoint]RateLimit{
 			EndpointAppJWT: {Rate: 10, Burst: 20, RetryAfter: 5 * time.Second},
 		},
+		Webhooks: DefaultWebhookConfig(),
 	}
 }
 
@@ -201,6 +209,9 @@ func (c Config) withDefaults() (Config, error) {
 		if !slices.Contains(regions, a.Region) {
 			bad("%s: region %q is not one of %s", where, a.Region, strings.Join(regions, ", "))
 		}
+		if err := checkWebhookURL(a.WebhookURL); err != nil {
+			bad("%s: %v", where, err)
+		}
 	}
 	if c.AppJWTLifetime < 0 {
 		bad("negative AppJWT lifetime %v", c.AppJWTLifetime)
@@ -236,6 +247,9 @@ func (c Config) withDefaults() (Config, error) {
 			bad("stalls[%d]: %v", i, err)
 		}
 	}
+	if err := c.Webhooks.Validate(); err != nil {
+		bad("webhooks: %v", err)
+	}
 	if len(problems) > 0 {
 		return Config{}, errors.New("lpsim: invalid config: " + strings.Join(problems, "; "))
 	}
@@ -256,6 +270,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.RateLimits = cloneOrEmpty(c.RateLimits)
 	c.Faults = cloneOrEmpty(c.Faults)
 	c.Stalls = slices.Clone(c.Stalls)
+	c.Webhooks = c.Webhooks.withDefaults()
 	if c.AppJWTLifetime == 0 {
 		c.AppJWTLifetime = DefaultAppJWTLifetime
 	}

@@ -13,6 +13,28 @@ type conversation struct {
 	Conversation
 	consumer string // lp_consumer_id of the owner
 	seq      int64  // sequence of the next message
+	startMs  int64  // creation, Unix milliseconds on the Sim's clock: startTs of state notifications
+	ttr      string // ttrDefName of the request, NORMAL when absent
+}
+
+// conversationInfo is what the state notifications of a conversation say about it.
+type conversationInfo struct {
+	id, consumer, ttr string
+	startMs           int64
+}
+
+func (c *conversation) info() conversationInfo {
+	return conversationInfo{id: c.ID, consumer: c.consumer, ttr: c.ttr, startMs: c.startMs}
+}
+
+// published is what publish decided about an accepted event, for its notifications.
+type published struct {
+	seq      int64         // the event's sequence, when it is a message
+	conv     *conversation // its conversation
+	url      string        // the account's webhook endpoint when the event was accepted; "" = none
+	autoSeq  int64         // sequence of the first auto message to emit
+	autoN    int           // auto messages to emit (only with an endpoint)
+	unrouted int           // auto messages not emitted for want of an endpoint
 }
 
 // conversations holds every conversation of a Sim and the counters derived from them. mu guards
@@ -40,16 +62,20 @@ func (cs *conversations) reset() {
 	cs.created, cs.closed, cs.sends, cs.firstSends, cs.autoMessages = 0, 0, 0, 0, 0
 }
 
-// create opens a conversation for consumer c of account a, arrived at the given time, with or
-// without the AUTO_MESSAGES header. When c already holds an open conversation it returns that
-// one's id and ok false, and creates nothing.
-func (s *Sim) createConversation(a *Account, c consumerClaims, arrived time.Duration, header bool) (id string, ok bool) {
-	id = newUUID() // outside the lock: crypto/rand is the slowest part
+// createConversation opens a conversation for consumer c of account a, arrived at the given
+// time, with or without the AUTO_MESSAGES header, with the given ttrDefName ("" = NORMAL). When c
+// already holds an open conversation it returns that one's id and ok false, and creates nothing.
+// url is the account's webhook endpoint at creation, for the OPEN notification.
+func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Duration, header bool, ttr string) (info conversationInfo, url string, ok bool) {
+	id := newUUID() // outside the lock: crypto/rand is the slowest part
+	if ttr == "" {
+		ttr = "NORMAL"
+	}
 	cs := &s.conversations
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if cur := cs.open[c.LPConsumerID]; cur != nil {
-		return cur.ID, false
+		return cur.info(), "", false
 	}
 	conv := &conversation{
 		Conversation: Conversation{
@@ -60,12 +86,14 @@ func (s *Sim) createConversation(a *Account, c consumerClaims, arrived time.Dura
 			CreateHeader:   header,
 		},
 		consumer: c.LPConsumerID,
+		startMs:  s.now().UnixMilli(),
+		ttr:      ttr,
 	}
 	cs.byID[id] = conv
 	cs.open[c.LPConsumerID] = conv
 	cs.order = append(cs.order, conv)
 	cs.created++
-	return id, true
+	return conv.info(), a.webhookURL(), true
 }
 
 // find returns the conversation id for consumer c, or the refusal: unknown → 400; owned by
@@ -88,15 +116,20 @@ func (cs *conversations) find(id string, c consumerClaims) (*conversation, apiEr
 // arrived at the given time with or without the AUTO_MESSAGES header. Messages (message true) take
 // the next sequence; the first one fixes the conversation's gap and its AUTO_MESSAGES verdict.
 // Other events (chat state, accept status) are only checked.
-func (s *Sim) publish(a *Account, c consumerClaims, id string, arrived time.Duration, header, message bool) (seq int64, e apiErr) {
+//
+// When the first message qualifies and the account has a webhook endpoint, the auto messages
+// take the sequences after it, so the consumer's next message comes after them, as in a
+// LivePerson dialog. Without an endpoint nobody sees them and they take none: the default
+// simulator, which has no endpoint, keeps the consumer's sequences consecutive.
+func (s *Sim) publish(a *account, c consumerClaims, id string, arrived time.Duration, header, message bool) (p published, e apiErr) {
 	cs := &s.conversations
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	conv, e := cs.find(id, c)
 	if e.failed() || !message {
-		return 0, e
+		return published{}, e
 	}
-	seq = conv.seq
+	p = published{seq: conv.seq, conv: conv, url: a.webhookURL()}
 	conv.seq++
 	cs.sends++
 	if !conv.FirstSend {
@@ -111,26 +144,35 @@ func (s *Sim) publish(a *Account, c consumerClaims, id string, arrived time.Dura
 		cs.firstSends++
 		if conv.AutoMessages {
 			cs.autoMessages++
+			n := len(s.cfg.Webhooks.AutoMessages)
+			if p.url == "" {
+				p.unrouted = n
+			} else {
+				p.autoSeq, p.autoN = conv.seq, n
+				conv.seq += int64(n)
+				conv.AutoMessagesEmitted = n
+			}
 		}
 	}
-	return seq, apiErr{}
+	return p, apiErr{}
 }
 
-// closeConversation closes conversation id for consumer c, freeing c to open another.
-func (s *Sim) closeConversation(c consumerClaims, id string) apiErr {
+// closeConversation closes conversation id for consumer c of account a, freeing c to open
+// another. It returns what the CLOSE notification needs, and a's webhook endpoint at the close.
+func (s *Sim) closeConversation(a *account, c consumerClaims, id string) (info conversationInfo, url string, e apiErr) {
 	cs := &s.conversations
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	conv, e := cs.find(id, c)
 	if e.failed() {
-		return e
+		return conversationInfo{}, "", e
 	}
 	conv.Closed = true
 	if cs.open[conv.consumer] == conv {
 		delete(cs.open, conv.consumer)
 	}
 	cs.closed++
-	return apiErr{}
+	return conv.info(), a.webhookURL(), apiErr{}
 }
 
 // newUUID returns a random (version 4) UUID in its canonical text form.

@@ -1,9 +1,10 @@
 // Package lpsim is a simulator of the LivePerson consumer messaging API that lpbench drives: the
 // domain API (CSDS), Sentinel AppJWTs, IdP ConsumerJWSs, CONVERSATION, SEND and close, with the
-// AUTO_MESSAGES rule applied at the server. It is the default target of lpbench and the ground
-// truth of its tests: a [Ledger] records every answered request, every injected fault and queue,
-// and, per conversation, the server-side create→first-send gap and whether auto messages would
-// have been emitted.
+// AUTO_MESSAGES rule applied at the server, and the Connector API's webhooks that deliver the auto
+// messages. It is the default target of lpbench and the ground truth of its tests: a [Ledger]
+// records every answered request, every injected fault and queue, every webhook notification
+// emitted, delivered, retried and dropped, and, per conversation, the server-side create→first-send
+// gap, whether auto messages were due, and whether the first one reached the webhook.
 //
 // It behaves like a loaded LivePerson, not like a mirror: accounts live in regions (va, lo, sy)
 // with a network offset each; every endpoint has a service-time distribution and a capacity
@@ -80,6 +81,65 @@
 //     Later messages change nothing.
 //   - ConsumerJWSs never expire, as documented, unless Config.ConsumerJWSLifetime is set; then an
 //     expired one is refused with 401 errorCode 40103.
+//   - Auto messages are notified with originatorMetadata.role CONTROLLER ([AutoMessageRole]); see
+//     Webhooks below.
+//
+// # Webhooks
+//
+// Each account's app installation has one webhook endpoint (Account.WebhookURL, or
+// [Sim.SetWebhook] at run time, as lpbench does once its receiver listens); LivePerson registers
+// one per event type, and the simulator sends every type to that one URL, where the body's
+// "type" tells them apart. Without an endpoint nothing is sent (Ledger.Webhooks.NoEndpoint counts
+// what would have been). With one, the simulator emits, one change per notification:
+//
+//   - cqm.ExConversationChangeNotification UPSERT, state OPEN, when a conversation is created, and
+//     state CLOSE (with endTs and closeReason CONSUMER) when it is closed, in the shape of
+//     lp-api.md §6; the one participant is the consumer (role CONSUMER, id its lp_consumer_id).
+//   - ms.MessagingEventNotification for every accepted consumer message (ContentEvent or
+//     RichContentEvent): the event as the consumer sent it, its sequence, role CONSUMER.
+//   - After a first message that qualifies for AUTO_MESSAGES, the configured auto messages
+//     (WebhookConfig.AutoMessages) as ContentEvents, text/plain, with the sequences that follow the
+//     consumer's message (the consumer's next message comes after them), originatorId a stable
+//     id per account and role CONTROLLER. LivePerson does not document the role: CONTROLLER is
+//     the messaging API's role for the system participant whose permission (Controller Bot) the
+//     rule requires, and it is neither the consumer's role, which receivers filter out, nor an
+//     agent's. Without an endpoint, auto messages take no sequence, so the consumer's sequences
+//     stay consecutive as before.
+//
+// serverTimestamp, startTs and endTs are Unix milliseconds on the Sim's clock. Emission never
+// delays an answer: notifications are handed to a dispatcher (at most WebhookConfig.Workers
+// attempts in flight, at most QueueSize notifications pending; a notification emitted into a
+// full queue is dropped, reason "queue_full"). Each is one HTTP POST with Content-Type
+// application/json and the headers x-liveperson-account-id, x-liveperson-client-id and
+// x-liveperson-signature: "sha1=" + Base64(HMAC-SHA1(app client secret, the exact body sent)).
+// Its first attempt starts after a delay drawn from WebhookConfig.Latency; an answer other than
+// 2xx, a transport error or no answer within Timeout (10s) fails the attempt, and up to
+// MaxRetries (0–5) more attempts follow, each RetryInterval (30s) after the start of the one
+// before; when the last fails, the notification is dropped (reason "failed").
+//
+// Loss, duplication and reordering, each with its probability:
+//
+//   - Loss is per attempt: a lost attempt is never sent, and counts as failed, so a retry may
+//     recover it (after RetryInterval, which then shows in the delivery's latency); without
+//     retries, or when the last attempt is lost, the notification is dropped (reason "loss").
+//     Per attempt rather than per notification so that max_retries does what it does in
+//     LivePerson: with 5 % loss and no retries, the conversations whose receiver saw no auto
+//     message are exactly those whose first auto message the ledger shows dropped; with
+//     retries, they are recovered.
+//   - A duplicated notification, once delivered, is POSTed once more (the same bytes) after
+//     another latency draw.
+//   - A reordered notification waits an extra delay, uniform in (0, ReorderDelay], before its
+//     first attempt, so later notifications overtake it. Latency draws alone may reorder too.
+//
+// The draws come from their own generators seeded by Config.Seed, apart from the latency and
+// fault draws of the API. Ledger.Webhooks counts notifications emitted, delivered, dropped (by
+// reason) and pending, attempts retried and lost, duplicates posted and notifications reordered;
+// each ledger Conversation tells how many auto messages were emitted and delivered, and whether
+// its first one was delivered (when, after how many attempts) or dropped. [Server.Close] stops
+// the dispatcher at once: pending notifications, retries included, are dropped (reason
+// "shutdown"), attempts in flight are cancelled, and no goroutine is left; a Sim that is never
+// closed holds none once its deliveries are over. [Sim.Reset] zeroes the webhook counters;
+// notifications emitted before it are still delivered, but no longer counted.
 //
 // # Load, limits and faults
 //
@@ -106,7 +166,7 @@
 //     and the responses held by stalls (kind "stall").
 //   - Stalls: Sim.Stall(d) from now, and Config.Stalls windows from the Sim's creation.
 //   - Fault draws and latency samples come from two generators seeded by Config.Seed: the same
-//     requests in the same order meet the same faults.
+//     requests in the same order meet the same faults. Webhook deliveries draw from two more.
 //
 // # Reset and sharing
 //
@@ -122,7 +182,8 @@
 // latency, on the server's monotonic clock (durations since the Sim was created). The queue and
 // the simulated latency are spent after the work and before the response is written; then, if a
 // stall is in force, the response is held until it ends. Every wait ends early when the request's
-// context ends or the [Server] closes.
+// context ends or the [Server] closes. Webhook delays and retries run on real time, like these
+// waits: an injected clock moves the ledger and the timestamps, not the deliveries.
 //
 // # Standalone
 //

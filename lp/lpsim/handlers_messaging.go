@@ -63,11 +63,20 @@ func (s *Sim) handleCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, ep, e)
 		return
 	}
-	id, ok := s.createConversation(a, c, arrived, autoMessagesFeature(r.Header))
+	var ttr string
+	for _, q := range reqs {
+		if q.Type == typeRequestConversation {
+			ttr = q.Body.TTRDefName
+		}
+	}
+	acct := s.accounts[a.ID]
+	conv, url, ok := s.createConversation(acct, c, arrived, autoMessagesFeature(r.Header), ttr)
+	id := conv.id
 	if !ok {
 		s.fail(w, r, ep, badRequest("Consumer already has an open conversation", "open conversation "+id))
 		return
 	}
+	s.notifyState(acct, url, conv, "OPEN")
 
 	out := make([]byte, 0, 192)
 	out = append(out, '[')
@@ -179,17 +188,18 @@ func (s *Sim) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	switch q.Type {
 	case typePublishEvent:
-		s.handlePublish(w, r, a, c, &q, arrived)
+		s.handlePublish(w, r, s.accounts[a.ID], c, &q, arrived, buf.Bytes())
 	case typeUpdateField:
-		s.handleClose(w, r, c, &q)
+		s.handleClose(w, r, s.accounts[a.ID], c, &q)
 	default:
 		s.fail(w, r, ep, badRequest("Bad request", "unsupported request type "+strconv.Quote(q.Type)))
 	}
 }
 
-// handlePublish answers an ms.PublishEvent. Content events are messages and get a sequence; chat
+// handlePublish answers an ms.PublishEvent whose request body is body. Content events are messages
+// and get a sequence, and are echoed to the webhook with the auto messages they trigger; chat
 // state and accept status events are acknowledged with an empty body.
-func (s *Sim) handlePublish(w http.ResponseWriter, r *http.Request, a *Account, c consumerClaims, q *sendRequest, arrived time.Duration) {
+func (s *Sim) handlePublish(w http.ResponseWriter, r *http.Request, a *account, c consumerClaims, q *sendRequest, arrived time.Duration, body []byte) {
 	const ep = EndpointSend
 	var message bool
 	switch q.Body.Event.Type {
@@ -207,17 +217,20 @@ func (s *Sim) handlePublish(w http.ResponseWriter, r *http.Request, a *Account, 
 		s.fail(w, r, ep, badRequest("Bad request", "body.dialogId is missing"))
 		return
 	}
-	seq, e := s.publish(a, c, q.Body.DialogID, arrived, autoMessagesFeature(r.Header), message)
+	p, e := s.publish(a, c, q.Body.DialogID, arrived, autoMessagesFeature(r.Header), message)
 	if e.failed() {
 		s.fail(w, r, ep, e)
 		return
+	}
+	if message {
+		s.notifyMessage(a, c, p, body)
 	}
 	out := make([]byte, 0, 64)
 	out = append(out, `{"reqId":`...)
 	out = appendRaw(out, q.ID)
 	if message {
 		out = append(out, `,"code":"OK","body":{"sequence":`...)
-		out = strconv.AppendInt(out, seq, 10)
+		out = strconv.AppendInt(out, p.seq, 10)
 		out = append(out, "}}"...)
 	} else {
 		out = append(out, `,"code":"OK","body":{}}`...)
@@ -226,7 +239,7 @@ func (s *Sim) handlePublish(w http.ResponseWriter, r *http.Request, a *Account, 
 }
 
 // handleClose answers cm.UpdateConversationField. Only closing is simulated.
-func (s *Sim) handleClose(w http.ResponseWriter, r *http.Request, c consumerClaims, q *sendRequest) {
+func (s *Sim) handleClose(w http.ResponseWriter, r *http.Request, a *account, c consumerClaims, q *sendRequest) {
 	const ep = EndpointClose
 	f := q.Body.ConversationField
 	if f.Field != "ConversationStateField" || f.ConversationState != "CLOSE" {
@@ -237,10 +250,12 @@ func (s *Sim) handleClose(w http.ResponseWriter, r *http.Request, c consumerClai
 		s.fail(w, r, ep, badRequest("Bad request", "body.conversationId is missing"))
 		return
 	}
-	if e := s.closeConversation(c, q.Body.ConversationID); e.failed() {
+	conv, url, e := s.closeConversation(a, c, q.Body.ConversationID)
+	if e.failed() {
 		s.fail(w, r, ep, e)
 		return
 	}
+	s.notifyState(a, url, conv, "CLOSE")
 	out := make([]byte, 0, 48)
 	out = append(out, `{"reqId":`...)
 	out = appendRaw(out, q.ID)

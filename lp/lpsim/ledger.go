@@ -26,7 +26,30 @@ type Ledger struct {
 	Sends                 int64                         `json:"sends"`                   // ms.PublishEvent accepted (200)
 	FirstSends            int64                         `json:"first_sends"`             // conversations that got their first accepted ms.PublishEvent
 	AutoMessagesTriggered int64                         `json:"auto_messages_triggered"` // conversations whose first send qualified
+	Webhooks              WebhookStats                  `json:"webhooks"`                // notifications to the accounts' webhook endpoints
 	Conversations         []Conversation                `json:"conversations"`           // ordered by creation
+}
+
+// WebhookStats counts the notifications of the simulated Connector API (see [WebhookConfig]). A
+// notification is emitted once and ends delivered or dropped, never both: at any time
+// Emitted = Delivered + Dropped + Pending, and DroppedByReason (keyed by the Drop* constants)
+// adds up to Dropped. Duplicates are extra copies of delivered notifications, not notifications.
+// Outcomes of notifications emitted before a Reset are not counted after it.
+type WebhookStats struct {
+	Emitted    int64 `json:"emitted"`     // notifications handed to delivery (the ones dropped at once included)
+	Delivered  int64 `json:"delivered"`   // answered 2xx, at the first attempt or a retry
+	Dropped    int64 `json:"dropped"`     // never delivered: lost, failed, queue full or shut down
+	Pending    int64 `json:"pending"`     // neither delivered nor dropped yet
+	Retried    int64 `json:"retried"`     // attempts after the first (lost ones included)
+	Lost       int64 `json:"lost"`        // attempts lost (WebhookConfig.Loss): never sent
+	Duplicated int64 `json:"duplicated"`  // extra copies of delivered notifications posted
+	Reordered  int64 `json:"reordered"`   // notifications held back by an extra delay to be overtaken
+	NoEndpoint int64 `json:"no_endpoint"` // notifications not emitted: the account had no webhook URL
+	// FirstAutoMessagesDelivered and FirstAutoMessagesDropped count the conversations whose first
+	// auto message was delivered, or dropped: the ground truth of a client's missing auto messages.
+	FirstAutoMessagesDelivered int64            `json:"first_auto_messages_delivered"`
+	FirstAutoMessagesDropped   int64            `json:"first_auto_messages_dropped"`
+	DroppedByReason            map[string]int64 `json:"dropped_by_reason"` // reason → notifications
 }
 
 // Conversation is the ledger entry of one conversation.
@@ -42,6 +65,14 @@ type Conversation struct {
 	FirstSend         bool          `json:"first_send"`
 	AutoMessages      bool          `json:"auto_messages"` // the AUTO_MESSAGES rule held: auto messages would be emitted
 	Closed            bool          `json:"closed"`
+	// Webhook deliveries of the conversation's auto messages. Auto messages are emitted only when
+	// the rule held and the account had a webhook endpoint at the first send.
+	AutoMessagesEmitted         int           `json:"auto_messages_emitted"`
+	AutoMessagesDelivered       int           `json:"auto_messages_delivered"`
+	FirstAutoMessageDelivered   bool          `json:"first_auto_message_delivered"`
+	FirstAutoMessageDropped     bool          `json:"first_auto_message_dropped"`      // lost, failed or abandoned: never delivered
+	FirstAutoMessageAttempts    int           `json:"first_auto_message_attempts"`     // attempts made (lost ones included) until delivered or dropped
+	FirstAutoMessageDeliveredAt time.Duration `json:"first_auto_message_delivered_ns"` // ledger clock when it was answered 2xx; 0 if not
 }
 
 // statusSlots covers HTTP statuses 100–599, the index being status − 100.
@@ -55,8 +86,8 @@ func (s *Sim) count(i, status int) {
 }
 
 // Ledger returns a snapshot of the ledger that shares nothing with the Sim. Every endpoint has a
-// (possibly empty) entry in Requests, Faults and Queues, and Conversations is never nil, so the
-// JSON form is stable.
+// (possibly empty) entry in Requests, Faults and Queues, and Conversations and
+// Webhooks.DroppedByReason are never nil, so the JSON form is stable.
 func (s *Sim) Ledger() Ledger {
 	l := Ledger{
 		Requests:           make(map[Endpoint]map[int]int64, numEndpoints),
@@ -89,7 +120,6 @@ func (s *Sim) Ledger() Ledger {
 
 	cs := &s.conversations
 	cs.mu.Lock()
-	defer cs.mu.Unlock()
 	l.ConversationsCreated = cs.created
 	l.ConversationsClosed = cs.closed
 	l.Sends = cs.sends
@@ -99,6 +129,9 @@ func (s *Sim) Ledger() Ledger {
 	for i, c := range cs.order {
 		l.Conversations[i] = c.Conversation
 	}
+	cs.mu.Unlock()
+	// Not under cs.mu: the dispatcher takes it inside its own lock.
+	l.Webhooks = s.hooks.snapshot()
 	return l
 }
 

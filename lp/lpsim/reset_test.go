@@ -39,6 +39,7 @@ func TestReset(t *testing.T) {
 		Requests:      map[Endpoint]map[int]int64{},
 		Faults:        map[Endpoint]map[string]int64{},
 		Queues:        map[Endpoint]QueueStats{},
+		Webhooks:      WebhookStats{DroppedByReason: map[string]int64{}},
 		Conversations: []Conversation{},
 	}
 	for _, e := range endpoints {

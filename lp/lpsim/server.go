@@ -130,7 +130,8 @@ func (s *Server) closeFresh() {
 // Close stops accepting connections and waits for outstanding requests: a graceful
 // http.Server.Shutdown, bounded by closeGrace. Simulated latency, queues, stalls and trickles end
 // at once, so a request being held is answered immediately, and connections on which no request
-// has begun are closed, so Close is prompt. Close is idempotent.
+// has begun are closed, so Close is prompt. Webhook deliveries stop first: pending notifications
+// are dropped (reason "shutdown") and attempts in flight cancelled. Close is idempotent.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.Sim.shutdown()

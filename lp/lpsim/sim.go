@@ -37,6 +37,7 @@ type Sim struct {
 	appJWTsIssued      atomic.Int64
 	consumerJWSsIssued atomic.Int64
 	conversations      conversations // under its own mutex, held only for map and field updates
+	hooks              *dispatcher   // webhook notifications
 
 	stall stall
 
@@ -50,6 +51,7 @@ type account struct {
 	Account
 	offset  time.Duration                              // cfg.RegionLatency of its region
 	buckets [numEndpoints]atomic.Pointer[rate.Limiter] // rate-limit buckets; nil where none (Reset swaps)
+	webhook atomic.Pointer[string]                     // current webhook URL (SetWebhook swaps); never nil
 }
 
 // New validates cfg and returns a Sim serving it.
@@ -84,11 +86,13 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 	}
 	for _, a := range cfg.Accounts {
 		acc := &account{Account: a, offset: cfg.RegionLatency[a.Region]}
+		acc.webhook.Store(&acc.WebhookURL)
 		s.offsets = s.offsets || acc.offset > 0
 		s.accounts[a.ID] = acc
 	}
 	s.resetBuckets()
 	s.conversations.init()
+	s.hooks = newDispatcher(cfg.Webhooks, cfg.Seed, &s.conversations, s.elapsed)
 	s.stall.init(cfg.Stalls)
 	s.mux = s.routes()
 	return s, nil
@@ -102,6 +106,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTT
 func (s *Sim) Config() Config {
 	c := s.cfg
 	c.Accounts = append([]Account(nil), s.cfg.Accounts...)
+	for i := range c.Accounts {
+		c.Accounts[i].WebhookURL = s.accounts[c.Accounts[i].ID].webhookURL()
+	}
+	c.Webhooks.AutoMessages = append([]string(nil), s.cfg.Webhooks.AutoMessages...)
 	c.Latency = make(map[Endpoint]Latency, numEndpoints)
 	for i, e := range endpoints {
 		if l := s.lat[i].Load().l; l != (Latency{}) {
@@ -160,7 +168,9 @@ func (s *Sim) Stall(d time.Duration) { s.stall.set(d) }
 // keeps the configuration, the latencies set by SetLatency, a Stall in force, and the clock:
 // Config.Stalls windows and Ledger times stay relative to the Sim's creation. Tokens issued before
 // stay valid (the signing keys are kept), so clients need not log in again. Requests in flight
-// during a Reset may be counted on either side of it.
+// during a Reset may be counted on either side of it. Webhook endpoints set by SetWebhook are
+// kept; notifications already emitted are still delivered, but their outcomes are no longer
+// counted in the Ledger's Webhooks.
 func (s *Sim) Reset() {
 	for i := range s.requests {
 		for j := range s.requests[i] {
@@ -176,6 +186,7 @@ func (s *Sim) Reset() {
 	s.appJWTsIssued.Store(0)
 	s.consumerJWSsIssued.Store(0)
 	s.conversations.reset()
+	s.hooks.reset()
 	s.resetBuckets()
 }
 
@@ -304,9 +315,16 @@ func (s *Sim) hold(ctx context.Context) (held bool) {
 	}
 }
 
-// shutdown ends every wait, now and later. It is for Server.Close; the Sim keeps answering, only
-// without simulated latency, queues, stalls or trickles.
-func (s *Sim) shutdown() { s.closeOnce.Do(func() { close(s.closing) }) }
+// shutdown ends every wait, now and later, and stops webhook deliveries: pending notifications
+// are dropped, attempts in flight cancelled, and shutdown returns once the dispatcher's timers and
+// workers are gone. It is for Server.Close; the Sim keeps answering, only without simulated
+// latency, queues, stalls, trickles or webhooks.
+func (s *Sim) shutdown() {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.hooks.stop()
+	})
+}
 
 // stall is the end of the current stall (Sim.Stall) and the scheduled windows (Config.Stalls), on
 // a real monotonic clock (a Sim's injected clock may not move at all, and waits must end).

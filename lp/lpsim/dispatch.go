@@ -1,0 +1,341 @@
+package lpsim
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"maps"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The reasons a notification is dropped, the keys of WebhookStats.DroppedByReason.
+const (
+	DropLoss      = "loss"       // its last attempt was lost (WebhookConfig.Loss)
+	DropFailed    = "failed"     // its last attempt was answered other than 2xx, failed, or timed out
+	DropQueueFull = "queue_full" // emitted while WebhookConfig.QueueSize notifications were pending
+	DropShutdown  = "shutdown"   // still pending when the Server closed, or emitted after
+)
+
+// notification is one webhook delivery in the making: the bytes to send, where, and how far its
+// attempts have got. Its mutable fields are guarded by the dispatcher's mutex.
+type notification struct {
+	// Immutable after newNotification (and the caller's setup before emit).
+	url, accountID, clientID, signature string
+	body                                []byte
+	conv                                *conversation // for auto messages: the ledger entry to update
+	autoIndex                           int           // position among the conversation's auto messages; -1 for other notifications
+
+	gen      uint64      // dispatcher generation at emission: outcomes from before a Reset are not counted
+	extra    bool        // a duplicate: one attempt, counted only in Duplicated, never dropped
+	dupe     bool        // post an extra copy once delivered
+	attempts int         // attempts started (lost ones included)
+	started  time.Time   // when the last attempt started: its POST began, or it was lost
+	timer    *time.Timer // set while waiting for the next attempt
+	inFlight bool        // a worker is posting it
+}
+
+// dispatcher delivers notifications asynchronously: emit never blocks a handler. A notification
+// waits for its delay on a timer, then joins a FIFO served by at most Workers goroutines, which
+// start when there is work and end when there is none, so an idle Sim holds no goroutine and one
+// that is never closed leaks none once its deliveries are over.
+//
+// Subtleness ahead: every notification is in pending from emit until its outcome, and whoever
+// removes it from pending (its worker, its timer, or stop) accounts for it, exactly once. stop
+// takes the waiting and queued ones; one in flight stays pending and is accounted by its worker,
+// since its receiver may have answered 2xx just as the Server closed.
+type dispatcher struct {
+	cfg    WebhookConfig // with defaults
+	lat    *sampler
+	rng    *lockedRand // loss, duplication and reorder draws
+	latRng *lockedRand // delivery latencies
+	client *http.Client
+	ctx    context.Context // cancelled by stop: attempts in flight end at once
+	cancel context.CancelFunc
+	cs     *conversations       // ledger entries of auto messages; locked after mu, never before
+	clock  func() time.Duration // the ledger clock
+
+	noEndpoint atomic.Int64 // notifications not emitted: the account had no webhook URL
+
+	mu      sync.Mutex
+	closed  bool
+	pending map[*notification]struct{}
+	ready   []*notification // due, waiting for a worker
+	workers int
+	gen     uint64
+	stats   WebhookStats // DroppedByReason allocated by reset
+	wg      sync.WaitGroup
+}
+
+func newDispatcher(cfg WebhookConfig, seed int64, cs *conversations, clock func() time.Duration) *dispatcher {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = cfg.Workers
+	tr.MaxIdleConnsPerHost = cfg.Workers
+	tr.IdleConnTimeout = 30 * time.Second
+	d := &dispatcher{
+		cfg:     cfg,
+		lat:     newSampler(cfg.Latency),
+		rng:     newLockedRandStream(seed, 2),
+		latRng:  newLockedRandStream(seed, 3),
+		client:  &http.Client{Transport: tr, Timeout: cfg.Timeout},
+		cs:      cs,
+		clock:   clock,
+		pending: make(map[*notification]struct{}),
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.reset()
+	return d
+}
+
+// reset zeroes the statistics and starts a new generation: notifications emitted before still
+// go out, but their outcomes are no longer counted.
+func (d *dispatcher) reset() {
+	d.noEndpoint.Store(0)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.gen++
+	d.stats = WebhookStats{DroppedByReason: make(map[string]int64)}
+}
+
+// snapshot returns the statistics; the result shares nothing with d.
+func (d *dispatcher) snapshot() WebhookStats {
+	d.mu.Lock()
+	st := d.stats
+	st.DroppedByReason = maps.Clone(d.stats.DroppedByReason)
+	d.mu.Unlock()
+	st.Pending = st.Emitted - st.Delivered - st.Dropped
+	st.NoEndpoint = d.noEndpoint.Load()
+	return st
+}
+
+// emit hands n over for delivery.
+func (d *dispatcher) emit(n *notification) {
+	// Draws first, outside mu: the generators have their own locks.
+	delay := d.lat.sample(d.latRng)
+	reorder := d.cfg.Reorder > 0 && d.rng.float64() < d.cfg.Reorder
+	if reorder {
+		delay += 1 + time.Duration(d.rng.int64N(int64(d.cfg.ReorderDelay)))
+	}
+	n.dupe = d.cfg.Duplicate > 0 && d.rng.float64() < d.cfg.Duplicate
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n.gen = d.gen
+	d.stats.Emitted++
+	switch {
+	case d.closed:
+		d.drop(n, DropShutdown)
+		return
+	case len(d.pending) >= d.cfg.QueueSize:
+		d.drop(n, DropQueueFull)
+		return
+	}
+	if reorder {
+		d.stats.Reordered++
+	}
+	d.pending[n] = struct{}{}
+	d.schedule(n, delay)
+}
+
+// schedule makes n's next attempt due after delay. d.mu must be held and d open.
+func (d *dispatcher) schedule(n *notification, delay time.Duration) {
+	d.wg.Add(1)
+	n.timer = time.AfterFunc(delay, func() {
+		defer d.wg.Done()
+		d.due(n)
+	})
+}
+
+// due starts an attempt of n: lost at once with probability Loss, otherwise queued for a worker.
+func (d *dispatcher) due(n *notification) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.pending[n]; !ok { // stop took it
+		return
+	}
+	n.timer = nil
+	n.attempts++
+	n.started = time.Now()
+	if n.attempts > 1 && n.gen == d.gen {
+		d.stats.Retried++
+	}
+	if d.cfg.Loss > 0 && d.rng.float64() < d.cfg.Loss {
+		if n.gen == d.gen {
+			d.stats.Lost++
+		}
+		d.failed(n, DropLoss)
+		return
+	}
+	d.ready = append(d.ready, n)
+	if d.workers < d.cfg.Workers {
+		d.workers++
+		d.wg.Add(1)
+		go d.work()
+	}
+}
+
+// work posts due notifications until there are none.
+func (d *dispatcher) work() {
+	defer d.wg.Done()
+	d.mu.Lock()
+	for len(d.ready) > 0 && !d.closed {
+		n := d.ready[0]
+		d.ready[0] = nil
+		d.ready = d.ready[1:]
+		n.inFlight = true
+		n.started = time.Now()
+		d.mu.Unlock()
+
+		ok := d.post(n)
+
+		d.mu.Lock()
+		n.inFlight = false
+		switch {
+		case n.extra:
+			if n.gen == d.gen {
+				d.stats.Duplicated++
+			}
+			delete(d.pending, n)
+		case ok:
+			d.delivered(n)
+		default:
+			d.failed(n, DropFailed)
+		}
+	}
+	d.workers--
+	d.mu.Unlock()
+}
+
+// post makes one attempt and reports whether it was answered 2xx within the timeout.
+func (d *dispatcher) post(n *notification) bool {
+	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, n.url, bytes.NewReader(n.body))
+	if err != nil { // the URL was checked when registered
+		return false
+	}
+	h := req.Header
+	h["Content-Type"] = jsonContentType
+	h["User-Agent"] = userAgent
+	// LivePerson's names, in lower case as it sends them (HTTP/1.1 headers are case-insensitive).
+	h["x-liveperson-account-id"] = []string{n.accountID}
+	h["x-liveperson-client-id"] = []string{n.clientID}
+	h["x-liveperson-signature"] = []string{n.signature}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return false
+	}
+	// Drain a little, so the connection can be reused; the answer's content does not matter.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp.StatusCode >= 200 && resp.StatusCode < 300
+}
+
+var userAgent = []string{"lpsim-webhooks"}
+
+// delivered settles n as delivered, and sends its duplicate when one was drawn. d.mu must be held.
+func (d *dispatcher) delivered(n *notification) {
+	delete(d.pending, n)
+	if n.gen == d.gen {
+		d.stats.Delivered++
+		if n.autoIndex == 0 {
+			d.stats.FirstAutoMessagesDelivered++
+		}
+	}
+	d.updateConv(n, func(c *Conversation) {
+		c.AutoMessagesDelivered++
+		if n.autoIndex == 0 {
+			c.FirstAutoMessageDelivered = true
+			c.FirstAutoMessageDeliveredAt = d.clock()
+			c.FirstAutoMessageAttempts = n.attempts
+		}
+	})
+	if n.dupe && !d.closed && len(d.pending) < d.cfg.QueueSize {
+		cp := &notification{
+			url: n.url, accountID: n.accountID, clientID: n.clientID, signature: n.signature, body: n.body,
+			autoIndex: -1, gen: n.gen, extra: true,
+		}
+		d.pending[cp] = struct{}{}
+		d.schedule(cp, d.lat.sample(d.latRng))
+	}
+}
+
+// failed settles a failed attempt of n: another attempt RetryInterval after this one started
+// while retries remain, otherwise n is dropped for reason (DropShutdown once stopped). d.mu must
+// be held.
+func (d *dispatcher) failed(n *notification, reason string) {
+	if n.extra {
+		delete(d.pending, n)
+		return
+	}
+	if d.closed {
+		reason = DropShutdown
+	} else if n.attempts <= d.cfg.MaxRetries {
+		d.schedule(n, max(0, d.cfg.RetryInterval-time.Since(n.started)))
+		return
+	}
+	delete(d.pending, n)
+	d.drop(n, reason)
+}
+
+// drop counts n as dropped; n is no longer pending. d.mu must be held.
+func (d *dispatcher) drop(n *notification, reason string) {
+	if n.extra || n.gen != d.gen {
+		return
+	}
+	d.stats.Dropped++
+	d.stats.DroppedByReason[reason]++
+	if n.autoIndex == 0 {
+		d.stats.FirstAutoMessagesDropped++
+		d.updateConv(n, func(c *Conversation) {
+			c.FirstAutoMessageDropped = true
+			c.FirstAutoMessageAttempts = n.attempts
+		})
+	}
+}
+
+// updateConv applies f to the ledger entry of n's conversation, when n is an auto message of the
+// current generation. d.mu must be held.
+func (d *dispatcher) updateConv(n *notification, f func(*Conversation)) {
+	if n.conv == nil || n.gen != d.gen {
+		return
+	}
+	d.cs.mu.Lock()
+	f(&n.conv.Conversation)
+	d.cs.mu.Unlock()
+}
+
+// idle reports whether no notification, extra copies included, is waiting or in flight.
+func (d *dispatcher) idle() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.pending) == 0
+}
+
+// stop abandons every pending notification (dropped, reason DropShutdown), ends the attempts in
+// flight, and waits for every timer and worker; notifications emitted later are dropped at once.
+// It is idempotent.
+func (d *dispatcher) stop() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.closed = true
+	for n := range d.pending {
+		if n.inFlight {
+			continue // its worker settles it when the cancelled attempt returns
+		}
+		if n.timer != nil && n.timer.Stop() {
+			d.wg.Done() // its callback will never run
+		}
+		delete(d.pending, n)
+		d.drop(n, DropShutdown)
+	}
+	clear(d.ready)
+	d.ready = nil
+	d.mu.Unlock()
+	d.cancel()
+	d.wg.Wait()
+	d.client.CloseIdleConnections()
+}
