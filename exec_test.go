@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -234,5 +237,112 @@ thresholds: ["errors < 1%"]
 	}
 	if res.Overall.Outcomes[sample.OutcomeOK] != 40 {
 		t.Errorf("ok = %d, want 40", res.Overall.Outcomes[sample.OutcomeOK])
+	}
+}
+
+// TestShardsOnOneSimulator: one standalone simulator and four lpbench processes, each running
+// shard k/4 of one plan. The merged result's counts equal the simulator's ledger, and the
+// consumers' arrival indexes in the ledger are exactly those of the single-process plan, each
+// once.
+func TestShardsOnOneSimulator(t *testing.T) {
+	t.Parallel()
+	bin := lpbenchBinary(t)
+	sim := exec.Command(bin, "sim", "-listen", "127.0.0.1:0")
+	banner, err := sim.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sim.Process.Signal(syscall.SIGTERM)
+		sim.Wait()
+	}()
+	line := make([]byte, 256)
+	n, _ := banner.Read(line)
+	m := regexp.MustCompile(`listening on (http://\S+)`).FindSubmatch(line[:n])
+	if m == nil {
+		t.Fatalf("no URL in the simulator's banner: %q", line[:n])
+	}
+	simURL := string(m[1])
+	go io.Copy(io.Discard, banner)
+
+	dir := t.TempDir()
+	const rate, seconds, shards = 40, 3, 4
+	var wg sync.WaitGroup
+	errs := make([]error, shards)
+	for k := range shards {
+		wg.Go(func() {
+			out, err := exec.Command(bin, "run", "--rate", fmt.Sprint(rate), "--duration", fmt.Sprint(seconds, "s"),
+				"--sim-url", simURL, "--shard", fmt.Sprintf("%d/%d", k, shards), "--no-progress",
+				"--out", filepath.Join(dir, fmt.Sprint("shard-", k))).CombinedOutput()
+			if err != nil {
+				errs[k] = fmt.Errorf("shard %d: %v\n%s", k, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"merge"}
+	for k := range shards {
+		args = append(args, filepath.Join(dir, fmt.Sprint("shard-", k), "result.json"))
+	}
+	merged := filepath.Join(dir, "merged.json")
+	if code, _, stderr := runCLI(append(args, "-o", merged)...); code != exitOK {
+		t.Fatalf("merge: exit %d\n%s", code, stderr)
+	}
+	res, err := report.ReadFile(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(simURL + "/_lpsim/ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var led lpsim.Ledger
+	if err := json.NewDecoder(resp.Body).Decode(&led); err != nil {
+		t.Fatal(err)
+	}
+	const planned = rate * seconds
+	if a := res.Arrivals; a.Planned != planned || a.Started != planned {
+		t.Errorf("merged arrivals %+v, want %d planned and started", a, planned)
+	}
+	ok := res.Overall.Outcomes[sample.OutcomeOK]
+	for _, c := range []struct {
+		what        string
+		got, ledger int64
+	}{
+		{"conversations", ok, led.ConversationsCreated},
+		{"first sends", ok, led.FirstSends},
+		{"closes", res.Overall.Requests[sample.Close], led.ConversationsClosed},
+		{"create requests", res.Overall.Requests[sample.Create], led.Requests[lpsim.EndpointCreate][200]},
+	} {
+		if c.got != c.ledger {
+			t.Errorf("%s: merged %d, ledger %d", c.what, c.got, c.ledger)
+		}
+	}
+	seen := map[int]int{}
+	index := regexp.MustCompile(`-(\d+)$`)
+	for _, c := range led.Conversations {
+		m := index.FindStringSubmatch(c.ExtConsumerID)
+		if m == nil {
+			t.Fatalf("consumer id %q has no arrival index", c.ExtConsumerID)
+		}
+		n, _ := strconv.Atoi(m[1])
+		seen[n]++
+	}
+	for n := range planned {
+		if seen[n] != 1 {
+			t.Errorf("arrival %d ran %d times across the shards", n, seen[n])
+		}
+	}
+	if len(seen) != planned {
+		t.Errorf("%d distinct arrivals, want %d", len(seen), planned)
 	}
 }

@@ -9,15 +9,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -174,6 +178,7 @@ type runFlags struct {
 	grace       time.Duration
 	shard       string
 	out         string
+	simURL      string
 }
 
 // cmdRun loads the profile, applies the flags, runs it, prints the summary and thresholds, and
@@ -194,6 +199,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.noProgress, "no-progress", false, "show no progress while running")
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	fs.StringVar(&f.shard, "shard", "", "run shard K of N of the arrivals, written K/N (0 ≤ K < N)")
+	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim) instead of an embedded one")
 	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, report.html, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
 	// Flags may come before or after the profile name.
 	name := "smoke"
@@ -579,12 +585,57 @@ func (f *runFlags) apply(p *profiles.Profile, o *runOptions) error {
 	if f.window > 0 {
 		p.Window = f.window
 	}
+	if f.simURL != "" {
+		if err := useSimURL(p, o, f.simURL); err != nil {
+			return err
+		}
+	}
 	if f.shard != "" {
 		k, n, err := parseShard(f.shard)
 		if err != nil {
 			return err
 		}
 		o.Shard, o.Shards = k, n
+	}
+	return nil
+}
+
+// useSimURL points the profile's simulator targets at a standalone simulator, with the
+// credentials it generated (GET /_lpsim/apps).
+func useSimURL(p *profiles.Profile, o *runOptions, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return fmt.Errorf("-sim-url wants the simulator's http://HOST:PORT, got %q", raw)
+	}
+	base := strings.TrimRight(raw, "/")
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(base + "/_lpsim/apps")
+	if err != nil {
+		return fmt.Errorf("-sim-url: %w", err)
+	}
+	defer resp.Body.Close()
+	var apps []lpsim.App
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("-sim-url: %s answered %s to GET /_lpsim/apps: is it an lpbench simulator?", base, resp.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&apps); err != nil {
+		return fmt.Errorf("-sim-url: GET /_lpsim/apps: %w", err)
+	}
+	o.Credentials = map[string]lpsim.App{}
+	for i := range p.Targets {
+		t := &p.Targets[i]
+		if t.Kind() != profiles.KindSim {
+			continue
+		}
+		i := slices.IndexFunc(apps, func(a lpsim.App) bool { return a.Account == t.Account })
+		if i < 0 {
+			return fmt.Errorf("-sim-url: the simulator at %s has no account %q (target %s)", base, t.Account, t.Name)
+		}
+		if apps[i].ClientSecret == "" {
+			return fmt.Errorf("-sim-url: the simulator at %s does not share account %s's client secret (it was configured, not generated); name it with client_id_env/client_secret_env and csds: %s instead", base, t.Account, base)
+		}
+		t.CSDS = base
+		o.Credentials[t.Name] = apps[i]
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ type runOptions struct {
 	Abort func()
 	// Hlog, when not nil, receives the interval log as the run goes.
 	Hlog io.Writer
+	// Credentials, by target name, override the environment for simulator targets moved to a
+	// standalone simulator (-sim-url).
+	Credentials map[string]lpsim.App
 	// Fail is called (once) when a target turns out unusable (its credentials or account are
 	// refused); it should stop the run. The result then ends "failed" with the reason.
 	Fail func(error)
@@ -224,6 +227,9 @@ func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Serve
 			lt.Scheme = "http"
 		}
 		lt.ClientID, lt.ClientSecret = o.Getenv(t.ClientIDEnv), o.Getenv(t.ClientSecretEnv)
+		if app, ok := o.Credentials[t.Name]; ok {
+			lt.ClientID, lt.ClientSecret = app.ClientID, app.ClientSecret
+		}
 	}
 	client, err := lp.NewClient(lt)
 	if err != nil {

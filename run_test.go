@@ -24,6 +24,8 @@ func testProfile(rate float64, d time.Duration) profiles.Profile {
 		panic(err)
 	}
 	p.Load.Stages = []profiles.Stage{{Duration: d, Rate: profiles.Rate{From: rate, To: rate}}}
+	p.Journey.AwaitAutoMessage = 500 * time.Millisecond
+	p.Webhooks.Grace = 200 * time.Millisecond
 	return p
 }
 
@@ -170,6 +172,9 @@ func TestWindowMissed(t *testing.T) {
 			for _, c := range led.Conversations {
 				byID[c.ID] = c
 			}
+			if got := res.Overall.AutoMsgReceived[tc.verdict]; tc.autoMsgs != (got == n) || (!tc.autoMsgs && got != 0) {
+				t.Errorf("first auto messages received by %s journeys: %d of %d", tc.verdict, got, n)
+			}
 			for _, j := range recs {
 				c, ok := byID[j.ConversationID]
 				if !ok {
@@ -225,6 +230,13 @@ func TestNoClientPropertiesNoAutoMessages(t *testing.T) {
 		if c.CreateHeader || c.SendHeader {
 			t.Errorf("conversation %s carried Client-Properties", c.ID)
 		}
+	}
+	var got int64
+	for _, n := range res.Overall.AutoMsgReceived {
+		got += n
+	}
+	if got != 0 || led.Webhooks.FirstAutoMessagesDelivered != 0 {
+		t.Errorf("auto messages without the header: %d received, ledger delivered %d", got, led.Webhooks.FirstAutoMessagesDelivered)
 	}
 }
 
@@ -497,4 +509,77 @@ func TestCompareSimRuns(t *testing.T) {
 			t.Errorf("%d of 5 same-configuration pairs without a significant change at p50, want ≥ 4", clean)
 		}
 	})
+}
+
+// webhookSim is a quiet simulator whose webhooks lose the given share of delivery attempts.
+func webhookSim(loss float64, retries int) lpsim.Config {
+	cfg := quietSim(10 * time.Second)
+	cfg.Webhooks = lpsim.DefaultWebhookConfig()
+	cfg.Webhooks.Latency = lpsim.Fixed(5 * time.Millisecond)
+	cfg.Webhooks.Loss = loss
+	cfg.Webhooks.MaxRetries = retries
+	cfg.Webhooks.RetryInterval = 200 * time.Millisecond
+	return cfg
+}
+
+// TestAutoMessagesLost: with 5 % of the webhook deliveries lost and no retries, the journeys that
+// report no_auto_message are exactly the conversations whose first auto message the simulator
+// dropped; with retries the auto messages are recovered, and the retry delay shows in automsg.
+func TestAutoMessagesLost(t *testing.T) {
+	t.Parallel()
+	t.Run("no retries", func(t *testing.T) {
+		t.Parallel()
+		p := testProfile(50, 4*time.Second)
+		p.Journey.AwaitAutoMessage = time.Second
+		res, led, recs := runAgainst(t, p, webhookSim(0.05, 0), nil)
+		checkIdentities(t, res)
+		missing := res.Overall.Failures[sample.AutoMsg][sample.ClassNoAutoMessage]
+		if missing == 0 || missing != led.Webhooks.FirstAutoMessagesDropped {
+			t.Errorf("no_auto_message journeys %d, ledger dropped first auto messages %d", missing, led.Webhooks.FirstAutoMessagesDropped)
+		}
+		delivered := map[string]bool{}
+		for _, c := range led.Conversations {
+			delivered[c.ID] = c.FirstAutoMessageDelivered
+		}
+		for _, j := range recs {
+			got := j.Steps[sample.AutoMsg].Ran && j.Steps[sample.AutoMsg].Class == sample.ClassNone
+			if got != delivered[j.ConversationID] {
+				t.Errorf("journey %d: auto message received %v, ledger delivered %v", j.Index, got, delivered[j.ConversationID])
+			}
+		}
+		th, _ := report.ParseThreshold("automsg.missing < 1%")
+		if v, ok, pass := th.Check(res.Overall); !ok || pass || v != float64(missing)/float64(res.Overall.AutoMsgAwaited[sample.VerdictIn]) {
+			t.Errorf("automsg.missing = %v (ok %v, pass %v)", v, ok, pass)
+		}
+	})
+	t.Run("retries", func(t *testing.T) {
+		t.Parallel()
+		p := testProfile(50, 4*time.Second)
+		p.Journey.AwaitAutoMessage = 2 * time.Second
+		res, led, _ := runAgainst(t, p, webhookSim(0.05, 3), nil)
+		checkIdentities(t, res)
+		if n := res.Overall.Failures[sample.AutoMsg][sample.ClassNoAutoMessage]; n != 0 || led.Webhooks.Retried == 0 {
+			t.Errorf("no_auto_message %d with retries (ledger retried %d)", n, led.Webhooks.Retried)
+		}
+		if maxAuto := time.Duration(res.Overall.AutoMsg.Max()); maxAuto < 200*time.Millisecond {
+			t.Errorf("automsg max %v: the 200 ms retry delay does not show", maxAuto)
+		}
+	})
+}
+
+// TestLateWebhooksCounted: deliveries that come after their journeys stopped waiting, but within
+// the receiver's grace after the run, are counted late, not lost.
+func TestLateWebhooksCounted(t *testing.T) {
+	t.Parallel()
+	cfg := webhookSim(0, 0)
+	cfg.Webhooks.Latency = lpsim.Fixed(300 * time.Millisecond)
+	p := testProfile(20, 500*time.Millisecond)
+	p.Journey.AwaitAutoMessage = 50 * time.Millisecond
+	p.Webhooks.Grace = time.Second
+	p.Journey.Close = false // the last deliveries then come after the last journey ends
+	res, _, _ := runAgainst(t, p, cfg, nil)
+	w := res.Targets[0].Webhooks
+	if w == nil || w.Late != res.Arrivals.Started || w.AutoMessages != 0 {
+		t.Errorf("webhook stats %+v: want every first auto message late (%d)", w, res.Arrivals.Started)
+	}
 }

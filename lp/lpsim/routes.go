@@ -27,6 +27,7 @@ func (s *Sim) routes() *http.ServeMux {
 		{http.MethodPost, acct + "/messaging/consumer/conversation/send", EndpointSend, s.handleSend},
 		{http.MethodGet, "/_lpsim/ledger", "", s.handleLedger},
 		{http.MethodPost, "/_lpsim/reset", "", s.handleReset},
+		{http.MethodGet, "/_lpsim/apps", "", s.handleApps},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {
