@@ -1,0 +1,69 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// junitResult is the summary's deterministic result with thresholds evaluated on it: one passes,
+// one fails, one has no data.
+func junitResult(t *testing.T) *Result {
+	t.Helper()
+	r := summaryResult()
+	var ths []ScopedThreshold
+	for _, e := range []struct{ expr, target string }{
+		{"errors < 50%", ""},            // holds
+		{"step.create.p95 < 1ms", "va"}, // cannot hold
+		{"automsg.missing < 1%", ""},    // no journey waited: no data
+	} {
+		th, err := ParseThreshold(e.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ths = append(ths, ScopedThreshold{Threshold: th, Target: e.target})
+	}
+	r.Thresholds = EvalThresholds(ths, r.Overall, map[string]*Metrics{"va": r.PerTarget[0]})
+	return r
+}
+
+// TestWriteJUnitGolden: one test case per threshold; failures carry the measured value.
+func TestWriteJUnitGolden(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, junitResult(t)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "junit.golden")
+	if *update {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got := b.String(); got != string(want) {
+		t.Errorf("junit.xml differs from %s (run with -update if intended):\n%s", path, got)
+	}
+	// It is well-formed, with the counts CI systems read.
+	var doc struct {
+		Suites []struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+			Cases    []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Suites) != 1 || doc.Suites[0].Tests != 3 || doc.Suites[0].Failures != 2 {
+		t.Errorf("suites %+v: want 3 tests, 2 failures", doc.Suites)
+	}
+}
