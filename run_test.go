@@ -583,3 +583,38 @@ func TestLateWebhooksCounted(t *testing.T) {
 		t.Errorf("webhook stats %+v: want every first auto message late (%d)", w, res.Arrivals.Started)
 	}
 }
+
+// TestCapacityKnee: a ramp against a simulator whose CONVERSATION serves 10 requests at once in
+// 50 ms each (capacity C = 200/s) reports its knee — where the gap p99 rises and stays up —
+// within 20 % of C.
+//
+// Timed for real: skipped under the race detector (CI runs it in a step without -race).
+func TestCapacityKnee(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("a 12 s timed ramp: run without -race and -short")
+	}
+	const capacity = 200.0
+	cfg := quietSim(10 * time.Second)
+	cfg.Capacity = map[lpsim.Endpoint]lpsim.Capacity{lpsim.EndpointCreate: {Concurrency: 10}}
+	p := testProfile(0, 0)
+	p.Load.Stages = []profiles.Stage{{Duration: 12 * time.Second, Rate: profiles.Rate{From: 50, To: 350}}}
+	p.Load.MaxInFlight = 20000
+	res, _, _ := runAgainst(t, p, cfg, func(s *lpsim.Server) {
+		s.SetLatency(lpsim.EndpointCreate, lpsim.Fixed(50*time.Millisecond))
+	})
+	k := report.FindKnee(res.Overall.Series)
+	for _, pt := range res.Overall.Series {
+		t.Logf("target %6.1f/s  arrivals %4d  gap p99 %v", pt.TargetRate, pt.Arrivals, pt.GapP99)
+	}
+	if !k.Found {
+		t.Fatalf("no knee found")
+	}
+	if k.TargetRate < 0.8*capacity || k.TargetRate > 1.2*capacity {
+		t.Errorf("knee at %.0f journeys/s (second %d), want %.0f ± 20 %%", k.TargetRate, k.Second, capacity)
+	}
+	var out strings.Builder
+	report.WriteSummary(&out, res)
+	if !strings.Contains(out.String(), "knee: from ") {
+		t.Errorf("the summary does not report the knee:\n%s", out.String())
+	}
+}

@@ -88,6 +88,7 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	tw.Flush()
 	writeByDelay(b, m)
 	writeAutoMessages(b, m)
+	writeKnee(b, m.Series)
 	if m.Gap.TotalCount() > 0 {
 		p99 := Percentile(m.Gap, 99)
 		fmt.Fprintf(b, "  gap p99 %s, max %s: %s of the window left at p99\n",
@@ -215,6 +216,22 @@ func writeAutoMessages(b *strings.Builder, m *Metrics) {
 	b.WriteString("\n")
 	if n := m.AutoMsgReceived[sample.VerdictMissed]; n > 0 {
 		fmt.Fprintf(b, "  WARNING: %d journeys that certainly missed the window still got auto messages: the window is not what LivePerson documents\n", n)
+	}
+}
+
+// writeKnee says, for a ramp, from which arrival rate the gap grew and the window was missed.
+func writeKnee(b *strings.Builder, s Series) {
+	if len(s) < 3 || !ramped(s) {
+		return
+	}
+	if k := FindKnee(s); k.Found {
+		fmt.Fprintf(b, "  knee: from %s s in (target %s journeys/s) the gap p99 stays above %g× its early %s (%s there)\n",
+			strconv.Itoa(k.Second), trimFloat(k.TargetRate), kneeFactor, fmtDur(k.Baseline), fmtDur(k.GapP99))
+	} else {
+		b.WriteString("  knee: none: the gap p99 kept its early level over the whole ramp\n")
+	}
+	if sec, rate, ok := FirstMisses(s); ok {
+		fmt.Fprintf(b, "  first missed windows at %d s in (target %s journeys/s)\n", sec, trimFloat(rate))
 	}
 }
 
