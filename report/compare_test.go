@@ -5,8 +5,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -533,27 +531,6 @@ var compareGoldenChanges = sync.OnceValue(func() []Change {
 	new.Outcomes = [sample.NumOutcomes]int64{sample.OutcomeOK: 1988, sample.OutcomeFailed: 12}
 	return Compare(base, new, CompareOptions{Seed: 2025})
 })
-
-// checkGolden compares got with testdata/name, rewriting it under -update.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./report -run Golden -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test ./report -run Golden -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 func TestWriteCompareTextGolden(t *testing.T) {
 	t.Parallel()

@@ -258,17 +258,7 @@ func metricsTables(m *Metrics, a Arrivals, window time.Duration) []htmlTable {
 	}
 	ts = append(ts, latencyTable(m), requestsTable(m))
 	ts = append(ts, failuresTable("Failed journeys by step and class", &m.Failures))
-	var extra [sample.NumSteps][sample.NumClasses]int64
-	any := false
-	for s := range sample.NumSteps {
-		for c := range sample.NumClasses {
-			// Step failures that did not decide a journey's outcome (e.g. a close after a failure).
-			if n := m.StepFailures[s][c] - m.Failures[s][c]; n > 0 {
-				extra[s][c], any = n, true
-			}
-		}
-	}
-	if any {
+	if extra, any := m.OtherStepFailures(); any {
 		ts = append(ts, failuresTable("Other failed steps (did not decide the journey)", &extra))
 	}
 	return ts

@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -36,19 +34,7 @@ func TestWriteJUnitGolden(t *testing.T) {
 	if err := WriteJUnit(&b, junitResult(t)); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "junit.golden")
-	if *update {
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got := b.String(); got != string(want) {
-		t.Errorf("junit.xml differs from %s (run with -update if intended):\n%s", path, got)
-	}
+	checkGolden(t, "junit.golden", b.String())
 	// It is well-formed, with the counts CI systems read.
 	var doc struct {
 		Suites []struct {

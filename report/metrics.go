@@ -197,3 +197,16 @@ func (m *Metrics) reset() {
 	lag, journey, gap, gapMin, auto, steps := m.Lag, m.Journey, m.Gap, m.GapMin, m.AutoMsg, m.Steps
 	*m = Metrics{Lag: lag, Journey: journey, Gap: gap, GapMin: gapMin, AutoMsg: auto, Steps: steps, Window: window}
 }
+
+// OtherStepFailures returns the step failures that did not decide a journey's outcome (e.g. a
+// close that failed after an earlier failure), and whether there are any.
+func (m *Metrics) OtherStepFailures() (extra [sample.NumSteps][sample.NumClasses]int64, any bool) {
+	for s := range sample.NumSteps {
+		for c := range sample.NumClasses {
+			if n := m.StepFailures[s][c] - m.Failures[s][c]; n > 0 {
+				extra[s][c], any = n, true
+			}
+		}
+	}
+	return extra, any
+}

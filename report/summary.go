@@ -148,17 +148,7 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	}
 
 	writeFailures(b, "failed journeys", &m.Failures)
-	var extra [sample.NumSteps][sample.NumClasses]int64
-	any := false
-	for s := range sample.NumSteps {
-		for c := range sample.NumClasses {
-			// Step failures that did not decide a journey's outcome (e.g. a close after a failure).
-			if n := m.StepFailures[s][c] - m.Failures[s][c]; n > 0 {
-				extra[s][c], any = n, true
-			}
-		}
-	}
-	if any {
+	if extra, any := m.OtherStepFailures(); any {
 		writeFailures(b, "other failed steps", &extra)
 	}
 }

@@ -3,9 +3,6 @@ package report
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,8 +12,6 @@ import (
 
 	"github.com/lpbench/lpbench/sample"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // fill records n values spread evenly from lo to hi.
 func fill(h *hdrhistogram.Histogram, n int, lo, hi time.Duration) {
@@ -88,23 +83,7 @@ func summary(t *testing.T, r *Result) string {
 
 func TestWriteSummaryGolden(t *testing.T) {
 	t.Parallel()
-	got := summary(t, summaryResult())
-	path := filepath.Join("testdata", "summary.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -run Golden -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("summary differs from %s (go test ./report -run Golden -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	checkGolden(t, "summary.golden", summary(t, summaryResult()))
 }
 
 func TestWriteSummaryContent(t *testing.T) {

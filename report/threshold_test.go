@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -588,23 +586,7 @@ func TestWriteThresholdsGolden(t *testing.T) {
 	if err := WriteThresholds(&b, thresholdResults(t)); err != nil {
 		t.Fatalf("WriteThresholds: %v", err)
 	}
-	got := b.String()
-	path := filepath.Join("testdata", "thresholds.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -run Golden -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("thresholds differ from %s (go test ./report -run Golden -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	checkGolden(t, "thresholds.golden", b.String())
 }
 
 func TestWriteThresholdsEmpty(t *testing.T) {
