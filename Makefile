@@ -11,7 +11,7 @@ build:
 
 # Tests whose figures are timed for real: run without the race detector, which would slow the
 # client they measure.
-TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCapacityKnee
+TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCapacityKnee|TestSoak
 
 # The full suite: everything with the race detector, then the timed tests without it.
 test:

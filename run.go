@@ -138,6 +138,9 @@ func execute(stop, work context.Context, p profiles.Profile, o runOptions) (*rep
 	})
 	counts := group.Run(stop, work)
 	close(watchDone)
+	for _, tr := range targets {
+		tr.client.CloseIdleConnections()
+	}
 	if prog != nil {
 		prog.Stop(stop.Err() == nil)
 	}

@@ -269,3 +269,7 @@ func (c *Client) Unusable() error {
 	}
 	return nil
 }
+
+// CloseIdleConnections closes the client's idle keep-alive connections (at the end of a run, so
+// that none outlives it).
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }

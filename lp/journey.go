@@ -92,6 +92,11 @@ func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, 
 	var err error
 	requests := 0
 	for try := 0; ; try++ {
+		if try > 0 {
+			sp.LastBegin = j.since()
+		} else {
+			sp.LastBegin = sp.Begin
+		}
 		var n int
 		n, err = j.attempt(ctx, fn)
 		requests += n
@@ -104,6 +109,10 @@ func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, 
 		wait, again := j.Opts.Retry.next(s, err, try)
 		if !again || !sleep(ctx, wait) {
 			break
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Status == 0 {
+			sp.Unanswered = true // it may have taken effect
 		}
 		sp.Retries = uint8(min(int(sp.Retries)+1, 255))
 	}
@@ -220,6 +229,7 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
 		// Registered before the first SEND, so an early auto message is not taken for another
 		// run's.
 		j.Opts.Receiver.Expect(rec.ConversationID)
+		defer j.Opts.Receiver.Forget(rec.ConversationID)
 	}
 
 	if j.Opts.SendDelay != nil {

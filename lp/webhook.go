@@ -110,22 +110,33 @@ type ReceiverStats struct {
 // once, and hands the work to its own goroutine, which matches auto messages to the journeys
 // waiting for them. The HTTP handler never blocks on that work: when the queue is full, the
 // delivery is counted as overflow (and still answered 200, since the signature was good).
+//
+// Its memory does not grow with the run: a conversation is registered while its journey runs,
+// then remembered in a recent set for one to two periods of rememberFor (so that duplicates and
+// late deliveries are told apart from other runs' traffic), then forgotten. A delivery for a
+// conversation forgotten by then counts as unmatched.
 type Receiver struct {
 	secret string
 	now    func() time.Time
 	queue  chan []byte
 	done   chan struct{}
 
-	mu      sync.Mutex
-	waiting map[string]*awaited // by conversation id
-	seen    map[string]bool     // conversations whose first auto message came, for duplicates
+	mu       sync.Mutex
+	active   map[string]*awaited // conversations of running journeys
+	recent   map[string]bool     // finished conversations → whether their first auto message came
+	older    map[string]bool     // the generation before recent
+	genStart time.Time
 
 	received, badSig, undecodable, autoMsgs, dups, unmatched, late, echoes, overflow atomic.Int64
 }
 
-// awaited is a journey waiting for its conversation's first auto message.
+// rememberFor is how long a finished conversation stays in each generation of the recent set.
+const rememberFor = 15 * time.Second
+
+// awaited is a journey's conversation while the journey runs.
 type awaited struct {
 	ch     chan time.Time // receives the arrival time, once
+	got    bool           // its first auto message came
 	gaveUp bool           // the journey stopped waiting
 }
 
@@ -134,10 +145,15 @@ func NewReceiver(clientSecret string, queue int) *Receiver {
 	if queue <= 0 {
 		queue = 8192
 	}
-	r := &Receiver{secret: clientSecret, now: time.Now, queue: make(chan []byte, queue), done: make(chan struct{}),
-		waiting: map[string]*awaited{}, seen: map[string]bool{}}
+	r := newReceiver(clientSecret, queue)
 	go r.work()
 	return r
+}
+
+// newReceiver returns a receiver whose worker is not started.
+func newReceiver(clientSecret string, queue int) *Receiver {
+	return &Receiver{secret: clientSecret, now: time.Now, queue: make(chan []byte, queue), done: make(chan struct{}),
+		active: map[string]*awaited{}, recent: map[string]bool{}, older: map[string]bool{}, genStart: time.Now()}
 }
 
 // ServeHTTP answers a webhook delivery.
@@ -192,40 +208,67 @@ func (r *Receiver) handle(n Notification, at time.Time) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.seen[n.ConversationID] {
-		r.dups.Add(1)
+	if a, ok := r.active[n.ConversationID]; ok {
+		switch {
+		case a.got:
+			r.dups.Add(1)
+		case a.gaveUp:
+			a.got = true
+			r.late.Add(1)
+		default:
+			a.got = true
+			r.autoMsgs.Add(1)
+			a.ch <- at
+		}
 		return
 	}
-	a, ok := r.waiting[n.ConversationID]
+	got, ok := r.recent[n.ConversationID]
 	if !ok {
+		got, ok = r.older[n.ConversationID]
+	}
+	switch {
+	case !ok:
 		r.unmatched.Add(1)
-		return
-	}
-	r.seen[n.ConversationID] = true
-	if a.gaveUp {
+	case got:
+		r.dups.Add(1)
+	default:
 		r.late.Add(1)
-		return
+		r.recent[n.ConversationID] = true
 	}
-	r.autoMsgs.Add(1)
-	a.ch <- at
 }
 
 // Expect registers a conversation whose first auto message a journey will wait for; it must be
-// called before the first SEND, so an early notification is not taken for another run's.
+// called before the first SEND, so an early notification is not taken for another run's, and
+// Forget must follow when the journey ends.
 func (r *Receiver) Expect(conversationID string) {
 	r.mu.Lock()
-	if _, ok := r.waiting[conversationID]; !ok {
-		r.waiting[conversationID] = &awaited{ch: make(chan time.Time, 1)}
+	if _, ok := r.active[conversationID]; !ok {
+		r.active[conversationID] = &awaited{ch: make(chan time.Time, 1)}
 	}
 	r.mu.Unlock()
 }
 
+// Forget ends a journey's registration: its conversation moves to the recent set, where later
+// deliveries still count as duplicates or late, for a while.
+func (r *Receiver) Forget(conversationID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, ok := r.active[conversationID]
+	if !ok {
+		return
+	}
+	delete(r.active, conversationID)
+	if now := r.now(); now.Sub(r.genStart) >= rememberFor {
+		r.older, r.recent, r.genStart = r.recent, make(map[string]bool, len(r.recent)), now
+	}
+	r.recent[conversationID] = a.got
+}
+
 // Wait returns when the conversation's first auto message arrived (its local arrival time), or
-// false when timeout passes or done closes first. The conversation stays registered, so an auto
-// message arriving later counts as a duplicate or late, not as another run's.
+// false when timeout passes or done closes first; a later arrival then counts as late.
 func (r *Receiver) Wait(conversationID string, timeout time.Duration, done <-chan struct{}) (time.Time, bool) {
 	r.mu.Lock()
-	a, ok := r.waiting[conversationID]
+	a, ok := r.active[conversationID]
 	r.mu.Unlock()
 	if !ok {
 		return time.Time{}, false

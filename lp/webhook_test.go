@@ -129,8 +129,7 @@ func TestWebhookMatching(t *testing.T) {
 // and counted as overflow.
 func TestWebhookNeverBlocks(t *testing.T) {
 	t.Parallel()
-	r := &Receiver{secret: "s", now: time.Now, queue: make(chan []byte, 1), done: make(chan struct{}),
-		waiting: map[string]*awaited{}, seen: map[string]bool{}} // no worker: nothing drains the queue
+	r := newReceiver("s", 1) // no worker: nothing drains the queue
 	b := notification("c", "CONTROLLER", 1)
 	start := time.Now()
 	for range 10 {
@@ -208,4 +207,41 @@ func BenchmarkReceiver(b *testing.B) {
 	b.StopTimer()
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)*99/100].Microseconds()), "p99-µs")
+}
+
+// TestReceiverForgets: finished conversations are remembered for a while (duplicates and late
+// deliveries still recognized), then forgotten, so the receiver's memory does not grow with the
+// run.
+func TestReceiverForgets(t *testing.T) {
+	t.Parallel()
+	r := newReceiver("s", 16)
+	clock := time.Now()
+	r.now = func() time.Time { return clock }
+	at := clock
+	r.Expect("a")
+	r.handle(Notification{ConversationID: "a", Role: "CONTROLLER", EventType: "ContentEvent"}, at)
+	r.Forget("a")
+	r.Expect("b") // gives up without an auto message
+	r.Forget("b")
+	if len(r.active) != 0 {
+		t.Fatalf("%d conversations still active after their journeys ended", len(r.active))
+	}
+	r.handle(Notification{ConversationID: "a", Role: "CONTROLLER", EventType: "ContentEvent"}, at)
+	r.handle(Notification{ConversationID: "b", Role: "CONTROLLER", EventType: "ContentEvent"}, at)
+	if st := r.Stats(); st.Duplicates != 1 || st.Late != 1 {
+		t.Errorf("recent conversations: %+v, want one duplicate and one late", st)
+	}
+	// Two generations later both are forgotten.
+	for i := range 2 {
+		clock = clock.Add(rememberFor)
+		r.Expect(fmt.Sprint("x", i))
+		r.Forget(fmt.Sprint("x", i))
+	}
+	r.handle(Notification{ConversationID: "a", Role: "CONTROLLER", EventType: "ContentEvent"}, at)
+	if st := r.Stats(); st.Unmatched != 1 {
+		t.Errorf("a forgotten conversation's delivery: %+v, want unmatched", st)
+	}
+	if n := len(r.recent) + len(r.older); n > 2 {
+		t.Errorf("%d conversations remembered, want at most the last generations'", n)
+	}
 }

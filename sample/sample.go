@@ -132,6 +132,12 @@ type Span struct {
 	Class      Class // failure class; ClassNone on success
 	Attempts   uint8 // requests made (retries included); 0 for steps served from a cache
 	Retries    uint8 // times the step was tried again after a failure
+	// LastBegin is when the last attempt began (Begin when there was one attempt). A request the
+	// server refused with an answer (e.g. 429) took no effect, so what counts is the last one.
+	LastBegin time.Duration
+	// Unanswered: an earlier attempt got no answer (timeout, network), so it may have taken
+	// effect at the server before the last attempt.
+	Unanswered bool
 	Ran        bool
 }
 
@@ -167,10 +173,19 @@ func (j *Journey) Latency() time.Duration { return j.End - j.Intended }
 
 // Gap returns the upper bound of the create→first-send gap the server saw (send end − create
 // begin) and its lower bound (send begin − create end). ok is false unless both steps completed.
+//
+// With retries, the attempts the server refused with an answer took no effect: the gap counts
+// from the CONVERSATION attempt that created the conversation (the first attempt, though, when
+// an earlier one went unanswered and may have created it) to the SEND attempt that was accepted.
 func (j *Journey) Gap() (gap, gapMin time.Duration, ok bool) {
 	c, s := &j.Steps[Create], &j.Steps[Send]
 	if !c.Ran || !s.Ran || c.Class != ClassNone || s.Class != ClassNone {
 		return 0, 0, false
 	}
-	return s.End - c.Begin, s.Begin - c.End, true
+	createBegin := c.Begin
+	if c.LastBegin > 0 && !c.Unanswered {
+		createBegin = c.LastBegin
+	}
+	sendBegin := max(s.Begin, s.LastBegin)
+	return s.End - createBegin, sendBegin - c.End, true
 }
