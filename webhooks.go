@@ -76,9 +76,13 @@ func (w *webhooks) stop(grace time.Duration) []*report.WebhookStats {
 		return nil
 	}
 	time.Sleep(grace)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// The grace was the time for deliveries to come in: finish those under way, briefly, then
+	// close whatever is left (a connection opened but unused would hold Shutdown for 5 s).
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_ = w.srv.Shutdown(ctx)
+	if w.srv.Shutdown(ctx) != nil {
+		w.srv.Close()
+	}
 	out := make([]*report.WebhookStats, len(w.receivers))
 	for i, r := range w.receivers {
 		if r == nil {
