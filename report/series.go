@@ -87,9 +87,9 @@ func percentileAndHist(h *hdrhistogram.Histogram, p float64) (time.Duration, str
 	return Percentile(h, p), string(enc)
 }
 
-// maxSeriesSeconds bounds the span of a merged series (a year), so that results of unrelated
+// maxSeriesSeconds bounds the span of a merged series (two days), so that results of unrelated
 // runs, or a damaged file, cannot make a merge allocate without limit.
-const maxSeriesSeconds = 366 * 24 * 3600
+const maxSeriesSeconds = 2 * 24 * 3600
 
 // MergeSeries adds series b into a, aligning their points on wall-clock seconds: counts and
 // target rates add, and the percentiles are recomputed from the merged histograms of each second.
@@ -103,7 +103,7 @@ func MergeSeries(a, b Series) (Series, error) {
 	base := min(a[0].Unix, b[0].Unix)
 	last := max(a[len(a)-1].Unix, b[len(b)-1].Unix)
 	if last-base > maxSeriesSeconds {
-		return nil, fmt.Errorf("the series span %d s: these are not parts of one run", last-base)
+		return nil, fmt.Errorf("the series span %d s (more than two days): these are not parts of one run", last-base)
 	}
 	var out Series
 	for _, s := range []Series{a, b} {
