@@ -29,6 +29,7 @@ run:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GO=$(GO) bench/run.sh
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
