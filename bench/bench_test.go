@@ -12,8 +12,10 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
@@ -36,22 +38,16 @@ func clientSide() {
 	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("side", "client")))
 }
 
-// newJourney returns lpbench's journey for the simulator at url, set up as `lpbench run` sets up
-// a target (run.go, newTargetRun) with the default journey options, and its client.
+// newJourney returns lpbench's journey for the simulator at url, built by the engine as `lpbench
+// run` builds a target's, with the default profile's journey options.
 func newJourney(b testing.TB, url string, acct lpsim.Account, epoch time.Time) *lp.Journey {
-	client, err := lp.NewClient(lp.Target{Name: "va", Account: acct.ID, CSDS: url, Scheme: "http",
-		ClientID: acct.ClientID, ClientSecret: acct.ClientSecret})
+	t := profiles.Target{Name: "va", Account: acct.ID, CSDS: url, ClientIDEnv: "ID", ClientSecretEnv: "SECRET"}
+	creds := map[string]string{"ID": acct.ClientID, "SECRET": acct.ClientSecret}
+	j, err := engine.NewJourney(profiles.Defaults(), t, nil, func(k string) string { return creds[k] }, epoch)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &lp.Journey{Client: client, Epoch: epoch, Opts: lp.JourneyOptions{
-		Window:         10 * time.Second,
-		AutoMessages:   true,
-		Message:        DefaultMessage,
-		Close:          true,
-		RequestTimeout: 30 * time.Second,
-		ConsumerPrefix: "bench-",
-	}}
+	return j
 }
 
 // BenchmarkJourney is lpbench's code path for one journey — lp.Journey.Run (ConsumerJWS,

@@ -79,16 +79,40 @@ func (s Stage) expected() float64 {
 	return (s.From + s.To) / 2 * s.Duration.Seconds()
 }
 
+// Expected returns the integral of the rate over the whole plan: the arrivals it asks for, before
+// sharding.
+func (p Plan) Expected() float64 {
+	var n float64
+	for _, s := range p.Stages {
+		n += s.expected()
+	}
+	return n
+}
+
+// Between returns the integral of the rate between two offsets from the plan's start: the
+// arrivals it asks for then, before sharding (for a whole second, its rate).
+func (p Plan) Between(from, to time.Duration) float64 {
+	var n float64
+	var start time.Duration
+	for _, s := range p.Stages {
+		end := start + s.Duration
+		if lo, hi := max(from, start), min(to, end); hi > lo {
+			rate := func(t time.Duration) float64 {
+				return s.From + (s.To-s.From)*float64(t-start)/float64(s.Duration)
+			}
+			n += (rate(lo) + rate(hi)) / 2 * (hi - lo).Seconds()
+		}
+		start = end
+	}
+	return n
+}
+
 // Count returns the number of arrivals the plan yields. For an unsharded uniform plan it is the
 // number of integers k ≥ 0 below the integral of the rate over the whole plan; otherwise the
 // schedule is walked once.
 func (p Plan) Count() int64 {
 	if !p.Poisson && p.Shards <= 1 {
-		var n float64
-		for _, s := range p.Stages {
-			n += s.expected()
-		}
-		return int64(math.Ceil(n - 1e-9))
+		return int64(math.Ceil(p.Expected() - 1e-9))
 	}
 	var n int64
 	for range p.Arrivals() {

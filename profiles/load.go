@@ -292,7 +292,7 @@ func (p *Profile) checkJourney(d *decoder) {
 		d.errorf(nil, "journey.request_timeout", "must be > 0, got %v", j.RequestTimeout)
 	}
 	for i, s := range j.Retry.Steps {
-		if _, ok := StepByName(s); !ok {
+		if _, ok := sample.ParseStep(s); !ok {
 			d.errorf(nil, fmt.Sprintf("journey.retry.steps[%d]", i), "unknown step %q (steps: lookup, appjwt, consumerjws, create, send, close)", s)
 		}
 	}
@@ -340,26 +340,6 @@ func (p *Profile) VerifiesAutoMessages(t *Target) bool {
 
 // RetryableClasses are the failure classes a retry policy may name.
 var RetryableClasses = []string{"rate_limited", "http_5xx", "timeout", "network", "auth", "protocol", "http_4xx"}
-
-// StepByName returns the journey step called name.
-func StepByName(name string) (sample.Step, bool) {
-	for s := range sample.NumSteps {
-		if s.String() == name {
-			return s, true
-		}
-	}
-	return 0, false
-}
-
-// ClassByName returns the failure class called name.
-func ClassByName(name string) (sample.Class, bool) {
-	for c := range sample.NumClasses {
-		if c.String() == name {
-			return c, true
-		}
-	}
-	return 0, false
-}
 
 func checkDelay(d *decoder, at string, dl Delay) {
 	if !d.oneOf(at+".dist", dl.Dist, "fixed", "uniform", "normal") {

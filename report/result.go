@@ -80,3 +80,14 @@ type Result struct {
 	Overall     *Metrics
 	Thresholds  []ThresholdResult
 }
+
+// ByTarget returns each target's metrics by the target's name.
+func (r *Result) ByTarget() map[string]*Metrics {
+	m := make(map[string]*Metrics, len(r.Targets))
+	for i, t := range r.Targets {
+		if i < len(r.PerTarget) {
+			m[t.Name] = r.PerTarget[i]
+		}
+	}
+	return m
+}

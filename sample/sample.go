@@ -189,3 +189,28 @@ func (j *Journey) Gap() (gap, gapMin time.Duration, ok bool) {
 	sendBegin := max(s.Begin, s.LastBegin)
 	return s.End - createBegin, sendBegin - c.End, true
 }
+
+// ParseStep returns the step called name (as String writes it).
+func ParseStep(name string) (Step, bool) { return parse(name, NumSteps) }
+
+// ParseClass returns the failure class called name (as String writes it).
+func ParseClass(name string) (Class, bool) { return parse(name, NumClasses) }
+
+// ParseOutcome returns the outcome called name (as String writes it).
+func ParseOutcome(name string) (Outcome, bool) { return parse(name, NumOutcomes) }
+
+// ParseVerdict returns the window verdict called name (as String writes it).
+func ParseVerdict(name string) (Verdict, bool) { return parse(name, NumVerdicts) }
+
+// parse finds the value below n whose String is name.
+func parse[T interface {
+	~uint8
+	String() string
+}](name string, n T) (T, bool) {
+	for v := range n {
+		if v.String() == name {
+			return v, true
+		}
+	}
+	return 0, false
+}

@@ -1,6 +1,6 @@
-//go:build !race
+//go:build race
 
-package main
+package engine
 
 // raceEnabled reports that the race detector slows this build (timing-sensitive tests skip).
-const raceEnabled = false
+const raceEnabled = true

@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"bufio"
@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/loadgen"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -127,10 +126,7 @@ func TestSoak(t *testing.T) {
 	simURL, stopSim := startSoakSim(t, d, hookURL)
 	defer stopSim()
 	var journeys atomic.Int64
-	o := runOptions{Progress: loadgen.ProgressOff, Observe: func(*sample.Journey) { journeys.Add(1) }}
-	if err := useSimURL(&p, &o, simURL); err != nil {
-		t.Fatal(err)
-	}
+	o := Options{Progress: ProgressOff, SimURL: simURL, Observe: func(*sample.Journey) { journeys.Add(1) }}
 
 	measure := func(at time.Duration, peak int) soakSample {
 		runtime.GC()
@@ -153,7 +149,7 @@ func TestSoak(t *testing.T) {
 	start := time.Now()
 	go func() {
 		defer close(done)
-		res, runErr = execute(ctx, ctx, p, o)
+		res, runErr = Run(ctx, ctx, p, o)
 	}()
 
 	every := min(max(d/18, time.Second), 5*time.Second)
@@ -167,13 +163,13 @@ func TestSoak(t *testing.T) {
 		case <-done:
 			running = false
 		case <-limit:
-			cancel() // stops the arrivals and cancels the journeys: execute must return now
+			cancel() // stops the arrivals and cancels the journeys: Run must return now
 			select {
 			case <-done:
 			case <-time.After(30 * time.Second):
-				t.Fatalf("execute did not return %v after the run's end, nor 30 s after its cancellation", time.Minute)
+				t.Fatalf("Run did not return %v after the run's end, nor 30 s after its cancellation", time.Minute)
 			}
-			t.Fatalf("execute did not return within %v after the run's end", time.Minute)
+			t.Fatalf("Run did not return within %v after the run's end", time.Minute)
 		case <-poll.C:
 			peak = max(peak, runtime.NumGoroutine())
 			if at := time.Since(start); at >= next {

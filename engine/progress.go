@@ -1,4 +1,4 @@
-package loadgen
+package engine
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lpbench/lpbench/loadgen"
+	"github.com/lpbench/lpbench/report"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
@@ -22,16 +24,20 @@ const (
 	ProgressOff                       // nothing
 )
 
-// IsTerminal reports whether f is a character device (a terminal).
-func IsTerminal(f *os.File) bool {
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// Progress shows a running Runner's counters. Bars refresh from a ticker that reads the runner's
+// Progress shows a running schedule's counters (loadgen's Runner or Group). Bars refresh from a ticker that reads the runner's
 // atomic counters: nothing on the workers' path sends to the display.
 type Progress struct {
-	r       Counter
+	r       loadgen.Counter
 	extra   func() string
 	start   time.Time
 	stopped chan struct{}
@@ -41,13 +47,14 @@ type Progress struct {
 	once    sync.Once
 }
 
-// StartProgress starts showing the progress of r (a Runner or a Group) on out. extra, when not nil, returns more of the
-// run's state for the line (e.g. outcomes so far). LineEvery is the period of plain lines.
-func StartProgress(out *os.File, mode ProgressMode, r Counter, extra func() string, lineEvery time.Duration) *Progress {
+// StartProgress starts showing the progress of r (a Runner or a Group) on out. extra, when not
+// nil, returns more of the run's state for the line (e.g. outcomes so far). lineEvery is the
+// period of plain lines.
+func StartProgress(out io.Writer, mode ProgressMode, r loadgen.Counter, extra func() string, lineEvery time.Duration) *Progress {
 	pr := &Progress{r: r, extra: extra, start: time.Now(), stopped: make(chan struct{})}
 	if mode == ProgressAuto {
 		mode = ProgressLines
-		if IsTerminal(out) {
+		if isTerminal(out) {
 			mode = ProgressBars
 		}
 	}
@@ -142,4 +149,15 @@ func (pr *Progress) Stop(complete bool) {
 			pr.p.Wait()
 		}
 	})
+}
+
+// startProgress shows the run's progress on o.Stderr as o.Progress asks; nil when it is off.
+func startProgress(o Options, group loadgen.Group, rec *report.Recorder) *Progress {
+	if o.Progress == ProgressOff {
+		return nil
+	}
+	return StartProgress(o.Stderr, o.Progress, group, func() string {
+		l := rec.Live()
+		return fmt.Sprintf("ok %d  failed %d  window missed %d", l.OK, l.Failed, l.Missed)
+	}, o.LineEvery)
 }

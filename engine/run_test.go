@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/loadgen"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
@@ -55,8 +54,8 @@ func runAgainst(t *testing.T, p profiles.Profile, cfg lpsim.Config, setup func(*
 	}
 	var mu sync.Mutex
 	var recs []sample.Journey
-	res, err := execute(context.Background(), context.Background(), p, runOptions{
-		Progress: loadgen.ProgressOff,
+	res, err := Run(context.Background(), context.Background(), p, Options{
+		Progress: ProgressOff,
 		Sim:      sim,
 		Observe: func(j *sample.Journey) {
 			mu.Lock()
@@ -354,7 +353,7 @@ func TestInterruptCountsAddUp(t *testing.T) {
 	defer cancelWork()
 	time.AfterFunc(500*time.Millisecond, cancelStop)
 	time.AfterFunc(700*time.Millisecond, cancelWork)
-	res, err := execute(stop, work, testProfile(50, 5*time.Second), runOptions{Progress: loadgen.ProgressOff, Sim: sim})
+	res, err := Run(stop, work, testProfile(50, 5*time.Second), Options{Progress: ProgressOff, Sim: sim})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/lpbench/lpbench/report"
+)
+
+// renderers are the formats of lpbench report.
+var renderers = map[string]func(io.Writer, *report.Result) error{
+	"text": report.WriteSummary, "json": report.WriteJSON, "junit": report.WriteJUnit, "html": report.WriteHTML,
+}
+
+// cmdReport renders a report again from a result file, or summarizes an interval log.
+func cmdReport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", "report RESULT.json [-format text|json|html|junit] | lpbench report -from-hlog run.hlog", stderr)
+	format := fs.String("format", "text", "text, json, html or junit")
+	fromHlog := fs.String("from-hlog", "", "summarize this interval log instead of a result file")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *fromHlog != "" {
+		return reportFromHlog(*fromHlog, stdout, stderr)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageError("name one result file")
+	}
+	w, ok := renderers[*format]
+	if !ok {
+		return usageError("-format must be text, json, html or junit, got %q", *format)
+	}
+	res, err := report.ReadFile(pos[0])
+	if err != nil {
+		return usageError("%v", err)
+	}
+	return w(stdout, res)
+}
+
+// reportFromHlog prints, per tag of an interval log, the count and percentiles of everything it
+// holds: what a killed run had recorded up to its last whole second.
+func reportFromHlog(path string, stdout, stderr io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	defer f.Close()
+	tags, err := report.ReadHlog(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "lpbench report: %s: %v (showing what was read before it)\n", path, err)
+	}
+	if len(tags) == 0 {
+		return exitCode(exitRunFailed)
+	}
+	return report.WriteHlogSummary(stdout, tags)
+}

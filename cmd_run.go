@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
+)
+
+// runFlags are the command-line overrides of a profile.
+type runFlags struct {
+	rate        float64
+	duration    time.Duration
+	maxInFlight int
+	window      time.Duration
+	live        bool
+	noProgress  bool
+	grace       time.Duration
+	shard       string
+	out         string
+	simURL      string
+}
+
+// register defines the run flags on fs.
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&f.rate, "rate", 0, "replace the profile's load by this constant rate (journeys/s); with -duration, or over the profile's duration")
+	fs.DurationVar(&f.duration, "duration", 0, "replace the profile's load by one stage this long; with -rate, or at the profile's peak rate")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "override load.max_in_flight")
+	fs.DurationVar(&f.window, "window", 0, "override the AUTO_MESSAGES window")
+	fs.BoolVar(&f.live, "live", false, "allow targets on LivePerson itself (required for them)")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "show no progress while running")
+	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
+	fs.StringVar(&f.shard, "shard", "", "run shard K of N of the arrivals, written K/N (0 ≤ K < N)")
+	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim) instead of an embedded one")
+	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, report.html, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
+}
+
+// cmdRun loads the profile, applies the flags, runs it, prints the summary and thresholds, and
+// decides the exit code.
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	var f runFlags
+	fs := newFlags("run", "run [PROFILE|FILE] [flags]\n\nPROFILE is a shipped profile (lpbench profiles) or a YAML file; default smoke.\n", stderr)
+	f.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	name := "smoke"
+	switch len(pos) {
+	case 0:
+	case 1:
+		name = pos[0]
+	default:
+		return usageError("unexpected argument %q (one profile at a time)", pos[1])
+	}
+	p, err := profiles.Open(name)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	o := engine.Options{Stderr: stderr, Getenv: os.Getenv}
+	if err := f.apply(&p, &o); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if err := confirmLive(p, f.live, stderr); err != nil {
+		return err
+	}
+	dir, hlog, err := openOutputs(f.out, p)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	defer hlog.Close()
+	o.Hlog = hlog
+	o.OnFail = func(err error) { fmt.Fprintf(stderr, "\nlpbench: %v\nlpbench: stopping the run\n", err) }
+	o.OnAbort = func() {
+		fmt.Fprintln(stderr, "\nlpbench: a threshold with abort_on_fail failed: stopping the arrivals")
+	}
+	stop, work, release := interruptible(f.grace, stderr)
+	defer release()
+	res, err := engine.Run(stop, work, p, o)
+	var in *engine.InputError
+	switch {
+	case errors.As(err, &in):
+		return &exitError{code: exitUsage, err: err}
+	case err != nil && res == nil:
+		return err
+	case err != nil:
+		fmt.Fprintf(stderr, "lpbench run: %v\n", err)
+	}
+	if err := report.WriteSummary(stdout, res); err != nil {
+		return fmt.Errorf("writing the summary: %w", err)
+	}
+	if err := writeOutputs(dir, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
+	return runVerdict(res)
+}
+
+// runVerdict returns the exit code of a finished run.
+func runVerdict(res *report.Result) error {
+	switch {
+	case res.End == report.EndFailed:
+		return exitCode(exitRunFailed)
+	case res.End == report.EndInterrupted:
+		return exitCode(exitInterrupted)
+	case res.Overall.Started() > 0 && res.Overall.Outcomes[sample.OutcomeOK] == 0:
+		return errors.New("no journey succeeded")
+	case report.Breached(res.Thresholds):
+		return exitCode(exitThresholds)
+	}
+	return nil
+}
+
+// confirmLive refuses a profile that drives LivePerson itself unless --live confirms it and its
+// credentials are set, and prints the plan of a confirmed one.
+func confirmLive(p profiles.Profile, live bool, stderr io.Writer) error {
+	if !p.HasLive() {
+		return nil
+	}
+	if !live {
+		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm. Nothing was sent.", p.Name, liveNames(p))
+	}
+	if err := p.CheckLive(os.Getenv); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	printPlan(stderr, p)
+	return nil
+}
+
+// apply puts the command-line overrides into the profile and the run options.
+func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
+	if f.rate < 0 {
+		return fmt.Errorf("-rate must be ≥ 0, got %g", f.rate)
+	}
+	if f.duration < 0 {
+		return fmt.Errorf("-duration must be ≥ 0, got %v", f.duration)
+	}
+	if f.rate > 0 || f.duration > 0 {
+		rate, d := f.rate, f.duration
+		if rate == 0 {
+			rate = p.Load.Plan(0, 1).PeakRate()
+		}
+		if d == 0 {
+			d = p.Load.Plan(0, 1).Duration()
+		}
+		p.Load.Stages = []profiles.Stage{{Duration: d, Rate: profiles.Rate{From: rate, To: rate}}}
+	}
+	if f.maxInFlight < 0 {
+		return fmt.Errorf("-max-in-flight must be ≥ 1, got %d", f.maxInFlight)
+	}
+	if f.maxInFlight > 0 {
+		p.Load.MaxInFlight = f.maxInFlight
+	}
+	if f.window < 0 {
+		return fmt.Errorf("-window must be > 0, got %v", f.window)
+	}
+	if f.window > 0 {
+		p.Window = f.window
+	}
+	o.SimURL = f.simURL
+	if f.noProgress {
+		o.Progress = engine.ProgressOff
+	}
+	if f.shard != "" {
+		k, n, err := parseShard(f.shard)
+		if err != nil {
+			return err
+		}
+		o.Shard, o.Shards = k, n
+	}
+	return nil
+}
+
+// parseShard reads "K/N".
+func parseShard(s string) (k, n int, err error) {
+	ks, ns, ok := strings.Cut(s, "/")
+	k, err1 := strconv.Atoi(ks)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || k < 0 || k >= n {
+		return 0, 0, fmt.Errorf("-shard wants K/N with 0 ≤ K < N, got %q", s)
+	}
+	return k, n, nil
+}
+
+func liveNames(p profiles.Profile) string {
+	var names []string
+	for _, t := range p.Targets {
+		if t.Kind() == profiles.KindLive {
+			names = append(names, t.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// printPlan tells, before a live run starts, what it will do to the accounts.
+func printPlan(w io.Writer, p profiles.Profile) {
+	fmt.Fprintf(w, "lpbench: live run of profile %s\n", p.Name)
+	for _, t := range p.Targets {
+		fmt.Fprintf(w, "  target %-12s account %-12s %s (%s)\n", t.Name, t.Account, t.CSDSURL(), t.Kind())
+	}
+	closing := "and closes each one at the end of its journey"
+	if !p.Journey.Close {
+		closing = "and leaves them OPEN (journey.close is false)"
+	}
+	fmt.Fprintf(w, "  peak rate %s/s for %s: about %.0f conversations, %s\n",
+		strconv.FormatFloat(p.PeakRate(), 'g', -1, 64), p.Duration(), p.ExpectedArrivals(), closing)
+}
+
+// openOutputs creates the output directory and the interval log, which is written as the run
+// goes.
+func openOutputs(dir string, p profiles.Profile) (string, *os.File, error) {
+	if dir == "" {
+		dir = p.Outputs.Dir
+	}
+	if dir == "" {
+		dir = filepath.Join("results", time.Now().Format("20060102-150405")+"-"+p.Name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, fmt.Errorf("output directory: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "run.hlog"))
+	if err != nil {
+		return "", nil, fmt.Errorf("output directory: %w", err)
+	}
+	return dir, f, nil
+}
+
+// writeOutputs writes every report of res into dir, each file atomically.
+func writeOutputs(dir string, res *report.Result) error {
+	for _, out := range []struct {
+		name  string
+		write func(io.Writer, *report.Result) error
+	}{
+		{"result.json", report.WriteJSON},
+		{"summary.txt", report.WriteSummary},
+		{"junit.xml", report.WriteJUnit},
+		{"report.html", report.WriteHTML},
+	} {
+		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), func(w io.Writer) error { return out.write(w, res) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// interruptible returns two contexts: stop ends at the first SIGINT or SIGTERM (no new arrivals);
+// work ends grace later, or at a second signal (journeys in flight are cancelled). release stops
+// listening for signals.
+func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Context, release func()) {
+	stop, stopArrivals := context.WithCancel(context.Background())
+	work, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintf(stderr, "\nlpbench: stopping arrivals; journeys in flight have %s to finish (interrupt again to cancel them)\n", grace)
+		stopArrivals()
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-sigs:
+		case <-t.C:
+		case <-done:
+			return
+		}
+		cancel()
+	}()
+	return stop, work, func() {
+		signal.Stop(sigs)
+		close(done)
+		stopArrivals()
+		cancel()
+	}
+}

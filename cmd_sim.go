@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/profiles"
+)
+
+// cmdSim serves a standalone simulator until SIGINT or SIGTERM.
+func cmdSim(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sim", "sim [-listen ADDR] [-config FILE]", stderr)
+	listen := fs.String("listen", lpsim.DefaultAddr, "address to listen on (loopback unless the config sets allow_remote)")
+	config := fs.String("config", "", "simulator configuration (YAML): accounts, latency, capacity, rate limits, faults")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q", pos[0])
+	}
+	cfg := profiles.SimDefaults()
+	if *config != "" {
+		data, err := os.ReadFile(*config)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		if cfg, err = profiles.ParseSimConfig(*config, data); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := lpsim.Serve(ctx, *listen, cfg, stdout); err != nil {
+		return usageError("%v", err)
+	}
+	return nil
+}
+
+// cmdValidate checks every profile named and prints every problem found.
+func cmdValidate(args []string, stdout, stderr io.Writer) error {
+	files, err := parseArgs(newFlags("validate", "validate FILE...", stderr), args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return usageError("name at least one profile file")
+	}
+	var bad error
+	for _, f := range files {
+		if _, err := profiles.Open(f); err != nil {
+			fmt.Fprintln(stderr, err)
+			bad = exitCode(exitUsage)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", f)
+	}
+	return bad
+}

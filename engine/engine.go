@@ -1,0 +1,227 @@
+// Package engine runs a profile: it builds each target's client and journey, starts the embedded
+// simulator and the webhook receivers when the targets need them, dispatches the profile's
+// schedules, records every journey, judges the thresholds, and returns a complete Result.
+//
+// The flow is profile → plan (loadgen) → dispatcher → journey (lp) → record (sample) → recorder →
+// result (report) → renderers. The engine owns the wiring between those packages and nothing of
+// the command line: a Go program drives a run with Run, the CLI (package main) parses flags into
+// a Profile and Options and renders what Run returns.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
+)
+
+// Options are the parts of a run that are not in the profile.
+type Options struct {
+	// Progress chooses how the run shows its progress on Stderr (default: bars on a terminal,
+	// plain lines otherwise).
+	Progress ProgressMode
+	// Stderr receives the progress display (default: nothing is shown).
+	Stderr io.Writer
+	// LineEvery is the period of plain progress lines (default 5 s).
+	LineEvery time.Duration
+	// Sim, when not nil, is the simulator that "sim" targets drive instead of a new embedded one
+	// (tests use it to shape latency and read the ledger).
+	Sim *lpsim.Server
+	// SimURL, when set, moves the profile's "sim" targets to the standalone simulator (lpbench
+	// sim) at this http URL, with the credentials it generated.
+	SimURL string
+	// Observe sees every journey record on the recorder's goroutine.
+	Observe func(*sample.Journey)
+	// Getenv reads the credentials' environment variables (default os.Getenv).
+	Getenv func(string) string
+	// Shard and Shards select one shard of the arrivals (Shards ≤ 1: all).
+	Shard, Shards int
+	// Hlog, when not nil, receives the interval log as the run goes.
+	Hlog io.Writer
+	// OnAbort is told (once) that an abort_on_fail threshold failed; the engine stops the
+	// arrivals itself and the result ends "thresholds aborted".
+	OnAbort func()
+	// OnFail is told (once) that a target turned out unusable (its credentials or account are
+	// refused); the engine stops the run itself and the result ends "failed" with the reason.
+	OnFail func(error)
+
+	// credentials, by target name, replace the environment's for the targets moved to a
+	// standalone simulator (SimURL).
+	credentials map[string]lpsim.App
+}
+
+// InputError is an error of the profile or the options, found before anything was sent.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Run runs profile p and returns its complete result. stop ends the arrivals (journeys in flight
+// go on); work cancels the journeys in flight. Per-journey failures are data in the result, not
+// errors; an error means the run could not start (an *InputError when the profile or options
+// are to blame).
+func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Result, error) {
+	o.defaults()
+	if o.SimURL != "" {
+		if err := useSimURL(&p, &o); err != nil {
+			return nil, &InputError{err}
+		}
+	}
+	sim := o.Sim
+	if sim == nil && needsSim(p) {
+		var err error
+		if sim, err = lpsim.NewServer(p.Sim); err != nil {
+			return nil, fmt.Errorf("starting the embedded simulator: %w", err)
+		}
+		defer sim.Close()
+	}
+	epoch := time.Now()
+	targets, err := newTargets(p, sim, o, epoch)
+	if err != nil {
+		return nil, err
+	}
+	hooks, err := startWebhooks(p, targets, sim)
+	if err != nil {
+		return nil, err
+	}
+	c := newControl(stop, work, o)
+	rec := newRecorder(p, targets, epoch, o, c)
+	group := schedule(p, o, targets, epoch, rec)
+	prog := startProgress(o, group, rec)
+	watchDone := make(chan struct{})
+	go watchTargets(targets, watchDone, c.fail)
+	counts := group.Run(c.stop, c.work)
+	close(watchDone)
+	for _, tr := range targets {
+		tr.client.CloseIdleConnections()
+	}
+	if prog != nil {
+		prog.Stop(c.stop.Err() == nil)
+	}
+	hookStats := hooks.stop(p.Webhooks.Grace, len(targets))
+	perTarget, overall := rec.Close()
+	res := &report.Result{
+		Version: Version(), GoVersion: runtime.Version(),
+		Shard:   report.Shard{Index: o.Shard, Count: max(o.Shards, 1)},
+		Profile: p.Name, Start: epoch, Elapsed: time.Since(epoch), End: c.end(),
+		Window: p.Window, Rate: p.PeakRate(), Duration: p.Duration(), MaxInFlight: p.Load.MaxInFlight,
+		PerTarget: perTarget, Overall: overall,
+	}
+	if err := c.failure(); err != nil {
+		res.Reason = err.Error()
+	}
+	res.Arrivals = report.Arrivals{Planned: counts.Planned, Started: counts.Started, Dropped: counts.Dropped, NotStarted: counts.NotStarted}
+	overall.Arrivals = res.Arrivals
+	for i, tr := range targets {
+		perTarget[i].Arrivals = tr.arrivals()
+		res.Targets = append(res.Targets, tr.info(hookStats[i]))
+	}
+	res.Thresholds = report.EvalThresholds(Thresholds(p), overall, res.ByTarget())
+	if res.Effective, err = p.Effective(); err != nil {
+		return res, fmt.Errorf("recording the effective profile: %w", err)
+	}
+	return res, nil
+}
+
+func (o *Options) defaults() {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+		o.Progress = ProgressOff
+	}
+}
+
+// control holds the run's own stop and work contexts, derived from the caller's, and why they
+// ended: the caller (an interrupt), an abort_on_fail threshold, or an unusable target.
+type control struct {
+	stop, work             context.Context
+	outer                  context.Context // the caller's stop
+	cancelStop, cancelWork context.CancelFunc
+	o                      Options
+	aborted                atomic.Bool
+	failed                 atomic.Pointer[error]
+	once                   sync.Once
+}
+
+func newControl(stop, work context.Context, o Options) *control {
+	c := &control{outer: stop, o: o}
+	c.stop, c.cancelStop = context.WithCancel(stop)
+	c.work, c.cancelWork = context.WithCancel(work)
+	return c
+}
+
+// abort stops the arrivals because a threshold failed for good.
+func (c *control) abort() {
+	if c.aborted.CompareAndSwap(false, true) && c.o.OnAbort != nil {
+		c.o.OnAbort()
+	}
+	c.cancelStop()
+}
+
+// fail stops the run (arrivals and journeys in flight) because a target is unusable.
+func (c *control) fail(err error) {
+	if c.failed.CompareAndSwap(nil, &err) && c.o.OnFail != nil {
+		c.o.OnFail(err)
+	}
+	c.cancelStop()
+	c.cancelWork()
+}
+
+func (c *control) failure() error {
+	if p := c.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// end returns why the run ended. A failure outranks an abort, which outranks an interrupt.
+func (c *control) end() report.EndReason {
+	switch {
+	case c.failure() != nil:
+		return report.EndFailed
+	case c.aborted.Load():
+		return report.EndAborted
+	case c.outer.Err() != nil:
+		return report.EndInterrupted
+	}
+	return report.EndCompleted
+}
+
+// Version returns lpbench's version, from the build information.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// needsSim reports whether a target drives the embedded simulator.
+func needsSim(p profiles.Profile) bool {
+	for _, t := range p.Targets {
+		if t.Kind() == profiles.KindSim {
+			return true
+		}
+	}
+	return false
+}
+
+// runID returns a short random id that makes consumer ids unique across runs.
+func runID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/lpbench/lpbench/loadgen"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
+)
+
+// schedule builds one runner for the targets that share the profile's load (arrivals dealt by
+// weight) and one per target with a load of its own.
+func schedule(p profiles.Profile, o Options, targets []*targetRun, epoch time.Time, rec *report.Recorder) loadgen.Group {
+	var group loadgen.Group
+	var sharedIdx []int
+	var weights []int
+	for i, tr := range targets {
+		if tr.prof.Load == nil {
+			sharedIdx = append(sharedIdx, i)
+			weights = append(weights, tr.prof.Weight)
+		}
+	}
+	add := func(l profiles.Load, route func(int64) *targetRun) {
+		plan := l.Plan(o.Shard, o.Shards)
+		for k := range plan.Arrivals() {
+			route(k).planned++
+		}
+		group = append(group, &loadgen.Runner{
+			Plan:        plan,
+			MaxInFlight: l.MaxInFlight,
+			Queue:       l.WhenFull == profiles.WhenFullQueue,
+			Epoch:       epoch,
+			OnDrop: func(a loadgen.Arrival) {
+				tr := route(a.Index)
+				tr.dropped.Add(1)
+				rec.Drop(int(tr.journey.Target), a.Intended)
+			},
+			Task: func(ctx context.Context, a loadgen.Arrival) {
+				tr := route(a.Index)
+				tr.started.Add(1)
+				j := sample.Journey{Index: a.Index, Intended: a.Intended}
+				tr.journey.Run(ctx, &j)
+				rec.Record(&j)
+				tr.ended.Add(1)
+			},
+		})
+	}
+	if len(sharedIdx) > 0 {
+		pick := loadgen.Weighted(weights)
+		add(p.Load, func(k int64) *targetRun { return targets[sharedIdx[pick(k)]] })
+	}
+	for _, tr := range targets {
+		if tr.prof.Load != nil {
+			add(*tr.prof.Load, func(int64) *targetRun { return tr })
+		}
+	}
+	return group
+}
+
+// newRecorder returns the run's recorder: the series' target rate and in-flight counts come from
+// the schedules, and its periodic tick checks the abort_on_fail thresholds.
+func newRecorder(p profiles.Profile, targets []*targetRun, epoch time.Time, o Options, c *control) *report.Recorder {
+	names := make([]string, len(targets))
+	for i, tr := range targets {
+		names[i] = tr.prof.Name
+	}
+	return report.NewRecorder(report.RecorderOptions{
+		Targets:    names,
+		Epoch:      epoch,
+		Window:     p.Window,
+		Observe:    o.Observe,
+		Tick:       abortCheck(p, epoch, c.abort),
+		Hlog:       o.Hlog,
+		TargetRate: targetRate(p, targets),
+		InFlight: func(target int) int64 {
+			var n int64
+			for i, tr := range targets {
+				if target < 0 || target == i {
+					n += tr.started.Load() - tr.ended.Load()
+				}
+			}
+			return n
+		},
+	})
+}
+
+// targetRate returns the series' target function: the arrivals the schedules ask of a target (or
+// of all, for -1) between two offsets from the run's start — for a whole second, its rate. (The
+// first second of a run is partial: its target is what falls inside it, as are its arrivals.)
+func targetRate(p profiles.Profile, targets []*targetRun) func(target int, from, to time.Duration) float64 {
+	shared := p.Load.Plan(0, 1)
+	own := make([]loadgen.Plan, len(targets))
+	for i, tr := range targets {
+		if tr.prof.Load != nil {
+			own[i] = tr.prof.Load.Plan(0, 1)
+		}
+	}
+	return func(target int, from, to time.Duration) float64 {
+		if to <= from {
+			return 0
+		}
+		var n float64
+		for i, tr := range targets {
+			if target >= 0 && target != i {
+				continue
+			}
+			if tr.prof.Load != nil {
+				n += own[i].Between(from, to)
+			} else {
+				n += tr.share * shared.Between(from, to)
+			}
+		}
+		return n
+	}
+}
+
+// Thresholds returns the profile's thresholds with their scopes, ready to evaluate.
+func Thresholds(p profiles.Profile) []report.ScopedThreshold {
+	out := make([]report.ScopedThreshold, len(p.Thresholds))
+	for i, th := range p.Thresholds {
+		out[i] = report.ScopedThreshold{Threshold: th.Parsed, Target: th.Target}
+	}
+	return out
+}
+
+// abortCheck returns the recorder's periodic check of the abort_on_fail thresholds. A threshold
+// aborts the run (abort is called once) when it fails and can no longer pass however the run
+// goes on, or when it fails after its abort_delay.
+func abortCheck(p profiles.Profile, epoch time.Time, abort func()) func(perTarget []*report.Metrics, overall *report.Metrics) {
+	var ths []profiles.Threshold
+	for _, th := range p.Thresholds {
+		if th.AbortOnFail {
+			ths = append(ths, th)
+		}
+	}
+	if len(ths) == 0 {
+		return nil
+	}
+	var done bool
+	return func(perTarget []*report.Metrics, overall *report.Metrics) {
+		if done {
+			return
+		}
+		byName := make(map[string]*report.Metrics, len(perTarget))
+		for i, t := range p.Targets {
+			byName[t.Name] = perTarget[i]
+		}
+		for _, th := range ths {
+			r := report.ScopedThreshold{Threshold: th.Parsed, Target: th.Target}.Eval(overall, byName)
+			if r.Final() || (!r.Pass && !r.NoData && time.Since(epoch) >= th.AbortDelay) {
+				done = true
+				abort()
+				return
+			}
+		}
+	}
+}
+
+// watchTargets checks every target's client until done, and reports the first that is unusable.
+func watchTargets(targets []*targetRun, done <-chan struct{}, fail func(error)) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			for _, tr := range targets {
+				if err := tr.client.Unusable(); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}
+	}
+}
+
+// JudgeMerged evaluates the thresholds of the profile a merged result carries (its effective
+// profile, as the shards ran it) on the merged metrics. source names the file the profile came
+// from, for errors.
+func JudgeMerged(m *report.Result, source string) error {
+	if m.Effective == "" {
+		return nil
+	}
+	p, err := profiles.Parse("effective profile of "+source, []byte(m.Effective))
+	if err != nil {
+		return err
+	}
+	m.Thresholds = report.EvalThresholds(Thresholds(p), m.Overall, m.ByTarget())
+	return nil
+}

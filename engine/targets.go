@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/lpbench/lpbench/lp"
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
+)
+
+// targetRun is one target's client, journey and arrival counters during a run.
+type targetRun struct {
+	prof    profiles.Target
+	kind    string
+	client  *lp.Client
+	journey *lp.Journey
+	planned int64
+	started atomic.Int64
+	ended   atomic.Int64
+	dropped atomic.Int64
+	share   float64 // its share of the profile's load (by weight); 0 with a load of its own
+}
+
+// newTargets builds every target's client and journey, and their shares of the profile's load.
+func newTargets(p profiles.Profile, sim *lpsim.Server, o Options, epoch time.Time) ([]*targetRun, error) {
+	run := runID()
+	targets := make([]*targetRun, len(p.Targets))
+	for i, t := range p.Targets {
+		tr, err := newTargetRun(p, t, i, sim, o, epoch, run)
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		targets[i] = tr
+	}
+	assignShares(targets)
+	return targets, nil
+}
+
+// NewJourney builds the client and journey of target t of profile p exactly as a run does,
+// with times recorded from epoch: sim is the simulator of a "sim" target; getenv gives the
+// credentials of the others. Benchmarks use it to drive journeys without a run around them.
+func NewJourney(p profiles.Profile, t profiles.Target, sim *lpsim.Server, getenv func(string) string, epoch time.Time) (*lp.Journey, error) {
+	tr, err := newTargetRun(p, t, 0, sim, Options{Getenv: getenv}, epoch, runID())
+	if err != nil {
+		return nil, err
+	}
+	return tr.journey, nil
+}
+
+// newTargetRun builds the client and journey of target t (index i).
+func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Server, o Options, epoch time.Time, run string) (*targetRun, error) {
+	lt, err := lpTarget(t, sim, o)
+	if err != nil {
+		return nil, err
+	}
+	client, err := lp.NewClient(lt)
+	if err != nil {
+		return nil, err
+	}
+	timeout := p.Journey.RequestTimeout
+	if t.RequestTimeout > 0 {
+		timeout = t.RequestTimeout
+	}
+	shard := "0"
+	if o.Shards > 1 {
+		shard = strconv.Itoa(o.Shard)
+	}
+	id := strings.NewReplacer("{run}", run, "{target}", t.Name, "{shard}", shard).Replace(p.Journey.ConsumerID)
+	prefix, suffix, _ := strings.Cut(id, "{n}")
+	retry, err := retryPolicy(p.Journey.Retry)
+	if err != nil {
+		return nil, err
+	}
+	journey := &lp.Journey{
+		Client: client,
+		Epoch:  epoch,
+		Target: uint16(i),
+		Opts: lp.JourneyOptions{
+			Window:            p.Window,
+			LookupPerConsumer: p.Journey.Lookup == profiles.LookupPerConsumer,
+			AutoMessages:      p.Journey.AutoMessages,
+			SendDelay:         p.Journey.SendDelay.Sampler(),
+			Message:           p.Journey.Message,
+			Close:             p.Journey.Close,
+			RequestTimeout:    timeout,
+			ConsumerPrefix:    prefix,
+			ConsumerSuffix:    suffix,
+			Retry:             retry,
+		},
+	}
+	return &targetRun{prof: t, kind: t.Kind(), client: client, journey: journey}, nil
+}
+
+// lpTarget returns the client's view of target t: where it is and its credentials.
+func lpTarget(t profiles.Target, sim *lpsim.Server, o Options) (lp.Target, error) {
+	lt := lp.Target{Name: t.Name, Account: t.Account, MaxRequestRate: t.MaxRequestRate, InsecureSkipVerify: t.Insecure}
+	switch kind := t.Kind(); kind {
+	case profiles.KindSim:
+		acct, ok := simAccount(sim.Config(), t.Account)
+		if !ok {
+			return lt, fmt.Errorf("the simulator has no account %q", t.Account)
+		}
+		lt.CSDS, lt.Scheme, lt.ClientID, lt.ClientSecret = sim.URL, "http", acct.ClientID, acct.ClientSecret
+	default:
+		lt.CSDS, lt.Scheme = t.CSDSURL(), "https"
+		if kind == profiles.KindSimURL {
+			lt.Scheme = "http"
+		}
+		lt.ClientID, lt.ClientSecret = o.Getenv(t.ClientIDEnv), o.Getenv(t.ClientSecretEnv)
+		if app, ok := o.credentials[t.Name]; ok {
+			lt.ClientID, lt.ClientSecret = app.ClientID, app.ClientSecret
+		}
+	}
+	return lt, nil
+}
+
+func simAccount(cfg lpsim.Config, id string) (lpsim.Account, bool) {
+	for _, a := range cfg.Accounts {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return lpsim.Account{}, false
+}
+
+// retryPolicy turns the profile's retry section into the journey's policy.
+func retryPolicy(r profiles.Retry) (lp.RetryPolicy, error) {
+	var pol lp.RetryPolicy
+	for _, name := range r.Steps {
+		s, ok := sample.ParseStep(name)
+		if !ok {
+			return pol, fmt.Errorf("unknown step %q in the retry policy", name)
+		}
+		pol.Steps[s] = true
+	}
+	for name, rule := range r.On {
+		c, ok := sample.ParseClass(name)
+		if !ok {
+			return pol, fmt.Errorf("unknown failure class %q in the retry policy", name)
+		}
+		pol.Rules[c] = lp.RetryRule{Retries: rule.Retries, Backoff: rule.Backoff}
+	}
+	return pol, nil
+}
+
+// assignShares sets each target's share of the profile's load, by weight.
+func assignShares(targets []*targetRun) {
+	total := 0
+	for _, tr := range targets {
+		if tr.prof.Load == nil {
+			total += max(tr.prof.Weight, 0)
+		}
+	}
+	for _, tr := range targets {
+		if tr.prof.Load == nil && total > 0 {
+			tr.share = float64(max(tr.prof.Weight, 0)) / float64(total)
+		}
+	}
+}
+
+// arrivals returns the target's arrival counts once its schedules have run.
+func (tr *targetRun) arrivals() report.Arrivals {
+	a := report.Arrivals{Planned: tr.planned, Started: tr.started.Load(), Dropped: tr.dropped.Load()}
+	a.NotStarted = a.Planned - a.Started - a.Dropped
+	return a
+}
+
+// info describes the target in the result.
+func (tr *targetRun) info(hooks *report.WebhookStats) report.TargetInfo {
+	return report.TargetInfo{
+		Name: tr.prof.Name, Account: tr.prof.Account, Kind: tr.kind, Region: tr.prof.Region, Insecure: tr.prof.Insecure,
+		AppJWTFetches: tr.client.AppJWTFetches(), DomainLookups: tr.client.DomainLookups(), Webhooks: hooks,
+	}
+}
