@@ -36,7 +36,9 @@ type Runner struct {
 	Queue       bool
 	Epoch       time.Time // time origin of intended times; zero: when Run starts
 	Task        Task
-	OnDrop      func(Arrival) // called on the dispatcher's goroutine; must be quick
+	// OnDrop, if set, sees every dropped arrival. It runs on the dispatcher's goroutine, so a slow
+	// OnDrop delays every arrival after it (they go out late, and the delay shows as lag).
+	OnDrop func(Arrival)
 
 	started, dropped, inFlight atomic.Int64
 	stopped                    atomic.Bool
@@ -86,39 +88,26 @@ func (r *Runner) Run(stop, work context.Context) Counts {
 	timer.Stop()
 	defer timer.Stop()
 
+dispatch:
 	for k, at := range r.Plan.Arrivals() {
 		if wait := at - time.Since(r.Epoch); wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
 			case <-stop.Done():
+				break dispatch
 			}
-		}
-		if stop.Err() != nil {
-			break
 		}
 		a := Arrival{Index: k, Intended: at}
-		select {
-		case slots <- struct{}{}:
-		default:
-			if !r.Queue {
-				r.dropped.Add(1)
-				if r.OnDrop != nil {
-					r.OnDrop(a)
-				}
-				continue
+		switch r.acquire(stop, slots) {
+		case slotStopped:
+			break dispatch
+		case slotNone:
+			r.dropped.Add(1)
+			if r.OnDrop != nil {
+				r.OnDrop(a)
 			}
-			select {
-			case slots <- struct{}{}:
-			case <-stop.Done():
-			}
-			if stop.Err() != nil {
-				break
-			}
-		}
-		if stop.Err() != nil {
-			<-slots
-			break
+			continue
 		}
 		r.inFlight.Add(1)
 		r.started.Add(1)
@@ -126,7 +115,7 @@ func (r *Runner) Run(stop, work context.Context) Counts {
 		go func() {
 			defer func() {
 				r.inFlight.Add(-1)
-				<-slots
+				<-slots // hands back the token acquire put in for this task
 				wg.Done()
 			}()
 			r.Task(work, a)
@@ -135,6 +124,42 @@ func (r *Runner) Run(stop, work context.Context) Counts {
 	r.stopped.Store(true)
 	wg.Wait()
 	return r.Counts()
+}
+
+// slot is what acquire got for an arrival.
+type slot int
+
+const (
+	slotTaken   slot = iota // a token is in slots for the arrival: start it
+	slotNone                // the pool is full and arrivals are not queued: drop it
+	slotStopped             // stop ended: start nothing more
+)
+
+// acquire puts a token in slots for the next arrival, waiting for a free one with r.Queue.
+// Subtleness ahead: slots holds exactly one token per running task, and each task takes one out
+// when it ends. acquire must therefore only ever take back a token it has just put in itself;
+// taking one when it gave up waiting would leave a running task blocked for ever on its way out.
+func (r *Runner) acquire(stop context.Context, slots chan struct{}) slot {
+	if stop.Err() != nil {
+		return slotStopped
+	}
+	select {
+	case slots <- struct{}{}:
+	default:
+		if !r.Queue {
+			return slotNone
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-stop.Done():
+			return slotStopped // nothing was put in: nothing to take back
+		}
+	}
+	if stop.Err() != nil {
+		<-slots // the token just put in: stop ended meanwhile, so no arrival starts after it
+		return slotStopped
+	}
+	return slotTaken
 }
 
 // Group runs several Runners at once (targets with schedules of their own) and sums their counts.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -371,5 +372,66 @@ func TestRunnerQueue(t *testing.T) {
 	// 20 tasks of 50 ms, 2 at a time, take ≥ 500 ms; the last arrival was due at 190 ms.
 	if got := time.Duration(maxLag.Load()); got < 200*time.Millisecond {
 		t.Errorf("max lag %v: queueing must show as lag", got)
+	}
+}
+
+// TestRunnerStopWhileQueued stops a queued run while the dispatcher waits for a slot. Giving up
+// the wait must not take a running task's slot: that task would then block for ever handing its
+// slot back, and Run would never return. The test runs in a synctest bubble, so its times are
+// exact and a hang shows at once as the 5 s timeout of fake time.
+func TestRunnerStopWhileQueued(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		maxInFlight int
+		hold        time.Duration // how long a task holds its slot; 0: until work ends
+		stopAt      time.Duration // when stop is cancelled
+		wantStarted int64
+	}{
+		// One slot, held until work ends: the dispatcher waits for arrival 1 when stop ends.
+		{"held until work ends", 1, 0, 5 * time.Millisecond, 1},
+		// Two slots, each held 20 ms by arrivals 1 ms apart: at 50 ms the tasks of arrivals 4
+		// and 5 (started at 40 and 41 ms) run and arrival 6 waits.
+		{"held for a while", 2, 20 * time.Millisecond, 50 * time.Millisecond, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				stop, cancelStop := context.WithCancel(context.Background())
+				defer cancelStop()
+				work, cancelWork := context.WithCancel(context.Background())
+				defer cancelWork()
+				r := &Runner{Plan: Constant(1000, time.Second), MaxInFlight: tt.maxInFlight, Queue: true,
+					Task: func(ctx context.Context, _ Arrival) {
+						if tt.hold == 0 {
+							<-ctx.Done()
+							return
+						}
+						time.Sleep(tt.hold)
+					}}
+				done := make(chan Counts, 1)
+				go func() { done <- r.Run(stop, work) }()
+
+				time.Sleep(tt.stopAt)
+				cancelStop()
+				synctest.Wait() // the dispatcher has given up and Run waits for its tasks
+				cancelWork()
+				var c Counts
+				select {
+				case c = <-done:
+				case <-time.After(5 * time.Second):
+					t.Fatalf("Run did not return after stop and work ended; counts %+v", r.Counts())
+				}
+
+				if got, want := c.Started, tt.wantStarted; got != want {
+					t.Errorf("Started = %d, want %d", got, want)
+				}
+				if got, want := c.Dropped, int64(0); got != want {
+					t.Errorf("Dropped = %d with Queue, want %d", got, want)
+				}
+				checkIdentity(t, c)
+			})
+		})
 	}
 }
