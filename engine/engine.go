@@ -97,8 +97,9 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		return nil, err
 	}
 	c := newControl(stop, work, o)
+	group := schedule(p, o, targets, epoch)
 	rec := newRecorder(p, targets, epoch, o, c)
-	group := schedule(p, o, targets, epoch, rec)
+	feed(group, targets, rec)
 	prog := startProgress(o, group, rec)
 	watchDone := make(chan struct{})
 	go watchTargets(targets, watchDone, c.fail)
@@ -122,7 +123,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	if err := c.failure(); err != nil {
 		res.Reason = err.Error()
 	}
-	res.Arrivals = report.Arrivals{Planned: counts.Planned, Started: counts.Started, Dropped: counts.Dropped, NotStarted: counts.NotStarted}
+	res.Arrivals = arrivals(counts)
 	overall.Arrivals = res.Arrivals
 	for i, tr := range targets {
 		perTarget[i].Arrivals = tr.arrivals()

@@ -10,53 +10,60 @@ import (
 	"github.com/lpbench/lpbench/sample"
 )
 
-// schedule builds one runner for the targets that share the profile's load (arrivals dealt by
-// weight) and one per target with a load of its own.
-func schedule(p profiles.Profile, o Options, targets []*targetRun, epoch time.Time, rec *report.Recorder) loadgen.Group {
+// schedule builds one runner for the targets that share the profile's load (its lanes, dealt
+// by weight) and one per target with a load of its own, and ties each target to its lane. The
+// runners get their work from feed.
+func schedule(p profiles.Profile, o Options, targets []*targetRun, epoch time.Time) loadgen.Group {
 	var group loadgen.Group
-	var sharedIdx []int
-	var weights []int
-	for i, tr := range targets {
-		if tr.prof.Load == nil {
-			sharedIdx = append(sharedIdx, i)
-			weights = append(weights, tr.prof.Weight)
-		}
-	}
-	add := func(l profiles.Load, route func(int64) *targetRun) {
-		plan := l.Plan(o.Shard, o.Shards)
-		for k := range plan.Arrivals() {
-			route(k).planned++
-		}
-		group = append(group, &loadgen.Runner{
-			Plan:        plan,
+	add := func(l profiles.Load, lanes []*targetRun) {
+		r := &loadgen.Runner{
+			Plan:        l.Plan(o.Shard, o.Shards),
 			MaxInFlight: l.MaxInFlight,
 			Queue:       l.WhenFull == profiles.WhenFullQueue,
 			Epoch:       epoch,
-			OnDrop: func(a loadgen.Arrival) {
-				tr := route(a.Index)
-				tr.dropped.Add(1)
-				rec.Drop(int(tr.journey.Target), a.Intended)
-			},
-			Task: func(ctx context.Context, a loadgen.Arrival) {
-				tr := route(a.Index)
-				tr.started.Add(1)
-				j := sample.Journey{Index: a.Index, Intended: a.Intended}
-				tr.journey.Run(ctx, &j)
-				rec.Record(&j)
-				tr.ended.Add(1)
-			},
-		})
+			Lanes:       len(lanes),
+		}
+		var weights []int
+		for i, tr := range lanes {
+			tr.runner, tr.lane = r, i
+			weights = append(weights, tr.prof.Weight)
+		}
+		r.Lane = loadgen.Weighted(weights)
+		group = append(group, r)
 	}
-	if len(sharedIdx) > 0 {
-		pick := loadgen.Weighted(weights)
-		add(p.Load, func(k int64) *targetRun { return targets[sharedIdx[pick(k)]] })
+	var shared []*targetRun
+	for _, tr := range targets {
+		if tr.prof.Load == nil {
+			shared = append(shared, tr)
+		}
+	}
+	if len(shared) > 0 {
+		add(p.Load, shared)
 	}
 	for _, tr := range targets {
 		if tr.prof.Load != nil {
-			add(*tr.prof.Load, func(int64) *targetRun { return tr })
+			add(*tr.prof.Load, []*targetRun{tr})
 		}
 	}
 	return group
+}
+
+// feed sets every runner's task: run the journey of the arrival's target and record it.
+func feed(group loadgen.Group, targets []*targetRun, rec *report.Recorder) {
+	for _, r := range group {
+		var lanes []*targetRun // in lane order, as schedule dealt them
+		for _, tr := range targets {
+			if tr.runner == r {
+				lanes = append(lanes, tr)
+			}
+		}
+		r.OnDrop = func(a loadgen.Arrival) { rec.Drop(int(lanes[a.Lane].journey.Target), a.Intended) }
+		r.Task = func(ctx context.Context, a loadgen.Arrival) {
+			j := sample.Journey{Index: a.Index, Intended: a.Intended}
+			lanes[a.Lane].journey.Run(ctx, &j)
+			rec.Record(&j)
+		}
+	}
 }
 
 // newRecorder returns the run's recorder: the series' target rate and in-flight counts come from
@@ -78,7 +85,7 @@ func newRecorder(p profiles.Profile, targets []*targetRun, epoch time.Time, o Op
 			var n int64
 			for i, tr := range targets {
 				if target < 0 || target == i {
-					n += tr.started.Load() - tr.ended.Load()
+					n += tr.runner.LaneCounts(tr.lane).InFlight
 				}
 			}
 			return n

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
+	"github.com/lpbench/lpbench/loadgen"
 	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
@@ -14,17 +14,16 @@ import (
 	"github.com/lpbench/lpbench/sample"
 )
 
-// targetRun is one target's client, journey and arrival counters during a run.
+// targetRun is one target's client and journey during a run, and where its arrivals are
+// counted: the lane of the schedule that deals them.
 type targetRun struct {
 	prof    profiles.Target
 	kind    string
 	client  *lp.Client
 	journey *lp.Journey
-	planned int64
-	started atomic.Int64
-	ended   atomic.Int64
-	dropped atomic.Int64
 	share   float64 // its share of the profile's load (by weight); 0 with a load of its own
+	runner  *loadgen.Runner
+	lane    int
 }
 
 // newTargets builds every target's client and journey, and their shares of the profile's load.
@@ -164,11 +163,14 @@ func assignShares(targets []*targetRun) {
 	}
 }
 
-// arrivals returns the target's arrival counts once its schedules have run.
+// arrivals returns the target's arrival counts once its schedule has run.
 func (tr *targetRun) arrivals() report.Arrivals {
-	a := report.Arrivals{Planned: tr.planned, Started: tr.started.Load(), Dropped: tr.dropped.Load()}
-	a.NotStarted = a.Planned - a.Started - a.Dropped
-	return a
+	return arrivals(tr.runner.LaneCounts(tr.lane))
+}
+
+// arrivals converts the load generator's counts.
+func arrivals(c loadgen.Counts) report.Arrivals {
+	return report.Arrivals{Planned: c.Planned, Started: c.Started, Dropped: c.Dropped, NotStarted: c.NotStarted}
 }
 
 // info describes the target in the result.

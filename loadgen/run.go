@@ -11,6 +11,7 @@ import (
 type Arrival struct {
 	Index    int64         // position in the plan
 	Intended time.Duration // intended start, as an offset from the run's epoch
+	Lane     int           // the lane it was dealt to (0 without lanes)
 }
 
 // Task does the work of one arrival. ctx ends when the run's work is cancelled.
@@ -39,27 +40,66 @@ type Runner struct {
 	// OnDrop, if set, sees every dropped arrival. It runs on the dispatcher's goroutine, so a slow
 	// OnDrop delays every arrival after it (they go out late, and the delay shows as lag).
 	OnDrop func(Arrival)
+	// Lanes, when more than 1, deals the arrivals to that many lanes (e.g. targets that share one
+	// schedule) by Lane, a pure function of the arrival index into [0, Lanes); the runner keeps
+	// its counters per lane (LaneCounts), and they are the only count of the arrivals.
+	Lanes int
+	Lane  func(k int64) int
 
+	once    sync.Once
+	lanes   []lane
+	stopped atomic.Bool
+}
+
+// lane is the counters of one lane.
+type lane struct {
+	planned                    int64 // computed once, before the run
 	started, dropped, inFlight atomic.Int64
-	stopped                    atomic.Bool
-	plannedOnce                sync.Once
-	planned                    int64 // the plan's count, computed once
 }
 
-// plannedCount returns the plan's count, walking a Poisson or sharded plan only once.
-func (r *Runner) plannedCount() int64 {
-	r.plannedOnce.Do(func() { r.planned = r.Plan.Count() })
-	return r.planned
+// init sets up the lanes and counts each one's planned arrivals (walking a Poisson, sharded or
+// laned plan once).
+func (r *Runner) init() {
+	r.once.Do(func() {
+		r.lanes = make([]lane, max(r.Lanes, 1))
+		if len(r.lanes) == 1 {
+			r.lanes[0].planned = r.Plan.Count()
+			return
+		}
+		for k := range r.Plan.Arrivals() {
+			r.lanes[r.Lane(k)].planned++
+		}
+	})
 }
 
-// Counts returns the current counters; safe to call while the run goes on.
-func (r *Runner) Counts() Counts {
-	c := Counts{
-		Planned:  r.plannedCount(),
-		Started:  r.started.Load(),
-		Dropped:  r.dropped.Load(),
-		InFlight: r.inFlight.Load(),
+// laneOf returns the lane of arrival k.
+func (r *Runner) laneOf(k int64) int {
+	if r.Lanes > 1 {
+		return r.Lane(k)
 	}
+	return 0
+}
+
+// Counts returns the current counters of all lanes; safe to call while the run goes on.
+func (r *Runner) Counts() Counts {
+	r.init()
+	var c Counts
+	for i := range r.lanes {
+		lc := r.LaneCounts(i)
+		c.Planned += lc.Planned
+		c.Started += lc.Started
+		c.Dropped += lc.Dropped
+		c.NotStarted += lc.NotStarted
+		c.InFlight += lc.InFlight
+	}
+	return c
+}
+
+// LaneCounts returns the current counters of lane i; safe to call while the run goes on.
+func (r *Runner) LaneCounts(i int) Counts {
+	r.init()
+	l := &r.lanes[i]
+	c := Counts{Planned: l.planned, Started: l.started.Load(), Dropped: l.dropped.Load(), InFlight: l.inFlight.Load()}
 	if r.stopped.Load() {
 		c.NotStarted = c.Planned - c.Started - c.Dropped
 	}
@@ -74,6 +114,7 @@ func (r *Runner) Counts() Counts {
 // busy machine), the arrivals whose time has passed go out at once, back to back: the schedule is
 // never shifted, and the lateness shows up as lag in the tasks.
 func (r *Runner) Run(stop, work context.Context) Counts {
+	r.init()
 	if r.Epoch.IsZero() {
 		r.Epoch = time.Now()
 	}
@@ -98,23 +139,24 @@ dispatch:
 				break dispatch
 			}
 		}
-		a := Arrival{Index: k, Intended: at}
+		a := Arrival{Index: k, Intended: at, Lane: r.laneOf(k)}
+		l := &r.lanes[a.Lane]
 		switch r.acquire(stop, slots) {
 		case slotStopped:
 			break dispatch
 		case slotNone:
-			r.dropped.Add(1)
+			l.dropped.Add(1)
 			if r.OnDrop != nil {
 				r.OnDrop(a)
 			}
 			continue
 		}
-		r.inFlight.Add(1)
-		r.started.Add(1)
+		l.inFlight.Add(1)
+		l.started.Add(1)
 		wg.Add(1)
 		go func() {
 			defer func() {
-				r.inFlight.Add(-1)
+				l.inFlight.Add(-1)
 				<-slots // hands back the token acquire put in for this task
 				wg.Done()
 			}()

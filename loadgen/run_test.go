@@ -435,3 +435,48 @@ func TestRunnerStopWhileQueued(t *testing.T) {
 		})
 	}
 }
+
+// TestRunnerLanes: arrivals dealt to lanes are counted per lane — planned, started and dropped —
+// and the lanes add up to the runner's counts; every task sees its arrival's lane.
+func TestRunnerLanes(t *testing.T) {
+	t.Parallel()
+	pick := Weighted([]int{3, 1})
+	var seen [2]atomic.Int64
+	release := make(chan struct{})
+	r := &Runner{
+		Plan:        Constant(2000, 100*time.Millisecond), // 200 arrivals, every 0.5 ms
+		MaxInFlight: 20,
+		Lanes:       2,
+		Lane:        pick,
+		Task: func(_ context.Context, a Arrival) {
+			if got, want := a.Lane, pick(a.Index); got != want {
+				t.Errorf("arrival %d: lane %d, want %d", a.Index, got, want)
+			}
+			seen[a.Lane].Add(1)
+			<-release // hold the slot, so that later arrivals are dropped
+		},
+	}
+	go func() { time.Sleep(50 * time.Millisecond); close(release) }()
+	total := r.Run(context.Background(), context.Background())
+	checkIdentity(t, total)
+	var sum Counts
+	for i := range 2 {
+		c := r.LaneCounts(i)
+		checkIdentity(t, c)
+		if got, want := c.Started, seen[i].Load(); got != want {
+			t.Errorf("lane %d: started %d, tasks saw %d", i, got, want)
+		}
+		sum.Planned += c.Planned
+		sum.Started += c.Started
+		sum.Dropped += c.Dropped
+	}
+	if sum.Planned != total.Planned || sum.Started != total.Started || sum.Dropped != total.Dropped {
+		t.Errorf("lanes add up to %+v, runner counts %+v", sum, total)
+	}
+	if got, want := r.LaneCounts(0).Planned, int64(150); got != want {
+		t.Errorf("lane 0 planned %d, want %d (3 of every 4 of 200)", got, want)
+	}
+	if total.Dropped == 0 {
+		t.Errorf("nothing dropped: the test did not exercise a full pool")
+	}
+}
