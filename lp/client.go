@@ -18,8 +18,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -172,15 +175,23 @@ func (c *Client) newRequest(ctx context.Context, method, u string, body []byte, 
 // do sends req and reads the answer's body through the size limit (at most maxBody+1 bytes: a
 // longer body is cut there and its connection closed, never read whole). It returns an *Error only
 // when no complete answer arrived (transport failure, timeout, cancellation); judging the answer
-// is the decoder's job.
-func (c *Client) do(op string, req *http.Request) (status int, header http.Header, body []byte, err error) {
+// is the decoder's job. When tm is not nil, do traces the request and fills tm (see reqTimes).
+func (c *Client) do(op string, req *http.Request, tm *reqTimes) (status int, header http.Header, body []byte, err error) {
 	ctx := req.Context()
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
 			return 0, nil, nil, transportError(ctx, op, err)
 		}
 	}
+	var rt *reqTrace
+	if tm != nil {
+		rt = newReqTrace(ctx)
+		req = req.WithContext(httptrace.WithClientTrace(ctx, &rt.trace))
+	}
 	resp, err := c.http.Do(req)
+	if rt != nil {
+		rt.done(tm, resp, err)
+	}
 	if err != nil {
 		return 0, nil, nil, transportError(ctx, op, err)
 	}
@@ -198,7 +209,12 @@ func (c *Client) do(op string, req *http.Request) (status int, header http.Heade
 // (which the fuzz targets drive directly). Every failure is an *Error whose text is scrubbed of
 // the request's credentials, even when a hostile server echoes them.
 func call[T any](c *Client, op string, req *http.Request, decode func(status int, header http.Header, body []byte) (T, error)) (T, error) {
-	status, header, body, err := c.do(op, req)
+	return callTimed(c, op, req, nil, decode)
+}
+
+// callTimed is call that also traces the request into tm when tm is not nil (see reqTimes).
+func callTimed[T any](c *Client, op string, req *http.Request, tm *reqTimes, decode func(status int, header http.Header, body []byte) (T, error)) (T, error) {
+	status, header, body, err := c.do(op, req, tm)
 	if err == nil {
 		var v T
 		if v, err = decode(status, header, body); err == nil {
@@ -273,3 +289,83 @@ func (c *Client) Unusable() error {
 // CloseIdleConnections closes the client's idle keep-alive connections (at the end of a run, so
 // that none outlives it).
 func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+// reqTimes is what a traced request tells of its server's receipt of it. wrote is a lower bound:
+// the server cannot have received the request before it; over HTTP/1 it is when the headers
+// were written into the connection's buffer (httptrace WroteHeaders), before they and the body
+// were flushed; over HTTP/2, whose WroteHeaders comes after the HEADERS frame was flushed, and
+// for an attempt that got no answer, it is when the connection was obtained (GotConn), just
+// before anything was written. Either way it comes after the waits for a connection, DNS, TCP
+// connect and TLS handshake. firstByte is an upper bound: the first byte of the answer
+// (GotFirstResponseByte) came after the server had received the request; reading the body comes
+// after it. A zero time is an event not seen: the attempt failed before it, or the transport
+// reported it after do returned, or the transport does not report traces.
+type reqTimes struct{ wrote, firstByte time.Time }
+
+// traceBase is the origin of the times a reqTrace stores, on the monotonic clock.
+var traceBase = time.Now()
+
+// reqTrace is the httptrace.ClientTrace of one request and the times its hooks saw, in
+// nanoseconds since traceBase (0: not seen). The hooks run on the transport's goroutines, maybe
+// after Do returned (a request canceled while being written), hence atomics. Each time is that of
+// a hook's first call: a hook is called again when the transport retries a request on another
+// connection, which it does only when the server received nothing, and the earlier time keeps a
+// lower bound true.
+type reqTrace struct {
+	trace                     httptrace.ClientTrace
+	gotConn, wrote, firstByte atomic.Int64
+	pooled                    bool // from tracePool, with no other trace composed into it
+}
+
+// tracePool recycles reqTraces with their hooks, so a traced request allocates no closures.
+var tracePool = sync.Pool{New: func() any { return makeReqTrace(true) }}
+
+// makeReqTrace returns a reqTrace whose hooks store into it.
+func makeReqTrace(pooled bool) *reqTrace {
+	rt := &reqTrace{pooled: pooled}
+	rt.trace = httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { stamp(&rt.gotConn) },
+		WroteHeaders:         func() { stamp(&rt.wrote) },
+		GotFirstResponseByte: func() { stamp(&rt.firstByte) },
+	}
+	return rt
+}
+
+// newReqTrace returns a reqTrace for a request on ctx, with no times.
+func newReqTrace(ctx context.Context) *reqTrace {
+	if httptrace.ContextClientTrace(ctx) != nil {
+		// WithClientTrace composes the caller's hooks into ours, changing the trace: keep it
+		// out of the pool.
+		return makeReqTrace(false)
+	}
+	rt := tracePool.Get().(*reqTrace)
+	rt.gotConn.Store(0)
+	rt.wrote.Store(0)
+	rt.firstByte.Store(0)
+	return rt
+}
+
+// stamp stores the time since traceBase in t unless t already holds one.
+func stamp(t *atomic.Int64) { t.CompareAndSwap(0, max(1, int64(time.Since(traceBase)))) }
+
+// done fills tm from the trace once Do returned resp and err, and gives the trace back to the
+// pool when it can no longer change: after an answer for which every hook has run (the transport
+// retries, and so calls hooks again, only before an answer).
+func (rt *reqTrace) done(tm *reqTimes, resp *http.Response, err error) {
+	wrote := &rt.gotConn
+	if err == nil && resp.ProtoMajor == 1 {
+		wrote = &rt.wrote
+	}
+	tm.wrote, tm.firstByte = traceTime(wrote.Load()), traceTime(rt.firstByte.Load())
+	if rt.pooled && err == nil && rt.gotConn.Load() != 0 && rt.wrote.Load() != 0 && rt.firstByte.Load() != 0 {
+		tracePool.Put(rt)
+	}
+}
+
+// traceTime returns the time ns nanoseconds after traceBase, or the zero time for 0.
+func traceTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return traceBase.Add(time.Duration(ns))
+}

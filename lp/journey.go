@@ -97,9 +97,13 @@ func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, 
 		} else {
 			sp.LastBegin = sp.Begin
 		}
+		sp.LastWrote, sp.FirstByte = 0, 0 // the last attempt's: fn records them if it traces
 		var n int
 		n, err = j.attempt(ctx, fn)
 		requests += n
+		if try == 0 {
+			sp.Wrote = sp.LastWrote
+		}
 		if err == nil {
 			break
 		}
@@ -131,6 +135,20 @@ func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, 
 	}
 	rec.End = sp.End
 	return err
+}
+
+// traced records the times of a traced request as those of the last attempt of sp (LastWrote,
+// FirstByte; step copies the first attempt's into Wrote).
+func (j *Journey) traced(sp *sample.Span, tm *reqTimes) {
+	sp.LastWrote, sp.FirstByte = j.offset(tm.wrote), j.offset(tm.firstByte)
+}
+
+// offset returns t as an offset from the epoch, or 0 for the zero time (not seen).
+func (j *Journey) offset(t time.Time) time.Duration {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Sub(j.Epoch)
 }
 
 // attempt runs fn once under the request timeout.
@@ -216,7 +234,9 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
 		return
 	}
 	if err := j.step(ctx, rec, sample.Create, func(ctx context.Context) (int, error) {
-		id, err := c.CreateConversation(ctx, &con)
+		var tm reqTimes
+		id, err := c.createConversation(ctx, &con, &tm)
+		j.traced(&rec.Steps[sample.Create], &tm)
 		rec.ConversationID = id
 		return 1, j.checkAuth(err, con.AppJWT)
 	}); err != nil {
@@ -241,7 +261,9 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
 		}
 	}
 	if err := j.step(ctx, rec, sample.Send, func(ctx context.Context) (int, error) {
-		_, err := c.Send(ctx, &con, rec.ConversationID, j.Opts.Message)
+		var tm reqTimes
+		_, err := c.send(ctx, &con, rec.ConversationID, j.Opts.Message, &tm)
+		j.traced(&rec.Steps[sample.Send], &tm)
 		return 1, j.checkAuth(err, con.AppJWT)
 	}); err != nil {
 		fail(rec, sample.Send)

@@ -165,11 +165,16 @@ const maxConversationID = 256
 
 // CreateConversation opens a conversation for the consumer and returns its id.
 func (c *Client) CreateConversation(ctx context.Context, con *Consumer) (string, error) {
+	return c.createConversation(ctx, con, nil)
+}
+
+// createConversation is CreateConversation that traces its request into tm when tm is not nil.
+func (c *Client) createConversation(ctx context.Context, con *Consumer, tm *reqTimes) (string, error) {
 	req, err := c.messagingRequest(ctx, "/messaging/consumer/conversation?v=3", c.create, con)
 	if err != nil {
 		return "", err
 	}
-	return call(c, "create", req, decodeCreate)
+	return callTimed(c, "create", req, tm, decodeCreate)
 }
 
 // decodeCreate reads a CONVERSATION answer. Parsing is lenient as the API's variants require: the
@@ -205,12 +210,17 @@ func decodeCreate(status int, header http.Header, body []byte) (string, error) {
 // Send publishes a text message in the conversation (ms.PublishEvent) and returns the sequence
 // number the server gave it (-1 when the answer has none).
 func (c *Client) Send(ctx context.Context, con *Consumer, conversationID, text string) (int, error) {
+	return c.send(ctx, con, conversationID, text, nil)
+}
+
+// send is Send that traces its request into tm when tm is not nil.
+func (c *Client) send(ctx context.Context, con *Consumer, conversationID, text string, tm *reqTimes) (int, error) {
 	p := publishReq{Kind: "req", ID: "1", Type: "ms.PublishEvent"}
 	p.Body.DialogID = conversationID
 	p.Body.Event.Type = "ContentEvent"
 	p.Body.Event.ContentType = "text/plain"
 	p.Body.Event.Message = text
-	return c.sendEvent(ctx, "send", con, p)
+	return c.sendEvent(ctx, "send", con, p, tm)
 }
 
 // CloseConversation closes the conversation (cm.UpdateConversationField, state CLOSE).
@@ -219,12 +229,12 @@ func (c *Client) CloseConversation(ctx context.Context, con *Consumer, conversat
 	r.Body.ConversationID = conversationID
 	r.Body.ConversationField.Field = "ConversationStateField"
 	r.Body.ConversationField.ConversationState = "CLOSE"
-	_, err := c.sendEvent(ctx, "close", con, r)
+	_, err := c.sendEvent(ctx, "close", con, r, nil)
 	return err
 }
 
-// sendEvent posts one request object to the SEND endpoint.
-func (c *Client) sendEvent(ctx context.Context, op string, con *Consumer, v any) (int, error) {
+// sendEvent posts one request object to the SEND endpoint, tracing it into tm when tm is not nil.
+func (c *Client) sendEvent(ctx context.Context, op string, con *Consumer, v any, tm *reqTimes) (int, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return 0, err
@@ -233,7 +243,7 @@ func (c *Client) sendEvent(ctx context.Context, op string, con *Consumer, v any)
 	if err != nil {
 		return 0, err
 	}
-	return call(c, op, req, func(status int, header http.Header, body []byte) (int, error) {
+	return callTimed(c, op, req, tm, func(status int, header http.Header, body []byte) (int, error) {
 		return decodeSend(op, status, header, body)
 	})
 }

@@ -139,6 +139,15 @@ type Span struct {
 	// effect at the server before the last attempt.
 	Unanswered bool
 	Ran        bool
+	// Wrote, LastWrote and FirstByte bound when the server received a request, for the steps
+	// whose requests are traced (CONVERSATION and SEND); like Begin and End they are offsets from
+	// the run's epoch, and 0 where the step traces nothing or the event was not seen. Wrote and
+	// LastWrote are when the first and the last attempt's request could first have reached the
+	// server: on a connection already obtained, after any wait for one, DNS, TCP connect and TLS
+	// handshake, before the request was flushed (lp's reqTimes says exactly when). FirstByte is
+	// when the first byte of the last attempt's answer arrived, before its body was read. The
+	// server received the last attempt in [LastWrote, FirstByte] ⊆ [LastBegin, End].
+	Wrote, LastWrote, FirstByte time.Duration
 }
 
 // Duration returns the step's service time.
@@ -171,23 +180,51 @@ func (j *Journey) Lag() time.Duration { return j.Start - j.Intended }
 // Latency returns the end-to-end time from the intended start, free of coordinated omission.
 func (j *Journey) Latency() time.Duration { return j.End - j.Intended }
 
-// Gap returns the upper bound of the create→first-send gap the server saw (send end − create
-// begin) and its lower bound (send begin − create end). ok is false unless both steps completed.
+// Gap returns bounds of the gap the server saw between receiving CONVERSATION and receiving the
+// first SEND: gap an upper bound, gapMin a lower bound. ok is false unless both steps completed.
 //
-// With retries, the attempts the server refused with an answer took no effect: the gap counts
-// from the CONVERSATION attempt that created the conversation (the first attempt, though, when
-// an earlier one went unanswered and may have created it) to the SEND attempt that was accepted.
+// The server received each request after it could first have reached it (Wrote, LastWrote) and
+// before the first byte of its answer arrived (FirstByte). With C and S the server's receipts of
+// the CONVERSATION and the SEND that count, C ∈ [create wrote, create first byte] and
+// S ∈ [send wrote, send first byte], so
+//
+//	gap    = send first byte − create wrote ≥ S − C
+//	gapMin = send wrote − create first byte ≤ S − C
+//
+// A time not recorded (0) is replaced by the span's: the attempt's begin for wrote, the step's
+// end for first byte. Both bounds stay true, only wider, as for records of steps that trace
+// nothing (then gap = send end − create begin, gapMin = send begin − create end).
+//
+// With retries, the attempts the server refused with an answer took no effect: what counts is the
+// last attempt of each step (the CONVERSATION that created the conversation, the SEND that was
+// accepted), except that when an earlier attempt went unanswered it may have taken effect first,
+// and wrote is then the first attempt's.
 func (j *Journey) Gap() (gap, gapMin time.Duration, ok bool) {
 	c, s := &j.Steps[Create], &j.Steps[Send]
 	if !c.Ran || !s.Ran || c.Class != ClassNone || s.Class != ClassNone {
 		return 0, 0, false
 	}
-	createBegin := c.Begin
-	if c.LastBegin > 0 && !c.Unanswered {
-		createBegin = c.LastBegin
+	createFrom, createTo := c.received()
+	sendFrom, sendTo := s.received()
+	return sendTo - createFrom, sendFrom - createTo, true
+}
+
+// received returns bounds of when the server received the step's request that took effect (see
+// Journey.Gap).
+func (s *Span) received() (from, to time.Duration) {
+	from = orElse(s.Wrote, s.Begin)
+	if s.LastBegin > 0 && !s.Unanswered {
+		from = orElse(s.LastWrote, s.LastBegin)
 	}
-	sendBegin := max(s.Begin, s.LastBegin)
-	return s.End - createBegin, sendBegin - c.End, true
+	return from, orElse(s.FirstByte, s.End)
+}
+
+// orElse returns t, or fallback when t is 0 (not recorded).
+func orElse(t, fallback time.Duration) time.Duration {
+	if t == 0 {
+		return fallback
+	}
+	return t
 }
 
 // ParseStep returns the step called name (as String writes it).
