@@ -13,7 +13,7 @@ import (
 )
 
 // WebhookConfig is how the simulated Connector API delivers notifications to the accounts'
-// webhook endpoints (Account.WebhookURL, Sim.SetWebhook). Zero fields select the defaults of
+// webhook endpoints (Account.WebhookURL, Sim.SetWebhook, Sim.AddWebhook), to each one separately. Zero fields select the defaults of
 // [DefaultWebhookConfig].
 //
 // Every notification is one HTTP POST of one change. Its first attempt starts after a delay drawn
