@@ -125,9 +125,17 @@ func (d *dispatcher) snapshot() (WebhookStats, map[string]WebhookEndpointStats) 
 // newNotifications): it counts one notification emitted and len(ns) deliveries, each with its
 // own draws.
 func (d *dispatcher) emit(ns ...*notification) {
-	// Draws first, outside mu: the generators have their own locks.
-	delays := make([]time.Duration, len(ns))
-	reorders := make([]bool, len(ns))
+	// Draws first, outside mu: the generators have their own locks. A few endpoints fit on the
+	// stack.
+	var delayBuf [4]time.Duration
+	var reorderBuf [4]bool
+	var delays []time.Duration
+	var reorders []bool
+	if len(ns) <= len(delayBuf) {
+		delays, reorders = delayBuf[:len(ns)], reorderBuf[:len(ns)]
+	} else {
+		delays, reorders = make([]time.Duration, len(ns)), make([]bool, len(ns))
+	}
 	for i, n := range ns {
 		delays[i] = d.lat.sample(d.latRng)
 		reorders[i] = d.cfg.Reorder > 0 && d.rng.float64() < d.cfg.Reorder
