@@ -61,9 +61,10 @@ func (e Endpoint) index() int {
 // permission. The permission is on unless NoControllerBot is set, so that the zero value of the
 // field keeps an account as LivePerson normally configures it.
 //
-// WebhookURL is the endpoint of the app installation's webhooks (Connector API): every
-// notification of the account, of every event type, is POSTed there (see [WebhookConfig]). Empty
-// means no webhooks; [Sim.SetWebhook] changes it at run time.
+// WebhookURL is the first endpoint of the app installation's webhooks (Connector API): every
+// notification of the account, of every event type, is POSTed there (see [WebhookConfig]), and
+// to every other endpoint registered at run time ([Sim.AddWebhook], POST /_lpsim/webhooks).
+// Empty means none to begin with; [Sim.SetWebhook] replaces them all at run time.
 //
 // An empty ClientID becomes "lpbench-sim"; an empty ClientSecret is generated (random) by New.
 // Secrets generated locally, here or by DefaultConfig, are printed by the standalone server
@@ -110,7 +111,7 @@ type Config struct {
 	// Stalls hold every response during the given windows of time since the Sim was created,
 	// in addition to Sim.Stall.
 	Stalls []StallWindow `yaml:"stalls"`
-	// Webhooks is the delivery of the Connector API's notifications to the accounts' WebhookURLs.
+	// Webhooks is the delivery of the Connector API's notifications to the accounts' endpoints.
 	Webhooks WebhookConfig `yaml:"webhooks"`
 	// Seed seeds latency sampling, fault injection and webhook deliveries; 0 = time-based.
 	Seed int64 `yaml:"seed"`

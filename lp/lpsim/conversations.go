@@ -31,7 +31,7 @@ func (c *conversation) info() conversationInfo {
 type published struct {
 	seq      int64         // the event's sequence, when it is a message
 	conv     *conversation // its conversation
-	url      string        // the account's webhook endpoint when the event was accepted; "" = none
+	hooks    []Webhook     // the account's webhook endpoints when the event was accepted; nil = none
 	autoSeq  int64         // sequence of the first auto message to emit
 	autoN    int           // auto messages to emit (only with an endpoint)
 	unrouted int           // auto messages not emitted for want of an endpoint
@@ -65,8 +65,8 @@ func (cs *conversations) reset() {
 // createConversation opens a conversation for consumer c of account a, arrived at the given
 // time, with or without the AUTO_MESSAGES header, with the given ttrDefName ("" = NORMAL). When c
 // already holds an open conversation it returns that one's id and ok false, and creates nothing.
-// url is the account's webhook endpoint at creation, for the OPEN notification.
-func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Duration, header bool, ttr string) (info conversationInfo, url string, ok bool) {
+// hooks are the account's webhook endpoints at creation, for the OPEN notification.
+func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Duration, header bool, ttr string) (info conversationInfo, hooks []Webhook, ok bool) {
 	id := newUUID() // outside the lock: crypto/rand is the slowest part
 	if ttr == "" {
 		ttr = "NORMAL"
@@ -75,7 +75,7 @@ func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Dura
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if cur := cs.open[c.LPConsumerID]; cur != nil {
-		return cur.info(), "", false
+		return cur.info(), nil, false
 	}
 	conv := &conversation{
 		Conversation: Conversation{
@@ -93,7 +93,7 @@ func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Dura
 	cs.open[c.LPConsumerID] = conv
 	cs.order = append(cs.order, conv)
 	cs.created++
-	return conv.info(), a.webhookURL(), true
+	return conv.info(), a.webhooks(), true
 }
 
 // find returns the conversation id for consumer c, or the refusal: unknown → 400; owned by
@@ -117,9 +117,9 @@ func (cs *conversations) find(id string, c consumerClaims) (*conversation, apiEr
 // the next sequence; the first one fixes the conversation's gap and its AUTO_MESSAGES verdict.
 // Other events (chat state, accept status) are only checked.
 //
-// When the first message qualifies and the account has a webhook endpoint, the auto messages
+// When the first message qualifies and the account has webhook endpoints, the auto messages
 // take the sequences after it, so the consumer's next message comes after them, as in a
-// LivePerson dialog. Without an endpoint nobody sees them and they take none: the default
+// LivePerson dialog, and the ledger entry gets one FirstAutoMessageDeliveries record per endpoint. Without an endpoint nobody sees them and they take none: the default
 // simulator, which has no endpoint, keeps the consumer's sequences consecutive.
 func (s *Sim) publish(a *account, c consumerClaims, id string, arrived time.Duration, header, message bool) (p published, e apiErr) {
 	cs := &s.conversations
@@ -129,7 +129,7 @@ func (s *Sim) publish(a *account, c consumerClaims, id string, arrived time.Dura
 	if e.failed() || !message {
 		return published{}, e
 	}
-	p = published{seq: conv.seq, conv: conv, url: a.webhookURL()}
+	p = published{seq: conv.seq, conv: conv, hooks: a.webhooks()}
 	conv.seq++
 	cs.sends++
 	if !conv.FirstSend {
@@ -145,12 +145,16 @@ func (s *Sim) publish(a *account, c consumerClaims, id string, arrived time.Dura
 		if conv.AutoMessages {
 			cs.autoMessages++
 			n := len(s.cfg.Webhooks.AutoMessages)
-			if p.url == "" {
+			if len(p.hooks) == 0 {
 				p.unrouted = n
 			} else {
 				p.autoSeq, p.autoN = conv.seq, n
 				conv.seq += int64(n)
 				conv.AutoMessagesEmitted = n
+				conv.FirstAutoMessageDeliveries = make([]AutoMessageDelivery, len(p.hooks))
+				for i, h := range p.hooks {
+					conv.FirstAutoMessageDeliveries[i].Webhook = h.ID
+				}
 			}
 		}
 	}
@@ -158,21 +162,21 @@ func (s *Sim) publish(a *account, c consumerClaims, id string, arrived time.Dura
 }
 
 // closeConversation closes conversation id for consumer c of account a, freeing c to open
-// another. It returns what the CLOSE notification needs, and a's webhook endpoint at the close.
-func (s *Sim) closeConversation(a *account, c consumerClaims, id string) (info conversationInfo, url string, e apiErr) {
+// another. It returns what the CLOSE notification needs, and a's webhook endpoints at the close.
+func (s *Sim) closeConversation(a *account, c consumerClaims, id string) (info conversationInfo, hooks []Webhook, e apiErr) {
 	cs := &s.conversations
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	conv, e := cs.find(id, c)
 	if e.failed() {
-		return conversationInfo{}, "", e
+		return conversationInfo{}, nil, e
 	}
 	conv.Closed = true
 	if cs.open[conv.consumer] == conv {
 		delete(cs.open, conv.consumer)
 	}
 	cs.closed++
-	return conv.info(), a.webhookURL(), apiErr{}
+	return conv.info(), a.webhooks(), apiErr{}
 }
 
 // newUUID returns a random (version 4) UUID in its canonical text form.

@@ -1,6 +1,7 @@
 package lpsim
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -113,13 +114,13 @@ func TestAutoMessagesRule(t *testing.T) {
 				FirstSend:         true,
 				AutoMessages:      tt.want,
 			}
-			if got := conversationOf(t, s, id); got != want {
+			if got := conversationOf(t, s, id); !reflect.DeepEqual(got, want) {
 				t.Errorf("ledger entry\n got %+v\nwant %+v", got, want)
 			}
 			// Later sends change nothing, even with the headers and in a new window.
 			clk.Advance(time.Second)
 			c.send(t, id, true)
-			if got := conversationOf(t, s, id); got != want {
+			if got := conversationOf(t, s, id); !reflect.DeepEqual(got, want) {
 				t.Errorf("after a second send\n got %+v\nwant %+v", got, want)
 			}
 			l := s.Ledger()

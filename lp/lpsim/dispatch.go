@@ -19,12 +19,15 @@ const (
 	DropShutdown  = "shutdown"   // still pending when the Server closed, or emitted after
 )
 
-// notification is one webhook delivery in the making: the bytes to send, where, and how far its
-// attempts have got. Its mutable fields are guarded by the dispatcher's mutex.
+// notification is one webhook delivery in the making, a notification to one endpoint: the bytes
+// to send, where, and how far its attempts have got. Its mutable fields are guarded by the
+// dispatcher's mutex.
 type notification struct {
 	// Immutable after newNotification (and the caller's setup before emit).
 	url, accountID, clientID, signature string
 	body                                []byte
+	hook                                string        // the endpoint's Webhook.ID: the key of its statistics
+	hookIndex                           int           // the endpoint's position in conv's FirstAutoMessageDeliveries
 	conv                                *conversation // for auto messages: the ledger entry to update
 	autoIndex                           int           // position among the conversation's auto messages; -1 for other notifications
 
@@ -65,7 +68,8 @@ type dispatcher struct {
 	ready   []*notification // due, waiting for a worker
 	workers int
 	gen     uint64
-	stats   WebhookStats // DroppedByReason allocated by reset
+	stats   WebhookStats                     // DroppedByReason allocated by reset
+	byHook  map[string]*WebhookEndpointStats // by Webhook.ID, for the current generation; allocated by reset
 	wg      sync.WaitGroup
 }
 
@@ -97,46 +101,82 @@ func (d *dispatcher) reset() {
 	defer d.mu.Unlock()
 	d.gen++
 	d.stats = WebhookStats{DroppedByReason: make(map[string]int64)}
+	d.byHook = make(map[string]*WebhookEndpointStats)
 }
 
-// snapshot returns the statistics; the result shares nothing with d.
-func (d *dispatcher) snapshot() WebhookStats {
+// snapshot returns the statistics, in total and by endpoint; the results share nothing with d.
+func (d *dispatcher) snapshot() (WebhookStats, map[string]WebhookEndpointStats) {
 	d.mu.Lock()
 	st := d.stats
 	st.DroppedByReason = maps.Clone(d.stats.DroppedByReason)
+	by := make(map[string]WebhookEndpointStats, len(d.byHook))
+	for id, e := range d.byHook {
+		e := *e
+		e.Pending = e.Deliveries - e.Delivered - e.Dropped
+		by[id] = e
+	}
 	d.mu.Unlock()
-	st.Pending = st.Emitted - st.Delivered - st.Dropped
+	st.Pending = st.Deliveries - st.Delivered - st.Dropped
 	st.NoEndpoint = d.noEndpoint.Load()
-	return st
+	return st, by
 }
 
-// emit hands n over for delivery.
-func (d *dispatcher) emit(n *notification) {
-	// Draws first, outside mu: the generators have their own locks.
-	delay := d.lat.sample(d.latRng)
-	reorder := d.cfg.Reorder > 0 && d.rng.float64() < d.cfg.Reorder
-	if reorder {
-		delay += 1 + time.Duration(d.rng.int64N(int64(d.cfg.ReorderDelay)))
+// emit hands over for delivery the deliveries of one notification, one per endpoint (see
+// newNotifications): it counts one notification emitted and len(ns) deliveries, each with its
+// own draws.
+func (d *dispatcher) emit(ns ...*notification) {
+	// Draws first, outside mu: the generators have their own locks. A few endpoints fit on the
+	// stack.
+	var delayBuf [4]time.Duration
+	var reorderBuf [4]bool
+	var delays []time.Duration
+	var reorders []bool
+	if len(ns) <= len(delayBuf) {
+		delays, reorders = delayBuf[:len(ns)], reorderBuf[:len(ns)]
+	} else {
+		delays, reorders = make([]time.Duration, len(ns)), make([]bool, len(ns))
 	}
-	n.dupe = d.cfg.Duplicate > 0 && d.rng.float64() < d.cfg.Duplicate
+	for i, n := range ns {
+		delays[i] = d.lat.sample(d.latRng)
+		reorders[i] = d.cfg.Reorder > 0 && d.rng.float64() < d.cfg.Reorder
+		if reorders[i] {
+			delays[i] += 1 + time.Duration(d.rng.int64N(int64(d.cfg.ReorderDelay)))
+		}
+		n.dupe = d.cfg.Duplicate > 0 && d.rng.float64() < d.cfg.Duplicate
+	}
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	n.gen = d.gen
 	d.stats.Emitted++
-	switch {
-	case d.closed:
-		d.drop(n, DropShutdown)
-		return
-	case len(d.pending) >= d.cfg.QueueSize:
-		d.drop(n, DropQueueFull)
-		return
+	for i, n := range ns {
+		n.gen = d.gen
+		d.stats.Deliveries++
+		d.hookStats(n).Deliveries++
+		switch {
+		case d.closed:
+			d.drop(n, DropShutdown)
+			continue
+		case len(d.pending) >= d.cfg.QueueSize:
+			d.drop(n, DropQueueFull)
+			continue
+		}
+		if reorders[i] {
+			d.stats.Reordered++
+		}
+		d.pending[n] = struct{}{}
+		d.schedule(n, delays[i])
 	}
-	if reorder {
-		d.stats.Reordered++
+}
+
+// hookStats returns the statistics of n's endpoint, creating them at n's first delivery. n must
+// be of the current generation; d.mu must be held.
+func (d *dispatcher) hookStats(n *notification) *WebhookEndpointStats {
+	e := d.byHook[n.hook]
+	if e == nil {
+		e = &WebhookEndpointStats{Account: n.accountID, URL: n.url}
+		d.byHook[n.hook] = e
 	}
-	d.pending[n] = struct{}{}
-	d.schedule(n, delay)
+	return e
 }
 
 // schedule makes n's next attempt due after delay. d.mu must be held and d open.
@@ -160,10 +200,12 @@ func (d *dispatcher) due(n *notification) {
 	n.started = time.Now()
 	if n.attempts > 1 && n.gen == d.gen {
 		d.stats.Retried++
+		d.hookStats(n).Retried++
 	}
 	if d.cfg.Loss > 0 && d.rng.float64() < d.cfg.Loss {
 		if n.gen == d.gen {
 			d.stats.Lost++
+			d.hookStats(n).Lost++
 		}
 		d.failed(n, DropLoss)
 		return
@@ -196,6 +238,7 @@ func (d *dispatcher) work() {
 		case n.extra:
 			if n.gen == d.gen {
 				d.stats.Duplicated++
+				d.hookStats(n).Duplicated++
 			}
 			delete(d.pending, n)
 		case ok:
@@ -238,22 +281,37 @@ func (d *dispatcher) delivered(n *notification) {
 	delete(d.pending, n)
 	if n.gen == d.gen {
 		d.stats.Delivered++
+		e := d.hookStats(n)
+		e.Delivered++
 		if n.autoIndex == 0 {
-			d.stats.FirstAutoMessagesDelivered++
+			e.FirstAutoMessagesDelivered++
 		}
 	}
+	everywhere := false // the first auto message has now reached every endpoint
 	d.updateConv(n, func(c *Conversation) {
 		c.AutoMessagesDelivered++
-		if n.autoIndex == 0 {
-			c.FirstAutoMessageDelivered = true
-			c.FirstAutoMessageDeliveredAt = d.clock()
-			c.FirstAutoMessageAttempts = n.attempts
+		if n.autoIndex != 0 || n.hookIndex >= len(c.FirstAutoMessageDeliveries) {
+			return
 		}
+		now := d.clock()
+		r := &c.FirstAutoMessageDeliveries[n.hookIndex]
+		r.Delivered, r.Attempts, r.DeliveredAt = true, n.attempts, now
+		c.FirstAutoMessageAttempts = max(c.FirstAutoMessageAttempts, n.attempts)
+		for _, r := range c.FirstAutoMessageDeliveries {
+			if !r.Delivered {
+				return
+			}
+		}
+		c.FirstAutoMessageDelivered, c.FirstAutoMessageDeliveredAt = true, now
+		everywhere = true
 	})
+	if everywhere {
+		d.stats.FirstAutoMessagesDelivered++
+	}
 	if n.dupe && !d.closed && len(d.pending) < d.cfg.QueueSize {
 		cp := &notification{
 			url: n.url, accountID: n.accountID, clientID: n.clientID, signature: n.signature, body: n.body,
-			autoIndex: -1, gen: n.gen, extra: true,
+			hook: n.hook, autoIndex: -1, gen: n.gen, extra: true,
 		}
 		d.pending[cp] = struct{}{}
 		d.schedule(cp, d.lat.sample(d.latRng))
@@ -285,12 +343,24 @@ func (d *dispatcher) drop(n *notification, reason string) {
 	}
 	d.stats.Dropped++
 	d.stats.DroppedByReason[reason]++
-	if n.autoIndex == 0 {
+	e := d.hookStats(n)
+	e.Dropped++
+	if n.autoIndex != 0 {
+		return
+	}
+	e.FirstAutoMessagesDropped++
+	first := n.conv == nil // the conversation's first drop (always counted without a ledger entry)
+	d.updateConv(n, func(c *Conversation) {
+		if n.hookIndex < len(c.FirstAutoMessageDeliveries) {
+			r := &c.FirstAutoMessageDeliveries[n.hookIndex]
+			r.Dropped, r.Attempts = true, n.attempts
+		}
+		c.FirstAutoMessageAttempts = max(c.FirstAutoMessageAttempts, n.attempts)
+		first = !c.FirstAutoMessageDropped
+		c.FirstAutoMessageDropped = true
+	})
+	if first {
 		d.stats.FirstAutoMessagesDropped++
-		d.updateConv(n, func(c *Conversation) {
-			c.FirstAutoMessageDropped = true
-			c.FirstAutoMessageAttempts = n.attempts
-		})
 	}
 }
 

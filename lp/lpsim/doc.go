@@ -28,6 +28,13 @@
 //	POST /api/account/{acc}/messaging/consumer/conversation/send?v=3       SEND and close
 //	GET  /_lpsim/ledger                                                    the Ledger as JSON
 //	POST /_lpsim/reset                                                     Sim.Reset, 204
+//	GET  /_lpsim/apps                                                      accounts and generated credentials
+//	POST /_lpsim/webhooks  {"account":ACC,"url":URL}                       register a webhook endpoint, 201
+//	GET  /_lpsim/webhooks                                                  the registered endpoints
+//	DELETE /_lpsim/webhooks/{id}                                           unregister one, 204
+//
+// The /_lpsim/ routes are the simulator's own control calls, not LivePerson endpoints: a
+// client that also speaks to the real service must not use them there.
 //
 // # Behaviour where LivePerson's documentation is silent
 //
@@ -86,11 +93,34 @@
 //
 // # Webhooks
 //
-// Each account's app installation has one webhook endpoint (Account.WebhookURL, or
-// [Sim.SetWebhook] at run time, as lpbench does once its receiver listens); LivePerson registers
-// one per event type, and the simulator sends every type to that one URL, where the body's
-// "type" tells them apart. Without an endpoint nothing is sent (Ledger.Webhooks.NoEndpoint counts
-// what would have been). With one, the simulator emits, one change per notification:
+// Each account's app installation has a set of webhook endpoints, every one of which receives
+// every notification of the account; LivePerson registers one URL per event type, and the
+// simulator sends every type to each endpoint, where the body's "type" tells them apart. The set
+// starts with Account.WebhookURL, if any; [Sim.SetWebhook] replaces it with one URL (or empties
+// it), as lpbench does in-process once its receiver listens; [Sim.AddWebhook] and
+// [Sim.RemoveWebhook] add and remove one endpoint, and so do, for other processes, the control
+// calls below ([RegisterWebhook] and [UnregisterWebhook] are their client side). Several lpbench
+// processes sharing one standalone simulator thus each register their own receiver and each
+// receive every notification of the account, their own conversations' and the others'; each
+// verifies its own conversations (by ext_consumer_id) with its endpoint's records in the ledger.
+//
+//   - POST /_lpsim/webhooks with {"account":STRING,"url":STRING} → 201
+//     {"id":"wh-…","account":..,"url":..}. A body that is not that object, with both strings
+//     non-empty, → 400; a URL that is not an absolute http or https URL → 400; an account the
+//     simulator does not serve → 404; beyond 64 KiB → 413. The same URL may be registered twice,
+//     and then receives everything twice. Ids are random, never reused.
+//   - DELETE /_lpsim/webhooks/{id} → 204; an id not registered → 404. Any endpoint may be
+//     removed this way, the configured one and SetWebhook's included.
+//   - GET /_lpsim/webhooks → 200, a JSON array of {"id","account","url"}, by account in
+//     configuration order, then in order of registration.
+//   - Errors have the error shape above (without errorCode); other methods → 405 with Allow.
+//     Like every control route, these are neither counted, delayed nor stalled, and need no
+//     credentials: the simulator listens on loopback only, unless AllowRemote.
+//   - Registrations survive Reset. A notification's endpoints are fixed when it is emitted:
+//     one registered later does not get it, one removed later still does.
+//
+// Without an endpoint nothing is sent (Ledger.Webhooks.NoEndpoint counts what would have
+// been). With one or more, the simulator emits, one change per notification:
 //
 //   - cqm.ExConversationChangeNotification UPSERT, state OPEN, when a conversation is created, and
 //     state CLOSE (with endTs and closeReason CONSUMER) when it is closed, in the shape of
@@ -131,11 +161,19 @@
 //   - A reordered notification waits an extra delay, uniform in (0, ReorderDelay], before its
 //     first attempt, so later notifications overtake it. Latency draws alone may reorder too.
 //
-// The draws come from their own generators seeded by Config.Seed, apart from the latency and
-// fault draws of the API. Ledger.Webhooks counts notifications emitted, delivered, dropped (by
-// reason) and pending, attempts retried and lost, duplicates posted and notifications reordered;
-// each ledger Conversation tells how many auto messages were emitted and delivered, and whether
-// its first one was delivered (when, after how many attempts) or dropped. [Server.Close] stops
+// A notification is emitted once, and delivered once to each endpoint its account had at
+// emission: every delivery has its own latency, loss, reordering, duplicate and retries, as if
+// each endpoint were the only one. The draws come from their own generators seeded by
+// Config.Seed, apart from the latency and fault draws of the API. Ledger.Webhooks counts
+// notifications emitted (once each, whatever the number of endpoints) and their deliveries:
+// delivered, dropped (by reason) and pending, attempts retried and lost, duplicates posted and
+// deliveries reordered; with one endpoint, deliveries and notifications are the same.
+// Ledger.WebhookEndpoints counts the deliveries per endpoint. Each ledger Conversation tells how
+// many auto messages were emitted (notifications) and delivered (deliveries), and the fate of
+// its first auto message: one per conversation, however many endpoints it went to. It is
+// delivered when it reached every endpoint (when the last answered, the most attempts any
+// took), dropped when one endpoint or more never got it, and its FirstAutoMessageDeliveries
+// tell, per endpoint id, which. [Server.Close] stops
 // the dispatcher at once: pending notifications, retries included, are dropped (reason
 // "shutdown"), attempts in flight are cancelled, and no goroutine is left; a Sim that is never
 // closed holds none once its deliveries are over. [Sim.Reset] zeroes the webhook counters;
@@ -188,6 +226,7 @@
 // # Standalone
 //
 // [Serve] listens on loopback only (127.0.0.1:0 by default) unless Config.AllowRemote, prints
-// "lpsim listening on http://HOST:PORT" and one line per account (id, region, client id and, when
-// generated locally, the client secret), serves until its context ends and shuts down gracefully.
+// "lpsim listening on http://HOST:PORT", one line per account (id, region, client id and, when
+// generated locally, the client secret) and how to register a webhook endpoint, serves until its
+// context ends and shuts down gracefully.
 package lpsim

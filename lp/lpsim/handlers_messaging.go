@@ -70,13 +70,13 @@ func (s *Sim) handleCreate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	acct := s.accounts[a.ID]
-	conv, url, ok := s.createConversation(acct, c, arrived, autoMessagesFeature(r.Header), ttr)
+	conv, hooks, ok := s.createConversation(acct, c, arrived, autoMessagesFeature(r.Header), ttr)
 	id := conv.id
 	if !ok {
 		s.fail(w, r, ep, badRequest("Consumer already has an open conversation", "open conversation "+id))
 		return
 	}
-	s.notifyState(acct, url, conv, "OPEN")
+	s.notifyState(acct, hooks, conv, "OPEN")
 
 	out := make([]byte, 0, 192)
 	out = append(out, '[')
@@ -250,12 +250,12 @@ func (s *Sim) handleClose(w http.ResponseWriter, r *http.Request, a *account, c 
 		s.fail(w, r, ep, badRequest("Bad request", "body.conversationId is missing"))
 		return
 	}
-	conv, url, e := s.closeConversation(a, c, q.Body.ConversationID)
+	conv, hooks, e := s.closeConversation(a, c, q.Body.ConversationID)
 	if e.failed() {
 		s.fail(w, r, ep, e)
 		return
 	}
-	s.notifyState(a, url, conv, "CLOSE")
+	s.notifyState(a, hooks, conv, "CLOSE")
 	out := make([]byte, 0, 48)
 	out = append(out, `{"reqId":`...)
 	out = appendRaw(out, q.ID)

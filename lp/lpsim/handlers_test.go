@@ -519,6 +519,9 @@ func TestMethodAndPath(t *testing.T) {
 		{"POST", csdsAllPath(accA), 405, "GET, HEAD"},
 		// Sentinel is POST only.
 		{"GET", sentinelPath(accA), 405, "POST"},
+		// The webhook registry: GET and POST on the collection, DELETE on one.
+		{"PUT", "/_lpsim/webhooks", 405, "GET, HEAD, POST"},
+		{"GET", "/_lpsim/webhooks/wh-1", 405, "DELETE"},
 		// Unknown paths.
 		{"GET", "/nope", 404, ""},
 		{"POST", "/api/account/" + accA + "/messaging/consumer/conversations?v=3", 404, ""},

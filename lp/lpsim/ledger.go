@@ -3,6 +3,7 @@ package lpsim
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -27,29 +28,63 @@ type Ledger struct {
 	FirstSends            int64                         `json:"first_sends"`             // conversations that got their first accepted ms.PublishEvent
 	AutoMessagesTriggered int64                         `json:"auto_messages_triggered"` // conversations whose first send qualified
 	Webhooks              WebhookStats                  `json:"webhooks"`                // notifications to the accounts' webhook endpoints
-	Conversations         []Conversation                `json:"conversations"`           // ordered by creation
+	// WebhookEndpoints breaks the deliveries of Webhooks down by endpoint: keyed by Webhook.ID,
+	// one entry per endpoint that was sent a delivery since the last Reset (removed endpoints
+	// included). Their Deliveries, Delivered, Dropped, Pending, Retried, Lost and Duplicated add
+	// up to those of Webhooks.
+	WebhookEndpoints map[string]WebhookEndpointStats `json:"webhook_endpoints"`
+	Conversations    []Conversation                  `json:"conversations"` // ordered by creation
 }
 
-// WebhookStats counts the notifications of the simulated Connector API (see [WebhookConfig]). A
-// notification is emitted once and ends delivered or dropped, never both: at any time
-// Emitted = Delivered + Dropped + Pending, and DroppedByReason (keyed by the Drop* constants)
-// adds up to Dropped. Duplicates are extra copies of delivered notifications, not notifications.
+// WebhookStats counts the notifications of the simulated Connector API (see [WebhookConfig]).
+//
+// A notification (an event's one body) is emitted once, and delivered separately to each
+// endpoint its account had when it was emitted: one delivery per endpoint, each with its own
+// latency, loss, retries and duplicates. Emitted counts notifications; Deliveries, Delivered,
+// Dropped, Pending, Retried, Lost, Duplicated, Reordered and DroppedByReason count deliveries.
+// With one endpoint per account, as before registration came, a delivery is a notification
+// and Deliveries = Emitted. A delivery ends delivered or dropped, never both: at any time
+// Deliveries = Delivered + Dropped + Pending, and DroppedByReason (keyed by the Drop* constants)
+// adds up to Dropped. Duplicates are extra copies of delivered deliveries, not deliveries.
 // Outcomes of notifications emitted before a Reset are not counted after it.
 type WebhookStats struct {
-	Emitted    int64 `json:"emitted"`     // notifications handed to delivery (the ones dropped at once included)
-	Delivered  int64 `json:"delivered"`   // answered 2xx, at the first attempt or a retry
-	Dropped    int64 `json:"dropped"`     // never delivered: lost, failed, queue full or shut down
-	Pending    int64 `json:"pending"`     // neither delivered nor dropped yet
+	Emitted    int64 `json:"emitted"`     // notifications handed to delivery, once each whatever the number of endpoints (the ones dropped at once included)
+	Deliveries int64 `json:"deliveries"`  // deliveries of them: one per notification and endpoint
+	Delivered  int64 `json:"delivered"`   // deliveries answered 2xx, at the first attempt or a retry
+	Dropped    int64 `json:"dropped"`     // deliveries never delivered: lost, failed, queue full or shut down
+	Pending    int64 `json:"pending"`     // deliveries neither delivered nor dropped yet
 	Retried    int64 `json:"retried"`     // attempts after the first (lost ones included)
 	Lost       int64 `json:"lost"`        // attempts lost (WebhookConfig.Loss): never sent
-	Duplicated int64 `json:"duplicated"`  // extra copies of delivered notifications posted
-	Reordered  int64 `json:"reordered"`   // notifications held back by an extra delay to be overtaken
-	NoEndpoint int64 `json:"no_endpoint"` // notifications not emitted: the account had no webhook URL
-	// FirstAutoMessagesDelivered and FirstAutoMessagesDropped count the conversations whose first
-	// auto message was delivered, or dropped: the ground truth of a client's missing auto messages.
+	Duplicated int64 `json:"duplicated"`  // extra copies of delivered deliveries posted
+	Reordered  int64 `json:"reordered"`   // deliveries held back by an extra delay to be overtaken
+	NoEndpoint int64 `json:"no_endpoint"` // notifications not emitted: the account had no webhook endpoint
+	// FirstAutoMessagesDelivered and FirstAutoMessagesDropped count conversations, one at most
+	// each: those whose first auto message was delivered to every endpoint it was emitted to
+	// (Conversation.FirstAutoMessageDelivered), and those whose first auto message was dropped
+	// at one endpoint or more (Conversation.FirstAutoMessageDropped): the ground truth of a
+	// client's missing auto messages. With several endpoints, a client that verifies only its
+	// own reads its endpoint's record in Conversation.FirstAutoMessageDeliveries.
 	FirstAutoMessagesDelivered int64            `json:"first_auto_messages_delivered"`
 	FirstAutoMessagesDropped   int64            `json:"first_auto_messages_dropped"`
-	DroppedByReason            map[string]int64 `json:"dropped_by_reason"` // reason → notifications
+	DroppedByReason            map[string]int64 `json:"dropped_by_reason"` // reason → deliveries
+}
+
+// WebhookEndpointStats counts the deliveries to one webhook endpoint (Ledger.WebhookEndpoints),
+// with the meanings of [WebhookStats]: Deliveries = Delivered + Dropped + Pending. Its first
+// auto message counts are per delivery, so per conversation too: one delivery per conversation
+// and endpoint.
+type WebhookEndpointStats struct {
+	Account                    string `json:"account"`
+	URL                        string `json:"url"`
+	Deliveries                 int64  `json:"deliveries"`
+	Delivered                  int64  `json:"delivered"`
+	Dropped                    int64  `json:"dropped"`
+	Pending                    int64  `json:"pending"`
+	Retried                    int64  `json:"retried"`
+	Lost                       int64  `json:"lost"`
+	Duplicated                 int64  `json:"duplicated"`
+	FirstAutoMessagesDelivered int64  `json:"first_auto_messages_delivered"` // conversations whose first auto message reached this endpoint
+	FirstAutoMessagesDropped   int64  `json:"first_auto_messages_dropped"`   // ... and those for which it was dropped here
 }
 
 // Conversation is the ledger entry of one conversation.
@@ -66,13 +101,41 @@ type Conversation struct {
 	AutoMessages      bool          `json:"auto_messages"` // the AUTO_MESSAGES rule held: auto messages would be emitted
 	Closed            bool          `json:"closed"`
 	// Webhook deliveries of the conversation's auto messages. Auto messages are emitted only when
-	// the rule held and the account had a webhook endpoint at the first send.
-	AutoMessagesEmitted         int           `json:"auto_messages_emitted"`
-	AutoMessagesDelivered       int           `json:"auto_messages_delivered"`
-	FirstAutoMessageDelivered   bool          `json:"first_auto_message_delivered"`
-	FirstAutoMessageDropped     bool          `json:"first_auto_message_dropped"`      // lost, failed or abandoned: never delivered
-	FirstAutoMessageAttempts    int           `json:"first_auto_message_attempts"`     // attempts made (lost ones included) until delivered or dropped
-	FirstAutoMessageDeliveredAt time.Duration `json:"first_auto_message_delivered_ns"` // ledger clock when it was answered 2xx; 0 if not
+	// the rule held and the account had a webhook endpoint at the first send; each is one
+	// notification, delivered to every endpoint the account had then
+	// (len(FirstAutoMessageDeliveries) of them). The first auto message is the first of the
+	// conversation's auto messages, one per conversation however many endpoints receive it; the
+	// FirstAutoMessage fields tell its fate over all of them, and FirstAutoMessageDeliveries at
+	// each. With one endpoint the two say the same.
+	AutoMessagesEmitted         int           `json:"auto_messages_emitted"`           // notifications, one per auto message
+	AutoMessagesDelivered       int           `json:"auto_messages_delivered"`         // deliveries answered 2xx, over every endpoint: at most AutoMessagesEmitted × endpoints
+	FirstAutoMessageDelivered   bool          `json:"first_auto_message_delivered"`    // delivered to every endpoint it was emitted to
+	FirstAutoMessageDropped     bool          `json:"first_auto_message_dropped"`      // lost, failed or abandoned at one endpoint or more: never delivered there
+	FirstAutoMessageAttempts    int           `json:"first_auto_message_attempts"`     // attempts made (lost ones included) until delivered or dropped, the most of any endpoint settled so far
+	FirstAutoMessageDeliveredAt time.Duration `json:"first_auto_message_delivered_ns"` // ledger clock when the last endpoint answered 2xx; 0 until every one has
+	// FirstAutoMessageDeliveries is the first auto message's fate at each endpoint, in the
+	// account's registration order at the first send; nil when no auto message was emitted.
+	FirstAutoMessageDeliveries []AutoMessageDelivery `json:"first_auto_message_deliveries"`
+}
+
+// AutoMessageDelivery is the fate of a conversation's first auto message at one endpoint.
+type AutoMessageDelivery struct {
+	Webhook     string        `json:"webhook"`      // the endpoint's Webhook.ID
+	Delivered   bool          `json:"delivered"`    // answered 2xx
+	Dropped     bool          `json:"dropped"`      // lost, failed or abandoned: never delivered
+	Attempts    int           `json:"attempts"`     // attempts made until delivered or dropped
+	DeliveredAt time.Duration `json:"delivered_ns"` // ledger clock when it was answered 2xx; 0 if not
+}
+
+// FirstAutoMessageAt returns the fate of c's first auto message at the endpoint with the given
+// Webhook.ID, and whether it was emitted to that endpoint.
+func (c Conversation) FirstAutoMessageAt(webhookID string) (AutoMessageDelivery, bool) {
+	for _, d := range c.FirstAutoMessageDeliveries {
+		if d.Webhook == webhookID {
+			return d, true
+		}
+	}
+	return AutoMessageDelivery{}, false
 }
 
 // statusSlots covers HTTP statuses 100–599, the index being status − 100.
@@ -86,7 +149,7 @@ func (s *Sim) count(i, status int) {
 }
 
 // Ledger returns a snapshot of the ledger that shares nothing with the Sim. Every endpoint has a
-// (possibly empty) entry in Requests, Faults and Queues, and Conversations and
+// (possibly empty) entry in Requests, Faults and Queues, and Conversations, WebhookEndpoints and
 // Webhooks.DroppedByReason are never nil, so the JSON form is stable.
 func (s *Sim) Ledger() Ledger {
 	l := Ledger{
@@ -128,10 +191,11 @@ func (s *Sim) Ledger() Ledger {
 	l.Conversations = make([]Conversation, len(cs.order))
 	for i, c := range cs.order {
 		l.Conversations[i] = c.Conversation
+		l.Conversations[i].FirstAutoMessageDeliveries = slices.Clone(c.FirstAutoMessageDeliveries)
 	}
 	cs.mu.Unlock()
 	// Not under cs.mu: the dispatcher takes it inside its own lock.
-	l.Webhooks = s.hooks.snapshot()
+	l.Webhooks, l.WebhookEndpoints = s.hooks.snapshot()
 	return l
 }
 

@@ -36,11 +36,12 @@ func TestReset(t *testing.T) {
 
 	s.Reset()
 	empty := Ledger{
-		Requests:      map[Endpoint]map[int]int64{},
-		Faults:        map[Endpoint]map[string]int64{},
-		Queues:        map[Endpoint]QueueStats{},
-		Webhooks:      WebhookStats{DroppedByReason: map[string]int64{}},
-		Conversations: []Conversation{},
+		Requests:         map[Endpoint]map[int]int64{},
+		Faults:           map[Endpoint]map[string]int64{},
+		Queues:           map[Endpoint]QueueStats{},
+		Webhooks:         WebhookStats{DroppedByReason: map[string]int64{}},
+		WebhookEndpoints: map[string]WebhookEndpointStats{},
+		Conversations:    []Conversation{},
 	}
 	for _, e := range endpoints {
 		empty.Requests[e] = map[int]int64{}

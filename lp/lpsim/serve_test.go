@@ -18,7 +18,7 @@ func TestServeBanner(t *testing.T) {
 	cfg.Accounts = append(cfg.Accounts, Account{ID: "45678901", Region: "lo", ClientID: "given-id", ClientSecret: "given-secret-xyz"})
 	url, banner := standalone(t, cfg)
 	lines := bannerLines(banner)
-	if got, want := len(lines), 1+len(cfg.Accounts); got != want {
+	if got, want := len(lines), 1+len(cfg.Accounts)+2; got != want {
 		t.Fatalf("%d banner lines, want %d:\n%s", got, want, banner)
 	}
 	if !regexp.MustCompile(`^lpsim listening on http://127\.0\.0\.1:[0-9]+$`).MatchString(lines[0]) {
@@ -32,6 +32,14 @@ func TestServeBanner(t *testing.T) {
 		if got := lines[1+i]; got != want {
 			t.Errorf("line %d = %q, want %q", 1+i, got, want)
 		}
+	}
+	// Then how to register a webhook, with the first account as the example.
+	n := 1 + len(cfg.Accounts)
+	if got, want := lines[n], "register a webhook: POST "+url+`/_lpsim/webhooks {"account":"`+cfg.Accounts[0].ID+`","url":"http://HOST:PORT/PATH"} (DELETE /_lpsim/webhooks/ID removes it)`; got != want {
+		t.Errorf("line %d = %q, want %q", n, got, want)
+	}
+	if got, want := lines[n+1], "lpbench run --sim-url "+url+" registers its own webhook receiver"; got != want {
+		t.Errorf("line %d = %q, want %q", n+1, got, want)
 	}
 	// A secret from the configuration is never printed.
 	if strings.Contains(banner, "given-secret-xyz") {

@@ -160,10 +160,13 @@ func (s *Server) Close() {
 
 // WriteBanner writes what a user of a standalone simulator needs to point a client at it: the
 // base URL, then one line per account with its id, region, client id and, when the secret was
-// generated locally (DefaultConfig, or an empty ClientSecret), the client secret:
+// generated locally (DefaultConfig, or an empty ClientSecret), the client secret, then how to
+// register a webhook endpoint (the example names the first account):
 //
 //	lpsim listening on http://127.0.0.1:41234
 //	account 12345678 region va client_id lpbench-sim client_secret 5f0c…
+//	register a webhook: POST http://127.0.0.1:41234/_lpsim/webhooks {"account":"12345678","url":"http://HOST:PORT/PATH"} (DELETE /_lpsim/webhooks/ID removes it)
+//	lpbench run --sim-url http://127.0.0.1:41234 registers its own webhook receiver
 //
 // A secret given in the configuration is never written.
 func (s *Server) WriteBanner(w io.Writer) error {
@@ -175,6 +178,11 @@ func (s *Server) WriteBanner(w io.Writer) error {
 			fmt.Fprintf(&b, " client_secret %s", a.ClientSecret)
 		}
 		b.WriteByte('\n')
+	}
+	if len(s.cfg.Accounts) > 0 {
+		fmt.Fprintf(&b, "register a webhook: POST %s/_lpsim/webhooks {\"account\":%q,\"url\":\"http://HOST:PORT/PATH\"} (DELETE /_lpsim/webhooks/ID removes it)\n",
+			s.URL, s.cfg.Accounts[0].ID)
+		fmt.Fprintf(&b, "lpbench run --sim-url %s registers its own webhook receiver\n", s.URL)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

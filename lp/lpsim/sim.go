@@ -38,6 +38,10 @@ type Sim struct {
 	consumerJWSsIssued atomic.Int64
 	conversations      conversations // under its own mutex, held only for map and field updates
 	hooks              *dispatcher   // webhook notifications
+	// hookMu serializes changes to the accounts' endpoint sets (SetWebhook, AddWebhook,
+	// RemoveWebhook). Readers take no lock: each set is an immutable slice behind an atomic
+	// pointer, so a notification reads its endpoints once, when it is emitted, and keeps them.
+	hookMu sync.Mutex
 
 	stall stall
 
@@ -51,7 +55,7 @@ type account struct {
 	Account
 	offset  time.Duration                              // cfg.RegionLatency of its region
 	buckets [numEndpoints]atomic.Pointer[rate.Limiter] // rate-limit buckets; nil where none (Reset swaps)
-	webhook atomic.Pointer[string]                     // current webhook URL (SetWebhook swaps); never nil
+	hooks   atomic.Pointer[[]Webhook]                  // registered endpoints: immutable, replaced whole under Sim.hookMu
 }
 
 // New validates cfg and returns a Sim serving it.
@@ -86,7 +90,9 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 	}
 	for _, a := range cfg.Accounts {
 		acc := &account{Account: a, offset: cfg.RegionLatency[a.Region]}
-		acc.webhook.Store(&acc.WebhookURL)
+		if a.WebhookURL != "" {
+			acc.setHooks([]Webhook{{ID: newWebhookID(), Account: a.ID, URL: a.WebhookURL}})
+		}
 		s.offsets = s.offsets || acc.offset > 0
 		s.accounts[a.ID] = acc
 	}
@@ -102,12 +108,17 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Config returns the effective configuration: defaults applied (generated secrets included) and
-// the current latencies and faults (as changed by SetLatency and SetFaults). The result shares nothing with the Sim.
+// the current latencies and faults (as changed by SetLatency and SetFaults). An account's
+// WebhookURL is the URL of its oldest registered endpoint, "" when it has none (Webhooks lists
+// them all). The result shares nothing with the Sim.
 func (s *Sim) Config() Config {
 	c := s.cfg
 	c.Accounts = append([]Account(nil), s.cfg.Accounts...)
 	for i := range c.Accounts {
-		c.Accounts[i].WebhookURL = s.accounts[c.Accounts[i].ID].webhookURL()
+		c.Accounts[i].WebhookURL = ""
+		if hs := s.accounts[c.Accounts[i].ID].webhooks(); len(hs) > 0 {
+			c.Accounts[i].WebhookURL = hs[0].URL
+		}
 	}
 	c.Webhooks.AutoMessages = append([]string(nil), s.cfg.Webhooks.AutoMessages...)
 	c.Latency = make(map[Endpoint]Latency, numEndpoints)
@@ -168,8 +179,8 @@ func (s *Sim) Stall(d time.Duration) { s.stall.set(d) }
 // keeps the configuration, the latencies set by SetLatency, a Stall in force, and the clock:
 // Config.Stalls windows and Ledger times stay relative to the Sim's creation. Tokens issued before
 // stay valid (the signing keys are kept), so clients need not log in again. Requests in flight
-// during a Reset may be counted on either side of it. Webhook endpoints set by SetWebhook are
-// kept; notifications already emitted are still delivered, but their outcomes are no longer
+// during a Reset may be counted on either side of it. Registered webhook endpoints (SetWebhook,
+// AddWebhook, POST /_lpsim/webhooks) are kept; notifications already emitted are still delivered, but their outcomes are no longer
 // counted in the Ledger's Webhooks.
 func (s *Sim) Reset() {
 	for i := range s.requests {

@@ -7,14 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"time"
 )
 
 // WebhookConfig is how the simulated Connector API delivers notifications to the accounts'
-// webhook endpoints (Account.WebhookURL, Sim.SetWebhook). Zero fields select the defaults of
+// webhook endpoints (Account.WebhookURL, Sim.SetWebhook, Sim.AddWebhook), to each one separately. Zero fields select the defaults of
 // [DefaultWebhookConfig].
 //
 // Every notification is one HTTP POST of one change. Its first attempt starts after a delay drawn
@@ -165,30 +164,6 @@ func checkWebhookURL(raw string) error {
 	return nil
 }
 
-// SetWebhook registers url as the webhook endpoint of account accountID's app installation, as
-// its owner would in LivePerson's console, replacing Account.WebhookURL; "" unregisters it.
-// Notifications emitted from then on go there; those already emitted keep their endpoint.
-// lpbench calls it once its receiver listens, since the embedded simulator starts first.
-func (s *Sim) SetWebhook(accountID, url string) error {
-	a := s.accounts[accountID]
-	if a == nil {
-		return fmt.Errorf("lpsim: SetWebhook: unknown account %q", accountID)
-	}
-	if err := checkWebhookURL(url); err != nil {
-		return errors.New("lpsim: SetWebhook: " + err.Error())
-	}
-	a.webhook.Store(&url)
-	return nil
-}
-
-// webhookURL is the account's current webhook endpoint, "" when none.
-func (a *account) webhookURL() string {
-	if p := a.webhook.Load(); p != nil {
-		return *p
-	}
-	return ""
-}
-
 // AutoMessageRole is the originatorMetadata.role of auto messages in the simulated notifications.
 //
 // LivePerson does not document it. CONTROLLER is the messaging API's participant role for the
@@ -297,11 +272,30 @@ func newNotification(a *account, url string, body []byte) *notification {
 	}
 }
 
+// newNotifications returns the deliveries of one notification, body, to each of the endpoints
+// hooks of account a, in their order: the same bytes and signature, one delivery per endpoint.
+// conv and autoIndex mark an auto message (nil and -1 otherwise).
+func newNotifications(a *account, hooks []Webhook, body []byte, conv *conversation, autoIndex int) []*notification {
+	first := newNotification(a, "", body)
+	ns := make([]*notification, len(hooks))
+	for i, h := range hooks {
+		n := first
+		if i > 0 {
+			n = new(notification)
+			*n = *first
+		}
+		n.url, n.hook, n.hookIndex = h.URL, h.ID, i
+		n.conv, n.autoIndex = conv, autoIndex
+		ns[i] = n
+	}
+	return ns
+}
+
 // notifyState emits the cqm.ExConversationChangeNotification of conversation conv entering
-// state ("OPEN" on create, "CLOSE" on close). url is the account's endpoint, read with the
+// state ("OPEN" on create, "CLOSE" on close). hooks are the account's endpoints, read with the
 // conversation's state.
-func (s *Sim) notifyState(a *account, url string, conv conversationInfo, state string) {
-	if url == "" {
+func (s *Sim) notifyState(a *account, hooks []Webhook, conv conversationInfo, state string) {
+	if len(hooks) == 0 {
 		s.hooks.noEndpoint.Add(1)
 		return
 	}
@@ -319,15 +313,15 @@ func (s *Sim) notifyState(a *account, url string, conv conversationInfo, state s
 	}
 	d.TTR.Type = conv.ttr
 	d.TTR.Value = ttrSeconds
-	s.hooks.emit(newNotification(a, url, notificationBody(typeConversationChange, c)))
+	s.hooks.emit(newNotifications(a, hooks, notificationBody(typeConversationChange, c), nil, -1)...)
 }
 
 // notifyMessage emits the notifications of an accepted consumer message: its echo with role
 // CONSUMER, then, when p says the message qualified, the account's auto messages with the
-// sequences publish reserved for them. body is the SEND request's body, from which the echo
-// takes the consumer's event as sent.
+// sequences publish reserved for them, each to every endpoint of p. body is the SEND request's
+// body, from which the echo takes the consumer's event as sent.
 func (s *Sim) notifyMessage(a *account, c consumerClaims, p published, body []byte) {
-	if p.url == "" {
+	if len(p.hooks) == 0 {
 		s.hooks.noEndpoint.Add(int64(1 + p.unrouted))
 		return
 	}
@@ -342,7 +336,7 @@ func (s *Sim) notifyMessage(a *account, c consumerClaims, p published, body []by
 		Sequence: p.seq, OriginatorID: c.LPConsumerID, OriginatorMetadata: originator{ID: c.LPConsumerID, Role: "CONSUMER"},
 		ServerTimestamp: now, Event: q.Body.Event, ConversationID: p.conv.ID, DialogID: p.conv.ID,
 	}
-	s.hooks.emit(newNotification(a, p.url, notificationBody(typeMessagingNotification, echo)))
+	s.hooks.emit(newNotifications(a, p.hooks, notificationBody(typeMessagingNotification, echo), nil, -1)...)
 
 	id := controllerID(a.ID)
 	for i := range p.autoN {
@@ -351,8 +345,6 @@ func (s *Sim) notifyMessage(a *account, c consumerClaims, p published, body []by
 			Sequence: p.autoSeq + int64(i), OriginatorID: id, OriginatorMetadata: originator{ID: id, Role: AutoMessageRole},
 			ServerTimestamp: now, Event: ev, ConversationID: p.conv.ID, DialogID: p.conv.ID,
 		}
-		n := newNotification(a, p.url, notificationBody(typeMessagingNotification, auto))
-		n.conv, n.autoIndex = p.conv, i
-		s.hooks.emit(n)
+		s.hooks.emit(newNotifications(a, p.hooks, notificationBody(typeMessagingNotification, auto), p.conv, i)...)
 	}
 }
