@@ -266,14 +266,6 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 	return ch, diffs
 }
 
-// countOf returns h's total count; a nil histogram is empty.
-func countOf(h *hdrhistogram.Histogram) int64 {
-	if h == nil {
-		return 0
-	}
-	return h.TotalCount()
-}
-
 // relChange returns (new − base)/base, with a zero base giving +Inf for a rise and 0 otherwise.
 func relChange(base, new float64) float64 {
 	if base == 0 {

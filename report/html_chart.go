@@ -256,9 +256,9 @@ func percentileCurve(h *hdrhistogram.Histogram) (xs, ys []float64) {
 		return nil, nil
 	}
 	end := math.Log10(float64(n))
-	last := float64(h.Max())
+	last := float64(maxOf(h))
 	if end > pctDecades {
-		end, last = pctDecades, float64(h.ValueAtQuantile(100*(1-math.Pow(10, -pctDecades))))
+		end, last = pctDecades, float64(Percentile(h, 100*(1-math.Pow(10, -pctDecades))))
 	}
 	var ps []float64
 	for k := 0; float64(k)/pctPerDecade < end; k++ {
@@ -266,7 +266,7 @@ func percentileCurve(h *hdrhistogram.Histogram) (xs, ys []float64) {
 		xs = append(xs, x)
 		ps = append(ps, 100*(1-math.Pow(10, -x)))
 	}
-	for _, v := range h.ValueAtPercentilesSlice(ps) {
+	for _, v := range percentiles(h, ps) {
 		ys = append(ys, float64(v))
 	}
 	return append(xs, end), append(ys, last)

@@ -256,8 +256,3 @@ func (r *Recorder) HlogErr() error {
 	<-r.done
 	return r.hlogErr
 }
-
-// Duration-valued helpers for reports.
-
-// Mean returns the histogram's mean as a Duration.
-func Mean(h *hdrhistogram.Histogram) time.Duration { return time.Duration(h.Mean()) }

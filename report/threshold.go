@@ -336,13 +336,13 @@ func (t Threshold) Measure(m *Metrics) (value float64, ok bool) {
 		}
 		switch mt.stat {
 		case statMin:
-			return float64(h.Min()), true
+			return float64(minOf(h)), true
 		case statMax:
-			return float64(h.Max()), true
+			return float64(maxOf(h)), true
 		case statMean:
-			return h.Mean(), true
+			return meanNs(h), true
 		default:
-			return float64(h.ValueAtQuantile(mt.p)), true
+			return float64(Percentile(h, mt.p)), true
 		}
 	case mt.ratio != nil:
 		n, total := mt.ratio(m)
