@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -376,44 +375,6 @@ func (t Threshold) holds(v float64) bool {
 		return v >= t.Value
 	}
 	return false
-}
-
-// Format renders a measured value in the threshold's kind: a duration like fmtDur ("912ms"), a
-// share as a percentage ("0.123%"), a count as an integer. A value that differs from the limit
-// but would render like it is rendered in full, so a table never says "10.0s" failed "< 10s"
-// without showing by how much.
-func (t Threshold) Format(v float64) string {
-	if s := t.format(v, false); v == t.Value || s != t.format(t.Value, false) {
-		return s
-	}
-	return t.format(v, true)
-}
-
-func (t Threshold) format(v float64, full bool) string {
-	switch t.Kind {
-	case KindDuration:
-		d := time.Duration(math.Round(v))
-		if full {
-			return d.String()
-		}
-		return fmtDur(d)
-	case KindShare:
-		p := 100 * v
-		switch s := trimFloat(p); {
-		case full:
-			// Ten digits tell apart all but values a rounding error away from the limit.
-			if s = strconv.FormatFloat(p, 'g', 10, 64); s == strconv.FormatFloat(100*t.Value, 'g', 10, 64) {
-				s = strconv.FormatFloat(p, 'g', -1, 64)
-			}
-			return s + "%"
-		case s == "0" && p != 0:
-			return strconv.FormatFloat(p, 'g', 3, 64) + "%" // too small for three decimals
-		default:
-			return s + "%"
-		}
-	default:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
 }
 
 // ScopedThreshold is a threshold on the whole run (Target "") or on the journeys of one target.
