@@ -158,3 +158,11 @@ func (t Threshold) format(v float64, full bool) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 }
+
+// measured renders the result's measured column.
+func (r ThresholdResult) measured() string {
+	if !r.NoData {
+		return r.Format(r.Measured)
+	}
+	return "no data"
+}

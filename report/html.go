@@ -269,7 +269,7 @@ func byDelayTable(m *Metrics) (htmlTable, bool) {
 	t := htmlTable{Caption: "Window verdicts by send delay", Head: []string{"send delay", "judged", "in", "uncertain", "missed", "missed share"}}
 	for i := range m.ByDelay {
 		v := &m.ByDelay[i]
-		n := judgedIn(v)
+		n := judgedOf(v)
 		if n == 0 {
 			continue
 		}

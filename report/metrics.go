@@ -210,3 +210,17 @@ func (m *Metrics) OtherStepFailures() (extra [sample.NumSteps][sample.NumClasses
 	}
 	return extra, any
 }
+
+// judged returns the number of journeys that got a window verdict.
+func judged(m *Metrics) int64 { return judgedOf(&m.Verdicts) }
+
+// judgedOf returns the journeys of verdict counts v that got a window verdict (in, missed or
+// uncertain), e.g. of one ByDelay bucket.
+func judgedOf(v *[sample.NumVerdicts]int64) int64 {
+	return v[sample.VerdictIn] + v[sample.VerdictMissed] + v[sample.VerdictUncertain]
+}
+
+// ended returns the number of journeys that ended on their own (not interrupted).
+func ended(m *Metrics) int64 {
+	return m.Outcomes[sample.OutcomeOK] + m.Outcomes[sample.OutcomeFailed]
+}

@@ -163,7 +163,7 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 	}
 	for b := range m.ByDelay {
 		v := m.ByDelay[b]
-		if v[sample.VerdictIn]+v[sample.VerdictMissed]+v[sample.VerdictUncertain] == 0 {
+		if judgedOf(&v) == 0 {
 			continue
 		}
 		lo, hi := m.DelayBucketRange(b)
