@@ -75,14 +75,19 @@ func ReadHlog(rd io.Reader) (map[string]*hdrhistogram.Histogram, error) {
 	}
 }
 
-// SplitTag splits an interval-log tag into its scope and metric.
+// SplitTag splits an interval-log tag "<scope>.<metric>" into its scope and metric, one of the
+// names of Metrics.Histograms (the longest that fits, so "all.step.automsg" is scope "all"). A tag
+// that ends in no such name is all metric, with scope "".
 func SplitTag(tag string) (scope, metric string) {
-	for _, m := range []string{"step.", "gap_min", "gap", "journey", "lag"} {
-		if i := strings.LastIndex(tag, "."+m); i >= 0 && (m == "step." || i+1+len(m) == len(tag)) {
-			return tag[:i], tag[i+1:]
+	for _, nh := range (&Metrics{}).Histograms() {
+		if strings.HasSuffix(tag, "."+nh.Name) && len(nh.Name) > len(metric) {
+			metric = nh.Name
 		}
 	}
-	return "", tag
+	if metric == "" {
+		return "", tag
+	}
+	return tag[:len(tag)-len(metric)-1], metric
 }
 
 // WriteHlogSummary prints, per tag, the count and percentiles of interval-log totals.
