@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
-	"text/tabwriter"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -88,28 +86,4 @@ func SplitTag(tag string) (scope, metric string) {
 		return "", tag
 	}
 	return tag[:len(tag)-len(metric)-1], metric
-}
-
-// WriteHlogSummary prints, per tag, the count and percentiles of interval-log totals.
-func WriteHlogSummary(w io.Writer, tags map[string]*hdrhistogram.Histogram) error {
-	names := make([]string, 0, len(tags))
-	for t := range tags {
-		names = append(names, t)
-	}
-	sort.Strings(names)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-28s\tcount\t", "tag")
-	for _, p := range SummaryPercentiles {
-		fmt.Fprintf(tw, "p%s\t", trimFloat(p))
-	}
-	fmt.Fprint(tw, "max\t\n")
-	for _, n := range names {
-		h := tags[n]
-		fmt.Fprintf(tw, "%-28s\t%d\t", n, h.TotalCount())
-		for _, p := range SummaryPercentiles {
-			fmt.Fprintf(tw, "%s\t", fmtDur(Percentile(h, p)))
-		}
-		fmt.Fprintf(tw, "%s\t\n", fmtDur(maxOf(h)))
-	}
-	return tw.Flush()
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -98,6 +99,30 @@ func WriteThresholds(w io.Writer, rs []ThresholdResult) error {
 	fmt.Fprintf(&b, "thresholds: %d passed, %d failed\n", passed, len(rs)-passed)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// WriteHlogSummary prints, per tag, the count and percentiles of interval-log totals.
+func WriteHlogSummary(w io.Writer, tags map[string]*hdrhistogram.Histogram) error {
+	names := make([]string, 0, len(tags))
+	for t := range tags {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-28s\tcount\t", "tag")
+	for _, p := range SummaryPercentiles {
+		fmt.Fprintf(tw, "p%s\t", trimFloat(p))
+	}
+	fmt.Fprint(tw, "max\t\n")
+	for _, n := range names {
+		h := tags[n]
+		fmt.Fprintf(tw, "%-28s\t%d\t", n, h.TotalCount())
+		for _, p := range SummaryPercentiles {
+			fmt.Fprintf(tw, "%s\t", fmtDur(Percentile(h, p)))
+		}
+		fmt.Fprintf(tw, "%s\t\n", fmtDur(maxOf(h)))
+	}
+	return tw.Flush()
 }
 
 // writeMetrics renders the figures of one set of journeys: outcomes, window verdicts, latency,
