@@ -1,21 +1,14 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"hash/fnv"
-	"html/template"
-	"io"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"text/tabwriter"
-	"time"
-	"unicode/utf8"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -104,8 +97,8 @@ func (o CompareOptions) withDefaults() CompareOptions {
 type comparison struct {
 	c Change
 	// For durations: the runs' samples and the percentile.
-	base, new *bootDist
-	p         float64
+	base, newer *bootDist
+	p           float64
 	// For shares: n of total in each run.
 	bn, bt, nn, nt int64
 }
@@ -157,13 +150,13 @@ type comparison struct {
 // interval depends on the data, the options and the number of comparisons, not on the order of
 // the others. The cost does not depend on the number of samples: about 3 × 10⁴ resamples per
 // comparison with the defaults, some 0.1 s of CPU for a whole comparison, spread over GOMAXPROCS.
-func Compare(base, new *Metrics, o CompareOptions) []Change {
+func Compare(base, newer *Metrics, o CompareOptions) []Change {
 	o = o.withDefaults()
 	if base == nil {
 		base = &Metrics{}
 	}
-	if new == nil {
-		new = &Metrics{}
+	if newer == nil {
+		newer = &Metrics{}
 	}
 	var percentiles []float64
 	for _, p := range o.Percentiles {
@@ -177,23 +170,23 @@ func Compare(base, new *Metrics, o CompareOptions) []Change {
 		for _, p := range percentiles {
 			cs = append(cs, &comparison{
 				c:    Change{Metric: name + ".p" + trimFloat(p), Kind: KindDuration, BaseN: bd.n, NewN: nd.n},
-				base: bd, new: nd, p: p,
+				base: bd, newer: nd, p: p,
 			})
 		}
 	}
 	for s := range sample.NumSteps {
-		b, n := base.Steps[s], new.Steps[s]
+		b, n := base.Steps[s], newer.Steps[s]
 		if countOf(b) == 0 && countOf(n) == 0 {
 			continue // not measured by these journeys
 		}
 		hist("step."+s.String(), b, n)
 	}
 	for _, name := range []string{"gap", "journey", "lag"} {
-		hist(name, histograms[name](base), histograms[name](new))
+		hist(name, histograms[name](base), histograms[name](newer))
 	}
 	for _, name := range []string{"window.missed", "errors"} {
 		bn, bt := shares[name](base)
-		nn, nt := shares[name](new)
+		nn, nt := shares[name](newer)
 		bn, nn = min(max(bn, 0), bt), min(max(nn, 0), nt) // a share is of its population
 		cs = append(cs, &comparison{
 			c:  Change{Metric: name, Kind: KindShare, BaseN: max(bt, 0), NewN: max(nt, 0)},
@@ -240,11 +233,11 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 			ch.Base = float64(c.base.value(c.base.rank(c.p)))
 		}
 		if ch.NewN > 0 {
-			ch.New = float64(c.new.value(c.new.rank(c.p)))
+			ch.New = float64(c.newer.value(c.newer.rank(c.p)))
 		}
 		if both {
 			rng := rand.New(rand.NewPCG(o.Seed, metricSeed(ch.Metric)))
-			diffs = bootstrapDiffs(diffs[:0], rng, c.base, c.new, c.p, resamples)
+			diffs = bootstrapDiffs(diffs[:0], rng, c.base, c.newer, c.p, resamples)
 			ch.Low, ch.High = percentileInterval(diffs, alpha)
 		}
 	} else {
@@ -266,23 +259,15 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 	return ch, diffs
 }
 
-// countOf returns h's total count; a nil histogram is empty.
-func countOf(h *hdrhistogram.Histogram) int64 {
-	if h == nil {
-		return 0
-	}
-	return h.TotalCount()
-}
-
-// relChange returns (new − base)/base, with a zero base giving +Inf for a rise and 0 otherwise.
-func relChange(base, new float64) float64 {
+// relChange returns (newer − base)/base, with a zero base giving +Inf for a rise and 0 otherwise.
+func relChange(base, newer float64) float64 {
 	if base == 0 {
-		if new > 0 {
+		if newer > 0 {
 			return math.Inf(1)
 		}
 		return 0
 	}
-	return (new - base) / base
+	return (newer - base) / base
 }
 
 // verdictOf decides a verdict from the interval of the difference and the relative change.
@@ -303,135 +288,6 @@ func metricSeed(name string) uint64 {
 	return h.Sum64()
 }
 
-// bootDist is a histogram's sample in a form that bootstrap draws read fast: the distinct values
-// (each bucket's highest equivalent value, as HdrHistogram reports percentiles) and the
-// cumulative counts up to and including each.
-type bootDist struct {
-	n   int64
-	val []int64
-	cum []int64
-}
-
-// newBootDist reads h (nil is empty).
-func newBootDist(h *hdrhistogram.Histogram) *bootDist {
-	d := &bootDist{n: countOf(h)}
-	if d.n == 0 {
-		return d
-	}
-	var c int64
-	for _, b := range h.Distribution() {
-		if b.Count == 0 {
-			continue
-		}
-		c += b.Count
-		d.val = append(d.val, b.To)
-		d.cum = append(d.cum, c)
-	}
-	d.n = c
-	return d
-}
-
-// rank returns the 1-based rank of percentile p among n values, as HdrHistogram computes it.
-func (d *bootDist) rank(p float64) int64 {
-	r := p/100*float64(d.n) + 0.5
-	switch {
-	case !(r >= 1):
-		return 1
-	case r >= float64(d.n):
-		return d.n
-	}
-	return int64(r)
-}
-
-// value returns the rank-th smallest value of the sample (1-based).
-func (d *bootDist) value(rank int64) int64 { return d.at(rank - 1) }
-
-// at returns the value at 0-based position pos of the sorted sample.
-func (d *bootDist) at(pos int64) int64 {
-	lo, hi := 0, len(d.cum)-1 // find the first bucket whose cumulative count exceeds pos
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if d.cum[mid] > pos {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return d.val[lo]
-}
-
-// draw returns the rank-th smallest of n values resampled with replacement from d: the sample
-// quantile function at a Beta(rank, n−rank+1) variate, the distribution of the rank-th smallest
-// of n uniforms.
-func (d *bootDist) draw(r *rand.Rand, rank int64) int64 {
-	u := betaDraw(r, float64(rank), float64(d.n-rank+1))
-	pos := min(int64(u*float64(d.n)), d.n-1)
-	return d.at(pos)
-}
-
-// bootstrapDiffs appends resamples differences new − base of percentile p, sorted.
-func bootstrapDiffs(diffs []float64, r *rand.Rand, base, new *bootDist, p float64, resamples int) []float64 {
-	bk, nk := base.rank(p), new.rank(p)
-	for range resamples {
-		diffs = append(diffs, float64(new.draw(r, nk)-base.draw(r, bk)))
-	}
-	slices.Sort(diffs)
-	return diffs
-}
-
-// percentileInterval returns the α/2 and 1 − α/2 quantiles of sorted.
-func percentileInterval(sorted []float64, alpha float64) (low, high float64) {
-	n := len(sorted)
-	i := min(int(math.Floor(alpha/2*float64(n))), n-1)
-	return sorted[i], sorted[n-1-i]
-}
-
-// gammaDraw returns a Gamma(a, 1) variate for a ≥ 1 (Marsaglia and Tsang's squeeze method).
-func gammaDraw(r *rand.Rand, a float64) float64 {
-	d := a - 1.0/3
-	c := 1 / math.Sqrt(9*d)
-	for {
-		x := r.NormFloat64()
-		v := 1 + c*x
-		if v <= 0 {
-			continue
-		}
-		v = v * v * v
-		u := r.Float64()
-		if x2 := x * x; u < 1-0.0331*x2*x2 || math.Log(u) < 0.5*x2+d*(1-v+math.Log(v)) {
-			return d * v
-		}
-	}
-}
-
-// betaDraw returns a Beta(a, b) variate for a, b ≥ 1.
-func betaDraw(r *rand.Rand, a, b float64) float64 {
-	x := gammaDraw(r, a)
-	return x / (x + gammaDraw(r, b))
-}
-
-// zFor returns the standard normal quantile of a two-sided interval at level 1 − alpha.
-func zFor(alpha float64) float64 { return math.Sqrt2 * math.Erfinv(1-alpha) }
-
-// wilsonInterval returns the Wilson score interval of the proportion x/n.
-func wilsonInterval(x, n int64, z float64) (low, high float64) {
-	p, fn := float64(x)/float64(n), float64(n)
-	z2 := z * z
-	den := 1 + z2/fn
-	center := (p + z2/(2*fn)) / den
-	half := z * math.Sqrt(p*(1-p)/fn+z2/(4*fn*fn)) / den
-	return max(center-half, 0), min(center+half, 1)
-}
-
-// newcombeInterval returns Newcombe's hybrid score interval of nx/nt − bx/bt (his method 10).
-func newcombeInterval(bx, bt, nx, nt int64, z float64) (low, high float64) {
-	pb, pn := float64(bx)/float64(bt), float64(nx)/float64(nt)
-	lb, ub := wilsonInterval(bx, bt, z)
-	ln, un := wilsonInterval(nx, nt, z)
-	d := pn - pb
-	return d - math.Hypot(pn-ln, ub-pb), d + math.Hypot(un-pn, pb-lb)
-}
-
 // Regressed reports whether metric (a Change's Metric, e.g. "step.create.p99") got significantly
 // worse by more than pct percent: its verdict is worse and Rel > pct/100. A metric without data
 // has not regressed. The error names the known metrics when metric is not among cs.
@@ -446,217 +302,4 @@ func Regressed(cs []Change, metric string, pct float64) (bool, error) {
 		names[i] = c.Metric
 	}
 	return false, fmt.Errorf("unknown metric %q: the compared metrics are %s", metric, strings.Join(names, ", "))
-}
-
-// compareRow is a Change rendered for a table.
-type compareRow struct {
-	Metric, Base, New, Abs, Rel, Interval string
-	Verdict                               Verdict
-	Class                                 string // for HTML: worse, better, same, nodata
-}
-
-// compareTable is what both renderings of a comparison show.
-type compareTable struct {
-	Base, New string // the runs' names
-	Rows      []compareRow
-	Level     string // the header of the interval column, e.g. "95% CI"
-	Notes     []string
-	Counts    string
-}
-
-// fmtSigned renders a difference with its sign.
-func fmtSigned(kind ValueKind, v float64) string {
-	var s string
-	if kind == KindShare {
-		s = strconv.FormatFloat(100*v, 'f', 2, 64) + "pp"
-		if s == "-0.00pp" {
-			s = "0.00pp"
-		}
-	} else {
-		s = fmtDur(time.Duration(math.Round(v)))
-	}
-	if !strings.HasPrefix(s, "-") && strings.Trim(s, "0.p") != "" {
-		s = "+" + s
-	}
-	return s
-}
-
-// fmtValue renders a metric's value: a duration, or a share as a percentage.
-func fmtValue(kind ValueKind, v float64) string {
-	if kind == KindShare {
-		return strconv.FormatFloat(100*v, 'f', 2, 64) + "%"
-	}
-	return fmtDur(time.Duration(math.Round(v)))
-}
-
-// fmtRel renders a relative change as a signed percentage, "n/a" when it has no finite value.
-func fmtRel(rel float64) string {
-	if math.IsInf(rel, 0) || math.IsNaN(rel) {
-		return "n/a"
-	}
-	s := strconv.FormatFloat(100*rel, 'f', 1, 64)
-	switch {
-	case s == "0.0" || s == "-0.0":
-		return "0.0%"
-	case !strings.HasPrefix(s, "-"):
-		s = "+" + s
-	}
-	return s + "%"
-}
-
-// newCompareTable renders cs.
-func newCompareTable(baseName, newName string, cs []Change) compareTable {
-	t := compareTable{Base: baseName, New: newName, Level: "CI"}
-	k := 0
-	tally := map[Verdict]int{}
-	var conf, minEffect float64
-	for _, c := range cs {
-		tally[c.Verdict]++
-		if c.Verdict != VerdictNoData {
-			k++
-			conf, minEffect = c.Confidence, c.MinEffect
-		}
-	}
-	for _, c := range cs {
-		r := compareRow{Metric: c.Metric, Base: "-", New: "-", Abs: "-", Rel: "-", Interval: "-", Verdict: c.Verdict}
-		if c.BaseN > 0 {
-			r.Base = fmtValue(c.Kind, c.Base)
-		}
-		if c.NewN > 0 {
-			r.New = fmtValue(c.Kind, c.New)
-		}
-		if c.Verdict != VerdictNoData {
-			r.Abs, r.Rel = fmtSigned(c.Kind, c.Abs), fmtRel(c.Rel)
-			r.Interval = "[" + fmtSigned(c.Kind, c.Low) + ", " + fmtSigned(c.Kind, c.High) + "]"
-		}
-		switch c.Verdict {
-		case VerdictWorse:
-			r.Class = "worse"
-		case VerdictBetter:
-			r.Class = "better"
-		case VerdictNoChange:
-			r.Class = "same"
-		default:
-			r.Class = "nodata"
-		}
-		t.Rows = append(t.Rows, r)
-	}
-	t.Counts = fmt.Sprintf("%d worse, %d better, %d no significant change, %d no data",
-		tally[VerdictWorse], tally[VerdictBetter], tally[VerdictNoChange], tally[VerdictNoData])
-	if k > 0 {
-		t.Level = trimFloat(100*conf) + "% CI"
-		each := 100 * (1 - (1-conf)/float64(k))
-		t.Notes = []string{
-			"Lower is better for every metric. Durations are percentiles of each run's histogram; window.missed " +
-				"is the share of judged journeys that missed the window, errors the share of ended journeys that failed.",
-			fmt.Sprintf("%s: interval of new − base. The %d intervals hold together with %s%% confidence (each is at "+
-				"%s%%, Bonferroni): percentiles by bootstrap from the histograms, shares by Newcombe's score interval.",
-				t.Level, k, trimFloat(100*conf), trimFloat(each)),
-			fmt.Sprintf("Better or worse: the interval excludes 0 and the change is at least %s%% of base; "+
-				"otherwise no significant change.", trimFloat(100*minEffect)),
-		}
-	}
-	return t
-}
-
-// WriteCompareText renders cs as an aligned table — metric, base, new, change (absolute and
-// relative), the interval of the difference, verdict — under a line naming the runs, followed by
-// the tally of verdicts and notes on the method. Durations read like the summary's (912ms),
-// shares as percentages, their changes in percentage points (pp); a relative change from 0 reads
-// "n/a", and a row without data "-".
-func WriteCompareText(w io.Writer, baseName, newName string, cs []Change) error {
-	t := newCompareTable(baseName, newName, cs)
-	var b strings.Builder
-	fmt.Fprintf(&b, "lpbench compare: base %s, new %s\n\n", t.Base, t.New)
-	width := len("metric")
-	for _, r := range t.Rows {
-		width = max(width, len(r.Metric))
-	}
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	// Names are padded so that the right-aligning tabwriter leaves them aligned left; the verdict
-	// follows the last tab, so it is left-aligned too.
-	fmt.Fprintf(tw, "%-*s\tbase\tnew\tchange\t%%\t%s\t  verdict\n", width, "metric", t.Level)
-	for _, r := range t.Rows {
-		fmt.Fprintf(tw, "%-*s\t%s\t%s\t%s\t%s\t%s\t  %s\n", width, r.Metric, r.Base, r.New, r.Abs, r.Rel, r.Interval, r.Verdict)
-	}
-	tw.Flush()
-	fmt.Fprintf(&b, "\n%s\n", t.Counts)
-	for _, n := range t.Notes {
-		wrapText(&b, n, 100)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// wrapText writes s to b in lines of at most width runes, broken at spaces.
-func wrapText(b *strings.Builder, s string, width int) {
-	line := 0
-	for i, word := range strings.Fields(s) {
-		n := utf8.RuneCountInString(word)
-		if i > 0 && line+1+n > width {
-			b.WriteString("\n")
-			line = 0
-		} else if i > 0 {
-			b.WriteString(" ")
-			line++
-		}
-		b.WriteString(word)
-		line += n
-	}
-	b.WriteString("\n")
-}
-
-// compareHTML is a page that needs nothing from outside: inline style, no script.
-var compareHTML = template.Must(template.New("compare").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>lpbench compare: {{.Base}} → {{.New}}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 0.25em 0.75em; border-bottom: 1px solid #ddd; }
-th { text-align: right; background: #f4f4f4; }
-td { text-align: right; white-space: nowrap; }
-th:first-child, td:first-child, th:last-child, td:last-child { text-align: left; }
-tr.worse { background: #fde2e1; }
-tr.worse td:last-child { color: #a40e0e; font-weight: bold; }
-tr.better { background: #e3f6e3; }
-tr.better td:last-child { color: #176117; }
-tr.nodata { color: #888; }
-p.counts { font-weight: bold; }
-p.note { color: #555; max-width: 60em; }
-</style>
-</head>
-<body>
-<h1>lpbench compare</h1>
-<p>base <code>{{.Base}}</code>, new <code>{{.New}}</code></p>
-<table>
-<thead><tr><th>metric</th><th>base</th><th>new</th><th>change</th><th>%</th><th>{{.Level}}</th><th>verdict</th></tr></thead>
-<tbody>
-{{- range .Rows}}
-<tr class="{{.Class}}"><td>{{.Metric}}</td><td>{{.Base}}</td><td>{{.New}}</td><td>{{.Abs}}</td><td>{{.Rel}}</td><td>{{.Interval}}</td><td>{{.Verdict}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-<p class="counts">{{.Counts}}</p>
-{{- range .Notes}}
-<p class="note">{{.}}</p>
-{{- end}}
-</body>
-</html>
-`))
-
-// WriteCompareHTML renders cs as a self-contained HTML page — inline style, no script, nothing
-// fetched (its Content-Security-Policy forbids it) — with the table and notes of
-// WriteCompareText; rows that got worse are marked (class "worse", red), better ones green. The
-// page is rendered into memory first, so a failure leaves w untouched.
-func WriteCompareHTML(w io.Writer, baseName, newName string, cs []Change) error {
-	var b bytes.Buffer
-	if err := compareHTML.Execute(&b, newCompareTable(baseName, newName, cs)); err != nil {
-		return fmt.Errorf("compare html: %w", err)
-	}
-	_, err := w.Write(b.Bytes())
-	return err
 }

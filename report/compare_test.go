@@ -183,14 +183,14 @@ func TestCompareCalibration(t *testing.T) {
 			med := cmpMedians[sample.Create]
 			truth := float64(med) * (tt.scale - 1)
 			covered := 0
-			base, new := NewMetrics(), NewMetrics()
+			base, newer := NewMetrics(), NewMetrics()
 			for i := range uint64(trials) {
 				r := rand.New(rand.NewPCG(i, 42))
 				base.Steps[sample.Create].Reset()
-				new.Steps[sample.Create].Reset()
+				newer.Steps[sample.Create].Reset()
 				cmpLogNormal(base.Steps[sample.Create], r, n, med, cmpSigma)
-				cmpLogNormal(new.Steps[sample.Create], r, n, time.Duration(float64(med)*tt.scale), cmpSigma)
-				cs := Compare(base, new, CompareOptions{Percentiles: []float64{50}, Seed: i})
+				cmpLogNormal(newer.Steps[sample.Create], r, n, time.Duration(float64(med)*tt.scale), cmpSigma)
+				cs := Compare(base, newer, CompareOptions{Percentiles: []float64{50}, Seed: i})
 				c := changeOf(t, cs, "step.create.p50")
 				// Bucket rounding (0.1 %) is far below the noise; allow it anyway.
 				if slack := 0.002 * float64(med); c.Low-slack <= truth && truth <= c.High+slack {
@@ -247,10 +247,10 @@ func TestBootDistDrawIsResampling(t *testing.T) {
 func TestCompareShares(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name      string
-		metric    string
-		base, new *Metrics
-		want      Verdict
+		name        string
+		metric      string
+		base, newer *Metrics
+		want        Verdict
 	}{
 		// None missed, then 5 %: worse.
 		{"missed 0 → 50 of 1000", "window.missed", cmpShares(0, 1000, 0, 1000), cmpShares(50, 1000, 0, 1000), VerdictWorse},
@@ -268,7 +268,7 @@ func TestCompareShares(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := changeOf(t, Compare(tt.base, tt.new, CompareOptions{}), tt.metric)
+			c := changeOf(t, Compare(tt.base, tt.newer, CompareOptions{}), tt.metric)
 			if c.Verdict != tt.want {
 				t.Errorf("%s: %s (%g → %g, interval [%g, %g]), want %s", tt.metric, c.Verdict, c.Base, c.New, c.Low, c.High, tt.want)
 			}
@@ -285,12 +285,12 @@ func TestCompareShares(t *testing.T) {
 func TestCompareNoData(t *testing.T) {
 	t.Parallel()
 	base := cmpMetrics(1, 500, 1)
-	new := cmpMetrics(2, 500, 1)
-	new.Steps[sample.Create] = NewHistogram() // create not measured in new
-	base.Gap, new.Gap = NewHistogram(), NewHistogram()
-	new.Lag = nil // e.g. read from a file without it
-	new.Verdicts = [sample.NumVerdicts]int64{}
-	cs := Compare(base, new, CompareOptions{})
+	newer := cmpMetrics(2, 500, 1)
+	newer.Steps[sample.Create] = NewHistogram() // create not measured in new
+	base.Gap, newer.Gap = NewHistogram(), NewHistogram()
+	newer.Lag = nil // e.g. read from a file without it
+	newer.Verdicts = [sample.NumVerdicts]int64{}
+	cs := Compare(base, newer, CompareOptions{})
 
 	tests := []struct {
 		metric       string
@@ -350,9 +350,9 @@ func TestCompareOptions(t *testing.T) {
 	t.Parallel()
 	// Large samples, create 1 % slower with little spread: significant, but below MinEffect.
 	r := rand.New(rand.NewPCG(3, 3))
-	base, new := NewMetrics(), NewMetrics()
+	base, newer := NewMetrics(), NewMetrics()
 	cmpLogNormal(base.Steps[sample.Create], r, 100_000, 90*time.Millisecond, 0.1)
-	cmpLogNormal(new.Steps[sample.Create], r, 100_000, 91*time.Millisecond, 0.1)
+	cmpLogNormal(newer.Steps[sample.Create], r, 100_000, 91*time.Millisecond, 0.1)
 
 	tests := []struct {
 		name    string
@@ -378,7 +378,7 @@ func TestCompareOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cs := Compare(base, new, tt.o)
+			cs := Compare(base, newer, tt.o)
 			var names []string
 			for _, c := range cs {
 				names = append(names, c.Metric)
@@ -406,9 +406,9 @@ func TestCompareOptions(t *testing.T) {
 
 func TestCompareAdjustsForComparisons(t *testing.T) {
 	t.Parallel()
-	base, new := cmpMetrics(5, 2000, 1), cmpMetrics(6, 2000, 1.05)
+	base, newer := cmpMetrics(5, 2000, 1), cmpMetrics(6, 2000, 1.05)
 	width := func(o CompareOptions) float64 {
-		c := changeOf(t, Compare(base, new, o), "step.create.p50")
+		c := changeOf(t, Compare(base, newer, o), "step.create.p50")
 		return c.High - c.Low
 	}
 	one := width(CompareOptions{Percentiles: []float64{50}, Seed: 1})
@@ -423,13 +423,13 @@ func TestCompareAdjustsForComparisons(t *testing.T) {
 
 func TestCompareDeterministic(t *testing.T) {
 	t.Parallel()
-	base, new := cmpMetrics(1, 1000, 1), cmpMetrics(2, 1000, 1.2)
+	base, newer := cmpMetrics(1, 1000, 1), cmpMetrics(2, 1000, 1.2)
 	o := CompareOptions{Seed: 9, Resamples: 200}
-	a := Compare(base, new, o)
-	if b := Compare(base, new, o); !reflect.DeepEqual(a, b) {
+	a := Compare(base, newer, o)
+	if b := Compare(base, newer, o); !reflect.DeepEqual(a, b) {
 		t.Error("two compares with one seed differ")
 	}
-	other := Compare(base, new, CompareOptions{Seed: 10, Resamples: 200})
+	other := Compare(base, newer, CompareOptions{Seed: 10, Resamples: 200})
 	differ := false
 	for i := range a {
 		differ = differ || a[i].Low != other[i].Low || a[i].High != other[i].High
@@ -438,7 +438,7 @@ func TestCompareDeterministic(t *testing.T) {
 		t.Error("compares with different seeds have the same intervals: the seed is not used")
 	}
 	// Swapping the runs mirrors the change.
-	for i, c := range Compare(new, base, o) {
+	for i, c := range Compare(newer, base, o) {
 		want := a[i].Verdict
 		switch want {
 		case VerdictWorse:
@@ -455,9 +455,9 @@ func TestCompareDeterministic(t *testing.T) {
 func TestRelChange(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		base, new float64
-		want      float64
-		text      string
+		base, newer float64
+		want        float64
+		text        string
 	}{
 		{100, 120, 0.2, "+20.0%"},           // a rise
 		{100, 80, -0.2, "-20.0%"},           // a fall
@@ -470,9 +470,9 @@ func TestRelChange(t *testing.T) {
 		{1e9, 1.0006e9, 0.0006, "+0.1%"},    // one decimal
 	}
 	for _, tt := range tests {
-		got := relChange(tt.base, tt.new)
+		got := relChange(tt.base, tt.newer)
 		if math.Abs(got-tt.want) > 1e-12 && !(math.IsInf(got, 1) && math.IsInf(tt.want, 1)) {
-			t.Errorf("relChange(%g, %g) = %g, want %g", tt.base, tt.new, got, tt.want)
+			t.Errorf("relChange(%g, %g) = %g, want %g", tt.base, tt.newer, got, tt.want)
 		}
 		if s := fmtRel(got); s != tt.text {
 			t.Errorf("fmtRel(%g) = %q, want %q", got, s, tt.text)
@@ -482,9 +482,9 @@ func TestRelChange(t *testing.T) {
 
 func TestRegressed(t *testing.T) {
 	t.Parallel()
-	base, new := cmpMetrics(1, 2000, 1), cmpMetrics(2, 2000, 1.2)
-	new.Steps[sample.Send] = NewHistogram()
-	cs := Compare(base, new, CompareOptions{Seed: 1})
+	base, newer := cmpMetrics(1, 2000, 1), cmpMetrics(2, 2000, 1.2)
+	newer.Steps[sample.Send] = NewHistogram()
+	cs := Compare(base, newer, CompareOptions{Seed: 1})
 	tests := []struct {
 		name    string
 		metric  string
@@ -523,13 +523,13 @@ func TestRegressed(t *testing.T) {
 // compareGoldenChanges are the changes the golden files render: create 20 % slower, a missed
 // share from 0, a few more errors, no lag in the base run, automsg measured in neither.
 var compareGoldenChanges = sync.OnceValue(func() []Change {
-	base, new := cmpMetrics(11, 2000, 1), cmpMetrics(12, 2000, 1.2)
+	base, newer := cmpMetrics(11, 2000, 1), cmpMetrics(12, 2000, 1.2)
 	base.Lag = NewHistogram()
 	base.Verdicts = [sample.NumVerdicts]int64{sample.VerdictIn: 1990, sample.VerdictUncertain: 10}
-	new.Verdicts = [sample.NumVerdicts]int64{sample.VerdictIn: 1950, sample.VerdictUncertain: 10, sample.VerdictMissed: 40}
+	newer.Verdicts = [sample.NumVerdicts]int64{sample.VerdictIn: 1950, sample.VerdictUncertain: 10, sample.VerdictMissed: 40}
 	base.Outcomes = [sample.NumOutcomes]int64{sample.OutcomeOK: 1990, sample.OutcomeFailed: 10}
-	new.Outcomes = [sample.NumOutcomes]int64{sample.OutcomeOK: 1988, sample.OutcomeFailed: 12}
-	return Compare(base, new, CompareOptions{Seed: 2025})
+	newer.Outcomes = [sample.NumOutcomes]int64{sample.OutcomeOK: 1988, sample.OutcomeFailed: 12}
+	return Compare(base, newer, CompareOptions{Seed: 2025})
 })
 
 func TestWriteCompareTextGolden(t *testing.T) {
@@ -618,8 +618,8 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full")
 // BenchmarkCompare compares two runs of a million journeys each: six steps, gap, journey and lag
 // at three percentiles, and the two shares.
 func BenchmarkCompare(b *testing.B) {
-	base, new := cmpMetrics(1, 1_000_000, 1), cmpMetrics(2, 1_000_000, 1.2)
+	base, newer := cmpMetrics(1, 1_000_000, 1), cmpMetrics(2, 1_000_000, 1.2)
 	for b.Loop() {
-		Compare(base, new, CompareOptions{Seed: 1})
+		Compare(base, newer, CompareOptions{Seed: 1})
 	}
 }

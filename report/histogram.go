@@ -1,16 +1,21 @@
-// Package report aggregates journey records into HDR histograms and counters (one recorder
-// goroutine owns them all) and renders the result. It knows nothing of HTTP.
 package report
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // The one histogram geometry of lpbench: nanoseconds from 1 µs to 10 min at 3 significant digits.
-// Every histogram is made by NewHistogram so that any two merge without loss.
+// Every histogram is made by NewHistogram so that any two merge without loss. This file is the
+// one home of what the package does with a histogram: make, record, check, decode, merge, and
+// read its statistics (percentiles, mean, min, max, count).
 const (
 	histMin     = int64(time.Microsecond)
 	histMax     = int64(10 * time.Minute)
@@ -35,10 +40,112 @@ func record(h *hdrhistogram.Histogram, d time.Duration) {
 	_ = h.RecordValue(v) // cannot fail: v is in range
 }
 
-// Percentile returns the value at percentile p (0–100) as a Duration.
+// geometry is what two histograms must share to merge without loss: their range and precision.
+type geometry struct {
+	lowest, highest, sigFigs int64
+}
+
+// lpbenchGeometry is the geometry of every histogram NewHistogram makes.
+var lpbenchGeometry = geometry{histMin, histMax, histSigFigs}
+
+// geometryOf returns h's geometry.
+func geometryOf(h *hdrhistogram.Histogram) geometry {
+	return geometry{h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures()}
+}
+
+func (g geometry) String() string {
+	return fmt.Sprintf("%d..%d at %d digits", g.lowest, g.highest, g.sigFigs)
+}
+
+// checkGeometry refuses a histogram of geometry got where one of want is needed.
+func checkGeometry(got, want geometry) error {
+	if got != want {
+		return fmt.Errorf("histogram geometry differs: %v, want %v", got, want)
+	}
+	return nil
+}
+
+// encodedGeometry reads the geometry from the header of a histogram in HdrHistogram's compressed
+// form (V2), without decoding the rest: decoding allocates by the geometry the input claims, so a
+// hostile result file could otherwise ask for gigabytes.
+func encodedGeometry(s string) (geometry, error) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(raw) < 8 {
+		return geometry{}, fmt.Errorf("undecodable histogram")
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if err != nil {
+		return geometry{}, fmt.Errorf("undecodable histogram: %w", err)
+	}
+	defer zr.Close()
+	// V2 encoding header: cookie, payload length, normalizing index offset, significant digits
+	// (4 bytes each), lowest and highest trackable values (8 bytes each).
+	var hdr [32]byte
+	if _, err := io.ReadFull(zr, hdr[:]); err != nil {
+		return geometry{}, fmt.Errorf("undecodable histogram: %w", err)
+	}
+	return geometry{
+		lowest:  int64(binary.BigEndian.Uint64(hdr[16:24])),
+		highest: int64(binary.BigEndian.Uint64(hdr[24:32])),
+		sigFigs: int64(binary.BigEndian.Uint32(hdr[12:16])),
+	}, nil
+}
+
+// decodeHistogram reads a histogram in HdrHistogram's compressed form and checks it has
+// lpbench's geometry, before decoding (see encodedGeometry) and after.
+func decodeHistogram(s string) (*hdrhistogram.Histogram, error) {
+	g, err := encodedGeometry(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkGeometry(g, lpbenchGeometry); err != nil {
+		return nil, err
+	}
+	h, err := hdrhistogram.Decode([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("undecodable histogram: %w", err)
+	}
+	if err := checkGeometry(geometryOf(h), lpbenchGeometry); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// mergeHistogram adds from into into, refusing a histogram of another geometry (whose values
+// would be lost or moved) and any merge that drops values.
+func mergeHistogram(into, from *hdrhistogram.Histogram) error {
+	if err := checkGeometry(geometryOf(from), geometryOf(into)); err != nil {
+		return err
+	}
+	if dropped := into.Merge(from); dropped != 0 {
+		return fmt.Errorf("merging dropped %d values", dropped)
+	}
+	return nil
+}
+
+// Percentile returns the value at percentile p (0–100) as a Duration; 0 for an empty histogram.
 func Percentile(h *hdrhistogram.Histogram, p float64) time.Duration {
 	return time.Duration(h.ValueAtQuantile(p))
 }
+
+// percentiles returns the values at the percentiles ps (0–100) in one pass over h.
+func percentiles(h *hdrhistogram.Histogram, ps []float64) []time.Duration {
+	vs := h.ValueAtPercentilesSlice(ps)
+	ds := make([]time.Duration, len(vs))
+	for i, v := range vs {
+		ds[i] = time.Duration(v)
+	}
+	return ds
+}
+
+// Mean returns the histogram's mean as a Duration (truncated to the nanosecond).
+func Mean(h *hdrhistogram.Histogram) time.Duration { return time.Duration(meanNs(h)) }
+
+// meanNs returns the histogram's mean in nanoseconds, not truncated (for thresholds).
+func meanNs(h *hdrhistogram.Histogram) float64 { return h.Mean() }
+
+// minOf returns the histogram's smallest value (the lowest value equivalent to it), 0 when empty.
+func minOf(h *hdrhistogram.Histogram) time.Duration { return time.Duration(h.Min()) }
 
 // maxOf returns the histogram's largest value, 0 when it is empty (hdrhistogram reports the top
 // of its lowest bucket then).
@@ -49,17 +156,10 @@ func maxOf(h *hdrhistogram.Histogram) time.Duration {
 	return time.Duration(h.Max())
 }
 
-// mergeHistogram adds from into into, refusing a histogram of another geometry (whose values
-// would be lost or moved) and any merge that drops values.
-func mergeHistogram(into, from *hdrhistogram.Histogram) error {
-	if from.LowestTrackableValue() != into.LowestTrackableValue() || from.HighestTrackableValue() != into.HighestTrackableValue() ||
-		from.SignificantFigures() != into.SignificantFigures() {
-		return fmt.Errorf("histogram geometry differs: %d..%d at %d digits, want %d..%d at %d digits",
-			from.LowestTrackableValue(), from.HighestTrackableValue(), from.SignificantFigures(),
-			into.LowestTrackableValue(), into.HighestTrackableValue(), into.SignificantFigures())
+// countOf returns h's total count; a nil histogram is empty.
+func countOf(h *hdrhistogram.Histogram) int64 {
+	if h == nil {
+		return 0
 	}
-	if dropped := into.Merge(from); dropped != 0 {
-		return fmt.Errorf("merging dropped %d values", dropped)
-	}
-	return nil
+	return h.TotalCount()
 }

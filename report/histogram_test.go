@@ -1,9 +1,18 @@
 package report
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
+	"io"
 	"math"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func TestNewHistogramGeometry(t *testing.T) {
@@ -107,5 +116,163 @@ func TestPercentileAndMean(t *testing.T) {
 	}
 	if got, want := Mean(h), 50500*time.Microsecond; math.Abs(float64(got-want)) > 0.001*float64(want) {
 		t.Errorf("Mean() = %v, want %v ± 0.1%%", got, want)
+	}
+}
+
+// TestEmptyHistogramStatistics: every statistic of an empty histogram is 0, so an empty row
+// renders as zeros rather than as the top of the lowest bucket.
+func TestEmptyHistogramStatistics(t *testing.T) {
+	t.Parallel()
+	h := NewHistogram()
+	tests := []struct {
+		name string
+		got  time.Duration
+	}{
+		{"Percentile(50)", Percentile(h, 50)},   // the median of nothing
+		{"Percentile(100)", Percentile(h, 100)}, // the top percentile of nothing
+		{"Mean", Mean(h)},                       // the mean of nothing
+		{"minOf", minOf(h)},                     // the smallest of nothing
+		{"maxOf", maxOf(h)},                     // hdrhistogram's own Max reports 511ns here
+	}
+	for _, tt := range tests {
+		if tt.got != 0 {
+			t.Errorf("%s of an empty histogram = %v, want 0", tt.name, tt.got)
+		}
+	}
+	if got, want := countOf(nil), int64(0); got != want {
+		t.Errorf("countOf(nil) = %d, want %d", got, want)
+	}
+}
+
+// TestPercentilesMatchPercentile: the one-pass form gives what Percentile gives one at a time.
+func TestPercentilesMatchPercentile(t *testing.T) {
+	t.Parallel()
+	h := NewHistogram()
+	for i := 1; i <= 1000; i++ {
+		record(h, time.Duration(i*i)*time.Microsecond)
+	}
+	ps := []float64{0, 10, 50, 90, 99, 99.9, 100}
+	for i, got := range percentiles(h, ps) {
+		if want := Percentile(h, ps[i]); got != want {
+			t.Errorf("percentiles(%g) = %v, Percentile = %v", ps[i], got, want)
+		}
+	}
+}
+
+// reencodeWithGeometry returns h encoded (V2, compressed, base64) with its header's geometry
+// replaced by g: what a damaged or hostile result file may hold.
+func reencodeWithGeometry(t *testing.T, h *hdrhistogram.Histogram, g geometry) string {
+	t.Helper()
+	enc, err := h.EncodeV2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(string(enc))
+	zr, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.BigEndian.PutUint32(body[12:16], uint32(g.sigFigs))
+	binary.BigEndian.PutUint64(body[16:24], uint64(g.lowest))
+	binary.BigEndian.PutUint64(body[24:32], uint64(g.highest))
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(body)
+	zw.Close()
+	out := append(append([]byte(nil), raw[:8]...), z.Bytes()...)
+	binary.BigEndian.PutUint32(out[4:8], uint32(z.Len()))
+	return base64.StdEncoding.EncodeToString(out)
+}
+
+// TestDecodeHistogramGeometry: decodeHistogram reads back lpbench's histograms and refuses any
+// other geometry, from the header alone — a header claiming an enormous range must be refused
+// before hdrhistogram allocates for it.
+func TestDecodeHistogramGeometry(t *testing.T) {
+	t.Parallel()
+	h := NewHistogram()
+	record(h, 42*time.Millisecond)
+	tests := []struct {
+		name    string
+		g       geometry
+		wantErr string
+	}{
+		// lpbench's own geometry decodes.
+		{"lpbench's", lpbenchGeometry, ""},
+		// A finer lowest value.
+		{"lowest", geometry{1, histMax, histSigFigs}, "geometry differs"},
+		// A range of 2^62 ns: decoding would allocate gigabytes.
+		{"enormous highest", geometry{histMin, 1 << 62, histSigFigs}, "geometry differs"},
+		// Five digits: counts arrays a hundred times larger.
+		{"digits", geometry{histMin, histMax, 5}, "geometry differs"},
+	}
+	for _, tt := range tests {
+		got, err := decodeHistogram(reencodeWithGeometry(t, h, tt.g))
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.wantErr == "" && (got.TotalCount() != 1 || Percentile(got, 50) != Percentile(h, 50)):
+			t.Errorf("%s: decoded %d values, p50 %v; want 1, %v", tt.name, got.TotalCount(), Percentile(got, 50), Percentile(h, 50))
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%s: err = %v, want one containing %q", tt.name, err, tt.wantErr)
+		}
+	}
+}
+
+// TestDecodeHistogramRefusesBeforeAllocating: a header claiming the widest geometry is refused
+// from the header alone; decoding it first would allocate its counts (some 50 MB). Not parallel:
+// it reads the process's allocation total.
+func TestDecodeHistogramRefusesBeforeAllocating(t *testing.T) {
+	s := reencodeWithGeometry(t, NewHistogram(), geometry{1, math.MaxInt64, 5})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := decodeHistogram(s)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "geometry differs") {
+		t.Errorf("err = %v, want a geometry error", err)
+	}
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(8<<20); got > limit {
+		t.Errorf("refusing the header allocated %d bytes, want at most %d", got, limit)
+	}
+}
+
+// TestDecodeHistogramUndecodable: input that is not an encoded histogram is an error, not a panic.
+func TestDecodeHistogramUndecodable(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{
+		"",                     // nothing
+		"not base64!",          // not base64
+		"SElTVEY=",             // base64 of 5 bytes: shorter than the cookie and length
+		"SElTVEYwMDAwMDAwMDA=", // a cookie and length, then no zlib stream
+	} {
+		if _, err := decodeHistogram(s); err == nil || !strings.Contains(err.Error(), "undecodable") {
+			t.Errorf("decodeHistogram(%q) err = %v, want undecodable", s, err)
+		}
+	}
+}
+
+// TestMergeHistogramGeometry: histograms of one geometry merge exactly; another geometry is
+// refused before anything is added.
+func TestMergeHistogramGeometry(t *testing.T) {
+	t.Parallel()
+	into, from := NewHistogram(), NewHistogram()
+	record(into, time.Millisecond)
+	record(from, time.Second)
+	if err := mergeHistogram(into, from); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := into.TotalCount(), int64(2); got != want {
+		t.Errorf("merged count = %d, want %d", got, want)
+	}
+	other := hdrhistogram.New(histMin, histMax, 2)
+	other.RecordValue(int64(time.Second))
+	if err := mergeHistogram(into, other); err == nil || !strings.Contains(err.Error(), "2 digits") {
+		t.Errorf("merging 2 digits into 3: err = %v, want a geometry error naming both", err)
+	}
+	if got, want := into.TotalCount(), int64(2); got != want {
+		t.Errorf("count after a refused merge = %d, want %d", got, want)
 	}
 }

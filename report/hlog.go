@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
-	"text/tabwriter"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -75,36 +73,17 @@ func ReadHlog(rd io.Reader) (map[string]*hdrhistogram.Histogram, error) {
 	}
 }
 
-// SplitTag splits an interval-log tag into its scope and metric.
+// SplitTag splits an interval-log tag "<scope>.<metric>" into its scope and metric, one of the
+// names of Metrics.Histograms (the longest that fits, so "all.step.automsg" is scope "all"). A tag
+// that ends in no such name is all metric, with scope "".
 func SplitTag(tag string) (scope, metric string) {
-	for _, m := range []string{"step.", "gap_min", "gap", "journey", "lag"} {
-		if i := strings.LastIndex(tag, "."+m); i >= 0 && (m == "step." || i+1+len(m) == len(tag)) {
-			return tag[:i], tag[i+1:]
+	for _, nh := range (&Metrics{}).Histograms() {
+		if strings.HasSuffix(tag, "."+nh.Name) && len(nh.Name) > len(metric) {
+			metric = nh.Name
 		}
 	}
-	return "", tag
-}
-
-// WriteHlogSummary prints, per tag, the count and percentiles of interval-log totals.
-func WriteHlogSummary(w io.Writer, tags map[string]*hdrhistogram.Histogram) error {
-	names := make([]string, 0, len(tags))
-	for t := range tags {
-		names = append(names, t)
+	if metric == "" {
+		return "", tag
 	}
-	sort.Strings(names)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-28s\tcount\t", "tag")
-	for _, p := range SummaryPercentiles {
-		fmt.Fprintf(tw, "p%s\t", trimFloat(p))
-	}
-	fmt.Fprint(tw, "max\t\n")
-	for _, n := range names {
-		h := tags[n]
-		fmt.Fprintf(tw, "%-28s\t%d\t", n, h.TotalCount())
-		for _, p := range SummaryPercentiles {
-			fmt.Fprintf(tw, "%s\t", fmtDur(Percentile(h, p)))
-		}
-		fmt.Fprintf(tw, "%s\t\n", fmtDur(maxOf(h)))
-	}
-	return tw.Flush()
+	return tag[:len(tag)-len(metric)-1], metric
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -15,219 +14,6 @@ import (
 // script, no library and no network to show them, and it reads the same in any browser or
 // without JavaScript. Each chart is laid out into plain strings (path data, tick positions and
 // labels) that html/template then escapes like any other text.
-
-// svgBox is the geometry every chart shares: the SVG's view box (W×H) and the plot area within it
-// (L..R, T..B). The SVG scales to the page's width; these are its own units.
-type svgBox struct{ W, H, L, R, T, B float64 }
-
-var chartBox = svgBox{W: 960, H: 300, L: 76, R: 928, T: 26, B: 270}
-
-// svgChart is one chart, laid out and ready for the template.
-type svgChart struct {
-	ID             string // data-chart: the chart's stable name, for tests and links
-	Title, Desc    string
-	XLabel, YLabel string
-	Box            svgBox
-	XTicks, YTicks []svgTick
-	Series         []svgSeries
-	Bands          []svgBand
-	Notes          []string // lines under the legend (e.g. the verdict shares)
-	Empty          string   // when not "", the chart has no data and says this instead
-}
-
-// svgTick is a tick of an axis: its position in SVG units along the axis, and its label.
-type svgTick struct{ Pos, Label string }
-
-// svgBand is a shaded span of the x axis over the plot's height.
-type svgBand struct{ X, Y, W, H, Label string }
-
-// svgSeries is one series of a chart: one SVG path, so that a chart's series can be counted.
-type svgSeries struct {
-	Name  string // data-series
-	Label string // legend
-	Kind  string // "line", "bars" or "ref" (a reference line such as the window): decides the style
-	Color string // a colour class of the page's style sheet: c0…c7, cg (gap), cw (window)
-	D     string // path data
-}
-
-// The colour classes, in the order series take them. The page's style sheet defines each.
-var seriesColors = []string{"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"}
-
-func colorOf(i int) string { return seriesColors[i%len(seriesColors)] }
-
-// maxChartPoints bounds the points of one series of a time chart, so that the page stays small
-// and quick to draw however long the run: a 1000-second run has 1000 points per series, a day
-// 86,400. Longer series are thinned by min/max decimation (see thin).
-const maxChartPoints = 600
-
-// thin returns the indices of the points of an n-point series to draw, in order, with -1 where
-// the line must break (a point without a value, e.g. a second in which no journey ended).
-//
-// Up to maxChartPoints points, every point is drawn. Beyond, the series is cut into
-// maxChartPoints/2 buckets of consecutive points and each bucket keeps its lowest and its highest
-// point, in time order. Unlike a plain stride, this keeps every spike and every dip: a one-second
-// burst of failures or a p99 outlier is what the reader looks for. A bucket without any value
-// breaks the line; a gap inside a bucket that has values does not.
-func thin(n int, value func(i int) (float64, bool)) []int {
-	idx := make([]int, 0, min(n, maxChartPoints))
-	if n <= maxChartPoints {
-		for i := range n {
-			if _, ok := value(i); ok {
-				idx = append(idx, i)
-			} else {
-				idx = append(idx, -1)
-			}
-		}
-		return idx
-	}
-	buckets := maxChartPoints / 2
-	per := (n + buckets - 1) / buckets
-	for b := 0; b < n; b += per {
-		lo, hi := -1, -1
-		var vlo, vhi float64
-		for i := b; i < min(b+per, n); i++ {
-			v, ok := value(i)
-			if !ok {
-				continue
-			}
-			if lo < 0 || v < vlo {
-				lo, vlo = i, v
-			}
-			if hi < 0 || v > vhi {
-				hi, vhi = i, v
-			}
-		}
-		switch {
-		case lo < 0:
-			idx = append(idx, -1)
-		case lo == hi:
-			idx = append(idx, lo)
-		case lo < hi:
-			idx = append(idx, lo, hi)
-		default:
-			idx = append(idx, hi, lo)
-		}
-	}
-	return idx
-}
-
-// pathData builds SVG path data: "M" starts each segment and the points that follow are implicit
-// line-tos, which keeps long series short.
-type pathData struct {
-	b    []byte
-	open bool
-}
-
-// to draws a line to (x, y), or starts a segment there after lift.
-func (p *pathData) to(x, y float64) {
-	if p.open {
-		p.b = append(p.b, ' ')
-	} else {
-		p.b = append(p.b, 'M')
-		p.open = true
-	}
-	p.b = appendCoord(p.b, x)
-	p.b = append(p.b, ',')
-	p.b = appendCoord(p.b, y)
-}
-
-// lift ends the current segment: the next point starts a new one.
-func (p *pathData) lift() { p.open = false }
-
-func (p *pathData) String() string { return string(p.b) }
-
-// appendCoord appends v rounded to a tenth of an SVG unit — well below a pixel at any sensible
-// size — in its shortest form.
-func appendCoord(b []byte, v float64) []byte {
-	v = math.Round(v*10) / 10
-	if v == 0 {
-		v = 0 // no "-0"
-	}
-	return strconv.AppendFloat(b, v, 'f', -1, 64)
-}
-
-func coord(v float64) string { return string(appendCoord(nil, v)) }
-
-// scale maps a domain [d0, d1] linearly onto the range [r0, r1] of SVG units.
-type scale struct{ d0, d1, r0, r1 float64 }
-
-func (s scale) at(v float64) float64 {
-	if s.d1 == s.d0 {
-		return s.r0
-	}
-	return s.r0 + (v-s.d0)/(s.d1-s.d0)*(s.r1-s.r0)
-}
-
-// niceStep returns the smallest of 1, 2 or 5 times a power of ten that is at least raw.
-func niceStep(raw float64) float64 {
-	if raw <= 0 {
-		return 1
-	}
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*mag >= raw*(1-1e-9) {
-			return m * mag
-		}
-	}
-	return 10 * mag
-}
-
-// linearAxis returns a domain 0..top that holds hi, with ticks at a nice step (about five).
-func linearAxis(hi float64) (top float64, ticks []float64) {
-	if hi <= 0 {
-		hi = 1
-	}
-	step := niceStep(hi / 5)
-	n := int(math.Ceil(hi/step - 1e-9))
-	for i := 0; i <= n; i++ {
-		ticks = append(ticks, float64(i)*step)
-	}
-	return float64(n) * step, ticks
-}
-
-// logAxis returns the decades (as powers of ten) that hold lo..hi, with a tick at each decade,
-// and at 2 and 5 times it when there are no more than two decades.
-func logAxis(lo, hi float64) (d0, d1 float64, ticks []float64) {
-	lo = max(lo, float64(histMin))
-	hi = max(hi, lo)
-	d0, d1 = math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
-	if d1 <= d0 {
-		d1 = d0 + 1
-	}
-	for e := d0; e <= d1; e++ {
-		v := math.Pow(10, e)
-		ticks = append(ticks, v)
-		if d1-d0 <= 2 && e < d1 {
-			ticks = append(ticks, 2*v, 5*v)
-		}
-	}
-	return d0, d1, ticks
-}
-
-// tickDur labels a duration tick: fmtDur without its trailing zeros (1s, 2.5ms, 200µs).
-func tickDur(d time.Duration) string {
-	s := fmtDur(d)
-	i := strings.IndexFunc(s, func(r rune) bool { return r != '-' && r != '.' && (r < '0' || r > '9') })
-	if i < 0 || !strings.Contains(s[:i], ".") {
-		return s
-	}
-	return strings.TrimRight(strings.TrimRight(s[:i], "0"), ".") + s[i:]
-}
-
-// tickSeconds labels a tick of a time axis: 0s, 45s, 1m30s, 10m, 2h.
-func tickSeconds(s int64) string {
-	str := (time.Duration(s) * time.Second).String()
-	if strings.HasSuffix(str, "m0s") {
-		str = strings.TrimSuffix(str, "0s")
-	}
-	if strings.HasSuffix(str, "h0m") {
-		str = strings.TrimSuffix(str, "0m")
-	}
-	return str
-}
-
-// timeSteps are the candidate spacings of a time axis's ticks, in seconds.
-var timeSteps = []int64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400}
 
 // The percentile charts put p on a 1/(1−p) scale: x = log10(1/(1−p)), so 90% is at 1, 99% at 2
 // and each decade to the right is a tail ten times rarer. That is the scale on which latency
@@ -256,9 +42,9 @@ func percentileCurve(h *hdrhistogram.Histogram) (xs, ys []float64) {
 		return nil, nil
 	}
 	end := math.Log10(float64(n))
-	last := float64(h.Max())
+	last := float64(maxOf(h))
 	if end > pctDecades {
-		end, last = pctDecades, float64(h.ValueAtQuantile(100*(1-math.Pow(10, -pctDecades))))
+		end, last = pctDecades, float64(Percentile(h, 100*(1-math.Pow(10, -pctDecades))))
 	}
 	var ps []float64
 	for k := 0; float64(k)/pctPerDecade < end; k++ {
@@ -266,7 +52,7 @@ func percentileCurve(h *hdrhistogram.Histogram) (xs, ys []float64) {
 		xs = append(xs, x)
 		ps = append(ps, 100*(1-math.Pow(10, -x)))
 	}
-	for _, v := range h.ValueAtPercentilesSlice(ps) {
+	for _, v := range percentiles(h, ps) {
 		ys = append(ys, float64(v))
 	}
 	return append(xs, end), append(ys, last)
@@ -355,30 +141,9 @@ func gapHistogramChart(m *Metrics, window time.Duration) svgChart {
 		c.Empty = "no journey completed both CONVERSATION and SEND"
 		return c
 	}
-	hi := max(maxOf(m.Gap), window*12/10)
-	// The bars' width divides the window, so that no bar straddles the line, unless the window is
-	// so small against the largest gap that this would make far too many bars.
-	width := hi / gapBins
-	if window > 0 {
-		k := max(int64(math.Round(float64(gapBins)*float64(window)/float64(hi))), 1)
-		if w := window / time.Duration(k); hi/w <= 2*gapBins {
-			width = w
-		}
-	}
-	width = max(width, time.Microsecond)
-	nb := max(int((hi+width-1)/width), 1)
-	counts := make([]int64, nb)
-	var top int64
-	for _, bar := range m.Gap.Distribution() {
-		if bar.Count == 0 {
-			continue
-		}
-		i := min(int(time.Duration(bar.From)/width), nb-1)
-		counts[i] += bar.Count
-		top = max(top, counts[i])
-	}
+	counts, width, top := gapBars(m.Gap, window)
 	b := c.Box
-	span := time.Duration(nb) * width
+	span := time.Duration(len(counts)) * width
 	x := scale{0, float64(span), b.L, b.R}
 	ytop, yt := linearAxis(float64(top))
 	y := scale{0, ytop, b.B, b.T}
@@ -395,17 +160,7 @@ func gapHistogramChart(m *Metrics, window time.Duration) svgChart {
 			continue
 		}
 		x0, x1 := x.at(float64(time.Duration(i)*width)), x.at(float64(time.Duration(i+1)*width))
-		d.b = append(d.b, 'M')
-		d.b = appendCoord(d.b, x0+0.5)
-		d.b = append(d.b, ',')
-		d.b = appendCoord(d.b, b.B)
-		d.b = append(d.b, 'V')
-		d.b = appendCoord(d.b, y.at(float64(n)))
-		d.b = append(d.b, 'H')
-		d.b = appendCoord(d.b, x1-0.5)
-		d.b = append(d.b, 'V')
-		d.b = appendCoord(d.b, b.B)
-		d.b = append(d.b, 'Z')
+		d.bar(x0+0.5, x1-0.5, b.B, y.at(float64(n)))
 	}
 	c.Series = append(c.Series, svgSeries{Name: "gap", Label: "journeys by gap (bar width " + fmtDur(width) + ")", Kind: "bars", Color: "c0", D: d.String()})
 	if window > 0 {
@@ -417,6 +172,33 @@ func gapHistogramChart(m *Metrics, window time.Duration) svgChart {
 		c.Series = append(c.Series, svgSeries{Name: "window", Label: "window " + tickDur(window), Kind: "ref", Color: "cw", D: w.String()})
 	}
 	return c
+}
+
+// gapBars bins the gap histogram h into bars over 0..max(largest gap, 1.2 × window): the count
+// of each bar, the bars' width and the largest count. The width divides the window, so that no
+// bar straddles the line, unless the window is so small against the largest gap that this would
+// make far too many bars.
+func gapBars(h *hdrhistogram.Histogram, window time.Duration) (counts []int64, width time.Duration, top int64) {
+	hi := max(maxOf(h), window*12/10)
+	width = hi / gapBins
+	if window > 0 {
+		k := max(int64(math.Round(float64(gapBins)*float64(window)/float64(hi))), 1)
+		if w := window / time.Duration(k); hi/w <= 2*gapBins {
+			width = w
+		}
+	}
+	width = max(width, time.Microsecond)
+	nb := max(int((hi+width-1)/width), 1)
+	counts = make([]int64, nb)
+	for _, bar := range h.Distribution() {
+		if bar.Count == 0 {
+			continue
+		}
+		i := min(int(time.Duration(bar.From)/width), nb-1)
+		counts[i] += bar.Count
+		top = max(top, counts[i])
+	}
+	return counts, width, top
 }
 
 // tsLine is a line of a time chart: value returns its value at a point, and false where it has
@@ -514,4 +296,81 @@ func durValue(f func(p *Point) time.Duration) func(p *Point) (float64, bool) {
 // countValue reads a count of a point as a line's value.
 func countValue(f func(p *Point) float64) func(p *Point) (float64, bool) {
 	return func(p *Point) (float64, bool) { return f(p), true }
+}
+
+// charts are the page's charts, in order. Their ids (data-chart) and series names (data-series)
+// are stable: tests and readers' bookmarks rely on them.
+func charts(r *Result) []svgChart {
+	m := r.Overall
+	var curves []curve
+	for s := range sample.NumSteps {
+		if m.Steps[s].TotalCount() > 0 {
+			curves = append(curves, curve{name: s.String(), label: "step." + s.String(), color: colorOf(int(s)), kind: "line", h: m.Steps[s]})
+		}
+	}
+	if m.Gap.TotalCount() > 0 {
+		curves = append(curves, curve{name: "gap", label: "gap (send end − create begin)", color: "cg", kind: "line gap", h: m.Gap})
+	}
+	cs := []svgChart{
+		percentileChart("percentiles", "Latency by percentile",
+			"Each step's service time and the gap at every percentile. Right is rarer: each decade of 1/(1−p) "+
+				"is a tail ten times thinner. A curve ends at its largest value, where 1/(1−p) reaches its number of values.",
+			curves),
+		gapHistogramChart(m, r.Window),
+	}
+
+	s := m.Series
+	rate := []tsLine{
+		{"arrivals", "arrivals/s (started + dropped, by intended second)", "c0",
+			countValue(func(p *Point) float64 { return float64(p.Arrivals + p.Dropped) })},
+		{"target", "target rate/s", "c1", countValue(func(p *Point) float64 { return p.TargetRate })},
+	}
+	for i := range s {
+		if s[i].Dropped > 0 {
+			rate = append(rate, tsLine{"dropped", "dropped/s (pool full)", "c3",
+				countValue(func(p *Point) float64 { return float64(p.Dropped) })})
+			break
+		}
+	}
+	var windowRef []tsRef
+	if r.Window > 0 {
+		windowRef = []tsRef{{"window", "window " + tickDur(r.Window), float64(r.Window)}}
+	}
+	cs = append(cs,
+		timeChart("rate", "Arrival rate against the target",
+			"Arrivals counted in the second they were intended for. Below the target means the generator fell behind or dropped arrivals.",
+			"arrivals per second", s, false, rate, nil),
+		timeChart("lag", "Lag p99 over time",
+			"The generator's own lateness (actual − intended start) at p99, by the second journeys ended. It should stay far below the step times.",
+			"lag p99", s, true,
+			[]tsLine{{"lag-p99", "lag p99", "c4", durValue(func(p *Point) time.Duration { return p.LagP99 })}}, nil),
+		timeChart("gap-p99", "Gap p99 over time",
+			"The gap at p99 by the second journeys ended, against the window.",
+			"gap p99", s, true,
+			[]tsLine{{"gap-p99", "gap p99", "cg", durValue(func(p *Point) time.Duration { return p.GapP99 })}},
+			windowRef),
+		timeChart("journey-p99", "Journey p99 over time",
+			"End-to-end time from the intended start (free of coordinated omission) at p99, by the second journeys ended.",
+			"journey p99", s, true,
+			[]tsLine{{"journey-p99", "journey p99", "c2", durValue(func(p *Point) time.Duration { return p.JourneyP99 })}}, nil),
+		timeChart("failures", "Failures over time",
+			"Failed journeys per second, and among them those whose window was certainly missed, by the second they ended.",
+			"journeys per second", s, false,
+			[]tsLine{
+				{"failed", "failed/s", "c3", countValue(func(p *Point) float64 { return float64(p.Failed) })},
+				{"missed", "window missed/s", "c5", countValue(func(p *Point) float64 { return float64(p.Missed) })},
+			}, nil),
+	)
+
+	if len(r.Targets) > 1 {
+		var tc []curve
+		for i, tm := range r.PerTarget {
+			if i < len(r.Targets) && tm != nil && tm.Gap.TotalCount() > 0 {
+				tc = append(tc, curve{name: r.Targets[i].Name, label: "gap, target " + r.Targets[i].Name, color: colorOf(i), kind: "line", h: tm.Gap})
+			}
+		}
+		cs = append(cs, percentileChart("gap-by-target", "Gap by percentile, per target",
+			"The gap of each target's journeys at every percentile, on the same scale as above.", tc))
+	}
+	return cs
 }

@@ -22,8 +22,9 @@ const (
 	kneeSustain = 3
 )
 
-// FindKnee looks for the knee of the gap in a time series: the early level is the median gap p99
-// of the first fifth of the seconds that completed journeys (at least three of them).
+// FindKnee looks for the knee of the gap in a time series. The early level is the median gap p99
+// of the first fifth of the seconds that measured a gap (at least three of them); a series with
+// fewer than 5 × kneeSustain such seconds has neither knee nor early level (Knee{}).
 func FindKnee(s Series) Knee {
 	var early []time.Duration
 	with := 0

@@ -113,7 +113,7 @@ func TestMergeRefusesOtherGeometry(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 	enc, _ := other.EncodeV2()
-	if _, err := decodeHistogram(string(enc)); err == nil || !strings.Contains(err.Error(), "differs from lpbench's") {
+	if _, err := decodeHistogram(string(enc)); err == nil || !strings.Contains(err.Error(), "geometry differs") {
 		t.Errorf("decode err = %v", err)
 	}
 	// Results of different windows are not parts of one run.

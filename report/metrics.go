@@ -36,11 +36,14 @@ type Metrics struct {
 	// StepFailures counts every failed step, including a close that failed after an earlier
 	// failure (which does not change the journey's outcome).
 	StepFailures [sample.NumSteps][sample.NumClasses]int64
-	// ByDelay counts window verdicts by the journey's send delay, in buckets of a tenth of the
-	// window (the last bucket holds every delay of three windows or more): it shows how the
-	// missed share follows the think time, e.g. when probing the window's edge.
+	// ByDelay counts window verdicts by the journey's send delay, in buckets a tenth of Window
+	// wide: bucket i holds delays in [i, i+1) tenths of the window, the last (DelayBuckets − 1)
+	// every delay of three windows or more, and the first also negative delays. With Window 0
+	// every delay counts in the first bucket. It shows how the missed share follows the think
+	// time, e.g. when probing the window's edge.
 	ByDelay [DelayBuckets][sample.NumVerdicts]int64
-	// Window is the width the ByDelay buckets are tenths of.
+	// Window is the AUTO_MESSAGES window the journeys were judged against; a tenth of it is the
+	// width of the ByDelay buckets. Metrics of different windows do not merge.
 	Window time.Duration
 
 	Requests [sample.NumSteps]int64 // requests made per step (cache hits make none)
@@ -53,7 +56,8 @@ type Metrics struct {
 // DelayBuckets is the number of send-delay buckets of Metrics.ByDelay.
 const DelayBuckets = 31
 
-// delayBucket returns the ByDelay bucket of a send delay.
+// delayBucket returns the ByDelay bucket of a send delay: its number of whole tenths of the
+// window, at most DelayBuckets − 1; 0 for a negative delay or when Window is not set.
 func (m *Metrics) delayBucket(d time.Duration) int {
 	if m.Window <= 0 {
 		return 0
@@ -70,7 +74,8 @@ func (m *Metrics) DelayBucketRange(i int) (lo, hi time.Duration) {
 	return lo, hi
 }
 
-// NewMetrics returns empty Metrics whose delay buckets are tenths of window.
+// NewMetrics returns empty Metrics, every histogram made by NewHistogram. Window is left 0: set
+// it before adding journeys, or every send delay counts in the first ByDelay bucket.
 func NewMetrics() *Metrics {
 	m := &Metrics{Lag: NewHistogram(), Journey: NewHistogram(), Gap: NewHistogram(), GapMin: NewHistogram(), AutoMsg: NewHistogram()}
 	for i := range m.Steps {
@@ -128,11 +133,12 @@ func (m *Metrics) add(j *sample.Journey) {
 
 // NamedHistogram is one of a Metrics' histograms with its metric name.
 type NamedHistogram struct {
-	Name string // "lag", "journey", "gap", "gap_min", "step.<name>"
+	Name string // "lag", "journey", "gap", "gap_min", "automsg" or "step.<name>"
 	H    *hdrhistogram.Histogram
 }
 
-// Histograms lists every histogram of m with its metric name, in a fixed order.
+// Histograms lists every histogram of m with its metric name, in a fixed order: lag, journey,
+// gap, gap_min, automsg, then step.<name> for each step in journey order (lookup … close).
 func (m *Metrics) Histograms() []NamedHistogram {
 	hs := []NamedHistogram{{"lag", m.Lag}, {"journey", m.Journey}, {"gap", m.Gap}, {"gap_min", m.GapMin}, {"automsg", m.AutoMsg}}
 	for s := range sample.NumSteps {
@@ -200,13 +206,27 @@ func (m *Metrics) reset() {
 
 // OtherStepFailures returns the step failures that did not decide a journey's outcome (e.g. a
 // close that failed after an earlier failure), and whether there are any.
-func (m *Metrics) OtherStepFailures() (extra [sample.NumSteps][sample.NumClasses]int64, any bool) {
+func (m *Metrics) OtherStepFailures() (extra [sample.NumSteps][sample.NumClasses]int64, found bool) {
 	for s := range sample.NumSteps {
 		for c := range sample.NumClasses {
 			if n := m.StepFailures[s][c] - m.Failures[s][c]; n > 0 {
-				extra[s][c], any = n, true
+				extra[s][c], found = n, true
 			}
 		}
 	}
-	return extra, any
+	return extra, found
+}
+
+// judged returns the number of journeys that got a window verdict.
+func judged(m *Metrics) int64 { return judgedOf(&m.Verdicts) }
+
+// judgedOf returns the journeys of verdict counts v that got a window verdict (in, missed or
+// uncertain), e.g. of one ByDelay bucket.
+func judgedOf(v *[sample.NumVerdicts]int64) int64 {
+	return v[sample.VerdictIn] + v[sample.VerdictMissed] + v[sample.VerdictUncertain]
+}
+
+// ended returns the number of journeys that ended on their own (not interrupted).
+func ended(m *Metrics) int64 {
+	return m.Outcomes[sample.OutcomeOK] + m.Outcomes[sample.OutcomeFailed]
 }

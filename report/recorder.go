@@ -56,7 +56,8 @@ type RecorderOptions struct {
 	Targets []string
 	Buffer  int       // channel capacity (default 4096)
 	Epoch   time.Time // the run's time origin (the offsets in records count from it); zero: now
-	// Window is the AUTO_MESSAGES window, the unit of the send-delay buckets.
+	// Window is the AUTO_MESSAGES window; a tenth of it is the width of the send-delay buckets
+	// (Metrics.ByDelay).
 	Window time.Duration
 	// Observe, when not nil, sees every record on the recorder's goroutine after it is counted
 	// (for tests that compare records with a server's ledger). It must not keep the pointer.
@@ -65,7 +66,8 @@ type RecorderOptions struct {
 	// the metrics so far, which it may read but not keep (e.g. to check abort thresholds).
 	Tick func(perTarget []*Metrics, overall *Metrics)
 	// Hlog, when not nil, receives the HdrHistogram interval log: a header, then each second's
-	// non-empty histograms tagged "<scope>.<metric>" (scope "all" or the target's name).
+	// non-empty histograms tagged "<scope>.<metric>" (scope "all" or the target's name, each
+	// character other than a letter, digit, '-', '_' or '.' replaced by '_').
 	Hlog io.Writer
 	// TargetRate, when not nil, gives the arrivals the schedule asks of a target (index; -1 for
 	// all) between two offsets from the epoch, for the series.
@@ -256,8 +258,3 @@ func (r *Recorder) HlogErr() error {
 	<-r.done
 	return r.hlogErr
 }
-
-// Duration-valued helpers for reports.
-
-// Mean returns the histogram's mean as a Duration.
-func Mean(h *hdrhistogram.Histogram) time.Duration { return time.Duration(h.Mean()) }

@@ -163,7 +163,7 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 	}
 	for b := range m.ByDelay {
 		v := m.ByDelay[b]
-		if v[sample.VerdictIn]+v[sample.VerdictMissed]+v[sample.VerdictUncertain] == 0 {
+		if judgedOf(&v) == 0 {
 			continue
 		}
 		lo, hi := m.DelayBucketRange(b)
@@ -186,7 +186,7 @@ func histToFile(h *hdrhistogram.Histogram) (histFile, error) {
 	}
 	f := histFile{Count: h.TotalCount(), HDR: string(enc)}
 	if f.Count > 0 {
-		f.Min, f.Mean, f.Max = time.Duration(h.Min()), Mean(h), maxOf(h)
+		f.Min, f.Mean, f.Max = minOf(h), Mean(h), maxOf(h)
 		f.P50, f.P90, f.P95 = Percentile(h, 50), Percentile(h, 90), Percentile(h, 95)
 		f.P99, f.P999, f.P9999 = Percentile(h, 99), Percentile(h, 99.9), Percentile(h, 99.99)
 	}

@@ -1,12 +1,7 @@
 package report
 
 import (
-	"bytes"
-	"compress/zlib"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -66,14 +61,7 @@ func (p *Point) fill(m *Metrics) {
 	p.LagP99, p.LagHist = percentileAndHist(m.Lag, 99)
 	p.JourneyP99, p.JourneyHist = percentileAndHist(m.Journey, 99)
 	p.GapP99, p.GapHist = percentileAndHist(m.Gap, 99)
-	p.GapP50 = percentileOf(m.Gap, 50)
-}
-
-func percentileOf(h *hdrhistogram.Histogram, p float64) time.Duration {
-	if h.TotalCount() == 0 {
-		return 0
-	}
-	return Percentile(h, p)
+	p.GapP50 = Percentile(m.Gap, 50)
 }
 
 func percentileAndHist(h *hdrhistogram.Histogram, p float64) (time.Duration, string) {
@@ -179,50 +167,4 @@ func mergeEncoded(a, b string, pct float64) (string, time.Duration, error) {
 		return "", 0, err
 	}
 	return string(enc), Percentile(ha, pct), nil
-}
-
-// decodeHistogram reads a histogram in HdrHistogram's compressed form and checks it has
-// lpbench's geometry.
-func decodeHistogram(s string) (*hdrhistogram.Histogram, error) {
-	if err := checkGeometry(s); err != nil {
-		return nil, err
-	}
-	h, err := hdrhistogram.Decode([]byte(s))
-	if err != nil {
-		return nil, fmt.Errorf("undecodable histogram: %w", err)
-	}
-	if h.LowestTrackableValue() != histMin || h.HighestTrackableValue() != histMax || h.SignificantFigures() != histSigFigs {
-		return nil, fmt.Errorf("histogram geometry %d..%d at %d digits differs from lpbench's %d..%d at %d digits",
-			h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures(), histMin, histMax, histSigFigs)
-	}
-	return h, nil
-}
-
-// checkGeometry reads the header of an encoded histogram and refuses any geometry other than
-// lpbench's before the histogram is decoded: decoding allocates by the geometry the input
-// claims, so a hostile result file could otherwise ask for gigabytes.
-func checkGeometry(s string) error {
-	raw, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || len(raw) < 8 {
-		return fmt.Errorf("undecodable histogram")
-	}
-	zr, err := zlib.NewReader(bytes.NewReader(raw[8:]))
-	if err != nil {
-		return fmt.Errorf("undecodable histogram: %w", err)
-	}
-	defer zr.Close()
-	// V2 encoding header: cookie, payload length, normalizing index offset, significant digits
-	// (4 bytes each), lowest and highest trackable values (8 bytes each).
-	var hdr [32]byte
-	if _, err := io.ReadFull(zr, hdr[:]); err != nil {
-		return fmt.Errorf("undecodable histogram: %w", err)
-	}
-	sig := int64(binary.BigEndian.Uint32(hdr[12:16]))
-	lo := int64(binary.BigEndian.Uint64(hdr[16:24]))
-	hi := int64(binary.BigEndian.Uint64(hdr[24:32]))
-	if lo != histMin || hi != histMax || sig != histSigFigs {
-		return fmt.Errorf("histogram geometry %d..%d at %d digits differs from lpbench's %d..%d at %d digits",
-			lo, hi, sig, histMin, histMax, histSigFigs)
-	}
-	return nil
 }

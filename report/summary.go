@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -72,19 +73,86 @@ func WriteSummary(w io.Writer, r *Result) error {
 	return nil
 }
 
+// WriteThresholds renders the results as a table — the expression ("[target] " before it when
+// scoped), the measured value ("no data" when there was none) and PASS or FAIL — followed by the
+// line "thresholds: N passed, M failed".
+func WriteThresholds(w io.Writer, rs []ThresholdResult) error {
+	var b strings.Builder
+	passed := 0
+	if len(rs) > 0 {
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprint(tw, "threshold\tmeasured\tresult\n")
+		for _, r := range rs {
+			expr := r.Expr
+			if r.Target != "" {
+				expr = "[" + r.Target + "] " + expr
+			}
+			result := "FAIL"
+			if r.Pass {
+				result = "PASS"
+				passed++
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", expr, r.measured(), result)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(&b, "thresholds: %d passed, %d failed\n", passed, len(rs)-passed)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteHlogSummary prints, per tag, the count and percentiles of interval-log totals.
+func WriteHlogSummary(w io.Writer, tags map[string]*hdrhistogram.Histogram) error {
+	names := make([]string, 0, len(tags))
+	for t := range tags {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-28s\tcount\t", "tag")
+	for _, p := range SummaryPercentiles {
+		fmt.Fprintf(tw, "p%s\t", trimFloat(p))
+	}
+	fmt.Fprint(tw, "max\t\n")
+	for _, n := range names {
+		h := tags[n]
+		fmt.Fprintf(tw, "%-28s\t%d\t", n, h.TotalCount())
+		for _, p := range SummaryPercentiles {
+			fmt.Fprintf(tw, "%s\t", fmtDur(Percentile(h, p)))
+		}
+		fmt.Fprintf(tw, "%s\t\n", fmtDur(maxOf(h)))
+	}
+	return tw.Flush()
+}
+
+// writeMetrics renders the figures of one set of journeys: outcomes, window verdicts, latency,
+// requests and failures.
 func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	o := m.Outcomes
 	fmt.Fprintf(b, "journeys  started %d = ok %d + failed %d + interrupted %d\n\n",
 		m.Started(), o[sample.OutcomeOK], o[sample.OutcomeFailed], o[sample.OutcomeInterrupted])
+	writeVerdicts(b, m, window)
+	b.WriteString("\n")
+	writeLatency(b, m)
+	b.WriteString("\n")
+	writeRequests(b, m)
+	writeFailures(b, "failed journeys", &m.Failures)
+	if extra, found := m.OtherStepFailures(); found {
+		writeFailures(b, "other failed steps", &extra)
+	}
+}
 
+// writeVerdicts renders the window verdicts, by send delay when it varied, the auto messages by
+// verdict, the knee of a ramp and the gap's margin to the window.
+func writeVerdicts(b *strings.Builder, m *Metrics, window time.Duration) {
 	v := m.Verdicts
-	judged := v[sample.VerdictIn] + v[sample.VerdictMissed] + v[sample.VerdictUncertain]
-	fmt.Fprintf(b, "window %s (first SEND after CONVERSATION), %d journeys judged:\n", window, judged)
+	n := judged(m)
+	fmt.Fprintf(b, "window %s (first SEND after CONVERSATION), %d journeys judged:\n", window, n)
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// Names are padded so that the right-aligning tabwriter leaves them aligned left.
-	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap < window\n", "in", v[sample.VerdictIn], share(v[sample.VerdictIn], judged))
-	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min < window ≤ gap\n", "uncertain", v[sample.VerdictUncertain], share(v[sample.VerdictUncertain], judged))
-	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min ≥ window\n", "missed", v[sample.VerdictMissed], share(v[sample.VerdictMissed], judged))
+	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap < window\n", "in", v[sample.VerdictIn], share(v[sample.VerdictIn], n))
+	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min < window ≤ gap\n", "uncertain", v[sample.VerdictUncertain], share(v[sample.VerdictUncertain], n))
+	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min ≥ window\n", "missed", v[sample.VerdictMissed], share(v[sample.VerdictMissed], n))
 	tw.Flush()
 	writeByDelay(b, m)
 	writeAutoMessages(b, m)
@@ -94,9 +162,11 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 		fmt.Fprintf(b, "  gap p99 %s, max %s: %s of the window left at p99\n",
 			fmtDur(p99), fmtDur(maxOf(m.Gap)), fmtDur(window-p99))
 	}
-	b.WriteString("\n")
+}
 
-	tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+// writeLatency renders the latency table: count, percentiles and max of every histogram.
+func writeLatency(b *strings.Builder, m *Metrics) {
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%-18s\tcount\t", "latency")
 	for _, p := range SummaryPercentiles {
 		fmt.Fprintf(tw, "p%s\t", trimFloat(p))
@@ -128,8 +198,10 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	if m.AutoMsg.TotalCount() > 0 {
 		b.WriteString("  automsg: create begin → first auto message received by the webhook receiver\n")
 	}
-	b.WriteString("\n")
+}
 
+// writeRequests renders the requests made per step and the retries.
+func writeRequests(b *strings.Builder, m *Metrics) {
 	var reqs []string
 	for s := range sample.NumSteps {
 		if s != sample.AutoMsg {
@@ -145,11 +217,6 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	}
 	if len(retries) > 0 {
 		fmt.Fprintf(b, "retries: %s (their waits are in the step times, and for create and send in the gap)\n", strings.Join(retries, ", "))
-	}
-
-	writeFailures(b, "failed journeys", &m.Failures)
-	if extra, any := m.OtherStepFailures(); any {
-		writeFailures(b, "other failed steps", &extra)
 	}
 }
 
@@ -171,10 +238,7 @@ func writeSideBySide(b *strings.Builder, r *Result) {
 	}
 	row("journeys ok", func(m *Metrics) string { return strconv.FormatInt(m.Outcomes[sample.OutcomeOK], 10) })
 	row("failed", func(m *Metrics) string { return strconv.FormatInt(m.Outcomes[sample.OutcomeFailed], 10) })
-	row("window missed", func(m *Metrics) string {
-		v := m.Verdicts
-		return share(v[sample.VerdictMissed], v[sample.VerdictIn]+v[sample.VerdictMissed]+v[sample.VerdictUncertain])
-	})
+	row("window missed", func(m *Metrics) string { return share(m.Verdicts[sample.VerdictMissed], judged(m)) })
 	for s := range sample.NumSteps {
 		if r.Overall.Steps[s].TotalCount() == 0 {
 			continue
@@ -230,7 +294,7 @@ func writeKnee(b *strings.Builder, s Series) {
 func writeByDelay(b *strings.Builder, m *Metrics) {
 	used := 0
 	for i := range m.ByDelay {
-		if judgedIn(&m.ByDelay[i]) > 0 {
+		if judgedOf(&m.ByDelay[i]) > 0 {
 			used++
 		}
 	}
@@ -242,7 +306,7 @@ func writeByDelay(b *strings.Builder, m *Metrics) {
 	fmt.Fprintf(tw, "    %-16s\tjudged\tin\tuncertain\tmissed\tmissed share\t\n", "send delay")
 	for i := range m.ByDelay {
 		v := &m.ByDelay[i]
-		n := judgedIn(v)
+		n := judgedOf(v)
 		if n == 0 {
 			continue
 		}
@@ -255,10 +319,6 @@ func writeByDelay(b *strings.Builder, m *Metrics) {
 			v[sample.VerdictMissed], share(v[sample.VerdictMissed], n))
 	}
 	tw.Flush()
-}
-
-func judgedIn(v *[sample.NumVerdicts]int64) int64 {
-	return v[sample.VerdictIn] + v[sample.VerdictUncertain] + v[sample.VerdictMissed]
 }
 
 func writeFailures(b *strings.Builder, title string, f *[sample.NumSteps][sample.NumClasses]int64) {
@@ -275,52 +335,4 @@ func writeFailures(b *strings.Builder, title string, f *[sample.NumSteps][sample
 		return
 	}
 	fmt.Fprintf(b, "%s (step, class, count):\n%s\n", title, strings.Join(rows, "\n"))
-}
-
-func share(n, of int64) string {
-	if of == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f%%", 100*float64(n)/float64(of))
-}
-
-// fmtDur renders a duration at three significant digits in the unit that fits the rounded value
-// (so 999.6µs reads 1.00ms, not 1000µs).
-func fmtDur(d time.Duration) string {
-	if d == 0 {
-		return "0"
-	}
-	neg := ""
-	if d < 0 {
-		neg, d = "-", -d
-	}
-	p := time.Duration(1)
-	for v := d; v >= 1000; v /= 10 {
-		p *= 10
-	}
-	d = (d + p/2) / p * p
-	var unit time.Duration
-	var name string
-	switch {
-	case d < time.Microsecond:
-		return neg + strconv.FormatInt(int64(d), 10) + "ns"
-	case d < time.Millisecond:
-		unit, name = time.Microsecond, "µs"
-	case d < time.Second:
-		unit, name = time.Millisecond, "ms"
-	default:
-		unit, name = time.Second, "s"
-	}
-	x := float64(d) / float64(unit)
-	prec := 0
-	if x < 10 {
-		prec = 2
-	} else if x < 100 {
-		prec = 1
-	}
-	return neg + strconv.FormatFloat(x, 'f', prec, 64) + name
-}
-
-func trimFloat(f float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
 }

@@ -2,55 +2,25 @@ package report
 
 import (
 	"fmt"
-	"io"
-	"math"
 	"math/big"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/lpbench/lpbench/sample"
 )
-
-// ValueKind is what a threshold's value measures, which decides how it is written and rendered.
-type ValueKind uint8
-
-// The kinds of threshold values.
-const (
-	KindDuration ValueKind = iota // nanoseconds; written with a unit: 800ms, 10s
-	KindShare                     // a fraction of a population; written as a percentage: 0.1%
-	KindCount                     // a number of journeys or arrivals; written as an integer: 3
-)
-
-// String returns the kind's name.
-func (k ValueKind) String() string {
-	switch k {
-	case KindDuration:
-		return "duration"
-	case KindShare:
-		return "share"
-	case KindCount:
-		return "count"
-	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
 
 // Threshold is one parsed expression "METRIC OP VALUE", such as "gap.p99 < 10s".
 //
 // The metrics are:
 //
-//   - durations, a histogram with a statistic: gap, gap_min, journey, lag, or step.<name> (lookup,
-//     appjwt, consumerjws, create, send, automsg, close), each with .pNN or .pNN.N (any
+//   - durations, a histogram with a statistic: gap, gap_min, journey, lag, automsg, or step.<name>
+//     (lookup, appjwt, consumerjws, create, send, automsg, close), each with .pNN or .pNN.N (any
 //     percentile 0 < p ≤ 100), .min, .max or .mean; e.g. gap.p99, step.create.p95, lag.max.
 //     The value has a unit (time.ParseDuration syntax): 800ms, 10s, 250µs or 250us.
 //   - shares, written as a percentage (0.1%, 1%; a bare fraction is rejected as ambiguous):
 //     window.in, window.missed, window.uncertain (of the journeys judged against the window),
 //     errors (failed journeys of the ended ones: interrupted journeys are neither errors nor
-//     successes), dropped (of the planned arrivals), and automsg.missing, which is reserved: it
-//     parses, but has no data until auto messages are verified.
+//     successes), dropped (of the planned arrivals), and automsg.missing (in-window journeys that waited for
+//     their first auto message and did not get it: no data unless auto messages are verified).
 //   - counts, a non-negative integer: count.ok, count.failed, count.interrupted (journeys),
 //     count.missed, count.uncertain (window verdicts), count.dropped (arrivals).
 //
@@ -62,169 +32,6 @@ type Threshold struct {
 	Op     string    // "<", "<=", ">", ">="
 	Value  float64   // nanoseconds for durations, a fraction (0.001 for 0.1%) for shares, a plain number for counts
 	Kind   ValueKind // decided by Metric
-}
-
-// stat is the statistic of a histogram metric.
-type stat uint8
-
-const (
-	statPercentile stat = iota
-	statMin
-	statMax
-	statMean
-)
-
-// metric is a parsed metric name: where its value comes from. Exactly one of hist, ratio and
-// count is set, except for a reserved metric, which has none.
-type metric struct {
-	kind ValueKind
-	hist func(*Metrics) *hdrhistogram.Histogram
-	stat stat
-	p    float64 // percentile 0 < p ≤ 100, for statPercentile
-	// ratio returns a share as n of total.
-	ratio func(*Metrics) (n, total int64)
-	// count returns a count and whether there was a population to count in.
-	count func(*Metrics) (n int64, ok bool)
-}
-
-// reserved reports whether the metric parses but cannot be measured yet.
-func (mt *metric) reserved() bool { return mt.hist == nil && mt.ratio == nil && mt.count == nil }
-
-// histograms are the histogram metrics other than step.<name>.
-var histograms = map[string]func(*Metrics) *hdrhistogram.Histogram{
-	"gap":     func(m *Metrics) *hdrhistogram.Histogram { return m.Gap },
-	"gap_min": func(m *Metrics) *hdrhistogram.Histogram { return m.GapMin },
-	"journey": func(m *Metrics) *hdrhistogram.Histogram { return m.Journey },
-	"lag":     func(m *Metrics) *hdrhistogram.Histogram { return m.Lag },
-	"automsg": func(m *Metrics) *hdrhistogram.Histogram { return m.AutoMsg },
-}
-
-// judged returns the number of journeys that got a window verdict.
-func judged(m *Metrics) int64 {
-	v := &m.Verdicts
-	return v[sample.VerdictIn] + v[sample.VerdictMissed] + v[sample.VerdictUncertain]
-}
-
-// ended returns the number of journeys that ended on their own (not interrupted).
-func ended(m *Metrics) int64 {
-	return m.Outcomes[sample.OutcomeOK] + m.Outcomes[sample.OutcomeFailed]
-}
-
-func verdictShare(v sample.Verdict) func(*Metrics) (int64, int64) {
-	return func(m *Metrics) (int64, int64) { return m.Verdicts[v], judged(m) }
-}
-
-// shares are the share metrics; a nil function marks a reserved metric.
-var shares = map[string]func(*Metrics) (n, total int64){
-	"window.in":        verdictShare(sample.VerdictIn),
-	"window.missed":    verdictShare(sample.VerdictMissed),
-	"window.uncertain": verdictShare(sample.VerdictUncertain),
-	"errors":           func(m *Metrics) (int64, int64) { return m.Outcomes[sample.OutcomeFailed], ended(m) },
-	"dropped":          func(m *Metrics) (int64, int64) { return m.Arrivals.Dropped, m.Arrivals.Planned },
-	// In-window journeys that waited for their first auto message and did not get it.
-	"automsg.missing": func(m *Metrics) (int64, int64) {
-		in := sample.VerdictIn
-		return m.AutoMsgAwaited[in] - m.AutoMsgReceived[in], m.AutoMsgAwaited[in]
-	},
-}
-
-func outcomeCount(o sample.Outcome) func(*Metrics) (int64, bool) {
-	return func(m *Metrics) (int64, bool) { return m.Outcomes[o], m.Started() > 0 }
-}
-
-func verdictCount(v sample.Verdict) func(*Metrics) (int64, bool) {
-	return func(m *Metrics) (int64, bool) { return m.Verdicts[v], m.Started() > 0 }
-}
-
-// counts are the count metrics. Journey counts need a started journey, count.dropped a planned
-// arrival: a count of nothing is no data, not zero.
-var counts = map[string]func(*Metrics) (n int64, ok bool){
-	"count.ok":          outcomeCount(sample.OutcomeOK),
-	"count.failed":      outcomeCount(sample.OutcomeFailed),
-	"count.interrupted": outcomeCount(sample.OutcomeInterrupted),
-	"count.missed":      verdictCount(sample.VerdictMissed),
-	"count.uncertain":   verdictCount(sample.VerdictUncertain),
-	"count.dropped":     func(m *Metrics) (int64, bool) { return m.Arrivals.Dropped, m.Arrivals.Planned > 0 },
-}
-
-const (
-	metricsHelp = "want gap, gap_min, journey, lag or step.<name> with a statistic (e.g. gap.p99, step.create.p95), " +
-		"window.in, window.missed, window.uncertain, errors, dropped, automsg.missing, " +
-		"or count.ok, count.failed, count.interrupted, count.missed, count.uncertain, count.dropped"
-	statHelp = "percentiles are p50, p90, p95, p99, p99.9, p99.99, or any pNN(.N) above 0 and up to 100, " +
-		"plus min, max, mean"
-)
-
-// stepNames lists the steps for error messages.
-func stepNames() string {
-	names := make([]string, sample.NumSteps)
-	for s := range sample.NumSteps {
-		names[s] = s.String()
-	}
-	return strings.Join(names, ", ")
-}
-
-// parseMetric resolves a metric name.
-func parseMetric(name string) (metric, error) {
-	if r, ok := shares[name]; ok {
-		return metric{kind: KindShare, ratio: r}, nil
-	}
-	if c, ok := counts[name]; ok {
-		return metric{kind: KindCount, count: c}, nil
-	}
-	var hist func(*Metrics) *hdrhistogram.Histogram
-	var base, st string
-	if rest, ok := strings.CutPrefix(name, "step."); ok {
-		stepName, stName, _ := strings.Cut(rest, ".")
-		step, found := sample.NumSteps, false
-		for s := range sample.NumSteps {
-			if s.String() == stepName {
-				step, found = s, true
-			}
-		}
-		if !found {
-			return metric{}, fmt.Errorf("unknown metric %q: steps are %s", name, stepNames())
-		}
-		hist = func(m *Metrics) *hdrhistogram.Histogram { return m.Steps[step] }
-		base, st = "step."+stepName, stName
-	} else {
-		base, st, _ = strings.Cut(name, ".")
-		hist = histograms[base]
-		if hist == nil {
-			return metric{}, fmt.Errorf("unknown metric %q: %s", name, metricsHelp)
-		}
-	}
-	mt := metric{kind: KindDuration, hist: hist}
-	switch st {
-	case "":
-		return metric{}, fmt.Errorf("metric %q needs a statistic, e.g. %s.p99, %s.max: %s", name, base, base, statHelp)
-	case "min":
-		mt.stat = statMin
-	case "max":
-		mt.stat = statMax
-	case "mean":
-		mt.stat = statMean
-	default:
-		p, ok := parsePercentile(st)
-		if !ok {
-			return metric{}, fmt.Errorf("unknown metric %q: %s", name, statHelp)
-		}
-		mt.stat, mt.p = statPercentile, p
-	}
-	return mt, nil
-}
-
-// parsePercentile parses "pNN" or "pNN.N…" with 0 < NN.N ≤ 100.
-func parsePercentile(s string) (float64, bool) {
-	num, ok := strings.CutPrefix(s, "p")
-	if !ok || !isDecimal(num) {
-		return 0, false
-	}
-	p, err := strconv.ParseFloat(num, 64)
-	if err != nil || p <= 0 || p > 100 {
-		return 0, false
-	}
-	return p, true
 }
 
 // isDecimal reports whether s is digits, optionally followed by a dot and more digits.
@@ -320,8 +127,7 @@ func ParseThreshold(expr string) (Threshold, error) {
 
 // Measure returns the threshold's metric measured on m, in the unit of Value. ok is false when
 // there is nothing to measure: m is nil, the histogram is empty, the share's population is zero,
-// no journey started (journey counts) or no arrival was planned (count.dropped), or the metric is
-// reserved (automsg.missing). Histogram values are those of HdrHistogram: percentiles and max at
+// no journey started (journey counts) or no arrival was planned (count.dropped). Histogram values are those of HdrHistogram: percentiles and max at
 // the highest value equivalent to the recorded one and min at the lowest (within 0.1%).
 func (t Threshold) Measure(m *Metrics) (value float64, ok bool) {
 	mt, err := parseMetric(t.Metric)
@@ -336,13 +142,13 @@ func (t Threshold) Measure(m *Metrics) (value float64, ok bool) {
 		}
 		switch mt.stat {
 		case statMin:
-			return float64(h.Min()), true
+			return float64(minOf(h)), true
 		case statMax:
-			return float64(h.Max()), true
+			return float64(maxOf(h)), true
 		case statMean:
-			return h.Mean(), true
+			return meanNs(h), true
 		default:
-			return float64(h.ValueAtQuantile(mt.p)), true
+			return float64(Percentile(h, mt.p)), true
 		}
 	case mt.ratio != nil:
 		n, total := mt.ratio(m)
@@ -354,7 +160,7 @@ func (t Threshold) Measure(m *Metrics) (value float64, ok bool) {
 		n, ok := mt.count(m)
 		return float64(n), ok
 	}
-	return 0, false // reserved
+	return 0, false // cannot happen: parseMetric sets one of them
 }
 
 // Check measures the threshold on m and compares. pass is false when there is no data (ok false).
@@ -376,44 +182,6 @@ func (t Threshold) holds(v float64) bool {
 		return v >= t.Value
 	}
 	return false
-}
-
-// Format renders a measured value in the threshold's kind: a duration like fmtDur ("912ms"), a
-// share as a percentage ("0.123%"), a count as an integer. A value that differs from the limit
-// but would render like it is rendered in full, so a table never says "10.0s" failed "< 10s"
-// without showing by how much.
-func (t Threshold) Format(v float64) string {
-	if s := t.format(v, false); v == t.Value || s != t.format(t.Value, false) {
-		return s
-	}
-	return t.format(v, true)
-}
-
-func (t Threshold) format(v float64, full bool) string {
-	switch t.Kind {
-	case KindDuration:
-		d := time.Duration(math.Round(v))
-		if full {
-			return d.String()
-		}
-		return fmtDur(d)
-	case KindShare:
-		p := 100 * v
-		switch s := trimFloat(p); {
-		case full:
-			// Ten digits tell apart all but values a rounding error away from the limit.
-			if s = strconv.FormatFloat(p, 'g', 10, 64); s == strconv.FormatFloat(100*t.Value, 'g', 10, 64) {
-				s = strconv.FormatFloat(p, 'g', -1, 64)
-			}
-			return s + "%"
-		case s == "0" && p != 0:
-			return strconv.FormatFloat(p, 'g', 3, 64) + "%" // too small for three decimals
-		default:
-			return s + "%"
-		}
-	default:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
 }
 
 // ScopedThreshold is a threshold on the whole run (Target "") or on the journeys of one target.
@@ -475,45 +243,6 @@ func (r ThresholdResult) Final() bool {
 		return !below
 	}
 	return false
-}
-
-// measured renders the result's measured column.
-func (r ThresholdResult) measured() string {
-	if !r.NoData {
-		return r.Format(r.Measured)
-	}
-	if mt, err := parseMetric(r.Metric); err == nil && mt.reserved() {
-		return "not measured yet"
-	}
-	return "no data"
-}
-
-// WriteThresholds renders the results as a table — the expression ("[target] " before it when
-// scoped), the measured value ("no data" when there was none) and PASS or FAIL — followed by the
-// line "thresholds: N passed, M failed".
-func WriteThresholds(w io.Writer, rs []ThresholdResult) error {
-	var b strings.Builder
-	passed := 0
-	if len(rs) > 0 {
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprint(tw, "threshold\tmeasured\tresult\n")
-		for _, r := range rs {
-			expr := r.Expr
-			if r.Target != "" {
-				expr = "[" + r.Target + "] " + expr
-			}
-			result := "FAIL"
-			if r.Pass {
-				result = "PASS"
-				passed++
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", expr, r.measured(), result)
-		}
-		tw.Flush()
-	}
-	fmt.Fprintf(&b, "thresholds: %d passed, %d failed\n", passed, len(rs)-passed)
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // Breached reports whether any result failed (no data included): the run's exit code is then 3.

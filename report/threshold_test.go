@@ -14,7 +14,7 @@ import (
 
 // The help texts of the parser's errors, written out so that a change to them shows in a test.
 const (
-	thMetricsHelp = "want gap, gap_min, journey, lag or step.<name> with a statistic (e.g. gap.p99, step.create.p95), " +
+	thMetricsHelp = "want gap, gap_min, journey, lag, automsg or step.<name> with a statistic (e.g. gap.p99, step.create.p95), " +
 		"window.in, window.missed, window.uncertain, errors, dropped, automsg.missing, " +
 		"or count.ok, count.failed, count.interrupted, count.missed, count.uncertain, count.dropped"
 	thStatHelp = "percentiles are p50, p90, p95, p99, p99.9, p99.99, or any pNN(.N) above 0 and up to 100, plus min, max, mean"
@@ -67,7 +67,7 @@ var parseTests = []struct {
 		Threshold{Expr: "dropped <= 0%", Metric: "dropped", Op: "<=", Value: 0, Kind: KindShare}, ""},
 	{"uncertain 100%", "window.uncertain<=100%",
 		Threshold{Expr: "window.uncertain<=100%", Metric: "window.uncertain", Op: "<=", Value: 1, Kind: KindShare}, ""},
-	// The reserved metric parses.
+	// automsg.missing parses as a share.
 	{"automsg missing", "automsg.missing < 1%",
 		Threshold{Expr: "automsg.missing < 1%", Metric: "automsg.missing", Op: "<", Value: 0.01, Kind: KindShare}, ""},
 	// Counts are plain integers.
@@ -221,6 +221,7 @@ func TestMeasureHistogramWiring(t *testing.T) {
 	record(m.Journey, 2*time.Millisecond)
 	record(m.Gap, 3*time.Millisecond)
 	record(m.GapMin, 4*time.Millisecond)
+	record(m.AutoMsg, 5*time.Millisecond)
 	for s := range sample.NumSteps {
 		record(m.Steps[s], time.Duration(10+s)*time.Millisecond)
 	}
@@ -232,6 +233,7 @@ func TestMeasureHistogramWiring(t *testing.T) {
 		{"journey.p50", 2 * time.Millisecond},           // end to end
 		{"gap.p50", 3 * time.Millisecond},               // upper bound of the gap
 		{"gap_min.p50", 4 * time.Millisecond},           // lower bound of the gap
+		{"automsg.p50", 5 * time.Millisecond},           // create begin → first auto message
 		{"step.lookup.p50", 10 * time.Millisecond},      // first step
 		{"step.appjwt.p50", 11 * time.Millisecond},      // shared token
 		{"step.consumerjws.p50", 12 * time.Millisecond}, // IdP
@@ -360,7 +362,7 @@ func TestMeasureNoData(t *testing.T) {
 		{"no planned arrivals", "dropped < 1%", noArrivals, false},
 		{"no planned arrivals count", "count.dropped < 1", noArrivals, false},
 		{"no journey to count", "count.failed < 1", empty, false},
-		{"reserved even with journeys", "automsg.missing < 1%", noArrivals, false},
+		{"no auto message awaited, even with journeys", "automsg.missing < 1%", noArrivals, false},
 		{"nil metrics", "count.ok > 0", nil, false},
 		{"nil histogram", "gap.p99 < 10s", bare, false},
 	}
@@ -550,7 +552,7 @@ func TestFinal(t *testing.T) {
 }
 
 // thresholdResults returns the results the golden table is made of: passes, failures, a target,
-// no data and the reserved metric.
+// no data, and automsg.missing without an auto message awaited.
 func thresholdResults(t testing.TB) []ThresholdResult {
 	t.Helper()
 	overall := thCounted()
