@@ -71,7 +71,7 @@ func BenchmarkJourney(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			r := sample.Journey{Index: next.Add(1), Intended: time.Since(epoch)}
+			r := sample.Record{Index: next.Add(1), Intended: time.Since(epoch)}
 			j.Run(context.Background(), &r)
 			if r.Outcome != sample.OutcomeOK {
 				failed.Add(1)
@@ -167,7 +167,7 @@ func BenchmarkStepTiming(b *testing.B) {
 		epoch := time.Now()
 		j := newJourney(b, srv.URL, acct, epoch)
 		run(b, func(i int, jws, create, send *hdrhistogram.Histogram) {
-			r := sample.Journey{Index: int64(i), Intended: time.Since(epoch)}
+			r := sample.Record{Index: int64(i), Intended: time.Since(epoch)}
 			j.Run(context.Background(), &r)
 			if r.Outcome != sample.OutcomeOK {
 				b.Fatalf("journey %d: %v at %v", i, r.Class, r.Failed)

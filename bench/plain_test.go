@@ -72,7 +72,7 @@ func TestPlainSendsLpbenchRequests(t *testing.T) {
 	// lpbench: the first journey also looks up the domains and fetches the AppJWT.
 	j := newJourney(t, srv.URL, acct, time.Now())
 	j.Opts.ConsumerPrefix = "consumer-"
-	var r sample.Journey
+	var r sample.Record
 	j.Run(context.Background(), &r)
 	if r.Outcome != sample.OutcomeOK {
 		t.Fatalf("lpbench journey: outcome %v, class %v at %v", r.Outcome, r.Class, r.Failed)

@@ -43,7 +43,7 @@ type Options struct {
 	// sim) at this http URL, with the credentials it generated.
 	SimURL string
 	// Observe sees every journey record on the recorder's goroutine.
-	Observe func(*sample.Journey)
+	Observe func(*sample.Record)
 	// Getenv reads the credentials' environment variables (default os.Getenv).
 	Getenv func(string) string
 	// Shard and Shards select one shard of the arrivals (Shards ≤ 1: all).

@@ -42,7 +42,7 @@ func quietSim(window time.Duration) lpsim.Config {
 
 // runAgainst runs p against a simulator made from cfg, shaped by setup (which may be nil), and
 // returns the result, the ledger, and every journey record.
-func runAgainst(t *testing.T, p profiles.Profile, cfg lpsim.Config, setup func(*lpsim.Server)) (*report.Result, lpsim.Ledger, []sample.Journey) {
+func runAgainst(t *testing.T, p profiles.Profile, cfg lpsim.Config, setup func(*lpsim.Server)) (*report.Result, lpsim.Ledger, []sample.Record) {
 	t.Helper()
 	sim, err := lpsim.NewServer(cfg)
 	if err != nil {
@@ -53,11 +53,11 @@ func runAgainst(t *testing.T, p profiles.Profile, cfg lpsim.Config, setup func(*
 		setup(sim)
 	}
 	var mu sync.Mutex
-	var recs []sample.Journey
+	var recs []sample.Record
 	res, err := Run(context.Background(), context.Background(), p, Options{
 		Progress: ProgressOff,
 		Sim:      sim,
-		Observe: func(j *sample.Journey) {
+		Observe: func(j *sample.Record) {
 			mu.Lock()
 			recs = append(recs, *j)
 			mu.Unlock()

@@ -59,7 +59,7 @@ func feed(group loadgen.Group, targets []*targetRun, rec *report.Recorder) {
 		}
 		r.OnDrop = func(a loadgen.Arrival) { rec.Drop(int(lanes[a.Lane].journey.Target), a.Intended) }
 		r.Task = func(ctx context.Context, a loadgen.Arrival) {
-			j := sample.Journey{Index: a.Index, Intended: a.Intended}
+			j := sample.Record{Index: a.Index, Intended: a.Intended}
 			lanes[a.Lane].journey.Run(ctx, &j)
 			rec.Record(&j)
 		}

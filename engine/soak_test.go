@@ -51,7 +51,7 @@ const (
 	// soakSlopeMax bounds the growth of the live heap per journey after the warm-up, fitted over
 	// the samples after it (Theil–Sen). The per-second series grows with time, not journeys:
 	// about 3.4 KiB a second, 34 bytes per journey at 100/s (measured with webhooks off). A record
-	// kept per journey (a sample.Journey is ≈ 300 bytes; a map entry keyed by a conversation id
+	// kept per journey (a sample.Record is ≈ 300 bytes; a map entry keyed by a conversation id
 	// ≈ 100–250) shows at twice this bound or more.
 	soakSlopeMax = 128.0
 
@@ -126,7 +126,7 @@ func TestSoak(t *testing.T) {
 	simURL, stopSim := startSoakSim(t, d, hookURL)
 	defer stopSim()
 	var journeys atomic.Int64
-	o := Options{Progress: ProgressOff, SimURL: simURL, Observe: func(*sample.Journey) { journeys.Add(1) }}
+	o := Options{Progress: ProgressOff, SimURL: simURL, Observe: func(*sample.Record) { journeys.Add(1) }}
 
 	measure := func(at time.Duration, peak int) soakSample {
 		runtime.GC()

@@ -60,9 +60,9 @@ func boundsJourney(t *testing.T, srv *httptest.Server, acct lpsim.Account, tune 
 
 // runBounds runs n journeys, at most conc at once, and returns their records, each of which
 // must be OK.
-func runBounds(t *testing.T, j *Journey, n, conc int) []sample.Journey {
+func runBounds(t *testing.T, j *Journey, n, conc int) []sample.Record {
 	t.Helper()
-	recs := make([]sample.Journey, n)
+	recs := make([]sample.Record, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range conc {
@@ -85,9 +85,9 @@ func runBounds(t *testing.T, j *Journey, n, conc int) []sample.Journey {
 // checkBounds checks that the server's gap of every conversation of the ledger lies in the
 // [gapMin, gap] of its journey's record, and that each traced request's interval lies within
 // its step's span.
-func checkBounds(t *testing.T, sim *lpsim.Sim, recs []sample.Journey) {
+func checkBounds(t *testing.T, sim *lpsim.Sim, recs []sample.Record) {
 	t.Helper()
-	byID := make(map[string]*sample.Journey, len(recs))
+	byID := make(map[string]*sample.Record, len(recs))
 	for i := range recs {
 		byID[recs[i].ConversationID] = &recs[i]
 	}
@@ -248,7 +248,7 @@ func TestGapFallback(t *testing.T) {
 			0, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var r sample.Journey
+			var r sample.Record
 			r.Steps[sample.Create], r.Steps[sample.Send] = tc.create, tc.send
 			gap, gapMin, ok := r.Gap()
 			if gap != tc.gap || gapMin != tc.gapMin || ok != tc.ok {

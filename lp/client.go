@@ -1,6 +1,6 @@
 // Package lp is a client of LivePerson's consumer messaging APIs: the domain API (CSDS), Sentinel
 // AppJWTs, IdP ConsumerJWS, and the Send API's CONVERSATION, SEND and close. It also runs the
-// consumer journey of one synthetic consumer (journey.go) and returns a plain sample.Journey.
+// consumer journey of one synthetic consumer (journey.go) and returns a plain sample.Record.
 //
 // Requests are built by one newRequest and executed by one do, which reads bodies through a size
 // limit; each call's answer is judged by one pure decodeX function (status, header, body in; value

@@ -190,7 +190,7 @@ const hugeSize = 50 << 20
 
 // runHostile runs one journey against h's target and returns its record, how long Run took, and
 // the text of every error the journey saw.
-func runHostile(t *testing.T, c *Client, timeout time.Duration) (sample.Journey, time.Duration, []error) {
+func runHostile(t *testing.T, c *Client, timeout time.Duration) (sample.Record, time.Duration, []error) {
 	t.Helper()
 	var mu sync.Mutex
 	var errs []error
@@ -203,7 +203,7 @@ func runHostile(t *testing.T, c *Client, timeout time.Duration) (sample.Journey,
 			mu.Unlock()
 		},
 	}}
-	rec := sample.Journey{Index: 7, Intended: time.Second}
+	rec := sample.Record{Index: 7, Intended: time.Second}
 	start := time.Now()
 	j.Run(context.Background(), &rec)
 	return rec, time.Since(start), errs
@@ -431,7 +431,7 @@ func (h *hostileLP) hitCount(op string) int {
 // checkRecord checks a journey record against what the row expects: the steps before the failing
 // one succeeded, the failing one carries the class, status and errorCode, later steps did not run
 // except the close of an opened conversation, and the spans are ordered inside [Start, End].
-func checkRecord(t *testing.T, rec *sample.Journey, ok bool, failed sample.Step, class sample.Class, status, code int, timeout time.Duration) {
+func checkRecord(t *testing.T, rec *sample.Record, ok bool, failed sample.Step, class sample.Class, status, code int, timeout time.Duration) {
 	t.Helper()
 	if ok {
 		if rec.Outcome != sample.OutcomeOK || rec.Class != sample.ClassNone {

@@ -85,7 +85,7 @@ func (j *Journey) since() time.Duration { return time.Since(j.Epoch) }
 // step runs fn as step s of rec, each attempt with the request timeout, retrying as the policy
 // says, and records its span: begin and end include every retry and backoff, because the journey
 // waited for all of them. It returns the last attempt's error.
-func (j *Journey) step(ctx context.Context, rec *sample.Journey, s sample.Step, fn func(ctx context.Context) (requests int, err error)) error {
+func (j *Journey) step(ctx context.Context, rec *sample.Record, s sample.Step, fn func(ctx context.Context) (requests int, err error)) error {
 	sp := &rec.Steps[s]
 	sp.Ran = true
 	sp.Begin = j.since()
@@ -178,7 +178,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // fail marks rec failed (or interrupted) at step s.
-func fail(rec *sample.Journey, s sample.Step) {
+func fail(rec *sample.Record, s sample.Step) {
 	rec.Failed, rec.Class = s, rec.Steps[s].Class
 	if rec.Class == sample.ClassCanceled {
 		rec.Outcome = sample.OutcomeInterrupted
@@ -196,7 +196,7 @@ func (j *Journey) ConsumerID(index int64) string {
 // has set. ctx ending (the run stopping) makes the step in flight end as canceled and the journey
 // interrupted. A conversation that was opened is closed even then, on a short detached context,
 // so that no consumer is left with an open conversation.
-func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
+func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	rec.Target = j.Target
 	rec.Start = j.since()
 	rec.End = rec.Start
@@ -284,7 +284,7 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Journey) {
 // automsg step (send end → arrival). Journeys of every verdict wait, so that an auto message
 // for a missed window — which LivePerson says never comes — would be seen. An in-window journey
 // that gets none fails with no_auto_message.
-func (j *Journey) awaitAutoMessage(ctx context.Context, rec *sample.Journey) {
+func (j *Journey) awaitAutoMessage(ctx context.Context, rec *sample.Record) {
 	sp := &rec.Steps[sample.AutoMsg]
 	sp.Ran = true
 	sp.Begin = rec.Steps[sample.Send].End
@@ -307,7 +307,7 @@ func (j *Journey) awaitAutoMessage(ctx context.Context, rec *sample.Journey) {
 // close closes the journey's conversation when the options ask for it. It runs even when the
 // journey failed after CONVERSATION or was interrupted; in the latter case on a context detached
 // from the run, bounded by the request timeout. A failed close fails an otherwise good journey.
-func (j *Journey) close(ctx context.Context, rec *sample.Journey, con *Consumer) {
+func (j *Journey) close(ctx context.Context, rec *sample.Record, con *Consumer) {
 	if !j.Opts.Close {
 		return
 	}

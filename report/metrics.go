@@ -94,7 +94,7 @@ func (m *Metrics) Started() int64 {
 }
 
 // add records one journey.
-func (m *Metrics) add(j *sample.Journey) {
+func (m *Metrics) add(j *sample.Record) {
 	m.Outcomes[j.Outcome]++
 	record(m.Lag, j.Lag())
 	if j.Outcome != sample.OutcomeInterrupted {

@@ -25,7 +25,7 @@ type Live struct {
 // histograms of every metric add up exactly to its totals.
 type Recorder struct {
 	o       RecorderOptions
-	in      chan sample.Journey
+	in      chan sample.Record
 	drops   chan drop
 	done    chan struct{}
 	scopes  []*scope // one per target, then the whole run's
@@ -61,7 +61,7 @@ type RecorderOptions struct {
 	Window time.Duration
 	// Observe, when not nil, sees every record on the recorder's goroutine after it is counted
 	// (for tests that compare records with a server's ledger). It must not keep the pointer.
-	Observe func(*sample.Journey)
+	Observe func(*sample.Record)
 	// Tick, when not nil, is called on the recorder's goroutine after each interval closes, with
 	// the metrics so far, which it may read but not keep (e.g. to check abort thresholds).
 	Tick func(perTarget []*Metrics, overall *Metrics)
@@ -87,7 +87,7 @@ func NewRecorder(o RecorderOptions) *Recorder {
 	if len(o.Targets) == 0 {
 		o.Targets = []string{"target"}
 	}
-	r := &Recorder{o: o, in: make(chan sample.Journey, o.Buffer), drops: make(chan drop, o.Buffer),
+	r := &Recorder{o: o, in: make(chan sample.Record, o.Buffer), drops: make(chan drop, o.Buffer),
 		done: make(chan struct{}), base: o.Epoch.Unix()}
 	r.cur = r.base
 	for i, name := range o.Targets {
@@ -123,7 +123,7 @@ func tagOf(name string) string {
 }
 
 // Record hands a finished journey to the recorder. It blocks only when the buffer is full.
-func (r *Recorder) Record(j *sample.Journey) { r.in <- *j }
+func (r *Recorder) Record(j *sample.Record) { r.in <- *j }
 
 // Drop records an arrival of target that was dropped (the pool was full) at its intended time.
 func (r *Recorder) Drop(target int, intended time.Duration) { r.drops <- drop{target, intended} }
@@ -166,7 +166,7 @@ func (r *Recorder) unixOf(off time.Duration) int64 {
 }
 
 // add counts one record; only the recorder's goroutine calls it.
-func (r *Recorder) add(j *sample.Journey) {
+func (r *Recorder) add(j *sample.Record) {
 	sec := r.unixOf(j.Intended)
 	for _, sc := range r.scopesOf(int(j.Target)) {
 		sc.total.add(j)

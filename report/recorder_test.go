@@ -32,7 +32,7 @@ type failedStep struct {
 // metrics written out by hand (not derived from the record by the code under test's rules).
 type journeyKind struct {
 	name string
-	j    sample.Journey // Index, Target, Intended and Start are set per record
+	j    sample.Record // Index, Target, Intended and Start are set per record
 
 	steps        []sample.Step // steps whose histogram gets a value
 	requests     [sample.NumSteps]int64
@@ -46,7 +46,7 @@ type journeyKind struct {
 var kinds = []journeyKind{
 	{
 		name: "ok, in window, every step",
-		j: sample.Journey{
+		j: sample.Record{
 			Steps: [sample.NumSteps]sample.Span{
 				sample.Lookup:      ok(1*ms, 20*ms),
 				sample.AppJWT:      ran(21*ms, 0, 0, sample.ClassNone), // cache hit: no request
@@ -64,7 +64,7 @@ var kinds = []journeyKind{
 	},
 	{
 		name: "ok, uncertain verdict, send retried",
-		j: sample.Journey{
+		j: sample.Record{
 			Steps: [sample.NumSteps]sample.Span{
 				sample.ConsumerJWS: ok(1*ms, 30*ms),
 				sample.Create:      ok(31*ms, 3*time.Second),
@@ -79,7 +79,7 @@ var kinds = []journeyKind{
 	},
 	{
 		name: "window missed",
-		j: sample.Journey{
+		j: sample.Record{
 			Steps: [sample.NumSteps]sample.Span{
 				sample.ConsumerJWS: ok(1*ms, 30*ms),
 				sample.Create:      ok(31*ms, 100*ms),
@@ -96,7 +96,7 @@ var kinds = []journeyKind{
 	},
 	{
 		name: "create failed 5xx after retries",
-		j: sample.Journey{
+		j: sample.Record{
 			Steps: [sample.NumSteps]sample.Span{
 				sample.ConsumerJWS: ok(1*ms, 30*ms),
 				sample.Create:      ran(31*ms, 7*time.Second, 3, sample.ClassHTTP5xx),
@@ -111,7 +111,7 @@ var kinds = []journeyKind{
 	},
 	{
 		name: "send timeout, then close failed",
-		j: sample.Journey{
+		j: sample.Record{
 			Steps: [sample.NumSteps]sample.Span{
 				sample.ConsumerJWS: ok(1*ms, 30*ms),
 				sample.Create:      ok(31*ms, 100*ms),
@@ -128,7 +128,7 @@ var kinds = []journeyKind{
 	},
 	{
 		name: "consumerjws 401",
-		j: sample.Journey{
+		j: sample.Record{
 			Steps: [sample.NumSteps]sample.Span{
 				sample.Lookup:      ok(1*ms, 20*ms),
 				sample.ConsumerJWS: {Begin: 21 * ms, End: 51 * ms, Status: 401, Code: 1003, Class: sample.ClassAuth, Attempts: 1, Ran: true},
@@ -143,7 +143,7 @@ var kinds = []journeyKind{
 	},
 	{
 		name: "interrupted during send",
-		j: sample.Journey{
+		j: sample.Record{
 			Steps: [sample.NumSteps]sample.Span{
 				sample.ConsumerJWS: ok(1*ms, 30*ms),
 				sample.Create:      ok(31*ms, 100*ms),
@@ -158,7 +158,7 @@ var kinds = []journeyKind{
 	},
 	{
 		name: "interrupted waiting for the auto message",
-		j: sample.Journey{
+		j: sample.Record{
 			Steps: [sample.NumSteps]sample.Span{
 				sample.ConsumerJWS: ok(1*ms, 30*ms),
 				sample.Create:      ok(31*ms, 100*ms),
@@ -178,7 +178,7 @@ var kinds = []journeyKind{
 
 // journeyAt returns record i of the fed sequence: kind i % len(kinds), target (i / len(kinds)) % 2,
 // every time shifted by the intended start and the lag.
-func journeyAt(i int) sample.Journey {
+func journeyAt(i int) sample.Record {
 	j := kinds[i%len(kinds)].j
 	j.Index = int64(i)
 	j.Target = uint16(i / len(kinds) % 2)
@@ -292,7 +292,7 @@ func TestRecorder(t *testing.T) {
 	)
 	seen := make([]int, total)
 	var badIDs int
-	rec := NewRecorder(RecorderOptions{Targets: []string{"a", "b"}, Buffer: 16, Observe: func(j *sample.Journey) {
+	rec := NewRecorder(RecorderOptions{Targets: []string{"a", "b"}, Buffer: 16, Observe: func(j *sample.Record) {
 		seen[j.Index]++ // the recorder's goroutine only
 		if j.ConversationID != fmt.Sprintf("conv-%d", j.Index) {
 			badIDs++
@@ -428,7 +428,7 @@ func TestRecorderStepP50(t *testing.T) {
 	t.Parallel()
 	rec := NewRecorder(RecorderOptions{Targets: []string{"a"}})
 	for i := range 10000 {
-		j := sample.Journey{Index: int64(i), Outcome: sample.OutcomeOK}
+		j := sample.Record{Index: int64(i), Outcome: sample.OutcomeOK}
 		j.Steps[sample.Create] = ok(time.Duration(i)*ms, 50*ms)
 		j.End = j.Steps[sample.Create].End
 		rec.Record(&j)
@@ -448,7 +448,7 @@ func TestRecorderStepP50(t *testing.T) {
 
 // BenchmarkRecorder measures records through Record and the recorder's goroutine, Close included.
 func BenchmarkRecorder(b *testing.B) {
-	recs := make([]sample.Journey, 64)
+	recs := make([]sample.Record, 64)
 	for i := range recs {
 		recs[i] = journeyAt(i)
 	}
@@ -464,7 +464,7 @@ func BenchmarkRecorder(b *testing.B) {
 
 // BenchmarkRecorderParallel records from GOMAXPROCS goroutines at once.
 func BenchmarkRecorderParallel(b *testing.B) {
-	recs := make([]sample.Journey, 64)
+	recs := make([]sample.Record, 64)
 	for i := range recs {
 		recs[i] = journeyAt(i)
 	}

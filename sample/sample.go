@@ -3,7 +3,7 @@
 //
 // It is the contract between the package that runs journeys (lp), the one that carries them
 // (loadgen, generically) and the one that aggregates them (report). It lives apart so that lp knows
-// nothing of histograms and report nothing of HTTP. A Journey holds no slices or maps: recording
+// nothing of histograms and report nothing of HTTP. A Record holds no slices or maps: recording
 // millions of them costs no allocation beyond the record itself.
 package sample
 
@@ -95,8 +95,8 @@ type Verdict uint8
 // The window verdicts. VerdictNone: the journey never completed both CONVERSATION and SEND.
 const (
 	VerdictNone      Verdict = iota
-	VerdictIn                // gap (send end − create begin) < window: certainly in time
-	VerdictMissed            // gap_min (send begin − create end) ≥ window: certainly late
+	VerdictIn                // gap < window: the first SEND certainly reached the server in time (Record.Gap)
+	VerdictMissed            // gap_min ≥ window: it certainly reached it late
 	VerdictUncertain         // in between: the client cannot tell
 	NumVerdicts
 )
@@ -153,9 +153,9 @@ type Span struct {
 // Duration returns the step's service time.
 func (s Span) Duration() time.Duration { return s.End - s.Begin }
 
-// Journey is the record of one consumer journey. Times are offsets from the run's epoch on the
+// Record is the record of one consumer journey. Times are offsets from the run's epoch on the
 // monotonic clock.
-type Journey struct {
+type Record struct {
 	Index    int64         // arrival index in the run's plan
 	Target   uint16        // index of the target the journey ran against
 	Intended time.Duration // intended start, from the plan
@@ -175,10 +175,10 @@ type Journey struct {
 }
 
 // Lag returns the load generator's lateness for this journey: actual start − intended start.
-func (j *Journey) Lag() time.Duration { return j.Start - j.Intended }
+func (j *Record) Lag() time.Duration { return j.Start - j.Intended }
 
 // Latency returns the end-to-end time from the intended start, free of coordinated omission.
-func (j *Journey) Latency() time.Duration { return j.End - j.Intended }
+func (j *Record) Latency() time.Duration { return j.End - j.Intended }
 
 // Gap returns bounds of the gap the server saw between receiving CONVERSATION and receiving the
 // first SEND: gap an upper bound, gapMin a lower bound. ok is false unless both steps completed.
@@ -199,7 +199,7 @@ func (j *Journey) Latency() time.Duration { return j.End - j.Intended }
 // last attempt of each step (the CONVERSATION that created the conversation, the SEND that was
 // accepted), except that when an earlier attempt went unanswered it may have taken effect first,
 // and wrote is then the first attempt's.
-func (j *Journey) Gap() (gap, gapMin time.Duration, ok bool) {
+func (j *Record) Gap() (gap, gapMin time.Duration, ok bool) {
 	c, s := &j.Steps[Create], &j.Steps[Send]
 	if !c.Ran || !s.Ran || c.Class != ClassNone || s.Class != ClassNone {
 		return 0, 0, false
@@ -210,7 +210,7 @@ func (j *Journey) Gap() (gap, gapMin time.Duration, ok bool) {
 }
 
 // received returns bounds of when the server received the step's request that took effect (see
-// Journey.Gap).
+// Record.Gap).
 func (s *Span) received() (from, to time.Duration) {
 	from = orElse(s.Wrote, s.Begin)
 	if s.LastBegin > 0 && !s.Unanswered {
