@@ -174,7 +174,7 @@ func arrivals(c loadgen.Counts) report.Arrivals {
 }
 
 // info describes the target in the result.
-func (tr *targetRun) info(hooks *report.WebhookStats) report.TargetInfo {
+func (tr *targetRun) info(hooks *sample.WebhookStats) report.TargetInfo {
 	return report.TargetInfo{
 		Name: tr.prof.Name, Account: tr.prof.Account, Kind: tr.kind, Region: tr.prof.Region, Insecure: tr.prof.Insecure,
 		AppJWTFetches: tr.client.AppJWTFetches(), DomainLookups: tr.client.DomainLookups(), Webhooks: hooks,

@@ -11,7 +11,7 @@ import (
 	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
-	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
 )
 
 // webhooks is the run's webhook endpoint: one receiver per target whose auto messages are
@@ -69,9 +69,9 @@ func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server) 
 // stop keeps receiving for grace (deliveries after the last journey still count), then shuts
 // the server down, drains the receivers and returns their counters by target (nil for a target
 // whose auto messages were not verified).
-func (w *webhooks) stop(grace time.Duration, targets int) []*report.WebhookStats {
+func (w *webhooks) stop(grace time.Duration, targets int) []*sample.WebhookStats {
 	if w == nil {
-		return make([]*report.WebhookStats, targets)
+		return make([]*sample.WebhookStats, targets)
 	}
 	time.Sleep(grace)
 	// The grace was the time for deliveries to come in: finish those under way, briefly, then
@@ -81,16 +81,14 @@ func (w *webhooks) stop(grace time.Duration, targets int) []*report.WebhookStats
 	if w.srv.Shutdown(ctx) != nil {
 		w.srv.Close()
 	}
-	out := make([]*report.WebhookStats, len(w.receivers))
+	out := make([]*sample.WebhookStats, len(w.receivers))
 	for i, r := range w.receivers {
 		if r == nil {
 			continue
 		}
 		r.Close()
 		st := r.Stats()
-		out[i] = &report.WebhookStats{Received: st.Received, BadSignature: st.BadSignature, Undecodable: st.Undecodable,
-			AutoMessages: st.AutoMessages, Duplicates: st.Duplicates, Unmatched: st.Unmatched, Late: st.Late,
-			Echoes: st.Echoes, Overflow: st.Overflow}
+		out[i] = &st
 	}
 	return out
 }

@@ -271,19 +271,24 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	}
 	if gap, gapMin, ok := rec.Gap(); ok {
 		rec.Verdict = sample.Judge(gap, gapMin, j.Opts.Window)
-		if rec.Verdict == sample.VerdictMissed {
-			rec.Outcome, rec.Failed, rec.Class = sample.OutcomeFailed, sample.Send, sample.ClassWindowMissed
-		}
 	}
 	if awaiting {
 		j.awaitAutoMessage(ctx, rec)
+	} else if rec.Verdict == sample.VerdictMissed {
+		rec.Outcome, rec.Failed, rec.Class = sample.OutcomeFailed, sample.Send, sample.ClassWindowMissed
 	}
 }
 
-// awaitAutoMessage waits for the conversation's first auto message and records the wait as the
-// automsg step (send end → arrival). Journeys of every verdict wait, so that an auto message
-// for a missed window — which LivePerson says never comes — would be seen. An in-window journey
-// that gets none fails with no_auto_message.
+// awaitAutoMessage waits for the conversation's first auto message, records the wait as the
+// automsg step (send end → arrival), and decides the journey's outcome from that evidence:
+// "ok" means the consumer got its auto message, whatever the client's timing said.
+//
+//   - received: ok, for every verdict (an auto message after a missed window is an anomaly the
+//     report shows: LivePerson says it never comes);
+//   - not received, verdict in: failed no_auto_message (the window was kept, the server sent
+//     nothing);
+//   - not received, verdict uncertain or missed: failed window_missed at the send step (the
+//     timing could not decide or said late; the server's silence did).
 func (j *Journey) awaitAutoMessage(ctx context.Context, rec *sample.Record) {
 	sp := &rec.Steps[sample.AutoMsg]
 	sp.Ran = true
@@ -299,6 +304,8 @@ func (j *Journey) awaitAutoMessage(ctx context.Context, rec *sample.Record) {
 		sp.End, sp.Class = j.since(), sample.ClassNoAutoMessage
 		if rec.Verdict == sample.VerdictIn {
 			fail(rec, sample.AutoMsg)
+		} else {
+			rec.Outcome, rec.Failed, rec.Class = sample.OutcomeFailed, sample.Send, sample.ClassWindowMissed
 		}
 	}
 	rec.End = max(rec.End, sp.End)

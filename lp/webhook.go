@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lpbench/lpbench/sample"
 )
 
 // Webhook headers LivePerson sets on every Connector API delivery.
@@ -91,19 +93,6 @@ func DecodeNotifications(body []byte) ([]Notification, error) {
 		})
 	}
 	return out, nil
-}
-
-// ReceiverStats are the webhook receiver's counters.
-type ReceiverStats struct {
-	Received     int64 // deliveries with a valid signature
-	BadSignature int64 // deliveries refused (missing, forged or altered): answered 401
-	Undecodable  int64 // signed deliveries whose body is not a notification
-	AutoMessages int64 // first auto messages matched to a waiting journey
-	Duplicates   int64 // auto messages for a conversation that already had its first
-	Unmatched    int64 // auto messages for conversations no journey of this run waits for
-	Late         int64 // first auto messages that came after their journey stopped waiting
-	Echoes       int64 // the consumer's own messages echoed back (ignored)
-	Overflow     int64 // deliveries dropped because the work queue was full
 }
 
 // Receiver is the webhook endpoint of a run: it verifies each delivery's signature, answers at
@@ -293,8 +282,8 @@ func (r *Receiver) Wait(conversationID string, timeout time.Duration, done <-cha
 }
 
 // Stats returns the counters so far.
-func (r *Receiver) Stats() ReceiverStats {
-	return ReceiverStats{
+func (r *Receiver) Stats() sample.WebhookStats {
+	return sample.WebhookStats{
 		Received: r.received.Load(), BadSignature: r.badSig.Load(), Undecodable: r.undecodable.Load(),
 		AutoMessages: r.autoMsgs.Load(), Duplicates: r.dups.Load(), Unmatched: r.unmatched.Load(), Late: r.late.Load(),
 		Echoes: r.echoes.Load(), Overflow: r.overflow.Load(),

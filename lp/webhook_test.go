@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lpbench/lpbench/sample"
 )
 
 // sig computes the signature independently of Sign: HMAC-SHA1 of the raw body, Base64, "sha1=".
@@ -119,7 +121,7 @@ func TestWebhookMatching(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	st := r.Stats()
-	want := ReceiverStats{Received: 5, AutoMessages: 1, Duplicates: 1, Unmatched: 1, Late: 1, Echoes: 1}
+	want := sample.WebhookStats{Received: 5, AutoMessages: 1, Duplicates: 1, Unmatched: 1, Late: 1, Echoes: 1}
 	if st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}

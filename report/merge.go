@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/lpbench/lpbench/sample"
 )
 
 // Merge adds the results of the shards of one run into one result, exactly: arrival and outcome
@@ -77,22 +79,14 @@ func mergeMetrics(m, o *Metrics) error {
 }
 
 // addWebhookStats adds b to a; nil stands for "not verified".
-func addWebhookStats(a, b *WebhookStats) *WebhookStats {
+func addWebhookStats(a, b *sample.WebhookStats) *sample.WebhookStats {
 	if b == nil {
 		return a
 	}
-	sum := WebhookStats{}
+	var sum sample.WebhookStats
 	if a != nil {
 		sum = *a
 	}
-	sum.Received += b.Received
-	sum.BadSignature += b.BadSignature
-	sum.Undecodable += b.Undecodable
-	sum.AutoMessages += b.AutoMessages
-	sum.Duplicates += b.Duplicates
-	sum.Unmatched += b.Unmatched
-	sum.Late += b.Late
-	sum.Echoes += b.Echoes
-	sum.Overflow += b.Overflow
+	sum.Add(*b)
 	return &sum
 }

@@ -2,6 +2,8 @@ package report
 
 import (
 	"time"
+
+	"github.com/lpbench/lpbench/sample"
 )
 
 // Arrivals are the load generator's counts for the whole run: every planned arrival is started,
@@ -26,20 +28,7 @@ type TargetInfo struct {
 	DomainLookups int64 `json:"domain_lookups"`
 	// Webhooks are the webhook receiver's counters for this target; nil when its auto messages
 	// were not verified.
-	Webhooks *WebhookStats `json:"webhooks,omitempty"`
-}
-
-// WebhookStats count the webhook deliveries of a target.
-type WebhookStats struct {
-	Received     int64 `json:"received"`      // deliveries with a valid signature
-	BadSignature int64 `json:"bad_signature"` // refused with 401: missing, forged or altered
-	Undecodable  int64 `json:"undecodable"`
-	AutoMessages int64 `json:"auto_messages"` // first auto messages matched to a journey
-	Duplicates   int64 `json:"duplicates"`
-	Unmatched    int64 `json:"unmatched"` // for conversations of no journey of this run
-	Late         int64 `json:"late"`      // came after the journey stopped waiting
-	Echoes       int64 `json:"echoes"`    // the consumer's own messages (ignored)
-	Overflow     int64 `json:"overflow"`  // dropped: the receiver's queue was full
+	Webhooks *sample.WebhookStats `json:"webhooks,omitempty"`
 }
 
 // Shard says which part of a sharded run a result holds; Count 1 (or 0) is a whole run.

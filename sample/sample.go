@@ -50,7 +50,7 @@ const (
 	ClassTimeout             // the request timeout expired
 	ClassNetwork             // connection refused, reset, DNS, TLS…
 	ClassProtocol            // unparseable body, missing conversationId, unexpected shape
-	ClassWindowMissed        // the first SEND certainly arrived after the window
+	ClassWindowMissed        // the first SEND certainly came after the window, or the timing could not tell and no auto message came
 	ClassNoAutoMessage       // no auto message arrived for an in-window journey
 	ClassCanceled            // the run was stopped while the step was in flight
 	NumClasses               // number of classes; not a class
@@ -73,9 +73,12 @@ type Outcome uint8
 // The outcomes of a started journey. Arrivals that never started (dropped, or not started because
 // the run stopped) are counted by the load generator, not recorded as journeys.
 const (
-	OutcomeOK          Outcome = iota // every step succeeded and the window was not certainly missed
-	OutcomeFailed                     // a step failed, or the window was missed
-	OutcomeInterrupted                // the run was stopped while the journey was in flight
+	// OutcomeOK: every step succeeded and, where auto messages are verified, the consumer's first
+	// auto message arrived (that is the proof); where they are not, the window was not certainly
+	// missed (timing alone: the report says it was not verified).
+	OutcomeOK          Outcome = iota
+	OutcomeFailed              // a step failed, the window was missed, or no auto message came
+	OutcomeInterrupted         // the run was stopped while the journey was in flight
 	NumOutcomes
 )
 

@@ -1,0 +1,28 @@
+package sample
+
+// WebhookStats count the webhook deliveries of one target's receiver: lp's receiver keeps them,
+// the result carries them.
+type WebhookStats struct {
+	Received     int64 `json:"received"`      // deliveries with a valid signature
+	BadSignature int64 `json:"bad_signature"` // refused with 401: missing, forged or altered
+	Undecodable  int64 `json:"undecodable"`   // signed deliveries whose body is not a notification
+	AutoMessages int64 `json:"auto_messages"` // first auto messages matched to a waiting journey
+	Duplicates   int64 `json:"duplicates"`    // auto messages for a conversation that already had its first
+	Unmatched    int64 `json:"unmatched"`     // for conversations of no journey of this run
+	Late         int64 `json:"late"`          // first auto messages that came after their journey stopped waiting
+	Echoes       int64 `json:"echoes"`        // the consumer's own messages echoed back (ignored)
+	Overflow     int64 `json:"overflow"`      // dropped: the receiver's queue was full
+}
+
+// Add adds o's counts to s.
+func (s *WebhookStats) Add(o WebhookStats) {
+	s.Received += o.Received
+	s.BadSignature += o.BadSignature
+	s.Undecodable += o.Undecodable
+	s.AutoMessages += o.AutoMessages
+	s.Duplicates += o.Duplicates
+	s.Unmatched += o.Unmatched
+	s.Late += o.Late
+	s.Echoes += o.Echoes
+	s.Overflow += o.Overflow
+}
