@@ -268,9 +268,13 @@ func TestAuthStormStopsEarly(t *testing.T) {
 	} {
 		sim.Reset()
 		dir := t.TempDir()
+		// Webhooks off: a standalone simulator would refuse the receiver's registration for an
+		// unknown account before the run (TestUnknownAccountRefusedAtRegistration); the storm
+		// is what this test is about.
 		f := writeProfile(t, `load:
   stages:
     - {duration: 20s, rate: 50}
+webhooks: {enabled: false}
 targets:
   - name: storm
     account: "`+tc.account+`"
@@ -310,4 +314,30 @@ func quietSimConfig() lpsim.Config {
 	cfg := lpsim.DefaultConfig()
 	cfg.Latency = nil
 	return cfg
+}
+
+// TestUnknownAccountRefusedAtRegistration: a standalone simulator target whose account the
+// simulator does not know fails before any journey, when its webhook receiver is registered:
+// exit 1, naming the account, and nothing sent to the messaging API.
+func TestUnknownAccountRefusedAtRegistration(t *testing.T) {
+	t.Parallel()
+	sim, err := lpsim.NewServer(quietSimConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	f := writeProfile(t, quickLoad+`targets:
+  - name: nobody
+    account: "99999999"
+    csds: `+sim.URL+`
+    client_id_env: LPBENCH_NOBODY_ID
+    client_secret_env: LPBENCH_NOBODY_SECRET
+`)
+	code, _, stderr := runCLI("run", f, "--no-progress", "--out", t.TempDir())
+	if code != exitRunFailed || !strings.Contains(stderr, `no account "99999999"`) || !strings.Contains(stderr, "target nobody") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if n := sim.Ledger().ConversationsCreated; n != 0 {
+		t.Errorf("%d conversations created", n)
+	}
 }

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"runtime"
@@ -31,7 +29,7 @@ import (
 // flat, and after which every goroutine it started must be gone.
 const (
 	soakEnv        = "LPBENCH_SOAK"       // the run's length, a Go duration (default soakDefault)
-	soakSimEnv     = "LPBENCH_SOAK_SIM"   // set in the simulator's process: "DURATION WEBHOOK-URL"
+	soakSimEnv     = "LPBENCH_SOAK_SIM"   // set in the simulator's process: the run's DURATION
 	soakSimBanner  = "lpbench-soak-sim: " // the simulator process's first line, then its URL
 	soakDefault    = 90 * time.Second
 	soakRate       = 100.0            // journeys per second
@@ -112,18 +110,9 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("%s=%v does not fit in the test's timeout (%v left): raise -timeout", soakEnv, d, time.Until(dl).Round(time.Second))
 	}
 
-	// The webhook receiver's address is fixed before the run, so the simulator can be told.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hookAddr := ln.Addr().String()
-	ln.Close()
+	// The run registers its webhook receiver with the simulator process itself (-sim-url).
 	p := testProfile(soakRate, d)
-	p.Webhooks.Listen, p.Webhooks.PublicURL = hookAddr, "http://"+hookAddr
-	hookURL := p.Webhooks.PublicURL + "/webhook/" + url.PathEscape(p.Targets[0].Name)
-
-	simURL, stopSim := startSoakSim(t, d, hookURL)
+	simURL, stopSim := startSoakSim(t, d)
 	defer stopSim()
 	var journeys atomic.Int64
 	o := Options{Progress: ProgressOff, SimURL: simURL, Observe: func(*sample.Record) { journeys.Add(1) }}
@@ -346,16 +335,14 @@ func soakSimConfig(d time.Duration) lpsim.Config {
 	return cfg
 }
 
-// serveSoakSim is the simulator process: it serves soakSimConfig, delivering webhooks of the
-// first account to the given URL, until its standard input closes.
+// serveSoakSim is the simulator process: it serves soakSimConfig for a run of the given
+// duration until its standard input closes.
 func serveSoakSim(t *testing.T, spec string) {
-	ds, hook, _ := strings.Cut(spec, " ")
-	d, err := time.ParseDuration(ds)
+	d, err := time.ParseDuration(spec)
 	if err != nil {
 		t.Fatalf("%s=%q: %v", soakSimEnv, spec, err)
 	}
 	cfg := soakSimConfig(d)
-	cfg.Accounts[0].WebhookURL = hook
 	sim, err := lpsim.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -366,10 +353,10 @@ func serveSoakSim(t *testing.T, spec string) {
 }
 
 // startSoakSim starts the simulator process for a run of d and returns its URL and its stop.
-func startSoakSim(t *testing.T, d time.Duration, hookURL string) (string, func()) {
+func startSoakSim(t *testing.T, d time.Duration) (string, func()) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSoak$", "-test.timeout=0")
-	cmd.Env = append(os.Environ(), soakSimEnv+"="+d.String()+" "+hookURL)
+	cmd.Env = append(os.Environ(), soakSimEnv+"="+d.String())
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

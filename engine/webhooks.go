@@ -20,11 +20,14 @@ type webhooks struct {
 	srv       *http.Server
 	base      string
 	receivers []*lp.Receiver // by target index; nil where not verified
+	// unregister removes the receivers' registrations from the simulators, at stop.
+	unregister []func() error
 }
 
-// startWebhooks starts the receivers, registers them with the embedded simulator (as an app
-// installation would), and sets the journeys of verified targets to wait for auto messages. It
-// returns nil when no target's auto messages are verified.
+// startWebhooks starts the receivers, registers them with the simulators — the embedded one in
+// process, a standalone one over its /_lpsim/webhooks call — as an app installation would, and
+// sets the journeys of verified targets to wait for auto messages. It returns nil when no
+// target's auto messages are verified.
 func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server) (*webhooks, error) {
 	var verified bool
 	for _, tr := range targets {
@@ -50,11 +53,10 @@ func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server) 
 		w.receivers[i] = rcv
 		path := "/webhook/" + url.PathEscape(tr.prof.Name)
 		mux.Handle("POST "+path, rcv)
-		if tr.kind == profiles.KindSim {
-			if err := sim.SetWebhook(tr.prof.Account, w.base+path); err != nil {
-				ln.Close()
-				return nil, fmt.Errorf("registering the webhook receiver with the simulator: %w", err)
-			}
+		if err := w.register(tr, sim, w.base+path); err != nil {
+			w.unregisterAll()
+			ln.Close()
+			return nil, fmt.Errorf("target %s: registering the webhook receiver with the simulator: %w", tr.prof.Name, err)
 		}
 		tr.journey.Opts.Receiver = rcv
 		tr.journey.Opts.AwaitAutoMessage = p.Journey.AwaitAutoMessage
@@ -66,6 +68,42 @@ func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server) 
 	return w, nil
 }
 
+// register adds the receiver's URL to the target's simulator account, when the target is a
+// simulator (a live target's webhooks are registered in its app installation, by its owner).
+func (w *webhooks) register(tr *targetRun, sim *lpsim.Server, hookURL string) error {
+	switch tr.kind {
+	case profiles.KindSim:
+		id, err := sim.AddWebhook(tr.prof.Account, hookURL)
+		if err != nil {
+			return err
+		}
+		w.unregister = append(w.unregister, func() error { return sim.RemoveWebhook(id) })
+	case profiles.KindSimURL:
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		base := tr.prof.CSDSURL()
+		id, err := lpsim.RegisterWebhook(ctx, nil, base, tr.prof.Account, hookURL)
+		if err != nil {
+			return err
+		}
+		w.unregister = append(w.unregister, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return lpsim.UnregisterWebhook(ctx, nil, base, id)
+		})
+	}
+	return nil
+}
+
+// unregisterAll removes every registration; a simulator that is gone by then has nothing left
+// to remove, so its error is of no consequence to the run.
+func (w *webhooks) unregisterAll() {
+	for _, f := range w.unregister {
+		_ = f()
+	}
+	w.unregister = nil
+}
+
 // stop keeps receiving for grace (deliveries after the last journey still count), then shuts
 // the server down, drains the receivers and returns their counters by target (nil for a target
 // whose auto messages were not verified).
@@ -74,6 +112,7 @@ func (w *webhooks) stop(grace time.Duration, targets int) []*sample.WebhookStats
 		return make([]*sample.WebhookStats, targets)
 	}
 	time.Sleep(grace)
+	w.unregisterAll()
 	// The grace was the time for deliveries to come in: finish those under way, briefly, then
 	// close whatever is left (a connection opened but unused would hold Shutdown for 5 s).
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)

@@ -332,10 +332,11 @@ func (p *Profile) checkWebhooks(d *decoder) {
 }
 
 // VerifiesAutoMessages reports whether the journeys of target t wait for their auto messages:
-// the receiver is on and the target can reach it — the embedded simulator always (lpbench
-// registers the receiver with it), any other target only through webhooks.public_url.
+// the receiver is on and the target can reach it — a simulator always (lpbench registers the
+// receiver with it: in process, or a standalone one over its control call, which reaches the
+// receiver on this machine), LivePerson only through webhooks.public_url.
 func (p *Profile) VerifiesAutoMessages(t *Target) bool {
-	return p.Webhooks.Enabled && p.Journey.AwaitAutoMessage > 0 && (t.Kind() == KindSim || p.Webhooks.PublicURL != "")
+	return p.Webhooks.Enabled && p.Journey.AwaitAutoMessage > 0 && (t.Kind() != KindLive || p.Webhooks.PublicURL != "")
 }
 
 // RetryableClasses are the failure classes a retry policy may name.
