@@ -129,12 +129,16 @@ func regionSuffix(t TargetInfo) string {
 // facts are the headline figures: what a reader checks first.
 func facts(r *Result) []htmlFact {
 	m := r.Overall
-	fs := []htmlFact{
+	fs := []htmlFact{headlineFact(m)}
+	if h := m.Headline(); h.Anomalies > 0 {
+		fs = append(fs, htmlFact{"ANOMALY: auto messages after a missed window", strconv.FormatInt(h.Anomalies, 10), "fail"})
+	}
+	fs = append(fs, []htmlFact{
 		{"journeys started", strconv.FormatInt(m.Started(), 10), ""},
 		{"ok", share(m.Outcomes[sample.OutcomeOK], m.Started()), ""},
 		{"errors", share(m.Outcomes[sample.OutcomeFailed], ended(m)), ""},
 		{"window missed", share(m.Verdicts[sample.VerdictMissed], judged(m)), ""},
-	}
+	}...)
 	if m.Gap.TotalCount() > 0 {
 		p99 := Percentile(m.Gap, 99)
 		class := "pass"
@@ -157,6 +161,21 @@ func facts(r *Result) []htmlFact {
 		fs = append(fs, htmlFact{"thresholds", fmt.Sprintf("%d passed, %d failed", n-failed, failed), class})
 	}
 	return fs
+}
+
+// headlineFact is the report's first card: the share of consumers served — by their first auto
+// message where it was verified, by timing alone (and saying so) where it was not.
+func headlineFact(m *Metrics) htmlFact {
+	h := m.Headline()
+	label := "first auto message received"
+	if !h.Verified {
+		label = "first SEND certainly in the window (auto messages NOT verified)"
+	}
+	class := "fail"
+	if h.Of > 0 && h.Served == h.Of {
+		class = "pass"
+	}
+	return htmlFact{label, fmt.Sprintf("%d of %d consumers (%s)", h.Served, h.Of, share(h.Served, h.Of)), class}
 }
 
 func metaTable(r *Result) htmlTable {

@@ -42,6 +42,12 @@ func metricsTables(m *Metrics, a Arrivals, window time.Duration) []htmlTable {
 			{cellText("uncertain"), cellCount(v[sample.VerdictUncertain]), cellNum(share(v[sample.VerdictUncertain], n)), cellText("gap_min < window ≤ gap")},
 			{cellText("missed"), cellCount(v[sample.VerdictMissed]), cellNum(share(v[sample.VerdictMissed], n)), cellText("gap_min ≥ window")},
 		}}
+	if awaited, _ := m.AutoMessages(); awaited > 0 {
+		verdicts.Head = append(verdicts.Head, "auto message received", "of those that waited")
+		for i, verdict := range []sample.Verdict{sample.VerdictIn, sample.VerdictUncertain, sample.VerdictMissed} {
+			verdicts.Rows[i] = append(verdicts.Rows[i], cellCount(m.AutoMsgReceived[verdict]), cellCount(m.AutoMsgAwaited[verdict]))
+		}
+	}
 	if m.Gap.TotalCount() > 0 {
 		p99 := Percentile(m.Gap, 99)
 		verdicts.Note = fmt.Sprintf("gap p99 %s, max %s: %s of the window left at p99", fmtDur(p99), fmtDur(maxOf(m.Gap)), fmtDur(window-p99))

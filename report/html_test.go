@@ -564,3 +564,30 @@ func BenchmarkWriteHTML(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len()), "bytes/page")
 }
+
+// TestHTMLHeadlineFirst: the report's first card is the share of consumers served — by the
+// evidence when auto messages were verified (with the anomaly beside it), by timing alone and
+// saying so when they were not.
+func TestHTMLHeadlineFirst(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		r     *Result
+		first string
+		also  string
+	}{
+		// Verified: 72 of 88 consumers got their first auto message; one after a missed window.
+		{"verified", verifiedResult(), `<dl class="facts"><div><dt>first auto message received</dt><dd class="fail">72 of 88 consumers (81.82%)</dd>`,
+			`<dt>ANOMALY: auto messages after a missed window</dt><dd class="fail">1</dd>`},
+		// Not verified: timing alone, and the card says so.
+		{"not verified", summaryResult(), `<dl class="facts"><div><dt>first SEND certainly in the window (auto messages NOT verified)</dt><dd class="fail">70 of 88 consumers (79.55%)</dd>`, ""},
+	} {
+		var b strings.Builder
+		if err := WriteHTML(&b, tc.r); err != nil {
+			t.Fatal(err)
+		}
+		if out := b.String(); !strings.Contains(out, tc.first) || !strings.Contains(out, tc.also) {
+			t.Errorf("%s: the first card is not the headline (want %q and %q)", tc.name, tc.first, tc.also)
+		}
+	}
+}

@@ -78,12 +78,18 @@ var shares = map[string]func(*Metrics) (n, total int64){
 	"window.in":        verdictShare(sample.VerdictIn),
 	"window.missed":    verdictShare(sample.VerdictMissed),
 	"window.uncertain": verdictShare(sample.VerdictUncertain),
-	"errors":           func(m *Metrics) (int64, int64) { return m.Outcomes[sample.OutcomeFailed], ended(m) },
-	"dropped":          func(m *Metrics) (int64, int64) { return m.Arrivals.Dropped, m.Arrivals.Planned },
-	// In-window journeys that waited for their first auto message and did not get it.
+	// Journeys whose first SEND was not certainly inside the window: the timing verdict that
+	// judges a run whose auto messages are not verified, where uncertain is never good.
+	"window.not_in": func(m *Metrics) (int64, int64) {
+		return m.Verdicts[sample.VerdictMissed] + m.Verdicts[sample.VerdictUncertain], judged(m)
+	},
+	"errors":  func(m *Metrics) (int64, int64) { return m.Outcomes[sample.OutcomeFailed], ended(m) },
+	"dropped": func(m *Metrics) (int64, int64) { return m.Arrivals.Dropped, m.Arrivals.Planned },
+	// Journeys that waited for their first auto message and did not get it, whatever their
+	// timing verdict: consumers left unserved.
 	"automsg.missing": func(m *Metrics) (int64, int64) {
-		in := sample.VerdictIn
-		return m.AutoMsgAwaited[in] - m.AutoMsgReceived[in], m.AutoMsgAwaited[in]
+		awaited, received := m.AutoMessages()
+		return awaited - received, awaited
 	},
 }
 
@@ -104,12 +110,18 @@ var counts = map[string]func(*Metrics) (n int64, ok bool){
 	"count.missed":      verdictCount(sample.VerdictMissed),
 	"count.uncertain":   verdictCount(sample.VerdictUncertain),
 	"count.dropped":     func(m *Metrics) (int64, bool) { return m.Arrivals.Dropped, m.Arrivals.Planned > 0 },
+	// Auto messages after a certainly missed window, which LivePerson says never come: no data
+	// unless auto messages are verified.
+	"count.anomalies": func(m *Metrics) (int64, bool) {
+		awaited, _ := m.AutoMessages()
+		return m.AutoMsgReceived[sample.VerdictMissed], awaited > 0
+	},
 }
 
 const (
 	metricsHelp = "want gap, gap_min, journey, lag, automsg or step.<name> with a statistic (e.g. gap.p99, step.create.p95), " +
-		"window.in, window.missed, window.uncertain, errors, dropped, automsg.missing, " +
-		"or count.ok, count.failed, count.interrupted, count.missed, count.uncertain, count.dropped"
+		"window.in, window.missed, window.uncertain, window.not_in, errors, dropped, automsg.missing, " +
+		"or count.ok, count.failed, count.interrupted, count.missed, count.uncertain, count.dropped, count.anomalies"
 	statHelp = "percentiles are p50, p90, p95, p99, p99.9, p99.99, or any pNN(.N) above 0 and up to 100, " +
 		"plus min, max, mean"
 )

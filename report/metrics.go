@@ -230,3 +230,39 @@ func judgedOf(v *[sample.NumVerdicts]int64) int64 {
 func ended(m *Metrics) int64 {
 	return m.Outcomes[sample.OutcomeOK] + m.Outcomes[sample.OutcomeFailed]
 }
+
+// AutoMessages returns how many journeys waited for their first auto message and how many got
+// it, over every timing verdict; awaited is 0 when auto messages were not verified.
+func (m *Metrics) AutoMessages() (awaited, received int64) {
+	for v := range m.AutoMsgAwaited {
+		awaited += m.AutoMsgAwaited[v]
+		received += m.AutoMsgReceived[v]
+	}
+	return awaited, received
+}
+
+// Headline is the number that matters of a set of journeys: how many consumers were served out
+// of those whose journeys ended.
+type Headline struct {
+	// Verified: auto messages were awaited, so Served counts consumers whose first auto message
+	// arrived (the proof); otherwise Served counts journeys whose first SEND was certainly inside
+	// the window (timing alone: uncertain is not counted as served).
+	Verified bool
+	Served   int64
+	Of       int64 // journeys that ended (ok or failed)
+	// Anomalies are auto messages that came although the first SEND was certainly late, which
+	// LivePerson says never happens: the window is longer than configured, or the clocks lie.
+	Anomalies int64
+}
+
+// Headline returns the headline of m.
+func (m *Metrics) Headline() Headline {
+	awaited, received := m.AutoMessages()
+	h := Headline{Verified: awaited > 0, Of: ended(m), Anomalies: m.AutoMsgReceived[sample.VerdictMissed]}
+	if h.Verified {
+		h.Served = received
+	} else {
+		h.Served = m.Verdicts[sample.VerdictIn]
+	}
+	return h
+}

@@ -34,6 +34,9 @@ func WriteSummary(w io.Writer, r *Result) error {
 		a.Planned, a.Started, a.Dropped, a.NotStarted)
 	for i, m := range r.PerTarget {
 		if len(r.Targets) > 1 {
+			if i == 0 {
+				writeHeadline(&b, r.Overall)
+			}
 			t := r.Targets[i]
 			region := ""
 			if t.Region != "" {
@@ -128,6 +131,7 @@ func WriteHlogSummary(w io.Writer, tags map[string]*hdrhistogram.Histogram) erro
 // writeMetrics renders the figures of one set of journeys: outcomes, window verdicts, latency,
 // requests and failures.
 func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
+	writeHeadline(b, m)
 	o := m.Outcomes
 	fmt.Fprintf(b, "journeys  started %d = ok %d + failed %d + interrupted %d\n\n",
 		m.Started(), o[sample.OutcomeOK], o[sample.OutcomeFailed], o[sample.OutcomeInterrupted])
@@ -142,20 +146,55 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	}
 }
 
-// writeVerdicts renders the window verdicts, by send delay when it varied, the auto messages by
-// verdict, the knee of a ramp and the gap's margin to the window.
+// writeHeadline renders the number that matters: how many consumers were served. With auto
+// messages verified that is the evidence (their first auto message came); without, timing alone
+// (first SEND certainly inside the window), and the line says so.
+func writeHeadline(b *strings.Builder, m *Metrics) {
+	h := m.Headline()
+	switch {
+	case h.Of == 0:
+		b.WriteString("served    no journey ended\n")
+	case h.Verified:
+		fmt.Fprintf(b, "served    first auto message received by %d of %d consumers (%s)\n", h.Served, h.Of, share(h.Served, h.Of))
+	default:
+		fmt.Fprintf(b, "served    first SEND certainly inside the window for %d of %d consumers (%s); auto messages were NOT verified:\n"+
+			"          timing alone cannot prove a consumer got its auto message, and uncertain journeys count as not served\n",
+			h.Served, h.Of, share(h.Served, h.Of))
+	}
+	if h.Anomalies > 0 {
+		fmt.Fprintf(b, "ANOMALY   %d consumers got an auto message although their first SEND certainly missed the window: "+
+			"the window is longer than configured, or the clocks lie\n", h.Anomalies)
+	}
+}
+
+// writeVerdicts renders the window verdicts from the client's timing beside the evidence of the
+// auto messages (received or not, per verdict), by send delay when it varied, the knee of a
+// ramp and the gap's margin to the window.
 func writeVerdicts(b *strings.Builder, m *Metrics, window time.Duration) {
 	v := m.Verdicts
 	n := judged(m)
+	awaited, _ := m.AutoMessages()
 	fmt.Fprintf(b, "window %s (first SEND after CONVERSATION), %d journeys judged:\n", window, n)
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	// Names are padded so that the right-aligning tabwriter leaves them aligned left.
-	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap < window\n", "in", v[sample.VerdictIn], share(v[sample.VerdictIn], n))
-	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min < window ≤ gap\n", "uncertain", v[sample.VerdictUncertain], share(v[sample.VerdictUncertain], n))
-	fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  gap_min ≥ window\n", "missed", v[sample.VerdictMissed], share(v[sample.VerdictMissed], n))
+	row := func(name string, verdict sample.Verdict, rule string) {
+		// Names are padded so that the right-aligning tabwriter leaves them aligned left.
+		fmt.Fprintf(tw, "  %-10s\t%d\t%s\t  ", name, v[verdict], share(v[verdict], n))
+		if awaited == 0 {
+			fmt.Fprintf(tw, "%s\n", rule)
+			return
+		}
+		got, of := m.AutoMsgReceived[verdict], m.AutoMsgAwaited[verdict]
+		fmt.Fprintf(tw, "%-23s\t  auto message received %d of %d\n", rule, got, of)
+	}
+	row("in", sample.VerdictIn, "gap < window")
+	row("uncertain", sample.VerdictUncertain, "gap_min < window ≤ gap")
+	row("missed", sample.VerdictMissed, "gap_min ≥ window")
 	tw.Flush()
+	if awaited == 0 && n > 0 {
+		fmt.Fprintf(b, "  not in the window for certain (window.not_in): %d (%s)\n",
+			v[sample.VerdictMissed]+v[sample.VerdictUncertain], share(v[sample.VerdictMissed]+v[sample.VerdictUncertain], n))
+	}
 	writeByDelay(b, m)
-	writeAutoMessages(b, m)
 	writeKnee(b, m.Series)
 	if m.Gap.TotalCount() > 0 {
 		p99 := Percentile(m.Gap, 99)
@@ -193,8 +232,9 @@ func writeLatency(b *strings.Builder, m *Metrics) {
 	row("journey", m.Journey)
 	row("lag", m.Lag)
 	tw.Flush()
-	b.WriteString("  step.*: service time of successful steps; gap: send end − create begin (upper bound);\n")
-	b.WriteString("  gap_min: send begin − create end (lower bound); journey: intended start → last step end; lag: actual − intended start\n")
+	b.WriteString("  step.*: service time of successful steps; gap: SEND's first response byte − CONVERSATION written (upper bound of\n")
+	b.WriteString("  the server's gap); gap_min: SEND written − CONVERSATION's first response byte (lower bound);\n")
+	b.WriteString("  journey: intended start → last step end; lag: actual − intended start\n")
 	if m.AutoMsg.TotalCount() > 0 {
 		b.WriteString("  automsg: create begin → first auto message received by the webhook receiver\n")
 	}
@@ -250,27 +290,6 @@ func writeSideBySide(b *strings.Builder, r *Result) {
 	row("gap p99", func(m *Metrics) string { return fmtDur(Percentile(m.Gap, 99)) })
 	row("journey p99", func(m *Metrics) string { return fmtDur(Percentile(m.Journey, 99)) })
 	tw.Flush()
-}
-
-// writeAutoMessages shows, by window verdict, how many journeys got their first auto message.
-func writeAutoMessages(b *strings.Builder, m *Metrics) {
-	var awaited int64
-	for _, n := range m.AutoMsgAwaited {
-		awaited += n
-	}
-	if awaited == 0 {
-		return
-	}
-	b.WriteString("  first auto message received, by verdict:")
-	for _, v := range []sample.Verdict{sample.VerdictIn, sample.VerdictUncertain, sample.VerdictMissed} {
-		if n := m.AutoMsgAwaited[v]; n > 0 {
-			fmt.Fprintf(b, "  %s %d/%d (%s)", v, m.AutoMsgReceived[v], n, share(m.AutoMsgReceived[v], n))
-		}
-	}
-	b.WriteString("\n")
-	if n := m.AutoMsgReceived[sample.VerdictMissed]; n > 0 {
-		fmt.Fprintf(b, "  WARNING: %d journeys that certainly missed the window still got auto messages: the window is not what LivePerson documents\n", n)
-	}
 }
 
 // writeKnee says, for a ramp, from which arrival rate the gap grew and the window was missed.

@@ -86,6 +86,36 @@ func TestWriteSummaryGolden(t *testing.T) {
 	checkGolden(t, "summary.golden", summary(t, summaryResult()))
 }
 
+// verifiedResult is summaryResult with its auto messages verified: some journeys of every verdict
+// waited, and one got an auto message after a certainly missed window (the anomaly).
+func verifiedResult() *Result {
+	r := summaryResult()
+	m := r.Overall
+	m.AutoMsgAwaited[sample.VerdictIn], m.AutoMsgReceived[sample.VerdictIn] = 70, 68
+	m.AutoMsgAwaited[sample.VerdictUncertain], m.AutoMsgReceived[sample.VerdictUncertain] = 6, 3
+	m.AutoMsgAwaited[sample.VerdictMissed], m.AutoMsgReceived[sample.VerdictMissed] = 2, 1
+	m.Outcomes[sample.OutcomeOK], m.Outcomes[sample.OutcomeFailed] = 72, 16
+	return r
+}
+
+func TestWriteSummaryVerifiedGolden(t *testing.T) {
+	t.Parallel()
+	out := summary(t, verifiedResult())
+	checkGolden(t, "summary_verified.golden", out)
+	for _, want := range []string{
+		"served    first auto message received by 72 of 88 consumers (81.82%)\n",
+		"ANOMALY   1 consumers got an auto message although their first SEND certainly missed the window",
+		"auto message received 3 of 6\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "NOT verified") {
+		t.Errorf("a verified run's summary says it was not verified:\n%s", out)
+	}
+}
+
 func TestWriteSummaryContent(t *testing.T) {
 	t.Parallel()
 	out := summary(t, summaryResult())
@@ -188,9 +218,12 @@ func TestWriteSummaryTargets(t *testing.T) {
 	r.Overall = all
 	out := summary(t, r)
 	want := []string{
-		"== target va (account 111, sim)\njourneys  started 90 ",
-		"== target lo (account 222, live)\njourneys  started 7 = ok 7 ",
-		"== all targets\njourneys  started 87 = ok 87 ",
+		"== target va (account 111, sim)\nserved    first SEND certainly inside the window for 70 of 88 consumers",
+		"journeys  started 90 ",
+		"== target lo (account 222, live)\nserved    first SEND certainly inside the window for 0 of 7 consumers",
+		"journeys  started 7 = ok 7 ",
+		"== all targets\nserved    first SEND certainly inside the window for 0 of 87 consumers",
+		"journeys  started 87 = ok 87 ",
 	}
 	last := -1
 	for _, w := range want {

@@ -19,10 +19,13 @@ import (
 //   - shares, written as a percentage (0.1%, 1%; a bare fraction is rejected as ambiguous):
 //     window.in, window.missed, window.uncertain (of the journeys judged against the window),
 //     errors (failed journeys of the ended ones: interrupted journeys are neither errors nor
-//     successes), dropped (of the planned arrivals), and automsg.missing (in-window journeys that waited for
-//     their first auto message and did not get it: no data unless auto messages are verified).
+//     successes), dropped (of the planned arrivals), automsg.missing (journeys that waited
+//     for their first auto message and did not get it, whatever their timing verdict: no data
+//     unless auto messages are verified, and no data never passes), and window.not_in
+//     (missed + uncertain: the share that judges a run whose auto messages are not verified).
 //   - counts, a non-negative integer: count.ok, count.failed, count.interrupted (journeys),
-//     count.missed, count.uncertain (window verdicts), count.dropped (arrivals).
+//     count.missed, count.uncertain (window verdicts), count.dropped (arrivals), count.anomalies
+//     (auto messages after a certainly missed window, which LivePerson says never come).
 //
 // A threshold with nothing to measure (an empty histogram, a zero denominator, no journeys)
 // fails: a run that measured nothing must not pass silently.

@@ -15,8 +15,8 @@ import (
 // The help texts of the parser's errors, written out so that a change to them shows in a test.
 const (
 	thMetricsHelp = "want gap, gap_min, journey, lag, automsg or step.<name> with a statistic (e.g. gap.p99, step.create.p95), " +
-		"window.in, window.missed, window.uncertain, errors, dropped, automsg.missing, " +
-		"or count.ok, count.failed, count.interrupted, count.missed, count.uncertain, count.dropped"
+		"window.in, window.missed, window.uncertain, window.not_in, errors, dropped, automsg.missing, " +
+		"or count.ok, count.failed, count.interrupted, count.missed, count.uncertain, count.dropped, count.anomalies"
 	thStatHelp = "percentiles are p50, p90, p95, p99, p99.9, p99.99, or any pNN(.N) above 0 and up to 100, plus min, max, mean"
 )
 
@@ -677,15 +677,43 @@ func FuzzParseThreshold(f *testing.F) {
 // did not get it; missed-window journeys do not count.
 func TestAutoMsgMissing(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name              string
+		awaited, received [sample.NumVerdicts]int64
+		want              float64
+		ok                bool
+	}{
+		// In-window journeys that got none count, and so do uncertain and missed ones that waited:
+		// a consumer is unserved whatever the timing said. 10 + 20 + 50 of 300.
+		{"every verdict", [sample.NumVerdicts]int64{sample.VerdictIn: 200, sample.VerdictUncertain: 50, sample.VerdictMissed: 50},
+			[sample.NumVerdicts]int64{sample.VerdictIn: 190, sample.VerdictUncertain: 30}, 80.0 / 300, true},
+		// Nothing waited (auto messages not verified): no data, which never passes.
+		{"not verified", [sample.NumVerdicts]int64{}, [sample.NumVerdicts]int64{}, 0, false},
+	} {
+		m := NewMetrics()
+		m.AutoMsgAwaited, m.AutoMsgReceived = tc.awaited, tc.received
+		th, err := ParseThreshold("automsg.missing < 1%")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ok, pass := th.Check(m)
+		if ok != tc.ok || pass || math.Abs(v-tc.want) > 1e-12 {
+			t.Errorf("%s: automsg.missing = %v (ok %v, pass %v), want %v failing (ok %v)", tc.name, v, ok, pass, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestWindowNotIn: window.not_in is the share of judged journeys not certainly in the window.
+func TestWindowNotIn(t *testing.T) {
+	t.Parallel()
 	m := NewMetrics()
-	m.AutoMsgAwaited[sample.VerdictIn], m.AutoMsgReceived[sample.VerdictIn] = 200, 190
-	m.AutoMsgAwaited[sample.VerdictMissed] = 50 // none came, as it should be
-	th, err := ParseThreshold("automsg.missing < 1%")
+	m.Verdicts[sample.VerdictIn], m.Verdicts[sample.VerdictUncertain], m.Verdicts[sample.VerdictMissed] = 90, 7, 3
+	m.Verdicts[sample.VerdictNone] = 40 // never judged: not counted
+	th, err := ParseThreshold("window.not_in < 5%")
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, ok, pass := th.Check(m)
-	if !ok || pass || v != 0.05 {
-		t.Errorf("automsg.missing = %v (ok %v, pass %v), want 0.05 failing", v, ok, pass)
+	if v, ok, pass := th.Check(m); !ok || pass || math.Abs(v-0.10) > 1e-12 {
+		t.Errorf("window.not_in = %v (ok %v, pass %v), want 0.10 failing", v, ok, pass)
 	}
 }
