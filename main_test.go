@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -81,6 +83,32 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", tc.inStderr, stderr)
 			}
 		})
+	}
+}
+
+// TestHelpEverySubcommand: -h, -help and --help after every subcommand of the commands table
+// print that subcommand's usage on stderr and exit 0, doing nothing else (nothing on stdout).
+func TestHelpEverySubcommand(t *testing.T) {
+	t.Parallel()
+	if len(commands) < 8 {
+		t.Fatalf("%d commands, want at least the 8 documented", len(commands))
+	}
+	for _, name := range slices.Sorted(maps.Keys(commands)) {
+		for _, help := range []string{"-h", "-help", "--help"} {
+			t.Run(name+" "+help, func(t *testing.T) {
+				t.Parallel()
+				code, stdout, stderr := runCLI(name, help)
+				if got, want := code, exitOK; got != want {
+					t.Errorf("exit code %d, want %d\nstderr:\n%s", got, want, stderr)
+				}
+				if want := "usage: lpbench " + name; !strings.HasPrefix(stderr, want) {
+					t.Errorf("stderr does not start with %q:\n%s", want, stderr)
+				}
+				if stdout != "" {
+					t.Errorf("stdout not empty:\n%s", stdout)
+				}
+			})
+		}
 	}
 }
 

@@ -87,8 +87,8 @@ func TestProgressLines(t *testing.T) {
 			lines := readLines(t, f)
 
 			// One line per period at most: a ticker never fires more often than its period.
-			if max := int(elapsed/every) + 1; len(lines) > max {
-				t.Errorf("%d lines in %v at one per %v, want ≤ %d", len(lines), elapsed, every, max)
+			if most := int(elapsed/every) + 1; len(lines) > most {
+				t.Errorf("%d lines in %v at one per %v, want ≤ %d", len(lines), elapsed, every, most)
 			}
 			re := regexp.MustCompile(`^lpbench: +\d+s  arrivals 9/10  in flight 3  dropped 2  ok 4 failed 1$`)
 			for _, l := range lines {

@@ -495,9 +495,9 @@ func TestCompareSimRuns(t *testing.T) {
 			changed := 0
 			for _, c := range cs {
 				if strings.HasPrefix(c.Metric, "step.") && strings.HasSuffix(c.Metric, ".p50") &&
-					c.Verdict != report.VerdictNoChange && c.Verdict != report.VerdictNoData {
+					c.Direction != report.DirectionNone && c.Direction != report.DirectionNoData {
 					changed++
-					t.Logf("pair %d: %s %s (%v → %v)", pair, c.Metric, c.Verdict, time.Duration(c.Base), time.Duration(c.New))
+					t.Logf("pair %d: %s %s (%v → %v)", pair, c.Metric, c.Direction, time.Duration(c.Base), time.Duration(c.New))
 				}
 			}
 			if changed == 0 {

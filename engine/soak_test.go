@@ -171,7 +171,7 @@ func TestSoak(t *testing.T) {
 	if runErr != nil {
 		t.Fatal(runErr)
 	}
-	// Once execute returned, the run's goroutines must go, but for the idle keep-alive
+	// Once Run returned, the run's goroutines must go, but for the idle keep-alive
 	// connections of its HTTP clients to the simulator (a reader and a writer each), which stay
 	// until the simulator closes them or they time out (90 s). Those are counted apart here, and
 	// must be gone once the simulator stopped.

@@ -231,7 +231,8 @@ func (g Group) Counts() Counts {
 	return c
 }
 
-// Counter is what a progress display reads: a Runner or a Group.
+// Counter is what the engine's progress display (engine.StartProgress) reads while a run goes on:
+// a Runner or a Group.
 type Counter interface{ Counts() Counts }
 
 var (

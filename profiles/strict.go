@@ -178,6 +178,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.mapping(n, v, path)
 	case reflect.Slice:
 		d.sequence(n, v, path)
+	default:
+		d.scalar(n, v, path)
+	}
+}
+
+// scalar reads n into v of a scalar kind (string, bool, integer, float), at key path; any other
+// kind cannot be set from a file.
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
+	switch v.Kind() {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 			d.errorf(n, path, "want a string, got %s", kindName(n))
@@ -362,7 +371,9 @@ func (d *decoder) oneOf(path, s string, allowed ...string) bool {
 	return false
 }
 
-// parse reads YAML text into v (a pointer), returning every problem found.
+// parseInto reads YAML text into v (a pointer), returning the decoder (with the line of every
+// key) and the error that stopped it before decoding (bad YAML syntax, an empty file), if any;
+// the problems found while decoding are collected in the decoder's errs.
 func parseInto(file string, data []byte, v any) (*decoder, error) {
 	d := newDecoder(file)
 	var root yaml.Node

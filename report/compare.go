@@ -15,15 +15,17 @@ import (
 	"github.com/lpbench/lpbench/sample"
 )
 
-// Verdict is the outcome of comparing one metric of two runs. Lower is better for every metric.
-type Verdict string
+// Direction is which way one metric of two runs went: better, worse, no significant change, or
+// no data (the comparison's verdict, not a journey's sample.Verdict). Lower is better for every
+// metric.
+type Direction string
 
-// The verdicts of a Change.
+// The directions of a Change; each reads as the verdict column of a comparison table.
 const (
-	VerdictBetter   Verdict = "better"                // new is lower, beyond noise and by at least MinEffect
-	VerdictWorse    Verdict = "worse"                 // new is higher, beyond noise and by at least MinEffect
-	VerdictNoChange Verdict = "no significant change" // the difference is within noise, or too small to matter
-	VerdictNoData   Verdict = "no data"               // one run (or both) has nothing to measure
+	DirectionBetter Direction = "better"                // new is lower, beyond noise and by at least MinEffect
+	DirectionWorse  Direction = "worse"                 // new is higher, beyond noise and by at least MinEffect
+	DirectionNone   Direction = "no significant change" // the difference is within noise, or too small to matter
+	DirectionNoData Direction = "no data"               // one run (or both) has nothing to measure
 )
 
 // Change is one metric of two runs side by side.
@@ -42,10 +44,10 @@ type Change struct {
 	Rel float64
 	// Low and High bound the difference New − Base (the unit of Abs) at the per-comparison level
 	// that makes all the intervals of one Compare hold together with probability Confidence
-	// (see Compare). Both are 0 when Verdict is VerdictNoData.
+	// (see Compare). Both are 0 when Direction is DirectionNoData.
 	Low, High float64
-	Verdict   Verdict
-	// Confidence and MinEffect are the options the verdict was reached with (the same in every
+	Direction Direction
+	// Confidence and MinEffect are the options the Direction was decided with (the same in every
 	// Change of one Compare), so that a rendering can state them.
 	Confidence, MinEffect float64
 }
@@ -226,7 +228,7 @@ func Compare(base, newer *Metrics, o CompareOptions) []Change {
 // run compares one metric; diffs is scratch space, returned for reuse.
 func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs []float64) (Change, []float64) {
 	ch := c.c
-	ch.Confidence, ch.MinEffect, ch.Verdict = o.Confidence, o.MinEffect, VerdictNoData
+	ch.Confidence, ch.MinEffect, ch.Direction = o.Confidence, o.MinEffect, DirectionNoData
 	both := ch.BaseN > 0 && ch.NewN > 0
 	if ch.Kind == KindDuration {
 		if ch.BaseN > 0 {
@@ -254,7 +256,7 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 	if both {
 		ch.Abs = ch.New - ch.Base
 		ch.Rel = relChange(ch.Base, ch.New)
-		ch.Verdict = verdictOf(ch.Low, ch.High, ch.Rel, o.MinEffect)
+		ch.Direction = directionOf(ch.Low, ch.High, ch.Rel, o.MinEffect)
 	}
 	return ch, diffs
 }
@@ -270,15 +272,15 @@ func relChange(base, newer float64) float64 {
 	return (newer - base) / base
 }
 
-// verdictOf decides a verdict from the interval of the difference and the relative change.
-func verdictOf(low, high, rel, minEffect float64) Verdict {
+// directionOf decides a Direction from the interval of the difference and the relative change.
+func directionOf(low, high, rel, minEffect float64) Direction {
 	switch {
 	case low > 0 && rel >= minEffect:
-		return VerdictWorse
+		return DirectionWorse
 	case high < 0 && -rel >= minEffect:
-		return VerdictBetter
+		return DirectionBetter
 	}
-	return VerdictNoChange
+	return DirectionNone
 }
 
 // metricSeed derives a metric's resampling stream from its name.
@@ -289,12 +291,12 @@ func metricSeed(name string) uint64 {
 }
 
 // Regressed reports whether metric (a Change's Metric, e.g. "step.create.p99") got significantly
-// worse by more than pct percent: its verdict is worse and Rel > pct/100. A metric without data
-// has not regressed. The error names the known metrics when metric is not among cs.
+// worse by more than pct percent: its Direction is DirectionWorse and Rel > pct/100. A metric
+// without data has not regressed. The error names the known metrics when metric is not among cs.
 func Regressed(cs []Change, metric string, pct float64) (bool, error) {
 	for _, c := range cs {
 		if c.Metric == metric {
-			return c.Verdict == VerdictWorse && c.Rel > pct/100, nil
+			return c.Direction == DirectionWorse && c.Rel > pct/100, nil
 		}
 	}
 	names := make([]string, len(cs))

@@ -12,7 +12,7 @@ import (
 // compareRow is a Change rendered for a table.
 type compareRow struct {
 	Metric, Base, New, Abs, Rel, Interval string
-	Verdict                               Verdict
+	Direction                             Direction
 	Class                                 string // for HTML: worse, better, same, nodata
 }
 
@@ -29,33 +29,33 @@ type compareTable struct {
 func newCompareTable(baseName, newName string, cs []Change) compareTable {
 	t := compareTable{Base: baseName, New: newName, Level: "CI"}
 	k := 0
-	tally := map[Verdict]int{}
+	tally := map[Direction]int{}
 	var conf, minEffect float64
 	for _, c := range cs {
-		tally[c.Verdict]++
-		if c.Verdict != VerdictNoData {
+		tally[c.Direction]++
+		if c.Direction != DirectionNoData {
 			k++
 			conf, minEffect = c.Confidence, c.MinEffect
 		}
 	}
 	for _, c := range cs {
-		r := compareRow{Metric: c.Metric, Base: "-", New: "-", Abs: "-", Rel: "-", Interval: "-", Verdict: c.Verdict}
+		r := compareRow{Metric: c.Metric, Base: "-", New: "-", Abs: "-", Rel: "-", Interval: "-", Direction: c.Direction}
 		if c.BaseN > 0 {
 			r.Base = fmtValue(c.Kind, c.Base)
 		}
 		if c.NewN > 0 {
 			r.New = fmtValue(c.Kind, c.New)
 		}
-		if c.Verdict != VerdictNoData {
+		if c.Direction != DirectionNoData {
 			r.Abs, r.Rel = fmtSigned(c.Kind, c.Abs), fmtRel(c.Rel)
 			r.Interval = "[" + fmtSigned(c.Kind, c.Low) + ", " + fmtSigned(c.Kind, c.High) + "]"
 		}
-		switch c.Verdict {
-		case VerdictWorse:
+		switch c.Direction {
+		case DirectionWorse:
 			r.Class = "worse"
-		case VerdictBetter:
+		case DirectionBetter:
 			r.Class = "better"
-		case VerdictNoChange:
+		case DirectionNone:
 			r.Class = "same"
 		default:
 			r.Class = "nodata"
@@ -63,7 +63,7 @@ func newCompareTable(baseName, newName string, cs []Change) compareTable {
 		t.Rows = append(t.Rows, r)
 	}
 	t.Counts = fmt.Sprintf("%d worse, %d better, %d no significant change, %d no data",
-		tally[VerdictWorse], tally[VerdictBetter], tally[VerdictNoChange], tally[VerdictNoData])
+		tally[DirectionWorse], tally[DirectionBetter], tally[DirectionNone], tally[DirectionNoData])
 	if k > 0 {
 		t.Level = trimFloat(100*conf) + "% CI"
 		each := 100 * (1 - (1-conf)/float64(k))
@@ -98,7 +98,7 @@ func WriteCompareText(w io.Writer, baseName, newName string, cs []Change) error 
 	// follows the last tab, so it is left-aligned too.
 	fmt.Fprintf(tw, "%-*s\tbase\tnew\tchange\t%%\t%s\t  verdict\n", width, "metric", t.Level)
 	for _, r := range t.Rows {
-		fmt.Fprintf(tw, "%-*s\t%s\t%s\t%s\t%s\t%s\t  %s\n", width, r.Metric, r.Base, r.New, r.Abs, r.Rel, r.Interval, r.Verdict)
+		fmt.Fprintf(tw, "%-*s\t%s\t%s\t%s\t%s\t%s\t  %s\n", width, r.Metric, r.Base, r.New, r.Abs, r.Rel, r.Interval, r.Direction)
 	}
 	tw.Flush()
 	fmt.Fprintf(&b, "\n%s\n", t.Counts)
@@ -139,7 +139,7 @@ p.note { color: #555; max-width: 60em; }
 <thead><tr><th>metric</th><th>base</th><th>new</th><th>change</th><th>%</th><th>{{.Level}}</th><th>verdict</th></tr></thead>
 <tbody>
 {{- range .Rows}}
-<tr class="{{.Class}}"><td>{{.Metric}}</td><td>{{.Base}}</td><td>{{.New}}</td><td>{{.Abs}}</td><td>{{.Rel}}</td><td>{{.Interval}}</td><td>{{.Verdict}}</td></tr>
+<tr class="{{.Class}}"><td>{{.Metric}}</td><td>{{.Base}}</td><td>{{.New}}</td><td>{{.Abs}}</td><td>{{.Rel}}</td><td>{{.Interval}}</td><td>{{.Direction}}</td></tr>
 {{- end}}
 </tbody>
 </table>

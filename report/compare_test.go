@@ -86,19 +86,21 @@ func changeOf(t *testing.T, cs []Change, metric string) Change {
 }
 
 // significant reports whether c is better or worse.
-func significant(c Change) bool { return c.Verdict == VerdictBetter || c.Verdict == VerdictWorse }
+func significant(c Change) bool {
+	return c.Direction == DirectionBetter || c.Direction == DirectionWorse
+}
 
 func TestCompareCreateShift(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
 		scale float64
-		want  Verdict
+		want  Direction
 	}{
 		// Create 20 % slower: worse at every percentile.
-		{"create ×1.2", 1.2, VerdictWorse},
+		{"create ×1.2", 1.2, DirectionWorse},
 		// Create 20 % faster: better at every percentile.
-		{"create ×0.8", 0.8, VerdictBetter},
+		{"create ×0.8", 0.8, DirectionBetter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,8 +108,8 @@ func TestCompareCreateShift(t *testing.T) {
 			cs := Compare(cmpMetrics(1, 2000, 1), cmpMetrics(2, 2000, tt.scale), CompareOptions{Seed: 1})
 			for _, p := range []string{"p50", "p90", "p99"} {
 				c := changeOf(t, cs, "step.create."+p)
-				if c.Verdict != tt.want {
-					t.Errorf("step.create.%s: %s (%s → %s, interval [%s, %s]), want %s", p, c.Verdict,
+				if c.Direction != tt.want {
+					t.Errorf("step.create.%s: %s (%s → %s, interval [%s, %s]), want %s", p, c.Direction,
 						fmtDur(time.Duration(c.Base)), fmtDur(time.Duration(c.New)),
 						fmtDur(time.Duration(c.Low)), fmtDur(time.Duration(c.High)), tt.want)
 				}
@@ -120,8 +122,8 @@ func TestCompareCreateShift(t *testing.T) {
 			}
 			// Nothing else changed.
 			for _, c := range cs {
-				if !strings.HasPrefix(c.Metric, "step.create.") && c.Verdict != VerdictNoChange {
-					t.Errorf("%s: %s, want %s", c.Metric, c.Verdict, VerdictNoChange)
+				if !strings.HasPrefix(c.Metric, "step.create.") && c.Direction != DirectionNone {
+					t.Errorf("%s: %s, want %s", c.Metric, c.Direction, DirectionNone)
 				}
 			}
 		})
@@ -141,7 +143,7 @@ func TestCompareSameConfiguration(t *testing.T) {
 			if strings.HasPrefix(c.Metric, "step.") && strings.HasSuffix(c.Metric, ".p50") {
 				steps++
 				if significant(c) {
-					flagged = append(flagged, c.Metric+" "+string(c.Verdict))
+					flagged = append(flagged, c.Metric+" "+string(c.Direction))
 				}
 			}
 		}
@@ -250,27 +252,27 @@ func TestCompareShares(t *testing.T) {
 		name        string
 		metric      string
 		base, newer *Metrics
-		want        Verdict
+		want        Direction
 	}{
 		// None missed, then 5 %: worse.
-		{"missed 0 → 50 of 1000", "window.missed", cmpShares(0, 1000, 0, 1000), cmpShares(50, 1000, 0, 1000), VerdictWorse},
+		{"missed 0 → 50 of 1000", "window.missed", cmpShares(0, 1000, 0, 1000), cmpShares(50, 1000, 0, 1000), DirectionWorse},
 		// 1 % then 1.1 %: well within noise.
-		{"missed 10 → 11 of 1000", "window.missed", cmpShares(10, 1000, 0, 1000), cmpShares(11, 1000, 0, 1000), VerdictNoChange},
+		{"missed 10 → 11 of 1000", "window.missed", cmpShares(10, 1000, 0, 1000), cmpShares(11, 1000, 0, 1000), DirectionNone},
 		// 5 % then none: better.
-		{"missed 50 → 0 of 1000", "window.missed", cmpShares(50, 1000, 0, 1000), cmpShares(0, 1000, 0, 1000), VerdictBetter},
+		{"missed 50 → 0 of 1000", "window.missed", cmpShares(50, 1000, 0, 1000), cmpShares(0, 1000, 0, 1000), DirectionBetter},
 		// Errors, the share of ended journeys that failed: 0 then 3 %.
-		{"errors 0 → 30 of 1000", "errors", cmpShares(0, 1000, 0, 1000), cmpShares(0, 1000, 30, 1000), VerdictWorse},
+		{"errors 0 → 30 of 1000", "errors", cmpShares(0, 1000, 0, 1000), cmpShares(0, 1000, 30, 1000), DirectionWorse},
 		// Equal shares of different populations.
-		{"errors 5 of 1000 → 10 of 2000", "errors", cmpShares(0, 1000, 5, 1000), cmpShares(0, 2000, 10, 2000), VerdictNoChange},
+		{"errors 5 of 1000 → 10 of 2000", "errors", cmpShares(0, 1000, 5, 1000), cmpShares(0, 2000, 10, 2000), DirectionNone},
 		// Nothing at all in both: no difference, not no data.
-		{"missed 0 → 0 of 1000", "window.missed", cmpShares(0, 1000, 0, 1000), cmpShares(0, 1000, 0, 1000), VerdictNoChange},
+		{"missed 0 → 0 of 1000", "window.missed", cmpShares(0, 1000, 0, 1000), cmpShares(0, 1000, 0, 1000), DirectionNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := changeOf(t, Compare(tt.base, tt.newer, CompareOptions{}), tt.metric)
-			if c.Verdict != tt.want {
-				t.Errorf("%s: %s (%g → %g, interval [%g, %g]), want %s", tt.metric, c.Verdict, c.Base, c.New, c.Low, c.High, tt.want)
+			if c.Direction != tt.want {
+				t.Errorf("%s: %s (%g → %g, interval [%g, %g]), want %s", tt.metric, c.Direction, c.Base, c.New, c.Low, c.High, tt.want)
 			}
 			if c.Kind != KindShare {
 				t.Errorf("Kind %v, want %v", c.Kind, KindShare)
@@ -324,8 +326,8 @@ func TestCompareNoData(t *testing.T) {
 			continue
 		}
 		c := cs[i]
-		if got := c.Verdict == VerdictNoData; got != tt.wantNoData {
-			t.Errorf("%s: verdict %s, want no data %v", tt.metric, c.Verdict, tt.wantNoData)
+		if got := c.Direction == DirectionNoData; got != tt.wantNoData {
+			t.Errorf("%s: verdict %s, want no data %v", tt.metric, c.Direction, tt.wantNoData)
 		}
 		if (c.BaseN > 0) != tt.baseN || (c.NewN > 0) != tt.newN {
 			t.Errorf("%s: BaseN %d, NewN %d; want data in base %v, in new %v", tt.metric, c.BaseN, c.NewN, tt.baseN, tt.newN)
@@ -340,8 +342,8 @@ func TestCompareNoData(t *testing.T) {
 
 	// Nil metrics: no step, every other metric without data.
 	for _, c := range Compare(nil, nil, CompareOptions{}) {
-		if strings.HasPrefix(c.Metric, "step.") || c.Verdict != VerdictNoData {
-			t.Errorf("nil metrics: %s %s, want no steps and no data", c.Metric, c.Verdict)
+		if strings.HasPrefix(c.Metric, "step.") || c.Direction != DirectionNoData {
+			t.Errorf("nil metrics: %s %s, want no steps and no data", c.Metric, c.Direction)
 		}
 	}
 }
@@ -357,23 +359,23 @@ func TestCompareOptions(t *testing.T) {
 	tests := []struct {
 		name    string
 		o       CompareOptions
-		metrics []string // every metric compared, in order
-		want    Verdict  // of step.create.p50
+		metrics []string  // every metric compared, in order
+		want    Direction // of step.create.p50
 	}{
 		// Defaults: p50, p90, p99; a 1 % change is below the 2 % minimum effect.
 		{"defaults", CompareOptions{},
 			[]string{"step.create.p50", "step.create.p90", "step.create.p99", "gap.p50", "gap.p90", "gap.p99",
 				"journey.p50", "journey.p90", "journey.p99", "lag.p50", "lag.p90", "lag.p99", "window.missed", "errors"},
-			VerdictNoChange},
+			DirectionNone},
 		// No minimum effect: the difference is far beyond noise at this n.
 		{"no minimum effect", CompareOptions{Percentiles: []float64{50, 99.9}, MinEffect: -1},
 			[]string{"step.create.p50", "step.create.p99.9", "gap.p50", "gap.p99.9", "journey.p50", "journey.p99.9",
 				"lag.p50", "lag.p99.9", "window.missed", "errors"},
-			VerdictWorse},
+			DirectionWorse},
 		// A minimum effect above the change.
 		{"minimum effect 5%", CompareOptions{Percentiles: []float64{50}, MinEffect: 0.05},
 			[]string{"step.create.p50", "gap.p50", "journey.p50", "lag.p50", "window.missed", "errors"},
-			VerdictNoChange},
+			DirectionNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -387,8 +389,8 @@ func TestCompareOptions(t *testing.T) {
 				t.Errorf("metrics %v, want %v", names, tt.metrics)
 			}
 			c := changeOf(t, cs, "step.create.p50")
-			if c.Verdict != tt.want {
-				t.Errorf("step.create.p50: %s (Rel %.4f, interval [%g, %g]), want %s", c.Verdict, c.Rel, c.Low, c.High, tt.want)
+			if c.Direction != tt.want {
+				t.Errorf("step.create.p50: %s (Rel %.4f, interval [%g, %g]), want %s", c.Direction, c.Rel, c.Low, c.High, tt.want)
 			}
 			if c.Low <= 0 {
 				t.Errorf("step.create.p50: interval [%g, %g] includes 0; the test's difference should be significant", c.Low, c.High)
@@ -439,15 +441,15 @@ func TestCompareDeterministic(t *testing.T) {
 	}
 	// Swapping the runs mirrors the change.
 	for i, c := range Compare(newer, base, o) {
-		want := a[i].Verdict
+		want := a[i].Direction
 		switch want {
-		case VerdictWorse:
-			want = VerdictBetter
-		case VerdictBetter:
-			want = VerdictWorse
+		case DirectionWorse:
+			want = DirectionBetter
+		case DirectionBetter:
+			want = DirectionWorse
 		}
-		if c.Verdict != want || c.Abs != -a[i].Abs {
-			t.Errorf("%s swapped: %s, Abs %g; want %s, %g", c.Metric, c.Verdict, c.Abs, want, -a[i].Abs)
+		if c.Direction != want || c.Abs != -a[i].Abs {
+			t.Errorf("%s swapped: %s, Abs %g; want %s, %g", c.Metric, c.Direction, c.Abs, want, -a[i].Abs)
 		}
 	}
 }

@@ -31,8 +31,8 @@ func TestCapacityConcurrency(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got, min := time.Since(start), 240*time.Millisecond; got < min {
-		t.Errorf("%d requests through 2 slots of 50ms took %v, want >= %v", n, got, min)
+	if got, least := time.Since(start), 240*time.Millisecond; got < least {
+		t.Errorf("%d requests through 2 slots of 50ms took %v, want >= %v", n, got, least)
 	}
 	q := s.Ledger().Queues[EndpointCSDS]
 	// Of 10 requests arriving together at 2 slots, 8 wait; goroutines may start late, so only
@@ -105,8 +105,8 @@ func TestCapacityRate(t *testing.T) {
 	}
 	wg.Wait()
 	// 30 requests at 100/s with a burst of 1: the last enters service 290 ms after the first.
-	if got, min := time.Since(start), 250*time.Millisecond; got < min {
-		t.Errorf("%d requests at 100/s took %v, want >= %v", n, got, min)
+	if got, least := time.Since(start), 250*time.Millisecond; got < least {
+		t.Errorf("%d requests at 100/s took %v, want >= %v", n, got, least)
 	}
 	if q := s.Ledger().Queues[EndpointCSDS]; q.Queued < n/2 || q.MaxDepth < 2 {
 		t.Errorf("queue %+v: want most requests queued", q)

@@ -189,31 +189,41 @@ var regions = []string{"va", "lo", "sy"}
 // withDefaults validates c and returns a deep copy with the defaults applied, so the caller's
 // slices and maps are never shared with a running Sim.
 func (c Config) withDefaults() (Config, error) {
-	// Every problem is reported at once, so a config file is fixed in one go.
+	if problems := c.problems(); len(problems) > 0 {
+		return Config{}, errors.New("lpsim: invalid config: " + strings.Join(problems, "; "))
+	}
+	c.Accounts = slices.Clone(c.Accounts)
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.ClientID == "" {
+			a.ClientID = DefaultClientID
+		}
+		if a.ClientSecret == "" {
+			a.ClientSecret, a.generatedSecret = newSecret(), true
+		}
+	}
+	c.Latency = cloneOrEmpty(c.Latency)
+	c.RegionLatency = cloneOrEmpty(c.RegionLatency)
+	c.Capacity = cloneOrEmpty(c.Capacity)
+	c.RateLimits = cloneOrEmpty(c.RateLimits)
+	c.Faults = cloneOrEmpty(c.Faults)
+	c.Stalls = slices.Clone(c.Stalls)
+	c.Webhooks = c.Webhooks.withDefaults()
+	if c.AppJWTLifetime == 0 {
+		c.AppJWTLifetime = DefaultAppJWTLifetime
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	return c, nil
+}
+
+// problems returns everything wrong with c, in a stable order. Every problem is reported at
+// once, so a config file is fixed in one go.
+func (c Config) problems() []string {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	if len(c.Accounts) == 0 {
-		bad("no accounts")
-	}
-	seen := make(map[string]bool, len(c.Accounts))
-	for i, a := range c.Accounts {
-		where := fmt.Sprintf("accounts[%d]", i)
-		switch {
-		case a.ID == "":
-			bad("%s: empty id", where)
-		case strings.ContainsAny(a.ID, "/?#% "):
-			bad("%s: id %q is not a single URL path segment", where, a.ID)
-		case seen[a.ID]:
-			bad("%s: duplicate id %q", where, a.ID)
-		}
-		seen[a.ID] = true
-		if !slices.Contains(regions, a.Region) {
-			bad("%s: region %q is not one of %s", where, a.Region, strings.Join(regions, ", "))
-		}
-		if err := checkWebhookURL(a.WebhookURL); err != nil {
-			bad("%s: %v", where, err)
-		}
-	}
+	checkAccounts(c.Accounts, bad)
 	if c.AppJWTLifetime < 0 {
 		bad("negative AppJWT lifetime %v", c.AppJWTLifetime)
 	}
@@ -251,34 +261,34 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.Webhooks.Validate(); err != nil {
 		bad("webhooks: %v", err)
 	}
-	if len(problems) > 0 {
-		return Config{}, errors.New("lpsim: invalid config: " + strings.Join(problems, "; "))
-	}
+	return problems
+}
 
-	c.Accounts = slices.Clone(c.Accounts)
-	for i := range c.Accounts {
-		a := &c.Accounts[i]
-		if a.ClientID == "" {
-			a.ClientID = DefaultClientID
+// checkAccounts reports to bad what is wrong with the accounts: none at all, an id that is
+// empty, duplicate or not a URL path segment, an unknown region, a bad webhook URL.
+func checkAccounts(accounts []Account, bad func(string, ...any)) {
+	if len(accounts) == 0 {
+		bad("no accounts")
+	}
+	seen := make(map[string]bool, len(accounts))
+	for i, a := range accounts {
+		where := fmt.Sprintf("accounts[%d]", i)
+		switch {
+		case a.ID == "":
+			bad("%s: empty id", where)
+		case strings.ContainsAny(a.ID, "/?#% "):
+			bad("%s: id %q is not a single URL path segment", where, a.ID)
+		case seen[a.ID]:
+			bad("%s: duplicate id %q", where, a.ID)
 		}
-		if a.ClientSecret == "" {
-			a.ClientSecret, a.generatedSecret = newSecret(), true
+		seen[a.ID] = true
+		if !slices.Contains(regions, a.Region) {
+			bad("%s: region %q is not one of %s", where, a.Region, strings.Join(regions, ", "))
+		}
+		if err := checkWebhookURL(a.WebhookURL); err != nil {
+			bad("%s: %v", where, err)
 		}
 	}
-	c.Latency = cloneOrEmpty(c.Latency)
-	c.RegionLatency = cloneOrEmpty(c.RegionLatency)
-	c.Capacity = cloneOrEmpty(c.Capacity)
-	c.RateLimits = cloneOrEmpty(c.RateLimits)
-	c.Faults = cloneOrEmpty(c.Faults)
-	c.Stalls = slices.Clone(c.Stalls)
-	c.Webhooks = c.Webhooks.withDefaults()
-	if c.AppJWTLifetime == 0 {
-		c.AppJWTLifetime = DefaultAppJWTLifetime
-	}
-	if c.Window == 0 {
-		c.Window = DefaultWindow
-	}
-	return c, nil
 }
 
 // checkEach validates every entry of a per-endpoint map, in endpoint order.

@@ -107,8 +107,8 @@ func TestFaultsOverHTTP(t *testing.T) {
 			created := int64(0)
 			if tt.kind == FaultTrickle {
 				created = 1
-				if min := time.Duration(len(b)-1) * trickleDelay; took < min {
-					t.Errorf("trickled %d bytes in %v, want >= %v", len(b), took, min)
+				if least := time.Duration(len(b)-1) * trickleDelay; took < least {
+					t.Errorf("trickled %d bytes in %v, want >= %v", len(b), took, least)
 				}
 			}
 			if got := l.ConversationsCreated; got != created {

@@ -21,8 +21,8 @@ type Latency struct {
 // Fixed returns a Latency of exactly d.
 func Fixed(d time.Duration) Latency { return Latency{Dist: "fixed", Value: d} }
 
-// Uniform returns a Latency uniformly distributed over [min, max].
-func Uniform(min, max time.Duration) Latency { return Latency{Dist: "uniform", Min: min, Max: max} }
+// Uniform returns a Latency uniformly distributed over [lo, hi].
+func Uniform(lo, hi time.Duration) Latency { return Latency{Dist: "uniform", Min: lo, Max: hi} }
 
 // LogNormal returns a log-normal Latency with the given median and 99th percentile: the usual
 // shape of a service time, with a long right tail.
