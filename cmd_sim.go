@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -40,25 +39,4 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		return usageError("%v", err)
 	}
 	return nil
-}
-
-// cmdValidate checks every profile named and prints every problem found.
-func cmdValidate(args []string, stdout, stderr io.Writer) error {
-	files, err := parseArgs(newFlags("validate", "validate FILE...", stderr), args)
-	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		return usageError("name at least one profile file")
-	}
-	var bad error
-	for _, f := range files {
-		if _, err := profiles.Open(f); err != nil {
-			fmt.Fprintln(stderr, err)
-			bad = exitCode(exitUsage)
-			continue
-		}
-		fmt.Fprintf(stdout, "%s: ok\n", f)
-	}
-	return bad
 }

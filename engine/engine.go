@@ -17,7 +17,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -155,7 +154,6 @@ type control struct {
 	o                      Options
 	aborted                atomic.Bool
 	failed                 atomic.Pointer[error]
-	once                   sync.Once
 }
 
 func newControl(stop, work context.Context, o Options) *control {

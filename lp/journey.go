@@ -202,35 +202,7 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	rec.End = rec.Start
 	c := j.Client
 	con := Consumer{AutoMessages: j.Opts.AutoMessages}
-
-	err := j.step(ctx, rec, sample.Lookup, func(ctx context.Context) (int, error) {
-		if j.Opts.LookupPerConsumer {
-			d, err := c.LookupDomains(ctx)
-			con.Domains = d
-			return 1, err
-		}
-		d, fetched, err := c.Domains(ctx)
-		con.Domains = d
-		return b2i(fetched), err
-	})
-	if err != nil {
-		fail(rec, sample.Lookup)
-		return
-	}
-	if err := j.step(ctx, rec, sample.AppJWT, func(ctx context.Context) (int, error) {
-		tok, fetched, err := c.AppJWT(ctx, con.Domains)
-		con.AppJWT = tok
-		return b2i(fetched), err
-	}); err != nil {
-		fail(rec, sample.AppJWT)
-		return
-	}
-	if err := j.step(ctx, rec, sample.ConsumerJWS, func(ctx context.Context) (int, error) {
-		jws, err := c.ConsumerJWS(ctx, con.Domains, con.AppJWT, j.ConsumerID(rec.Index))
-		con.JWS = jws
-		return 1, j.checkAuth(err, con.AppJWT)
-	}); err != nil {
-		fail(rec, sample.ConsumerJWS)
+	if !j.identify(ctx, rec, &con) {
 		return
 	}
 	if err := j.step(ctx, rec, sample.Create, func(ctx context.Context) (int, error) {
@@ -277,6 +249,44 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	} else if rec.Verdict == sample.VerdictMissed {
 		rec.Outcome, rec.Failed, rec.Class = sample.OutcomeFailed, sample.Send, sample.ClassWindowMissed
 	}
+}
+
+// identify runs the steps that give the consumer its credentials — domain lookup, the shared
+// AppJWT, its ConsumerJWS — and reports whether they all succeeded (rec is marked failed at the
+// step that did not).
+func (j *Journey) identify(ctx context.Context, rec *sample.Record, con *Consumer) bool {
+	c := j.Client
+	err := j.step(ctx, rec, sample.Lookup, func(ctx context.Context) (int, error) {
+		if j.Opts.LookupPerConsumer {
+			d, err := c.LookupDomains(ctx)
+			con.Domains = d
+			return 1, err
+		}
+		d, fetched, err := c.Domains(ctx)
+		con.Domains = d
+		return b2i(fetched), err
+	})
+	if err != nil {
+		fail(rec, sample.Lookup)
+		return false
+	}
+	if err := j.step(ctx, rec, sample.AppJWT, func(ctx context.Context) (int, error) {
+		tok, fetched, err := c.AppJWT(ctx, con.Domains)
+		con.AppJWT = tok
+		return b2i(fetched), err
+	}); err != nil {
+		fail(rec, sample.AppJWT)
+		return false
+	}
+	if err := j.step(ctx, rec, sample.ConsumerJWS, func(ctx context.Context) (int, error) {
+		jws, err := c.ConsumerJWS(ctx, con.Domains, con.AppJWT, j.ConsumerID(rec.Index))
+		con.JWS = jws
+		return 1, j.checkAuth(err, con.AppJWT)
+	}); err != nil {
+		fail(rec, sample.ConsumerJWS)
+		return false
+	}
+	return true
 }
 
 // awaitAutoMessage waits for the conversation's first auto message, records the wait as the
