@@ -23,7 +23,7 @@ TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCapac
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
-	$(GO) test -count=1 -run '$(TIMED)' .
+	$(GO) test -count=1 -run '$(TIMED)' ./engine
 
 # The quick suite: skips the long tests.
 test-short:
