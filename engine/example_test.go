@@ -46,10 +46,13 @@ func ExampleRun() {
 		"interrupted", o.Outcomes[sample.OutcomeInterrupted])
 	fmt.Println("in window", o.Verdicts[sample.VerdictIn], "missed", o.Verdicts[sample.VerdictMissed],
 		"uncertain", o.Verdicts[sample.VerdictUncertain])
+	h := o.Headline()
+	fmt.Println("served", h.Served, "of", h.Of, "auto messages verified", h.Verified)
 	fmt.Println("end", res.End)
 	// Output:
 	// planned 10 started 10 dropped 0
 	// ok 10 failed 0 interrupted 0
 	// in window 10 missed 0 uncertain 0
+	// served 10 of 10 auto messages verified true
 	// end completed
 }
