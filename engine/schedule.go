@@ -135,7 +135,7 @@ func Thresholds(p profiles.Profile) []report.ScopedThreshold {
 // abortCheck returns the recorder's periodic check of the abort_on_fail thresholds. A threshold
 // aborts the run (abort is called once) when it fails and can no longer pass however the run
 // goes on, or when it fails after its abort_delay.
-func abortCheck(p profiles.Profile, epoch time.Time, abort func()) func(perTarget []*report.Metrics, overall *report.Metrics) {
+func abortCheck(p profiles.Profile, epoch time.Time, abort func()) func(byTarget map[string]*report.Metrics, overall *report.Metrics) {
 	var ths []profiles.Threshold
 	for _, th := range p.Thresholds {
 		if th.AbortOnFail {
@@ -146,16 +146,12 @@ func abortCheck(p profiles.Profile, epoch time.Time, abort func()) func(perTarge
 		return nil
 	}
 	var done bool
-	return func(perTarget []*report.Metrics, overall *report.Metrics) {
+	return func(byTarget map[string]*report.Metrics, overall *report.Metrics) {
 		if done {
 			return
 		}
-		byName := make(map[string]*report.Metrics, len(perTarget))
-		for i, t := range p.Targets {
-			byName[t.Name] = perTarget[i]
-		}
 		for _, th := range ths {
-			r := report.ScopedThreshold{Threshold: th.Parsed, Target: th.Target}.Eval(overall, byName)
+			r := report.ScopedThreshold{Threshold: th.Parsed, Target: th.Target}.Eval(overall, byTarget)
 			if r.Final() || (!r.Pass && !r.NoData && time.Since(epoch) >= th.AbortDelay) {
 				done = true
 				abort()

@@ -63,8 +63,9 @@ type RecorderOptions struct {
 	// (for tests that compare records with a server's ledger). It must not keep the pointer.
 	Observe func(*sample.Record)
 	// Tick, when not nil, is called on the recorder's goroutine after each interval closes, with
-	// the metrics so far, which it may read but not keep (e.g. to check abort thresholds).
-	Tick func(perTarget []*Metrics, overall *Metrics)
+	// the metrics so far by target name and of the whole run, which it may read but not keep
+	// (e.g. to check abort thresholds).
+	Tick func(byTarget map[string]*Metrics, overall *Metrics)
 	// Hlog, when not nil, receives the HdrHistogram interval log: a header, then each second's
 	// non-empty histograms tagged "<scope>.<metric>" (scope "all" or the target's name, each
 	// character other than a letter, digit, '-', '_' or '.' replaced by '_').
@@ -227,11 +228,11 @@ func (r *Recorder) rotate() {
 	}
 	r.cur++
 	if r.o.Tick != nil {
-		targets := make([]*Metrics, len(r.scopes)-1)
-		for i := range targets {
-			targets[i] = r.scopes[i].total
+		byTarget := make(map[string]*Metrics, len(r.o.Targets))
+		for i, name := range r.o.Targets {
+			byTarget[name] = r.scopes[i].total
 		}
-		r.o.Tick(targets, r.scopes[len(r.scopes)-1].total)
+		r.o.Tick(byTarget, r.scopes[len(r.scopes)-1].total)
 	}
 }
 
