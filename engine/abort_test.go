@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+)
+
+// TestAbortOnFail: a threshold with abort_on_fail that fails after its delay stops the arrivals
+// (the rest counted not started), the caller is told once, and the result ends "thresholds
+// aborted", for a threshold of the whole run or one scoped to the target.
+func TestAbortOnFail(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		target string // the threshold's scope
+	}{
+		// The whole run: create's p50 cannot be under 1 µs, so it aborts after its 1 s delay.
+		{"whole run", ""},
+		// Scoped to the run's only target, by name: the same.
+		{"scoped", "sim"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := testProfile(20, 10*time.Second)
+			th, err := report.ParseThreshold("step.create.p50 < 1µs")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Thresholds = []profiles.Threshold{{Expr: th.Expr, Target: tc.target, AbortOnFail: true, AbortDelay: time.Second, Parsed: th}}
+			sim, err := lpsim.NewServer(quietSim(10 * time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sim.Close()
+			var told atomic.Int32
+			start := time.Now()
+			res, err := Run(context.Background(), context.Background(), p, Options{Sim: sim, OnAbort: func() { told.Add(1) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkIdentities(t, res)
+			if got := res.Targets[0].Name; tc.target != "" && got != tc.target {
+				t.Fatalf("the profile's target is %q: fix the test's scope", got)
+			}
+			if res.End != report.EndAborted || told.Load() != 1 || res.Arrivals.NotStarted == 0 {
+				t.Errorf("end %q, told %d times, not started %d: want aborted, once, > 0", res.End, told.Load(), res.Arrivals.NotStarted)
+			}
+			if took := time.Since(start); took > 6*time.Second {
+				t.Errorf("the 10 s run took %v to abort", took)
+			}
+		})
+	}
+}
