@@ -212,8 +212,6 @@ func TestProgressBars(t *testing.T) {
 // terminal, as its doc says, and that the last frame shows the final counts.
 func TestProgressBarsWritesToFile(t *testing.T) {
 	t.Parallel()
-	t.Skip("bug: ProgressBars writes nothing to a non-terminal (progress.go startBars): in mpb v8.16.2 " +
-		"ForceTTY no longer implies auto refresh, so mpb runs in no-render mode; mpb.WithAutoRefresh() is needed")
 	tests := []struct {
 		name     string
 		complete bool
