@@ -70,6 +70,9 @@ type metricsFile struct {
 	ByDelay      []delayFile         `json:"by_send_delay,omitempty"`
 	AutoAwaited  map[string]int64    `json:"auto_messages_awaited"`  // by window verdict
 	AutoReceived map[string]int64    `json:"auto_messages_received"` // by window verdict
+	// Served is the headline, derived from the counts above (written for readers of the file;
+	// not read back).
+	Served headlineFile `json:"served"`
 	Histograms   map[string]histFile `json:"histograms"`
 	Series       Series              `json:"series"`
 }
@@ -131,6 +134,14 @@ func WriteJSON(w io.Writer, r *Result) error {
 	return enc.Encode(f)
 }
 
+// headlineFile is Headline in the result file.
+type headlineFile struct {
+	Verified  bool  `json:"auto_messages_verified"`
+	Served    int64 `json:"consumers"` // first auto message received (verified), or first SEND certainly in the window
+	Of        int64 `json:"of"`        // journeys that ended
+	Anomalies int64 `json:"anomalies"` // auto messages after a certainly missed window
+}
+
 func metricsToFile(m *Metrics) (metricsFile, error) {
 	f := metricsFile{
 		Arrivals: m.Arrivals, Outcomes: map[string]int64{}, Verdicts: map[string]int64{},
@@ -143,6 +154,8 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 	for o := range sample.NumOutcomes {
 		f.Outcomes[o.String()] = m.Outcomes[o]
 	}
+	h := m.Headline()
+	f.Served = headlineFile{Verified: h.Verified, Served: h.Served, Of: h.Of, Anomalies: h.Anomalies}
 	f.AutoAwaited, f.AutoReceived = map[string]int64{}, map[string]int64{}
 	for v := range sample.NumVerdicts {
 		f.Verdicts[v.String()] = m.Verdicts[v]
