@@ -3,28 +3,34 @@
 #
 #   bench/run.sh                    # the quick set: about 10 minutes on the 2-core machine
 #   FULL=1 bench/run.sh             # adds 250k, 500k and 1,000,000 journeys: about 17 minutes more
-#   ONLY="cost timing" bench/run.sh # some sections: cost rate inflight million recorder timing profile
+#   ONLY="cost timing" bench/run.sh # some sections: cost vegeta rate inflight million recorder timing profile
 #
 # Every figure comes from real processes: lpbench (built from this tree) and the baseline client
 # (bench/baseline) drive a standalone simulator (`lpbench sim`) in another process on the same
 # machine. CPU time and peak RSS come from GNU time (/usr/bin/time), request counts from the
-# simulator's ledger, rates and latencies from lpbench's result.json. The machine is shared: each
-# run waits (up to QUIET_WAIT s) for other processes to go quiet, and records the 1-min load
-# average at its start and the CPU cores other processes used during it. The table and the
-# details (per run, with the commands) go to stdout and to $OUT (default bench/out/<time>/,
+# simulator's ledger, rates and latencies from lpbench's result.json. The vegeta section installs
+# vegeta (VEGETA_VERSION, from the Go module proxy) into the run's bin directory, or uses $VEGETA,
+# and compares its CPU per request with lpbench's against the same simulator. The machine is
+# shared: each run waits (up to QUIET_WAIT s) for other processes to go quiet, and records the
+# 1-min load average at its start and the CPU cores other processes used during it. The table and
+# the details (per run, with the commands) go to stdout and to $OUT (default bench/out/<time>/,
 # git-ignored), with every run's raw output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
 FULL=${FULL:-0}
-ONLY=${ONLY:-cost rate inflight million recorder timing profile}
+ONLY=${ONLY:-cost vegeta rate inflight million recorder timing profile}
 OUT=${OUT:-bench/out/$(date +%Y%m%d-%H%M%S)}
 REPEAT=${REPEAT:-3}                     # runs per figure where cheap; the median is reported
 COST_RATES=${COST_RATES:-"1000 2000"}   # journeys/s of the generator-cost runs
 COST_SECONDS=${COST_SECONDS:-12}        # length of each cost run
 RATE_STEPS=${RATE_STEPS:-"2000 3000 4000 4500 5000"}
 RATE_SECONDS=${RATE_SECONDS:-20}
+VEGETA_VERSION=${VEGETA_VERSION:-v12.13.0} # github.com/tsenart/vegeta/v12, installed with go install
+VEGETA=${VEGETA:-}                      # a vegeta binary to use instead of installing one
+VEGETA_JOURNEYS=${VEGETA_JOURNEYS:-300} # journeys/s of lpbench against vegeta; vegeta: 4× as many GETs/s
+VEGETA_SECONDS=${VEGETA_SECONDS:-10}    # length of each run of the pair
 MEM_RATE=${MEM_RATE:-2000}              # journeys/s of the memory runs
 INFLIGHT_REPEAT=${INFLIGHT_REPEAT:-1}
 MILLION_STEPS=${MILLION_STEPS:-100000}
@@ -46,6 +52,17 @@ BIN=$OUT/bin
 echo "building lpbench and the baseline client into $BIN" >&2
 "$GO" build -o "$BIN/lpbench" .
 "$GO" build -o "$BIN/baseline" ./bench/baseline
+if [[ " $ONLY " == *" vegeta "* && -z $VEGETA ]]; then
+	echo "installing vegeta $VEGETA_VERSION into $BIN" >&2
+	GOBIN=$BIN "$GO" install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION" || {
+		echo "bench/run.sh: cannot install vegeta: GOBIN=$BIN $GO install github.com/tsenart/vegeta/v12@$VEGETA_VERSION failed (no module proxy? set VEGETA=/path/to/vegeta, or leave vegeta out of ONLY)" >&2
+		exit 2
+	}
+	VEGETA=$BIN/vegeta
+fi
+if [[ " $ONLY " == *" vegeta "* ]]; then
+	"$VEGETA" -version >/dev/null 2>&1 || { echo "bench/run.sh: vegeta at $VEGETA does not run" >&2; exit 2; }
+fi
 
 SIM_PID=
 stop_sim() {
@@ -79,6 +96,9 @@ reset_sim() { curl -fsS -X POST "$SIM_URL/_lpsim/reset" >/dev/null; }
 
 # sim_requests: the requests the simulator served since its last reset (every endpoint, status).
 sim_requests() { curl -fsS "$SIM_URL/_lpsim/ledger" | jq '[.requests[] | to_entries[] | .value] | add // 0'; }
+# sim_webhooks: the webhook deliveries the simulator made since its last reset (lpbench's receiver
+# serves them: 4 per journey, the first of them the auto message).
+sim_webhooks() { curl -fsS "$SIM_URL/_lpsim/ledger" | jq '.webhooks.delivered // 0'; }
 
 # busy_ticks: CPU time used on the whole machine (user, nice, system, irq, softirq, steal), in
 # clock ticks (1/100 s); sim_ticks: the simulator's (user + system).
@@ -234,6 +254,63 @@ if has cost; then
 		row "lag p99 at 1,000 journeys/s" "< 5 ms" \
 			"**$(ms "$lag") ms** (runs $(cut -f6 "$OUT/cost-1000.tsv" | awk '{printf "%s%.2f", (NR > 1) ? ", " : "", $1 / 1e6}'))" "$(met "$lag < 5e6")"
 	fi
+fi
+
+# --- lpbench against vegeta: CPU per HTTP request of each generator, in one run of the script,
+# against the same simulator. lpbench runs its journeys at VEGETA_JOURNEYS/s; vegeta, which cannot
+# do the journey, sends plain GETs of the domain API (CSDS baseURI.json, which the simulator
+# answers at once with 385 bytes) at the same HTTP request rate, 4 per journey. lpbench's requests
+# are the larger (POST bodies up to 1 KB, two tokens in headers), so the comparison, if anything,
+# favours vegeta. lpbench also serves the simulator's webhooks (4 per journey) on its receiver:
+# HTTP requests too, which vegeta has none of; the second ratio counts them. REPEAT pairs, in
+# turns; the median of the ratios.
+if has vegeta; then
+	vrate=$((VEGETA_JOURNEYS * 4))
+	tsv=$OUT/vegeta.tsv
+	: >"$tsv"
+	for i in $(seq "$REPEAT"); do
+		echo "vegeta $i/$REPEAT: lpbench at $VEGETA_JOURNEYS journeys/s and vegeta at $vrate GETs/s, ${VEGETA_SECONDS}s each" >&2
+		l=$OUT/vegeta/lpbench-$i v=$OUT/vegeta/vegeta-$i
+		mkdir -p "$v"
+		echo "GET $SIM_URL/api/account/12345678/service/baseURI.json?version=1.0" >"$v/targets.txt"
+		for who in $( ((i % 2)) && echo "lpbench vegeta" || echo "vegeta lpbench"); do
+			if [[ $who == lpbench ]]; then
+				lpbench_run "$l" "$VEGETA_JOURNEYS" "$VEGETA_SECONDS"
+				sim_webhooks >"$l/webhooks"
+				continue
+			fi
+			reset_sim
+			measured "$v" "$VEGETA" attack -rate "$vrate/1s" -duration "${VEGETA_SECONDS}s" -targets "$v/targets.txt" -output "$v/results.bin" || {
+				echo "bench/run.sh: vegeta attack failed in $v:" >&2
+				tail -5 "$v/stderr" >&2
+				exit 1
+			}
+			sim_requests >"$v/requests"
+			"$VEGETA" report -type json "$v/results.bin" >"$v/report.json"
+		done
+		n=$((VEGETA_JOURNEYS * VEGETA_SECONDS))
+		ok=$(res "$l" '.overall.outcomes.ok') vok=$(jq '.success' "$v/report.json")
+		[[ $ok == "$n" ]] || { echo "bench/run.sh: lpbench at $VEGETA_JOURNEYS/s: $ok of $n journeys ok" >&2; exit 1; }
+		[[ $vok == 1 ]] || { echo "bench/run.sh: vegeta at $vrate/s: success ratio $vok" >&2; exit 1; }
+		# run, lpbench CPU s, requests, vegeta CPU s, requests, lpbench lag p99 ns, contexts, webhooks
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$(cpu_s "$l")" "$(cat "$l/requests")" "$(cpu_s "$v")" "$(cat "$v/requests")" \
+			"$(res "$l" '.overall.histograms.lag.p99_ns')" "$(ctx "$l")" "$(ctx "$v")" "$(cat "$l/webhooks")" >>"$tsv"
+	done
+	# per run: lpbench µs/request, vegeta µs/request, ratio; lpbench µs per request made or
+	# webhook received, its ratio
+	awk -F'\t' '{l = $2 / $3 * 1e6; v = $4 / $5 * 1e6; w = $2 / ($3 + $9) * 1e6; printf "%.1f\t%.1f\t%.3f\t%.1f\t%.3f\n", l, v, l / v, w, w / v}' "$tsv" >"$tsv.per"
+	lreq=$(cut -f1 "$tsv.per" | median) vreq=$(cut -f2 "$tsv.per" | median) ratio=$(cut -f3 "$tsv.per" | median)
+	lall=$(cut -f4 "$tsv.per" | median) rall=$(cut -f5 "$tsv.per" | median)
+	echo "cpu/request: lpbench $lreq µs, vegeta $vreq µs, ratio $(printf '%.2f' "$ratio"); with the webhooks lpbench served counted as requests: lpbench $lall µs, ratio $(printf '%.2f' "$rall") (median of $REPEAT; $VEGETA_JOURNEYS journeys/s against $vrate GETs/s, ${VEGETA_SECONDS}s)"
+	row "CPU per HTTP request made at $VEGETA_JOURNEYS journeys/s, lpbench ÷ vegeta $VEGETA_VERSION ($vrate GETs/s)" "≤ 1.0×" \
+		"**$(printf '%.2f' "$ratio")×**: $lreq vs $vreq µs per request" "$(met "$ratio <= 1.0")"
+	row "the same, lpbench's webhook deliveries counted as requests (4 per journey)" "≤ 1.0×" \
+		"**$(printf '%.2f' "$rall")×**: $lall vs $vreq µs per request" "$(met "$rall <= 1.0")"
+	detail "" "### lpbench and vegeta" "" \
+		"Simulator: \`bench/sim-fast.yaml\`, reset before each run. lpbench: \`rate: $VEGETA_JOURNEYS\` for ${VEGETA_SECONDS}s (as in the cost runs). vegeta $VEGETA_VERSION: \`vegeta attack -rate $vrate/1s -duration ${VEGETA_SECONDS}s -targets FILE -output results.bin\`, FILE one line \`GET <simulator>/api/account/12345678/service/baseURI.json?version=1.0\` (vegeta's defaults otherwise: keep-alive, 10 workers to start with, bodies read whole). Both under \`/usr/bin/time\`; CPU = user + system; requests from the simulator's ledger. In turns, $REPEAT times, median of the ratios:" "" \
+		"| run | lpbench CPU | requests (+ webhooks) | vegeta CPU | requests | lpbench µs/request (webhooks counted) | vegeta µs/request | ratio (webhooks counted) | lpbench lag p99 | context (lpbench; vegeta) |" "|---|---|---|---|---|---|---|---|---|---|"
+	paste "$tsv" "$tsv.per" | awk -F'\t' '{printf "| %s | %s s | %s (+ %s) | %s s | %s | %s (%s) | %s | %s (%s) | %.2f ms | %s; %s |\n", $1, $2, $3, $9, $4, $5, $10, $13, $11, $12, $14, $6 / 1e6, $7, $8}' >>"$DETAILS"
+	detail ""
 fi
 
 # --- The highest sustained rate: steps of RATE_SECONDS until one is not sustained, then one step

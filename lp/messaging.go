@@ -18,6 +18,19 @@ type Consumer struct {
 	JWS     string // the consumer's JWS, sent in X-LP-ON-BEHALF
 	// AutoMessages puts the Client-Properties AUTO_MESSAGES header on CONVERSATION and SEND.
 	AutoMessages bool
+
+	// The header values of AppJWT and JWS, made once for the consumer's requests (see
+	// headerValue).
+	appJWTValue, jwsValue []string
+}
+
+// headerValue returns the header value of v, kept in *cache for the consumer's next requests
+// and made anew when v changed (a refreshed token) since.
+func (con *Consumer) headerValue(cache *[]string, v string) []string {
+	if len(*cache) != 1 || (*cache)[0] != v {
+		*cache = []string{v}
+	}
+	return *cache
 }
 
 // The request bodies, shaped exactly as LivePerson documents them (see testdata/fixtures).
@@ -55,31 +68,6 @@ type (
 			ConversationContext conversationContext `json:"conversationContext"`
 		} `json:"body"`
 	}
-	publishReq struct {
-		Kind string `json:"kind"`
-		ID   string `json:"id"`
-		Type string `json:"type"`
-		Body struct {
-			DialogID string `json:"dialogId"`
-			Event    struct {
-				Type        string `json:"type"`
-				ContentType string `json:"contentType"`
-				Message     string `json:"message"`
-			} `json:"event"`
-		} `json:"body"`
-	}
-	closeReq struct {
-		Kind string `json:"kind"`
-		ID   int    `json:"id"`
-		Type string `json:"type"`
-		Body struct {
-			ConversationID    string `json:"conversationId"`
-			ConversationField struct {
-				Field             string `json:"field"`
-				ConversationState string `json:"conversationState"`
-			} `json:"conversationField"`
-		} `json:"body"`
-	}
 )
 
 // requestConversationID is the id of the cm.ConsumerRequestConversation request in the
@@ -110,10 +98,10 @@ func (c *Client) messagingRequest(ctx context.Context, path string, body []byte,
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", con.AppJWT)
-	req.Header.Set("X-LP-ON-BEHALF", con.JWS)
+	req.Header["Authorization"] = con.headerValue(&con.appJWTValue, con.AppJWT)
+	req.Header[hdrOnBehalf] = con.headerValue(&con.jwsValue, con.JWS)
 	if con.AutoMessages {
-		req.Header.Set("Client-Properties", ClientProperties)
+		req.Header["Client-Properties"] = hvClientProperties
 	}
 	return req, nil
 }
@@ -213,32 +201,60 @@ func (c *Client) Send(ctx context.Context, con *Consumer, conversationID, text s
 	return c.send(ctx, con, conversationID, text, nil)
 }
 
+// The SEND and close bodies around their strings, in the order and spelling json.Marshal gives
+// publishReq and closeReq (TestBodiesAsMarshalled holds them to it).
+const (
+	publishHead = `{"kind":"req","id":"1","type":"ms.PublishEvent","body":{"dialogId":`
+	publishMid  = `,"event":{"type":"ContentEvent","contentType":"text/plain","message":`
+	publishTail = `}}}`
+	closeHead   = `{"kind":"req","id":1,"type":"cm.UpdateConversationField","body":{"conversationId":`
+	closeTail   = `,"conversationField":{"field":"ConversationStateField","conversationState":"CLOSE"}}}`
+)
+
+// publishBody returns the SEND body of text in the conversation: publishReq, as json.Marshal
+// writes it, without reflection.
+func publishBody(conversationID, text string) []byte {
+	b := make([]byte, 0, len(publishHead)+len(publishMid)+len(publishTail)+len(conversationID)+len(text)+4)
+	b = appendJSONString(append(b, publishHead...), conversationID)
+	b = appendJSONString(append(b, publishMid...), text)
+	return append(b, publishTail...)
+}
+
+// closeBody returns the close body of the conversation: closeReq, as json.Marshal writes it.
+func closeBody(conversationID string) []byte {
+	b := make([]byte, 0, len(closeHead)+len(closeTail)+len(conversationID)+2)
+	b = appendJSONString(append(b, closeHead...), conversationID)
+	return append(b, closeTail...)
+}
+
+// appendJSONString appends s to b as json.Marshal encodes a string: quoted as is when it is
+// printable ASCII that needs no escape (ids, tokens, the default message), through json.Marshal
+// otherwise (escapes, HTML-safe forms, invalid UTF-8).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 // send is Send that traces its request into tm when tm is not nil.
 func (c *Client) send(ctx context.Context, con *Consumer, conversationID, text string, tm *reqTimes) (int, error) {
-	p := publishReq{Kind: "req", ID: "1", Type: "ms.PublishEvent"}
-	p.Body.DialogID = conversationID
-	p.Body.Event.Type = "ContentEvent"
-	p.Body.Event.ContentType = "text/plain"
-	p.Body.Event.Message = text
-	return c.sendEvent(ctx, "send", con, p, tm)
+	return c.sendEvent(ctx, "send", con, publishBody(conversationID, text), tm)
 }
 
 // CloseConversation closes the conversation (cm.UpdateConversationField, state CLOSE).
 func (c *Client) CloseConversation(ctx context.Context, con *Consumer, conversationID string) error {
-	r := closeReq{Kind: "req", ID: 1, Type: "cm.UpdateConversationField"}
-	r.Body.ConversationID = conversationID
-	r.Body.ConversationField.Field = "ConversationStateField"
-	r.Body.ConversationField.ConversationState = "CLOSE"
-	_, err := c.sendEvent(ctx, "close", con, r, nil)
+	_, err := c.sendEvent(ctx, "close", con, closeBody(conversationID), nil)
 	return err
 }
 
-// sendEvent posts one request object to the SEND endpoint, tracing it into tm when tm is not nil.
-func (c *Client) sendEvent(ctx context.Context, op string, con *Consumer, v any, tm *reqTimes) (int, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return 0, err
-	}
+// sendEvent posts one request body to the SEND endpoint, tracing it into tm when tm is not nil.
+func (c *Client) sendEvent(ctx context.Context, op string, con *Consumer, body []byte, tm *reqTimes) (int, error) {
 	req, err := c.messagingRequest(ctx, "/messaging/consumer/conversation/send?v=3", body, con)
 	if err != nil {
 		return 0, err

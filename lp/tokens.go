@@ -132,18 +132,22 @@ func (c *Client) AppJWTFetches() int64 { return c.appJWT.count() }
 // sent bare in Authorization, as LivePerson documents.
 func (c *Client) ConsumerJWS(ctx context.Context, d Domains, appJWT, extID string) (string, error) {
 	u := c.serviceURL(d.IdP, "/api/account/"+url.PathEscape(c.t.Account)+"/consumer?v=1.0")
-	body, err := json.Marshal(struct {
-		ExtConsumerID string `json:"ext_consumer_id"`
-	}{extID})
-	if err != nil {
-		return "", err
-	}
+	body := consumerJWSBody(extID)
 	req, err := c.newRequest(ctx, http.MethodPost, u, body, "application/json")
 	if err != nil {
 		return "", err
 	}
 	req.Header.Set("Authorization", appJWT)
 	return call(c, "consumerjws", req, decodeConsumerJWS)
+}
+
+// consumerJWSBody returns the ConsumerJWS body of consumer extID, {"ext_consumer_id":"…"}, as
+// json.Marshal writes it.
+func consumerJWSBody(extID string) []byte {
+	const head, tail = `{"ext_consumer_id":`, `}`
+	b := make([]byte, 0, len(head)+len(extID)+2+len(tail))
+	b = appendJSONString(append(b, head...), extID)
+	return append(b, tail...)
 }
 
 // decodeConsumerJWS reads the IdP's answer.
