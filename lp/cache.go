@@ -86,6 +86,17 @@ func (c *cached[T]) get(ctx context.Context, fetch func(context.Context) (T, tim
 	}
 }
 
+// fresh returns the value when there is one that needs no refresh yet, without waiting.
+func (c *cached[T]) fresh() (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.refresh.IsZero() && time.Now().Before(c.refresh) {
+		return c.val, true
+	}
+	var zero T
+	return zero, false
+}
+
 func (c *cached[T]) run(ctx context.Context, deadline time.Time, call *fetchCall[T], fetch func(context.Context) (T, time.Time, error)) {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()

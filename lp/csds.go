@@ -123,5 +123,9 @@ func (c *Client) Domains(ctx context.Context) (d Domains, fetched bool, err erro
 	})
 }
 
+// CachedDomains returns the account's domains when the cache holds a fresh answer: the
+// journey's fast path, with no request and no wait.
+func (c *Client) CachedDomains() (Domains, bool) { return c.domains.fresh() }
+
 // DomainLookups returns how many cached domain lookups were made.
 func (c *Client) DomainLookups() int64 { return c.domains.count() }

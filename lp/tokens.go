@@ -119,6 +119,10 @@ func (c *Client) AppJWT(ctx context.Context, d Domains) (token string, fetched b
 	})
 }
 
+// CachedAppJWT returns the shared AppJWT when one is held that needs no renewal yet: the
+// journey's fast path, with no request and no wait.
+func (c *Client) CachedAppJWT() (string, bool) { return c.appJWT.fresh() }
+
 // InvalidateAppJWT drops the shared AppJWT if it still is token, after the server rejected it as
 // expired or invalid (errorCode 40102), so the next caller fetches a new one.
 func (c *Client) InvalidateAppJWT(token string) {
