@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/loadgen"
+	"github.com/lpbench/lpbench/report"
 )
 
 // dispatchFit measures, in constant memory, how the dispatcher's actual times fit its plan. It
@@ -30,8 +32,10 @@ type dispatchFit struct {
 	prevIntended time.Duration
 	prevLambda   float64
 
-	dispatched, dropped []int64 // by whole second of the actual time, from the epoch
-	lastAt              time.Duration
+	// dispatched and dropped count arrivals by the whole second (from the epoch) in which the
+	// dispatcher handled them, intended by the second of their intended time.
+	dispatched, dropped, intended []int64
+	lastAt                        time.Duration
 }
 
 // gapScale is the histogram unit of rescaled (Poisson) gaps: a millionth of a mean gap.
@@ -55,6 +59,11 @@ func (f *dispatchFit) dispatch(a loadgen.Arrival, at time.Duration) {
 		f.dropped = append(f.dropped, 0)
 	}
 	f.dispatched[sec]++
+	isec := int(max(a.Intended, 0) / time.Second)
+	for len(f.intended) <= isec {
+		f.intended = append(f.intended, 0)
+	}
+	f.intended[isec]++
 	f.lastAt = at
 	var lambda float64
 	if f.plan.Poisson {
@@ -125,4 +134,78 @@ func ksCritical(n int64) float64 {
 		return 1
 	}
 	return 1.628 / math.Sqrt(float64(n))
+}
+
+// minFitArrivals is the fewest gaps the arrivals check judges.
+const minFitArrivals = 50
+
+// arrivalsCheck: the dispatcher's actual times fit the plan. Poisson: the Kolmogorov–Smirnov
+// distance of the rescaled gaps from Gamma(shards, 1) is within the 1 % critical value plus an
+// allowance for the timer: every gap may be off by 2·dispatchResolution, which at the plan's peak
+// rate λ moves the distribution by up to 2·λ·dispatchResolution (an allowance of 0.5 or more, from
+// 250/s, leaves nothing to judge). Uniform: the p99 of the spacing error is within
+// 2·dispatchResolution.
+func arrivalsCheck(rf runnerFit) report.Check {
+	f := rf.fit
+	c := report.Check{Name: "arrivals", Target: rf.name, OK: true}
+	n := f.gaps.TotalCount()
+	if !f.plan.Poisson {
+		limit := 2 * dispatchResolution
+		c.Limit, c.LimitValue = "spacing error p99 ≤ "+fmtMS(limit), limit.Seconds()
+		if n < minFitArrivals {
+			c.Measured, c.Message = fmt.Sprintf("not judged: %d gaps", n), "too few arrivals to judge"
+			return c
+		}
+		p99 := time.Duration(f.gaps.ValueAtQuantile(99))
+		c.Value, c.OK = p99.Seconds(), p99 <= limit
+		c.Measured = fmt.Sprintf("uniform arrivals: spacing error p99 %s over %d gaps", fmtMS(p99), n)
+		c.Message = fitMessage(c.OK, "uniform")
+		return c
+	}
+	d, n := ksDistance(f.gaps, f.shards)
+	crit := ksCritical(n)
+	allow := 2 * f.plan.PeakRate() * dispatchResolution.Seconds()
+	c.LimitValue = crit + allow
+	c.Limit = fmt.Sprintf("KS distance ≤ %.3f (1%% critical %.3f + timer allowance %.3f)", crit+allow, crit, allow)
+	switch {
+	case n < minFitArrivals:
+		c.Measured, c.Message = fmt.Sprintf("not judged: %d gaps", n), "too few arrivals to judge"
+	case allow >= 0.5:
+		c.Measured = fmt.Sprintf("not judged: at %s/s the gaps are within the dispatcher's resolution (%s)", trimFloat(f.plan.PeakRate()), dispatchResolution)
+		c.Message = "the rate is judged by load_delivered and generator_lag"
+	default:
+		c.Value, c.OK = d, d <= crit+allow
+		c.Measured = fmt.Sprintf("Poisson arrivals: KS distance %.3f over %d gaps", d, n)
+		if f.shards > 1 {
+			c.Measured += fmt.Sprintf(" (every %d-th arrival: Gamma(%d, 1))", f.shards, f.shards)
+		}
+		c.Message = fitMessage(c.OK, "Poisson")
+	}
+	return c
+}
+
+func fitMessage(ok bool, process string) string {
+	if ok {
+		return "the dispatcher's times follow the planned " + process + " process"
+	}
+	return "the dispatcher's times do not follow the planned " + process + " process (bursts, stalls or a wrong rate): the target did not get the planned load; see generator_lag and generator_cpu"
+}
+
+// fitDispatch gives every runner of the group a dispatchFit, fed by its OnDispatch and OnDrop
+// (the drop handler feed set keeps running after it).
+func fitDispatch(group loadgen.Group) []*dispatchFit {
+	fits := make([]*dispatchFit, len(group))
+	for i, r := range group {
+		f := newDispatchFit(r.Plan)
+		fits[i] = f
+		r.OnDispatch = f.dispatch
+		drop := r.OnDrop
+		r.OnDrop = func(a loadgen.Arrival) {
+			f.drop()
+			if drop != nil {
+				drop(a)
+			}
+		}
+	}
+	return fits
 }

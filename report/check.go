@@ -94,3 +94,14 @@ func writeChecks(b *strings.Builder, cs []Check) {
 		fmt.Fprintf(b, "measurement: the other %d checks hold\n", len(cs)-len(relaxed))
 	}
 }
+
+// PercentileSamples returns, for a threshold on a percentile of a histogram (e.g. gap.p99.9),
+// the percentile and the number of values m's histogram holds; ok is false for any other
+// threshold.
+func PercentileSamples(t Threshold, m *Metrics) (p float64, count int64, ok bool) {
+	mt, err := parseMetric(t.Metric)
+	if err != nil || mt.hist == nil || mt.stat != statPercentile || m == nil {
+		return 0, 0, false
+	}
+	return mt.p, mt.hist(m).TotalCount(), true
+}
