@@ -48,9 +48,6 @@ func (c Check) Line() string {
 	if c.Message != "" {
 		s += " — " + c.Message
 	}
-	if c.Relaxed {
-		s += " (relaxed)"
-	}
 	return s
 }
 
@@ -88,7 +85,7 @@ func writeChecks(b *strings.Builder, cs []Check) {
 		fmt.Fprintf(b, "measurement NOT VALID: %s\n", c.Line())
 	}
 	for _, c := range relaxed {
-		fmt.Fprintf(b, "measurement (relaxed): %s\n", c.Line())
+		fmt.Fprintf(b, "measurement, relaxed (does not invalidate the run): %s\n", c.Line())
 	}
 	if len(bad) == 0 {
 		fmt.Fprintf(b, "measurement: the other %d checks hold\n", len(cs)-len(relaxed))
