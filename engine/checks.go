@@ -95,7 +95,7 @@ func lagCheck(m *report.Metrics, limit time.Duration) report.Check {
 	// the check then judges the lag of the supportAbove-th latest arrival.
 	pct, n := 99.0, float64(m.Lag.TotalCount())
 	if n*0.01 < supportAbove {
-		pct = max(0, 100*(1-supportAbove/n))
+		pct = 100 * max(1, n-supportAbove+1) / n // the rank of the supportAbove-th latest
 	}
 	p99 := report.Percentile(m.Lag, pct)
 	run, longest := 0, 0

@@ -127,6 +127,16 @@ func gammaCDF(x float64, k int) float64 {
 	return 1 - math.Exp(-x)*sum
 }
 
+// gammaMaxDensity returns the greatest density of Gamma(k, 1), at its mode k − 1.
+func gammaMaxDensity(k int) float64 {
+	if k <= 1 {
+		return 1
+	}
+	x := float64(k - 1)
+	lg, _ := math.Lgamma(float64(k))
+	return math.Exp(x*math.Log(x) - x - lg)
+}
+
 // ksCritical returns the Kolmogorov–Smirnov critical distance at the 1 % level for n values
 // (the asymptotic 1.628/√n, good from a few dozen values).
 func ksCritical(n int64) float64 {
@@ -142,8 +152,8 @@ const minFitArrivals = 50
 // arrivalsCheck: the dispatcher's actual times fit the plan. Poisson: the Kolmogorov–Smirnov
 // distance of the rescaled gaps from Gamma(shards, 1) is within the 1 % critical value plus an
 // allowance for the timer: every gap may be off by 2·dispatchResolution, which at the plan's peak
-// rate λ moves the distribution by up to 2·λ·dispatchResolution (an allowance of 0.5 or more, from
-// 250/s, leaves nothing to judge). Uniform: the p99 of the spacing error is within
+// rate λ moves the distribution by up to 2·λ·dispatchResolution times its greatest density (1 for
+// Exp(1)); an allowance of 0.5 or more (from 250/s unsharded) leaves nothing to judge. Uniform: the p99 of the spacing error is within
 // 2·dispatchResolution.
 func arrivalsCheck(rf runnerFit) report.Check {
 	f := rf.fit
@@ -164,7 +174,7 @@ func arrivalsCheck(rf runnerFit) report.Check {
 	}
 	d, n := ksDistance(f.gaps, f.shards)
 	crit := ksCritical(n)
-	allow := 2 * f.plan.PeakRate() * dispatchResolution.Seconds()
+	allow := 2 * f.plan.PeakRate() * dispatchResolution.Seconds() * gammaMaxDensity(f.shards)
 	c.LimitValue = crit + allow
 	c.Limit = fmt.Sprintf("KS distance ≤ %.3f (1%% critical %.3f + timer allowance %.3f)", crit+allow, crit, allow)
 	switch {
