@@ -180,3 +180,28 @@ func TestHTMLBanner(t *testing.T) {
 		t.Error("a banner although every check holds")
 	}
 }
+
+// TestMergeKeepsShardChecks: a merged result keeps every shard's checks as they were, each
+// naming its shard, so that a shard whose measurement was not valid invalidates the merge.
+func TestMergeKeepsShardChecks(t *testing.T) {
+	t.Parallel()
+	a, b := summaryResult(), summaryResult()
+	a.Shard, b.Shard = Shard{Index: 0, Count: 2}, Shard{Index: 1, Count: 2}
+	a.Overall.Window, b.Overall.Window = a.Window, b.Window
+	a.Checks = []Check{{Name: "generator_lag", OK: true}}
+	b.Checks = []Check{{Name: "generator_lag", OK: false}, {Name: "stationary", Target: "va", OK: true}}
+	m, err := Merge([]*Result{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range m.Checks {
+		got = append(got, c.Label())
+	}
+	if want := []string{"generator_lag [shard 0/2]", "generator_lag [shard 1/2]", "stationary [shard 1/2 va]"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("merged checks %v, want %v", got, want)
+	}
+	if !ChecksFailed(m.Checks) {
+		t.Error("the merge hides shard 1's failed check")
+	}
+}
