@@ -89,7 +89,7 @@ func fitOf(plan loadgen.Plan, late func(i int64, at time.Duration) time.Duration
 }
 
 func onTime(int64, time.Duration) time.Duration { return 0 }
-func never(int64) bool           { return false }
+func never(int64) bool                          { return false }
 
 func TestDeliveredCheck(t *testing.T) {
 	t.Parallel()
