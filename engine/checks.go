@@ -35,7 +35,7 @@ const (
 	stationaryFloor    = 20 * time.Millisecond
 	// supportAbove is how many values must lie above a thresholded percentile for it to be more
 	// than one or two samples.
-	supportAbove = 10
+	supportAbove = report.SupportAbove
 )
 
 // checkRun is what the checks are computed from.
@@ -92,15 +92,12 @@ func lagCheck(m *report.Metrics, limit time.Duration) report.Check {
 		return c
 	}
 	// With fewer than supportAbove/1 % arrivals, the p99 is the few latest of them (one GC pause):
-	// the check then judges the lag of the supportAbove-th latest arrival.
-	pct, n := 99.0, float64(m.Lag.TotalCount())
-	if n*0.01 < supportAbove {
-		pct = 100 * max(1, n-supportAbove+1) / n // the rank of the supportAbove-th latest
-	}
+	// the run, and each second, is then judged by its supportAbove-th latest arrival.
+	pct := report.SupportedPercentile(99, m.Lag.TotalCount())
 	p99 := report.Percentile(m.Lag, pct)
 	run, longest := 0, 0
 	for _, pt := range m.Series {
-		if pt.LagP99 > limit {
+		if secondLag(pt) > limit {
 			run++
 			longest = max(longest, run)
 		} else {
@@ -116,6 +113,16 @@ func lagCheck(m *report.Metrics, limit time.Duration) report.Check {
 		c.Message = "the generator, not the target, was late starting arrivals: lower max_in_flight or the rate, shard the load (--shard) over more machines, or use a bigger machine"
 	}
 	return c
+}
+
+// secondLag returns the second's lag p99, or its supportAbove-th largest lag when it has fewer
+// than 1,000 journeys.
+func secondLag(pt report.Point) time.Duration {
+	h, err := pt.LagHistogram()
+	if err != nil || h == nil {
+		return pt.LagP99
+	}
+	return report.Percentile(h, report.SupportedPercentile(99, h.TotalCount()))
 }
 
 // deliveredCheck: dropped / planned within the limit, and in every whole second of the schedule

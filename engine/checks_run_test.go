@@ -32,7 +32,6 @@ func TestChecksHoldOnQuietRun(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector slows the dispatcher")
 	}
-	t.Parallel()
 	p := testProfile(20, 3*time.Second)
 	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), nil)
 	if got, want := len(res.Checks), len(report.CheckNames); got != want {

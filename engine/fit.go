@@ -170,10 +170,7 @@ func arrivalsCheck(rf runnerFit) report.Check {
 			c.Measured, c.Message = fmt.Sprintf("not judged: %d gaps", n), "too few arrivals to judge"
 			return c
 		}
-		pct := 99.0
-		if float64(n)*0.01 < supportAbove {
-			pct = 100 * float64(n-supportAbove+1) / float64(n) // the supportAbove-th largest error
-		}
+		pct := report.SupportedPercentile(99, n)
 		p99 := time.Duration(f.gaps.ValueAtQuantile(pct))
 		c.Value, c.OK = p99.Seconds(), p99 <= limit
 		c.Measured = fmt.Sprintf("uniform arrivals: spacing error p%s %s over %d gaps", trimFloat(pct), fmtMS(p99), n)

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Check is one measurement check: a judgement of the run's own measurement — was the generator
@@ -101,4 +103,26 @@ func PercentileSamples(t Threshold, m *Metrics) (p float64, count int64, ok bool
 		return 0, 0, false
 	}
 	return mt.p, mt.hist(m).TotalCount(), true
+}
+
+// SupportAbove is how many values must lie above a percentile for it to be more than the one or
+// two largest samples; percentile_support asks it of every thresholded percentile.
+const SupportAbove = 10
+
+// SupportedPercentile returns p, or, when n values leave fewer than SupportAbove above it, the
+// percentile of the SupportAbove-th largest of them (of the largest when n ≤ SupportAbove): the
+// highest percentile n values can tell.
+func SupportedPercentile(p float64, n int64) float64 {
+	if n <= 0 || float64(n)*(1-p/100) >= SupportAbove {
+		return p
+	}
+	return 100 * float64(max(1, n-SupportAbove+1)) / float64(n)
+}
+
+// LagHistogram returns the second's lag histogram (nil when it recorded none).
+func (p Point) LagHistogram() (*hdrhistogram.Histogram, error) {
+	if p.LagHist == "" {
+		return nil, nil
+	}
+	return decodeHistogram(p.LagHist)
 }
