@@ -7,7 +7,8 @@ import (
 	"github.com/lpbench/lpbench/report"
 )
 
-// cmdMerge adds up the results of shards and evaluates the profile's thresholds on the sum.
+// cmdMerge adds up the results of shards and evaluates the profile's thresholds on the sum. The
+// shards' measurement checks are kept, each naming its shard: one that failed exits 4.
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("merge", "merge SHARD.json... -o MERGED.json", stderr)
 	out := fs.String("o", "", "write the merged result file here")
@@ -39,6 +40,9 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := report.WriteSummary(stdout, m); err != nil {
 		return err
+	}
+	if report.ChecksFailed(m.Checks) {
+		return exitCode(exitNotValid)
 	}
 	if report.Breached(m.Thresholds) {
 		return exitCode(exitThresholds)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,6 +33,21 @@ type runFlags struct {
 	shard       string
 	out         string
 	simURL      string
+	relax       relaxFlag
+}
+
+// relaxFlag collects the repeatable --relax-check flag.
+type relaxFlag []string
+
+func (r *relaxFlag) String() string { return strings.Join(*r, ",") }
+
+// Set adds one check name.
+func (r *relaxFlag) Set(name string) error {
+	if !slices.Contains(report.CheckNames, name) {
+		return fmt.Errorf("no check named %q (checks: %s)", name, strings.Join(report.CheckNames, ", "))
+	}
+	*r = append(*r, name)
+	return nil
 }
 
 // register defines the run flags on fs.
@@ -45,6 +61,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	fs.StringVar(&f.shard, "shard", "", "run shard K of N of the arrivals, written K/N (0 ≤ K < N)")
 	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim) instead of an embedded one")
+	fs.Var(&f.relax, "relax-check", "relax measurement check NAME (repeatable): it is computed and shown, but its failure does not make the run exit 4")
 	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, report.html, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
 }
 
@@ -109,7 +126,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	return runVerdict(res)
 }
 
-// runVerdict returns the exit code of a finished run.
+// runVerdict returns the exit code of a finished run. A failed measurement check (exit 4) wins
+// over breached thresholds: the figures they judged describe the generator, not the target.
 func runVerdict(res *report.Result) error {
 	switch {
 	case res.End == report.EndFailed:
@@ -118,6 +136,8 @@ func runVerdict(res *report.Result) error {
 		return exitCode(exitInterrupted)
 	case res.Overall.Started() > 0 && res.Overall.Outcomes[sample.OutcomeOK] == 0:
 		return errors.New("no journey succeeded")
+	case report.ChecksFailed(res.Checks):
+		return exitCode(exitNotValid)
 	case report.Breached(res.Thresholds):
 		return exitCode(exitThresholds)
 	}
@@ -169,6 +189,11 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 	}
 	if f.window > 0 {
 		p.Window = f.window
+	}
+	for _, name := range f.relax {
+		if !p.Checks.Relaxed(name) {
+			p.Checks.Relax = append(p.Checks.Relax, name)
+		}
 	}
 	o.SimURL = f.simURL
 	if f.noProgress {

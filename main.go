@@ -26,6 +26,7 @@ const (
 	exitRunFailed   = 1 // the run could not measure anything useful (e.g. every journey failed)
 	exitUsage       = 2 // bad command line or profile
 	exitThresholds  = 3 // a threshold was breached
+	exitNotValid    = 4 // the measurement is not valid: a measurement check failed
 	exitInterrupted = 130
 )
 
@@ -48,7 +49,8 @@ usage:
   lpbench version                      print the version
 
 Run 'lpbench COMMAND -h' for a command's flags.
-Exit codes: 0 success, 1 run failed, 2 bad usage or profile, 3 thresholds breached, 130 interrupted.
+Exit codes: 0 success, 1 run failed, 2 bad usage or profile, 3 thresholds breached,
+4 the measurement is not valid (a measurement check failed; it wins over 3), 130 interrupted.
 `
 
 // command is one subcommand: it returns nil for exit 0, or an error carrying its exit code.

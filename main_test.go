@@ -51,11 +51,25 @@ func TestExitCodes(t *testing.T) {
 		// A short run whose thresholds hold.
 		{"success", func(t *testing.T) []string {
 			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"errors < 1%\"]\n"), "--no-progress", "--out", t.TempDir()}
-		}, exitOK, "thresholds: 1 passed, 0 failed", ""},
-		// An unmeetable threshold: exit 3, and the table names it with the measured value.
+		}, exitOK, "measurement: all 6 checks hold", ""},
+		// An unmeetable threshold: exit 3, and the table names it with the measured value. (Not
+		// on a percentile: five journeys cannot support one, which would exit 4.)
 		{"threshold breached", func(t *testing.T) []string {
-			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"step.create.p50 < 1µs\"]\n"), "--no-progress", "--out", t.TempDir()}
-		}, exitThresholds, "step.create.p50 < 1µs", ""},
+			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"step.create.max < 1µs\"]\n"), "--no-progress", "--out", t.TempDir()}
+		}, exitThresholds, "step.create.max < 1µs", ""},
+		// A p99.9 threshold on 5 journeys: percentile_support fails, the measurement is not valid
+		// (exit 4), and it wins over the breached threshold (exit 3).
+		{"measurement not valid", func(t *testing.T) []string {
+			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"journey.p99.9 < 1ns\"]\n"), "--no-progress", "--out", t.TempDir()}
+		}, exitNotValid, "measurement NOT VALID: percentile_support: journey.p99.9 from 5 samples", ""},
+		// The same check relaxed on the command line: shown as relaxed, and the threshold decides.
+		{"check relaxed", func(t *testing.T) []string {
+			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"journey.p99.9 < 1h\"]\n"), "--no-progress", "--out", t.TempDir(), "--relax-check", "percentile_support"}
+		}, exitOK, "measurement, relaxed (does not invalidate the run): percentile_support", ""},
+		// A check that does not exist cannot be relaxed.
+		{"relax unknown check", func(t *testing.T) []string {
+			return []string{"run", "smoke", "--relax-check", "speed"}
+		}, exitUsage, "", `no check named "speed"`},
 		// A malformed profile: exit 2, with file and line.
 		{"malformed", func(t *testing.T) []string {
 			return []string{"run", writeProfile(t, "load:\n  stages:\n    - {duration: 1s, rate: -5}\n")}
@@ -155,10 +169,10 @@ func TestLiveNeedsConfirmation(t *testing.T) {
 func TestOutputsRoundTrip(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	f := writeProfile(t, "load:\n  stages:\n    - {duration: 2500ms, rate: 20}\ntargets:\n  - {name: va, account: \"12345678\"}\n  - {name: lo, account: \"23456789\"}\nthresholds: [\"errors < 1%\", \"gap.p99 < 1µs\"]\n")
+	f := writeProfile(t, "load:\n  stages:\n    - {duration: 2500ms, rate: 20}\ntargets:\n  - {name: va, account: \"12345678\"}\n  - {name: lo, account: \"23456789\"}\nthresholds: [\"errors < 1%\", \"gap.max < 1µs\"]\n")
 	code, stdout, stderr := runCLI("run", f, "--no-progress", "--out", dir)
 	if code != exitThresholds {
-		t.Fatalf("exit %d, want %d (gap.p99 < 1µs cannot pass)\n%s", code, exitThresholds, stderr)
+		t.Fatalf("exit %d, want %d (gap.max < 1µs cannot pass; not a percentile, which 50 journeys cannot support)\n%s\n%s", code, exitThresholds, stdout, stderr)
 	}
 	for _, name := range []string{"result.json", "summary.txt", "run.hlog", "junit.xml", "report.html"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
@@ -227,7 +241,7 @@ func TestOutputsRoundTrip(t *testing.T) {
 		t.Errorf("series: %d points, %d arrivals; started %d", len(res.Overall.Series), arrivals, res.Arrivals.Started)
 	}
 	junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
-	if !strings.Contains(string(junit), `failures="1"`) || !strings.Contains(string(junit), "gap.p99 &lt; 1µs: measured") {
+	if !strings.Contains(string(junit), `failures="1"`) || !strings.Contains(string(junit), "gap.max &lt; 1µs: measured") {
 		t.Errorf("junit.xml:\n%s", junit)
 	}
 	// lpbench report renders it again, in every format.

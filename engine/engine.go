@@ -99,10 +99,13 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	group := schedule(p, o, targets, epoch)
 	rec := newRecorder(p, targets, epoch, o, c)
 	feed(group, targets, rec)
+	fits := fitDispatch(group)
 	prog := startProgress(o, group, rec)
 	watchDone := make(chan struct{})
 	go watchTargets(targets, watchDone, c.fail)
+	cpu := startCPU()
 	counts := group.Run(c.stop, c.work)
+	cpuUsed := cpu.stop()
 	close(watchDone)
 	for _, tr := range targets {
 		tr.client.CloseIdleConnections()
@@ -129,6 +132,8 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		res.Targets = append(res.Targets, tr.info(hookStats[i]))
 	}
 	res.Thresholds = report.EvalThresholds(Thresholds(p), overall, res.ByTarget())
+	res.Checks = computeChecks(checkRun{res: res, limits: p.Checks, runners: runnerFits(group, fits, targets, res),
+		cpu: cpuUsed, simInProcess: needsSim(p)})
 	if res.Effective, err = p.Effective(); err != nil {
 		return res, fmt.Errorf("recording the effective profile: %w", err)
 	}

@@ -40,6 +40,10 @@ type Runner struct {
 	// OnDrop, if set, sees every dropped arrival. It runs on the dispatcher's goroutine, so a slow
 	// OnDrop delays every arrival after it (they go out late, and the delay shows as lag).
 	OnDrop func(Arrival)
+	// OnDispatch, if set, sees every arrival the dispatcher reaches, with the time it handled it
+	// (offset from Epoch), before the arrival is started or dropped. It runs on the dispatcher's
+	// goroutine, so it must be quick; it is how the fit of the actual times to the plan is taken.
+	OnDispatch func(a Arrival, at time.Duration)
 	// Lanes, when more than 1, deals the arrivals to that many lanes (e.g. targets that share one
 	// schedule) by Lane, a pure function of the arrival index into [0, Lanes); the runner keeps
 	// its counters per lane (LaneCounts), and they are the only count of the arrivals.
@@ -140,6 +144,9 @@ dispatch:
 			}
 		}
 		a := Arrival{Index: k, Intended: at, Lane: r.laneOf(k)}
+		if r.OnDispatch != nil {
+			r.OnDispatch(a, time.Since(r.Epoch))
+		}
 		l := &r.lanes[a.Lane]
 		switch r.acquire(stop, slots) {
 		case slotStopped:

@@ -49,6 +49,7 @@ func Defaults() Profile {
 		Window:   10 * time.Second,
 		Webhooks: Webhooks{Enabled: true, Listen: "127.0.0.1:0", Grace: time.Second},
 		Sim:      lpsim.DefaultConfig(),
+		Checks:   defaultChecks(),
 	}
 }
 
@@ -169,6 +170,7 @@ func (p *Profile) check(d *decoder) {
 	}
 	p.checkJourney(d)
 	p.checkWebhooks(d)
+	p.checkChecks(d)
 	for i := range p.Thresholds {
 		th := &p.Thresholds[i]
 		at := fmt.Sprintf("thresholds[%d]", i)

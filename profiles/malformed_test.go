@@ -13,7 +13,7 @@ func TestMalformedProfiles(t *testing.T) {
 		name, yaml, want string
 	}{
 		// A misspelt section is named, with the keys that exist.
-		{"unknown top key", "name: x\nlaod:\n  stages: []", "bad.yaml:2: laod: unknown key (known keys: name, description, targets, load, journey, window, thresholds, outputs, webhooks, sim)"},
+		{"unknown top key", "name: x\nlaod:\n  stages: []", "bad.yaml:2: laod: unknown key (known keys: name, description, targets, load, journey, window, thresholds, outputs, webhooks, sim, checks)"},
 		// A misspelt key inside a list element.
 		{"unknown nested key", "load:\n  stages:\n    - duration: 10s\n      rat: 5", "bad.yaml:4: load.stages[0].rat: unknown key (known keys: duration, rate)"},
 		// The example of the issue: a negative rate in the second stage.

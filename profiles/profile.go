@@ -32,6 +32,8 @@ type Profile struct {
 	Webhooks    Webhooks      `yaml:"webhooks"`
 	// Sim configures the embedded simulator that "sim" targets drive.
 	Sim lpsim.Config `yaml:"sim"`
+	// Checks are the limits of the measurement checks and the checks relaxed.
+	Checks Checks `yaml:"checks"`
 
 	// Source is where the profile came from: a file path or "builtin:NAME".
 	Source string `yaml:"-"`

@@ -50,6 +50,9 @@ type htmlPage struct {
 	Meta       htmlTable
 	Targets    htmlTable
 	Thresholds htmlTable
+	Checks     htmlTable
+	// Invalid holds a line per failed measurement check: the banner atop the page.
+	Invalid    []string
 	Charts     []svgChart
 	Whole      htmlSection
 	PerTarget  []htmlSection
@@ -93,6 +96,8 @@ func newHTMLPage(r *Result) *htmlPage {
 		Meta:       metaTable(r),
 		Targets:    targetsTable(r),
 		Thresholds: thresholdTable(r.Thresholds),
+		Checks:     checksTable(r.Checks),
+		Invalid:    invalidLines(r.Checks),
 		Charts:     charts(r),
 		Effective:  r.Effective,
 	}
@@ -212,6 +217,41 @@ func targetsTable(r *Result) htmlTable {
 			cellCount(ti.AppJWTFetches), cellCount(ti.DomainLookups)})
 	}
 	return t
+}
+
+// checksTable lists the measurement checks: name, scope, measured, limit, result, and what it
+// means.
+func checksTable(cs []Check) htmlTable {
+	t := htmlTable{Caption: "Measurement checks", Head: []string{"check", "scope", "measured", "limit", "result", "meaning"},
+		Empty: "no measurement checks in this result"}
+	for _, c := range cs {
+		scope := "whole run"
+		if c.Target != "" {
+			scope = c.Target
+		}
+		result := htmlCell{"ok", "pass"}
+		switch {
+		case !c.OK && c.Relaxed:
+			result = htmlCell{"FAILED (relaxed)", "fail"}
+		case !c.OK:
+			result = htmlCell{"FAILED", "fail"}
+		case c.Relaxed:
+			result = htmlCell{"ok (relaxed)", "pass"}
+		}
+		t.Rows = append(t.Rows, []htmlCell{cellText(c.Name), cellText(scope), cellText(c.Measured), cellText(c.Limit), result, {c.Message, "msg"}})
+	}
+	return t
+}
+
+// invalidLines returns a line per failed (not relaxed) check, for the page's banner.
+func invalidLines(cs []Check) []string {
+	var out []string
+	for _, c := range cs {
+		if c.Failed() {
+			out = append(out, c.Line())
+		}
+	}
+	return out
 }
 
 func thresholdTable(rs []ThresholdResult) htmlTable {

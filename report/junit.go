@@ -33,7 +33,8 @@ type junitFailure struct {
 }
 
 // WriteJUnit writes the threshold results as JUnit XML, one test case per threshold, so that CI
-// systems show breached thresholds as failed tests with the measured value.
+// systems show breached thresholds as failed tests with the measured value, then one per
+// measurement check (class lpbench.measurement; a relaxed check does not fail).
 func WriteJUnit(w io.Writer, r *Result) error {
 	suite := junitSuite{Name: "lpbench " + r.Profile, Time: r.Elapsed.Seconds()}
 	for _, t := range r.Thresholds {
@@ -48,6 +49,17 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			c.Failure = &junitFailure{Message: msg, Type: "threshold", Text: msg}
 		}
 		suite.Cases = append(suite.Cases, c)
+	}
+	for _, c := range r.Checks {
+		tc := junitCase{Name: c.Label(), ClassName: "lpbench.measurement", SystemOut: c.Line()}
+		if c.Relaxed {
+			tc.SystemOut += " (relaxed)"
+		}
+		if c.Failed() {
+			suite.Failures++
+			tc.Failure = &junitFailure{Message: c.Line(), Type: "measurement", Text: c.Line()}
+		}
+		suite.Cases = append(suite.Cases, tc)
 	}
 	suite.Tests = len(suite.Cases)
 	if _, err := io.WriteString(w, xml.Header); err != nil {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lpbench/lpbench/sample"
@@ -10,7 +11,9 @@ import (
 // Merge adds the results of the shards of one run into one result, exactly: arrival and outcome
 // counts add, histograms merge without loss, and the time series align on wall-clock seconds.
 // Targets are matched by name. Thresholds are not carried over: the caller evaluates them again
-// on the merged data. Results of different windows cannot be merged.
+// on the merged data. Each shard's measurement checks are kept as they are, their Target
+// prefixed with the shard ("shard 1/4" or "shard 1/4 sim"). Results of different windows cannot
+// be merged.
 func Merge(rs []*Result) (*Result, error) {
 	if len(rs) == 0 {
 		return nil, fmt.Errorf("nothing to merge")
@@ -40,6 +43,7 @@ func Merge(rs []*Result) (*Result, error) {
 		if err := mergeMetrics(out.Overall, r.Overall); err != nil {
 			return nil, fmt.Errorf("result %d: %w", i+1, err)
 		}
+		out.Checks = append(out.Checks, shardChecks(r)...)
 		for k, t := range r.Targets {
 			j, ok := index[t.Name]
 			if !ok {
@@ -63,6 +67,17 @@ func Merge(rs []*Result) (*Result, error) {
 	out.Elapsed = end.Sub(out.Start)
 	out.Arrivals = out.Overall.Arrivals
 	return out, nil
+}
+
+// shardChecks returns r's checks with the shard named in their target.
+func shardChecks(r *Result) []Check {
+	shard := fmt.Sprintf("shard %d/%d", r.Shard.Index, max(r.Shard.Count, 1))
+	out := make([]Check, len(r.Checks))
+	for i, c := range r.Checks {
+		c.Target = strings.TrimSpace(shard + " " + c.Target)
+		out[i] = c
+	}
+	return out
 }
 
 // mergeMetrics merges o into m, series included.

@@ -68,6 +68,8 @@ type Result struct {
 	PerTarget   []*Metrics // same order as Targets
 	Overall     *Metrics
 	Thresholds  []ThresholdResult
+	// Checks judge the measurement itself (see Check); a failed one makes the run not valid.
+	Checks []Check
 }
 
 // ByTarget returns each target's metrics by the target's name.

@@ -40,6 +40,7 @@ type resultFile struct {
 	Overall    metricsFile     `json:"overall"`
 	Targets    []targetFile    `json:"targets"`
 	Thresholds []thresholdFile `json:"thresholds"`
+	Checks     []Check         `json:"checks"`
 }
 
 type targetFile struct {
@@ -129,6 +130,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 		f.Thresholds = append(f.Thresholds, thresholdFile{Expr: t.Expr, Target: t.Target, Metric: t.Metric, Op: t.Op,
 			Value: t.Value, Kind: t.Kind.String(), Measured: t.Measured, NoData: t.NoData, Pass: t.Pass})
 	}
+	f.Checks = append([]Check{}, r.Checks...)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
 	return enc.Encode(f)
@@ -242,6 +244,7 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 		}
 		r.Thresholds = append(r.Thresholds, ThresholdResult{Threshold: th, Target: t.Target, Measured: t.Measured, NoData: t.NoData, Pass: t.Pass})
 	}
+	r.Checks = f.Checks
 	return r, nil
 }
 

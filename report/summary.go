@@ -27,6 +27,7 @@ func WriteSummary(w io.Writer, r *Result) error {
 	if r.Reason != "" {
 		fmt.Fprintf(&b, "why it ended: %s\n", r.Reason)
 	}
+	writeChecks(&b, r.Checks)
 	b.WriteString("\n")
 
 	a := r.Arrivals

@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+)
+
+// These tests run whole journeys against the simulator on 127.0.0.1 and make one measurement
+// check fail for its reason.
+
+// checkNamed returns the result's check name (of target, "" for the whole run).
+func checkNamed(t *testing.T, res *report.Result, name, target string) report.Check {
+	t.Helper()
+	for _, c := range res.Checks {
+		if c.Name == name && c.Target == target {
+			return c
+		}
+	}
+	t.Fatalf("no check %s [%s] in %+v", name, target, res.Checks)
+	return report.Check{}
+}
+
+// TestChecksHoldOnQuietRun: a short run against a quiet simulator passes every check.
+//
+// Timed for real: skipped under the race detector, which makes the generator late.
+func TestChecksHoldOnQuietRun(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector slows the dispatcher")
+	}
+	p := testProfile(20, 3*time.Second)
+	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), nil)
+	if got, want := len(res.Checks), len(report.CheckNames); got != want {
+		t.Errorf("%d checks, want %d (one of each with one target and one schedule)", got, want)
+	}
+	for _, c := range res.Checks {
+		if !c.OK {
+			t.Errorf("%s", c.Line())
+		}
+	}
+}
+
+// TestCheckStalledDispatcher: the dispatcher waits for a slot (when_full: queue) behind two slow
+// journeys, so the arrivals go out seconds late: generator_lag fails and names the generator.
+func TestCheckStalledDispatcher(t *testing.T) {
+	t.Parallel()
+	p := testProfile(20, 2*time.Second)
+	p.Load.MaxInFlight, p.Load.WhenFull = 2, profiles.WhenFullQueue
+	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), func(s *lpsim.Server) {
+		s.SetLatency(lpsim.EndpointSend, lpsim.Fixed(200*time.Millisecond))
+	})
+	c := checkNamed(t, res, "generator_lag", "")
+	t.Log(c.Line())
+	if c.OK {
+		t.Fatalf("generator_lag holds: %s", c.Line())
+	}
+	if !strings.Contains(c.Message, "the generator, not the target") {
+		t.Errorf("message %q does not name the generator", c.Message)
+	}
+	if !report.ChecksFailed(res.Checks) {
+		t.Error("ChecksFailed = false: the run would exit 0")
+	}
+}
+
+// TestCheckFullPool: five slots and slow SENDs drop most arrivals: load_delivered fails and
+// names max_in_flight.
+func TestCheckFullPool(t *testing.T) {
+	t.Parallel()
+	p := testProfile(20, 2*time.Second)
+	p.Load.MaxInFlight = 5
+	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), func(s *lpsim.Server) {
+		s.SetLatency(lpsim.EndpointSend, lpsim.Fixed(500*time.Millisecond))
+	})
+	if res.Arrivals.Dropped == 0 {
+		t.Fatalf("nothing dropped: %+v", res.Arrivals)
+	}
+	c := checkNamed(t, res, "load_delivered", "")
+	if c.OK {
+		t.Fatalf("load_delivered holds: %s", c.Line())
+	}
+	if !strings.Contains(c.Message, "max_in_flight 5 reached") {
+		t.Errorf("message %q does not name max_in_flight", c.Message)
+	}
+}
+
+// TestCheckThinPercentile: a p99.9 threshold judged on 200 journeys rests on less than one
+// value above it: percentile_support fails and says how many samples there were.
+func TestCheckThinPercentile(t *testing.T) {
+	t.Parallel()
+	p := testProfile(100, 2*time.Second)
+	th, err := report.ParseThreshold("journey.p99.9 < 1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Thresholds = []profiles.Threshold{{Expr: th.Expr, Parsed: th}}
+	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), nil)
+	c := checkNamed(t, res, "percentile_support", "")
+	if c.OK {
+		t.Fatalf("percentile_support holds: %s", c.Line())
+	}
+	if want := "journey.p99.9 from 200 samples"; !strings.HasPrefix(c.Measured, want) {
+		t.Errorf("measured %q, want it to start %q", c.Measured, want)
+	}
+}
+
+// TestCheckGrowingQueue: CONVERSATION serves one request at a time in 50 ms (20/s) and the load
+// asks 25/s for 15 s: the queue only grows, stationary fails for the target at that stage, and
+// the generator is not blamed (its lag holds).
+//
+// Timed for real: skipped under the race detector and -short (CI runs it without -race).
+func TestCheckGrowingQueue(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("a 15 s timed run: run without -race and -short")
+	}
+	cfg := quietSim(time.Minute)
+	cfg.Capacity = map[lpsim.Endpoint]lpsim.Capacity{lpsim.EndpointCreate: {Concurrency: 1}}
+	p := testProfile(25, 15*time.Second)
+	p.Window = time.Minute
+	res, _, _ := runAgainst(t, p, cfg, func(s *lpsim.Server) {
+		s.SetLatency(lpsim.EndpointCreate, lpsim.Fixed(50*time.Millisecond))
+	})
+	c := checkNamed(t, res, "stationary", res.Targets[0].Name)
+	t.Log(c.Line())
+	if c.OK {
+		t.Fatalf("stationary holds: %s", c.Line())
+	}
+	if want := "at 25/s (stage 1) the"; !strings.Contains(c.Message, want) || !strings.Contains(c.Message, "not sustainable for the target") {
+		t.Errorf("message %q does not name the stage and the target", c.Message)
+	}
+	if lag := checkNamed(t, res, "generator_lag", ""); !lag.OK {
+		t.Errorf("the generator is blamed: %s", lag.Line())
+	}
+}

@@ -1,0 +1,278 @@
+package engine
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/loadgen"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+)
+
+// lagMetrics returns metrics of n journeys whose lag is lag, and a series whose per-second lag
+// p99 is each of perSecond.
+func lagMetrics(n int, lag time.Duration, perSecond ...time.Duration) *report.Metrics {
+	m := report.NewMetrics()
+	for range n {
+		_ = m.Lag.RecordValue(int64(lag))
+	}
+	for i, d := range perSecond {
+		m.Series = append(m.Series, report.Point{Unix: int64(i), LagP99: d})
+	}
+	return m
+}
+
+func TestLagCheck(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name string
+		m    *report.Metrics
+		ok   bool
+	}{
+		// On time throughout.
+		{"on time", lagMetrics(2000, ms, ms, ms, ms), true},
+		// Late overall: the p99 is beyond the limit.
+		{"late", lagMetrics(2000, 40*ms, 40*ms, 40*ms), false},
+		// Two seconds above the limit in a row are a hiccup.
+		{"short burst", lagMetrics(2000, ms, ms, 30*ms, 30*ms, ms, 30*ms), true},
+		// Three in a row are a generator that fell behind, though the p99 of the run holds.
+		{"sustained", lagMetrics(2000, ms, ms, 30*ms, 30*ms, 30*ms, ms), false},
+		// A short run is judged by its 10th-latest arrival: nine late ones are not enough...
+		{"few late of 30", func() *report.Metrics {
+			m := lagMetrics(21, ms)
+			for range 9 {
+				_ = m.Lag.RecordValue(int64(50 * ms))
+			}
+			return m
+		}(), true},
+		// ...but ten are.
+		{"ten late of 30", func() *report.Metrics {
+			m := lagMetrics(20, ms)
+			for range 10 {
+				_ = m.Lag.RecordValue(int64(50 * ms))
+			}
+			return m
+		}(), false},
+		// Nothing ran: nothing to judge.
+		{"empty", report.NewMetrics(), true},
+	} {
+		c := lagCheck(tc.m, 10*ms)
+		if got, want := c.OK, tc.ok; got != want {
+			t.Errorf("%s: OK = %v, want %v (%s)", tc.name, got, want, c.Measured)
+		}
+		if !c.OK && !strings.Contains(c.Message, "the generator, not the target") {
+			t.Errorf("%s: message %q does not name the generator", tc.name, c.Message)
+		}
+	}
+}
+
+// fitOf returns the fit of a runner that dispatched plan's arrivals at their intended times
+// plus late(i, intended), dropping those drop(i) says.
+func fitOf(plan loadgen.Plan, late func(i int64, at time.Duration) time.Duration, drop func(i int64) bool) runnerFit {
+	f := newDispatchFit(plan)
+	rf := runnerFit{plan: plan, fit: f}
+	for k, at := range plan.Arrivals() {
+		f.dispatch(loadgen.Arrival{Index: k, Intended: at}, at+late(k, at))
+		rf.counts.Planned++
+		if drop(k) {
+			f.drop()
+			rf.counts.Dropped++
+		} else {
+			rf.counts.Started++
+		}
+	}
+	return rf
+}
+
+func onTime(int64, time.Duration) time.Duration { return 0 }
+func never(int64) bool                          { return false }
+
+func TestDeliveredCheck(t *testing.T) {
+	t.Parallel()
+	plan := loadgen.Constant(100, 10*time.Second)
+	limits := profiles.Defaults().Checks
+	for _, tc := range []struct {
+		name    string
+		rf      runnerFit
+		ok      bool
+		message string
+	}{
+		// Every arrival on time, none dropped.
+		{"delivered", fitOf(plan, onTime, never), true, "delivered"},
+		// 0.5 % dropped, spread evenly: within 1 %, and no second short by 5 %.
+		{"few drops", fitOf(plan, onTime, func(i int64) bool { return i%200 == 0 }), true, "delivered"},
+		// 10 % dropped: the pool was full.
+		{"pool full", fitOf(plan, onTime, func(i int64) bool { return i%10 == 0 }), false, "max_in_flight 7 reached"},
+		// 0.8 % dropped, all in one second: the run's share holds, that second does not.
+		{"drops in one second", fitOf(plan, onTime, func(i int64) bool { return i >= 500 && i < 508 }), false, "max_in_flight"},
+		// Nothing dropped, but the dispatcher stalled from 4.8 s to 5.1 s and then caught up:
+		// second 4 delivered 80 of its 100.
+		{"stalled", fitOf(plan, func(i int64, _ time.Duration) time.Duration {
+			if i >= 480 && i < 510 {
+				return time.Duration(510-i) * 10 * time.Millisecond
+			}
+			return 0
+		}, never), false, "could not keep the planned rate"},
+	} {
+		c := deliveredCheck(tc.rf, limits, 7)
+		if got, want := c.OK, tc.ok; got != want {
+			t.Errorf("%s: OK = %v, want %v (%s)", tc.name, got, want, c.Measured)
+		}
+		if !strings.Contains(c.Message, tc.message) {
+			t.Errorf("%s: message %q lacks %q", tc.name, c.Message, tc.message)
+		}
+	}
+}
+
+func TestCPUCheck(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		u     cpuUse
+		sim   bool
+		ok    bool
+		share float64
+	}{
+		// 1 s of CPU in 10 s on 2 cores: 5 %.
+		{"idle", cpuUse{CPU: time.Second, Wall: 10 * time.Second, Cores: 2}, false, true, 0.05},
+		// 19 s in 10 s on 2 cores: 95 %, saturated.
+		{"saturated", cpuUse{CPU: 19 * time.Second, Wall: 10 * time.Second, Cores: 2}, false, false, 0.95},
+		// The same CPU on a 1.5-core quota is beyond it, and the simulator is said to share it.
+		{"quota", cpuUse{CPU: 14 * time.Second, Wall: 10 * time.Second, Cores: 1.5}, true, false, 14.0 / 15},
+		// Nothing measured.
+		{"none", cpuUse{}, false, true, 0},
+	} {
+		c := cpuCheck(tc.u, 0.9, tc.sim)
+		if got, want := c.OK, tc.ok; got != want {
+			t.Errorf("%s: OK = %v, want %v (%s)", tc.name, got, want, c.Measured)
+		}
+		if got, want := c.Value, tc.share; math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s: share = %v, want %v", tc.name, got, want)
+		}
+		if got, want := strings.Contains(c.Message, "embedded simulator runs in this process"), tc.sim; got != want {
+			t.Errorf("%s: message %q: names the embedded simulator = %v, want %v", tc.name, c.Message, got, want)
+		}
+	}
+}
+
+func TestParseCPUMax(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in    string
+		cores float64
+		ok    bool
+	}{
+		{"max 100000\n", 0, false},    // no quota
+		{"200000 100000\n", 2, true},  // two cores
+		{"150000 100000", 1.5, true},  // a core and a half
+		{"50000 100000\n", 0.5, true}, // half a core
+		{"garbage", 0, false},         // not cpu.max
+		{"-1 100000", 0, false},       // v1's "no limit"
+	} {
+		cores, ok := parseCPUMax(tc.in)
+		if cores != tc.cores || ok != tc.ok {
+			t.Errorf("parseCPUMax(%q) = %v, %v; want %v, %v", tc.in, cores, ok, tc.cores, tc.ok)
+		}
+	}
+	// cgroup v1, when v2's file is absent.
+	files := map[string]string{"/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "300000\n", "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"}
+	read := func(name string) ([]byte, error) {
+		if s, ok := files[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, errNoFile
+	}
+	if cores, ok := cgroupQuota(read); cores != 3 || !ok {
+		t.Errorf("cgroup v1 quota = %v, %v; want 3, true", cores, ok)
+	}
+	if u := usableCores(); u <= 0 {
+		t.Errorf("usableCores = %v, want > 0", u)
+	}
+}
+
+// series returns a per-second series from unix second base whose journey p99 is f(i) and gap p99
+// is a steady 100 ms.
+func series(base int64, n int, f func(i int) time.Duration) report.Series {
+	var s report.Series
+	for i := range n {
+		s = append(s, report.Point{Unix: base + int64(i), Completions: 10, JourneyP99: f(i), GapP99: 100 * time.Millisecond})
+	}
+	return s
+}
+
+func TestStationaryCheck(t *testing.T) {
+	t.Parallel()
+	start := time.Unix(1000, 0)
+	plan := loadgen.Constant(60, 20*time.Second)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		name   string
+		s      report.Series
+		plan   loadgen.Plan
+		ok     bool
+		judged bool
+	}{
+		// Flat latency with noise: steady.
+		{"steady", series(1000, 20, func(int) time.Duration { return 300*time.Millisecond + time.Duration(rng.IntN(40))*time.Millisecond }), plan, true, true},
+		// A queue growing 100 ms a second: 1.7 s over the stage, far beyond half its median.
+		{"growing", series(1000, 20, func(i int) time.Duration { return time.Second + time.Duration(i)*100*time.Millisecond }), plan, false, true},
+		// Growth of 1 ms a second is beyond half the median of 10 ms but below the 20 ms floor.
+		{"small growth", series(1000, 20, func(i int) time.Duration { return 10*time.Millisecond + time.Duration(i)*time.Millisecond }), plan, true, true},
+		// Two outlying seconds do not make a trend (Theil–Sen is robust to them).
+		{"outliers", series(1000, 20, func(i int) time.Duration {
+			if i == 17 || i == 18 {
+				return 5 * time.Second
+			}
+			return 300 * time.Millisecond
+		}), plan, true, true},
+		// A ramp is not judged, however it grows.
+		{"ramp", series(1000, 20, func(i int) time.Duration { return time.Duration(i) * time.Second }), loadgen.Plan{Stages: []loadgen.Stage{{Duration: 20 * time.Second, From: 10, To: 100}}}, true, false},
+		// A stage of 10 s leaves 8 after the warm-up: too short.
+		{"short", series(1000, 10, func(i int) time.Duration { return time.Duration(i) * time.Second }), loadgen.Constant(60, 10*time.Second), true, false},
+	} {
+		c := stationaryCheck(tc.s, tc.plan, start, "va")
+		if got, want := c.OK, tc.ok; got != want {
+			t.Errorf("%s: OK = %v, want %v (%s)", tc.name, got, want, c.Measured)
+		}
+		if got, want := !strings.HasPrefix(c.Measured, "not judged"), tc.judged; got != want {
+			t.Errorf("%s: judged = %v, want %v (%s)", tc.name, got, want, c.Measured)
+		}
+		if !c.OK && !strings.Contains(c.Message, "at 60/s (stage 1) the journey p99 grew") {
+			t.Errorf("%s: message %q does not name the rate and the stage", tc.name, c.Message)
+		}
+	}
+}
+
+func TestSupportCheck(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		journeys int
+		expr     string
+		ok       bool
+	}{
+		{"p99 on 1000", 1000, "journey.p99 < 1h", true},    // exactly 10 above it
+		{"p99 on 999", 999, "journey.p99 < 1h", false},     // 9.99 above it
+		{"p99.9 on 200", 200, "journey.p99.9 < 1h", false}, // 0.2 above it: one sample at best
+		{"p95 on 200", 200, "journey.p95 < 1h", true},      // 10 above it
+		{"share", 5, "errors < 1%", true},                  // not a percentile: nothing to judge
+	} {
+		m := report.NewMetrics()
+		for range tc.journeys {
+			_ = m.Journey.RecordValue(int64(time.Second))
+		}
+		th, err := report.ParseThreshold(tc.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := &report.Result{Overall: m, Thresholds: []report.ThresholdResult{{Threshold: th}}}
+		c := supportCheck(res)
+		if got, want := c.OK, tc.ok; got != want {
+			t.Errorf("%s: OK = %v, want %v (%s)", tc.name, got, want, c.Measured)
+		}
+	}
+}
