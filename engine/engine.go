@@ -86,8 +86,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		}
 		defer sim.Close()
 	}
-	epoch := time.Now()
-	targets, err := newTargets(p, sim, o, epoch)
+	targets, err := newTargets(p, sim, o)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +95,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		return nil, err
 	}
 	c := newControl(stop, work, o)
+	epoch := time.Now() // after the set-up, so that the first arrivals are not late by it
 	group := schedule(p, o, targets, epoch)
 	rec := newRecorder(p, targets, epoch, o, c)
 	feed(group, targets, rec)

@@ -11,8 +11,8 @@ import (
 )
 
 // schedule builds one runner for the targets that share the profile's load (its lanes, dealt
-// by weight) and one per target with a load of its own, and ties each target to its lane. The
-// runners get their work from feed.
+// by weight) and one per target with a load of its own, ties each target to its lane, and sets
+// its journey's epoch. The runners get their work from feed.
 func schedule(p profiles.Profile, o Options, targets []*targetRun, epoch time.Time) loadgen.Group {
 	var group loadgen.Group
 	add := func(l profiles.Load, lanes []*targetRun) {
@@ -25,7 +25,7 @@ func schedule(p profiles.Profile, o Options, targets []*targetRun, epoch time.Ti
 		}
 		var weights []int
 		for i, tr := range lanes {
-			tr.runner, tr.lane = r, i
+			tr.runner, tr.lane, tr.journey.Epoch = r, i, epoch
 			weights = append(weights, tr.prof.Weight)
 		}
 		r.Lane = loadgen.Weighted(weights)

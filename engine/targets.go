@@ -27,11 +27,12 @@ type targetRun struct {
 }
 
 // newTargets builds every target's client and journey, and their shares of the profile's load.
-func newTargets(p profiles.Profile, sim *lpsim.Server, o Options, epoch time.Time) ([]*targetRun, error) {
+// The journeys get the run's epoch from schedule.
+func newTargets(p profiles.Profile, sim *lpsim.Server, o Options) ([]*targetRun, error) {
 	run := runID()
 	targets := make([]*targetRun, len(p.Targets))
 	for i, t := range p.Targets {
-		tr, err := newTargetRun(p, t, i, sim, o, epoch, run)
+		tr, err := newTargetRun(p, t, i, sim, o, time.Time{}, run)
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
