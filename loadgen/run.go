@@ -46,7 +46,7 @@ type Runner struct {
 	MaxInFlight int
 	Queue       bool
 	MaxLag      time.Duration // 0: no limit
-	Epoch       time.Time // time origin of intended times; zero: when Run starts
+	Epoch       time.Time     // time origin of intended times; zero: when Run starts
 	Task        Task
 	// OnDrop, if set, sees every dropped arrival. It runs on the dispatcher's goroutine, so a slow
 	// OnDrop delays every arrival after it (they go out late, and the delay shows as lag).
@@ -64,7 +64,7 @@ type Runner struct {
 
 // lane is the counters of one lane.
 type lane struct {
-	planned                    int64 // computed once, before the run
+	planned                          int64 // computed once, before the run
 	started, dropped, late, inFlight atomic.Int64
 }
 
