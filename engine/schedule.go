@@ -20,6 +20,7 @@ func schedule(p profiles.Profile, o Options, targets []*targetRun, epoch time.Ti
 			Plan:        l.Plan(o.Shard, o.Shards),
 			MaxInFlight: l.MaxInFlight,
 			Queue:       l.WhenFull == profiles.WhenFullQueue,
+			MaxLag:      l.MaxLag,
 			Epoch:       epoch,
 			Lanes:       len(lanes),
 		}

@@ -170,7 +170,7 @@ func (tr *targetRun) arrivals() report.Arrivals {
 
 // arrivals converts the load generator's counts.
 func arrivals(c loadgen.Counts) report.Arrivals {
-	return report.Arrivals{Planned: c.Planned, Started: c.Started, Dropped: c.Dropped, NotStarted: c.NotStarted}
+	return report.Arrivals{Planned: c.Planned, Started: c.Started, Dropped: c.Dropped, Late: c.Late, NotStarted: c.NotStarted}
 }
 
 // info describes the target in the result.

@@ -191,6 +191,7 @@ func addArrivals(a *Arrivals, o Arrivals) {
 	a.Planned += o.Planned
 	a.Started += o.Started
 	a.Dropped += o.Dropped
+	a.Late += o.Late
 	a.NotStarted += o.NotStarted
 }
 

@@ -30,8 +30,11 @@ func WriteSummary(w io.Writer, r *Result) error {
 	b.WriteString("\n")
 
 	a := r.Arrivals
-	fmt.Fprintf(&b, "arrivals  planned %d = started %d + dropped %d + not started %d\n",
-		a.Planned, a.Started, a.Dropped, a.NotStarted)
+	fmt.Fprintf(&b, "arrivals  planned %d = started %d + dropped %d + not started %d", a.Planned, a.Started, a.Dropped, a.NotStarted)
+	if a.Late > 0 {
+		fmt.Fprintf(&b, " (dropped: pool full %d, generator late %d)", a.Dropped-a.Late, a.Late)
+	}
+	b.WriteString("\n")
 	for i, m := range r.PerTarget {
 		if len(r.Targets) > 1 {
 			if i == 0 {
