@@ -58,6 +58,11 @@ func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Serve
 	if err != nil {
 		return nil, err
 	}
+	// The runner of the target's load bounds its journeys (shared with other targets, or its own).
+	lt.MaxInFlight = p.Load.MaxInFlight
+	if t.Load != nil {
+		lt.MaxInFlight = t.Load.MaxInFlight
+	}
 	client, err := lp.NewClient(lt)
 	if err != nil {
 		return nil, err

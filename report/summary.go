@@ -147,6 +147,14 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	if extra, found := m.OtherStepFailures(); found {
 		writeFailures(b, "other failed steps", &extra)
 	}
+	var unsent, of int64
+	for s := range sample.NumSteps {
+		unsent += m.Unsent[s]
+		of += m.StepFailures[s][sample.ClassTimeout] + m.StepFailures[s][sample.ClassNetwork]
+	}
+	if unsent > 0 {
+		fmt.Fprintf(b, "%d of the %d timeouts/network failures happened before the request was sent (client side: connection set-up, pool wait)\n", unsent, of)
+	}
 }
 
 // writeHeadline renders the number that matters: how many consumers were served. With auto
