@@ -58,7 +58,8 @@ type Target struct {
 	// MaxInFlight is the most journeys that run against this target at once (0: not known). A
 	// journey makes one request at a time, so the default HTTP client never needs more
 	// connections to a host than that plus a few for shared fetches (SpareConns): it holds at
-	// most that many, open or idle, so that past saturation connections do not pile up.
+	// most that many, open or idle (and no more than half the process's descriptor limit), so
+	// that past saturation connections do not pile up.
 	MaxInFlight int
 	// InsecureSkipVerify skips TLS certificate verification. It is only for a target explicitly
 	// marked local/insecure (a simulator behind a self-signed certificate): live LivePerson
@@ -136,15 +137,33 @@ func DefaultHTTPClient() *http.Client {
 // background while it goes on with its own request.
 const SpareConns = 16
 
-// defaultIdleConns is how many idle connections per host the default client keeps when the
-// target's MaxInFlight is not known.
+// defaultIdleConns is how many idle connections per host the default client keeps when it has no
+// bound on connections (see maxConns).
 const defaultIdleConns = 1024
 
+// maxConns returns the most connections per host the default HTTP client holds for a target of
+// maxInFlight journeys (0: not known) in a process allowed nofile open descriptors (0: not
+// known); 0 means no bound. A journey makes one request at a time, so maxInFlight + SpareConns
+// are never too few. And a process cannot hold more sockets than descriptors: past the limit a
+// dial fails at once ("too many open files", a failure of the generator's that would read as
+// the target's), so the bound is at most half the limit, the rest being left to the webhook
+// receiver's inbound connections, the output files and other hosts. Requests beyond the bound
+// wait for a connection from the pool, within their timeout; one that runs out is Unsent.
+func maxConns(maxInFlight int, nofile uint64) int {
+	n := 0
+	if maxInFlight > 0 {
+		n = maxInFlight + SpareConns
+	}
+	if half := nofile / 2; half > 0 && half < 1<<30 && (n == 0 || uint64(n) > half) {
+		n = int(half)
+	}
+	return n
+}
+
 // newTransport returns the transport of the default HTTP client for t: certificates verified
-// unless t.InsecureSkipVerify, and with t.MaxInFlight set, at most MaxInFlight + SpareConns
-// connections per host, all of which may stay idle between requests (a connection closed because
-// the idle pool was full is dialled again by the next request: CPU, a TIME_WAIT socket and a
-// handshake inside a measured step). Every wait of a request — for a connection from the pool,
+// unless t.InsecureSkipVerify, at most maxConns connections per host, all of which may stay idle
+// between requests (a connection closed because the idle pool was full is dialled again by the
+// next request: CPU, a TIME_WAIT socket and a handshake inside a measured step). Every wait of a request — for a connection from the pool,
 // DNS, dial, TLS handshake, writing, the answer — ends with its context (the journey's
 // per-attempt request timeout); the transport's own dial (30 s) and TLS handshake (10 s) limits
 // only end a wait earlier.
@@ -152,9 +171,9 @@ func newTransport(t Target) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 0
 	tr.MaxIdleConnsPerHost = defaultIdleConns
-	if t.MaxInFlight > 0 {
-		tr.MaxConnsPerHost = t.MaxInFlight + SpareConns
-		tr.MaxIdleConnsPerHost = tr.MaxConnsPerHost
+	if n := maxConns(t.MaxInFlight, openFileLimit()); n > 0 {
+		tr.MaxConnsPerHost = n
+		tr.MaxIdleConnsPerHost = n
 	}
 	tr.IdleConnTimeout = 90 * time.Second
 	tr.MaxResponseHeaderBytes = maxHeader

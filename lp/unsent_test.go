@@ -258,3 +258,32 @@ func TestJourneyUnsent(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxConns: the bound on connections per host follows the journeys in flight, and never
+// passes half the descriptor limit.
+func TestMaxConns(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		maxInFlight int
+		nofile      uint64
+		want        int
+	}{
+		// The journeys in flight and the spare connections, well within the descriptors.
+		{"in flight", 500, 1 << 20, 500 + SpareConns},
+		// More journeys than descriptors: half the limit.
+		{"descriptors", 50000, 20000, 10000},
+		// Journeys not known: half the limit.
+		{"in flight not known", 0, 20000, 10000},
+		// Descriptors not known: the journeys.
+		{"limit not known", 100, 0, 100 + SpareConns},
+		// Neither known: no bound.
+		{"nothing known", 0, 0, 0},
+		// An unlimited descriptor limit (RLIM_INFINITY) bounds nothing.
+		{"unlimited", 0, ^uint64(0), 0},
+	} {
+		if got, want := maxConns(tc.maxInFlight, tc.nofile), tc.want; got != want {
+			t.Errorf("%s: maxConns(%d, %d) = %d, want %d", tc.name, tc.maxInFlight, tc.nofile, got, want)
+		}
+	}
+}
