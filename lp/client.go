@@ -160,6 +160,18 @@ func maxConns(maxInFlight int, nofile uint64) int {
 	return n
 }
 
+// MaxJourneys returns the most journeys in flight to one host the default HTTP client can give a
+// connection each in this process (half its descriptor limit, less SpareConns: see maxConns), or
+// 0 when there is no such limit. A load generator that starts more makes them wait in the
+// client for a connection: a queue of its own, inside the measured steps.
+func MaxJourneys() int {
+	n := maxConns(0, openFileLimit())
+	if n == 0 {
+		return 0
+	}
+	return max(1, n-SpareConns)
+}
+
 // newTransport returns the transport of the default HTTP client for t: certificates verified
 // unless t.InsecureSkipVerify, at most maxConns connections per host, all of which may stay idle
 // between requests (a connection closed because the idle pool was full is dialled again by the
