@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/loadgen"
+	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -18,8 +19,9 @@ func schedule(p profiles.Profile, o Options, targets []*targetRun, epoch time.Ti
 	add := func(l profiles.Load, lanes []*targetRun) {
 		r := &loadgen.Runner{
 			Plan:        l.Plan(o.Shard, o.Shards),
-			MaxInFlight: l.MaxInFlight,
+			MaxInFlight: inFlightBound(l.MaxInFlight, lp.MaxJourneys()),
 			Queue:       l.WhenFull == profiles.WhenFullQueue,
+			MaxLag:      l.MaxLag,
 			Epoch:       epoch,
 			Lanes:       len(lanes),
 		}
@@ -46,6 +48,17 @@ func schedule(p profiles.Profile, o Options, targets []*targetRun, epoch time.Ti
 		}
 	}
 	return group
+}
+
+// inFlightBound is the runners' bound on journeys in flight: the load's max_in_flight, but no
+// more than the process can give a connection each (capacity, 0: no limit; lp.MaxJourneys).
+// Beyond it a journey would wait inside the generator for a connection, within its measured
+// steps, holding memory: the arrival is dropped and counted instead, on time.
+func inFlightBound(maxInFlight, capacity int) int {
+	if capacity > 0 && maxInFlight > capacity {
+		return capacity
+	}
+	return maxInFlight
 }
 
 // feed sets every runner's task: run the journey of the arrival's target and record it.

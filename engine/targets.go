@@ -59,6 +59,11 @@ func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Serve
 	if err != nil {
 		return nil, err
 	}
+	// The runner of the target's load bounds its journeys (shared with other targets, or its own).
+	lt.MaxInFlight = p.Load.MaxInFlight
+	if t.Load != nil {
+		lt.MaxInFlight = t.Load.MaxInFlight
+	}
 	client, err := lp.NewClient(lt)
 	if err != nil {
 		return nil, err
@@ -171,7 +176,7 @@ func (tr *targetRun) arrivals() report.Arrivals {
 
 // arrivals converts the load generator's counts.
 func arrivals(c loadgen.Counts) report.Arrivals {
-	return report.Arrivals{Planned: c.Planned, Started: c.Started, Dropped: c.Dropped, NotStarted: c.NotStarted}
+	return report.Arrivals{Planned: c.Planned, Started: c.Started, Dropped: c.Dropped, Late: c.Late, NotStarted: c.NotStarted}
 }
 
 // info describes the target in the result.

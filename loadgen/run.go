@@ -12,6 +12,10 @@ type Arrival struct {
 	Index    int64         // position in the plan
 	Intended time.Duration // intended start, as an offset from the run's epoch
 	Lane     int           // the lane it was dealt to (0 without lanes)
+	// Late is set on the arrivals OnDrop sees that were dropped because the dispatcher reached
+	// them more than Runner.MaxLag after their intended time; false for one that found the pool
+	// full (and for every arrival a Task runs).
+	Late bool
 }
 
 // Task does the work of one arrival. ctx ends when the run's work is cancelled.
@@ -22,7 +26,8 @@ type Task func(ctx context.Context, a Arrival)
 type Counts struct {
 	Planned    int64 // arrivals in the plan
 	Started    int64 // handed to a worker
-	Dropped    int64 // found every worker busy at their intended time
+	Dropped    int64 // found every worker busy at their intended time, or Late
+	Late       int64 // of Dropped: reached by the dispatcher more than MaxLag after their intended time
 	NotStarted int64 // not reached because the run was stopped
 	InFlight   int64 // started and not yet finished
 }
@@ -31,11 +36,17 @@ type Counts struct {
 // Tasks. By default an arrival that finds the pool full is dropped and counted (OnDrop sees it),
 // never silently delayed. With Queue, it waits for a slot instead, and so do the arrivals after
 // it: their intended times stay those of the plan, so the wait shows as lag.
+//
+// With MaxLag, the dispatcher stays on schedule or drops: an arrival it reaches more than MaxLag
+// after its intended time (the machine starved it of CPU, a slow OnDrop, a long wait for a slot
+// with Queue) is not started but dropped and counted as Late, so that a generator that cannot
+// keep up never runs its load seconds behind the plan and calls the result the target's.
 type Runner struct {
 	Plan        Plan
 	MaxInFlight int
 	Queue       bool
-	Epoch       time.Time // time origin of intended times; zero: when Run starts
+	MaxLag      time.Duration // 0: no limit
+	Epoch       time.Time     // time origin of intended times; zero: when Run starts
 	Task        Task
 	// OnDrop, if set, sees every dropped arrival. It runs on the dispatcher's goroutine, so a slow
 	// OnDrop delays every arrival after it (they go out late, and the delay shows as lag).
@@ -57,8 +68,8 @@ type Runner struct {
 
 // lane is the counters of one lane.
 type lane struct {
-	planned                    int64 // computed once, before the run
-	started, dropped, inFlight atomic.Int64
+	planned                          int64 // computed once, before the run
+	started, dropped, late, inFlight atomic.Int64
 }
 
 // init sets up the lanes and counts each one's planned arrivals (walking a Poisson, sharded or
@@ -93,6 +104,7 @@ func (r *Runner) Counts() Counts {
 		c.Planned += lc.Planned
 		c.Started += lc.Started
 		c.Dropped += lc.Dropped
+		c.Late += lc.Late
 		c.NotStarted += lc.NotStarted
 		c.InFlight += lc.InFlight
 	}
@@ -103,7 +115,7 @@ func (r *Runner) Counts() Counts {
 func (r *Runner) LaneCounts(i int) Counts {
 	r.init()
 	l := &r.lanes[i]
-	c := Counts{Planned: l.planned, Started: l.started.Load(), Dropped: l.dropped.Load(), InFlight: l.inFlight.Load()}
+	c := Counts{Planned: l.planned, Started: l.started.Load(), Dropped: l.dropped.Load(), Late: l.late.Load(), InFlight: l.inFlight.Load()}
 	if r.stopped.Load() {
 		c.NotStarted = c.Planned - c.Started - c.Dropped
 	}
@@ -116,7 +128,8 @@ func (r *Runner) LaneCounts(i int) Counts {
 // One goroutine dispatches. It sleeps until the next intended time and then hands the arrival to a
 // new goroutine if fewer than MaxInFlight are running. When it falls behind (a slow wake-up, a
 // busy machine), the arrivals whose time has passed go out at once, back to back: the schedule is
-// never shifted, and the lateness shows up as lag in the tasks.
+// never shifted, and the lateness shows up as lag in the tasks — up to MaxLag, past which they are
+// dropped as late until the dispatcher has caught up.
 func (r *Runner) Run(stop, work context.Context) Counts {
 	r.init()
 	if r.Epoch.IsZero() {
@@ -148,14 +161,13 @@ dispatch:
 			r.OnDispatch(a, time.Since(r.Epoch))
 		}
 		l := &r.lanes[a.Lane]
-		switch r.acquire(stop, slots) {
+		var got slot
+		got, a.Late = r.admit(stop, slots, at)
+		switch got {
 		case slotStopped:
 			break dispatch
 		case slotNone:
-			l.dropped.Add(1)
-			if r.OnDrop != nil {
-				r.OnDrop(a)
-			}
+			r.drop(l, a)
 			continue
 		}
 		l.inFlight.Add(1)
@@ -173,6 +185,33 @@ dispatch:
 	r.stopped.Store(true)
 	wg.Wait()
 	return r.Counts()
+}
+
+// admit decides for the arrival intended at at: it is late (not started, and late is true) when
+// reached more than MaxLag after at, or when with Queue its wait for a slot ended past that;
+// otherwise it gets a slot as acquire says.
+func (r *Runner) admit(stop context.Context, slots chan struct{}, at time.Duration) (got slot, late bool) {
+	overdue := func() bool { return r.MaxLag > 0 && time.Since(r.Epoch)-at > r.MaxLag }
+	if overdue() {
+		return slotNone, true
+	}
+	got = r.acquire(stop, slots)
+	if got == slotTaken && r.Queue && overdue() {
+		<-slots // the token acquire just put in: the arrival is not started
+		return slotNone, true
+	}
+	return got, false
+}
+
+// drop counts a (in l) as dropped, late or for a full pool, and shows it to OnDrop.
+func (r *Runner) drop(l *lane, a Arrival) {
+	l.dropped.Add(1)
+	if a.Late {
+		l.late.Add(1)
+	}
+	if r.OnDrop != nil {
+		r.OnDrop(a)
+	}
 }
 
 // slot is what acquire got for an arrival.
@@ -232,6 +271,7 @@ func (g Group) Counts() Counts {
 		c.Planned += rc.Planned
 		c.Started += rc.Started
 		c.Dropped += rc.Dropped
+		c.Late += rc.Late
 		c.NotStarted += rc.NotStarted
 		c.InFlight += rc.InFlight
 	}

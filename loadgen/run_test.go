@@ -480,3 +480,91 @@ func TestRunnerLanes(t *testing.T) {
 		t.Errorf("nothing dropped: the test did not exercise a full pool")
 	}
 }
+
+// TestRunnerMaxLag makes the dispatcher late (a slow OnDrop, a queue behind slow tasks) in a
+// synctest bubble, whose clock moves only when every goroutine waits: arrivals reached more than
+// MaxLag late are dropped and counted as late, OnDrop tells them from pool-full drops, and no
+// arrival starts more than MaxLag late.
+func TestRunnerMaxLag(t *testing.T) {
+	t.Parallel()
+	const maxLag = 50 * time.Millisecond
+	tests := []struct {
+		name      string
+		queue     bool
+		task      time.Duration // how long each task runs
+		onDrop    time.Duration // how long OnDrop blocks the dispatcher on a pool-full drop
+		maxLag    time.Duration
+		wantStart int64 // 0: not checked
+		wantLate  int64 // -1: some, not a fixed number
+	}{
+		// One task holds the only slot all run long; each pool-full drop stalls the dispatcher
+		// 200 ms, so the arrivals of the next 150 ms are late: arrivals 1, 16, 36, 56, 76 and 96
+		// find the pool full, the other 93 are late.
+		{"slow OnDrop", false, 2 * time.Second, 200 * time.Millisecond, maxLag, 1, 93},
+		// Tasks of 35 ms behind one queued slot: the queue's wait grows by 25 ms an arrival until
+		// an arrival would start more than 50 ms late, and is dropped instead.
+		{"queue behind slow tasks", true, 35 * time.Millisecond, 0, maxLag, -1, -1},
+		// No limit: the slow OnDrop makes arrivals late, none is dropped for it, and those that
+		// start after the first task ends start far more than 50 ms late.
+		{"no limit", false, 2 * time.Second, 200 * time.Millisecond, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				epoch := time.Now()
+				var lateSeen, fullSeen int64
+				var maxStartLag time.Duration
+				var mu sync.Mutex
+				r := &Runner{Plan: Constant(100, time.Second), MaxInFlight: 1, Queue: tt.queue, MaxLag: tt.maxLag, Epoch: epoch,
+					Task: func(_ context.Context, a Arrival) {
+						mu.Lock()
+						maxStartLag = max(maxStartLag, time.Since(epoch)-a.Intended)
+						mu.Unlock()
+						time.Sleep(tt.task)
+					},
+					OnDrop: func(a Arrival) {
+						lag := time.Since(epoch) - a.Intended
+						if a.Late {
+							lateSeen++
+							if lag <= tt.maxLag {
+								t.Errorf("arrival %d dropped as late %v after its time, MaxLag %v", a.Index, lag, tt.maxLag)
+							}
+							return
+						}
+						fullSeen++
+						time.Sleep(tt.onDrop)
+					}}
+				c := r.Run(context.Background(), context.Background())
+				checkIdentity(t, c)
+				if got, want := c.Late, lateSeen; got != want {
+					t.Errorf("Late = %d, OnDrop saw %d late", got, want)
+				}
+				if got, want := c.Dropped-c.Late, fullSeen; got != want {
+					t.Errorf("Dropped − Late = %d, OnDrop saw %d pool-full drops", got, want)
+				}
+				if tt.wantLate >= 0 {
+					if got, want := c.Late, tt.wantLate; got != want {
+						t.Errorf("Late = %d, want %d", got, want)
+					}
+				} else if c.Late == 0 || c.Started < 2 {
+					t.Errorf("Late = %d, Started = %d: want both some", c.Late, c.Started)
+				}
+				if tt.wantStart > 0 {
+					if got, want := c.Started, tt.wantStart; got != want {
+						t.Errorf("Started = %d, want %d", got, want)
+					}
+				}
+				if tt.maxLag > 0 && maxStartLag > tt.maxLag {
+					t.Errorf("an arrival started %v late, MaxLag %v", maxStartLag, tt.maxLag)
+				}
+				if tt.maxLag == 0 && maxStartLag <= maxLag {
+					t.Errorf("without MaxLag no arrival started more than %v late (max %v): the stall did not work", maxLag, maxStartLag)
+				}
+				if got, want := r.LaneCounts(0).Late, c.Late; got != want {
+					t.Errorf("LaneCounts(0).Late = %d, Counts().Late %d", got, want)
+				}
+			})
+		})
+	}
+}

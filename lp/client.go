@@ -55,6 +55,12 @@ type Target struct {
 	// accounts. Time spent waiting for the cap counts in the step it delays.
 	MaxRequestRate float64
 	HTTP           *http.Client // default: a client with keep-alive tuned for load
+	// MaxInFlight is the most journeys that run against this target at once (0: not known). A
+	// journey makes one request at a time, so the default HTTP client never needs more
+	// connections to a host than that plus a few for shared fetches (SpareConns): it holds at
+	// most that many, open or idle (and no more than half the process's descriptor limit), so
+	// that past saturation connections do not pile up.
+	MaxInFlight int
 	// InsecureSkipVerify skips TLS certificate verification. It is only for a target explicitly
 	// marked local/insecure (a simulator behind a self-signed certificate): live LivePerson
 	// targets must verify, and NewClient refuses it for a *.liveperson.net CSDS host. It applies
@@ -102,7 +108,7 @@ func NewClient(t Target) (*Client, error) {
 	}
 	c := &Client{t: t, http: t.HTTP}
 	if c.http == nil {
-		c.http = &http.Client{Transport: newTransport(t.InsecureSkipVerify), CheckRedirect: noRedirect}
+		c.http = &http.Client{Transport: newTransport(t), CheckRedirect: noRedirect}
 	}
 	if t.MaxRequestRate > 0 {
 		// A burst of a tenth of a second's worth keeps the cap smooth without losing timer slack
@@ -123,19 +129,77 @@ func (c *Client) Target() Target { return c.t }
 // APIs do not redirect; following one could send tokens to another host), TLS 1.2 or newer with
 // certificates verified, and a bounded response header.
 func DefaultHTTPClient() *http.Client {
-	return &http.Client{Transport: newTransport(false), CheckRedirect: noRedirect}
+	return &http.Client{Transport: newTransport(Target{}), CheckRedirect: noRedirect}
 }
 
-// newTransport returns the transport of DefaultHTTPClient, verifying certificates unless insecure.
-func newTransport(insecure bool) *http.Transport {
+// SpareConns is how many connections per host the default HTTP client holds beyond
+// Target.MaxInFlight: for the shared fetches (domains, AppJWT) a journey may start in the
+// background while it goes on with its own request.
+const SpareConns = 16
+
+// readBuffer is the size of each connection's read buffer (net/http's default: 4 KB).
+const readBuffer = 2 << 10
+
+// defaultIdleConns is how many idle connections per host the default client keeps when it has no
+// bound on connections (see maxConns).
+const defaultIdleConns = 1024
+
+// maxConns returns the most connections per host the default HTTP client holds for a target of
+// maxInFlight journeys (0: not known) in a process allowed nofile open descriptors (0: not
+// known); 0 means no bound. A journey makes one request at a time, so maxInFlight + SpareConns
+// are never too few. And a process cannot hold more sockets than descriptors: past the limit a
+// dial fails at once ("too many open files", a failure of the generator's that would read as
+// the target's), so the bound is at most half the limit, the rest being left to the webhook
+// receiver's inbound connections, the output files and other hosts. Requests beyond the bound
+// wait for a connection from the pool, within their timeout; one that runs out is Unsent.
+func maxConns(maxInFlight int, nofile uint64) int {
+	n := 0
+	if maxInFlight > 0 {
+		n = maxInFlight + SpareConns
+	}
+	if half := nofile / 2; half > 0 && half < 1<<30 && (n == 0 || uint64(n) > half) {
+		n = int(half)
+	}
+	return n
+}
+
+// MaxJourneys returns the most journeys in flight to one host the default HTTP client can give a
+// connection each in this process (half its descriptor limit, less SpareConns: see maxConns), or
+// 0 when there is no such limit. A load generator that starts more makes them wait in the
+// client for a connection: a queue of its own, inside the measured steps.
+func MaxJourneys() int {
+	n := maxConns(0, openFileLimit())
+	if n == 0 {
+		return 0
+	}
+	return max(1, n-SpareConns)
+}
+
+// newTransport returns the transport of the default HTTP client for t: certificates verified
+// unless t.InsecureSkipVerify, at most maxConns connections per host, all of which may stay idle
+// between requests (a connection closed because the idle pool was full is dialled again by the
+// next request: CPU, a TIME_WAIT socket and a handshake inside a measured step). Every wait of a request — for a connection from the pool,
+// DNS, dial, TLS handshake, writing, the answer — ends with its context (the journey's
+// per-attempt request timeout); the transport's own dial (30 s) and TLS handshake (10 s) limits
+// only end a wait earlier.
+func newTransport(t Target) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 0
-	tr.MaxIdleConnsPerHost = 1024
+	tr.MaxIdleConnsPerHost = defaultIdleConns
+	if n := maxConns(t.MaxInFlight, openFileLimit()); n > 0 {
+		tr.MaxConnsPerHost = n
+		tr.MaxIdleConnsPerHost = n
+	}
 	tr.IdleConnTimeout = 90 * time.Second
 	tr.MaxResponseHeaderBytes = maxHeader
+	// LivePerson's answers are a few hundred bytes of headers and body (testdata/fixtures): half
+	// the default read buffer holds them whole and saves 2 KB on each of thousands of
+	// connections. Requests carry two tokens in their headers: the write buffer stays 4 KB, so a
+	// request still goes out in one write.
+	tr.ReadBufferSize = readBuffer
 	tr.TLSClientConfig = &tls.Config{
 		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: insecure, // only for targets marked local/insecure: see Target
+		InsecureSkipVerify: t.InsecureSkipVerify, // only for targets marked local/insecure: see Target
 	}
 	return tr
 }
@@ -199,25 +263,25 @@ func (c *Client) newRequest(ctx context.Context, method, u string, body []byte, 
 // do sends req and reads the answer's body through the size limit (at most maxBody+1 bytes: a
 // longer body is cut there and its connection closed, never read whole). It returns an *Error only
 // when no complete answer arrived (transport failure, timeout, cancellation); judging the answer
-// is the decoder's job. When tm is not nil, do traces the request and fills tm (see reqTimes).
+// is the decoder's job. Every request is traced, to tell a failure before the request was
+// written (Error.Unsent); when tm is not nil, do also fills tm (see reqTimes).
 func (c *Client) do(op string, req *http.Request, tm *reqTimes) (status int, header http.Header, body []byte, err error) {
 	ctx := req.Context()
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return 0, nil, nil, transportError(ctx, op, err)
+			e := transportError(ctx, op, err)
+			e.Unsent = true
+			return 0, nil, nil, e
 		}
 	}
-	var rt *reqTrace
-	if tm != nil {
-		rt = newReqTrace(ctx)
-		req = req.WithContext(httptrace.WithClientTrace(ctx, &rt.trace))
-	}
+	rt := newReqTrace(ctx)
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &rt.trace))
 	resp, err := c.http.Do(req)
-	if rt != nil {
-		rt.done(tm, resp, err)
-	}
+	sent := rt.done(tm, resp, err)
 	if err != nil {
-		return 0, nil, nil, transportError(ctx, op, err)
+		e := transportError(ctx, op, err)
+		e.Unsent = !sent
+		return 0, nil, nil, e
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -372,18 +436,23 @@ func newReqTrace(ctx context.Context) *reqTrace {
 // stamp stores the time since traceBase in t unless t already holds one.
 func stamp(t *atomic.Int64) { t.CompareAndSwap(0, max(1, int64(time.Since(traceBase)))) }
 
-// done fills tm from the trace once Do returned resp and err, and gives the trace back to the
+// done fills tm (when not nil) from the trace once Do returned resp and err, reports whether the
+// request's headers had been written by then (WroteHeaders seen), and gives the trace back to the
 // pool when it can no longer change: after an answer for which every hook has run (the transport
 // retries, and so calls hooks again, only before an answer).
-func (rt *reqTrace) done(tm *reqTimes, resp *http.Response, err error) {
-	wrote := &rt.gotConn
-	if err == nil && resp.ProtoMajor == 1 {
-		wrote = &rt.wrote
+func (rt *reqTrace) done(tm *reqTimes, resp *http.Response, err error) (sent bool) {
+	sent = rt.wrote.Load() != 0
+	if tm != nil {
+		wrote := &rt.gotConn
+		if err == nil && resp.ProtoMajor == 1 {
+			wrote = &rt.wrote
+		}
+		tm.wrote, tm.firstByte = traceTime(wrote.Load()), traceTime(rt.firstByte.Load())
 	}
-	tm.wrote, tm.firstByte = traceTime(wrote.Load()), traceTime(rt.firstByte.Load())
 	if rt.pooled && err == nil && rt.gotConn.Load() != 0 && rt.wrote.Load() != 0 && rt.firstByte.Load() != 0 {
 		tracePool.Put(rt)
 	}
+	return sent
 }
 
 // traceTime returns the time ns nanoseconds after traceBase, or the zero time for 0.

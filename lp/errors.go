@@ -30,6 +30,10 @@ type Error struct {
 	Title      string       // the server's title or details, shortened; may be empty
 	RetryAfter time.Duration
 	Err        error // the underlying transport or decoding error, if any
+	// Unsent: no answer came and the request's headers were never written — it was lost in the
+	// client (waiting for a connection from the pool, DNS, dial, TLS handshake, or the rate
+	// cap), which under a CPU-starved generator is the generator's doing, not the target's.
+	Unsent bool
 }
 
 func (e *Error) Error() string {

@@ -131,6 +131,7 @@ func (j *Journey) step(ctx context.Context, rec *sample.Record, s sample.Step, f
 		var e *Error
 		if errors.As(err, &e) {
 			sp.Status, sp.Code = int16(e.Status), int32(e.Code)
+			sp.Unsent = e.Unsent && (sp.Class == sample.ClassTimeout || sp.Class == sample.ClassNetwork)
 		}
 	}
 	rec.End = sp.End

@@ -63,7 +63,7 @@ func defaultLoad() Load {
 
 // setDefaults gives a load section brought in by a file (a target's own) its defaults, no stages.
 func (l *Load) setDefaults() {
-	*l = Load{Arrivals: ArrivalsUniform, MaxInFlight: 1000, WhenFull: WhenFullDrop}
+	*l = Load{Arrivals: ArrivalsUniform, MaxInFlight: 1000, WhenFull: WhenFullDrop, MaxLag: DefaultMaxLag}
 }
 
 // Info names a shipped profile.
@@ -265,6 +265,12 @@ func checkLoad(d *decoder, at string, l *Load) {
 		d.errorf(nil, at+".max_in_flight", "must be ≥ 1, got %d", l.MaxInFlight)
 	}
 	d.oneOf(at+".when_full", l.WhenFull, WhenFullDrop, WhenFullQueue)
+	if l.WhenFull == WhenFullQueue && !d.has(at+".max_lag") {
+		l.MaxLag = 0 // a queue's waits are lag by design; a file may still bound them
+	}
+	if l.MaxLag < 0 || (l.MaxLag > 0 && l.MaxLag < minMaxLag) {
+		d.errorf(nil, at+".max_lag", "must be 0 (no limit) or ≥ %v, got %v", minMaxLag, l.MaxLag)
+	}
 }
 
 func hasErrorsUnder(d *decoder, at string) bool {

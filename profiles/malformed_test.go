@@ -38,6 +38,12 @@ func TestMalformedProfiles(t *testing.T) {
 		{"when_full unknown", "load:\n  when_full: wait", "bad.yaml:2: load.when_full: must be one of drop, queue, got \"wait\""},
 		// No room for any journey.
 		{"max_in_flight zero", "load:\n  max_in_flight: 0", "bad.yaml:2: load.max_in_flight: must be ≥ 1, got 0"},
+		// A negative lag limit.
+		{"max_lag negative", "load:\n  max_lag: -1s", "bad.yaml:2: load.max_lag: must be 0 (no limit) or ≥ 10ms, got -1s"},
+		// A lag limit timer wake-ups alone would break.
+		{"max_lag tiny", "load:\n  max_lag: 2ms", "bad.yaml:2: load.max_lag: must be 0 (no limit) or ≥ 10ms, got 2ms"},
+		// A target's own load is checked the same way.
+		{"target max_lag tiny", "targets:\n  - name: a\n    load:\n      stages: [{duration: 1s, rate: 5}]\n      max_lag: 1ms", "bad.yaml:5: targets[0].load.max_lag: must be 0 (no limit) or ≥ 10ms, got 1ms"},
 		// A word where an integer belongs.
 		{"max_in_flight string", "load:\n  max_in_flight: many", "bad.yaml:2: load.max_in_flight: want an integer, got \"many\""},
 		// A window of no length.

@@ -112,7 +112,23 @@ type Load struct {
 	// WhenFull says what an arrival that finds max_in_flight journeys running does: "drop" (the
 	// default: counted, never started) or "queue" (waits for a slot; its lateness shows as lag).
 	WhenFull string `yaml:"when_full"`
+	// MaxLag is how late the dispatcher may start an arrival: one it reaches later than this
+	// after its intended time (a CPU-starved generator) is dropped and counted as late instead,
+	// so the load never runs seconds behind its plan. 0: no limit. Default DefaultMaxLag with
+	// when_full: drop, 0 with queue (whose waits are lag by design).
+	MaxLag time.Duration `yaml:"max_lag"`
 }
+
+// DefaultMaxLag is load.max_lag's default with when_full: drop. A healthy generator on a busy
+// 2-core machine starts its arrivals within a few milliseconds (a GC pause or a scheduler
+// hiccup: tens), so a second never fires on a healthy run; a generator that has fallen a second
+// behind is starved, and running its arrivals later still would only measure it (the first SEND
+// window is 10 s).
+const DefaultMaxLag = time.Second
+
+// minMaxLag is the smallest max_lag other than 0: below it, timer wake-ups alone would drop
+// arrivals.
+const minMaxLag = 10 * time.Millisecond
 
 // Stage is a span of the schedule.
 type Stage struct {

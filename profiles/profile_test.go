@@ -166,6 +166,40 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestMaxLagDefaults: load.max_lag is a second with when_full: drop, none with queue (whose waits
+// are lag by design), and what the file says when it says it.
+func TestMaxLagDefaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml string
+		want       time.Duration
+	}{
+		// No load section: the default load drops, with the default limit.
+		{"no load", "description: x\n", DefaultMaxLag},
+		// when_full: drop by default.
+		{"drop default", "load:\n  max_in_flight: 10\n", DefaultMaxLag},
+		// A queue's waits are lag by design: no limit unless the file sets one.
+		{"queue default", "load:\n  when_full: queue\n", 0},
+		// A queue bounded by the file.
+		{"queue bounded", "load:\n  when_full: queue\n  max_lag: 2s\n", 2 * time.Second},
+		// 0 turns the limit off.
+		{"drop off", "load:\n  max_lag: 0s\n", 0},
+		// Any limit of 10 ms or more.
+		{"drop set", "load:\n  max_lag: 250ms\n", 250 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := Parse("lag.yaml", []byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := p.Load.MaxLag, tc.want; got != want {
+				t.Errorf("load.max_lag = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
 func TestDelaySampler(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -48,6 +48,9 @@ type Metrics struct {
 
 	Requests [sample.NumSteps]int64 // requests made per step (cache hits make none)
 	Retries  [sample.NumSteps]int64 // retries per step
+	// Unsent counts, per step, the failed steps (timeout or network) whose last request was
+	// never written: lost in the client (connection set-up, pool wait), not at the target.
+	Unsent [sample.NumSteps]int64
 
 	// Series is the per-second time series of these journeys.
 	Series Series
@@ -111,6 +114,9 @@ func (m *Metrics) add(j *sample.Record) {
 			record(m.Steps[s], sp.Duration())
 		} else {
 			m.StepFailures[s][sp.Class]++
+			if sp.Unsent && (sp.Class == sample.ClassTimeout || sp.Class == sample.ClassNetwork) {
+				m.Unsent[s]++
+			}
 		}
 	}
 	if gap, gapMin, ok := j.Gap(); ok {
@@ -172,6 +178,7 @@ func (m *Metrics) Merge(o *Metrics) error {
 		}
 		m.Requests[s] += o.Requests[s]
 		m.Retries[s] += o.Retries[s]
+		m.Unsent[s] += o.Unsent[s]
 	}
 	if m.Window != o.Window && o.Started() > 0 && m.Started() > 0 {
 		return fmt.Errorf("windows differ (%v and %v): their send-delay buckets cannot be added", m.Window, o.Window)
@@ -191,6 +198,7 @@ func addArrivals(a *Arrivals, o Arrivals) {
 	a.Planned += o.Planned
 	a.Started += o.Started
 	a.Dropped += o.Dropped
+	a.Late += o.Late
 	a.NotStarted += o.NotStarted
 }
 

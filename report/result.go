@@ -7,11 +7,15 @@ import (
 )
 
 // Arrivals are the load generator's counts for the whole run: every planned arrival is started,
-// dropped (the pool was full at its intended time) or not started (the run was stopped first).
+// dropped (the pool was full at its intended time, or the generator reached it more than
+// load.max_lag late) or not started (the run was stopped first).
 type Arrivals struct {
-	Planned    int64 `json:"planned"`
-	Started    int64 `json:"started"`
-	Dropped    int64 `json:"dropped"`
+	Planned int64 `json:"planned"`
+	Started int64 `json:"started"`
+	Dropped int64 `json:"dropped"`
+	// Late is the part of Dropped the generator reached more than load.max_lag after its
+	// intended time: the generator's own lateness (a starved CPU), not a full pool.
+	Late       int64 `json:"late"`
 	NotStarted int64 `json:"not_started"`
 }
 

@@ -68,6 +68,7 @@ type metricsFile struct {
 	StepFailures []failureFile       `json:"step_failures"`
 	Requests     map[string]int64    `json:"requests"`
 	Retries      map[string]int64    `json:"retries"`
+	Unsent       map[string]int64    `json:"unsent,omitempty"` // by step, steps with none left out
 	ByDelay      []delayFile         `json:"by_send_delay,omitempty"`
 	AutoAwaited  map[string]int64    `json:"auto_messages_awaited"`  // by window verdict
 	AutoReceived map[string]int64    `json:"auto_messages_received"` // by window verdict
@@ -167,6 +168,12 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 	for s := range sample.NumSteps {
 		f.Requests[s.String()] = m.Requests[s]
 		f.Retries[s.String()] = m.Retries[s]
+		if n := m.Unsent[s]; n > 0 {
+			if f.Unsent == nil {
+				f.Unsent = map[string]int64{}
+			}
+			f.Unsent[s.String()] = n
+		}
 		for c := range sample.NumClasses {
 			if n := m.Failures[s][c]; n > 0 {
 				f.Failures = append(f.Failures, failureFile{s.String(), c.String(), n})
@@ -264,6 +271,7 @@ func metricsFromFile(f metricsFile, window time.Duration) (*Metrics, error) {
 		steps[s.String()] = s
 		m.Requests[s] = f.Requests[s.String()]
 		m.Retries[s] = f.Retries[s.String()]
+		m.Unsent[s] = f.Unsent[s.String()]
 	}
 	for c := range sample.NumClasses {
 		classes[c.String()] = c

@@ -31,8 +31,11 @@ func WriteSummary(w io.Writer, r *Result) error {
 	b.WriteString("\n")
 
 	a := r.Arrivals
-	fmt.Fprintf(&b, "arrivals  planned %d = started %d + dropped %d + not started %d\n",
-		a.Planned, a.Started, a.Dropped, a.NotStarted)
+	fmt.Fprintf(&b, "arrivals  planned %d = started %d + dropped %d + not started %d", a.Planned, a.Started, a.Dropped, a.NotStarted)
+	if a.Late > 0 {
+		fmt.Fprintf(&b, " (dropped: pool full %d, generator late %d)", a.Dropped-a.Late, a.Late)
+	}
+	b.WriteString("\n")
 	for i, m := range r.PerTarget {
 		if len(r.Targets) > 1 {
 			if i == 0 {
@@ -144,6 +147,14 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 	writeFailures(b, "failed journeys", &m.Failures)
 	if extra, found := m.OtherStepFailures(); found {
 		writeFailures(b, "other failed steps", &extra)
+	}
+	var unsent, of int64
+	for s := range sample.NumSteps {
+		unsent += m.Unsent[s]
+		of += m.StepFailures[s][sample.ClassTimeout] + m.StepFailures[s][sample.ClassNetwork]
+	}
+	if unsent > 0 {
+		fmt.Fprintf(b, "%d of the %d timeouts/network failures happened before the request was sent (client side: connection set-up, pool wait)\n", unsent, of)
 	}
 }
 

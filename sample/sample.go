@@ -142,6 +142,10 @@ type Span struct {
 	// effect at the server before the last attempt.
 	Unanswered bool
 	Ran        bool
+	// Unsent: the step failed (timeout or network) and its last attempt's request was never
+	// written — it was lost in the client, waiting for a connection from the pool, in DNS, dial
+	// or TLS handshake: under a CPU-starved generator, the generator's doing.
+	Unsent bool
 	// Wrote, LastWrote and FirstByte bound when the server received a request, for the steps
 	// whose requests are traced (CONVERSATION and SEND); like Begin and End they are offsets from
 	// the run's epoch, and 0 where the step traces nothing or the event was not seen. Wrote and
