@@ -57,13 +57,16 @@ type runnerFit struct {
 	counts  loadgen.Counts
 	fit     *dispatchFit
 	targets []int // indexes into res.Targets
+	// maxInFlight is the runner's bound on journeys in flight, and asked the profile's, when the
+	// process's descriptor limit cut it.
+	maxInFlight, asked int
 }
 
 // computeChecks computes every check, marks those the profile relaxes, and returns them.
 func computeChecks(in checkRun) []report.Check {
 	cs := []report.Check{lagCheck(in.res.Overall, in.limits.LagP99)}
 	for _, rf := range in.runners {
-		cs = append(cs, deliveredCheck(rf, in.limits, in.res.MaxInFlight))
+		cs = append(cs, deliveredCheck(rf, in.limits))
 	}
 	cs = append(cs, cpuCheck(in.cpu, float64(in.limits.CPU), in.simInProcess))
 	for _, rf := range in.runners {
@@ -130,7 +133,7 @@ func secondLag(pt report.Point) time.Duration {
 // plan intended for that second. The comparison is with the plan's own arrivals, not with its
 // rate: Poisson arrivals vary by √rate from second to second by design, which is not the
 // generator's fault; for uniform arrivals the two differ by less than one.
-func deliveredCheck(rf runnerFit, l profiles.Checks, maxInFlight int) report.Check {
+func deliveredCheck(rf runnerFit, l profiles.Checks) report.Check {
 	c := report.Check{Name: "load_delivered", Target: rf.name, OK: true, LimitValue: float64(l.Dropped),
 		Limit: fmt.Sprintf("dropped ≤ %s, each second within %s of the plan", l.Dropped, l.RateError)}
 	if rf.counts.Planned == 0 {
@@ -149,12 +152,22 @@ func deliveredCheck(rf runnerFit, l profiles.Checks, maxInFlight int) report.Che
 	switch {
 	case c.OK:
 		c.Message = "the generator delivered the planned load"
+	case rf.counts.Late > rf.counts.Dropped-rf.counts.Late:
+		c.Message = fmt.Sprintf("the generator fell behind its schedule (max_lag) and dropped %d arrivals it could not start on time: it is short of CPU or stalled (see generator_cpu and generator_lag), not the target; lower the rate or shard the load (--shard)", rf.counts.Late)
 	case rf.counts.Dropped > 0:
-		c.Message = fmt.Sprintf("the pool was full (max_in_flight %d reached): arrivals were dropped, the target saw less load than planned; raise max_in_flight (--max-in-flight) if the machine has room, or lower the rate", maxInFlight)
+		c.Message = fmt.Sprintf("the pool was full (max_in_flight %d reached%s): arrivals were dropped, the target saw less load than planned; raise max_in_flight (--max-in-flight) if the machine has room, or lower the rate", rf.maxInFlight, cutNote(rf))
 	default:
 		c.Message = "the generator could not keep the planned rate (short of CPU, or stalled: see generator_cpu and generator_lag); lower the rate or shard the load"
 	}
 	return c
+}
+
+// cutNote says when the process's descriptor limit cut the profile's max_in_flight.
+func cutNote(rf runnerFit) string {
+	if rf.asked > rf.maxInFlight {
+		return fmt.Sprintf(", cut from %d to what the process's file descriptor limit allows a connection each: raise ulimit -n", rf.asked)
+	}
+	return ""
 }
 
 // offSeconds counts the whole seconds of rf's schedule (after the first, and before the
@@ -233,10 +246,11 @@ func names(res *report.Result, idx []int) string {
 func runnerFits(group loadgen.Group, fits []*dispatchFit, targets []*targetRun, res *report.Result) []runnerFit {
 	out := make([]runnerFit, len(group))
 	for i, r := range group {
-		rf := runnerFit{plan: r.Plan, counts: r.Counts(), fit: fits[i]}
+		rf := runnerFit{plan: r.Plan, counts: r.Counts(), fit: fits[i], maxInFlight: r.MaxInFlight}
 		for ti, tr := range targets {
 			if tr.runner == r {
 				rf.targets = append(rf.targets, ti)
+				rf.asked = tr.askedInFlight
 			}
 		}
 		if len(group) > 1 {

@@ -91,6 +91,18 @@ func fitOf(plan loadgen.Plan, late func(i int64, at time.Duration) time.Duration
 func onTime(int64, time.Duration) time.Duration { return 0 }
 func never(int64) bool                          { return false }
 
+// late marks every drop of rf as a late one (the dispatcher was behind max_lag).
+func late(rf runnerFit) runnerFit {
+	rf.counts.Late = rf.counts.Dropped
+	return rf
+}
+
+// cut gives rf a bound of 7 where the profile asked for asked.
+func cut(rf runnerFit, asked int) runnerFit {
+	rf.maxInFlight, rf.asked = 7, asked
+	return rf
+}
+
 func TestDeliveredCheck(t *testing.T) {
 	t.Parallel()
 	plan := loadgen.Constant(100, 10*time.Second)
@@ -117,8 +129,13 @@ func TestDeliveredCheck(t *testing.T) {
 			}
 			return 0
 		}, never), false, "could not keep the planned rate"},
+		// 10 % dropped because the dispatcher was more than max_lag behind: the generator's.
+		{"late", late(fitOf(plan, onTime, func(i int64) bool { return i%10 == 0 })), false, "fell behind its schedule (max_lag) and dropped 100"},
+		// A pool full whose bound the descriptor limit cut: the message says so.
+		{"cut", cut(fitOf(plan, onTime, func(i int64) bool { return i%10 == 0 }), 50000), false, "cut from 50000"},
 	} {
-		c := deliveredCheck(tc.rf, limits, 7)
+		tc.rf.maxInFlight = max(tc.rf.maxInFlight, 7)
+		c := deliveredCheck(tc.rf, limits)
 		if got, want := c.OK, tc.ok; got != want {
 			t.Errorf("%s: OK = %v, want %v (%s)", tc.name, got, want, c.Measured)
 		}

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
@@ -55,6 +56,11 @@ type Options struct {
 	// OnFail is told (once) that a target turned out unusable (its credentials or account are
 	// refused); the engine stops the run itself and the result ends "failed" with the reason.
 	OnFail func(error)
+
+	// Drain, when > 0, replaces how long journeys in flight may go on once every arrival was
+	// dispatched (default: the request timeout or the auto-message wait, whichever is longer,
+	// + 10 s); then they are cancelled and counted interrupted.
+	Drain time.Duration
 
 	// credentials, by target name, replace the environment's for the targets moved to a
 	// standalone simulator (SimURL).
@@ -98,11 +104,13 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	epoch := time.Now() // after the set-up, so that the first arrivals are not late by it
 	group := schedule(p, o, targets, epoch)
 	rec := newRecorder(p, targets, epoch, o, c)
-	feed(group, targets, rec)
+	var dr drain
+	feed(group, targets, rec, &dr)
 	fits := fitDispatch(group)
 	prog := startProgress(o, group, rec)
 	watchDone := make(chan struct{})
 	go watchTargets(targets, watchDone, c.fail)
+	go dr.watch(group, drainFor(p, o), watchDone, c.cancelWork)
 	cpu := startCPU()
 	counts := group.Run(c.stop, c.work)
 	cpuUsed := cpu.stop()
@@ -119,11 +127,13 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		Version: Version(), GoVersion: runtime.Version(),
 		Shard:   report.Shard{Index: o.Shard, Count: max(o.Shards, 1)},
 		Profile: p.Name, Start: epoch, Elapsed: time.Since(epoch), End: c.end(),
-		Window: p.Window, Rate: p.PeakRate(), Duration: p.Duration(), MaxInFlight: p.Load.MaxInFlight,
+		Window: p.Window, Rate: p.PeakRate(), Duration: p.Duration(), MaxInFlight: inFlightBound(p.Load.MaxInFlight, lp.MaxJourneys()),
 		PerTarget: perTarget, Overall: overall,
 	}
 	if err := c.failure(); err != nil {
 		res.Reason = err.Error()
+	} else if n := dr.fired.Load(); n > 0 {
+		res.Reason = fmt.Sprintf("%d journeys were still in flight %s after the last arrival and were cancelled (counted failed, class timeout): the generator or the target could not keep up", n, drainFor(p, o))
 	}
 	res.Arrivals = arrivals(counts)
 	overall.Arrivals = res.Arrivals

@@ -27,7 +27,7 @@ func schedule(p profiles.Profile, o Options, targets []*targetRun, epoch time.Ti
 		}
 		var weights []int
 		for i, tr := range lanes {
-			tr.runner, tr.lane, tr.journey.Epoch = r, i, epoch
+			tr.runner, tr.lane, tr.journey.Epoch, tr.askedInFlight = r, i, epoch, l.MaxInFlight
 			weights = append(weights, tr.prof.Weight)
 		}
 		r.Lane = loadgen.Weighted(weights)
@@ -61,8 +61,11 @@ func inFlightBound(maxInFlight, capacity int) int {
 	return maxInFlight
 }
 
-// feed sets every runner's task: run the journey of the arrival's target and record it.
-func feed(group loadgen.Group, targets []*targetRun, rec *report.Recorder) {
+// feed sets every runner's task: run the journey of the arrival's target and record it. A
+// journey the drain cut did not serve its consumer in time: it is recorded failed (timeout at
+// the step it was in), not interrupted, so the consumers it stands for are not left out of the
+// verdict.
+func feed(group loadgen.Group, targets []*targetRun, rec *report.Recorder, dr *drain) {
 	for _, r := range group {
 		var lanes []*targetRun // in lane order, as schedule dealt them
 		for _, tr := range targets {
@@ -74,6 +77,9 @@ func feed(group loadgen.Group, targets []*targetRun, rec *report.Recorder) {
 		r.Task = func(ctx context.Context, a loadgen.Arrival) {
 			j := sample.Record{Index: a.Index, Intended: a.Intended}
 			lanes[a.Lane].journey.Run(ctx, &j)
+			if j.Outcome == sample.OutcomeInterrupted && dr.fired.Load() > 0 {
+				j.Outcome, j.Class = sample.OutcomeFailed, sample.ClassTimeout
+			}
 			rec.Record(&j)
 		}
 	}

@@ -24,6 +24,9 @@ type targetRun struct {
 	share   float64 // its share of the profile's load (by weight); 0 with a load of its own
 	runner  *loadgen.Runner
 	lane    int
+	// askedInFlight is its schedule's max_in_flight as the profile asked (the runner's bound may
+	// be lower: see inFlightBound).
+	askedInFlight int
 }
 
 // newTargets builds every target's client and journey, and their shares of the profile's load.
