@@ -61,22 +61,22 @@ type thresholdFile struct {
 }
 
 type metricsFile struct {
-	Arrivals     Arrivals            `json:"arrivals"`
-	Outcomes     map[string]int64    `json:"outcomes"`
-	Verdicts     map[string]int64    `json:"verdicts"`
-	Failures     []failureFile       `json:"failures"`
-	StepFailures []failureFile       `json:"step_failures"`
-	Requests     map[string]int64    `json:"requests"`
-	Retries      map[string]int64    `json:"retries"`
-	Unsent       map[string]int64    `json:"unsent,omitempty"` // by step, steps with none left out
-	ByDelay      []delayFile         `json:"by_send_delay,omitempty"`
-	AutoAwaited  map[string]int64    `json:"auto_messages_awaited"`  // by window verdict
-	AutoReceived map[string]int64    `json:"auto_messages_received"` // by window verdict
+	Arrivals     Arrivals         `json:"arrivals"`
+	Outcomes     map[string]int64 `json:"outcomes"`
+	Verdicts     map[string]int64 `json:"verdicts"`
+	Failures     []failureFile    `json:"failures"`
+	StepFailures []failureFile    `json:"step_failures"`
+	Requests     map[string]int64 `json:"requests"`
+	Retries      map[string]int64 `json:"retries"`
+	Unsent       map[string]int64 `json:"unsent,omitempty"` // by step, steps with none left out
+	ByDelay      []delayFile      `json:"by_send_delay,omitempty"`
+	AutoAwaited  map[string]int64 `json:"auto_messages_awaited"`  // by window verdict
+	AutoReceived map[string]int64 `json:"auto_messages_received"` // by window verdict
 	// Served is the headline, derived from the counts above (written for readers of the file;
 	// not read back).
-	Served headlineFile `json:"served"`
-	Histograms   map[string]histFile `json:"histograms"`
-	Series       Series              `json:"series"`
+	Served     headlineFile        `json:"served"`
+	Histograms map[string]histFile `json:"histograms"`
+	Series     Series              `json:"series"`
 }
 
 type failureFile struct {
