@@ -77,7 +77,7 @@ func computeChecks(in checkRun) []report.Check {
 	}
 	cs = append(cs, supportCheck(in.res))
 	for _, rf := range in.runners {
-		cs = append(cs, arrivalsCheck(rf))
+		cs = append(cs, arrivalsCheck(rf, in.limits.LagP99))
 	}
 	for i := range cs {
 		cs[i].Relaxed = in.limits.Relaxed(cs[i].Name)
