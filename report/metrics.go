@@ -258,6 +258,9 @@ type Headline struct {
 	Verified bool
 	Served   int64
 	Of       int64 // journeys that ended (ok or failed)
+	// NeverStarted are planned consumers the generator never started (dropped: it is the
+	// measurement checks' matter, not the target's).
+	NeverStarted int64
 	// Anomalies are auto messages that came although the first SEND was certainly late, which
 	// LivePerson says never happens: the window is longer than configured, or the clocks lie.
 	Anomalies int64
@@ -266,7 +269,7 @@ type Headline struct {
 // Headline returns the headline of m.
 func (m *Metrics) Headline() Headline {
 	awaited, received := m.AutoMessages()
-	h := Headline{Verified: awaited > 0, Of: ended(m), Anomalies: m.AutoMsgReceived[sample.VerdictMissed]}
+	h := Headline{Verified: awaited > 0, Of: ended(m), Anomalies: m.AutoMsgReceived[sample.VerdictMissed], NeverStarted: m.Arrivals.Dropped}
 	if h.Verified {
 		h.Served = received
 	} else {

@@ -173,6 +173,9 @@ func writeHeadline(b *strings.Builder, m *Metrics) {
 			"          timing alone cannot prove a consumer got its auto message, and uncertain journeys count as not served\n",
 			h.Served, h.Of, share(h.Served, h.Of))
 	}
+	if h.NeverStarted > 0 {
+		fmt.Fprintf(b, "          and %d planned consumers were never started (dropped by the generator: see measurement)\n", h.NeverStarted)
+	}
 	if h.Anomalies > 0 {
 		fmt.Fprintf(b, "ANOMALY   %d consumers got an auto message although their first SEND certainly missed the window: "+
 			"the window is longer than configured, or the clocks lie\n", h.Anomalies)
