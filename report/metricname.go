@@ -147,12 +147,7 @@ func parseMetric(name string) (metric, error) {
 	var base, st string
 	if rest, ok := strings.CutPrefix(name, "step."); ok {
 		stepName, stName, _ := strings.Cut(rest, ".")
-		step, found := sample.NumSteps, false
-		for s := range sample.NumSteps {
-			if s.String() == stepName {
-				step, found = s, true
-			}
-		}
+		step, found := sample.ParseStep(stepName)
 		if !found {
 			return metric{}, fmt.Errorf("unknown metric %q: steps are %s", name, stepNames())
 		}

@@ -266,23 +266,18 @@ func metricsFromFile(f metricsFile, window time.Duration) (*Metrics, error) {
 		m.AutoMsgAwaited[v] = f.AutoAwaited[v.String()]
 		m.AutoMsgReceived[v] = f.AutoReceived[v.String()]
 	}
-	steps, classes := map[string]sample.Step{}, map[string]sample.Class{}
 	for s := range sample.NumSteps {
-		steps[s.String()] = s
 		m.Requests[s] = f.Requests[s.String()]
 		m.Retries[s] = f.Retries[s.String()]
 		m.Unsent[s] = f.Unsent[s.String()]
-	}
-	for c := range sample.NumClasses {
-		classes[c.String()] = c
 	}
 	for _, list := range []struct {
 		in  []failureFile
 		out *[sample.NumSteps][sample.NumClasses]int64
 	}{{f.Failures, &m.Failures}, {f.StepFailures, &m.StepFailures}} {
 		for _, x := range list.in {
-			s, ok1 := steps[x.Step]
-			c, ok2 := classes[x.Class]
+			s, ok1 := sample.ParseStep(x.Step)
+			c, ok2 := sample.ParseClass(x.Class)
 			if !ok1 || !ok2 {
 				return nil, fmt.Errorf("unknown failure %s/%s", x.Step, x.Class)
 			}
