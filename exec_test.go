@@ -241,9 +241,9 @@ thresholds: ["errors < 1%"]
 }
 
 // TestShardsOnOneSimulator: one standalone simulator and four lpbench processes, each running
-// shard k/4 of one plan. The merged result's counts equal the simulator's ledger, and the
+// shard k/4 of one plan. The merged result's counts equal the simulator's ledger, the
 // consumers' arrival indexes in the ledger are exactly those of the single-process plan, each
-// once.
+// once, and each process verified exactly its own consumers' auto messages.
 func TestShardsOnOneSimulator(t *testing.T) {
 	t.Parallel()
 	bin := lpbenchBinary(t)
@@ -344,5 +344,44 @@ func TestShardsOnOneSimulator(t *testing.T) {
 	}
 	if len(seen) != planned {
 		t.Errorf("%d distinct arrivals, want %d", len(seen), planned)
+	}
+	checkShardAutoMessages(t, dir, shards, led)
+}
+
+// checkShardAutoMessages: every shard registered its own webhook receiver with the shared
+// simulator and verified its own consumers: its received first auto messages equal the ledger's
+// conversations of its arrivals (index mod shards) whose first auto message was delivered, the
+// others' it counted as unmatched, and the shards add up to the ledger.
+func checkShardAutoMessages(t *testing.T, dir string, shards int, led lpsim.Ledger) {
+	t.Helper()
+	index := regexp.MustCompile(`-(\d+)$`)
+	served := make([]int64, shards)
+	for _, c := range led.Conversations {
+		n, _ := strconv.Atoi(index.FindStringSubmatch(c.ExtConsumerID)[1])
+		if c.FirstAutoMessageDelivered {
+			served[n%shards]++
+		}
+	}
+	var sum int64
+	for k := range shards {
+		r, err := report.ReadFile(filepath.Join(dir, fmt.Sprint("shard-", k), "result.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := r.Targets[0].Webhooks
+		if w == nil {
+			t.Fatalf("shard %d verified no auto message", k)
+		}
+		h := r.Overall.Headline()
+		if !h.Verified || h.Served != served[k] || w.AutoMessages != served[k] {
+			t.Errorf("shard %d: served %d (receiver %d), ledger %d for its conversations", k, h.Served, w.AutoMessages, served[k])
+		}
+		if others := led.ConversationsCreated - r.Arrivals.Started; w.Unmatched < others {
+			t.Errorf("shard %d: %d unmatched, the other shards had %d conversations", k, w.Unmatched, others)
+		}
+		sum += h.Served
+	}
+	if sum != led.Webhooks.FirstAutoMessagesDelivered || sum == 0 {
+		t.Errorf("the shards served %d consumers, the ledger delivered %d first auto messages", sum, led.Webhooks.FirstAutoMessagesDelivered)
 	}
 }
