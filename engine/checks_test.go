@@ -162,6 +162,9 @@ func TestCPUCheck(t *testing.T) {
 		{"quota", cpuUse{CPU: 14 * time.Second, Wall: 10 * time.Second, Cores: 1.5}, true, false, 14.0 / 15},
 		// Nothing measured.
 		{"none", cpuUse{}, false, true, 0},
+		// 10 % over 50 s, but 1.9 of 2 cores in its busiest 5 s (a saturated spell, then a quiet
+		// drain): saturated.
+		{"spell", cpuUse{CPU: 10 * time.Second, Wall: 50 * time.Second, Cores: 2, Busiest: 9500 * time.Millisecond, BusiestWall: 5 * time.Second}, false, false, 0.95},
 	} {
 		c := cpuCheck(tc.u, 0.9, tc.sim)
 		if got, want := c.OK, tc.ok; got != want {
@@ -172,6 +175,25 @@ func TestCPUCheck(t *testing.T) {
 		}
 		if got, want := strings.Contains(c.Message, "embedded simulator runs in this process"), tc.sim; got != want {
 			t.Errorf("%s: message %q: names the embedded simulator = %v, want %v", tc.name, c.Message, got, want)
+		}
+	}
+}
+
+// TestBusiest: the busiest window of per-second samples, and shorter runs.
+func TestBusiest(t *testing.T) {
+	t.Parallel()
+	s := time.Second
+	for _, tc := range []struct {
+		per       []time.Duration
+		n         int
+		cpu, wall time.Duration
+	}{
+		{[]time.Duration{s / 10, s, 2 * s, 2 * s, s / 10}, 3, 5 * s, 3 * s}, // seconds 1–3
+		{[]time.Duration{s, s / 2}, 5, 3 * s / 2, 2 * s},                    // shorter than the window
+		{nil, 5, 0, 0}, // under a second
+	} {
+		if cpu, wall := busiest(tc.per, tc.n); cpu != tc.cpu || wall != tc.wall {
+			t.Errorf("busiest(%v, %d) = %v over %v, want %v over %v", tc.per, tc.n, cpu, wall, tc.cpu, tc.wall)
 		}
 	}
 }

@@ -65,31 +65,90 @@ func quotaOf(quota, period string) (float64, bool) {
 	return q / p, true
 }
 
-// cpuMeter measures the process's CPU use over a span of wall time.
+// cpuWindow is the span over which the busiest CPU use is judged: long enough that a GC cycle
+// or a burst of set-up is not saturation, short enough that a saturated spell is not averaged
+// away by the quiet drain after it.
+const cpuWindow = 5 * time.Second
+
+// cpuMeter measures the process's CPU use over a span of wall time, and samples it every second
+// so that the busiest cpuWindow can be told.
 type cpuMeter struct {
 	cpu   time.Duration
 	start time.Time
+	done  chan struct{}
+	out   chan []time.Duration // the per-second CPU samples, once stopped
 }
 
-func startCPU() cpuMeter { return cpuMeter{cpu: processCPU(), start: time.Now()} }
+// startCPU starts measuring; stop must follow.
+func startCPU() *cpuMeter {
+	m := &cpuMeter{cpu: processCPU(), start: time.Now(), done: make(chan struct{}), out: make(chan []time.Duration, 1)}
+	go m.sample()
+	return m
+}
 
-// cpuUse is what a cpuMeter measured: the CPU time used over the wall time, and the cores the
-// process could use.
+// sample records the CPU time used in each second until done closes.
+func (m *cpuMeter) sample() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var per []time.Duration
+	last := m.cpu
+	for {
+		select {
+		case <-m.done:
+			m.out <- per
+			return
+		case <-t.C:
+			now := processCPU()
+			per = append(per, now-last)
+			last = now
+		}
+	}
+}
+
+// cpuUse is what a cpuMeter measured: the CPU time used over the wall time, the cores the
+// process could use, and the CPU time of the busiest cpuWindow (Busiest over BusiestWall).
 type cpuUse struct {
-	CPU, Wall time.Duration
-	Cores     float64
+	CPU, Wall            time.Duration
+	Cores                float64
+	Busiest, BusiestWall time.Duration
 }
 
 // stop returns the CPU use since start.
-func (m cpuMeter) stop() cpuUse {
-	return cpuUse{CPU: processCPU() - m.cpu, Wall: time.Since(m.start), Cores: usableCores()}
+func (m *cpuMeter) stop() cpuUse {
+	u := cpuUse{CPU: processCPU() - m.cpu, Wall: time.Since(m.start), Cores: usableCores()}
+	close(m.done)
+	u.Busiest, u.BusiestWall = busiest(<-m.out, int(cpuWindow/time.Second))
+	return u
 }
 
-// Share returns the share of the usable cores the process kept busy (0 when nothing was
-// measured).
-func (u cpuUse) Share() float64 {
-	if u.Wall <= 0 || u.Cores <= 0 {
+// busiest returns the most CPU time used in n consecutive seconds of per, and the span it is
+// over (shorter when per is).
+func busiest(per []time.Duration, n int) (cpu, wall time.Duration) {
+	n = min(n, len(per))
+	var sum time.Duration
+	for i, d := range per {
+		sum += d
+		if i >= n {
+			sum -= per[i-n]
+		}
+		if i >= n-1 {
+			cpu = max(cpu, sum)
+		}
+	}
+	return cpu, time.Duration(n) * time.Second
+}
+
+// Share returns the share of the usable cores the process kept busy over the whole span (0 when
+// nothing was measured).
+func (u cpuUse) Share() float64 { return share(u.CPU, u.Wall, u.Cores) }
+
+// BusiestShare returns the share of the usable cores the process kept busy in its busiest
+// cpuWindow (0 when the run was shorter than a second).
+func (u cpuUse) BusiestShare() float64 { return share(u.Busiest, u.BusiestWall, u.Cores) }
+
+func share(cpu, wall time.Duration, cores float64) float64 {
+	if wall <= 0 || cores <= 0 {
 		return 0
 	}
-	return u.CPU.Seconds() / u.Wall.Seconds() / u.Cores
+	return cpu.Seconds() / wall.Seconds() / cores
 }
