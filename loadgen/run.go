@@ -100,15 +100,19 @@ func (r *Runner) Counts() Counts {
 	r.init()
 	var c Counts
 	for i := range r.lanes {
-		lc := r.LaneCounts(i)
-		c.Planned += lc.Planned
-		c.Started += lc.Started
-		c.Dropped += lc.Dropped
-		c.Late += lc.Late
-		c.NotStarted += lc.NotStarted
-		c.InFlight += lc.InFlight
+		c.add(r.LaneCounts(i))
 	}
 	return c
+}
+
+// add adds o's counts to c.
+func (c *Counts) add(o Counts) {
+	c.Planned += o.Planned
+	c.Started += o.Started
+	c.Dropped += o.Dropped
+	c.Late += o.Late
+	c.NotStarted += o.NotStarted
+	c.InFlight += o.InFlight
 }
 
 // LaneCounts returns the current counters of lane i; safe to call while the run goes on.
@@ -267,13 +271,7 @@ func (g Group) Run(stop, work context.Context) Counts {
 func (g Group) Counts() Counts {
 	var c Counts
 	for _, r := range g {
-		rc := r.Counts()
-		c.Planned += rc.Planned
-		c.Started += rc.Started
-		c.Dropped += rc.Dropped
-		c.Late += rc.Late
-		c.NotStarted += rc.NotStarted
-		c.InFlight += rc.InFlight
+		c.add(r.Counts())
 	}
 	return c
 }
