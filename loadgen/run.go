@@ -51,7 +51,7 @@ type Runner struct {
 	// joined a common start late cannot send them on time, so they are counted NotStarted, never
 	// dropped nor started late.
 	StartFrom time.Duration
-	Task        Task
+	Task      Task
 	// OnDrop, if set, sees every dropped arrival. It runs on the dispatcher's goroutine, so a slow
 	// OnDrop delays every arrival after it (they go out late, and the delay shows as lag).
 	OnDrop func(Arrival)
