@@ -177,7 +177,11 @@ func CheckShards(names []string, rs []*Result, allowPartial bool) (missing []int
 		}
 	}
 	if len(missing) > 0 && !allowPartial {
-		return missing, fmt.Errorf("shard(s) %s of %d missing (%d result files given): a partial run is not merged unless --allow-partial", joinInts(missing), count, len(rs))
+		given := make([]string, len(rs))
+		for i, r := range rs {
+			given[i] = fmt.Sprintf("%s (shard %d/%d)", names[i], r.Shard.Index, count)
+		}
+		return missing, fmt.Errorf("shard(s) %s of %d missing (given: %s): a partial run is not merged unless --allow-partial", joinInts(missing), count, strings.Join(given, ", "))
 	}
 	return missing, nil
 }
