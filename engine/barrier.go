@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lpbench/lpbench/loadgen"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -15,27 +16,29 @@ import (
 // warns: shards on clocks that far apart do not start together.
 const clockWarn = 100 * time.Millisecond
 
-// start is how a run began: its epoch, and with a start barrier the wait for it and how late
-// the run was ready.
+// start is how a run with a start barrier began: the wait for it, and how late the run was
+// ready.
 type start struct {
-	epoch      time.Time
 	barrier    time.Time
 	waited     time.Duration
 	joinedLate time.Duration
 }
 
-// awaitStart returns the run's epoch: now, or with a barrier (o.StartAt) the barrier itself,
-// after sleeping until it (stop ends the wait early). A run that is ready after the barrier
-// joins late: its epoch is still the barrier, and the runners skip (StartFrom) the arrivals whose
-// time has passed.
-func awaitStart(stop context.Context, o Options) start {
-	now := time.Now()
+// awaitStart sleeps until the start barrier (o.StartAt; none: returns at once), the run's
+// epoch; stop ends the wait early. A run that is ready after the barrier joins late: its epoch
+// is still the barrier, and the runners skip (StartFrom) the arrivals whose time has passed.
+func awaitStart(stop context.Context, o Options, group loadgen.Group) start {
 	if o.StartAt.IsZero() {
-		return start{epoch: now}
+		return start{}
 	}
-	s := start{epoch: o.StartAt, barrier: o.StartAt}
+	group.Counts() // walks laned plans now, not after the barrier
+	now := time.Now()
+	s := start{barrier: o.StartAt}
 	if late := now.Sub(o.StartAt); late > 0 {
 		s.joinedLate = late
+		for _, r := range group {
+			r.StartFrom = late
+		}
 		fmt.Fprintf(o.Stderr, "lpbench: set up %s after the start barrier %s: joining late, the arrivals intended before are not started\n",
 			late.Round(time.Millisecond), o.StartAt.UTC().Format(time.RFC3339Nano))
 		return s

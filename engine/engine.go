@@ -114,16 +114,16 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	}
 	c := newControl(stop, work, o)
 	clock := checkClock(c.stop, o, targets)
-	st := awaitStart(c.stop, o) // after the set-up, so that the first arrivals are not late by it
-	epoch := st.epoch
-	group := schedule(p, o, targets, epoch)
-	for _, r := range group {
-		r.StartFrom = st.joinedLate
+	epoch := o.StartAt
+	if epoch.IsZero() {
+		epoch = time.Now() // after the set-up, so that the first arrivals are not late by it
 	}
+	group := schedule(p, o, targets, epoch)
 	rec := newRecorder(p, targets, epoch, o, c)
 	var dr drain
 	feed(group, targets, rec, &dr)
 	fits := fitDispatch(group)
+	st := awaitStart(c.stop, o, group)
 	prog := startProgress(o, group, rec)
 	watchDone := make(chan struct{})
 	go watchTargets(targets, watchDone, c.fail)
