@@ -206,7 +206,15 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 		}
 		o.Shard, o.Shards = k, n
 	}
-	return f.applyRun(o, time.Now())
+	now := time.Now()
+	if err := f.applyRun(o, now); err != nil {
+		return err
+	}
+	if !o.StartAt.IsZero() && now.Sub(o.StartAt) > p.Duration() {
+		return fmt.Errorf("-start-at %s lies %s back, more than the plan's %s: no arrival could be sent on time; give the run a new start",
+			o.StartAt.UTC().Format(time.RFC3339), now.Sub(o.StartAt).Round(time.Second), p.Duration())
+	}
+	return nil
 }
 
 // check refuses every flag value a run cannot use, naming the flag. A flag given explicitly is

@@ -40,6 +40,8 @@ func TestUnrunnableFlags(t *testing.T) {
 		{"run id empty", []string{"--run-id", ""}, "-run-id (or $LPBENCH_RUN_ID) wants"},
 		// A start barrier that is not a time.
 		{"start-at garbage", []string{"--start-at", "tomorrow"}, "-start-at wants an RFC 3339 time"},
+		// A barrier so far back that the whole plan has passed (the manifests' example value).
+		{"start-at long past", []string{"--start-at", "2026-01-01T00:00:00Z"}, "-start-at 2026-01-01T00:00:00Z lies"},
 		// A negative relative barrier.
 		{"start-at negative", []string{"--start-at", "+-5s"}, "-start-at wants an RFC 3339 time or +DURATION"},
 	} {
