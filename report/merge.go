@@ -190,7 +190,7 @@ func CheckShards(names []string, rs []*Result, allowPartial bool) (missing []int
 func sameRun(fname string, first *Result, name string, r *Result) error {
 	switch {
 	case r.RunID != first.RunID:
-		return fmt.Errorf("%s has run id %q, %s %q: shards of different runs", name, r.RunID, fname, first.RunID)
+		return fmt.Errorf("%s has run id %q, %s %q: shards of different runs (shards of one run share --run-id)", name, r.RunID, fname, first.RunID)
 	case r.ProfileHash != first.ProfileHash:
 		return fmt.Errorf("%s ran profile %s (hash %s), %s profile %s (hash %s): the effective profiles differ", name, r.Profile, short(r.ProfileHash), fname, first.Profile, short(first.ProfileHash))
 	case r.Window != first.Window:
