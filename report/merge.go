@@ -13,7 +13,8 @@ import (
 // Targets are matched by name. Thresholds are not carried over: the caller evaluates them again
 // on the merged data. Each shard's measurement checks are kept as they are, their Target
 // prefixed with the shard ("shard 1/4" or "shard 1/4 sim"). Results of different windows cannot
-// be merged.
+// be merged; CheckShards refuses, before, results that are not the shards of one run. The run
+// id, profile hash and barrier are the first result's; the wait and the late join the longest.
 func Merge(rs []*Result) (*Result, error) { return MergeNamed(nil, rs) }
 
 // MergeNamed is Merge with the results' file names, for the errors (nil: "result 1", ...).
