@@ -1,17 +1,21 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/report"
 )
 
-// cmdMerge adds up the results of shards and evaluates the profile's thresholds on the sum. The
-// shards' measurement checks are kept, each naming its shard: one that failed exits 4.
+// cmdMerge adds up the results of shards and evaluates the profile's thresholds on the sum. It
+// refuses results that are not the shards of one run (report.CheckShards), and a missing shard
+// unless --allow-partial. The shards' measurement checks are kept, each naming its shard, and
+// those of the sum are added (engine.JudgeMerged): one that failed exits 4.
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("merge", "merge SHARD.json... -o MERGED.json", stderr)
+	fs := newFlags("merge", "merge SHARD.json... -o MERGED.json [--allow-partial]", stderr)
 	out := fs.String("o", "", "write the merged result file here")
+	partial := fs.Bool("allow-partial", false, "merge even when shards are missing; the merged result says which (partial)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -28,10 +32,15 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		}
 		rs = append(rs, r)
 	}
-	m, err := report.Merge(rs)
+	missing, err := report.CheckShards(files, rs, *partial)
 	if err != nil {
 		return usageError("%v", err)
 	}
+	m, err := report.MergeNamed(files, rs)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	m.MissingShards = missing
 	if err := engine.JudgeMerged(m, files[0]); err != nil {
 		return usageError("%v", err)
 	}
@@ -42,6 +51,11 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if report.ChecksFailed(m.Checks) {
+		for _, c := range m.Checks {
+			if c.Failed() {
+				fmt.Fprintf(stderr, "lpbench merge: measurement not valid: %s\n", c.Line())
+			}
+		}
 		return exitCode(exitNotValid)
 	}
 	if report.Breached(m.Thresholds) {

@@ -34,6 +34,11 @@ type runFlags struct {
 	out         string
 	simURL      string
 	relax       relaxFlag
+	runID       string
+	startAt     string
+	// set holds the names of the flags given on the command line (flag.FlagSet.Visit): a value
+	// given explicitly is judged even when it is the default's zero.
+	set map[string]bool
 }
 
 // relaxFlag collects the repeatable --relax-check flag.
@@ -61,6 +66,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	fs.StringVar(&f.shard, "shard", "", "run shard K of N of the arrivals, written K/N (0 ≤ K < N)")
 	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim) instead of an embedded one")
+	fs.StringVar(&f.runID, "run-id", "", "the id of the distributed run this shard belongs to: the {run} of consumer ids and the result's run_id, the same for every shard (default: $LPBENCH_RUN_ID, else a random id)")
+	fs.StringVar(&f.startAt, "start-at", "", "start barrier: do the set-up, then wait and start the plan at this instant, RFC 3339 (2026-12-01T10:00:00Z) or +DURATION from now; shards with one barrier start together")
 	fs.Var(&f.relax, "relax-check", "relax measurement check NAME (repeatable): it is computed and shown, but its failure does not make the run exit 4")
 	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, report.html, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
 }
@@ -75,6 +82,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	name := "smoke"
 	switch len(pos) {
 	case 0:
@@ -162,11 +171,8 @@ func confirmLive(p profiles.Profile, live bool, stderr io.Writer) error {
 
 // apply puts the command-line overrides into the profile and the run options.
 func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
-	if f.rate < 0 {
-		return fmt.Errorf("-rate must be ≥ 0, got %g", f.rate)
-	}
-	if f.duration < 0 {
-		return fmt.Errorf("-duration must be ≥ 0, got %v", f.duration)
+	if err := f.check(); err != nil {
+		return err
 	}
 	if f.rate > 0 || f.duration > 0 {
 		rate, d := f.rate, f.duration
@@ -178,14 +184,8 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 		}
 		p.Load.Stages = []profiles.Stage{{Duration: d, Rate: profiles.Rate{From: rate, To: rate}}}
 	}
-	if f.maxInFlight < 0 {
-		return fmt.Errorf("-max-in-flight must be ≥ 1, got %d", f.maxInFlight)
-	}
 	if f.maxInFlight > 0 {
 		p.Load.MaxInFlight = f.maxInFlight
-	}
-	if f.window < 0 {
-		return fmt.Errorf("-window must be > 0, got %v", f.window)
 	}
 	if f.window > 0 {
 		p.Window = f.window
@@ -199,14 +199,91 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 	if f.noProgress {
 		o.Progress = engine.ProgressOff
 	}
-	if f.shard != "" {
+	if f.shard != "" || f.set["shard"] {
 		k, n, err := parseShard(f.shard)
 		if err != nil {
 			return err
 		}
 		o.Shard, o.Shards = k, n
 	}
+	now := time.Now()
+	if err := f.applyRun(o, now); err != nil {
+		return err
+	}
+	if !o.StartAt.IsZero() && now.Sub(o.StartAt) > p.Duration() {
+		return fmt.Errorf("-start-at %s lies %s back, more than the plan's %s: no arrival could be sent on time; give the run a new start",
+			o.StartAt.UTC().Format(time.RFC3339), now.Sub(o.StartAt).Round(time.Second), p.Duration())
+	}
 	return nil
+}
+
+// check refuses every flag value a run cannot use, naming the flag. A flag given explicitly is
+// judged even when its value is the zero that otherwise means "the profile's".
+func (f *runFlags) check() error {
+	switch {
+	case f.rate < 0 || (f.set["rate"] && f.rate == 0):
+		return fmt.Errorf("-rate must be > 0 journeys/s, got %g", f.rate)
+	case f.duration < 0 || (f.set["duration"] && f.duration == 0):
+		return fmt.Errorf("-duration must be > 0, got %v", f.duration)
+	case f.maxInFlight < 0 || (f.set["max-in-flight"] && f.maxInFlight == 0):
+		return fmt.Errorf("-max-in-flight must be ≥ 1, got %d", f.maxInFlight)
+	case f.window < 0 || (f.set["window"] && f.window == 0):
+		return fmt.Errorf("-window must be > 0, got %v", f.window)
+	case f.grace < 0:
+		return fmt.Errorf("-grace must be ≥ 0, got %v", f.grace)
+	}
+	return nil
+}
+
+// applyRun sets the run id (flag, else $LPBENCH_RUN_ID) and the start barrier, read at now.
+func (f *runFlags) applyRun(o *engine.Options, now time.Time) error {
+	id := f.runID
+	if !f.set["run-id"] {
+		id = os.Getenv("LPBENCH_RUN_ID")
+	}
+	if f.set["run-id"] || id != "" {
+		if err := checkRunID(id); err != nil {
+			return err
+		}
+	}
+	o.RunID = id
+	if f.startAt != "" || f.set["start-at"] {
+		t, err := parseStartAt(f.startAt, now)
+		if err != nil {
+			return err
+		}
+		o.StartAt = t
+	}
+	return nil
+}
+
+// checkRunID accepts 1 to 64 letters, digits, '.', '_' and '-': the id goes into every
+// consumer id and into file paths.
+func checkRunID(id string) error {
+	ok := id != "" && len(id) <= 64
+	for _, r := range id {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}
+	if !ok {
+		return fmt.Errorf("-run-id (or $LPBENCH_RUN_ID) wants 1 to 64 letters, digits, '.', '_' or '-', got %q", id)
+	}
+	return nil
+}
+
+// parseStartAt reads the -start-at instant: RFC 3339, or +DURATION after now.
+func parseStartAt(s string, now time.Time) (time.Time, error) {
+	if d, ok := strings.CutPrefix(s, "+"); ok {
+		dur, err := time.ParseDuration(d)
+		if err != nil || dur < 0 {
+			return time.Time{}, fmt.Errorf("-start-at wants an RFC 3339 time or +DURATION (e.g. +2m), got %q", s)
+		}
+		return now.Add(dur), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("-start-at wants an RFC 3339 time (e.g. 2026-12-01T10:00:00Z) or +DURATION, got %q", s)
+	}
+	return t, nil
 }
 
 // parseShard reads "K/N".

@@ -275,7 +275,7 @@ func TestShardsOnOneSimulator(t *testing.T) {
 	for k := range shards {
 		wg.Go(func() {
 			out, err := exec.Command(bin, "run", "--rate", fmt.Sprint(rate), "--duration", fmt.Sprint(seconds, "s"),
-				"--sim-url", simURL, "--shard", fmt.Sprintf("%d/%d", k, shards), "--no-progress",
+				"--sim-url", simURL, "--shard", fmt.Sprintf("%d/%d", k, shards), "--no-progress", "--run-id", "shards-test",
 				"--out", filepath.Join(dir, fmt.Sprint("shard-", k))).CombinedOutput()
 			if err != nil {
 				errs[k] = fmt.Errorf("shard %d: %v\n%s", k, err, out)

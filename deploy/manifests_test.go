@@ -26,6 +26,7 @@ const (
 	profileCM    = "lpbench-profile"
 	credentials  = "lpbench-credentials"
 	resultsPVC   = "lpbench-results"
+	runCM        = "lpbench-run"
 	// lpbench run's default -grace: how long journeys in flight may finish after SIGTERM.
 	lpbenchGrace = 15 * time.Second
 )
@@ -468,6 +469,8 @@ func TestShardJob(t *testing.T) {
 		{"turn exit code 3 into 0", `"?\$\{?code\}?"? -eq 3 \]; then(.|\n)*exit 0`},
 		{"pass SIGTERM on to lpbench", `trap '[^']*kill -TERM[^']*' [^\n]*TERM`},
 		{"exit with lpbench's code otherwise", `exit "?\$\{?code\}?"?\s*$`},
+		{"mark its result with the run's id", `lpbench run \S+ .*--run-id "?\$\{RUN_ID\}"?(\s|$)`},
+		{"start at the run's barrier", `lpbench run \S+ .*--start-at "?\$\{START_AT\}"?(\s|$)`},
 	}
 	for _, ck := range checks {
 		if !regexp.MustCompile(ck.re).MatchString(script) {
@@ -522,6 +525,21 @@ func TestShardJob(t *testing.T) {
 	// RUN_ID comes from the manifests, the index from the Job controller.
 	if e := envVar(c, "RUN_ID"); e == nil {
 		t.Errorf("no RUN_ID in the container's env")
+	}
+	// The barrier: every shard reads the same START_AT, an RFC 3339 instant, from the run's
+	// ConfigMap (where RUN_ID is).
+	switch e := envVar(c, "START_AT"); {
+	case e == nil:
+		t.Errorf("no START_AT in the container's env: the shards would not start together")
+	case !fromConfigMap(e, runCM, "START_AT"):
+		t.Errorf("START_AT %+v: want it from ConfigMap %s, key START_AT", e, runCM)
+	case !fromConfigMap(envVar(c, "RUN_ID"), runCM, "RUN_ID"):
+		t.Errorf("RUN_ID does not come from ConfigMap %s: the barrier and the id belong to one run configuration", runCM)
+	}
+	if v := m.configMaps[runCM].Data["START_AT"]; v == "" {
+		t.Errorf("ConfigMap %s has no START_AT", runCM)
+	} else if _, err := time.Parse(time.RFC3339, v); err != nil {
+		t.Errorf("ConfigMap %s: START_AT %q is not an RFC 3339 time: %v", runCM, v, err)
 	}
 	if e := envVar(c, "JOB_COMPLETION_INDEX"); e != nil {
 		t.Errorf("env JOB_COMPLETION_INDEX is set in the manifest; the Job controller sets it")
@@ -776,6 +794,12 @@ func envVar(c *corev1.Container, name string) *corev1.EnvVar {
 		}
 	}
 	return nil
+}
+
+// fromConfigMap tells whether env var e takes its value from key of ConfigMap name.
+func fromConfigMap(e *corev1.EnvVar, name, key string) bool {
+	return e != nil && e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil &&
+		e.ValueFrom.ConfigMapKeyRef.Name == name && e.ValueFrom.ConfigMapKeyRef.Key == key
 }
 
 // sameSource tells whether two env vars get the same value: the same literal or the same key

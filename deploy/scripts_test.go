@@ -232,7 +232,8 @@ func TestShardScript(t *testing.T) {
 				}
 				return
 			}
-			want := fmt.Sprintf("run %s/profile/profile.yaml --live --no-progress --shard %d/%d --out %s", root, index, n, dir)
+			want := fmt.Sprintf("run %s/profile/profile.yaml --live --no-progress --shard %d/%d --run-id %s --start-at %s --out %s",
+				root, index, n, runID, m.configMaps["lpbench-run"].Data["START_AT"], dir)
 			if !slices.Equal(calls, []string{want}) {
 				t.Errorf("lpbench called as\n%q\nwant\n%q", calls, want)
 			}
@@ -432,9 +433,12 @@ func TestEndToEnd(t *testing.T) {
 				pods = append(pods, newPod(t, m, shards, root, bin, k))
 			}
 			simProfile(t, root, tc.threshold)
+			// The ConfigMap's example START_AT is long past (lpbench refuses it): one barrier a
+			// little ahead for all the shards, as the README's commands set it.
+			startAt := "START_AT=" + time.Now().Add(2*time.Second).UTC().Format(time.RFC3339Nano)
 			var rs []running
 			for _, p := range pods {
-				cmd, o, e := p.start(t, ctx)
+				cmd, o, e := p.start(t, ctx, startAt)
 				rs = append(rs, running{cmd, o, e})
 			}
 			for k, r := range rs {
@@ -484,7 +488,7 @@ func TestEndToEndSIGTERM(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd, stdout, stderr := p.start(t, ctx)
+	cmd, stdout, stderr := p.start(t, ctx, "START_AT=+0s")
 	dir := filepath.Join(root, "results", runID, "shard-0")
 	waitFor(t, filepath.Join(dir, "run.hlog"), 30*time.Second)
 	time.Sleep(time.Second) // some journeys under way

@@ -11,6 +11,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -48,6 +49,14 @@ type Options struct {
 	Getenv func(string) string
 	// Shard and Shards select one shard of the arrivals (Shards ≤ 1: all).
 	Shard, Shards int
+	// RunID is the {run} of the consumer ids and the result's run id; shards of one run share
+	// it (default: a random id).
+	RunID string
+	// StartAt, when set, is a start barrier: the run does its set-up, waits until this instant
+	// (stop ends the wait), and its plan starts at it. Ready after it, the run joins late: the
+	// arrivals intended before are counted not started. The clock offset from the first target
+	// is measured and recorded.
+	StartAt time.Time
 	// Hlog, when not nil, receives the interval log as the run goes.
 	Hlog io.Writer
 	// OnAbort is told (once) that an abort_on_fail threshold failed; the engine stops the
@@ -92,6 +101,9 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		}
 		defer sim.Close()
 	}
+	if o.RunID == "" {
+		o.RunID = runID()
+	}
 	targets, err := newTargets(p, sim, o)
 	if err != nil {
 		return nil, err
@@ -101,12 +113,17 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		return nil, err
 	}
 	c := newControl(stop, work, o)
-	epoch := time.Now() // after the set-up, so that the first arrivals are not late by it
+	clock := checkClock(c.stop, o, targets)
+	epoch := o.StartAt
+	if epoch.IsZero() {
+		epoch = time.Now() // after the set-up, so that the first arrivals are not late by it
+	}
 	group := schedule(p, o, targets, epoch)
 	rec := newRecorder(p, targets, epoch, o, c)
 	var dr drain
 	feed(group, targets, rec, &dr)
 	fits := fitDispatch(group)
+	st := awaitStart(c.stop, o, group)
 	prog := startProgress(o, group, rec)
 	watchDone := make(chan struct{})
 	go watchTargets(targets, watchDone, c.fail)
@@ -129,12 +146,9 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		Profile: p.Name, Start: epoch, Elapsed: time.Since(epoch), End: c.end(),
 		Window: p.Window, Rate: p.PeakRate(), Duration: p.Duration(), MaxInFlight: inFlightBound(p.Load.MaxInFlight, lp.MaxJourneys()),
 		PerTarget: perTarget, Overall: overall,
+		RunID: o.RunID, StartAt: st.barrier, Waited: st.waited, JoinedLate: st.joinedLate, Clock: clock,
 	}
-	if err := c.failure(); err != nil {
-		res.Reason = err.Error()
-	} else if n := dr.fired.Load(); n > 0 {
-		res.Reason = fmt.Sprintf("%d journeys were still in flight %s after the last arrival and were cancelled (counted failed, class timeout): the generator or the target could not keep up", n, drainFor(p, o))
-	}
+	res.Reason = c.reason(dr.fired.Load(), drainFor(p, o))
 	res.Arrivals = arrivals(counts)
 	overall.Arrivals = res.Arrivals
 	for i, tr := range targets {
@@ -147,6 +161,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	if res.Effective, err = p.Effective(); err != nil {
 		return res, fmt.Errorf("recording the effective profile: %w", err)
 	}
+	res.ProfileHash = profileHash(res.Effective)
 	return res, nil
 }
 
@@ -202,6 +217,18 @@ func (c *control) failure() error {
 	return nil
 }
 
+// reason says why a run ended that did not complete as planned: its failure, or the journeys
+// the drain (after drain) cancelled; "" for neither.
+func (c *control) reason(cancelled int64, drain time.Duration) string {
+	if err := c.failure(); err != nil {
+		return err.Error()
+	}
+	if cancelled > 0 {
+		return fmt.Sprintf("%d journeys were still in flight %s after the last arrival and were cancelled (counted failed, class timeout): the generator or the target could not keep up", cancelled, drain)
+	}
+	return ""
+}
+
 // end returns why the run ended. A failure outranks an abort, which outranks an interrupt.
 func (c *control) end() report.EndReason {
 	switch {
@@ -231,6 +258,14 @@ func needsSim(p profiles.Profile) bool {
 		}
 	}
 	return false
+}
+
+// profileHash is the result's profile_hash: the sha256 of the effective profile, which holds
+// nothing that differs between the shards of one run (the shard, run id and barrier are
+// options, not profile).
+func profileHash(effective string) string {
+	h := sha256.Sum256([]byte(effective))
+	return hex.EncodeToString(h[:])
 }
 
 // runID returns a short random id that makes consumer ids unique across runs.

@@ -32,7 +32,10 @@ type targetRun struct {
 // newTargets builds every target's client and journey, and their shares of the profile's load.
 // The journeys get the run's epoch from schedule.
 func newTargets(p profiles.Profile, sim *lpsim.Server, o Options) ([]*targetRun, error) {
-	run := runID()
+	run := o.RunID
+	if run == "" {
+		run = runID()
+	}
 	targets := make([]*targetRun, len(p.Targets))
 	for i, t := range p.Targets {
 		tr, err := newTargetRun(p, t, i, sim, o, time.Time{}, run)

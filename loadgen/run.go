@@ -28,7 +28,7 @@ type Counts struct {
 	Started    int64 // handed to a worker
 	Dropped    int64 // found every worker busy at their intended time, or Late
 	Late       int64 // of Dropped: reached by the dispatcher more than MaxLag after their intended time
-	NotStarted int64 // not reached because the run was stopped
+	NotStarted int64 // not reached because the run was stopped, or intended before StartFrom
 	InFlight   int64 // started and not yet finished
 }
 
@@ -47,7 +47,11 @@ type Runner struct {
 	Queue       bool
 	MaxLag      time.Duration // 0: no limit
 	Epoch       time.Time     // time origin of intended times; zero: when Run starts
-	Task        Task
+	// StartFrom, when > 0, skips the arrivals intended before it (offset from Epoch): a run that
+	// joined a common start late cannot send them on time, so they are counted NotStarted, never
+	// dropped nor started late.
+	StartFrom time.Duration
+	Task      Task
 	// OnDrop, if set, sees every dropped arrival. It runs on the dispatcher's goroutine, so a slow
 	// OnDrop delays every arrival after it (they go out late, and the delay shows as lag).
 	OnDrop func(Arrival)
@@ -152,6 +156,9 @@ func (r *Runner) Run(stop, work context.Context) Counts {
 
 dispatch:
 	for k, at := range r.Plan.Arrivals() {
+		if at < r.StartFrom {
+			continue // not started: counted so once the run is over
+		}
 		if wait := at - time.Since(r.Epoch); wait > 0 {
 			timer.Reset(wait)
 			select {

@@ -13,8 +13,18 @@ import (
 // Targets are matched by name. Thresholds are not carried over: the caller evaluates them again
 // on the merged data. Each shard's measurement checks are kept as they are, their Target
 // prefixed with the shard ("shard 1/4" or "shard 1/4 sim"). Results of different windows cannot
-// be merged.
-func Merge(rs []*Result) (*Result, error) {
+// be merged; CheckShards refuses, before, results that are not the shards of one run. The run
+// id, profile hash and barrier are the first result's; the wait and the late join the longest.
+func Merge(rs []*Result) (*Result, error) { return MergeNamed(nil, rs) }
+
+// MergeNamed is Merge with the results' file names, for the errors (nil: "result 1", ...).
+func MergeNamed(names []string, rs []*Result) (*Result, error) {
+	name := func(i int) string {
+		if i < len(names) {
+			return names[i]
+		}
+		return fmt.Sprintf("result %d", i+1)
+	}
 	if len(rs) == 0 {
 		return nil, fmt.Errorf("nothing to merge")
 	}
@@ -23,13 +33,14 @@ func Merge(rs []*Result) (*Result, error) {
 		Version: first.Version, GoVersion: first.GoVersion, Profile: first.Profile, Effective: first.Effective,
 		Start: first.Start, End: EndCompleted, Window: first.Window, Rate: first.Rate, Duration: first.Duration,
 		MaxInFlight: first.MaxInFlight, Overall: NewMetrics(), Shard: Shard{Index: 0, Count: 1},
+		RunID: first.RunID, ProfileHash: first.ProfileHash, StartAt: first.StartAt,
 	}
 	out.Overall.Window = first.Window
 	index := map[string]int{}
 	var end time.Time
 	for i, r := range rs {
 		if r.Window != first.Window {
-			return nil, fmt.Errorf("result %d has window %v, the first %v: they are not parts of one run", i+1, r.Window, first.Window)
+			return nil, fmt.Errorf("%s has window %v, %s %v: they are not parts of one run", name(i), r.Window, name(0), first.Window)
 		}
 		if r.Start.Before(out.Start) {
 			out.Start = r.Start
@@ -40,8 +51,10 @@ func Merge(rs []*Result) (*Result, error) {
 		if r.End != EndCompleted {
 			out.End = r.End
 		}
+		out.Waited, out.JoinedLate = max(out.Waited, r.Waited), max(out.JoinedLate, r.JoinedLate)
+		out.Clock = widerClock(out.Clock, r.Clock)
 		if err := mergeMetrics(out.Overall, r.Overall); err != nil {
-			return nil, fmt.Errorf("result %d: %w", i+1, err)
+			return nil, fmt.Errorf("%s: %w", name(i), err)
 		}
 		out.Checks = append(out.Checks, shardChecks(r)...)
 		for k, t := range r.Targets {
@@ -60,7 +73,7 @@ func Merge(rs []*Result) (*Result, error) {
 			out.Targets[j].DomainLookups += t.DomainLookups
 			out.Targets[j].Webhooks = addWebhookStats(out.Targets[j].Webhooks, t.Webhooks)
 			if err := mergeMetrics(out.PerTarget[j], r.PerTarget[k]); err != nil {
-				return nil, fmt.Errorf("result %d, target %s: %w", i+1, t.Name, err)
+				return nil, fmt.Errorf("%s, target %s: %w", name(i), t.Name, err)
 			}
 		}
 	}
@@ -104,4 +117,113 @@ func addWebhookStats(a, b *sample.WebhookStats) *sample.WebhookStats {
 	}
 	sum.Add(*b)
 	return &sum
+}
+
+// widerClock returns bounds that hold both a and b (nil: not measured): the clocks of every
+// merged shard lie within them of their targets'.
+func widerClock(a, b *ClockOffset) *ClockOffset {
+	switch {
+	case b == nil:
+		return a
+	case a == nil:
+		c := *b
+		return &c
+	}
+	c := *a
+	if b.Min < c.Min {
+		c.Min = b.Min
+	}
+	if b.Max > c.Max {
+		c.Max = b.Max
+	}
+	if b.Target != c.Target {
+		c.Target = "the targets"
+	}
+	return &c
+}
+
+// MaxStartSpread is how far apart the starts of two shards of one run may be. Shards that wait
+// for one barrier (--start-at) start at the same instant; without one they start when their
+// processes do, within seconds of each other, and a minute apart is another run.
+const MaxStartSpread = time.Minute
+
+// CheckShards refuses results that are not the shards of one run: names are their files, for
+// the messages. They must have the same run id, profile (hash of the effective profile), window,
+// start barrier and shard count, start within MaxStartSpread of each other, and hold each shard
+// index once. A missing shard is refused unless allowPartial; missing returns the indexes that
+// are absent.
+func CheckShards(names []string, rs []*Result, allowPartial bool) (missing []int, err error) {
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("nothing to merge")
+	}
+	first, fname := rs[0], names[0]
+	count := max(first.Shard.Count, 1)
+	seen := make(map[int]string, len(rs))
+	for i, r := range rs {
+		name := names[i]
+		if err := sameRun(fname, first, name, r); err != nil {
+			return nil, err
+		}
+		if c := max(r.Shard.Count, 1); c != count {
+			return nil, fmt.Errorf("%s is shard %d/%d, %s shard %d/%d: the runs had different shard counts", fname, first.Shard.Index, count, name, r.Shard.Index, c)
+		}
+		if other, dup := seen[r.Shard.Index]; dup {
+			return nil, fmt.Errorf("%s and %s are both shard %d/%d: a shard index twice", other, name, r.Shard.Index, count)
+		}
+		seen[r.Shard.Index] = name
+	}
+	for k := range count {
+		if _, ok := seen[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 && !allowPartial {
+		given := make([]string, len(rs))
+		for i, r := range rs {
+			given[i] = fmt.Sprintf("%s (shard %d/%d)", names[i], r.Shard.Index, count)
+		}
+		return missing, fmt.Errorf("shard(s) %s of %d missing (given: %s): a partial run is not merged unless --allow-partial", joinInts(missing), count, strings.Join(given, ", "))
+	}
+	return missing, nil
+}
+
+// sameRun returns why r (file name) is not of the same run as first (file fname), or nil.
+func sameRun(fname string, first *Result, name string, r *Result) error {
+	switch {
+	case r.RunID != first.RunID:
+		return fmt.Errorf("%s has run id %q, %s %q: shards of different runs (shards of one run share --run-id)", name, r.RunID, fname, first.RunID)
+	case r.ProfileHash != first.ProfileHash:
+		return fmt.Errorf("%s ran profile %s (hash %s), %s profile %s (hash %s): the effective profiles differ", name, r.Profile, short(r.ProfileHash), fname, first.Profile, short(first.ProfileHash))
+	case r.Window != first.Window:
+		return fmt.Errorf("%s has window %v, %s %v: they are not parts of one run", name, r.Window, fname, first.Window)
+	case !r.StartAt.Equal(first.StartAt):
+		return fmt.Errorf("%s waited for the start barrier %s, %s for %s: not one run", name, fmtBarrier(r.StartAt), fname, fmtBarrier(first.StartAt))
+	}
+	if d := r.Start.Sub(first.Start).Abs(); d > MaxStartSpread {
+		return fmt.Errorf("%s started %s, %s %s: %s apart (more than %s), not one run", name, r.Start.UTC().Format(time.RFC3339), fname, first.Start.UTC().Format(time.RFC3339), d.Round(time.Second), MaxStartSpread)
+	}
+	return nil
+}
+
+func fmtBarrier(t time.Time) string {
+	if t.IsZero() {
+		return "(none)"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// short returns the first 12 characters of a hash, or "(none)".
+func short(h string) string {
+	if h == "" {
+		return "(none)"
+	}
+	return h[:min(len(h), 12)]
+}
+
+func joinInts(ks []int) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = fmt.Sprint(k)
+	}
+	return strings.Join(s, ", ")
 }

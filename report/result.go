@@ -74,6 +74,40 @@ type Result struct {
 	Thresholds  []ThresholdResult
 	// Checks judge the measurement itself (see Check); a failed one makes the run not valid.
 	Checks []Check
+
+	// RunID is the distributed run the result belongs to: every shard of one run has the same
+	// (--run-id, LPBENCH_RUN_ID, else a random one); it is the {run} of the consumer ids.
+	RunID string
+	// ProfileHash is the sha256 (hex) of Effective: shards of one run ran the same profile.
+	ProfileHash string
+	// StartAt is the start barrier (--start-at) the run waited for; zero: none. With a barrier,
+	// Start is StartAt.
+	StartAt time.Time
+	// Waited is how long the run waited, after its set-up, for the barrier.
+	Waited time.Duration
+	// JoinedLate is how long after the barrier the run was ready to send: the arrivals intended
+	// before that were not sent (counted not started). Merged: the latest shard's.
+	JoinedLate time.Duration
+	// Clock bounds the offset of the local clock from the first target's (nil: not measured).
+	Clock *ClockOffset
+	// MissingShards, of a merged result, are the shard indexes that were not merged
+	// (merge --allow-partial): the result is partial, not the planned load.
+	MissingShards []int
+}
+
+// ClockOffset bounds the offset of the target's clock from the local clock (target − local),
+// read from its HTTP Date header: the true offset lies in [Min, Max]. Date has a resolution of
+// 1 s, so the bounds are at least 1 s apart: an offset of a few milliseconds cannot be seen,
+// only one that puts 0 outside the bounds.
+type ClockOffset struct {
+	Min    time.Duration `json:"min_ns"`
+	Max    time.Duration `json:"max_ns"`
+	Target string        `json:"target"`
+}
+
+// Excludes reports whether the bounds prove an offset larger than d (either way).
+func (c *ClockOffset) Excludes(d time.Duration) bool {
+	return c != nil && (c.Min > d || c.Max < -d)
 }
 
 // ByTarget returns each target's metrics by the target's name.

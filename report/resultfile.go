@@ -41,6 +41,14 @@ type resultFile struct {
 	Targets    []targetFile    `json:"targets"`
 	Thresholds []thresholdFile `json:"thresholds"`
 	Checks     []Check         `json:"checks"`
+	RunID      string          `json:"run_id,omitempty"`
+	Hash       string          `json:"profile_hash,omitempty"`
+	StartAt    time.Time       `json:"start_at,omitzero"`
+	Waited     time.Duration   `json:"waited_ns"`
+	JoinedLate time.Duration   `json:"joined_late_ns"`
+	Clock      *ClockOffset    `json:"clock_offset,omitempty"`
+	Partial    bool            `json:"partial,omitempty"`
+	Missing    []int           `json:"missing_shards,omitempty"`
 }
 
 type targetFile struct {
@@ -114,6 +122,8 @@ func WriteJSON(w io.Writer, r *Result) error {
 		Schema: Schema, Version: r.Version, GoVersion: r.GoVersion, Profile: r.Profile,
 		Start: r.Start, End: r.Start.Add(r.Elapsed), Elapsed: r.Elapsed, EndReason: r.End, Reason: r.Reason, Shard: r.Shard,
 		Window: r.Window, Rate: r.Rate, Duration: r.Duration, MaxFlight: r.MaxInFlight, Effective: r.Effective,
+		RunID: r.RunID, Hash: r.ProfileHash, StartAt: r.StartAt, Waited: r.Waited, JoinedLate: r.JoinedLate, Clock: r.Clock,
+		Partial: len(r.MissingShards) > 0, Missing: r.MissingShards,
 	}
 	var err error
 	if f.Overall, err = metricsToFile(r.Overall); err != nil {
@@ -230,6 +240,8 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 		Version: f.Version, GoVersion: f.GoVersion, Profile: f.Profile, Start: f.Start, Elapsed: f.Elapsed,
 		End: f.EndReason, Reason: f.Reason, Shard: f.Shard, Window: f.Window, Rate: f.Rate, Duration: f.Duration,
 		MaxInFlight: f.MaxFlight, Effective: f.Effective,
+		RunID: f.RunID, ProfileHash: f.Hash, StartAt: f.StartAt, Waited: f.Waited, JoinedLate: f.JoinedLate, Clock: f.Clock,
+		MissingShards: f.Missing,
 	}
 	var err error
 	if r.Overall, err = metricsFromFile(f.Overall, f.Window); err != nil {

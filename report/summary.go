@@ -27,6 +27,7 @@ func WriteSummary(w io.Writer, r *Result) error {
 	if r.Reason != "" {
 		fmt.Fprintf(&b, "why it ended: %s\n", r.Reason)
 	}
+	writeRunLines(&b, r)
 	writeChecks(&b, r.Checks)
 	b.WriteString("\n")
 
@@ -369,4 +370,30 @@ func writeFailures(b *strings.Builder, title string, f *[sample.NumSteps][sample
 		return
 	}
 	fmt.Fprintf(b, "%s (step, class, count):\n%s\n", title, strings.Join(rows, "\n"))
+}
+
+// writeRunLines writes what identifies a distributed run and how it started: the run id, the
+// barrier and the wait, a late join, the clock offset, and the shards a partial merge lacks.
+func writeRunLines(b *strings.Builder, r *Result) {
+	if !r.StartAt.IsZero() {
+		fmt.Fprintf(b, "run %s: start barrier %s, waited %s", r.RunID, r.StartAt.UTC().Format(time.RFC3339Nano), r.Waited.Round(time.Millisecond))
+		if r.JoinedLate > 0 {
+			fmt.Fprintf(b, "; joined %s late: the arrivals intended before are not started", r.JoinedLate.Round(time.Millisecond))
+		}
+		b.WriteString("\n")
+	}
+	if c := r.Clock; c != nil {
+		fmt.Fprintf(b, "clock offset from %s: between %s and %s (Date header, 1 s resolution)", c.Target, c.Min.Round(time.Millisecond), c.Max.Round(time.Millisecond))
+		if c.Excludes(100 * time.Millisecond) {
+			b.WriteString(" — MORE THAN 100 ms: synchronise the clocks (NTP)")
+		}
+		b.WriteString("\n")
+	}
+	if len(r.MissingShards) > 0 {
+		ks := make([]string, len(r.MissingShards))
+		for i, k := range r.MissingShards {
+			ks[i] = strconv.Itoa(k)
+		}
+		fmt.Fprintf(b, "PARTIAL: shard(s) %s missing: the merged load is not the planned one\n", strings.Join(ks, ", "))
+	}
 }

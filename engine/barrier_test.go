@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/lp/lpsim"
+)
+
+// TestStartBarrier: with StartAt, the run sets up, waits for the instant, and starts its plan at
+// it: the result's start is the barrier, the wait is counted, every journey's intended start
+// lies on the plan from the barrier, and the clock offset from the simulator (same machine) is
+// bounded around zero.
+func TestStartBarrier(t *testing.T) {
+	t.Parallel()
+	sim, err := lpsim.NewServer(quietSim(10 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	at := time.Now().Add(700 * time.Millisecond)
+	var stderr strings.Builder
+	res, err := Run(context.Background(), context.Background(), testProfile(10, time.Second),
+		Options{Sim: sim, StartAt: at, Stderr: &stderr, Progress: ProgressOff, RunID: "barrier-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Start.Equal(at) || !res.StartAt.Equal(at) {
+		t.Errorf("start %v, barrier %v: want both %v", res.Start, res.StartAt, at)
+	}
+	if res.Waited <= 0 || res.Waited > 700*time.Millisecond {
+		t.Errorf("waited %v, want in (0, 700ms]", res.Waited)
+	}
+	if res.JoinedLate != 0 || res.Arrivals.Started != 10 {
+		t.Errorf("joined late %v, arrivals %+v: want on time, 10 started", res.JoinedLate, res.Arrivals)
+	}
+	if got, want := res.RunID, "barrier-1"; got != want {
+		t.Errorf("run id %q, want %q", got, want)
+	}
+	if c := res.Clock; c == nil || c.Min > 0 || c.Max < 0 || c.Max-c.Min < time.Second {
+		t.Errorf("clock offset %+v: want bounds about 1 s wide around 0", c)
+	}
+	if !strings.Contains(stderr.String(), "waiting") {
+		t.Errorf("stderr does not show the wait:\n%s", stderr.String())
+	}
+	checkIdentities(t, res)
+}
+
+// TestStartBarrierJoinedLate: a run set up after its barrier keeps the barrier as its start and
+// counts the arrivals whose time had passed as not started — none dropped, none started late.
+func TestStartBarrierJoinedLate(t *testing.T) {
+	t.Parallel()
+	sim, err := lpsim.NewServer(quietSim(10 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	at := time.Now().Add(-time.Second)
+	res, err := Run(context.Background(), context.Background(), testProfile(10, 2*time.Second),
+		Options{Sim: sim, StartAt: at, Progress: ProgressOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Start.Equal(at) || res.JoinedLate < time.Second {
+		t.Errorf("start %v (barrier %v), joined late %v: want the barrier, ≥ 1s late", res.Start, at, res.JoinedLate)
+	}
+	a := res.Arrivals
+	if a.NotStarted < 10 || a.NotStarted > 11 || a.Dropped != 0 || a.Started != a.Planned-a.NotStarted {
+		t.Errorf("arrivals %+v: want the 10 or 11 of the first second not started, none dropped", a)
+	}
+	if lag := time.Duration(res.Overall.Lag.Max()); lag > 100*time.Millisecond {
+		t.Errorf("max lag %v: a late join must not send the passed arrivals late", lag)
+	}
+	checkIdentities(t, res)
+}

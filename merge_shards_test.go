@@ -1,0 +1,145 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/report"
+)
+
+// shardResult returns a minimal result of shard k/n of run id, profile hash h, started at start.
+func shardResult(id, h string, k, n int, start time.Time) *report.Result {
+	m := report.NewMetrics()
+	m.Window = 10 * time.Second
+	pt := report.NewMetrics()
+	pt.Window = 10 * time.Second
+	return &report.Result{
+		Profile: "smoke", RunID: id, ProfileHash: h, Shard: report.Shard{Index: k, Count: n}, Start: start,
+		Elapsed: time.Second, End: report.EndCompleted, Window: 10 * time.Second,
+		Targets: []report.TargetInfo{{Name: "sim", Kind: "sim"}}, PerTarget: []*report.Metrics{pt}, Overall: m,
+	}
+}
+
+// writeResults writes rs as result files into a temporary directory and returns their paths.
+func writeResults(t *testing.T, rs ...*report.Result) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for i, r := range rs {
+		p := filepath.Join(dir, "shard-"+string(rune('a'+i))+".json")
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := report.WriteJSON(f, r); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// TestMergeRefusals: merge refuses results that are not the shards of one run, naming the files
+// and the mismatch, with exit 2; --allow-partial merges a run with a shard missing and says so.
+func TestMergeRefusals(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	with := func(r *report.Result, f func(*report.Result)) *report.Result { f(r); return r }
+	for _, tc := range []struct {
+		name    string
+		results []*report.Result
+		flags   []string
+		code    int
+		inErr   string // in stderr
+		inOut   string // in stdout
+	}{
+		// Two shards of one run: merged.
+		{"one run", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0)}, nil, exitOK, "", "lpbench smoke"},
+		// The second shard belongs to another run id.
+		{"different run id", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r2", "h1", 1, 2, t0)}, nil, exitUsage,
+			`shard-b.json has run id "r2", `, ""},
+		// The same run id, but another effective profile.
+		{"different profile", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h2", 1, 2, t0)}, nil, exitUsage,
+			"the effective profiles differ", ""},
+		// Shard 1/2 twice (and 0/2 missing).
+		{"duplicate index", []*report.Result{shardResult("r1", "h1", 1, 2, t0), shardResult("r1", "h1", 1, 2, t0)}, nil, exitUsage,
+			"are both shard 1/2: a shard index twice", ""},
+		// Shard 2 of 3 is missing.
+		{"missing shard", []*report.Result{shardResult("r1", "h1", 0, 3, t0), shardResult("r1", "h1", 1, 3, t0)}, nil, exitUsage,
+			"shard(s) 2 of 3 missing (given: ", ""},
+		// The message lists the shards it was given, by file.
+		{"missing shard lists the files", []*report.Result{shardResult("r1", "h1", 0, 3, t0), shardResult("r1", "h1", 2, 3, t0)}, nil, exitUsage,
+			"shard-b.json (shard 2/3)): a partial run is not merged unless --allow-partial", ""},
+		// The same, allowed: merged, and the summary says it is partial.
+		{"allow partial", []*report.Result{shardResult("r1", "h1", 0, 3, t0), shardResult("r1", "h1", 1, 3, t0)}, []string{"--allow-partial"}, exitOK,
+			"", "PARTIAL: shard(s) 2 missing"},
+		// Different shard counts.
+		{"different shard counts", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 3, t0)}, nil, exitUsage,
+			"the runs had different shard counts", ""},
+		// One of them from another day (and the same run id, e.g. a reused RUN_ID).
+		{"another day", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0.Add(26*time.Hour))}, nil, exitUsage,
+			"26h0m0s apart (more than 1m0s), not one run", ""},
+		// Another start barrier.
+		{"different barrier", []*report.Result{with(shardResult("r1", "h1", 0, 2, t0), func(r *report.Result) { r.StartAt = t0 }),
+			with(shardResult("r1", "h1", 1, 2, t0.Add(time.Second)), func(r *report.Result) { r.StartAt = t0.Add(time.Second) })}, nil, exitUsage,
+			"waited for the start barrier 2026-12-01T10:00:01Z", ""},
+		// Another window.
+		{"different window", []*report.Result{shardResult("r1", "h1", 0, 2, t0), with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Window = 5 * time.Second })}, nil, exitUsage,
+			"has window 5s", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files := writeResults(t, tc.results...)
+			out := filepath.Join(t.TempDir(), "merged.json")
+			args := append(append([]string{"merge"}, files...), "-o", out)
+			code, stdout, stderr := runCLI(append(args, tc.flags...)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			if !strings.Contains(stderr, tc.inErr) || !strings.Contains(stdout, tc.inOut) {
+				t.Errorf("stderr lacks %q or stdout lacks %q\nstdout:\n%s\nstderr:\n%s", tc.inErr, tc.inOut, stdout, stderr)
+			}
+			if tc.code == exitUsage && !strings.Contains(stderr, filepath.Base(files[1])) && !strings.Contains(stderr, filepath.Base(files[0])) {
+				t.Errorf("the message names no file:\n%s", stderr)
+			}
+			if tc.code != exitOK {
+				return
+			}
+			m, err := report.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := m.RunID, "r1"; got != want {
+				t.Errorf("merged run id %q, want %q", got, want)
+			}
+			if got, want := len(m.MissingShards) > 0, slices.Contains(tc.flags, "--allow-partial"); got != want {
+				t.Errorf("merged partial %v (missing %v), want %v", got, m.MissingShards, want)
+			}
+		})
+	}
+}
+
+// TestMergeFailedShardCheck: two shards of one run, one of which failed a measurement check:
+// the merged verdict is not valid (exit 4), and the message names the shard.
+func TestMergeFailedShardCheck(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	good, bad := shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0)
+	good.Checks = []report.Check{{Name: "load_delivered", OK: true, Measured: "dropped 0%"}}
+	bad.Checks = []report.Check{{Name: "load_delivered", OK: false, Measured: "dropped 40% (40 of 100)", Limit: "dropped ≤ 1%"}}
+	files := writeResults(t, good, bad)
+	code, stdout, stderr := runCLI(append(append([]string{"merge"}, files...), "-o", filepath.Join(t.TempDir(), "m.json"))...)
+	if code != exitNotValid {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitNotValid, stdout, stderr)
+	}
+	for _, s := range []string{stdout, stderr} {
+		if !strings.Contains(s, "load_delivered [shard 1/2]: dropped 40%") {
+			t.Errorf("the failed check is not named with its shard:\n%s", s)
+		}
+	}
+}
