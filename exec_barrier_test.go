@@ -61,7 +61,10 @@ func TestShardsStartTogether(t *testing.T) {
 		wg.Go(func() {
 			out, err := exec.Command(bin, "run", "--rate", fmt.Sprint(rate), "--duration", fmt.Sprint(seconds, "s"),
 				"--sim-url", simURL, "--shard", fmt.Sprintf("%d/%d", k, shards), "--no-progress", "--run-id", "barrier-test",
-				"--start-at", barrier.UTC().Format(time.RFC3339Nano), "--out", filepath.Join(dir, fmt.Sprint("shard-", k))).CombinedOutput()
+				"--start-at", barrier.UTC().Format(time.RFC3339Nano), "--out", filepath.Join(dir, fmt.Sprint("shard-", k)),
+				// The test asserts the start instant and the per-second counts itself; the
+				// generator's timing checks depend on how loaded the test machine is.
+				"--relax-check", "generator_lag", "--relax-check", "generator_cpu", "--relax-check", "arrivals").CombinedOutput()
 			if err != nil {
 				errs[k] = fmt.Errorf("shard %d: %v\n%s", k, err, out)
 			}

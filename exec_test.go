@@ -275,7 +275,10 @@ func TestShardsOnOneSimulator(t *testing.T) {
 	for k := range shards {
 		wg.Go(func() {
 			out, err := exec.Command(bin, "run", "--rate", fmt.Sprint(rate), "--duration", fmt.Sprint(seconds, "s"),
-				"--sim-url", simURL, "--shard", fmt.Sprintf("%d/%d", k, shards), "--no-progress", "--run-id", "shards-test",
+				"--sim-url", simURL, "--shard", fmt.Sprintf("%d/%d", k, shards), "--no-progress",
+				// Four processes at once on a loaded test machine: the merge's exit code is about
+				// the counts here, not the generator's timing (relaxed checks are still shown).
+				"--relax-check", "generator_lag", "--relax-check", "generator_cpu", "--relax-check", "load_delivered", "--relax-check", "arrivals", "--run-id", "shards-test",
 				"--out", filepath.Join(dir, fmt.Sprint("shard-", k))).CombinedOutput()
 			if err != nil {
 				errs[k] = fmt.Errorf("shard %d: %v\n%s", k, err, out)

@@ -36,7 +36,13 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-const quickLoad = "load:\n  stages:\n    - {duration: 1s, rate: 5}\n"
+const quickLoad = "load:\n  stages:\n    - {duration: 1s, rate: 5}\n" + relaxTiming
+
+// relaxTiming relaxes the measurement checks that depend on how busy the machine is (the
+// generator's lag, CPU, delivered load and arrival process): tests that are not about them run
+// in parallel with many others, on a loaded CI machine, and must not exit 4 because of it.
+// Relaxed checks are still computed and shown.
+const relaxTiming = "checks: {relax: [generator_lag, generator_cpu, load_delivered, arrivals]}\n"
 
 // TestExitCodes checks the documented exit codes.
 func TestExitCodes(t *testing.T) {
@@ -169,7 +175,7 @@ func TestLiveNeedsConfirmation(t *testing.T) {
 func TestOutputsRoundTrip(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	f := writeProfile(t, "load:\n  stages:\n    - {duration: 2500ms, rate: 20}\ntargets:\n  - {name: va, account: \"12345678\"}\n  - {name: lo, account: \"23456789\"}\nthresholds: [\"errors < 1%\", \"gap.max < 1µs\"]\n")
+	f := writeProfile(t, relaxTiming+"load:\n  stages:\n    - {duration: 2500ms, rate: 20}\ntargets:\n  - {name: va, account: \"12345678\"}\n  - {name: lo, account: \"23456789\"}\nthresholds: [\"errors < 1%\", \"gap.max < 1µs\"]\n")
 	code, stdout, stderr := runCLI("run", f, "--no-progress", "--out", dir)
 	if code != exitThresholds {
 		t.Fatalf("exit %d, want %d (gap.max < 1µs cannot pass; not a percentile, which 50 journeys cannot support)\n%s\n%s", code, exitThresholds, stdout, stderr)
