@@ -62,6 +62,14 @@ func inFlightBound(maxInFlight, capacity int) int {
 	return maxInFlight
 }
 
+// askedIfCut returns maxInFlight when inFlightBound cuts it, else 0.
+func askedIfCut(maxInFlight int) int {
+	if inFlightBound(maxInFlight, lp.MaxJourneys()) < maxInFlight {
+		return maxInFlight
+	}
+	return 0
+}
+
 // feed sets every runner's task: run the journey of the arrival's target and record it. A
 // journey the drain cut did not serve its consumer in time: it is recorded failed (timeout at
 // the step it was in), not interrupted, so the consumers it stands for are not left out of the

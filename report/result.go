@@ -67,11 +67,14 @@ type Result struct {
 	Rate        float64       // peak arrival rate, per second
 	Duration    time.Duration // planned length of the arrival schedule
 	MaxInFlight int
-	Arrivals    Arrivals
-	Targets     []TargetInfo
-	PerTarget   []*Metrics // same order as Targets
-	Overall     *Metrics
-	Thresholds  []ThresholdResult
+	// MaxInFlightAsked is the profile's max_in_flight when the process could not give that many
+	// journeys a connection each (its file descriptor limit) and MaxInFlight is lower; else 0.
+	MaxInFlightAsked int
+	Arrivals         Arrivals
+	Targets          []TargetInfo
+	PerTarget        []*Metrics // same order as Targets
+	Overall          *Metrics
+	Thresholds       []ThresholdResult
 	// Checks judge the measurement itself (see Check); a failed one makes the run not valid.
 	Checks []Check
 

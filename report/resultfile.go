@@ -36,6 +36,7 @@ type resultFile struct {
 	Rate       float64         `json:"peak_rate"`
 	Duration   time.Duration   `json:"duration_ns"`
 	MaxFlight  int             `json:"max_in_flight"`
+	MaxAsked   int             `json:"max_in_flight_asked,omitempty"`
 	Effective  string          `json:"effective_profile,omitempty"`
 	Overall    metricsFile     `json:"overall"`
 	Targets    []targetFile    `json:"targets"`
@@ -121,7 +122,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 	f := resultFile{
 		Schema: Schema, Version: r.Version, GoVersion: r.GoVersion, Profile: r.Profile,
 		Start: r.Start, End: r.Start.Add(r.Elapsed), Elapsed: r.Elapsed, EndReason: r.End, Reason: r.Reason, Shard: r.Shard,
-		Window: r.Window, Rate: r.Rate, Duration: r.Duration, MaxFlight: r.MaxInFlight, Effective: r.Effective,
+		Window: r.Window, Rate: r.Rate, Duration: r.Duration, MaxFlight: r.MaxInFlight, MaxAsked: r.MaxInFlightAsked, Effective: r.Effective,
 		RunID: r.RunID, Hash: r.ProfileHash, StartAt: r.StartAt, Waited: r.Waited, JoinedLate: r.JoinedLate, Clock: r.Clock,
 		Partial: len(r.MissingShards) > 0, Missing: r.MissingShards,
 	}
@@ -239,7 +240,7 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 	r := &Result{
 		Version: f.Version, GoVersion: f.GoVersion, Profile: f.Profile, Start: f.Start, Elapsed: f.Elapsed,
 		End: f.EndReason, Reason: f.Reason, Shard: f.Shard, Window: f.Window, Rate: f.Rate, Duration: f.Duration,
-		MaxInFlight: f.MaxFlight, Effective: f.Effective,
+		MaxInFlight: f.MaxFlight, MaxInFlightAsked: f.MaxAsked, Effective: f.Effective,
 		RunID: f.RunID, ProfileHash: f.Hash, StartAt: f.StartAt, Waited: f.Waited, JoinedLate: f.JoinedLate, Clock: f.Clock,
 		MissingShards: f.Missing,
 	}

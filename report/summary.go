@@ -23,6 +23,9 @@ func WriteSummary(w io.Writer, r *Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "lpbench %s: %d target(s), %s/s for %s, max in flight %d, window %s\n",
 		r.Profile, len(r.Targets), trimFloat(r.Rate), r.Duration, r.MaxInFlight, r.Window)
+	if r.MaxInFlightAsked > r.MaxInFlight {
+		fmt.Fprintf(&b, "max in flight cut from %d to %d: the process's file descriptor limit allows no more connections (raise ulimit -n)\n", r.MaxInFlightAsked, r.MaxInFlight)
+	}
 	fmt.Fprintf(&b, "ran %s (%s), started %s\n", r.Elapsed.Round(time.Millisecond), r.End, r.Start.Format(time.RFC3339))
 	if r.Reason != "" {
 		fmt.Fprintf(&b, "why it ended: %s\n", r.Reason)
