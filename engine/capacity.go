@@ -148,7 +148,7 @@ func (s *search) next(o *CapacityOptions) (rate float64, phase string, done bool
 		}
 		return r, "bracket", false
 	case s.low == 0:
-		if s.halvings >= 3 {
+		if s.halvings > 3 {
 			return 0, "", true // the SLO fails at the lowest rate tried
 		}
 		return s.high / 2, "bracket", false

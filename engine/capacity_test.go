@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +80,78 @@ func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(string(b[:len(b)-1]))
 	return len(b), nil
+}
+
+// TestCapacityStepFailsOnStationarity: 10 % above a capacity of 100/s the queue grows by 0.1 s
+// each second, so in a 14-s step the last consumers wait about 1.4 s — far inside the 10-s
+// window, every auto message comes — yet the step fails, on stationarity alone.
+//
+// Timed for real: skipped with -short and under the race detector.
+func TestCapacityStepFailsOnStationarity(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("a 14-s step, timed for real")
+	}
+	p := capacityProfile(100, 10*time.Second)
+	o := CapacityOptions{Step: 14 * time.Second}
+	if err := o.defaults(p); err != nil {
+		t.Fatal(err)
+	}
+	st, err := runStep(context.Background(), context.Background(), p, &o, 1, 110, "bracket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, why := range st.Why {
+		t.Log(why)
+	}
+	t.Logf("gap p99 %.2fs, grew %.3f s/s", st.GapP99, st.GapGrowth)
+	if st.Pass {
+		t.Fatal("the step passed: a growing queue went unnoticed")
+	}
+	if got, want := strings.Join(st.Failed, ","), report.CriterionStationary; got != want {
+		t.Errorf("failed on %q, want %q alone (the window was not missed)", got, want)
+	}
+	if st.GapGrowth < 0.05 {
+		t.Errorf("gap p99 grew %.3f s/s, want about 0.1", st.GapGrowth)
+	}
+}
+
+// TestSearchRule drives the search's state with a fixed capacity and no runs: the rates it asks
+// for, in order.
+func TestSearchRule(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		capacity  float64 // a step passes at or below it
+		from, max float64
+		want      []float64
+	}{
+		// Doubling to the first failure, bisection to 5 %, confirmation at 100 and one above.
+		{"bracket and bisect", 100, 50, 0, []float64{50, 100, 200, 150, 125, 112.5, 106.25, 103.125, 100, 103.125}},
+		// The first rate fails: halving down to a pass, then bisecting below the lowest failure.
+		{"from above", 100, 400, 0, []float64{400, 200, 100, 150, 125, 112.5, 106.25, 103.125, 100, 103.125}},
+		// Every rate passes up to the cap.
+		{"capped", 1000, 100, 300, []float64{100, 200, 300}},
+		// Nothing passes: three halvings, then the search gives up.
+		{"nothing passes", 1, 80, 0, []float64{80, 40, 20, 10}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := CapacityOptions{From: tc.from, Max: tc.max}
+			if err := o.defaults(capacityProfile(0, time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			var s search
+			var got []float64
+			for range 20 {
+				r, phase, done := s.next(&o)
+				if done {
+					break
+				}
+				got = append(got, r)
+				s.record(r, phase, r <= tc.capacity)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("rates %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

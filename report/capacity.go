@@ -50,9 +50,9 @@ type Capacity struct {
 	Interrupted bool    `json:"interrupted,omitempty"`
 	Resolution  float64 `json:"resolution"` // the search stops bisecting at (high−low)/low ≤ this
 	// Message says in one line what the outcome means and, when generator-bound, what to do.
-	Message string   `json:"message"`
-	SLO     []string `json:"slo"`
-	Window  float64  `json:"window_s"`
+	Message string         `json:"message"`
+	SLO     []string       `json:"slo"`
+	Window  float64        `json:"window_s"`
 	Steps   []CapacityStep `json:"steps"`
 }
 
