@@ -30,8 +30,8 @@ type CapacityOptions struct {
 	// Resolution ends the bisection when (high − low)/low ≤ Resolution (default 0.05).
 	Resolution float64
 	// Step is each step's length (default 2 × window + 5 s); CoolDown the pause between steps
-	// (default 5 s), skipped when every target is the embedded simulator, which is started
-	// afresh for each step (its queues are then empty by construction).
+	// (default 5 s; negative: none), skipped when every target is the embedded simulator, which
+	// is started afresh for each step (its queues are then empty by construction).
 	Step, CoolDown time.Duration
 	// SLO replaces the default service level (DefaultSLO).
 	SLO []report.Threshold
@@ -80,8 +80,11 @@ func (o *CapacityOptions) defaults(p profiles.Profile) error {
 	if o.Step == 0 {
 		o.Step = 2*p.Window + 5*time.Second
 	}
-	if o.CoolDown == 0 {
+	switch {
+	case o.CoolDown == 0:
 		o.CoolDown = 5 * time.Second
+	case o.CoolDown < 0:
+		o.CoolDown = 0
 	}
 	if o.MaxSteps == 0 {
 		o.MaxSteps = 16
@@ -104,8 +107,6 @@ func (o *CapacityOptions) defaults(p profiles.Profile) error {
 		return fmt.Errorf("the resolution must be between 0 and 1 (e.g. 0.05), got %g", o.Resolution)
 	case o.Step < time.Second:
 		return fmt.Errorf("a step must last at least 1s, got %v", o.Step)
-	case o.CoolDown < 0:
-		return fmt.Errorf("the cool-down must be ≥ 0, got %v", o.CoolDown)
 	}
 	for _, t := range p.Targets {
 		if t.Load != nil {
@@ -113,6 +114,28 @@ func (o *CapacityOptions) defaults(p profiles.Profile) error {
 		}
 	}
 	return nil
+}
+
+// CapacityWorstCase returns the most a search of p with o can do: its steps, conversations
+// and duration (steps and cool-downs), for the plan printed before a live search.
+func CapacityWorstCase(p profiles.Profile, o CapacityOptions) (steps int, conversations float64, d time.Duration) {
+	if err := o.defaults(p); err != nil {
+		return 0, 0, 0
+	}
+	r := o.From
+	for steps < o.MaxSteps {
+		if o.Max > 0 {
+			r = min(r, o.Max)
+		}
+		if conversations+r*o.Step.Seconds() > o.MaxConversations {
+			break
+		}
+		steps++
+		conversations += r * o.Step.Seconds()
+		d += o.Step + o.CoolDown
+		r *= 2
+	}
+	return steps, conversations, d
 }
 
 // search is the state of a capacity search: the highest passing and lowest failing rates.
@@ -246,7 +269,7 @@ func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions)
 			s.retry = nil
 			s.record(r, phase, st.Pass)
 		}
-		fmt.Fprintf(o.Progress, "capacity: step %d  %s/s  %-7s %s  — %s\n", k, trimFloat(r), phase, verdictWord(st), s.soFar())
+		fmt.Fprintf(o.Progress, "capacity: step %d  %s/s  %-7s %s  — %s\n", k, trimFloat(r), st.Phase, verdictWord(st), s.soFar())
 		for _, why := range st.Why {
 			fmt.Fprintf(o.Progress, "capacity:   %s\n", why)
 		}
