@@ -121,7 +121,7 @@ func capacityCharts(c *Capacity) []svgChart {
 		}
 	}
 	return []svgChart{
-		rateChart(c, "served", "Consumers served by rate", "share of ended journeys whose first auto message came (without verification: first SEND certainly in the window)", "%",
+		rateChart(c, "served", "Consumers served by rate", "share of ended journeys whose first auto message came (without verification: first SEND certainly in the window)", "served %",
 			func(st CapacityStep) (float64, bool) { return 100 * st.Served, st.Ended > 0 }, false, served),
 		rateChart(c, "gap-p99", "Gap p99 by rate", "create → first SEND, the figure judged against the window", "gap p99",
 			func(st CapacityStep) (float64, bool) { return st.GapP99, st.GapP99 > 0 }, true, gap),
@@ -155,6 +155,9 @@ func rateChart(c *Capacity, id, title, desc, yLabel string, value func(CapacityS
 	xtop, xt := linearAxis(xhi * 1.05)
 	x := scale{0, xtop, b.L, b.R}
 	top, yt := linearAxis(max(hi*1.05, 1e-3))
+	if !dur {
+		top, yt = linearAxis(100) // a share: 0–100 %
+	}
 	y := scale{0, top, b.B, b.T}
 	for _, t := range xt {
 		ch.XTicks = append(ch.XTicks, svgTick{coord(x.at(t)), trimFloat(t)})
@@ -189,7 +192,7 @@ func rateChart(c *Capacity, id, title, desc, yLabel string, value func(CapacityS
 		d.to(b.R, y.at(r.value))
 		ch.Series = append(ch.Series, svgSeries{Name: r.name, Label: r.label, Kind: "ref", Color: "cw", D: d.String()})
 	}
-	if c.Interval[0] > 0 {
+	if c.Found {
 		ch.Notes = append(ch.Notes, fmt.Sprintf("sustainable %s/s; interval [%s, %s]", rate(c.SustainableRate), rate(c.Interval[0]), rateOrDash(c.Interval[1])))
 	}
 	return ch
