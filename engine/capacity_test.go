@@ -155,3 +155,34 @@ func TestSearchRule(t *testing.T) {
 		})
 	}
 }
+
+// TestCapacityInterrupted: stopping the search during a step ends it there; the outcome says it
+// was interrupted and keeps what was known, and the step is not judged.
+func TestCapacityInterrupted(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("a few seconds, timed for real")
+	}
+	stop, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var steps int
+	o := CapacityOptions{From: 20, Step: 2 * time.Second, Prepare: func(k int, _ float64, _ *Options) (func(*report.Result) (string, error), error) {
+		steps = k
+		if k == 2 {
+			time.AfterFunc(500*time.Millisecond, cancel)
+		}
+		return nil, nil
+	}}
+	c, err := Capacity(stop, context.Background(), capacityProfile(0, 2*time.Second), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Interrupted || c.Found || steps != 2 || len(c.Steps) != 2 {
+		t.Fatalf("interrupted %v, found %v, %d steps started, %d recorded: %s", c.Interrupted, c.Found, steps, len(c.Steps), report.CapacityHeadline(c))
+	}
+	if got := c.Steps[1].Failed; len(got) != 1 || got[0] != report.CriterionInterrupted {
+		t.Errorf("the interrupted step failed on %v, want interrupted", got)
+	}
+	if got, want := c.Interval[0], 20.0; got != want {
+		t.Errorf("highest pass %g, want %g (the first step's)", got, want)
+	}
+}
