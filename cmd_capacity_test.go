@@ -80,3 +80,42 @@ func TestCapacityGeneratorBound(t *testing.T) {
 		t.Errorf("compare of two steps: exit %d\n%s\n%s", code, out, errs)
 	}
 }
+
+// TestCapacityUsage: bad flags and an unconfirmed live search exit 2 before anything is sent.
+func TestCapacityUsage(t *testing.T) {
+	t.Parallel()
+	quick := writeProfile(t, quickLoad)
+	live := writeProfile(t, quickLoad+`targets:
+  - name: brand
+    account: "42"
+    csds: https://127.0.0.1:1
+    client_id_env: LPBENCH_TEST_ID
+    client_secret_env: LPBENCH_TEST_SECRET
+`)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		// A resolution is a fraction below 1.
+		{"resolution", []string{quick, "--resolution", "2"}, "resolution must be between 0 and 1"},
+		// The SLO is threshold syntax.
+		{"slo", []string{quick, "--slo", "gap.p99 < 10"}, "needs a duration with a unit"},
+		// The cap is not below the first rate.
+		{"max below from", []string{quick, "--from", "100", "--max", "50"}, "below the first rate"},
+		// Steps shorter than a second judge nothing.
+		{"step", []string{quick, "--step", "500ms"}, "at least 1s"},
+		// A live target needs --live ...
+		{"live", []string{live}, "add --live to confirm"},
+		// ... and --max.
+		{"live without max", []string{live, "--live"}, "needs --max"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(append([]string{"capacity"}, append(tc.args, "--out", t.TempDir())...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d with %q in stderr:\n%s", code, exitUsage, tc.want, stderr)
+			}
+		})
+	}
+}

@@ -186,3 +186,19 @@ func TestCapacityInterrupted(t *testing.T) {
 		t.Errorf("highest pass %g, want %g (the first step's)", got, want)
 	}
 }
+
+// TestCapacityWorstCase: the plan printed before a live search: doubling from From to Max, then
+// Max until MaxSteps, within the conversation cap.
+func TestCapacityWorstCase(t *testing.T) {
+	t.Parallel()
+	p := capacityProfile(0, time.Second)
+	steps, conv, d := CapacityWorstCase(p, CapacityOptions{From: 10, Max: 40, Step: 10 * time.Second, CoolDown: 5 * time.Second, MaxSteps: 5})
+	// 10, 20, 40, 40, 40 journeys/s for 10 s each.
+	if steps != 5 || conv != 1500 || d != 75*time.Second {
+		t.Errorf("worst case %d steps, %g conversations, %s; want 5, 1500, 1m15s", steps, conv, d)
+	}
+	steps, conv, _ = CapacityWorstCase(p, CapacityOptions{From: 10, Max: 40, Step: 10 * time.Second, MaxSteps: 5, MaxConversations: 500})
+	if steps != 2 || conv != 300 {
+		t.Errorf("capped at 500: %d steps, %g conversations; want 2, 300", steps, conv)
+	}
+}
