@@ -17,13 +17,14 @@ build:
 
 # Tests whose figures are timed for real: run without the race detector, which would slow the
 # client they measure.
-TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCapacityKnee|TestSoak|TestChecksHoldOnQuietRun|TestCheckGrowingQueue
+TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCapacityKnee|TestSoak|TestChecksHoldOnQuietRun|TestCheckGrowingQueue|TestCapacityFindsTheSimulatorsLimit|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted
 
 # The full suite: everything with the race detector, then the timed tests without it.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '$(TIMED)' ./engine
+	$(GO) test -count=1 -run 'TestCapacityGeneratorBound' .
 
 # The quick suite: skips the long tests.
 test-short:

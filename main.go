@@ -34,6 +34,9 @@ const usage = `lpbench: load and latency benchmark for LivePerson consumer messa
 
 usage:
   lpbench run [PROFILE|FILE] [flags]   run a profile (default: smoke, against the embedded simulator)
+  lpbench capacity [PROFILE|FILE] [flags]
+                                       search the highest sustainable rate (exit 0 found, 3 the SLO
+                                       fails at the lowest rate, 4 generator-bound)
   lpbench validate FILE...             check profiles; exit 0 when all are valid, 2 otherwise
   lpbench report RESULT.json [-format text|json|html|junit]
                                        render a report again from a result file
@@ -58,6 +61,7 @@ type command func(args []string, stdout, stderr io.Writer) error
 
 var commands = map[string]command{
 	"run":      cmdRun,
+	"capacity": cmdCapacity,
 	"validate": cmdValidate,
 	"report":   cmdReport,
 	"merge":    cmdMerge,

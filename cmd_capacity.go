@@ -1,0 +1,236 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+)
+
+// capacityFlags are the flags of lpbench capacity.
+type capacityFlags struct {
+	from, max, resolution float64
+	step, coolDown, grace time.Duration
+	window                time.Duration
+	maxInFlight, maxSteps int
+	maxConversations      float64
+	slo                   sloFlag
+	live                  bool
+	simURL, out           string
+}
+
+// sloFlag collects the repeatable --slo flag, each a threshold expression.
+type sloFlag []report.Threshold
+
+func (s *sloFlag) String() string {
+	var es []string
+	for _, t := range *s {
+		es = append(es, t.Expr)
+	}
+	return strings.Join(es, ", ")
+}
+
+// Set adds one threshold.
+func (s *sloFlag) Set(expr string) error {
+	t, err := report.ParseThreshold(expr)
+	if err != nil {
+		return err
+	}
+	*s = append(*s, t)
+	return nil
+}
+
+func (f *capacityFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&f.from, "from", 0, "first rate tried, journeys/s (default: the profile's peak rate)")
+	fs.Float64Var(&f.max, "max", 0, "highest rate tried, journeys/s (default: no cap; required with --live)")
+	fs.Float64Var(&f.resolution, "resolution", 0.05, "stop bisecting when (high − low)/low ≤ this")
+	fs.DurationVar(&f.step, "step", 0, "length of each step (default: 2 × window + 5s)")
+	fs.DurationVar(&f.coolDown, "cool-down", 5*time.Second, "pause between steps so the target's queues empty (skipped with the embedded simulator, which starts afresh each step)")
+	fs.Var(&f.slo, "slo", "a step's service level, threshold syntax (repeatable; replaces the default automsg.missing < 0.1% — window.not_in < 0.1% without verification — and errors < 0.1%)")
+	fs.IntVar(&f.maxSteps, "max-steps", 16, "end the search after this many steps")
+	fs.Float64Var(&f.maxConversations, "max-conversations", 100_000, "cap on the conversations of the whole search: a step that would pass it is not run")
+	fs.DurationVar(&f.window, "window", 0, "override the AUTO_MESSAGES window")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "override load.max_in_flight")
+	fs.BoolVar(&f.live, "live", false, "allow targets on LivePerson itself (required for them; needs --max)")
+	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim)")
+	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
+	fs.StringVar(&f.out, "out", "", "directory for capacity.json, capacity.html, summary.txt and a directory per step (default: results/<time>-capacity-<profile>)")
+}
+
+// cmdCapacity searches the highest sustainable rate of a profile and reports it.
+func cmdCapacity(args []string, stdout, stderr io.Writer) error {
+	var f capacityFlags
+	fs := newFlags("capacity", "capacity [PROFILE|FILE] [flags]\n\nSearches the highest arrival rate the profile's targets sustain. PROFILE is a shipped profile or a YAML file; default smoke.\n", stderr)
+	f.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usageError("unexpected argument %q (one profile at a time)", pos[1])
+	}
+	name := "smoke"
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	p, err := profiles.Open(name)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	o, err := f.options(&p)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if err := confirmLiveSearch(p, f, o, stderr); err != nil {
+		return err
+	}
+	dir := f.out
+	if dir == "" {
+		dir = filepath.Join("results", time.Now().Format("20060102-150405")+"-capacity-"+p.Name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageError("output directory: %v", err)
+	}
+	o.Prepare = stepOutputs(dir)
+	o.Progress = stderr
+	stop, work, release := interruptible(f.grace, stderr)
+	defer release()
+	c, err := engine.Capacity(stop, work, p, o)
+	var in *engine.InputError
+	switch {
+	case errors.As(err, &in):
+		return &exitError{code: exitUsage, err: err}
+	case err != nil && c == nil:
+		return err
+	case err != nil:
+		fmt.Fprintf(stderr, "lpbench capacity: %v\n", err)
+	}
+	if err := writeCapacity(dir, c, stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
+	return capacityVerdict(c, err)
+}
+
+// options applies the flags to the profile and returns the search's options.
+func (f *capacityFlags) options(p *profiles.Profile) (engine.CapacityOptions, error) {
+	rf := runFlags{window: f.window, maxInFlight: f.maxInFlight, simURL: f.simURL}
+	ro := engine.Options{Getenv: os.Getenv}
+	if err := rf.apply(p, &ro); err != nil {
+		return engine.CapacityOptions{}, err
+	}
+	for _, v := range []struct {
+		name string
+		v    float64
+	}{{"-from", f.from}, {"-max", f.max}, {"-max-conversations", f.maxConversations}} {
+		if v.v < 0 || math.IsNaN(v.v) || math.IsInf(v.v, 0) {
+			return engine.CapacityOptions{}, fmt.Errorf("%s must be a finite number ≥ 0, got %g", v.name, v.v)
+		}
+	}
+	if f.maxSteps < 1 {
+		return engine.CapacityOptions{}, fmt.Errorf("-max-steps must be ≥ 1, got %d", f.maxSteps)
+	}
+	cool := f.coolDown
+	if cool == 0 {
+		cool = -1 // a zero cool-down asked for: none (the engine's zero means its default)
+	}
+	o := engine.CapacityOptions{From: f.from, Max: f.max, Resolution: f.resolution, Step: f.step, CoolDown: cool,
+		SLO: f.slo, MaxSteps: f.maxSteps, MaxConversations: f.maxConversations, Run: ro}
+	return o, nil
+}
+
+// stepOutputs gives each step a directory step-KK with its interval log, and writes its
+// reports when it ends.
+func stepOutputs(dir string) func(int, float64, *engine.Options) (func(*report.Result) (string, error), error) {
+	return func(k int, _ float64, o *engine.Options) (func(*report.Result) (string, error), error) {
+		rel := fmt.Sprintf("step-%02d", k)
+		sdir := filepath.Join(dir, rel)
+		if err := os.MkdirAll(sdir, 0o755); err != nil {
+			return nil, fmt.Errorf("output directory: %w", err)
+		}
+		hlog, err := os.Create(filepath.Join(sdir, "run.hlog"))
+		if err != nil {
+			return nil, fmt.Errorf("output directory: %w", err)
+		}
+		o.Hlog = hlog
+		return func(res *report.Result) (string, error) {
+			if err := hlog.Close(); err != nil {
+				return "", err
+			}
+			if err := report.WriteRunOutputs(sdir, res); err != nil {
+				return "", err
+			}
+			return filepath.ToSlash(filepath.Join(rel, "result.json")), nil
+		}, nil
+	}
+}
+
+// writeCapacity writes capacity.json, capacity.html and summary.txt into dir, and the summary
+// to stdout.
+func writeCapacity(dir string, c *report.Capacity, stdout io.Writer) error {
+	for _, out := range []struct {
+		name  string
+		write func(io.Writer, *report.Capacity) error
+	}{
+		{"capacity.json", report.WriteCapacityJSON},
+		{"capacity.html", report.WriteCapacityHTML},
+		{"summary.txt", report.WriteCapacitySummary},
+	} {
+		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), func(w io.Writer) error { return out.write(w, c) }); err != nil {
+			return err
+		}
+	}
+	return report.WriteCapacitySummary(stdout, c)
+}
+
+// capacityVerdict returns the exit code of a search: 130 interrupted, 4 generator-bound, 0 a
+// rate found, 3 the SLO failed even at the lowest rate tried, 1 otherwise (a step could not
+// run, or the conversation cap ended the search first).
+func capacityVerdict(c *report.Capacity, err error) error {
+	switch {
+	case c.Interrupted:
+		return exitCode(exitInterrupted)
+	case c.Bound == report.BoundGenerator:
+		return exitCode(exitNotValid)
+	case err != nil:
+		return exitCode(exitRunFailed)
+	case c.Found:
+		return nil
+	case c.Bound == report.BoundTarget:
+		return exitCode(exitThresholds)
+	}
+	return &exitError{code: exitRunFailed, err: errors.New("no rate found: " + c.Message)}
+}
+
+// confirmLiveSearch refuses a search on LivePerson itself unless --live confirms it, --max caps
+// it and the credentials are set, and prints the worst case of the search's plan.
+func confirmLiveSearch(p profiles.Profile, f capacityFlags, o engine.CapacityOptions, stderr io.Writer) error {
+	if !p.HasLive() {
+		return nil
+	}
+	if !f.live {
+		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm. Nothing was sent.", p.Name, liveNames(p))
+	}
+	if f.max == 0 {
+		return usageError("a capacity search on LivePerson itself needs --max, the highest rate it may try. Nothing was sent.")
+	}
+	if err := p.CheckLive(os.Getenv); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	steps, conv, d := engine.CapacityWorstCase(p, o)
+	fmt.Fprintf(stderr, "lpbench: live capacity search of profile %s\n", p.Name)
+	for _, t := range p.Targets {
+		fmt.Fprintf(stderr, "  target %-12s account %-12s %s (%s)\n", t.Name, t.Account, t.CSDSURL(), t.Kind())
+	}
+	fmt.Fprintf(stderr, "  worst case: %d steps, about %.0f conversations (cap %.0f), %s\n", steps, conv, f.maxConversations, d.Round(time.Second))
+	return nil
+}

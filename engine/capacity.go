@@ -1,0 +1,428 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+)
+
+// A capacity search runs the profile's journey step by step, each step one constant-rate run of
+// Run, and looks for the highest rate the target sustains: the SLO holds, latency does not
+// grow through the step (the stationary check), and the measurement is valid (the generator's
+// own checks). It brackets exponentially from From (doubling until a step fails), bisects
+// between the highest pass and the lowest fail until they are within Resolution, then confirms:
+// one step at the found rate (it must pass) and one at the lowest failing rate (it should fail).
+// A step that fails only on the generator's checks ends the search generator-bound: its figures
+// describe the generator, not the target.
+
+// CapacityOptions configure a capacity search.
+type CapacityOptions struct {
+	// From is the first step's rate (default: the profile's peak rate); Max caps the rate (0:
+	// no cap).
+	From, Max float64
+	// Resolution ends the bisection when (high − low)/low ≤ Resolution (default 0.05).
+	Resolution float64
+	// Step is each step's length (default 2 × window + 5 s); CoolDown the pause between steps
+	// (default 5 s; negative: none), skipped when every target is the embedded simulator, which
+	// is started afresh for each step (its queues are then empty by construction).
+	Step, CoolDown time.Duration
+	// SLO replaces the default service level (DefaultSLO).
+	SLO []report.Threshold
+	// MaxSteps ends the search after this many steps (default 16).
+	MaxSteps int
+	// MaxConversations caps the conversations of the whole search: a step that would pass the
+	// cap is not run (default 100 000).
+	MaxConversations float64
+	// Run are the options of every step; Prepare, when set, adjusts them for step k (from 1),
+	// e.g. to give it its own interval log, and returns what to call with the step's result
+	// (to write its outputs), which returns the path of its result.json.
+	Run     Options
+	Prepare func(k int, rate float64, o *Options) (done func(*report.Result) (string, error), err error)
+	// Progress receives a line per step (default: nothing).
+	Progress io.Writer
+}
+
+// DefaultSLO is the service level a capacity step must meet: ≥ 99.9 % of consumers get their
+// first auto message (without verification: ≥ 99.9 % of first SENDs certainly inside the
+// window) and fewer than 0.1 % of journeys fail.
+func DefaultSLO(p profiles.Profile) []report.Threshold {
+	first := "window.not_in < 0.1%"
+	for i := range p.Targets {
+		if p.VerifiesAutoMessages(&p.Targets[i]) {
+			first = "automsg.missing < 0.1%"
+		}
+	}
+	var out []report.Threshold
+	for _, e := range []string{first, "errors < 0.1%"} {
+		th, err := report.ParseThreshold(e)
+		if err != nil {
+			panic(err) // cannot happen: the expressions are constants
+		}
+		out = append(out, th)
+	}
+	return out
+}
+
+func (o *CapacityOptions) defaults(p profiles.Profile) error {
+	if o.From == 0 {
+		o.From = max(p.PeakRate(), 1)
+	}
+	if o.Resolution == 0 {
+		o.Resolution = 0.05
+	}
+	if o.Step == 0 {
+		o.Step = 2*p.Window + 5*time.Second
+	}
+	switch {
+	case o.CoolDown == 0:
+		o.CoolDown = 5 * time.Second
+	case o.CoolDown < 0:
+		o.CoolDown = 0
+	}
+	if o.MaxSteps == 0 {
+		o.MaxSteps = 16
+	}
+	if o.MaxConversations == 0 {
+		o.MaxConversations = 100_000
+	}
+	if o.SLO == nil {
+		o.SLO = DefaultSLO(p)
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	switch {
+	case o.From < 0 || math.IsNaN(o.From) || math.IsInf(o.From, 0):
+		return fmt.Errorf("the first rate must be > 0, got %g", o.From)
+	case o.Max < 0 || o.Max > 0 && o.Max < o.From:
+		return fmt.Errorf("the rate cap %g is below the first rate %g", o.Max, o.From)
+	case o.Resolution <= 0 || o.Resolution >= 1:
+		return fmt.Errorf("the resolution must be between 0 and 1 (e.g. 0.05), got %g", o.Resolution)
+	case o.Step < time.Second:
+		return fmt.Errorf("a step must last at least 1s, got %v", o.Step)
+	}
+	for _, t := range p.Targets {
+		if t.Load != nil {
+			return fmt.Errorf("target %s has a load of its own: a capacity search drives the profile's load only", t.Name)
+		}
+	}
+	return nil
+}
+
+// CapacityWorstCase returns the most a search of p with o can do: its steps, conversations
+// and duration (steps and cool-downs), for the plan printed before a live search.
+func CapacityWorstCase(p profiles.Profile, o CapacityOptions) (steps int, conversations float64, d time.Duration) {
+	if err := o.defaults(p); err != nil {
+		return 0, 0, 0
+	}
+	r := o.From
+	for steps < o.MaxSteps {
+		if o.Max > 0 {
+			r = min(r, o.Max)
+		}
+		if conversations+r*o.Step.Seconds() > o.MaxConversations {
+			break
+		}
+		steps++
+		conversations += r * o.Step.Seconds()
+		d += o.Step + o.CoolDown
+		r *= 2
+	}
+	return steps, conversations, d
+}
+
+// search is the state of a capacity search: the highest passing and lowest failing rates.
+type search struct {
+	low, high        float64 // 0: none yet
+	lowest           float64 // the lowest rate tried
+	confirmed, above bool    // the confirmation steps that passed / ran since low and high last moved
+	halvings         int
+	passes           []float64 // every rate that passed, in order
+	retry            *retry    // the step to repeat next, its measurement being invalid
+}
+
+// retry is a step to repeat: its rate and the phase it ran for.
+type retry struct {
+	rate  float64
+	phase string
+}
+
+// next returns the next step's rate and phase, or done.
+func (s *search) next(o *CapacityOptions) (rate float64, phase string, done bool) {
+	switch {
+	case s.retry != nil:
+		return s.retry.rate, "retry", false
+	case s.high == 0 && s.low == 0:
+		return o.From, "bracket", false
+	case s.high == 0:
+		if o.Max > 0 && s.low >= o.Max {
+			return 0, "", true
+		}
+		r := 2 * s.low
+		if o.Max > 0 {
+			r = min(r, o.Max)
+		}
+		return r, "bracket", false
+	case s.low == 0:
+		if s.halvings > 3 {
+			return 0, "", true // the SLO fails at the lowest rate tried
+		}
+		return s.high / 2, "bracket", false
+	case (s.high-s.low)/s.low > o.Resolution:
+		return (s.low + s.high) / 2, "bisect", false
+	case !s.confirmed:
+		return s.low, "confirm", false
+	case !s.above:
+		return s.high, "above", false
+	}
+	return 0, "", true
+}
+
+// record moves the search by the verdict of a step at rate r.
+func (s *search) record(r float64, phase string, pass bool) {
+	if s.lowest == 0 || r < s.lowest {
+		s.lowest = r
+	}
+	switch {
+	case phase == "confirm" && pass:
+		s.confirmed = true
+	case phase == "above" && !pass:
+		s.above = true
+	case pass:
+		s.low, s.confirmed, s.above = r, false, false
+		s.passes = append(s.passes, r)
+		if s.high > 0 && r >= s.high {
+			s.high = 0 // the lowest failing rate passed now (the "above" step): bracket again from here
+		}
+	case phase == "confirm":
+		// The found rate failed the second time: it is not sustainable after all. Bisect again
+		// between the highest rate below it that passed and it.
+		s.high, s.confirmed, s.above = r, false, false
+		s.low = 0
+		for _, p := range s.passes {
+			if p < r {
+				s.low = max(s.low, p)
+			}
+		}
+	default:
+		s.high, s.confirmed, s.above = r, false, false
+		if s.low == 0 {
+			s.halvings++
+		}
+	}
+}
+
+// Capacity searches the highest sustainable rate of p (see CapacityOptions). stop ends the
+// search (the step running ends its arrivals and the outcome says what was known); work cancels
+// the journeys in flight. An error means a step could not run or its outputs not be written;
+// the outcome then holds the steps done so far.
+func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions) (*report.Capacity, error) {
+	if err := o.defaults(p); err != nil {
+		return nil, &InputError{err}
+	}
+	c := &report.Capacity{Schema: report.CapacitySchema, Profile: p.Name, Start: time.Now(), Resolution: o.Resolution,
+		Window: p.Window.Seconds()}
+	for _, th := range o.SLO {
+		c.SLO = append(c.SLO, th.Expr)
+	}
+	var s search
+	var total float64
+	var err error
+	for k := 1; k <= o.MaxSteps; k++ {
+		r, phase, done := s.next(&o)
+		if done || stop.Err() != nil {
+			break
+		}
+		if total += r * o.Step.Seconds(); total > o.MaxConversations {
+			c.Message = fmt.Sprintf("stopped before step %d: it would pass the cap of %.0f conversations", k, o.MaxConversations)
+			break
+		}
+		if k > 1 && o.CoolDown > 0 && !freshSimEachStep(p, o.Run) && !sleepStop(stop, o.CoolDown) {
+			break
+		}
+		var st report.CapacityStep
+		if st, err = runStep(stop, work, p, &o, k, r, phase); err != nil {
+			break
+		}
+		c.Steps = append(c.Steps, st)
+		interrupted := slices.Contains(st.Failed, report.CriterionInterrupted)
+		generator := onlyGenerator(st)
+		switch {
+		case interrupted:
+		case slices.Contains(st.Failed, report.CriterionGenerator) && s.retry == nil:
+			// The measurement is not valid: a stall of the generator (another process took the
+			// CPU) spoils one step and not the next. Repeat it once before believing it.
+			s.retry, generator = &retry{rate: r, phase: phase}, false
+		case generator:
+			c.Bound, s.high = report.BoundGenerator, r
+		default:
+			if s.retry != nil {
+				phase = s.retry.phase
+			}
+			s.retry = nil
+			s.record(r, phase, st.Pass)
+		}
+		fmt.Fprintf(o.Progress, "capacity: step %d  %s/s  %-7s %s  — %s\n", k, trimFloat(r), st.Phase, verdictWord(st), s.soFar())
+		for _, why := range st.Why {
+			fmt.Fprintf(o.Progress, "capacity:   %s\n", why)
+		}
+		if interrupted || generator {
+			break
+		}
+	}
+	conclude(c, &s, &o, stop.Err() != nil)
+	return c, err
+}
+
+// runStep runs one step at rate r and judges it.
+func runStep(stop, work context.Context, p profiles.Profile, o *CapacityOptions, k int, r float64, phase string) (report.CapacityStep, error) {
+	p.Load.Stages = []profiles.Stage{{Duration: o.Step, Rate: profiles.Rate{From: r, To: r}}}
+	p.Thresholds = nil
+	for _, th := range o.SLO {
+		p.Thresholds = append(p.Thresholds, profiles.Threshold{Expr: th.Expr, Parsed: th})
+	}
+	ro := o.Run
+	var done func(*report.Result) (string, error)
+	if o.Prepare != nil {
+		var err error
+		if done, err = o.Prepare(k, r, &ro); err != nil {
+			return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
+		}
+	}
+	res, err := Run(stop, work, p, ro)
+	if err != nil && res == nil {
+		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
+	}
+	if res.End == report.EndFailed {
+		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s) failed: %s", k, trimFloat(r), res.Reason)
+	}
+	st := report.NewCapacityStep(r, o.Step, phase, res)
+	judgeStep(&st, res)
+	if done != nil {
+		if st.Result, err = done(res); err != nil {
+			return st, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
+		}
+	}
+	return st, nil
+}
+
+// generatorChecks are the checks that judge the generator's own delivery.
+var generatorChecks = []string{"generator_lag", "load_delivered", "generator_cpu"}
+
+// judgeStep decides whether a step passed and, if not, on which criteria.
+func judgeStep(st *report.CapacityStep, res *report.Result) {
+	add := func(criterion, why string) {
+		if !slices.Contains(st.Failed, criterion) {
+			st.Failed = append(st.Failed, criterion)
+		}
+		st.Why = append(st.Why, criterion+": "+why)
+	}
+	if res.End == report.EndInterrupted {
+		add(report.CriterionInterrupted, "the search was interrupted during this step: not judged")
+		return
+	}
+	for _, t := range res.Thresholds {
+		if !t.Pass {
+			measured := "no data"
+			if !t.NoData {
+				measured = t.Format(t.Measured)
+			}
+			add(report.CriterionSLO, fmt.Sprintf("%s measured %s", t.Expr, measured))
+		}
+	}
+	for _, ch := range res.Checks {
+		switch {
+		case !ch.Failed():
+		case ch.Name == "stationary":
+			add(report.CriterionStationary, ch.Line())
+		case slices.Contains(generatorChecks, ch.Name):
+			add(report.CriterionGenerator, ch.Line())
+		}
+	}
+	st.Pass = len(st.Failed) == 0
+}
+
+// onlyGenerator reports whether the step failed on the generator's checks alone: the target
+// met the SLO and held steady, but the measurement is not valid.
+func onlyGenerator(st report.CapacityStep) bool {
+	return len(st.Failed) == 1 && st.Failed[0] == report.CriterionGenerator
+}
+
+// conclude fills in the outcome from the search's state.
+func conclude(c *report.Capacity, s *search, o *CapacityOptions, interrupted bool) {
+	c.Elapsed = time.Since(c.Start).Seconds()
+	c.Interval = [2]float64{s.low, s.high}
+	c.Interrupted = interrupted
+	switch {
+	case c.Bound == report.BoundGenerator:
+		c.Message = fmt.Sprintf("at %s/s the generator could not deliver its load (its own checks failed while the target met the SLO): "+
+			"the target's capacity is above what this machine generates. Shard the load over several generators "+
+			"(lpbench run --shard K/N on each, then lpbench merge; deploy/kubernetes runs the shards as a Job) and search from there.", trimFloat(s.high))
+	case s.low > 0 && s.high == 0 && o.Max > 0 && s.low >= o.Max:
+		c.Bound, c.Found, c.SustainableRate = report.BoundMax, true, s.low
+	case s.low > 0 && s.high > 0 && !interrupted:
+		c.Bound, c.Found, c.SustainableRate = report.BoundTarget, true, s.low
+	case s.low == 0 && s.high > 0 && !interrupted:
+		c.Bound = report.BoundTarget
+		c.Interval[1] = s.lowest
+	}
+	if c.Message == "" && !c.Found && s.low > 0 {
+		c.Message = fmt.Sprintf("so far: %s/s passed", trimFloat(s.low))
+		if s.high > 0 {
+			c.Message += fmt.Sprintf(", %s/s failed", trimFloat(s.high))
+		}
+	}
+}
+
+// freshSimEachStep reports whether every target is the embedded simulator started by Run for
+// each step (then a cool-down is pointless: each step starts with empty queues).
+func freshSimEachStep(p profiles.Profile, o Options) bool {
+	if o.Sim != nil || o.SimURL != "" {
+		return false
+	}
+	for _, t := range p.Targets {
+		if t.Kind() != profiles.KindSim {
+			return false
+		}
+	}
+	return true
+}
+
+// sleepStop waits d, or reports false as soon as stop ends.
+func sleepStop(stop context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-stop.Done():
+		return false
+	}
+}
+
+func verdictWord(st report.CapacityStep) string {
+	if st.Pass {
+		return "pass"
+	}
+	return "FAIL (" + strings.Join(st.Failed, ", ") + ")"
+}
+
+// soFar says what the search knows.
+func (s *search) soFar() string {
+	switch {
+	case s.low > 0 && s.high > 0:
+		return fmt.Sprintf("so far between %s and %s/s", trimFloat(s.low), trimFloat(s.high))
+	case s.low > 0:
+		return fmt.Sprintf("so far ≥ %s/s", trimFloat(s.low))
+	case s.high > 0:
+		return fmt.Sprintf("so far < %s/s", trimFloat(s.high))
+	}
+	return "nothing known yet"
+}

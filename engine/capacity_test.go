@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+)
+
+// capacityProfile is the smoke journey against a quiet embedded simulator whose CONVERSATION
+// serves at most create requests per second (0: unlimited), judged against window.
+func capacityProfile(create float64, window time.Duration) profiles.Profile {
+	p := testProfile(10, time.Second)
+	p.Sim = quietSim(window)
+	p.Sim.Capacity = map[lpsim.Endpoint]lpsim.Capacity{lpsim.EndpointCreate: {Rate: create}}
+	p.Window = window
+	p.Load.MaxInFlight = 20000
+	return p
+}
+
+// TestCapacityFindsTheSimulatorsLimit: against a simulator whose CONVERSATION serves C per
+// second (requests beyond queue, so the gap grows by the excess), the search finds C within
+// 10 %, in at most 12 steps, with an interval that holds it, and names the target.
+//
+// Timed for real: skipped with -short and under the race detector, which makes the generator
+// late.
+func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("a search of about a minute, timed for real")
+	}
+	for _, tc := range []struct {
+		name     string
+		capacity float64
+		from     float64
+	}{
+		// A capacity bracketed from half of it.
+		{"100/s", 100, 50},
+		// A capacity between two doublings of the first rate.
+		{"250/s", 250, 60},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := capacityProfile(tc.capacity, 200*time.Millisecond)
+			start := time.Now()
+			c, err := Capacity(context.Background(), context.Background(), p, CapacityOptions{
+				From: tc.from, Step: 4 * time.Second, Progress: testWriter{t},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("C %g/s: sustainable %g/s, interval %v, %d steps, %s", tc.capacity, c.SustainableRate, c.Interval, len(c.Steps), time.Since(start).Round(time.Second))
+			if got, want := c.Bound, report.BoundTarget; got != want {
+				t.Errorf("bound %q, want %q", got, want)
+			}
+			if !c.Found {
+				t.Fatalf("no rate found: %s", report.CapacityHeadline(c))
+			}
+			if rel := math.Abs(c.SustainableRate-tc.capacity) / tc.capacity; rel > 0.10 {
+				t.Errorf("sustainable %g/s is %.0f%% off the capacity %g/s", c.SustainableRate, 100*rel, tc.capacity)
+			}
+			if lo, hi := c.Interval[0], c.Interval[1]; !(lo <= c.SustainableRate && c.SustainableRate <= hi) || hi == 0 {
+				t.Errorf("interval %v does not hold %g/s", c.Interval, c.SustainableRate)
+			}
+			if n := len(c.Steps); n > 12 {
+				t.Errorf("%d steps, want at most 12", n)
+			}
+		})
+	}
+}
+
+// testWriter writes each line to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(b[:len(b)-1]))
+	return len(b), nil
+}
+
+// TestCapacityStepFailsOnStationarity: 10 % above a capacity of 100/s the queue grows by 0.1 s
+// each second, so in a 14-s step the last consumers wait about 1.4 s — far inside the 10-s
+// window, every auto message comes — yet the step fails, on stationarity alone.
+//
+// Timed for real: skipped with -short and under the race detector.
+func TestCapacityStepFailsOnStationarity(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("a 14-s step, timed for real")
+	}
+	p := capacityProfile(100, 10*time.Second)
+	o := CapacityOptions{Step: 14 * time.Second}
+	if err := o.defaults(p); err != nil {
+		t.Fatal(err)
+	}
+	st, err := runStep(context.Background(), context.Background(), p, &o, 1, 110, "bracket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, why := range st.Why {
+		t.Log(why)
+	}
+	t.Logf("gap p99 %.2fs, grew %.3f s/s", st.GapP99, st.GapGrowth)
+	if st.Pass {
+		t.Fatal("the step passed: a growing queue went unnoticed")
+	}
+	if got, want := strings.Join(st.Failed, ","), report.CriterionStationary; got != want {
+		t.Errorf("failed on %q, want %q alone (the window was not missed)", got, want)
+	}
+	if st.GapGrowth < 0.05 {
+		t.Errorf("gap p99 grew %.3f s/s, want about 0.1", st.GapGrowth)
+	}
+}
+
+// TestSearchRule drives the search's state with a fixed capacity and no runs: the rates it asks
+// for, in order.
+func TestSearchRule(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		capacity  float64 // a step passes at or below it
+		from, max float64
+		want      []float64
+	}{
+		// Doubling to the first failure, bisection to 5 %, confirmation at 100 and one above.
+		{"bracket and bisect", 100, 50, 0, []float64{50, 100, 200, 150, 125, 112.5, 106.25, 103.125, 100, 103.125}},
+		// The first rate fails: halving down to a pass, then bisecting below the lowest failure.
+		{"from above", 100, 400, 0, []float64{400, 200, 100, 150, 125, 112.5, 106.25, 103.125, 100, 103.125}},
+		// Every rate passes up to the cap.
+		{"capped", 1000, 100, 300, []float64{100, 200, 300}},
+		// Nothing passes: three halvings, then the search gives up.
+		{"nothing passes", 1, 80, 0, []float64{80, 40, 20, 10}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := CapacityOptions{From: tc.from, Max: tc.max}
+			if err := o.defaults(capacityProfile(0, time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			var s search
+			var got []float64
+			for range 20 {
+				r, phase, done := s.next(&o)
+				if done {
+					break
+				}
+				got = append(got, r)
+				s.record(r, phase, r <= tc.capacity)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("rates %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCapacityInterrupted: stopping the search during a step ends it there; the outcome says it
+// was interrupted and keeps what was known, and the step is not judged.
+func TestCapacityInterrupted(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("a few seconds, timed for real")
+	}
+	stop, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var steps int
+	o := CapacityOptions{From: 20, Step: 2 * time.Second, Prepare: func(k int, _ float64, _ *Options) (func(*report.Result) (string, error), error) {
+		steps = k
+		if k == 2 {
+			time.AfterFunc(500*time.Millisecond, cancel)
+		}
+		return nil, nil
+	}}
+	c, err := Capacity(stop, context.Background(), capacityProfile(0, 2*time.Second), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Interrupted || c.Found || steps != 2 || len(c.Steps) != 2 {
+		t.Fatalf("interrupted %v, found %v, %d steps started, %d recorded: %s", c.Interrupted, c.Found, steps, len(c.Steps), report.CapacityHeadline(c))
+	}
+	if got := c.Steps[1].Failed; len(got) != 1 || got[0] != report.CriterionInterrupted {
+		t.Errorf("the interrupted step failed on %v, want interrupted", got)
+	}
+	if got, want := c.Interval[0], 20.0; got != want {
+		t.Errorf("highest pass %g, want %g (the first step's)", got, want)
+	}
+}
+
+// TestCapacityWorstCase: the plan printed before a live search: doubling from From to Max, then
+// Max until MaxSteps, within the conversation cap.
+func TestCapacityWorstCase(t *testing.T) {
+	t.Parallel()
+	p := capacityProfile(0, time.Second)
+	steps, conv, d := CapacityWorstCase(p, CapacityOptions{From: 10, Max: 40, Step: 10 * time.Second, CoolDown: 5 * time.Second, MaxSteps: 5})
+	// 10, 20, 40, 40, 40 journeys/s for 10 s each.
+	if steps != 5 || conv != 1500 || d != 75*time.Second {
+		t.Errorf("worst case %d steps, %g conversations, %s; want 5, 1500, 1m15s", steps, conv, d)
+	}
+	steps, conv, _ = CapacityWorstCase(p, CapacityOptions{From: 10, Max: 40, Step: 10 * time.Second, MaxSteps: 5, MaxConversations: 500})
+	if steps != 2 || conv != 300 {
+		t.Errorf("capped at 500: %d steps, %g conversations; want 2, 300", steps, conv)
+	}
+}

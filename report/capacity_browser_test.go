@@ -1,0 +1,113 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestCapacityHTMLInBrowser opens capacity.html in Chromium like TestHTMLInBrowser does
+// report.html: no console error, no request but the page's, three charts laid out with their
+// series (steps, passes, fails, SLO lines), no script, no horizontal overflow, a drawn
+// screenshot.
+func TestCapacityHTMLInBrowser(t *testing.T) {
+	chrome := chromePath(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "capacity.html")
+	if err := os.WriteFile(file, []byte(renderCapacityHTML(t, capacityFixture())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var others []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/capacity.html" {
+			http.ServeFile(w, r, file)
+			return
+		}
+		mu.Lock()
+		others = append(others, r.URL.String())
+		mu.Unlock()
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	url := srv.URL + "/capacity.html"
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(filepath.Join(dir, "profile")), chromedp.WindowSize(1280, 2000))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	var events pageEvents
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting %s: %v", chrome, err)
+	}
+	if err := chromedp.Listen(bctx, events.add); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("opening the page: %v", err)
+	}
+	for _, c := range []struct {
+		name, js string
+		want     int
+	}{
+		// The three rate charts.
+		{"charts", `document.querySelectorAll('svg.chart').length`, 3},
+		{"charts laid out", `[...document.querySelectorAll('svg.chart')].filter(s => s.getBoundingClientRect().width > 600).length`, 3},
+		// Steps, passes, fails and the SLO line on the served chart; the window too on the gap chart.
+		{"served series", `document.querySelectorAll('svg.chart[data-chart="served"] .series').length`, 4},
+		{"gap series", `document.querySelectorAll('svg.chart[data-chart="gap-p99"] .series').length`, 4},
+		// Every step in the table.
+		{"step rows", `document.querySelectorAll('#steps tbody tr').length`, len(capacityFixture().Steps)},
+		{"scripts", `document.scripts.length`, 0},
+		{"horizontal overflow", `Math.max(0, document.documentElement.scrollWidth - window.innerWidth)`, 0},
+	} {
+		got, err := chromedp.Run(bctx, chromedp.Evaluate[int](c.js))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	checkNotBlank(t, img)
+	if err := chromedp.Do(bctx, chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	errs, reqs := events.snapshot()
+	for _, e := range errs {
+		t.Errorf("browser reported: %s", e)
+	}
+	for _, r := range reqs {
+		if r != url {
+			t.Errorf("page made a request: %s", r)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, o := range others {
+		t.Errorf("server was asked for %s", o)
+	}
+}

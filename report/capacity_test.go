@@ -1,0 +1,137 @@
+package report
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// capacityFixture is a finished search: bracketed 50 → 200, bisected to 103.125–106.25,
+// confirmed.
+func capacityFixture() *Capacity {
+	step := func(r float64, phase string, pass bool, gap, growth float64, why ...string) CapacityStep {
+		st := CapacityStep{Rate: r, Duration: 4, Phase: phase, Pass: pass, Ended: int64(4 * r), Verified: true, Served: 1,
+			GapP99: gap, CreateP99: gap * 0.8, GapGrowth: growth, Why: why}
+		if !pass {
+			st.Served = 0.9
+			st.Failed = []string{CriterionSLO}
+		}
+		st.Result = "step-01/result.json"
+		return st
+	}
+	return &Capacity{Schema: CapacitySchema, Profile: "cap100", Start: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), Elapsed: 54,
+		SustainableRate: 103.125, Interval: [2]float64{103.125, 106.25}, Bound: BoundTarget, Found: true, Resolution: 0.05,
+		SLO: []string{"automsg.missing < 0.1%", "errors < 0.1%"}, Window: 0.2,
+		Steps: []CapacityStep{
+			step(50, "bracket", true, 0.004, 0),
+			step(100, "bracket", true, 0.006, 0.0004),
+			step(200, "bracket", false, 2.1, 0.52, "slo: automsg.missing < 0.1% measured 48.2%"),
+			step(150, "bisect", false, 1.3, 0.33, "slo: automsg.missing < 0.1% measured 31%"),
+			step(103.125, "bisect", true, 0.03, 0.006),
+			step(106.25, "bisect", false, 0.21, 0.05, "slo: automsg.missing < 0.1% measured 0.4%"),
+			step(103.125, "confirm", true, 0.03, 0.005),
+			step(106.25, "above", false, 0.22, 0.052, "slo: automsg.missing < 0.1% measured 0.5%"),
+		}}
+}
+
+// TestCapacitySummaryGolden: the summary of a search, byte for byte.
+func TestCapacitySummaryGolden(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := WriteCapacitySummary(&b, capacityFixture()); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "capacity_summary.golden", b.String())
+}
+
+// TestCapacityHeadline: each outcome in one line.
+func TestCapacityHeadline(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		edit func(*Capacity)
+		want string
+	}{
+		// Found: the rate, the interval, the growth at the lowest failing rate, the first failure.
+		{"found", func(*Capacity) {}, "sustainable: 103.125 journeys/s (between 103.125 and 106.25); limited by the target: at 106.25/s the gap p99 grew 50.0ms/s; first step that failed: 200/s (slo)"},
+		// Generator-bound: no capacity figure.
+		{"generator", func(c *Capacity) {
+			c.Bound, c.Found, c.SustainableRate, c.Interval, c.Steps = BoundGenerator, false, 0, [2]float64{800, 1600}, nil
+		}, "generator-bound at 1600/s: no capacity figure (the target sustained 800/s, the highest rate the generator delivered)"},
+		// Every step passed up to the cap.
+		{"max", func(c *Capacity) {
+			c.Bound, c.Interval, c.Steps = BoundMax, [2]float64{300, 0}, nil
+		}, "sustainable: at least 300 journeys/s: every step passed up to the --max cap"},
+		// Nothing passed.
+		{"none", func(c *Capacity) {
+			c.Found, c.SustainableRate, c.Interval, c.Steps = false, 0, [2]float64{0, 10}, nil
+		}, "no sustainable rate: the SLO fails even at 10/s, the lowest rate tried"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := capacityFixture()
+			tc.edit(c)
+			if got := CapacityHeadline(c); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCapacityJSONRoundTrip: capacity.json reads back as written, and a wrong schema is refused.
+func TestCapacityJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "capacity.json")
+	c := capacityFixture()
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return WriteCapacityJSON(w, c) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadCapacityFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SustainableRate != c.SustainableRate || got.Interval != c.Interval || got.Bound != c.Bound || len(got.Steps) != len(c.Steps) || got.Steps[2].Failed[0] != CriterionSLO {
+		t.Errorf("read back %+v", got)
+	}
+	b, _ := os.ReadFile(path)
+	for _, key := range []string{`"schema": "lpbench.capacity/v1"`, `"sustainable_rate": 103.125`, `"interval": [`, `"bound": "target"`, `"result": "step-01/result.json"`} {
+		if !strings.Contains(string(b), key) {
+			t.Errorf("capacity.json lacks %s", key)
+		}
+	}
+	if err := os.WriteFile(path, []byte(`{"schema": "lpbench.result/v1"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadCapacityFile(path); err == nil || !strings.Contains(err.Error(), "lpbench.capacity/v1") {
+		t.Errorf("a result file read as capacity.json: %v", err)
+	}
+}
+
+// TestCapacityHTML: the page has its three charts, each with a mark per passed and failed step
+// and the SLO line, and nothing that fetches.
+func TestCapacityHTML(t *testing.T) {
+	t.Parallel()
+	page := renderCapacityHTML(t, capacityFixture())
+	for _, want := range []string{`data-chart="served"`, `data-chart="gap-p99"`, `data-chart="create-p99"`, `data-series="pass"`, `data-series="fail"`,
+		`SLO: automsg.missing &lt; 0.1%`, `href="step-01/report.html"`, "default-src &#39;none&#39;", "sustainable: 103.125 journeys/s"} {
+		if !strings.Contains(page, want) && !strings.Contains(page, strings.ReplaceAll(want, "&#39;", "'")) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("page has a script")
+	}
+}
+
+func renderCapacityHTML(t *testing.T, c *Capacity) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteCapacityHTML(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
