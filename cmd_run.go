@@ -128,7 +128,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteSummary(stdout, res); err != nil {
 		return fmt.Errorf("writing the summary: %w", err)
 	}
-	if err := writeOutputs(dir, res); err != nil {
+	if err := report.WriteRunOutputs(dir, res); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
@@ -338,24 +338,6 @@ func openOutputs(dir string, p profiles.Profile) (string, *os.File, error) {
 		return "", nil, fmt.Errorf("output directory: %w", err)
 	}
 	return dir, f, nil
-}
-
-// writeOutputs writes every report of res into dir, each file atomically.
-func writeOutputs(dir string, res *report.Result) error {
-	for _, out := range []struct {
-		name  string
-		write func(io.Writer, *report.Result) error
-	}{
-		{"result.json", report.WriteJSON},
-		{"summary.txt", report.WriteSummary},
-		{"junit.xml", report.WriteJUnit},
-		{"report.html", report.WriteHTML},
-	} {
-		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), func(w io.Writer) error { return out.write(w, res) }); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // interruptible returns two contexts: stop ends at the first SIGINT or SIGTERM (no new arrivals);
