@@ -109,50 +109,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Serve the page alone and note every other path asked for: a self-contained page asks for
-	// none (a favicon, a font or a stylesheet would show up here).
-	var mu sync.Mutex
-	var others []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/report.html" {
-			http.ServeFile(w, r, file)
-			return
-		}
-		mu.Lock()
-		others = append(others, r.URL.String())
-		mu.Unlock()
-		http.NotFound(w, r)
-	}))
-	defer srv.Close()
-	url := srv.URL + "/report.html"
-
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox, // containers and CI runners often run as root, where the sandbox cannot start
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.WindowSize(1280, 2000),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-
-	var events pageEvents
-	if err := chromedp.Do(bctx); err != nil { // starts the browser and opens the tab
-		t.Fatalf("starting %s: %v", chrome, err)
-	}
-	if err := chromedp.Listen(bctx, events.add); err != nil {
-		t.Fatal(err)
-	}
+	bctx, url, events, others := openInBrowser(t, chrome, dir, file)
 	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("opening the page: %v", err)
 	}
@@ -226,10 +183,61 @@ func TestHTMLInBrowser(t *testing.T) {
 	if len(reqs) == 0 {
 		t.Error("no request seen, not even the page's: the network events were not collected")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, o := range others {
+	for _, o := range others() {
 		t.Errorf("server was asked for %s", o)
+	}
+}
+
+// openInBrowser serves file alone on 127.0.0.1 and starts headless Chromium (chrome) on a tab
+// that listens to the page's events, with its profile under dir; it returns the tab, the page's
+// URL, the events, and the other paths the server was asked for (a self-contained page asks for
+// none: a favicon, a font or a stylesheet would show up there). Everything stops with the test.
+func openInBrowser(t *testing.T, chrome, dir, file string) (bctx context.Context, url string, events *pageEvents, others func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var asked []string
+	page := "/" + filepath.Base(file)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == page {
+			http.ServeFile(w, r, file)
+			return
+		}
+		mu.Lock()
+		asked = append(asked, r.URL.String())
+		mu.Unlock()
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.Headless,
+		chromedp.NoSandbox, // containers and CI runners often run as root, where the sandbox cannot start
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(filepath.Join(dir, "profile")),
+		chromedp.WindowSize(1280, 2000),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	events = &pageEvents{}
+	if err := chromedp.Do(bctx); err != nil { // starts the browser and opens the tab
+		t.Fatalf("starting %s: %v", chrome, err)
+	}
+	if err := chromedp.Listen(bctx, events.add); err != nil {
+		t.Fatal(err)
+	}
+	return bctx, srv.URL + page, events, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), asked...)
 	}
 }
 

@@ -2,13 +2,9 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"image/png"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,38 +22,7 @@ func TestCapacityHTMLInBrowser(t *testing.T) {
 	if err := os.WriteFile(file, []byte(renderCapacityHTML(t, capacityFixture())), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var others []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/capacity.html" {
-			http.ServeFile(w, r, file)
-			return
-		}
-		mu.Lock()
-		others = append(others, r.URL.String())
-		mu.Unlock()
-		http.NotFound(w, r)
-	}))
-	defer srv.Close()
-	url := srv.URL + "/capacity.html"
-
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(filepath.Join(dir, "profile")), chromedp.WindowSize(1280, 2000))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	var events pageEvents
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("starting %s: %v", chrome, err)
-	}
-	if err := chromedp.Listen(bctx, events.add); err != nil {
-		t.Fatal(err)
-	}
+	bctx, url, events, others := openInBrowser(t, chrome, dir, file)
 	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("opening the page: %v", err)
 	}
@@ -105,9 +70,7 @@ func TestCapacityHTMLInBrowser(t *testing.T) {
 			t.Errorf("page made a request: %s", r)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, o := range others {
+	for _, o := range others() {
 		t.Errorf("server was asked for %s", o)
 	}
 }
