@@ -44,8 +44,8 @@ func startSimProcess(t *testing.T, bin string) string {
 // apart with one --start-at: every shard's plan starts at the barrier (the result's start, from
 // which every intended start is an offset of the plan), and the merged per-second arrivals, by
 // intended start, match the whole plan's within 1 in every second. Whether the arrivals went out
-// on time is each shard's generator_lag check, which the merge (exit 0) requires to hold; the
-// lag is logged. Not parallel: the other tests' processes would only add to the lag.
+// on time depends on how loaded the test machine is: the shards' lag is logged, and their timing
+// checks are relaxed. Not parallel: the other tests' processes would only add to the lag.
 func TestShardsStartTogether(t *testing.T) {
 	bin := lpbenchBinary(t)
 	simURL := startSimProcess(t, bin)

@@ -247,26 +247,7 @@ thresholds: ["errors < 1%"]
 func TestShardsOnOneSimulator(t *testing.T) {
 	t.Parallel()
 	bin := lpbenchBinary(t)
-	sim := exec.Command(bin, "sim", "-listen", "127.0.0.1:0")
-	banner, err := sim.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		sim.Process.Signal(syscall.SIGTERM)
-		sim.Wait()
-	}()
-	line := make([]byte, 256)
-	n, _ := banner.Read(line)
-	m := regexp.MustCompile(`listening on (http://\S+)`).FindSubmatch(line[:n])
-	if m == nil {
-		t.Fatalf("no URL in the simulator's banner: %q", line[:n])
-	}
-	simURL := string(m[1])
-	go io.Copy(io.Discard, banner)
+	simURL := startSimProcess(t, bin)
 
 	dir := t.TempDir()
 	const rate, seconds, shards = 40, 3, 4
