@@ -27,7 +27,8 @@ func drainFor(p profiles.Profile, o Options) time.Duration {
 	return d + drainMargin
 }
 
-// drain watches the schedules: once every arrival has been dispatched (started or dropped), it
+// drain watches the schedules: once every arrival has been dispatched (started, dropped, or
+// passed over by a shard that joined late), it
 // gives the journeys in flight limit, then cancels them (they end interrupted, their
 // conversations still closed). It stops when done closes; fired reports whether it cancelled.
 type drain struct {
@@ -49,7 +50,7 @@ func (d *drain) watch(group loadgen.Group, limit time.Duration, done <-chan stru
 			}
 			return
 		case <-t.C:
-			if c := group.Counts(); deadline == nil && c.Started+c.Dropped == c.Planned {
+			if deadline == nil && group.Dispatched() {
 				timer := time.NewTimer(limit)
 				defer timer.Stop()
 				deadline = timer.C

@@ -261,6 +261,10 @@ func (r *Runner) acquire(stop context.Context, slots chan struct{}) slot {
 	return slotTaken
 }
 
+// Dispatched reports whether the dispatcher is done: every arrival of the plan was started,
+// dropped or passed over (its tasks may still be running).
+func (r *Runner) Dispatched() bool { return r.stopped.Load() }
+
 // Group runs several Runners at once (targets with schedules of their own) and sums their counts.
 type Group []*Runner
 
@@ -272,6 +276,16 @@ func (g Group) Run(stop, work context.Context) Counts {
 	}
 	wg.Wait()
 	return g.Counts()
+}
+
+// Dispatched reports whether every runner of the group is done dispatching.
+func (g Group) Dispatched() bool {
+	for _, r := range g {
+		if !r.Dispatched() {
+			return false
+		}
+	}
+	return true
 }
 
 // Counts returns the sum of the runners' counts.
