@@ -125,11 +125,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	case err != nil:
 		fmt.Fprintf(stderr, "lpbench run: %v\n", err)
 	}
-	if err := report.WriteSummary(stdout, res); err != nil {
-		return fmt.Errorf("writing the summary: %w", err)
-	}
+	// The files first: what was measured is kept even if stdout fails.
 	if err := report.WriteRunOutputs(dir, res); err != nil {
 		return err
+	}
+	if err := report.WriteSummary(stdout, res); err != nil {
+		return fmt.Errorf("writing the summary: %w", err)
 	}
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	return runVerdict(res)

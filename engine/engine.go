@@ -143,7 +143,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	res := &report.Result{
 		Version: Version(), GoVersion: runtime.Version(),
 		Shard:   report.Shard{Index: o.Shard, Count: max(o.Shards, 1)},
-		Profile: p.Name, Start: epoch, Elapsed: time.Since(epoch), End: c.end(),
+		Profile: p.Name, Start: epoch, Elapsed: max(time.Since(epoch), 0), End: c.end(),
 		Window: p.Window, Rate: p.PeakRate(), Duration: p.Duration(), MaxInFlight: inFlightBound(p.Load.MaxInFlight, lp.MaxJourneys()), MaxInFlightAsked: askedIfCut(p.Load.MaxInFlight),
 		PerTarget: perTarget, Overall: overall,
 		RunID: o.RunID, StartAt: st.barrier, Waited: st.waited, JoinedLate: st.joinedLate, Clock: clock,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"net"
 	"sync"
 	"testing"
@@ -198,4 +199,36 @@ func received(m *report.Metrics) int64 {
 		n += c
 	}
 	return n
+}
+
+// TestWithoutHeaderJudgedByTiming: without the AUTO_MESSAGES header no auto message can come, so
+// nothing is awaited: journeys are judged by timing alone (ok when in the window), not failed as
+// unserved, and the headline says the auto messages were not verified.
+func TestWithoutHeaderJudgedByTiming(t *testing.T) {
+	t.Parallel()
+	p := testProfile(20, 500*time.Millisecond)
+	p.Journey.AutoMessages = false
+	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), nil)
+	checkIdentities(t, res)
+	h := res.Overall.Headline()
+	if h.Verified || h.Served != res.Arrivals.Started || res.Overall.Outcomes[sample.OutcomeOK] != res.Arrivals.Started {
+		t.Errorf("headline %+v, outcomes %v: want every journey ok by timing, not verified", h, res.Overall.Outcomes)
+	}
+	if res.Targets[0].Webhooks != nil {
+		t.Errorf("a receiver waited for auto messages that cannot come: %+v", res.Targets[0].Webhooks)
+	}
+}
+
+// TestShardTargetRate: a shard's series asks for its share of the plan (every shards-th
+// arrival), so that the shards' series add up to the plan's rate when merged.
+func TestShardTargetRate(t *testing.T) {
+	t.Parallel()
+	p := testProfile(40, 10*time.Second)
+	targets := []*targetRun{{prof: p.Targets[0], share: 1}}
+	for _, shards := range []int{1, 4} {
+		got := targetRate(p, targets, shards)(0, 2*time.Second, 3*time.Second)
+		if want := 40.0 / float64(shards); math.Abs(got-want) > 1e-9 {
+			t.Errorf("%d shards: target %g/s, want %g/s", shards, got, want)
+		}
+	}
 }

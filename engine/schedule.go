@@ -108,7 +108,7 @@ func newRecorder(p profiles.Profile, targets []*targetRun, epoch time.Time, o Op
 		Observe:    o.Observe,
 		Tick:       abortCheck(p, epoch, c.abort),
 		Hlog:       o.Hlog,
-		TargetRate: targetRate(p, targets),
+		TargetRate: targetRate(p, targets, o.Shards),
 		InFlight: func(target int) int64 {
 			var n int64
 			for i, tr := range targets {
@@ -124,7 +124,10 @@ func newRecorder(p profiles.Profile, targets []*targetRun, epoch time.Time, o Op
 // targetRate returns the series' target function: the arrivals the schedules ask of a target (or
 // of all, for -1) between two offsets from the run's start — for a whole second, its rate. (The
 // first second of a run is partial: its target is what falls inside it, as are its arrivals.)
-func targetRate(p profiles.Profile, targets []*targetRun) func(target int, from, to time.Duration) float64 {
+func targetRate(p profiles.Profile, targets []*targetRun, shards int) func(target int, from, to time.Duration) float64 {
+	// A shard sends every shards-th arrival: its target is that share of the plan's, so that the
+	// merged series add up to the whole plan.
+	part := 1 / float64(max(shards, 1))
 	shared := p.Load.Plan(0, 1)
 	own := make([]loadgen.Plan, len(targets))
 	for i, tr := range targets {
@@ -147,7 +150,7 @@ func targetRate(p profiles.Profile, targets []*targetRun) func(target int, from,
 				n += tr.share * shared.Between(from, to)
 			}
 		}
-		return n
+		return n * part
 	}
 }
 

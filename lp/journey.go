@@ -152,13 +152,20 @@ func (j *Journey) offset(t time.Time) time.Duration {
 	return t.Sub(j.Epoch)
 }
 
+// closeGrace is what a close may spend beyond one request timeout (its retries' backoff).
+const closeGrace = 5 * time.Second
+
+// requestTimeout returns the bound of each request (default 30 s).
+func (j *Journey) requestTimeout() time.Duration {
+	if j.Opts.RequestTimeout <= 0 {
+		return 30 * time.Second
+	}
+	return j.Opts.RequestTimeout
+}
+
 // attempt runs fn once under the request timeout.
 func (j *Journey) attempt(ctx context.Context, fn func(ctx context.Context) (int, error)) (int, error) {
-	timeout := j.Opts.RequestTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
+	actx, cancel := context.WithTimeout(ctx, j.requestTimeout())
 	defer cancel()
 	return fn(actx)
 }
@@ -344,9 +351,11 @@ func (j *Journey) close(ctx context.Context, rec *sample.Record, con *Consumer) 
 	if !j.Opts.Close {
 		return
 	}
-	if ctx.Err() != nil {
-		ctx = context.WithoutCancel(ctx)
-	}
+	// Always on a context detached from the run's cancellation, so that a close in flight when
+	// the run is cancelled still closes the consumer's conversation — bounded by one request
+	// timeout and closeGrace for retries, so that a 429 storm cannot hold a shutdown.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.requestTimeout()+closeGrace)
+	defer cancel()
 	if err := j.step(ctx, rec, sample.Close, func(ctx context.Context) (int, error) {
 		return 1, j.checkAuth(j.Client.CloseConversation(ctx, con, rec.ConversationID), con.AppJWT)
 	}); err != nil && rec.Outcome == sample.OutcomeOK {

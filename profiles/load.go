@@ -171,6 +171,9 @@ func (p *Profile) check(d *decoder) {
 	p.checkJourney(d)
 	p.checkWebhooks(d)
 	p.checkChecks(d)
+	if !d.has("thresholds") {
+		p.Thresholds = p.defaultThresholds()
+	}
 	for i := range p.Thresholds {
 		th := &p.Thresholds[i]
 		at := fmt.Sprintf("thresholds[%d]", i)
@@ -339,12 +342,36 @@ func (p *Profile) checkWebhooks(d *decoder) {
 	}
 }
 
+// defaultThresholds judge the consumers of a profile that lists no thresholds (an explicit
+// `thresholds: []` lists none): automsg.missing where auto messages are verified, window.not_in
+// (timing alone, uncertain not good) where they are not, so that no run exits 0 while its
+// consumers went unserved.
+func (p *Profile) defaultThresholds() []Threshold {
+	var verified, unverified bool
+	for i := range p.Targets {
+		if p.VerifiesAutoMessages(&p.Targets[i]) {
+			verified = true
+		} else {
+			unverified = true
+		}
+	}
+	var out []Threshold
+	if verified {
+		out = append(out, Threshold{Expr: "automsg.missing < 1%"})
+	}
+	if unverified {
+		out = append(out, Threshold{Expr: "window.not_in < 1%"})
+	}
+	return out
+}
+
 // VerifiesAutoMessages reports whether the journeys of target t wait for their auto messages:
 // the receiver is on and the target can reach it — a simulator always (lpbench registers the
 // receiver with it: in process, or a standalone one over its control call, which reaches the
 // receiver on this machine), LivePerson only through webhooks.public_url.
 func (p *Profile) VerifiesAutoMessages(t *Target) bool {
-	return p.Webhooks.Enabled && p.Journey.AwaitAutoMessage > 0 && (t.Kind() != KindLive || p.Webhooks.PublicURL != "")
+	return p.Webhooks.Enabled && p.Journey.AutoMessages && p.Journey.AwaitAutoMessage > 0 &&
+		(t.Kind() != KindLive || p.Webhooks.PublicURL != "")
 }
 
 // RetryableClasses are the failure classes a retry policy may name.

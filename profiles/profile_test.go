@@ -3,6 +3,7 @@ package profiles
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,4 +293,43 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted an incomplete profile: %+v", p)
 		}
 	})
+}
+
+// TestDefaultThresholds: a profile that lists no thresholds still judges its consumers —
+// automsg.missing where auto messages are verified, window.not_in where they are not — and an
+// explicit empty list opts out.
+func TestDefaultThresholds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		// The embedded simulator: auto messages verified.
+		{"sim", "description: x\n", []string{"automsg.missing < 1%"}},
+		// Without the AUTO_MESSAGES header nothing can be verified: timing alone.
+		{"no header", "journey: {auto_messages: false}\n", []string{"window.not_in < 1%"}},
+		// Webhooks off: timing alone.
+		{"webhooks off", "webhooks: {enabled: false}\n", []string{"window.not_in < 1%"}},
+		// A live target without public_url beside a simulator one: both.
+		{"mixed", "targets:\n  - {name: a, account: \"12345678\"}\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B}\n",
+			[]string{"automsg.missing < 1%", "window.not_in < 1%"}},
+		// Listed, even empty: the profile's own.
+		{"explicit empty", "thresholds: []\n", nil},
+		{"own", "thresholds: [\"errors < 5%\"]\n", []string{"errors < 5%"}},
+	} {
+		p, err := Parse(tc.name+".yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var got []string
+		for _, th := range p.Thresholds {
+			got = append(got, th.Expr)
+			if th.Parsed.Metric == "" {
+				t.Errorf("%s: threshold %q not parsed", tc.name, th.Expr)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: thresholds %q, want %q", tc.name, got, tc.want)
+		}
+	}
 }

@@ -75,12 +75,23 @@ func FirstMisses(s Series) (second int, rate float64, ok bool) {
 
 // ramped reports whether the series' target rate varied enough (×2) for a knee to mean anything.
 func ramped(s Series) bool {
-	lo, hi := -1.0, 0.0
-	for _, p := range s[1:max(len(s)-1, 1)] { // the first and last seconds are partial
-		if p.TargetRate > 0 && (lo < 0 || p.TargetRate < lo) {
-			lo = p.TargetRate
+	// The seconds the schedule asked for something: the first and last of them are partial, and
+	// the seconds after it (journeys draining, target 0) are not part of it.
+	var planned []float64
+	for _, p := range s {
+		if p.TargetRate > 0 {
+			planned = append(planned, p.TargetRate)
 		}
-		hi = max(hi, p.TargetRate)
+	}
+	if len(planned) < 3 {
+		return false
+	}
+	lo, hi := -1.0, 0.0
+	for _, r := range planned[1 : len(planned)-1] {
+		if lo < 0 || r < lo {
+			lo = r
+		}
+		hi = max(hi, r)
 	}
 	return lo > 0 && hi >= 2*lo
 }
