@@ -145,6 +145,7 @@ type search struct {
 	confirmed, above bool    // the confirmation steps that passed / ran since low and high last moved
 	halvings         int
 	passes           []float64 // every rate that passed, in order
+	fails            []float64 // every rate that failed on the target, in order
 	retry            *retry    // the step to repeat next, its measurement being invalid
 }
 
@@ -199,11 +200,21 @@ func (s *search) record(r float64, phase string, pass bool) {
 		s.low, s.confirmed, s.above = r, false, false
 		s.passes = append(s.passes, r)
 		if s.high > 0 && r >= s.high {
-			s.high = 0 // the lowest failing rate passed now (the "above" step): bracket again from here
+			// The lowest failing rate passed now (the "above" step, at the edge): the next
+			// failing rate above it bounds the search again; with none, bracket from here.
+			s.high = 0
+			for _, f := range s.fails {
+				if f > r && (s.high == 0 || f < s.high) {
+					s.high = f
+				}
+			}
+			// It has just passed a step of its own: that confirms it as the new found rate.
+			s.confirmed = phase == "above"
 		}
 	case phase == "confirm":
 		// The found rate failed the second time: it is not sustainable after all. Bisect again
 		// between the highest rate below it that passed and it.
+		s.fails = append(s.fails, r)
 		s.high, s.confirmed, s.above = r, false, false
 		s.low = 0
 		for _, p := range s.passes {
@@ -212,6 +223,7 @@ func (s *search) record(r float64, phase string, pass bool) {
 			}
 		}
 	default:
+		s.fails = append(s.fails, r)
 		s.high, s.confirmed, s.above = r, false, false
 		if s.low == 0 {
 			s.halvings++

@@ -124,15 +124,20 @@ func TestSearchRule(t *testing.T) {
 		capacity  float64 // a step passes at or below it
 		from, max float64
 		want      []float64
+		edge      float64 // a rate that fails the first time and passes after (a flaky edge)
 	}{
 		// Doubling to the first failure, bisection to 5 %, confirmation at 100 and one above.
-		{"bracket and bisect", 100, 50, 0, []float64{50, 100, 200, 150, 125, 112.5, 106.25, 103.125, 100, 103.125}},
+		{"bracket and bisect", 100, 50, 0, []float64{50, 100, 200, 150, 125, 112.5, 106.25, 103.125, 100, 103.125}, 0},
 		// The first rate fails: halving down to a pass, then bisecting below the lowest failure.
-		{"from above", 100, 400, 0, []float64{400, 200, 100, 150, 125, 112.5, 106.25, 103.125, 100, 103.125}},
+		{"from above", 100, 400, 0, []float64{400, 200, 100, 150, 125, 112.5, 106.25, 103.125, 100, 103.125}, 0},
 		// Every rate passes up to the cap.
-		{"capped", 1000, 100, 300, []float64{100, 200, 300}},
+		{"capped", 1000, 100, 300, []float64{100, 200, 300}, 0},
 		// Nothing passes: three halvings, then the search gives up.
-		{"nothing passes", 1, 80, 0, []float64{80, 40, 20, 10}},
+		{"nothing passes", 1, 80, 0, []float64{80, 40, 20, 10}, 0},
+		// The "above" step passes at the edge where the bisection saw a failure: it is the new
+		// found rate, confirmed by that step, and the next failing rate above it (270) bounds the
+		// search again — no new doubling (CI once saw 15 steps so).
+		{"edge passes above", 256, 60, 0, []float64{60, 120, 240, 480, 360, 300, 270, 255, 262.5, 255, 262.5, 270}, 262.5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := CapacityOptions{From: tc.from, Max: tc.max}
@@ -146,8 +151,12 @@ func TestSearchRule(t *testing.T) {
 				if done {
 					break
 				}
+				pass := r <= tc.capacity
+				if r == tc.edge {
+					pass = slices.Contains(got, r) // failed the first time, passes after
+				}
 				got = append(got, r)
-				s.record(r, phase, r <= tc.capacity)
+				s.record(r, phase, pass)
 			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("rates %v, want %v", got, tc.want)
