@@ -161,13 +161,20 @@ func TestHTMLInBrowser(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	checkPage(t, bctx, url, shot, events, others)
+}
+
+// checkPage judges a page opened by openInBrowser once its own checks are done: its screenshot
+// is drawn, and after a moment for late requests (a favicon comes after the load) and messages,
+// the browser reported no error, the page asked for nothing but itself, and the server was
+// asked for nothing else.
+func checkPage(t *testing.T, bctx context.Context, url string, shot []byte, events *pageEvents, others func() []string) {
+	t.Helper()
 	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
 		t.Fatalf("screenshot is not a PNG: %v", err)
 	}
 	checkNotBlank(t, img)
-
-	// Let late requests (a favicon comes after the load) and messages arrive before judging.
 	if err := chromedp.Do(bctx, chromedp.Sleep(300*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,9 @@
 package report
 
 import (
-	"bytes"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -53,24 +50,5 @@ func TestCapacityHTMLInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	img, err := png.Decode(bytes.NewReader(shot))
-	if err != nil {
-		t.Fatalf("screenshot is not a PNG: %v", err)
-	}
-	checkNotBlank(t, img)
-	if err := chromedp.Do(bctx, chromedp.Sleep(300*time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	errs, reqs := events.snapshot()
-	for _, e := range errs {
-		t.Errorf("browser reported: %s", e)
-	}
-	for _, r := range reqs {
-		if r != url {
-			t.Errorf("page made a request: %s", r)
-		}
-	}
-	for _, o := range others() {
-		t.Errorf("server was asked for %s", o)
-	}
+	checkPage(t, bctx, url, shot, events, others)
 }
