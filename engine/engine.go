@@ -45,6 +45,8 @@ type Options struct {
 	SimURL string
 	// Observe sees every journey record on the recorder's goroutine.
 	Observe func(*sample.Record)
+	// Live, when not nil, follows the run as it goes (its records and arrival counts).
+	Live Live
 	// Getenv reads the credentials' environment variables (default os.Getenv).
 	Getenv func(string) string
 	// Shard and Shards select one shard of the arrivals (Shards ≤ 1: all).
@@ -119,6 +121,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		epoch = time.Now() // after the set-up, so that the first arrivals are not late by it
 	}
 	group := schedule(p, o, targets, epoch)
+	o.Observe = startLive(o, targets)
 	rec := newRecorder(p, targets, epoch, o, c)
 	var dr drain
 	feed(group, targets, rec, &dr)
@@ -140,6 +143,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	}
 	hookStats := hooks.stop(p.Webhooks.Grace, len(targets))
 	perTarget, overall := rec.Close()
+	endLive(o)
 	res := &report.Result{
 		Version: Version(), GoVersion: runtime.Version(),
 		Shard:   report.Shard{Index: o.Shard, Count: max(o.Shards, 1)},

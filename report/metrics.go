@@ -99,10 +99,8 @@ func (m *Metrics) Started() int64 {
 // add records one journey.
 func (m *Metrics) add(j *sample.Record) {
 	m.Outcomes[j.Outcome]++
-	record(m.Lag, j.Lag())
-	if j.Outcome != sample.OutcomeInterrupted {
-		record(m.Journey, j.Latency())
-	}
+	hs := m.histograms()
+	Values(j, func(h int, d time.Duration) { record(hs[h], d) })
 	for s := range sample.NumSteps {
 		sp := &j.Steps[s]
 		if !sp.Ran {
@@ -110,31 +108,91 @@ func (m *Metrics) add(j *sample.Record) {
 		}
 		m.Requests[s] += int64(sp.Attempts)
 		m.Retries[s] += int64(sp.Retries)
-		if sp.Class == sample.ClassNone {
-			record(m.Steps[s], sp.Duration())
-		} else {
+		if sp.Class != sample.ClassNone {
 			m.StepFailures[s][sp.Class]++
 			if sp.Unsent && (sp.Class == sample.ClassTimeout || sp.Class == sample.ClassNetwork) {
 				m.Unsent[s]++
 			}
 		}
 	}
-	if gap, gapMin, ok := j.Gap(); ok {
-		record(m.Gap, gap)
-		record(m.GapMin, gapMin)
-	}
 	m.Verdicts[j.Verdict]++
-	if am := &j.Steps[sample.AutoMsg]; am.Ran && am.Class != sample.ClassCanceled {
+	if awaited, received := AutoMessage(j); awaited {
 		m.AutoMsgAwaited[j.Verdict]++
-		if am.Class == sample.ClassNone {
+		if received {
 			m.AutoMsgReceived[j.Verdict]++
-			record(m.AutoMsg, am.End-j.Steps[sample.Create].Begin)
 		}
 	}
 	m.ByDelay[m.delayBucket(j.SendDelay)][j.Verdict]++
 	if j.Outcome != sample.OutcomeOK {
 		m.Failures[j.Failed][j.Class]++
 	}
+}
+
+// The indexes of Metrics' histograms, in Histograms' order: lag, journey, gap, gap_min, automsg,
+// then one per step.
+const (
+	histLag = iota
+	histJourney
+	histGap
+	histGapMin
+	histAutoMsg
+	histSteps // + the step
+	// NumHistograms is the number of Metrics' histograms.
+	NumHistograms = histSteps + int(sample.NumSteps)
+)
+
+// histNames are the histograms' metric names, by index.
+var histNames = func() [NumHistograms]string {
+	n := [NumHistograms]string{histLag: "lag", histJourney: "journey", histGap: "gap", histGapMin: "gap_min", histAutoMsg: "automsg"}
+	for s := range sample.NumSteps {
+		n[histSteps+int(s)] = "step." + s.String()
+	}
+	return n
+}()
+
+// HistogramNames returns the metric names of Metrics' histograms in Histograms' order: the
+// indexes Values calls back with.
+func HistogramNames() []string { return histNames[:] }
+
+// histograms returns m's histograms by index.
+func (m *Metrics) histograms() [NumHistograms]*hdrhistogram.Histogram {
+	hs := [NumHistograms]*hdrhistogram.Histogram{histLag: m.Lag, histJourney: m.Journey, histGap: m.Gap, histGapMin: m.GapMin, histAutoMsg: m.AutoMsg}
+	for s := range sample.NumSteps {
+		hs[histSteps+int(s)] = m.Steps[s]
+	}
+	return hs
+}
+
+// Values calls fn with every value journey j adds to Metrics' histograms: the histogram's index
+// (HistogramNames) and the value, unclamped. Metrics and the live metrics (package metrics) read
+// journeys through it, so that they count alike: the lag of every journey; the journey's latency
+// unless it was interrupted; each step that succeeded; the gap bounds when CONVERSATION and SEND
+// both did; the wait for the first auto message (from CONVERSATION's begin) when it came.
+func Values(j *sample.Record, fn func(h int, d time.Duration)) {
+	fn(histLag, j.Lag())
+	if j.Outcome != sample.OutcomeInterrupted {
+		fn(histJourney, j.Latency())
+	}
+	for s := range sample.NumSteps {
+		if sp := &j.Steps[s]; sp.Ran && sp.Class == sample.ClassNone {
+			fn(histSteps+int(s), sp.Duration())
+		}
+	}
+	if gap, gapMin, ok := j.Gap(); ok {
+		fn(histGap, gap)
+		fn(histGapMin, gapMin)
+	}
+	if _, received := AutoMessage(j); received {
+		fn(histAutoMsg, j.Steps[sample.AutoMsg].End-j.Steps[sample.Create].Begin)
+	}
+}
+
+// AutoMessage reports whether journey j waited for its first auto message (a wait the run's
+// stop cut short does not count) and whether it got it.
+func AutoMessage(j *sample.Record) (awaited, received bool) {
+	am := &j.Steps[sample.AutoMsg]
+	awaited = am.Ran && am.Class != sample.ClassCanceled
+	return awaited, awaited && am.Class == sample.ClassNone
 }
 
 // NamedHistogram is one of a Metrics' histograms with its metric name.
@@ -146,11 +204,12 @@ type NamedHistogram struct {
 // Histograms lists every histogram of m with its metric name, in a fixed order: lag, journey,
 // gap, gap_min, automsg, then step.<name> for each step in journey order (lookup … close).
 func (m *Metrics) Histograms() []NamedHistogram {
-	hs := []NamedHistogram{{"lag", m.Lag}, {"journey", m.Journey}, {"gap", m.Gap}, {"gap_min", m.GapMin}, {"automsg", m.AutoMsg}}
-	for s := range sample.NumSteps {
-		hs = append(hs, NamedHistogram{"step." + s.String(), m.Steps[s]})
+	hs := m.histograms()
+	out := make([]NamedHistogram, NumHistograms)
+	for i, h := range hs {
+		out[i] = NamedHistogram{histNames[i], h}
 	}
-	return hs
+	return out
 }
 
 // Merge adds o's journeys to m exactly: counts add and histograms merge without loss. The time
