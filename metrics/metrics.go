@@ -135,7 +135,7 @@ var histograms = map[string]histDef{
 		fixed(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)},
 	"journey": {"journey_seconds", "Journeys that ended, from their intended start to the end of their last step (free of coordinated omission).",
 		fixed(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 20, 30, 60, 120)},
-	"gap": {"gap_seconds", "Upper bound of the gap the server saw between CONVERSATION and the first SEND, judged against the window.", aroundWindow},
+	"gap":     {"gap_seconds", "Upper bound of the gap the server saw between CONVERSATION and the first SEND, judged against the window.", aroundWindow},
 	"gap_min": {"gap_min_seconds", "Lower bound of the gap the server saw between CONVERSATION and the first SEND.", aroundWindow},
 	"automsg": {"automsg_seconds", "From CONVERSATION's begin to the first auto message received.", aroundWindow},
 	"step": {"step_seconds", "Service time of each step that succeeded, by step.",
