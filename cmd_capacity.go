@@ -26,6 +26,9 @@ type capacityFlags struct {
 	slo                   sloFlag
 	live                  bool
 	simURL, out           string
+	metrics               metricsFlags
+	// set holds the names of the flags given on the command line.
+	set map[string]bool
 }
 
 // sloFlag collects the repeatable --slo flag, each a threshold expression.
@@ -63,6 +66,7 @@ func (f *capacityFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.live, "live", false, "allow targets on LivePerson itself (required for them; needs --max)")
 	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim)")
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
+	f.metrics.register(fs)
 	fs.StringVar(&f.out, "out", "", "directory for capacity.json, capacity.html, summary.txt and a directory per step (default: results/<time>-capacity-<profile>)")
 }
 
@@ -75,6 +79,8 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if len(pos) > 1 {
 		return usageError("unexpected argument %q (one profile at a time)", pos[1])
 	}
@@ -102,6 +108,11 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	}
 	o.Prepare = stepOutputs(dir)
 	o.Progress = stderr
+	live, err := startMetrics(p, &o.Run, stderr)
+	if err != nil {
+		return err
+	}
+	defer live.close()
 	stop, work, release := interruptible(f.grace, stderr)
 	defer release()
 	c, err := engine.Capacity(stop, work, p, o)
@@ -118,6 +129,8 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
+	release() // an interrupt now ends the metrics' linger, not the search
+	live.finish(stderr)
 	return capacityVerdict(c, err)
 }
 
@@ -126,6 +139,9 @@ func (f *capacityFlags) options(p *profiles.Profile) (engine.CapacityOptions, er
 	rf := runFlags{window: f.window, maxInFlight: f.maxInFlight, simURL: f.simURL}
 	ro := engine.Options{Getenv: os.Getenv}
 	if err := rf.apply(p, &ro); err != nil {
+		return engine.CapacityOptions{}, err
+	}
+	if err := f.metrics.apply(p, f.set); err != nil {
 		return engine.CapacityOptions{}, err
 	}
 	for _, v := range []struct {

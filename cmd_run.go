@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -34,6 +35,7 @@ type runFlags struct {
 	out         string
 	simURL      string
 	relax       relaxFlag
+	metrics     metricsFlags
 	runID       string
 	startAt     string
 	// set holds the names of the flags given on the command line (flag.FlagSet.Visit): a value
@@ -68,6 +70,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim) instead of an embedded one")
 	fs.StringVar(&f.runID, "run-id", "", "the id of the distributed run this shard belongs to: the {run} of consumer ids and the result's run_id, the same for every shard (default: $LPBENCH_RUN_ID, else a random id)")
 	fs.StringVar(&f.startAt, "start-at", "", "start barrier: do the set-up, then wait and start the plan at this instant, RFC 3339 (2026-12-01T10:00:00Z) or +DURATION from now; shards with one barrier start together")
+	f.metrics.register(fs)
 	fs.Var(&f.relax, "relax-check", "relax measurement check NAME (repeatable): it is computed and shown, but its failure does not make the run exit 4")
 	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, report.html, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
 }
@@ -108,6 +111,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return usageError("%v", err)
 	}
 	defer hlog.Close()
+	live, err := startMetrics(p, &o, stderr)
+	if err != nil {
+		return err
+	}
+	defer live.close()
 	o.Hlog = hlog
 	o.OnFail = func(err error) { fmt.Fprintf(stderr, "\nlpbench: %v\nlpbench: stopping the run\n", err) }
 	o.OnAbort = func() {
@@ -133,6 +141,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("writing the summary: %w", err)
 	}
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
+	release() // an interrupt now ends the metrics' linger, not the run
+	live.finish(stderr)
 	return runVerdict(res)
 }
 
@@ -190,6 +200,9 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 	}
 	if f.window > 0 {
 		p.Window = f.window
+	}
+	if err := f.metrics.apply(p, f.set); err != nil {
+		return err
 	}
 	for _, name := range f.relax {
 		if !p.Checks.Relaxed(name) {
@@ -343,7 +356,7 @@ func openOutputs(dir string, p profiles.Profile) (string, *os.File, error) {
 
 // interruptible returns two contexts: stop ends at the first SIGINT or SIGTERM (no new arrivals);
 // work ends grace later, or at a second signal (journeys in flight are cancelled). release stops
-// listening for signals.
+// listening for signals; calling it again does nothing.
 func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Context, release func()) {
 	stop, stopArrivals := context.WithCancel(context.Background())
 	work, cancel := context.WithCancel(context.Background())
@@ -368,10 +381,10 @@ func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Co
 		}
 		cancel()
 	}()
-	return stop, work, func() {
+	return stop, work, sync.OnceFunc(func() {
 		signal.Stop(sigs)
 		close(done)
 		stopArrivals()
 		cancel()
-	}
+	})
 }

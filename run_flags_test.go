@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,10 @@ func TestUnrunnableFlags(t *testing.T) {
 		{"start-at long past", []string{"--start-at", "2026-01-01T00:00:00Z"}, "-start-at 2026-01-01T00:00:00Z lies"},
 		// A negative relative barrier.
 		{"start-at negative", []string{"--start-at", "+-5s"}, "-start-at wants an RFC 3339 time or +DURATION"},
+		// A metrics endpoint without a port, one with a port out of range, a negative linger.
+		{"metrics-listen no port", []string{"--metrics-listen", "localhost"}, `-metrics-listen: want host:port (e.g. 127.0.0.1:9464 or :9464), got "localhost"`},
+		{"metrics-listen bad port", []string{"--metrics-listen", ":http"}, `-metrics-listen: want a port from 0 to 65535 in host:port, got ":http"`},
+		{"metrics-linger negative", []string{"--metrics-listen", "127.0.0.1:0", "--metrics-linger", "-1s"}, "-metrics-linger must be ≥ 0, got -1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -76,6 +81,29 @@ func TestParseStartAt(t *testing.T) {
 		got, err := parseStartAt(tc.in, now)
 		if err != nil || !got.Equal(tc.want) {
 			t.Errorf("parseStartAt(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// TestMetricsAddressInUse: a metrics endpoint whose address cannot be bound stops run and
+// capacity before anything is sent, with exit 2 (like an output directory that cannot be made)
+// and a message naming the address and where it came from.
+func TestMetricsAddressInUse(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	for _, args := range [][]string{{"run", "smoke", "--no-progress"}, {"capacity", "smoke"}} {
+		cmd := args[0]
+		code, _, stderr := runCLI(append(args, "--out", t.TempDir(), "--metrics-listen", addr)...)
+		if code != exitUsage {
+			t.Errorf("%s: exit %d, want %d\n%s", cmd, code, exitUsage, stderr)
+		}
+		if want := "metrics endpoint: cannot listen on " + addr; !strings.Contains(stderr, want) || !strings.Contains(stderr, "-metrics-listen or outputs.metrics_listen") {
+			t.Errorf("%s: stderr lacks %q and where it came from:\n%s", cmd, want, stderr)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -17,9 +18,11 @@ const DefaultLinger = 30 * time.Second
 
 // Server serves a Set at /metrics over HTTP.
 type Server struct {
-	srv  *http.Server
-	ln   net.Listener
-	done chan error
+	srv    *http.Server
+	ln     net.Listener
+	done   chan error
+	closed sync.Once
+	err    error
 }
 
 // Serve listens on addr (host:port; port 0 picks a free one) and serves s's metrics at
@@ -52,13 +55,15 @@ func (s *Server) Linger(ctx context.Context, d time.Duration) error {
 	return s.Close()
 }
 
-// Close stops the server; scrapes in progress get 5 s to finish.
+// Close stops the server; scrapes in progress get 5 s to finish. Closing again does nothing.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.srv.Shutdown(ctx)
-	if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	return err
+	s.closed.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.err = s.srv.Shutdown(ctx)
+		if err := <-s.done; !errors.Is(err, http.ErrServerClosed) {
+			s.err = errors.Join(s.err, err)
+		}
+	})
+	return s.err
 }

@@ -170,6 +170,7 @@ func (p *Profile) check(d *decoder) {
 	}
 	p.checkJourney(d)
 	p.checkWebhooks(d)
+	p.checkOutputs(d)
 	p.checkChecks(d)
 	if !d.has("thresholds") {
 		p.Thresholds = p.defaultThresholds()
@@ -340,6 +341,33 @@ func (p *Profile) checkWebhooks(d *decoder) {
 			d.errorf(nil, "webhooks.public_url", "want an http(s) URL, got %q", w.PublicURL)
 		}
 	}
+}
+
+func (p *Profile) checkOutputs(d *decoder) {
+	if o := p.Outputs; o.MetricsListen != "" {
+		if err := CheckListen(o.MetricsListen); err != nil {
+			d.errorf(nil, "outputs.metrics_listen", "%v", err)
+		}
+	}
+	if p.Outputs.MetricsLinger < 0 {
+		d.errorf(nil, "outputs.metrics_linger", "must be ≥ 0, got %v", p.Outputs.MetricsLinger)
+	}
+}
+
+// CheckListen checks a listen address: host:port, the port a number from 0 to 65535 (0: a free
+// one), the host a name or an IP address, or empty for every interface.
+func CheckListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port (e.g. 127.0.0.1:9464 or :9464), got %q", addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+		return fmt.Errorf("want a port from 0 to 65535 in host:port, got %q", addr)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("want a host name or IP address in host:port, got %q", addr)
+	}
+	return nil
 }
 
 // defaultThresholds judge the consumers of a profile that lists no thresholds (an explicit

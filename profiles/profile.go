@@ -256,6 +256,12 @@ type Webhooks struct {
 // Outputs say where reports go.
 type Outputs struct {
 	Dir string `yaml:"dir"` // directory for result files; empty: none for now
+	// MetricsListen, when set, is the host:port where the run serves its live Prometheus
+	// metrics at /metrics (port 0: a free one).
+	MetricsListen string `yaml:"metrics_listen"`
+	// MetricsLinger is how long the metrics endpoint stays up after the run, for a final
+	// scrape (0: the default, 30 s).
+	MetricsLinger time.Duration `yaml:"metrics_linger"`
 }
 
 // Sampler returns a function drawing delays from the distribution (safe for concurrent use), or

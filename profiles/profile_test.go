@@ -91,6 +91,8 @@ thresholds:
     abort_delay: 5s
 outputs:
   dir: out/x
+  metrics_listen: 127.0.0.1:9464
+  metrics_linger: 45s
 `
 	p, err := Parse("full.yaml", []byte(src))
 	if err != nil {
@@ -131,6 +133,8 @@ outputs:
 		{"threshold 1 abort", p.Thresholds[1].AbortOnFail, true},
 		{"threshold 1 delay", p.Thresholds[1].AbortDelay, 5 * time.Second},
 		{"outputs", p.Outputs.Dir, "out/x"},
+		{"metrics listen", p.Outputs.MetricsListen, "127.0.0.1:9464"},
+		{"metrics linger", p.Outputs.MetricsLinger, 45 * time.Second},
 		{"live", p.HasLive(), true},
 	}
 	for _, c := range checks {

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/metrics"
+	"github.com/lpbench/lpbench/profiles"
+)
+
+// metricsFlags are the flags of the live metrics endpoint, on run and capacity.
+type metricsFlags struct {
+	listen string
+	linger time.Duration
+}
+
+func (f *metricsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.listen, "metrics-listen", "", "serve live Prometheus metrics at http://ADDR/metrics while running, ADDR host:port (default: outputs.metrics_listen of the profile, else none)")
+	fs.DurationVar(&f.linger, "metrics-linger", 0, "how long the metrics endpoint stays up after the run, for a final scrape; an interrupt ends it (default: outputs.metrics_linger, else 30s)")
+}
+
+// apply puts the flags given (set) into the profile's outputs, checking them.
+func (f *metricsFlags) apply(p *profiles.Profile, set map[string]bool) error {
+	if set["metrics-listen"] {
+		if f.listen != "" {
+			if err := profiles.CheckListen(f.listen); err != nil {
+				return fmt.Errorf("-metrics-listen: %w", err)
+			}
+		}
+		p.Outputs.MetricsListen = f.listen // "" given explicitly: no endpoint
+	}
+	if set["metrics-linger"] {
+		if f.linger < 0 {
+			return fmt.Errorf("-metrics-linger must be ≥ 0, got %v", f.linger)
+		}
+		p.Outputs.MetricsLinger = f.linger
+	}
+	return nil
+}
+
+// liveMetrics is a command's metrics endpoint.
+type liveMetrics struct {
+	srv    *metrics.Server
+	linger time.Duration
+}
+
+// startMetrics serves the live metrics the profile's outputs ask for, fed by the runs of o, and
+// says where; nil when none is asked for. An address that cannot be bound is a usage error
+// (exit 2), found before anything is sent and mended on the command line or in the profile, as
+// an output directory that cannot be made is.
+func startMetrics(p profiles.Profile, o *engine.Options, stderr io.Writer) (*liveMetrics, error) {
+	if p.Outputs.MetricsListen == "" {
+		return nil, nil
+	}
+	shard := "" // the shard label only for a shard of a distributed run (--shard)
+	if o.Shards > 0 {
+		shard = strconv.Itoa(o.Shard)
+	}
+	set := metrics.New(p.Window, shard)
+	srv, err := metrics.Serve(p.Outputs.MetricsListen, set)
+	if err != nil {
+		return nil, usageError("%v (-metrics-listen or outputs.metrics_listen)", err)
+	}
+	o.Live = set
+	linger := p.Outputs.MetricsLinger
+	if linger == 0 {
+		linger = metrics.DefaultLinger
+	}
+	fmt.Fprintf(stderr, "lpbench: live metrics at %s\n", srv.URL())
+	return &liveMetrics{srv: srv, linger: linger}, nil
+}
+
+// finish keeps the endpoint up for its linger, which an interrupt ends, then closes it.
+func (m *liveMetrics) finish(stderr io.Writer) {
+	if m == nil {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(stderr, "lpbench: the metrics endpoint stays up %s for a final scrape (interrupt to end it now)\n", m.linger)
+	if err := m.srv.Linger(ctx, m.linger); err != nil {
+		fmt.Fprintf(stderr, "lpbench: closing the metrics endpoint: %v\n", err)
+	}
+}
+
+// close closes the endpoint at once (a command that ends before its run does).
+func (m *liveMetrics) close() {
+	if m != nil {
+		_ = m.srv.Close()
+	}
+}
