@@ -82,8 +82,20 @@ type promSample struct {
 	buckets [][2]float64 // lower and upper bounds of each populated bucket
 }
 
-// promQuery runs an instant PromQL query at time at and returns its only sample.
-func promQuery(t *testing.T, web, query string, at time.Time) promSample {
+// promResult is the answer of an instant query.
+type promResult struct {
+	Status string
+	Error  string
+	Data   struct {
+		Result []struct {
+			Value     [2]any            `json:"value"`     // [time, "value"]
+			Histogram []json.RawMessage `json:"histogram"` // [time, {count, sum, buckets}]
+		}
+	}
+}
+
+// promGet runs an instant PromQL query at time at.
+func promGet(t *testing.T, web, query string, at time.Time) promResult {
 	t.Helper()
 	q := url.Values{"query": {query}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}
 	resp, err := http.Get("http://" + web + "/api/v1/query?" + q.Encode())
@@ -91,25 +103,24 @@ func promQuery(t *testing.T, web, query string, at time.Time) promSample {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var r struct {
-		Status string
-		Error  string
-		Data   struct {
-			Result []struct {
-				Value     [2]any            `json:"value"`     // [time, "value"]
-				Histogram []json.RawMessage `json:"histogram"` // [time, {count, sum, buckets}]
-			}
-		}
-	}
+	var r promResult
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
+	return r
+}
+
+// promQuery runs an instant PromQL query at time at and returns its only sample.
+func promQuery(t *testing.T, web, query string, at time.Time) promSample {
+	t.Helper()
+	r := promGet(t, web, query, at)
 	if r.Status != "success" || len(r.Data.Result) != 1 {
 		t.Fatalf("%s: status %s %s, %d samples, want 1", query, r.Status, r.Error, len(r.Data.Result))
 	}
 	res := r.Data.Result[0]
 	var s promSample
 	if v, ok := res.Value[1].(string); ok {
+		var err error
 		if s.value, err = strconv.ParseFloat(v, 64); err != nil {
 			t.Fatalf("%s: %v", query, err)
 		}
@@ -190,6 +201,39 @@ func TestPrometheusScrapesARun(t *testing.T) {
 	t.Logf("step.create p99: result.json %.6fs, histogram_quantile %.6fs (ratio %.4f, bound %.4f: %s)", p99, est, est/p99, bound, why)
 	if r := est / p99; r > bound || r < 1/bound {
 		t.Errorf("histogram_quantile(0.99) of step.create = %.6fs, result.json's p99 %.6fs: ratio %.4f outside [1/%.4f, %.4f] (%s)", est, p99, r, bound, bound, why)
+	}
+	checkDashboardQueries(t, web, at)
+}
+
+// checkDashboardQueries runs every query of the Grafana dashboard (deploy/grafana), its
+// variables replaced, on the scraped run: each is valid PromQL, and each has data but those of
+// failures (the run had none).
+func checkDashboardQueries(t *testing.T, web string, at time.Time) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("deploy", "grafana", "lpbench.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	vars := strings.NewReplacer("$target", ".*", "$__rate_interval", "10s")
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			r := promGet(t, web, vars.Replace(tg.Expr), at)
+			switch {
+			case r.Status != "success":
+				t.Errorf("dashboard panel %q: %s: %s", p.Title, tg.Expr, r.Error)
+			case len(r.Data.Result) == 0 && !strings.Contains(tg.Expr, "lpbench_failures_total"):
+				t.Errorf("dashboard panel %q: %s: no data", p.Title, tg.Expr)
+			}
+		}
 	}
 }
 
