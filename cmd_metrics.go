@@ -24,7 +24,7 @@ type metricsFlags struct {
 
 func (f *metricsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.listen, "metrics-listen", "", "serve live Prometheus metrics at http://ADDR/metrics while running, ADDR host:port (default: outputs.metrics_listen of the profile, else none)")
-	fs.DurationVar(&f.linger, "metrics-linger", 0, "how long the metrics endpoint stays up after the run, for a final scrape; an interrupt ends it (default: outputs.metrics_linger, else 30s)")
+	fs.DurationVar(&f.linger, "metrics-linger", 0, "how long the metrics endpoint stays up after the run, for a final scrape; an interrupt ends it, 0 closes it at once (default: outputs.metrics_linger, else 30s)")
 }
 
 // apply puts the flags given (set) into the profile's outputs, checking them.
@@ -70,17 +70,17 @@ func startMetrics(p profiles.Profile, o *engine.Options, stderr io.Writer) (*liv
 		return nil, usageError("%v (-metrics-listen or outputs.metrics_listen)", err)
 	}
 	o.Live = set
-	linger := p.Outputs.MetricsLinger
-	if linger == 0 {
-		linger = metrics.DefaultLinger
-	}
 	fmt.Fprintf(stderr, "lpbench: live metrics at %s\n", srv.URL())
-	return &liveMetrics{srv: srv, linger: linger}, nil
+	return &liveMetrics{srv: srv, linger: p.Outputs.MetricsLinger}, nil
 }
 
 // finish keeps the endpoint up for its linger, which an interrupt ends, then closes it.
 func (m *liveMetrics) finish(stderr io.Writer) {
 	if m == nil {
+		return
+	}
+	if m.linger == 0 {
+		m.close()
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -107,3 +107,17 @@ func TestMetricsAddressInUse(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsNoLinger: with --metrics-linger 0 the endpoint (on a free port) closes with the
+// run, which says where it served.
+func TestMetricsNoLinger(t *testing.T) {
+	t.Parallel()
+	code, _, stderr := runCLI("run", writeProfile(t, quickLoad), "--no-progress", "--out", t.TempDir(),
+		"--metrics-listen", "127.0.0.1:0", "--metrics-linger", "0")
+	if code != exitOK && code != exitThresholds {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "lpbench: live metrics at http://127.0.0.1:") || strings.Contains(stderr, "stays up") {
+		t.Errorf("stderr should say where the metrics were served and not linger:\n%s", stderr)
+	}
+}

@@ -96,7 +96,10 @@ func New(window time.Duration, shard string) *Set {
 
 // histogram registers the histogram of report's metric name, in seconds.
 func histogram(r prometheus.Registerer, name string, window time.Duration, labels ...string) *prometheus.HistogramVec {
-	d := histograms[name]
+	d, ok := histograms[name]
+	if !ok { // a histogram report has and this file does not know yet: default buckets
+		d = histDef{name + "_seconds", "lpbench's " + name + " histogram.", fixed(prometheus.DefBuckets...)}
+	}
 	v := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: d.name, Help: d.help, Buckets: d.buckets(window),
 		NativeHistogramBucketFactor: bucketFactor, NativeHistogramMaxBucketNumber: maxBuckets,

@@ -12,10 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// DefaultLinger is how long the endpoint stays up after a run by default: at least one scrape
-// interval of a usual Prometheus (15 s to 30 s), so that the final figures are scraped.
-const DefaultLinger = 30 * time.Second
-
 // Server serves a Set at /metrics over HTTP.
 type Server struct {
 	srv    *http.Server

@@ -48,6 +48,7 @@ func Defaults() Profile {
 		},
 		Window:   10 * time.Second,
 		Webhooks: Webhooks{Enabled: true, Listen: "127.0.0.1:0", Grace: time.Second},
+		Outputs:  Outputs{MetricsLinger: 30 * time.Second},
 		Sim:      lpsim.DefaultConfig(),
 		Checks:   defaultChecks(),
 	}

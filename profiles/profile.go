@@ -260,7 +260,7 @@ type Outputs struct {
 	// metrics at /metrics (port 0: a free one).
 	MetricsListen string `yaml:"metrics_listen"`
 	// MetricsLinger is how long the metrics endpoint stays up after the run, for a final
-	// scrape (0: the default, 30 s).
+	// scrape (default 30 s, at least a usual scrape interval; 0: it closes at once).
 	MetricsLinger time.Duration `yaml:"metrics_linger"`
 }
 

@@ -169,6 +169,9 @@ func TestDefaults(t *testing.T) {
 	if p.Journey.SendDelay.Sampler() != nil {
 		t.Error("the default send delay is not zero")
 	}
+	if p.Outputs.MetricsListen != "" || p.Outputs.MetricsLinger != 30*time.Second {
+		t.Errorf("metrics endpoint %q lingering %v, want none and 30s", p.Outputs.MetricsListen, p.Outputs.MetricsLinger)
+	}
 }
 
 // TestMaxLagDefaults: load.max_lag is a second with when_full: drop, none with queue (whose waits
