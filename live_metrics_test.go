@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -280,5 +283,55 @@ func TestQuantileBound(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprint(quantileBound(nil, 10, 0.99)), "bucket:") {
 		t.Error("no buckets gave a bucket bound")
+	}
+}
+
+// TestInterruptEndsMetricsLinger: the binary keeps its metrics endpoint up after the run, serving
+// the final figures, and SIGINT during that wait ends it at once, with the run's exit code.
+func TestInterruptEndsMetricsLinger(t *testing.T) {
+	t.Parallel()
+	bin := lpbenchBinary(t)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "run", "--duration", "1s", "--rate", "10", "--out", t.TempDir(), "--no-progress",
+		"--relax-check", "generator_lag", "--relax-check", "generator_cpu", "--relax-check", "load_delivered", "--relax-check", "arrivals",
+		"--metrics-listen", addr, "--metrics-linger", "30s")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(stderr)
+	var said strings.Builder
+	for lines.Scan() && !strings.Contains(lines.Text(), "stays up") {
+		said.WriteString(lines.Text() + "\n")
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("no metrics while lingering: %v\n%s", err, said.String())
+	}
+	body := new(bytes.Buffer)
+	_, _ = body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(body.String(), `lpbench_arrivals_planned_total{target="sim"} 10`) {
+		t.Errorf("the lingering endpoint does not serve the final arrivals:\n%s", body)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // drain what is left, so that the process never blocks on its stderr
+		for lines.Scan() {
+		}
+	}()
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == exitThresholds) {
+		t.Errorf("exit: %v, want the run's (0, or 3)", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %v to stop after SIGINT during the linger", took)
 	}
 }
