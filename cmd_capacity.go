@@ -96,6 +96,10 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	ep, err := f.metrics.endpoint(p.Outputs, f.set)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
 	if err := confirmLiveSearch(p, f, o, stderr); err != nil {
 		return err
 	}
@@ -108,7 +112,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	}
 	o.Prepare = stepOutputs(dir)
 	o.Progress = stderr
-	live, err := startMetrics(p, &o.Run, stderr)
+	live, err := startMetrics(ep, p.Window, &o.Run, stderr)
 	if err != nil {
 		return err
 	}
@@ -139,9 +143,6 @@ func (f *capacityFlags) options(p *profiles.Profile) (engine.CapacityOptions, er
 	rf := runFlags{window: f.window, maxInFlight: f.maxInFlight, simURL: f.simURL}
 	ro := engine.Options{Getenv: os.Getenv}
 	if err := rf.apply(p, &ro); err != nil {
-		return engine.CapacityOptions{}, err
-	}
-	if err := f.metrics.apply(p, f.set); err != nil {
 		return engine.CapacityOptions{}, err
 	}
 	for _, v := range []struct {

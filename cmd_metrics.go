@@ -27,23 +27,32 @@ func (f *metricsFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.linger, "metrics-linger", 0, "how long the metrics endpoint stays up after the run, for a final scrape; an interrupt ends it, 0 closes it at once (default: outputs.metrics_linger, else 30s)")
 }
 
-// apply puts the flags given (set) into the profile's outputs, checking them.
-func (f *metricsFlags) apply(p *profiles.Profile, set map[string]bool) error {
+// metricsEndpoint is where the live metrics are served ("": nowhere) and how long after the run.
+type metricsEndpoint struct {
+	listen string
+	linger time.Duration
+}
+
+// endpoint returns the endpoint the profile's outputs ask for, the flags given (set) in place of
+// its keys, checked. The flags do not change the profile: its effective form is what the shards
+// of one run share (profile_hash), and each may serve its metrics on an address of its own.
+func (f *metricsFlags) endpoint(out profiles.Outputs, set map[string]bool) (metricsEndpoint, error) {
+	ep := metricsEndpoint{listen: out.MetricsListen, linger: out.MetricsLinger}
 	if set["metrics-listen"] {
 		if f.listen != "" {
 			if err := profiles.CheckListen(f.listen); err != nil {
-				return fmt.Errorf("-metrics-listen: %w", err)
+				return ep, fmt.Errorf("-metrics-listen: %w", err)
 			}
 		}
-		p.Outputs.MetricsListen = f.listen // "" given explicitly: no endpoint
+		ep.listen = f.listen // "" given explicitly: no endpoint
 	}
 	if set["metrics-linger"] {
 		if f.linger < 0 {
-			return fmt.Errorf("-metrics-linger must be ≥ 0, got %v", f.linger)
+			return ep, fmt.Errorf("-metrics-linger must be ≥ 0, got %v", f.linger)
 		}
-		p.Outputs.MetricsLinger = f.linger
+		ep.linger = f.linger
 	}
-	return nil
+	return ep, nil
 }
 
 // liveMetrics is a command's metrics endpoint.
@@ -52,26 +61,26 @@ type liveMetrics struct {
 	linger time.Duration
 }
 
-// startMetrics serves the live metrics the profile's outputs ask for, fed by the runs of o, and
-// says where; nil when none is asked for. An address that cannot be bound is a usage error
-// (exit 2), found before anything is sent and mended on the command line or in the profile, as
-// an output directory that cannot be made is.
-func startMetrics(p profiles.Profile, o *engine.Options, stderr io.Writer) (*liveMetrics, error) {
-	if p.Outputs.MetricsListen == "" {
+// startMetrics serves the live metrics on ep, fed by the runs of o (window: their AUTO_MESSAGES
+// window), and says where; nil when ep is nowhere. An address that cannot be bound is a usage
+// error (exit 2), found before anything is sent and mended on the command line or in the
+// profile, as an output directory that cannot be made is.
+func startMetrics(ep metricsEndpoint, window time.Duration, o *engine.Options, stderr io.Writer) (*liveMetrics, error) {
+	if ep.listen == "" {
 		return nil, nil
 	}
 	shard := "" // the shard label only for a shard of a distributed run (--shard)
 	if o.Shards > 0 {
 		shard = strconv.Itoa(o.Shard)
 	}
-	set := metrics.New(p.Window, shard)
-	srv, err := metrics.Serve(p.Outputs.MetricsListen, set)
+	set := metrics.New(window, shard)
+	srv, err := metrics.Serve(ep.listen, set)
 	if err != nil {
 		return nil, usageError("%v (-metrics-listen or outputs.metrics_listen)", err)
 	}
 	o.Live = set
 	fmt.Fprintf(stderr, "lpbench: live metrics at %s\n", srv.URL())
-	return &liveMetrics{srv: srv, linger: p.Outputs.MetricsLinger}, nil
+	return &liveMetrics{srv: srv, linger: ep.linger}, nil
 }
 
 // finish keeps the endpoint up for its linger, which an interrupt ends, then closes it.

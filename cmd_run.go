@@ -103,6 +103,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := f.apply(&p, &o); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	ep, err := f.metrics.endpoint(p.Outputs, f.set)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
 	if err := confirmLive(p, f.live, stderr); err != nil {
 		return err
 	}
@@ -111,7 +115,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return usageError("%v", err)
 	}
 	defer hlog.Close()
-	live, err := startMetrics(p, &o, stderr)
+	live, err := startMetrics(ep, p.Window, &o, stderr)
 	if err != nil {
 		return err
 	}
@@ -200,9 +204,6 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 	}
 	if f.window > 0 {
 		p.Window = f.window
-	}
-	if err := f.metrics.apply(p, f.set); err != nil {
-		return err
 	}
 	for _, name := range f.relax {
 		if !p.Checks.Relaxed(name) {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lpbench/lpbench/report"
 )
 
 // TestUnrunnableFlags: every flag value a run cannot use is refused before anything is sent,
@@ -109,15 +112,24 @@ func TestMetricsAddressInUse(t *testing.T) {
 }
 
 // TestMetricsNoLinger: with --metrics-linger 0 the endpoint (on a free port) closes with the
-// run, which says where it served.
+// run, which says where it served. The flags change no profile: the effective profile, which the
+// shards of a run share, is the one without them.
 func TestMetricsNoLinger(t *testing.T) {
 	t.Parallel()
-	code, _, stderr := runCLI("run", writeProfile(t, quickLoad), "--no-progress", "--out", t.TempDir(),
+	dir := t.TempDir()
+	code, _, stderr := runCLI("run", writeProfile(t, quickLoad), "--no-progress", "--out", dir,
 		"--metrics-listen", "127.0.0.1:0", "--metrics-linger", "0")
 	if code != exitOK && code != exitThresholds {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	if !strings.Contains(stderr, "lpbench: live metrics at http://127.0.0.1:") || strings.Contains(stderr, "stays up") {
 		t.Errorf("stderr should say where the metrics were served and not linger:\n%s", stderr)
+	}
+	res, err := report.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Effective, `metrics_listen: ""`) || !strings.Contains(res.Effective, "metrics_linger: 30s") {
+		t.Errorf("the flags changed the effective profile:\n%s", res.Effective)
 	}
 }
