@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 )
@@ -26,6 +27,8 @@ type capacityFlags struct {
 	slo                   sloFlag
 	live                  bool
 	simURL, out           string
+	history               string
+	labels                labelFlag
 }
 
 // sloFlag collects the repeatable --slo flag, each a threshold expression.
@@ -64,6 +67,7 @@ func (f *capacityFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim)")
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	fs.StringVar(&f.out, "out", "", "directory for capacity.json, capacity.html, summary.txt and a directory per step (default: results/<time>-capacity-<profile>)")
+	registerHistory(fs, &f.history, &f.labels)
 }
 
 // cmdCapacity searches the highest sustainable rate of a profile and reports it.
@@ -93,6 +97,13 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err := confirmLiveSearch(p, f, o, stderr); err != nil {
 		return err
 	}
+	historySet := false
+	fs.Visit(func(fl *flag.Flag) { historySet = historySet || fl.Name == "history" })
+	db, err := openHistory(historyPath(f.history, historySet, p.Outputs.History))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	dir := f.out
 	if dir == "" {
 		dir = filepath.Join("results", time.Now().Format("20060102-150405")+"-capacity-"+p.Name)
@@ -100,7 +111,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return usageError("output directory: %v", err)
 	}
-	o.Prepare = stepOutputs(dir)
+	o.Prepare = stepOutputs(dir, f.labels)
 	o.Progress = stderr
 	stop, work, release := interruptible(f.grace, stderr)
 	defer release()
@@ -114,11 +125,19 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	case err != nil:
 		fmt.Fprintf(stderr, "lpbench capacity: %v\n", err)
 	}
+	if len(f.labels) > 0 {
+		c.Labels = f.labels
+	}
 	if err := writeCapacity(dir, c, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
-	return capacityVerdict(c, err)
+	verdict := capacityVerdict(c, err)
+	if db == nil {
+		return verdict
+	}
+	path := filepath.Join(dir, "capacity.json")
+	return appendHistory(db, history.FromCapacity(c, engine.Version(), exitCodeOf(verdict), path), verdict, path, stderr)
 }
 
 // options applies the flags to the profile and returns the search's options.
@@ -149,8 +168,8 @@ func (f *capacityFlags) options(p *profiles.Profile) (engine.CapacityOptions, er
 }
 
 // stepOutputs gives each step a directory step-KK with its interval log, and writes its
-// reports when it ends.
-func stepOutputs(dir string) func(int, float64, *engine.Options) (func(*report.Result) (string, error), error) {
+// reports, with the search's labels, when it ends.
+func stepOutputs(dir string, labels labelFlag) func(int, float64, *engine.Options) (func(*report.Result) (string, error), error) {
 	return func(k int, _ float64, o *engine.Options) (func(*report.Result) (string, error), error) {
 		rel := fmt.Sprintf("step-%02d", k)
 		sdir := filepath.Join(dir, rel)
@@ -165,6 +184,9 @@ func stepOutputs(dir string) func(int, float64, *engine.Options) (func(*report.R
 		return func(res *report.Result) (string, error) {
 			if err := hlog.Close(); err != nil {
 				return "", err
+			}
+			if len(labels) > 0 {
+				res.Labels = labels
 			}
 			if err := report.WriteRunOutputs(sdir, res); err != nil {
 				return "", err

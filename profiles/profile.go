@@ -256,6 +256,9 @@ type Webhooks struct {
 // Outputs say where reports go.
 type Outputs struct {
 	Dir string `yaml:"dir"` // directory for result files; empty: none for now
+	// History is the history file (SQLite) each run is appended to; --history and
+	// $LPBENCH_HISTORY come first.
+	History string `yaml:"history"`
 }
 
 // Sampler returns a function drawing delays from the distribution (safe for concurrent use), or
