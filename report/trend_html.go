@@ -133,28 +133,32 @@ func trendChart(t *Trend, c TrendChart) svgChart {
 		}
 		return v
 	}
-	hi := 0.0
+	hi, measured := 0.0, false
 	for _, p := range c.Points {
 		if p.OK {
-			hi = max(hi, scaleOf(p.Value))
+			hi, measured = max(hi, scaleOf(p.Value)), true
 		}
 		if p.Band {
 			hi = max(hi, scaleOf(p.Hi))
 		}
 	}
-	if hi == 0 {
+	if !measured {
 		ch.Empty = "no run measured it"
 		return ch
 	}
 	b := ch.Box
 	n := len(c.Points)
 	x := scale{-0.5, float64(n) - 0.5, b.L, b.R}
-	top, yt := linearAxis(hi * 1.05)
-	y := scale{0, top, b.B, b.T}
+	y, yt := trendAxis(c.Kind, hi, b)
 	for _, v := range yt {
-		label := trimFloat(v) + "%"
-		if c.Kind != KindShare {
+		var label string
+		switch c.Kind {
+		case KindShare:
+			label = trimFloat(v) + "%"
+		case KindDuration:
 			label = tickDur(time.Duration(v))
+		default:
+			label = trimFloat(v)
 		}
 		ch.YTicks = append(ch.YTicks, svgTick{coord(y.at(v)), label})
 	}
@@ -187,4 +191,19 @@ func trendChart(t *Trend, c TrendChart) svgChart {
 		svgSeries{Name: "regression", Label: "regression", Kind: "bars", Color: "c3", D: reg.String()},
 		svgSeries{Name: "improvement", Label: "improvement", Kind: "bars", Color: "c2", D: imp.String()})
 	return ch
+}
+
+// trendAxis returns the y scale and ticks of a trend chart whose highest value is hi: from 0, a
+// little above hi, at most 100 % for a share, at least 1 ms (or 1 %) when every value is 0.
+func trendAxis(kind ValueKind, hi float64, b svgBox) (scale, []float64) {
+	floor := 1.0
+	if kind == KindDuration {
+		floor = float64(time.Millisecond)
+	}
+	top := max(hi*1.05, floor)
+	if kind == KindShare {
+		top = min(top, 100)
+	}
+	t, ticks := linearAxis(top)
+	return scale{0, t, b.B, b.T}, ticks
 }
