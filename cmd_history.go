@@ -114,12 +114,29 @@ const historyUsage = `history list|show|trend|check FILE [flags]
                             valid runs: exit 3 on a regression, 4 when the run's own checks failed
 
 RUN is a run's number (12 or #12) or its run id. Every command filters by -profile, -target and -label.
+Runs are comparable when they have the same kind, profile, shard and labels; -ignore-label KEY leaves
+out a label that changes every run (a commit id).
 `
+
+// ignoreFlag collects the repeatable --ignore-label KEY flag.
+type ignoreFlag []string
+
+func (f *ignoreFlag) String() string { return strings.Join(*f, ",") }
+
+// Set adds one label key.
+func (f *ignoreFlag) Set(k string) error {
+	if err := checkRunID(k); err != nil {
+		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
+	}
+	*f = append(*f, k)
+	return nil
+}
 
 // historyOptions are the flags of the history commands.
 type historyOptions struct {
 	profile, target, run, format, out, result string
 	labels                                    labelFlag
+	ignore                                    ignoreFlag
 	last, baseline                            int
 	minEffect                                 percentFlag
 }
@@ -158,6 +175,9 @@ func (o *historyOptions) register(fs *flag.FlagSet, sub string) {
 		fs.IntVar(&o.baseline, "baseline", history.DefaultBaseline, "judge against the previous K comparable valid runs")
 		fs.Var(&o.minEffect, "min-effect", "the smallest change that can be a regression, a percentage")
 	}
+	if sub == "trend" || sub == "check" {
+		fs.Var(&o.ignore, "ignore-label", "a label KEY that does not make runs different, e.g. a commit id (repeatable)")
+	}
 	if sub == "check" {
 		fs.StringVar(&o.run, "run", "", "judge this run (number or run id) instead of the newest")
 	}
@@ -168,7 +188,7 @@ func (o *historyOptions) filter() history.Filter {
 }
 
 func (o *historyOptions) check() history.CheckOptions {
-	return history.CheckOptions{Baseline: o.baseline, MinEffect: float64(o.minEffect)}
+	return history.CheckOptions{Baseline: o.baseline, MinEffect: float64(o.minEffect), IgnoreLabels: o.ignore}
 }
 
 // cmdHistory reads a history file: list, show, trend or check.
@@ -288,7 +308,7 @@ func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 	default:
 		return usageError("history trend: -format wants text or html, got %q", o.format)
 	}
-	t := history.BuildTrend(history.Comparable(runs), o.last, o.check(), o.filter())
+	t := history.BuildTrend(history.Comparable(runs, o.ignore), o.last, o.check(), o.filter())
 	if o.out == "" {
 		return write(stdout, t)
 	}
@@ -308,7 +328,7 @@ func historyCheck(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 	var comparable []*history.Run
 	i := -1
 	for _, x := range runs {
-		if x.Comparable(r) {
+		if x.Comparable(r, o.ignore) {
 			if x == r {
 				i = len(comparable)
 			}

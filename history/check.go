@@ -35,6 +35,8 @@ type CheckOptions struct {
 	Baseline int
 	// MinEffect is the smallest relative change that can be a regression (default 0.05: 5 %).
 	MinEffect float64
+	// IgnoreLabels are labels that do not decide which runs are comparable (a commit id).
+	IgnoreLabels []string
 }
 
 // Defaults of CheckOptions, and the fewest baseline runs that can judge.
@@ -134,7 +136,7 @@ func (v *Verdict) Regressions() []Judgment {
 }
 
 // Judge checks runs[i] against the previous o.Baseline runs of runs (oldest first) comparable
-// with it whose own measurement was valid.
+// with it (but for o.IgnoreLabels) whose own measurement was valid.
 func Judge(runs []*Run, i int, o CheckOptions) Verdict {
 	o = o.withDefaults()
 	r := runs[i]
@@ -144,7 +146,7 @@ func Judge(runs []*Run, i int, o CheckOptions) Verdict {
 		return v
 	}
 	for j := i - 1; j >= 0 && len(v.Baseline) < o.Baseline; j-- {
-		if ok, _ := runs[j].Judged(); ok && r.Comparable(runs[j]) {
+		if ok, _ := runs[j].Judged(); ok && r.Comparable(runs[j], o.IgnoreLabels) {
 			v.Baseline = append([]*Run{runs[j]}, v.Baseline...)
 		}
 	}

@@ -185,3 +185,23 @@ func TestTQuantile(t *testing.T) {
 		t.Errorf("t(0.999, 60) = %g, want 3.232", q)
 	}
 }
+
+// TestJudgeIgnoreLabels: runs that differ only in a label that changes every run (a commit) are
+// comparable when it is ignored, and not otherwise.
+func TestJudgeIgnoreLabels(t *testing.T) {
+	runs := series(100, 100, 100, 100, 130)
+	for i, r := range runs {
+		r.Labels = map[string]string{"env": "ci", "commit": string(rune('a' + i))}
+	}
+	if v := Judge(runs, 4, CheckOptions{}); !strings.Contains(v.NotJudged, "0 comparable valid run(s)") {
+		t.Errorf("without ignore: %q", v.NotJudged)
+	}
+	v := Judge(runs, 4, CheckOptions{IgnoreLabels: []string{"commit"}})
+	if j := judgmentOf(t, v, "step.create.p50"); j.Flag != report.FlagRegression || j.N != 4 {
+		t.Errorf("with commit ignored: %s", j)
+	}
+	runs[2].Labels["env"] = "prod"
+	if v := Judge(runs, 4, CheckOptions{IgnoreLabels: []string{"commit"}}); len(v.Baseline) != 3 {
+		t.Errorf("another env is still another series: baseline %d runs", len(v.Baseline))
+	}
+}

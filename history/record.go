@@ -75,10 +75,23 @@ func (r *Run) Targets() []string {
 	return ts
 }
 
-// Comparable reports whether o ran what r ran: the same kind, profile, shard and labels.
-func (r *Run) Comparable(o *Run) bool {
-	return r.Kind == o.Kind && r.Profile == o.Profile && r.Shard.Count == o.Shard.Count && r.Shard.Index == o.Shard.Index &&
-		maps.Equal(r.Labels, o.Labels)
+// Comparable reports whether o ran what r ran: the same kind, profile, shard and labels, but for
+// the labels named in ignore (those that change every run: a commit, a build number).
+func (r *Run) Comparable(o *Run, ignore []string) bool {
+	if r.Kind != o.Kind || r.Profile != o.Profile || r.Shard.Count != o.Shard.Count || r.Shard.Index != o.Shard.Index {
+		return false
+	}
+	if len(ignore) == 0 {
+		return maps.Equal(r.Labels, o.Labels)
+	}
+	keep := func(l map[string]string) map[string]string {
+		out := maps.Clone(l)
+		for _, k := range ignore {
+			delete(out, k)
+		}
+		return out
+	}
+	return maps.Equal(keep(r.Labels), keep(o.Labels))
 }
 
 // Judged tells whether a run's own measurement makes it fit to judge and to be a baseline: its

@@ -11,15 +11,15 @@ import (
 )
 
 // Comparable returns the runs of runs comparable with the newest one (same kind, profile, shard
-// and labels), oldest first: the series a trend draws and a check judges in.
-func Comparable(runs []*Run) []*Run {
+// and labels but those ignored), oldest first: the series a trend draws and a check judges in.
+func Comparable(runs []*Run, ignore []string) []*Run {
 	if len(runs) == 0 {
 		return nil
 	}
 	last := runs[len(runs)-1]
 	var out []*Run
 	for _, r := range runs {
-		if last.Comparable(r) {
+		if last.Comparable(r, ignore) {
 			out = append(out, r)
 		}
 	}
