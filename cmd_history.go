@@ -197,11 +197,10 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 		"list": historyList, "show": historyShow, "trend": historyTrend, "check": historyCheck,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
+		fmt.Fprint(stderr, "usage: lpbench "+historyUsage)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-			fmt.Fprint(stdout, "usage: lpbench "+historyUsage)
 			return nil
 		}
-		fmt.Fprint(stderr, "usage: lpbench "+historyUsage)
 		return exitCode(exitUsage)
 	}
 	sub := args[0]
