@@ -6,8 +6,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
-	"strings"
+	"path/filepath"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver: no C toolchain needed
 )
@@ -53,12 +54,14 @@ func Open(path string, create bool) (*DB, error) {
 			return nil, err
 		}
 	}
-	// _txlock=immediate: every transaction takes the write lock at BEGIN, so two appenders queue
-	// on busy_timeout instead of failing on a lock upgrade.
-	dsn := "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_txlock=immediate", busyTimeoutMS)
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("history %s: the file name may not contain '?' or '#'", path)
+	if dir, err := os.Stat(filepath.Dir(path)); err != nil || !dir.IsDir() {
+		return nil, fmt.Errorf("history %s: no directory %s", path, filepath.Dir(path))
 	}
+	// An SQLite URI, the name escaped (a '%', '?' or '#' in it is the file's own). _txlock=immediate:
+	// every transaction takes the write lock at BEGIN, so two appenders queue on busy_timeout
+	// instead of failing on a lock upgrade.
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_txlock=immediate", busyTimeoutMS)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("history %s: %w", path, err)

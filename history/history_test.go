@@ -280,3 +280,28 @@ func TestAppendTwoProcesses(t *testing.T) {
 	}
 	t.Logf("%d runs; the writer changed %d times; appending spans %v", len(runs), switches, spans)
 }
+
+// TestOpenOddNames: a file name with a space, '%', '?' or '#' is the file's own name; a missing
+// directory is named.
+func TestOpenOddNames(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a dir")
+	os.Mkdir(dir, 0o755)
+	path := filepath.Join(dir, "h%41 ?x#y.db")
+	for range 2 {
+		db, err := Open(path, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Append(context.Background(), newRun("p", nil, map[string]float64{"served": 1}), nil); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "h%41 ?x#y.db" {
+		t.Errorf("files %v, want the one named", entries)
+	}
+	if _, err := Open(filepath.Join(dir, "no", "h.db"), true); err == nil || !strings.Contains(err.Error(), "no directory") {
+		t.Errorf("missing directory: %v", err)
+	}
+}
