@@ -91,6 +91,7 @@ thresholds:
     abort_delay: 5s
 outputs:
   dir: out/x
+  history: nightly.db
 `
 	p, err := Parse("full.yaml", []byte(src))
 	if err != nil {
@@ -131,6 +132,7 @@ outputs:
 		{"threshold 1 abort", p.Thresholds[1].AbortOnFail, true},
 		{"threshold 1 delay", p.Thresholds[1].AbortDelay, 5 * time.Second},
 		{"outputs", p.Outputs.Dir, "out/x"},
+		{"outputs.history", p.Outputs.History, "nightly.db"},
 		{"live", p.HasLive(), true},
 	}
 	for _, c := range checks {
