@@ -138,6 +138,7 @@ type historyOptions struct {
 	labels                                    labelFlag
 	ignore                                    ignoreFlag
 	last, baseline                            int
+	verbose                                   bool
 	minEffect                                 percentFlag
 }
 
@@ -179,6 +180,7 @@ func (o *historyOptions) register(fs *flag.FlagSet, sub string) {
 		fs.Var(&o.ignore, "ignore-label", "a label KEY that does not make runs different, e.g. a commit id (repeatable)")
 	}
 	if sub == "check" {
+		fs.BoolVar(&o.verbose, "v", false, "list every metric judged, with its band, and every one not judged, with why")
 		fs.StringVar(&o.run, "run", "", "judge this run (number or run id) instead of the newest")
 	}
 }
@@ -335,11 +337,11 @@ func historyCheck(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 		}
 	}
 	v := history.Judge(comparable, i, o.check())
-	return writeVerdict(stdout, &v, o.check())
+	return writeVerdict(stdout, &v, o.check(), o.verbose)
 }
 
 // writeVerdict prints a check's verdict and returns its exit code.
-func writeVerdict(w io.Writer, v *history.Verdict, o history.CheckOptions) error {
+func writeVerdict(w io.Writer, v *history.Verdict, o history.CheckOptions, verbose bool) error {
 	r := v.Run
 	fmt.Fprintf(w, "history check of run #%d (%s %s, labels %s, run id %s)\n", r.Seq, r.Kind, r.Profile, history.FormatLabels(r.Labels), r.RunID)
 	if v.NotJudged != "" {
@@ -363,8 +365,13 @@ func writeVerdict(w io.Writer, v *history.Verdict, o history.CheckOptions) error
 	fmt.Fprintf(w, "baseline: %d runs (%s; up to %d), minimum effect %s\n", len(v.Baseline), strings.Join(seqs, " "), k, strings.TrimPrefix(report.FormatRel(me), "+"))
 	regs := v.Regressions()
 	for _, j := range v.Judgments {
-		if j.Flag != "" {
+		if j.Flag != "" || verbose {
 			fmt.Fprintln(w, j.String())
+		}
+	}
+	if verbose {
+		for _, s := range v.Skipped {
+			fmt.Fprintln(w, "not judged: "+s)
 		}
 	}
 	fmt.Fprintf(w, "%d metrics judged, %d regression(s); %d not judged\n", len(v.Judgments), len(regs), len(v.Skipped))

@@ -100,7 +100,7 @@ func TestHistoryCommands(t *testing.T) {
 		{[]string{"trend", file, "-format", "html", "-o", out + ".html"}, 0, nil},
 		{[]string{"check", file}, exitThresholds, []string{"history check of run #9", "baseline: 7 runs (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 5.0%",
 			"regression: step.create.p50 of target sim: 130ms, baseline band", "above the band, +30.0% on the mean", "1 regression(s)"}},
-		{[]string{"check", file, "--min-effect", "40%"}, 0, []string{"0 regression(s)"}},
+		{[]string{"check", file, "--min-effect", "40%", "-v"}, 0, []string{"0 regression(s)", "served of target sim: 100.00%, baseline band 100.00% – 100.00%"}},
 		{[]string{"check", file, "--run", "7"}, 0, []string{"history check of run #7", "baseline: 6 runs"}},
 		{[]string{"check", file, "--run", "8"}, 0, []string{"0 comparable valid run(s) before it"}},
 		{[]string{"check", file, "--target", "other"}, exitUsage, nil},
