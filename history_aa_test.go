@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -75,7 +76,8 @@ func appendResult(t *testing.T, db *history.DB, res *report.Result, r *history.R
 // times into one history file, and history check flags nothing on any of them; an 11th run with
 // CONVERSATION 15 % slower is flagged as a regression of step.create and of the journey, and
 // lpbench history check exits 3 naming the baseline band. It states the false-alarm rate over
-// the 10.
+// the 10. A run the busy machine made invalid (its generator checks failed) is appended, refused
+// by the check and followed by another (see aaAppendValid).
 func TestHistoryAA(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("11 timed runs of 3 s each")
@@ -87,19 +89,9 @@ func TestHistoryAA(t *testing.T) {
 	}
 	defer db.Close()
 	labels := map[string]string{"build": "aa"}
-	ctx := context.Background()
 	judged, metrics, alarms := 0, 0, 0
 	for i := range 10 {
-		res, r := aaRun(t, int64(i+1), aaCreate, labels)
-		if !r.ChecksOK || r.ExitCode != exitOK {
-			t.Fatalf("run %d: exit %d, checks ok %v: an A/A run must be valid\n%s", i+1, r.ExitCode, r.ChecksOK, checkLines(res))
-		}
-		appendResult(t, db, res, r)
-		runs, err := db.Runs(ctx, history.Filter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v := history.Judge(runs, len(runs)-1, history.CheckOptions{})
+		v := aaAppendValid(t, db, int64(i+1), aaCreate, labels)
 		if v.NotJudged != "" {
 			t.Logf("run %d: %s", i+1, v.NotJudged)
 			continue
@@ -117,13 +109,7 @@ func TestHistoryAA(t *testing.T) {
 		alarms, metrics, judged, history.MinBaseline, 100*float64(alarms)/float64(max(judged, 1)), 100*float64(alarms)/float64(max(metrics, 1)))
 
 	slow := lpsim.LogNormal(aaCreate.Median*115/100, aaCreate.P99*115/100)
-	res, r := aaRun(t, 11, slow, labels)
-	appendResult(t, db, res, r)
-	runs, err := db.Runs(ctx, history.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := history.Judge(runs, len(runs)-1, history.CheckOptions{})
+	v := aaAppendValid(t, db, 11, slow, labels)
 	flagged := map[string]bool{}
 	for _, j := range v.Regressions() {
 		flagged[j.Metric] = true
@@ -136,6 +122,40 @@ func TestHistoryAA(t *testing.T) {
 	}
 	db.Close()
 	checkCLIRegression(t, file)
+}
+
+// aaAttempts bounds the runs made to get one whose own measurement is valid.
+const aaAttempts = 4
+
+// aaAppendValid runs until a run's own measurement is valid (at most aaAttempts runs), appends
+// every run to db, and returns the check of the valid one. An invalid run (the machine starved
+// the generator: its checks failed) is appended too, and history check must refuse to judge it;
+// it is in no later baseline. Where no valid run comes, the machine is too busy to measure: the
+// test is skipped, except in CI (CI is set), where it fails.
+func aaAppendValid(t *testing.T, db *history.DB, seed int64, create lpsim.Latency, labels map[string]string) history.Verdict {
+	t.Helper()
+	ctx := context.Background()
+	for attempt := range aaAttempts {
+		res, r := aaRun(t, seed*100+int64(attempt), create, labels)
+		appendResult(t, db, res, r)
+		runs, err := db.Runs(ctx, history.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := history.Judge(runs, len(runs)-1, history.CheckOptions{})
+		if r.ChecksOK && r.ExitCode == exitOK {
+			return v
+		}
+		if !v.Invalid {
+			t.Fatalf("run #%d: its checks failed (exit %d) but history check judged it", r.Seq, r.ExitCode)
+		}
+		t.Logf("run #%d: not valid, excluded (%s):\n%s", r.Seq, v.NotJudged, checkLines(res))
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%d runs in a row were not valid: the machine starves the generator", aaAttempts)
+	}
+	t.Skipf("%d runs in a row were not valid: the machine is too busy to measure (CI does not skip this test)", aaAttempts)
+	return history.Verdict{}
 }
 
 // checkCLIRegression runs lpbench history check on file, whose newest run regressed: exit 3, and
