@@ -24,7 +24,7 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '$(TIMED)' ./engine
-	$(GO) test -count=1 -run 'TestCapacityGeneratorBound' .
+	$(GO) test -count=1 -run 'TestCapacityGeneratorBound|TestHistoryAA' .
 
 # The quick suite: skips the long tests.
 test-short:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 )
@@ -27,6 +28,8 @@ type capacityFlags struct {
 	live                  bool
 	simURL, out           string
 	metrics               metricsFlags
+	history               string
+	labels                labelFlag
 	// set holds the names of the flags given on the command line.
 	set map[string]bool
 }
@@ -68,6 +71,7 @@ func (f *capacityFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	f.metrics.register(fs)
 	fs.StringVar(&f.out, "out", "", "directory for capacity.json, capacity.html, summary.txt and a directory per step (default: results/<time>-capacity-<profile>)")
+	registerHistory(fs, &f.history, &f.labels)
 }
 
 // cmdCapacity searches the highest sustainable rate of a profile and reports it.
@@ -103,6 +107,13 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err := confirmLiveSearch(p, f, o, stderr); err != nil {
 		return err
 	}
+	historySet := false
+	fs.Visit(func(fl *flag.Flag) { historySet = historySet || fl.Name == "history" })
+	db, err := openHistory(historyPath(f.history, historySet, p.Outputs.History))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	dir := f.out
 	if dir == "" {
 		dir = filepath.Join("results", time.Now().Format("20060102-150405")+"-capacity-"+p.Name)
@@ -110,7 +121,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return usageError("output directory: %v", err)
 	}
-	o.Prepare = stepOutputs(dir)
+	o.Prepare = stepOutputs(dir, f.labels)
 	o.Progress = stderr
 	live, err := startMetrics(ep, p.Window, &o.Run, stderr)
 	if err != nil {
@@ -129,13 +140,21 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	case err != nil:
 		fmt.Fprintf(stderr, "lpbench capacity: %v\n", err)
 	}
+	if len(f.labels) > 0 {
+		c.Labels = f.labels
+	}
 	if err := writeCapacity(dir, c, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
+	verdict := capacityVerdict(c, err)
+	if db != nil {
+		path := filepath.Join(dir, "capacity.json")
+		verdict = appendHistory(db, history.FromCapacity(c, engine.Version(), exitCodeOf(verdict), path), verdict, path, stderr)
+	}
 	release() // an interrupt now ends the metrics' linger, not the search
 	live.finish(stderr)
-	return capacityVerdict(c, err)
+	return verdict
 }
 
 // options applies the flags to the profile and returns the search's options.
@@ -166,8 +185,8 @@ func (f *capacityFlags) options(p *profiles.Profile) (engine.CapacityOptions, er
 }
 
 // stepOutputs gives each step a directory step-KK with its interval log, and writes its
-// reports when it ends.
-func stepOutputs(dir string) func(int, float64, *engine.Options) (func(*report.Result) (string, error), error) {
+// reports, with the search's labels, when it ends.
+func stepOutputs(dir string, labels labelFlag) func(int, float64, *engine.Options) (func(*report.Result) (string, error), error) {
 	return func(k int, _ float64, o *engine.Options) (func(*report.Result) (string, error), error) {
 		rel := fmt.Sprintf("step-%02d", k)
 		sdir := filepath.Join(dir, rel)
@@ -182,6 +201,9 @@ func stepOutputs(dir string) func(int, float64, *engine.Options) (func(*report.R
 		return func(res *report.Result) (string, error) {
 			if err := hlog.Close(); err != nil {
 				return "", err
+			}
+			if len(labels) > 0 {
+				res.Labels = labels
 			}
 			if err := report.WriteRunOutputs(sdir, res); err != nil {
 				return "", err

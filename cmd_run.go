@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -38,6 +39,8 @@ type runFlags struct {
 	metrics     metricsFlags
 	runID       string
 	startAt     string
+	history     string
+	labels      labelFlag
 	// set holds the names of the flags given on the command line (flag.FlagSet.Visit): a value
 	// given explicitly is judged even when it is the default's zero.
 	set map[string]bool
@@ -73,6 +76,13 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	f.metrics.register(fs)
 	fs.Var(&f.relax, "relax-check", "relax measurement check NAME (repeatable): it is computed and shown, but its failure does not make the run exit 4")
 	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, report.html, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
+	registerHistory(fs, &f.history, &f.labels)
+}
+
+// registerHistory defines --history and --label, which run and capacity share.
+func registerHistory(fs *flag.FlagSet, path *string, labels *labelFlag) {
+	fs.StringVar(path, "history", "", "append the run to this history file, SQLite, created if need be (default: $LPBENCH_HISTORY, else outputs.history of the profile)")
+	fs.Var(labels, "label", "label the run key=value (repeatable): kept in result.json and the history, which compares only runs with the same labels")
 }
 
 // cmdRun loads the profile, applies the flags, runs it, prints the summary and thresholds, and
@@ -110,6 +120,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := confirmLive(p, f.live, stderr); err != nil {
 		return err
 	}
+	db, err := openHistory(historyPath(f.history, f.set["history"], p.Outputs.History))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	dir, hlog, err := openOutputs(f.out, p)
 	if err != nil {
 		return usageError("%v", err)
@@ -137,6 +152,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	case err != nil:
 		fmt.Fprintf(stderr, "lpbench run: %v\n", err)
 	}
+	if len(f.labels) > 0 {
+		res.Labels = f.labels
+	}
 	// The files first: what was measured is kept even if stdout fails.
 	if err := report.WriteRunOutputs(dir, res); err != nil {
 		return err
@@ -145,9 +163,22 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("writing the summary: %w", err)
 	}
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
+	verdict := recordRun(db, res, runVerdict(res), filepath.Join(dir, "result.json"), stderr)
 	release() // an interrupt now ends the metrics' linger, not the run
 	live.finish(stderr)
-	return runVerdict(res)
+	return verdict
+}
+
+// recordRun appends a finished run to the history, if any, and returns its verdict.
+func recordRun(db *history.DB, res *report.Result, verdict error, resultPath string, stderr io.Writer) error {
+	if db == nil {
+		return verdict
+	}
+	r, err := history.FromResult(res, exitCodeOf(verdict), resultPath)
+	if err != nil {
+		return fmt.Errorf("the run is not in the history: %w", err)
+	}
+	return appendHistory(db, r, verdict, resultPath, stderr)
 }
 
 // runVerdict returns the exit code of a finished run. A failed measurement check (exit 4) wins

@@ -46,13 +46,17 @@ usage:
   lpbench compare BASE.json NEW.json   compare two runs, metric by metric, with confidence intervals
   lpbench compare RESULT.json -targets A,B
                                        compare two targets of one run
+  lpbench history list|show|trend|check FILE [flags]
+                                       read a history file (--history): its runs, one run, the
+                                       trend of each metric, or a regression check (exit 3)
   lpbench profiles                     list the shipped profiles
   lpbench sim [-listen ADDR] [-config FILE]
                                        serve the LivePerson simulator until interrupted
   lpbench version                      print the version
 
 Run 'lpbench COMMAND -h' for a command's flags.
-Exit codes: 0 success, 1 run failed, 2 bad usage or profile, 3 thresholds breached,
+Exit codes: 0 success, 1 run failed, 2 bad usage or profile, 3 thresholds breached (or a
+history check found a regression),
 4 the measurement is not valid (a measurement check failed; it wins over 3), 130 interrupted.
 `
 
@@ -66,6 +70,7 @@ var commands = map[string]command{
 	"report":   cmdReport,
 	"merge":    cmdMerge,
 	"compare":  cmdCompare,
+	"history":  cmdHistory,
 	"sim":      cmdSim,
 	"profiles": cmdProfiles,
 	"version":  cmdVersion,

@@ -32,7 +32,7 @@ func TestMalformedProfiles(t *testing.T) {
 		{"metrics_listen no port", "outputs:\n  metrics_listen: localhost", "bad.yaml:2: outputs.metrics_listen: want host:port (e.g. 127.0.0.1:9464 or :9464), got \"localhost\""},
 		{"metrics_listen bad port", "outputs:\n  metrics_listen: \":99999\"", "bad.yaml:2: outputs.metrics_listen: want a port from 0 to 65535 in host:port, got \":99999\""},
 		{"metrics_linger negative", "outputs:\n  metrics_linger: -1s", "bad.yaml:2: outputs.metrics_linger: must be ≥ 0, got -1s"},
-		{"outputs unknown key", "outputs:\n  metrics: :9464", "bad.yaml:2: outputs.metrics: unknown key (known keys: dir, metrics_listen, metrics_linger)"},
+		{"outputs unknown key", "outputs:\n  metrics: :9464", "bad.yaml:2: outputs.metrics: unknown key (known keys: dir, metrics_listen, metrics_linger, history)"},
 		// An empty schedule.
 		{"no stages", "load:\n  stages: []", "bad.yaml:2: load.stages: at least one stage is required"},
 		// Stages whose rates plan no arrival at all.

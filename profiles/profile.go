@@ -262,6 +262,9 @@ type Outputs struct {
 	// MetricsLinger is how long the metrics endpoint stays up after the run, for a final
 	// scrape (default 30 s, at least a usual scrape interval; 0: it closes at once).
 	MetricsLinger time.Duration `yaml:"metrics_linger"`
+	// History is the history file (SQLite) each run is appended to; --history and
+	// $LPBENCH_HISTORY come first.
+	History string `yaml:"history"`
 }
 
 // Sampler returns a function drawing delays from the distribution (safe for concurrent use), or

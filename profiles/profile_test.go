@@ -93,6 +93,7 @@ outputs:
   dir: out/x
   metrics_listen: 127.0.0.1:9464
   metrics_linger: 45s
+  history: nightly.db
 `
 	p, err := Parse("full.yaml", []byte(src))
 	if err != nil {
@@ -135,6 +136,7 @@ outputs:
 		{"outputs", p.Outputs.Dir, "out/x"},
 		{"metrics listen", p.Outputs.MetricsListen, "127.0.0.1:9464"},
 		{"metrics linger", p.Outputs.MetricsLinger, 45 * time.Second},
+		{"outputs.history", p.Outputs.History, "nightly.db"},
 		{"live", p.HasLive(), true},
 	}
 	for _, c := range checks {

@@ -54,6 +54,8 @@ type Capacity struct {
 	SLO     []string       `json:"slo"`
 	Window  float64        `json:"window_s"`
 	Steps   []CapacityStep `json:"steps"`
+	// Labels are the search's key=value labels (--label), as a run's.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // CapacityStep is one constant-rate run of the search.

@@ -15,6 +15,6 @@
 //
 // The renderings, apart from the model: summary.go (the terminal summary, threshold table and
 // interval-log summary), html.go, html_table.go, html_chart.go, html_svg.go and html.tmpl
-// (report.html), junit.go, compare_render.go (compare as text and HTML), and format.go, how
-// values read in all of them.
+// (report.html), trend_html.go and trend_html.tmpl (a history's trend.html), junit.go,
+// compare_render.go (compare as text and HTML), and format.go, how values read in all of them.
 package report

@@ -166,3 +166,19 @@ func (r ThresholdResult) measured() string {
 	}
 	return "no data"
 }
+
+// FormatValue renders a metric's value as the reports do: a duration with its unit (v in
+// nanoseconds), a share as a percentage, a count as an integer, a rate in journeys/s.
+func FormatValue(kind ValueKind, v float64) string {
+	switch kind {
+	case KindCount:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case KindRate:
+		return rate(v) + "/s"
+	}
+	return fmtValue(kind, v)
+}
+
+// FormatRel renders a relative change as a signed percentage (+15.2%), "n/a" when it has no
+// finite value.
+func FormatRel(rel float64) string { return fmtRel(rel) }

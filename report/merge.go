@@ -14,7 +14,8 @@ import (
 // on the merged data. Each shard's measurement checks are kept as they are, their Target
 // prefixed with the shard ("shard 1/4" or "shard 1/4 sim"). Results of different windows cannot
 // be merged; CheckShards refuses, before, results that are not the shards of one run. The run
-// id, profile hash and barrier are the first result's; the wait and the late join the longest.
+// id, profile hash, barrier and labels are the first result's; the wait and the late join the
+// longest.
 func Merge(rs []*Result) (*Result, error) { return MergeNamed(nil, rs) }
 
 // MergeNamed is Merge with the results' file names, for the errors (nil: "result 1", ...).
@@ -33,7 +34,7 @@ func MergeNamed(names []string, rs []*Result) (*Result, error) {
 		Version: first.Version, GoVersion: first.GoVersion, Profile: first.Profile, Effective: first.Effective,
 		Start: first.Start, End: EndCompleted, Window: first.Window, Rate: first.Rate, Duration: first.Duration,
 		MaxInFlight: first.MaxInFlight, Overall: NewMetrics(), Shard: Shard{Index: 0, Count: 1},
-		RunID: first.RunID, ProfileHash: first.ProfileHash, StartAt: first.StartAt,
+		RunID: first.RunID, ProfileHash: first.ProfileHash, StartAt: first.StartAt, Labels: first.Labels,
 	}
 	out.Overall.Window = first.Window
 	index := map[string]int{}

@@ -22,6 +22,7 @@ const (
 	KindDuration ValueKind = iota // nanoseconds; written with a unit: 800ms, 10s
 	KindShare                     // a fraction of a population; written as a percentage: 0.1%
 	KindCount                     // a number of journeys or arrivals; written as an integer: 3
+	KindRate                      // journeys per second (a capacity search's finding); no threshold has it
 )
 
 // String returns the kind's name.
@@ -33,6 +34,8 @@ func (k ValueKind) String() string {
 		return "share"
 	case KindCount:
 		return "count"
+	case KindRate:
+		return "rate"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }

@@ -96,6 +96,9 @@ type Result struct {
 	// MissingShards, of a merged result, are the shard indexes that were not merged
 	// (merge --allow-partial): the result is partial, not the planned load.
 	MissingShards []int
+	// Labels are the run's key=value labels (--label): a build id, an environment, a region. The
+	// history compares only runs with the same labels.
+	Labels map[string]string
 }
 
 // ClockOffset bounds the offset of the target's clock from the local clock (target − local),

@@ -22,34 +22,35 @@ const Schema = "lpbench.result/v1"
 // the per-second series and the threshold results. Durations are integer nanoseconds.
 
 type resultFile struct {
-	Schema     string          `json:"schema"`
-	Version    string          `json:"lpbench_version"`
-	GoVersion  string          `json:"go_version"`
-	Profile    string          `json:"profile"`
-	Start      time.Time       `json:"start"`
-	End        time.Time       `json:"end"`
-	Elapsed    time.Duration   `json:"elapsed_ns"`
-	EndReason  EndReason       `json:"end_reason"`
-	Reason     string          `json:"reason,omitempty"`
-	Shard      Shard           `json:"shard"`
-	Window     time.Duration   `json:"window_ns"`
-	Rate       float64         `json:"peak_rate"`
-	Duration   time.Duration   `json:"duration_ns"`
-	MaxFlight  int             `json:"max_in_flight"`
-	MaxAsked   int             `json:"max_in_flight_asked,omitempty"`
-	Effective  string          `json:"effective_profile,omitempty"`
-	Overall    metricsFile     `json:"overall"`
-	Targets    []targetFile    `json:"targets"`
-	Thresholds []thresholdFile `json:"thresholds"`
-	Checks     []Check         `json:"checks"`
-	RunID      string          `json:"run_id,omitempty"`
-	Hash       string          `json:"profile_hash,omitempty"`
-	StartAt    time.Time       `json:"start_at,omitzero"`
-	Waited     time.Duration   `json:"waited_ns"`
-	JoinedLate time.Duration   `json:"joined_late_ns"`
-	Clock      *ClockOffset    `json:"clock_offset,omitempty"`
-	Partial    bool            `json:"partial,omitempty"`
-	Missing    []int           `json:"missing_shards,omitempty"`
+	Schema     string            `json:"schema"`
+	Version    string            `json:"lpbench_version"`
+	GoVersion  string            `json:"go_version"`
+	Profile    string            `json:"profile"`
+	Start      time.Time         `json:"start"`
+	End        time.Time         `json:"end"`
+	Elapsed    time.Duration     `json:"elapsed_ns"`
+	EndReason  EndReason         `json:"end_reason"`
+	Reason     string            `json:"reason,omitempty"`
+	Shard      Shard             `json:"shard"`
+	Window     time.Duration     `json:"window_ns"`
+	Rate       float64           `json:"peak_rate"`
+	Duration   time.Duration     `json:"duration_ns"`
+	MaxFlight  int               `json:"max_in_flight"`
+	MaxAsked   int               `json:"max_in_flight_asked,omitempty"`
+	Effective  string            `json:"effective_profile,omitempty"`
+	Overall    metricsFile       `json:"overall"`
+	Targets    []targetFile      `json:"targets"`
+	Thresholds []thresholdFile   `json:"thresholds"`
+	Checks     []Check           `json:"checks"`
+	RunID      string            `json:"run_id,omitempty"`
+	Hash       string            `json:"profile_hash,omitempty"`
+	StartAt    time.Time         `json:"start_at,omitzero"`
+	Waited     time.Duration     `json:"waited_ns"`
+	JoinedLate time.Duration     `json:"joined_late_ns"`
+	Clock      *ClockOffset      `json:"clock_offset,omitempty"`
+	Partial    bool              `json:"partial,omitempty"`
+	Missing    []int             `json:"missing_shards,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
 }
 
 type targetFile struct {
@@ -124,7 +125,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 		Start: r.Start, End: r.Start.Add(r.Elapsed), Elapsed: r.Elapsed, EndReason: r.End, Reason: r.Reason, Shard: r.Shard,
 		Window: r.Window, Rate: r.Rate, Duration: r.Duration, MaxFlight: r.MaxInFlight, MaxAsked: r.MaxInFlightAsked, Effective: r.Effective,
 		RunID: r.RunID, Hash: r.ProfileHash, StartAt: r.StartAt, Waited: r.Waited, JoinedLate: r.JoinedLate, Clock: r.Clock,
-		Partial: len(r.MissingShards) > 0, Missing: r.MissingShards,
+		Partial: len(r.MissingShards) > 0, Missing: r.MissingShards, Labels: r.Labels,
 	}
 	var err error
 	if f.Overall, err = metricsToFile(r.Overall); err != nil {
@@ -242,7 +243,7 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 		End: f.EndReason, Reason: f.Reason, Shard: f.Shard, Window: f.Window, Rate: f.Rate, Duration: f.Duration,
 		MaxInFlight: f.MaxFlight, MaxInFlightAsked: f.MaxAsked, Effective: f.Effective,
 		RunID: f.RunID, ProfileHash: f.Hash, StartAt: f.StartAt, Waited: f.Waited, JoinedLate: f.JoinedLate, Clock: f.Clock,
-		MissingShards: f.Missing,
+		MissingShards: f.Missing, Labels: f.Labels,
 	}
 	var err error
 	if r.Overall, err = metricsFromFile(f.Overall, f.Window); err != nil {

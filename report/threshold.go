@@ -133,37 +133,65 @@ func ParseThreshold(expr string) (Threshold, error) {
 // no journey started (journey counts) or no arrival was planned (count.dropped). Histogram values are those of HdrHistogram: percentiles and max at
 // the highest value equivalent to the recorded one and min at the lowest (within 0.1%).
 func (t Threshold) Measure(m *Metrics) (value float64, ok bool) {
-	mt, err := parseMetric(t.Metric)
-	if err != nil || m == nil {
-		return 0, false
+	mm, _ := MeasureMetric(m, t.Metric)
+	return mm.Value, mm.OK
+}
+
+// Measurement is a metric measured on a set of journeys.
+type Measurement struct {
+	Value float64   // in the unit of a threshold's Value
+	Kind  ValueKind // decided by the metric
+	// Samples are the values behind it: the histogram's count, the share's population, or the
+	// count itself.
+	Samples int64
+	OK      bool // false: nothing to measure (as Threshold.Measure)
+}
+
+// MeasureMetric returns the metric name (a threshold's metric, e.g. step.create.p95) measured on
+// m as Threshold.Measure does; err names an unknown metric.
+func MeasureMetric(m *Metrics, name string) (Measurement, error) {
+	mt, err := parseMetric(name)
+	if err != nil {
+		return Measurement{}, err
 	}
+	mm := Measurement{Kind: mt.kind}
+	if m != nil {
+		mm.Value, mm.Samples, mm.OK = mt.measure(m)
+	}
+	return mm, nil
+}
+
+// measure returns mt's value on m and the samples behind it; ok false when there is nothing to
+// measure.
+func (mt metric) measure(m *Metrics) (value float64, samples int64, ok bool) {
 	switch {
 	case mt.hist != nil:
 		h := mt.hist(m)
 		if h == nil || h.TotalCount() == 0 {
-			return 0, false
+			return 0, 0, false
 		}
+		n := h.TotalCount()
 		switch mt.stat {
 		case statMin:
-			return float64(minOf(h)), true
+			return float64(minOf(h)), n, true
 		case statMax:
-			return float64(maxOf(h)), true
+			return float64(maxOf(h)), n, true
 		case statMean:
-			return meanNs(h), true
+			return meanNs(h), n, true
 		default:
-			return float64(Percentile(h, mt.p)), true
+			return float64(Percentile(h, mt.p)), n, true
 		}
 	case mt.ratio != nil:
 		n, total := mt.ratio(m)
 		if total <= 0 {
-			return 0, false
+			return 0, 0, false
 		}
-		return float64(n) / float64(total), true
+		return float64(n) / float64(total), total, true
 	case mt.count != nil:
 		n, ok := mt.count(m)
-		return float64(n), ok
+		return float64(n), n, ok
 	}
-	return 0, false // cannot happen: parseMetric sets one of them
+	return 0, 0, false // cannot happen: parseMetric sets one of them
 }
 
 // Check measures the threshold on m and compares. pass is false when there is no data (ok false).

@@ -1,0 +1,382 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/report"
+)
+
+// labelFlag collects the repeatable --label key=value flag.
+type labelFlag map[string]string
+
+func (l *labelFlag) String() string { return history.FormatLabels(*l) }
+
+// Set adds one label: the key is 1 to 64 letters, digits, '.', '_' or '-'; the value is any
+// text up to 256 bytes without control characters.
+func (l *labelFlag) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok {
+		return fmt.Errorf("want key=value, got %q", kv)
+	}
+	if err := checkRunID(k); err != nil {
+		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
+	}
+	if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return fmt.Errorf("label %s: the value is up to 256 bytes without control characters", k)
+	}
+	if *l == nil {
+		*l = labelFlag{}
+	}
+	if _, dup := (*l)[k]; dup {
+		return fmt.Errorf("label %s given twice", k)
+	}
+	(*l)[k] = v
+	return nil
+}
+
+// historyPath returns the history file of a run: the flag, else $LPBENCH_HISTORY, else the
+// profile's outputs.history; "" for none.
+func historyPath(flagValue string, flagSet bool, profileValue string) string {
+	if flagSet {
+		return flagValue
+	}
+	if env := os.Getenv("LPBENCH_HISTORY"); env != "" {
+		return env
+	}
+	return profileValue
+}
+
+// openHistory opens (creating) the history file of a run before it starts, so that a file that
+// is not a history stops the run before anything is sent; nil for none.
+func openHistory(path string) (*history.DB, error) {
+	if path == "" {
+		return nil, nil
+	}
+	db, err := history.Open(path, true)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return db, nil
+}
+
+// appendHistory adds a finished run (or search) to the history with the command's verdict and
+// its result file; a failure is the command's (exit 1): the run is not in the history.
+func appendHistory(db *history.DB, r *history.Run, verdict error, resultPath string, stderr io.Writer) error {
+	if db == nil {
+		return verdict
+	}
+	defer db.Close()
+	r.ExitCode = exitCodeOf(verdict)
+	file, err := os.ReadFile(resultPath)
+	if err == nil {
+		if abs, aerr := filepath.Abs(resultPath); aerr == nil {
+			r.ResultPath = abs
+		}
+		err = db.Append(context.Background(), r, file)
+	}
+	if err != nil {
+		return fmt.Errorf("the run is not in the history: %w", err)
+	}
+	fmt.Fprintf(stderr, "lpbench: appended to history %s as run #%d\n", db.Path(), r.Seq)
+	return verdict
+}
+
+// exitCodeOf returns the exit code main gives err.
+func exitCodeOf(err error) int {
+	var e *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &e):
+		return e.code
+	}
+	return exitRunFailed
+}
+
+const historyUsage = `history list|show|trend|check FILE [flags]
+
+  list FILE                 the runs, oldest first
+  show FILE [RUN]           one run (default the newest): its facts and metrics; -result writes its result file
+  trend FILE                each metric per target over the last -n comparable runs, with the baseline
+                            band each was judged against and every flagged change; -format text|html
+  check FILE                judge the newest run (or -run RUN) against the previous -baseline comparable
+                            valid runs: exit 3 on a regression, 4 when the run's own checks failed
+
+RUN is a run's number (12 or #12) or its run id. Every command filters by -profile, -target and -label.
+Runs are comparable when they have the same kind, profile, shard and labels; -ignore-label KEY leaves
+out a label that changes every run (a commit id).
+`
+
+// ignoreFlag collects the repeatable --ignore-label KEY flag.
+type ignoreFlag []string
+
+func (f *ignoreFlag) String() string { return strings.Join(*f, ",") }
+
+// Set adds one label key.
+func (f *ignoreFlag) Set(k string) error {
+	if err := checkRunID(k); err != nil {
+		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
+	}
+	*f = append(*f, k)
+	return nil
+}
+
+// historyOptions are the flags of the history commands.
+type historyOptions struct {
+	profile, target, run, format, out, result string
+	labels                                    labelFlag
+	ignore                                    ignoreFlag
+	last, baseline                            int
+	verbose                                   bool
+	minEffect                                 percentFlag
+}
+
+// percentFlag is a share given as a percentage: 5% or 5 is 0.05.
+type percentFlag float64
+
+func (p *percentFlag) String() string { return strconv.FormatFloat(float64(*p)*100, 'g', -1, 64) + "%" }
+
+// Set reads "5%" or "5" as 0.05.
+func (p *percentFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || v <= 0 || v >= 100 {
+		return fmt.Errorf("want a percentage above 0 and below 100, e.g. 5%%, got %q", s)
+	}
+	*p = percentFlag(v / 100)
+	return nil
+}
+
+func (o *historyOptions) register(fs *flag.FlagSet, sub string) {
+	fs.StringVar(&o.profile, "profile", "", "only runs of this profile")
+	fs.StringVar(&o.target, "target", "", "only this target's metrics")
+	fs.Var(&o.labels, "label", "only runs with this label, key=value (repeatable)")
+	switch sub {
+	case "list":
+		fs.IntVar(&o.last, "n", 0, "only the last N runs (default: all)")
+	case "show":
+		fs.StringVar(&o.result, "result", "", "write the run's result file (result.json or capacity.json), as appended, to this path")
+	case "trend":
+		fs.IntVar(&o.last, "n", 20, "the last N comparable runs")
+		fs.StringVar(&o.format, "format", "text", "text or html")
+		fs.StringVar(&o.out, "o", "", "write to this file instead of stdout")
+	}
+	if sub == "trend" || sub == "check" {
+		o.minEffect = history.DefaultMinEffect
+		fs.IntVar(&o.baseline, "baseline", history.DefaultBaseline, "judge against the previous K comparable valid runs")
+		fs.Var(&o.minEffect, "min-effect", "the smallest change that can be a regression, a percentage")
+	}
+	if sub == "trend" || sub == "check" {
+		fs.Var(&o.ignore, "ignore-label", "a label KEY that does not make runs different, e.g. a commit id (repeatable)")
+	}
+	if sub == "check" {
+		fs.BoolVar(&o.verbose, "v", false, "list every metric judged, with its band, and every one not judged, with why")
+		fs.StringVar(&o.run, "run", "", "judge this run (number or run id) instead of the newest")
+	}
+}
+
+func (o *historyOptions) filter() history.Filter {
+	return history.Filter{Profile: o.profile, Target: o.target, Labels: o.labels}
+}
+
+func (o *historyOptions) check() history.CheckOptions {
+	return history.CheckOptions{Baseline: o.baseline, MinEffect: float64(o.minEffect), IgnoreLabels: o.ignore}
+}
+
+// cmdHistory reads a history file: list, show, trend or check.
+func cmdHistory(args []string, stdout, stderr io.Writer) error {
+	subs := map[string]func(*history.DB, []*history.Run, *historyOptions, []string, io.Writer) error{
+		"list": historyList, "show": historyShow, "trend": historyTrend, "check": historyCheck,
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		fmt.Fprint(stderr, "usage: lpbench "+historyUsage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return nil
+		}
+		return exitCode(exitUsage)
+	}
+	sub := args[0]
+	var o historyOptions
+	fs := newFlags("history "+sub, "history "+sub+" FILE [flags]", stderr)
+	o.register(fs, sub)
+	pos, err := parseArgs(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("history %s: which history file?", sub)
+	}
+	if o.baseline < 0 || (sub == "trend" && o.last < 1) || o.last < 0 {
+		return usageError("history %s: -n and -baseline must be ≥ 1", sub)
+	}
+	db, err := history.Open(pos[0], false)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	defer db.Close()
+	runs, err := db.Runs(context.Background(), o.filter())
+	if err != nil {
+		return err
+	}
+	return subs[sub](db, runs, &o, pos[1:], stdout)
+}
+
+// historyList prints one line per run.
+func historyList(_ *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
+	if len(extra) > 0 {
+		return usageError("history list: unexpected argument %q", extra[0])
+	}
+	if o.last > 0 && len(runs) > o.last {
+		runs = runs[len(runs)-o.last:]
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\tstart\tkind\tprofile\tshard\tlabels\texit\tmeasurement\trun id")
+	for _, r := range runs {
+		valid := "valid"
+		if ok, why := r.Judged(); !ok {
+			valid = "excluded: " + why
+		}
+		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%d/%d\t%s\t%d\t%s\t%s\n", r.Seq, r.Start.UTC().Format(time.RFC3339), r.Kind, r.Profile,
+			r.Shard.Index, r.Shard.Count, history.FormatLabels(r.Labels), r.ExitCode, valid, r.RunID)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(stdout, "(no run matches)")
+	}
+	return nil
+}
+
+// historyShow prints one run and its metrics; -result writes its result file.
+func historyShow(db *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
+	if len(extra) > 1 {
+		return usageError("history show: unexpected argument %q", extra[1])
+	}
+	ref := ""
+	if len(extra) == 1 {
+		ref = extra[0]
+	}
+	r, err := history.Find(runs, ref)
+	if err != nil {
+		return usageError("history show: %v", err)
+	}
+	fmt.Fprintf(stdout, "run #%d (%s) of profile %s, shard %d/%d, labels %s\n", r.Seq, r.Kind, r.Profile, r.Shard.Index, r.Shard.Count, history.FormatLabels(r.Labels))
+	fmt.Fprintf(stdout, "  run id %s, lpbench %s, %s → %s, ended %s, exit %d\n", r.RunID, r.Version,
+		r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), r.EndReason, r.ExitCode)
+	for _, c := range r.Checks {
+		fmt.Fprintf(stdout, "  check %s\n", c.Line())
+	}
+	fmt.Fprintf(stdout, "  result %s (sha256 %s)\n", r.ResultPath, r.ResultSHA256)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tmetric\tvalue\tsamples\t")
+	for _, m := range r.Metrics {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t\n", m.Target, m.Name, report.FormatValue(m.Kind, m.Value), m.Samples)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if o.result == "" {
+		return nil
+	}
+	b, err := db.ResultFile(context.Background(), r.Seq)
+	if err != nil {
+		return err
+	}
+	return report.WriteFileAtomic(o.result, func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
+// historyTrend writes the trend of the runs comparable with the newest one that matches.
+func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
+	if len(extra) > 0 {
+		return usageError("history trend: unexpected argument %q", extra[0])
+	}
+	write := history.WriteTrendText
+	switch o.format {
+	case "text":
+	case "html":
+		write = report.WriteTrendHTML
+	default:
+		return usageError("history trend: -format wants text or html, got %q", o.format)
+	}
+	t := history.BuildTrend(history.Comparable(runs, o.ignore), o.last, o.check(), o.filter())
+	if o.out == "" {
+		return write(stdout, t)
+	}
+	return report.WriteFileAtomic(o.out, func(w io.Writer) error { return write(w, t) })
+}
+
+// historyCheck judges a run against its baseline: exit 3 on a regression, 4 when the run's own
+// measurement is not valid, 0 otherwise (also when too few runs came before it to judge).
+func historyCheck(_ *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
+	if len(extra) > 0 {
+		return usageError("history check: unexpected argument %q", extra[0])
+	}
+	r, err := history.Find(runs, o.run)
+	if err != nil {
+		return usageError("history check: %v", err)
+	}
+	var comparable []*history.Run
+	i := -1
+	for _, x := range runs {
+		if x.Comparable(r, o.ignore) {
+			if x == r {
+				i = len(comparable)
+			}
+			comparable = append(comparable, x)
+		}
+	}
+	v := history.Judge(comparable, i, o.check())
+	return writeVerdict(stdout, &v, o.check(), o.verbose)
+}
+
+// writeVerdict prints a check's verdict and returns its exit code.
+func writeVerdict(w io.Writer, v *history.Verdict, o history.CheckOptions, verbose bool) error {
+	r := v.Run
+	fmt.Fprintf(w, "history check of run #%d (%s %s, labels %s, run id %s)\n", r.Seq, r.Kind, r.Profile, history.FormatLabels(r.Labels), r.RunID)
+	if v.NotJudged != "" {
+		fmt.Fprintln(w, v.NotJudged)
+		if v.Invalid {
+			return exitCode(exitNotValid)
+		}
+		return nil
+	}
+	var seqs []string
+	for _, b := range v.Baseline {
+		seqs = append(seqs, "#"+strconv.FormatInt(b.Seq, 10))
+	}
+	k, me := o.Baseline, o.MinEffect
+	if k == 0 {
+		k = history.DefaultBaseline
+	}
+	if me == 0 {
+		me = history.DefaultMinEffect
+	}
+	fmt.Fprintf(w, "baseline: %d runs (%s; up to %d), minimum effect %s\n", len(v.Baseline), strings.Join(seqs, " "), k, strings.TrimPrefix(report.FormatRel(me), "+"))
+	regs := v.Regressions()
+	for _, j := range v.Judgments {
+		if j.Flag != "" || verbose {
+			fmt.Fprintln(w, j.String())
+		}
+	}
+	if verbose {
+		for _, s := range v.Skipped {
+			fmt.Fprintln(w, "not judged: "+s)
+		}
+	}
+	fmt.Fprintf(w, "%d metrics judged, %d regression(s); %d not judged\n", len(v.Judgments), len(regs), len(v.Skipped))
+	if len(regs) > 0 {
+		return exitCode(exitThresholds)
+	}
+	return nil
+}

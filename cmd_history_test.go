@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/report"
+)
+
+// TestHistoryPathPrecedence: --history, else $LPBENCH_HISTORY, else outputs.history.
+func TestHistoryPathPrecedence(t *testing.T) {
+	t.Setenv("LPBENCH_HISTORY", "")
+	if got := historyPath("", false, "p.db"); got != "p.db" {
+		t.Errorf("profile only: %q", got)
+	}
+	t.Setenv("LPBENCH_HISTORY", "env.db")
+	if got := historyPath("", false, "p.db"); got != "env.db" {
+		t.Errorf("env over profile: %q", got)
+	}
+	if got := historyPath("flag.db", true, "p.db"); got != "flag.db" {
+		t.Errorf("flag over env: %q", got)
+	}
+	if got := historyPath("", true, "p.db"); got != "" {
+		t.Errorf("--history '' turns it off: %q", got)
+	}
+}
+
+func TestLabelFlag(t *testing.T) {
+	var l labelFlag
+	for _, kv := range []string{"build=1234", "env=ci", "empty="} {
+		if err := l.Set(kv); err != nil {
+			t.Errorf("%s: %v", kv, err)
+		}
+	}
+	if l.String() != "build=1234,empty=,env=ci" {
+		t.Errorf("labels %s", l.String())
+	}
+	for kv, want := range map[string]string{"env=prod": "given twice", "novalue": "want key=value", "bad key=x": "label key", "=x": "label key",
+		"k=a\nb": "control characters"} {
+		if err := l.Set(kv); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", kv, err, want)
+		}
+	}
+}
+
+// historyFixture writes a history of 8 comparable runs of profile nightly (labels env=ci) and one
+// of another label set: CONVERSATION p50 near 100 ms, 130 ms in the last one.
+func historyFixture(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "history.db")
+	db, err := history.Open(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+	add := func(i int, labels map[string]string, create float64) {
+		r := &history.Run{Kind: history.KindRun, RunID: "run" + string(rune('a'+i)), Profile: "nightly", Shard: report.Shard{Count: 1},
+			Start: start.Add(time.Duration(i) * 24 * time.Hour), End: start.Add(time.Duration(i)*24*time.Hour + 5*time.Minute),
+			Version: "test", EndReason: string(report.EndCompleted), ChecksOK: true, Labels: labels,
+			Metrics: []history.Metric{
+				{Target: "sim", Name: "served", Kind: report.KindShare, Value: 1, Samples: 15000},
+				{Target: "sim", Name: "step.create.p50", Kind: report.KindDuration, Value: create * 1e6, Samples: 15000},
+			}}
+		if err := db.Append(context.Background(), r, []byte(`{"run":"`+r.RunID+`"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, v := range []float64{100, 101, 99, 100, 102, 98, 100} {
+		add(i, map[string]string{"env": "ci"}, v)
+	}
+	add(7, map[string]string{"env": "staging"}, 300)
+	add(8, map[string]string{"env": "ci"}, 130)
+	return path
+}
+
+// TestHistoryCommands: list, show, trend and check on a history file, with their filters and
+// exit codes.
+func TestHistoryCommands(t *testing.T) {
+	file := historyFixture(t)
+	out := filepath.Join(t.TempDir(), "out")
+	for _, c := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"list", file}, 0, []string{"#1", "#9", "env=staging", "valid", "runa"}},
+		{[]string{"list", file, "--label", "env=staging"}, 0, []string{"#8"}},
+		{[]string{"list", file, "--profile", "other"}, 0, []string{"(no run matches)"}},
+		{[]string{"show", file, "#2"}, 0, []string{"run #2 (run) of profile nightly", "step.create.p50", "101ms", "15000"}},
+		{[]string{"show", file, "runc", "-result", out + ".json"}, 0, []string{"run #3"}},
+		{[]string{"trend", file, "--label", "env=ci"}, 0, []string{"130ms!", "8 runs (#1 … #9)", "step.create.p50", "! regression"}},
+		{[]string{"trend", file, "-format", "html", "-o", out + ".html"}, 0, nil},
+		{[]string{"check", file}, exitThresholds, []string{"history check of run #9", "baseline: 7 runs (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 5.0%",
+			"regression: step.create.p50 of target sim: 130ms, baseline band", "above the band, +30.0% on the mean", "1 regression(s)"}},
+		{[]string{"check", file, "--min-effect", "40%", "-v"}, 0, []string{"0 regression(s)", "served of target sim: 100.00%, baseline band 100.00% – 100.00%"}},
+		{[]string{"check", file, "--run", "7"}, 0, []string{"history check of run #7", "baseline: 6 runs"}},
+		{[]string{"check", file, "--run", "8"}, 0, []string{"0 comparable valid run(s) before it"}},
+		{[]string{"check", file, "--target", "other"}, exitUsage, nil},
+		{[]string{"check", file, "--baseline", "2"}, 0, []string{"run #9 is not judged: 2 comparable valid run(s)"}},
+		{[]string{"check", file, "--min-effect", "x"}, exitUsage, nil},
+		{[]string{"frob", file}, exitUsage, nil},
+		{[]string{"check", filepath.Join(t.TempDir(), "missing.db")}, exitUsage, nil},
+	} {
+		code, stdout, stderr := runCLI(append([]string{"history"}, c.args...)...)
+		if code != c.code {
+			t.Errorf("history %v: exit %d, want %d\n%s%s", c.args, code, c.code, stdout, stderr)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("history %v: output lacks %q:\n%s", c.args, w, stdout)
+			}
+		}
+	}
+	if b, err := os.ReadFile(out + ".json"); err != nil || string(b) != `{"run":"runc"}` {
+		t.Errorf("show -result wrote %q, %v", b, err)
+	}
+	if b, err := os.ReadFile(out + ".html"); err != nil || !bytes.Contains(b, []byte(`data-chart="sim:step.create.p50"`)) {
+		t.Errorf("trend -format html: %v", err)
+	}
+}
+
+// TestRunHistory: run --history appends the run with its labels (also in result.json); a file
+// that is not a history stops the run before it starts (exit 2) and is left as it was.
+func TestRunHistory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the smoke profile for 1 s")
+	}
+	dir := t.TempDir()
+	notes := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notes, []byte("not a history"), 0o644)
+	code, _, stderr := runCLI("run", "--rate", "10", "--duration", "1s", "--no-progress", "--out", filepath.Join(dir, "refused"), "--history", notes)
+	if code != exitUsage || !strings.Contains(stderr, "not an lpbench history") {
+		t.Errorf("foreign history: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+	if b, _ := os.ReadFile(notes); string(b) != "not a history" {
+		t.Error("the foreign file was changed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "refused")); err == nil {
+		t.Error("the refused run made its output directory")
+	}
+
+	file := filepath.Join(dir, "history.db")
+	out := filepath.Join(dir, "run")
+	code, _, stderr = runCLI("run", "--rate", "10", "--duration", "1s", "--no-progress", "--out", out, "--history", file, "--label", "build=7", "--label", "env=ci")
+	if code != exitOK || !strings.Contains(stderr, "appended to history "+file+" as run #1") {
+		t.Fatalf("run --history: exit %d\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct{ Labels map[string]string }
+	if err := json.Unmarshal(b, &rf); err != nil || rf.Labels["build"] != "7" || rf.Labels["env"] != "ci" {
+		t.Errorf("result.json labels %v, %v", rf.Labels, err)
+	}
+	code, stdout, _ := runCLI("history", "show", file, "--label", "build=7")
+	for _, want := range []string{"run #1 (run) of profile smoke", "labels build=7,env=ci", "exit 0", "served", "step.create.p50"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("history show lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code != exitOK {
+		t.Errorf("history show: exit %d", code)
+	}
+}

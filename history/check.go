@@ -1,0 +1,272 @@
+package history
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lpbench/lpbench/report"
+)
+
+// The regression check judges a run against the previous comparable runs, metric by metric, with
+// the run as the unit of variation: a run's percentile is one value, and the baseline's spread
+// is that of those values from run to run. (Requests within a run are correlated, by the
+// target's state, the machine and the hour, so a test over requests would call every night's
+// weather a change.)
+//
+// The band is a prediction interval for one more run drawn like the baseline's K runs:
+// mean ± t(0.999, K−1) · s · √(1 + 1/K), s the runs' standard deviation. Student's t makes a
+// short baseline's band wide (its s is itself uncertain: K = 3 gives ±25.8 s, K = 7 ±5.6 s,
+// K = 30 ±3.5 s), and the one-sided 0.1 % per metric keeps the false alarms of some 30 metrics
+// per target near one night in thirty even when each metric is exactly normal. A value outside
+// the band on the bad side is a regression only if it also differs from the baseline's mean by
+// the minimum effect (default 5 %) and by an absolute floor (1 ms for a duration, 0.1 percentage
+// point for a share): a baseline that never varied has a band of zero width, and a change too
+// small to matter is no regression, however sure.
+//
+// A share where more is better (served, window.in) is judged by its complement (the unserved
+// share), so that 5 % means 5 % more consumers unserved, not 5 % of all consumers.
+
+// CheckOptions tune the regression check.
+type CheckOptions struct {
+	// Baseline is K, the number of previous comparable runs judged against (default 7).
+	Baseline int
+	// MinEffect is the smallest relative change that can be a regression (default 0.05: 5 %).
+	MinEffect float64
+	// IgnoreLabels are labels that do not decide which runs are comparable (a commit id).
+	IgnoreLabels []string
+}
+
+// Defaults of CheckOptions, and the fewest baseline runs that can judge.
+const (
+	DefaultBaseline  = 7
+	DefaultMinEffect = 0.05
+	MinBaseline      = 3
+)
+
+// The absolute floors of an effect, by kind.
+const (
+	MinEffectDuration = time.Millisecond
+	MinEffectShare    = 0.001
+)
+
+func (o CheckOptions) withDefaults() CheckOptions {
+	if o.Baseline <= 0 {
+		o.Baseline = DefaultBaseline
+	}
+	if o.MinEffect <= 0 {
+		o.MinEffect = DefaultMinEffect
+	}
+	return o
+}
+
+// Judgment is one metric of one target of a run judged against its baseline.
+type Judgment struct {
+	Target, Metric string
+	Kind           report.ValueKind
+	Value          float64
+	// Mean, Lo and Hi are the baseline runs' mean and the band, in the metric's own unit.
+	Mean, Lo, Hi float64
+	N            int    // baseline runs that measured it
+	Flag         string // report.FlagRegression, report.FlagImprovement or ""
+}
+
+// Rel returns the change from the baseline's mean, relative to it (+0.15: 15 % higher).
+func (j Judgment) Rel() float64 {
+	if j.Mean == 0 {
+		return math.Inf(int(math.Copysign(1, j.Value)))
+	}
+	return (j.Value - j.Mean) / math.Abs(j.Mean)
+}
+
+// Outside returns how far the value lies outside the band (0 inside): value − Hi above it,
+// Lo − value below.
+func (j Judgment) Outside() float64 {
+	switch {
+	case j.Value > j.Hi:
+		return j.Value - j.Hi
+	case j.Value < j.Lo:
+		return j.Lo - j.Value
+	}
+	return 0
+}
+
+// String says it in one line: metric, target, value, baseline band, how far outside.
+func (j Judgment) String() string {
+	f := func(v float64) string { return report.FormatValue(j.Kind, v) }
+	s := fmt.Sprintf("%s of target %s: %s, baseline band %s – %s (mean %s of %d runs)", j.Metric, j.Target, f(j.Value), f(j.Lo), f(j.Hi), f(j.Mean), j.N)
+	if out := j.Outside(); out > 0 {
+		side := "above"
+		if j.Value < j.Lo {
+			side = "below"
+		}
+		s += fmt.Sprintf(", %s %s the band, %s on the mean", f(out), side, report.FormatRel(j.Rel()))
+	}
+	if j.Flag != "" {
+		s = j.Flag + ": " + s
+	}
+	return s
+}
+
+// Verdict is the check of one run.
+type Verdict struct {
+	Run      *Run
+	Baseline []*Run // the comparable runs it was judged against, oldest first
+	// NotJudged says why the run was not judged ("" when it was): its own measurement failed,
+	// or too few comparable runs came before it.
+	NotJudged string
+	// Invalid: not judged because its own measurement is not valid (its checks failed, or it did
+	// not complete).
+	Invalid   bool
+	Judgments []Judgment // every metric judged, in the run's order
+	Skipped   []string   // metrics not judged, each with why
+}
+
+// Regressions returns the judgments flagged as regressions.
+func (v *Verdict) Regressions() []Judgment {
+	var out []Judgment
+	for _, j := range v.Judgments {
+		if j.Flag == report.FlagRegression {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// Judge checks runs[i] against the previous o.Baseline runs of runs (oldest first) comparable
+// with it (but for o.IgnoreLabels) whose own measurement was valid.
+func Judge(runs []*Run, i int, o CheckOptions) Verdict {
+	o = o.withDefaults()
+	r := runs[i]
+	v := Verdict{Run: r}
+	if ok, why := r.Judged(); !ok {
+		v.NotJudged, v.Invalid = "run #"+strconv.FormatInt(r.Seq, 10)+" is not judged: "+why, true
+		return v
+	}
+	for j := i - 1; j >= 0 && len(v.Baseline) < o.Baseline; j-- {
+		if ok, _ := runs[j].Judged(); ok && r.Comparable(runs[j], o.IgnoreLabels) {
+			v.Baseline = append([]*Run{runs[j]}, v.Baseline...)
+		}
+	}
+	if len(v.Baseline) < MinBaseline {
+		v.NotJudged = fmt.Sprintf("run #%d is not judged: %d comparable valid run(s) before it, %d needed", r.Seq, len(v.Baseline), MinBaseline)
+		return v
+	}
+	for _, m := range r.Metrics {
+		jd, why := judgeMetric(m, v.Baseline, o)
+		if why != "" {
+			v.Skipped = append(v.Skipped, m.Target+" "+m.Name+": "+why)
+			continue
+		}
+		v.Judgments = append(v.Judgments, jd)
+	}
+	return v
+}
+
+// judgeMetric judges m against the baseline runs' values of the same metric and target; why
+// says why it was not judged.
+func judgeMetric(m Metric, baseline []*Run, o CheckOptions) (Judgment, string) {
+	if strings.HasPrefix(m.Name, "lag.") {
+		return Judgment{}, "the generator's own lateness, judged by the run's checks"
+	}
+	if !supported(m) {
+		return Judgment{}, fmt.Sprintf("%d samples: too few for the percentile", m.Samples)
+	}
+	var xs []float64
+	for _, b := range baseline {
+		if bm, ok := b.Metric(m.Target, m.Name); ok && supported(bm) {
+			xs = append(xs, orient(m.Name, bm.Value))
+		}
+	}
+	if len(xs) < MinBaseline {
+		return Judgment{}, fmt.Sprintf("%d baseline runs measured it, %d needed", len(xs), MinBaseline)
+	}
+	mean, sd := meanSD(xs)
+	n := float64(len(xs))
+	half := tQuantile(len(xs)-1) * sd * math.Sqrt(1+1/n)
+	x := orient(m.Name, m.Value)
+	effect := max(o.MinEffect*math.Abs(mean), floor(m.Kind))
+	jd := Judgment{Target: m.Target, Metric: m.Name, Kind: m.Kind, Value: m.Value, N: len(xs)}
+	switch d := x - mean; {
+	case d > half && d >= effect:
+		jd.Flag = report.FlagRegression
+	case -d > half && -d >= effect:
+		jd.Flag = report.FlagImprovement
+	}
+	jd.Mean = orient(m.Name, mean)
+	jd.Lo, jd.Hi = orient(m.Name, mean-half), orient(m.Name, mean+half)
+	if jd.Lo > jd.Hi {
+		jd.Lo, jd.Hi = jd.Hi, jd.Lo
+	}
+	if m.Kind == report.KindDuration || m.Kind == report.KindShare { // no value lies below 0 (nor a share above 1)
+		jd.Lo = max(jd.Lo, 0)
+	}
+	if m.Kind == report.KindShare {
+		jd.Hi = min(jd.Hi, 1)
+	}
+	return jd, ""
+}
+
+// orient maps a metric's value to one where higher is worse, and back (it is its own inverse):
+// 1 − v for a share where more is better, −v for a rate found.
+func orient(name string, v float64) float64 {
+	switch name {
+	case "served", "window.in":
+		return 1 - v
+	case "sustainable_rate":
+		return -v
+	}
+	return v
+}
+
+func floor(k report.ValueKind) float64 {
+	switch k {
+	case report.KindDuration:
+		return float64(MinEffectDuration)
+	case report.KindShare:
+		return MinEffectShare
+	}
+	return 0
+}
+
+// supported reports whether a percentile metric has enough samples above it to be more than
+// its run's few largest values (report.SupportAbove, as the percentile_support check asks).
+func supported(m Metric) bool {
+	i := strings.LastIndex(m.Name, ".p")
+	if i < 0 || m.Kind != report.KindDuration {
+		return m.Samples > 0
+	}
+	p, err := strconv.ParseFloat(m.Name[i+2:], 64)
+	if err != nil {
+		return m.Samples > 0
+	}
+	return float64(m.Samples)*(1-p/100) >= report.SupportAbove
+}
+
+func meanSD(xs []float64) (mean, sd float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)-1))
+}
+
+// tTable holds Student's t quantile at 0.999 for 1 … 30 degrees of freedom.
+var tTable = [...]float64{318.31, 22.327, 10.215, 7.173, 5.893, 5.208, 4.785, 4.501, 4.297, 4.144,
+	4.025, 3.930, 3.852, 3.787, 3.733, 3.686, 3.646, 3.610, 3.579, 3.552,
+	3.527, 3.505, 3.485, 3.467, 3.450, 3.435, 3.421, 3.408, 3.396, 3.385}
+
+// tQuantile returns Student's t quantile at 0.999 for df degrees of freedom (df ≥ 1); beyond
+// the table it approaches the normal's 3.090 (within 0.01).
+func tQuantile(df int) float64 {
+	if df <= len(tTable) {
+		return tTable[max(df, 1)-1]
+	}
+	return 3.090 + (tTable[len(tTable)-1]-3.090)*float64(len(tTable))/float64(df)
+}

@@ -1,0 +1,78 @@
+package history
+
+import (
+	"testing"
+	"time"
+
+	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
+)
+
+// TestFromResult: a result's headline metrics per target, with their samples; a metric without
+// data has no row; labels, checks and the exit code are the run's.
+func TestFromResult(t *testing.T) {
+	m := report.NewMetrics()
+	for i := range 400 {
+		m.Steps[sample.Create].RecordValue(int64(90+i%20) * int64(time.Millisecond))
+	}
+	m.Outcomes[sample.OutcomeOK], m.Outcomes[sample.OutcomeFailed] = 398, 2
+	m.Verdicts[sample.VerdictIn], m.Verdicts[sample.VerdictMissed] = 399, 1
+	res := &report.Result{Profile: "nightly", RunID: "abc", Start: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), Elapsed: time.Minute,
+		End: report.EndCompleted, Targets: []report.TargetInfo{{Name: "sim"}}, PerTarget: []*report.Metrics{m}, Overall: m,
+		Labels: map[string]string{"env": "ci"}, Checks: []report.Check{{Name: "generator_lag", OK: false}}}
+	r, err := FromResult(res, 4, "/tmp/result.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ChecksOK || r.ExitCode != 4 || r.Labels["env"] != "ci" || r.Shard.Count != 1 || !r.End.Equal(res.Start.Add(time.Minute)) {
+		t.Errorf("run %+v", r)
+	}
+	for _, c := range []struct {
+		name    string
+		value   float64
+		samples int64
+	}{
+		{"step.create.p50", float64(99 * time.Millisecond), 400}, {"errors", 0.005, 400}, {"window.missed", 0.0025, 400},
+		{"served", 399.0 / 400, 400},
+	} {
+		got, ok := r.Metric("sim", c.name)
+		if !ok || got.Samples != c.samples || (c.name != "step.create.p50" && got.Value != c.value) {
+			t.Errorf("%s: %+v (%v), want %g of %d", c.name, got, ok, c.value, c.samples)
+		}
+		if c.name == "step.create.p50" && (got.Value < 99e6 || got.Value > 100e6) {
+			t.Errorf("step.create.p50 %v", time.Duration(got.Value))
+		}
+	}
+	if _, ok := r.Metric("sim", "step.send.p50"); ok {
+		t.Error("an empty histogram has a metric")
+	}
+	if _, ok := r.Metric("sim", "automsg.missing"); ok {
+		t.Error("automsg.missing without verified auto messages")
+	}
+}
+
+// TestFromCapacity: a search's metric is its sustainable rate; less is worse; a generator-bound
+// search is excluded like a run whose checks failed.
+func TestFromCapacity(t *testing.T) {
+	c := &report.Capacity{Profile: "capacity", Start: time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC), Elapsed: 120, Found: true,
+		SustainableRate: 300, Bound: report.BoundTarget, Steps: make([]report.CapacityStep, 6)}
+	var runs []*Run
+	for i, rate := range []float64{300, 305, 295, 300, 250} {
+		c.SustainableRate = rate
+		r := FromCapacity(c, "test", 0, "capacity.json")
+		r.Seq = int64(i + 1)
+		runs = append(runs, r)
+	}
+	v := Judge(runs, 4, CheckOptions{})
+	if j := judgmentOf(t, v, "sustainable_rate"); j.Flag != report.FlagRegression || j.Target != CapacityTarget {
+		t.Errorf("rate 300 → 250: %s", j)
+	}
+	c.Bound = report.BoundGenerator
+	if r := FromCapacity(c, "test", 4, ""); r.ChecksOK {
+		t.Error("a generator-bound search is valid")
+	}
+	c.Found, c.Interrupted = false, true
+	if r := FromCapacity(c, "test", 130, ""); len(r.Metrics) != 0 || r.EndReason != string(report.EndInterrupted) {
+		t.Errorf("interrupted search: %+v", r)
+	}
+}
