@@ -49,6 +49,7 @@ usage:
   lpbench profiles                     list the shipped profiles
   lpbench sim [-listen ADDR] [-config FILE]
                                        serve the LivePerson simulator until interrupted
+  lpbench relay [-listen ADDR]         serve the webhook relay of distributed runs until interrupted
   lpbench version                      print the version
 
 Run 'lpbench COMMAND -h' for a command's flags.
@@ -67,6 +68,7 @@ var commands = map[string]command{
 	"merge":    cmdMerge,
 	"compare":  cmdCompare,
 	"sim":      cmdSim,
+	"relay":    cmdRelay,
 	"profiles": cmdProfiles,
 	"version":  cmdVersion,
 }

@@ -394,3 +394,24 @@ func TestServe(t *testing.T) {
 	}
 	waitFor(t, "the notice", func() bool { v, _ := notice.Load().(string); return strings.Contains(v, "the relay shut down") })
 }
+
+// TestSubscribeContext: the context given to Subscribe bounds the subscribing, not the
+// subscription: cancelled after, deliveries still come.
+func TestSubscribeContext(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(New(Config{}).Handler())
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &collector{}
+	s, err := Subscribe(ctx, Subscriber{URL: srv.URL, Target: "sim", Name: "k", Deliver: c.deliver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cancel()
+	post(t, srv.Client(), srv.URL, "sim", []byte("x"), "s")
+	waitFor(t, "the delivery after the cancel", func() bool { return len(c.all()) == 1 })
+	if _, err := Subscribe(ctx, Subscriber{URL: srv.URL, Target: "sim", Name: "k", Deliver: c.deliver}); err == nil {
+		t.Error("subscribed with a cancelled context")
+	}
+}

@@ -46,7 +46,7 @@ type SubscriptionStats struct {
 	// notices said; Missed arrived at the relay while the subscriber was not subscribed (the
 	// gaps in the sequence numbers that no notice explains).
 	Dropped, Missed int64
-	Reconnects int64 // subscriptions opened again after one was lost
+	Reconnects      int64 // subscriptions opened again after one was lost
 }
 
 // Subscription is an open subscription, kept open (subscribing again when it is lost) until
@@ -64,9 +64,10 @@ type Subscription struct {
 }
 
 // Subscribe opens a subscription and returns once the relay has confirmed it (its hello frame):
-// from then on every delivery the relay receives for the target is handed to s.Deliver. The
-// first subscription failing is an error naming the relay; later losses are retried until
-// Close, each told to s.Notice.
+// from then on every delivery the relay receives for the target is handed to s.Deliver. ctx
+// bounds the subscribing only; the subscription lasts until Close. The first subscription
+// failing is an error naming the relay; later losses are retried until Close, each told to
+// s.Notice.
 func Subscribe(ctx context.Context, s Subscriber) (*Subscription, error) {
 	if s.Client == nil {
 		s.Client = &http.Client{}
@@ -74,14 +75,22 @@ func Subscribe(ctx context.Context, s Subscriber) (*Subscription, error) {
 	if s.Ping <= 0 {
 		s.Ping = DefaultPing
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	opening := context.AfterFunc(ctx, cancel)
 	sub := &Subscription{sub: s, cancel: cancel, done: make(chan struct{})}
-	body, err := sub.open(ctx)
+	body, err := sub.open(run)
+	if !opening() { // ctx ended while subscribing
+		cancel()
+		if err == nil {
+			body.body.Close()
+			err = fmt.Errorf("webhook relay: subscribing for target %s: %w", s.Target, context.Cause(ctx))
+		}
+	}
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	go sub.run(ctx, body)
+	go sub.run(run, body)
 	return sub, nil
 }
 
