@@ -5,7 +5,8 @@
 // X-LivePerson-* headers, signature included — to every shard subscribed for that target.
 //
 // A shard subscribes over a connection it opens itself (GET /subscribe/<target>): the answer is
-// a stream of frames, one JSON object a line, so a shard needs no address the relay could reach.
+// a stream of frames, so a shard needs no address the relay could reach. A frame is one line of
+// JSON (Frame); a delivery's line is followed by its body, Len raw bytes, and a newline.
 // Each subscriber has a bounded queue: a subscriber that reads too slowly loses its oldest
 // deliveries, which are counted and announced to it in a "dropped" frame. The relay verifies no
 // signature and holds no secret; each shard checks the signatures with its own app secret.
@@ -15,7 +16,11 @@
 package relay
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -42,8 +47,10 @@ type Frame struct {
 	// Header holds the delivery's X-LivePerson-* headers (the signature among them) and its
 	// Content-Type, as received.
 	Header map[string]string `json:"header,omitempty"`
-	// Body is the delivery's body, byte for byte (base64 in JSON).
-	Body []byte `json:"body,omitempty"`
+	// Len is the length of the delivery's body, which follows the line byte for byte.
+	Len int `json:"len,omitempty"`
+	// Body is the delivery's body, as read after the line.
+	Body []byte `json:"-"`
 	// Count (dropped) is the deliveries dropped since the last notice; Total all of them since
 	// the subscription began.
 	Count int64 `json:"count,omitempty"`
@@ -74,11 +81,58 @@ func deliveryFrame(seq int64, at time.Time, h http.Header, body []byte) []byte {
 	return encodeFrame(f)
 }
 
-// encodeFrame returns f as one JSON line.
+// encodeFrame returns f as one JSON line, followed for a delivery by its body and a newline.
 func encodeFrame(f Frame) []byte {
+	if f.Type == FrameDelivery {
+		f.Len = len(f.Body)
+	}
 	b, err := json.Marshal(f)
-	if err != nil { // strings, numbers and bytes only: cannot happen
+	if err != nil { // strings and numbers only: cannot happen
 		panic("relay: encoding a frame: " + err.Error())
 	}
-	return append(b, '\n')
+	b = append(b, '\n')
+	if f.Type == FrameDelivery {
+		b = append(append(b, f.Body...), '\n')
+	}
+	return b
+}
+
+// maxFrameLine bounds a frame's JSON line.
+const maxFrameLine = 64 << 10
+
+// frameReader reads the frames of a subscription stream.
+type frameReader struct{ br *bufio.Reader }
+
+func newFrameReader(r io.Reader) *frameReader {
+	return &frameReader{br: bufio.NewReaderSize(r, maxFrameLine)}
+}
+
+// next reads one frame.
+func (fr *frameReader) next() (Frame, error) {
+	var f Frame
+	line, err := fr.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return f, fmt.Errorf("a frame line longer than %d bytes", maxFrameLine)
+	}
+	if err != nil {
+		return f, err
+	}
+	if err := json.Unmarshal(line, &f); err != nil {
+		return f, fmt.Errorf("undecodable frame: %w", err)
+	}
+	if f.Type != FrameDelivery {
+		return f, nil
+	}
+	if f.Len < 0 || f.Len > MaxBody {
+		return f, fmt.Errorf("a delivery of %d bytes", f.Len)
+	}
+	f.Body = make([]byte, f.Len+1)
+	if _, err := io.ReadFull(fr.br, f.Body); err != nil {
+		return f, fmt.Errorf("a delivery cut short: %w", err)
+	}
+	if f.Body[f.Len] != '\n' {
+		return f, errors.New("a delivery not followed by a newline")
+	}
+	f.Body = f.Body[:f.Len]
+	return f, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -199,10 +198,10 @@ func TestSlowSubscriber(t *testing.T) {
 	}
 	waitFor(t, "the fast subscriber", func() bool { return len(fast.all()) == n })
 	var got, dropped, last int64
-	dec := json.NewDecoder(br)
+	fr := newFrameReader(br)
 	for got+dropped < n {
-		var f Frame
-		if err := dec.Decode(&f); err != nil {
+		f, err := fr.next()
+		if err != nil {
 			t.Fatalf("after %d delivered and %d dropped: %v", got, dropped, err)
 		}
 		switch f.Type {
@@ -414,4 +413,33 @@ func TestSubscribeContext(t *testing.T) {
 	if _, err := Subscribe(ctx, Subscriber{URL: srv.URL, Target: "sim", Name: "k", Deliver: c.deliver}); err == nil {
 		t.Error("subscribed with a cancelled context")
 	}
+}
+
+// FuzzFrameReader: whatever a stream holds, reading it never panics nor reads a body beyond
+// MaxBody; a delivery frame encoded by the relay reads back as it was.
+func FuzzFrameReader(f *testing.F) {
+	f.Add([]byte("{\"type\":\"delivery\",\"seq\":1,\"len\":2}\nab\n"), []byte("body"))
+	f.Add([]byte("{\"type\":\"delivery\",\"len\":-1}\n"), []byte{})
+	f.Add([]byte("{\"type\":\"delivery\",\"len\":99999999}\n"), []byte("\n"))
+	f.Add([]byte("{\"type\":\"dropped\",\"count\":3}\n{\"type\":\"ping\"}\n"), []byte("x\ny"))
+	f.Fuzz(func(t *testing.T, stream, body []byte) {
+		fr := newFrameReader(bytes.NewReader(stream))
+		for range 100 {
+			fm, err := fr.next()
+			if err != nil {
+				break
+			}
+			if len(fm.Body) > MaxBody {
+				t.Fatalf("a body of %d bytes", len(fm.Body))
+			}
+		}
+		if len(body) > MaxBody {
+			return
+		}
+		enc := deliveryFrame(7, time.Unix(0, 42), http.Header{"X-Liveperson-Signature": {"sha1=x"}}, body)
+		got, err := newFrameReader(bytes.NewReader(enc)).next()
+		if err != nil || got.Seq != 7 || got.Received != 42 || !bytes.Equal(got.Body, body) || got.Header["X-Liveperson-Signature"] != "sha1=x" {
+			t.Fatalf("round trip of %q: %+v, %v", body, got, err)
+		}
+	})
 }

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -108,9 +107,8 @@ func (s *Subscription) Close() {
 
 // streamBody is an open stream: its decoder and the means to cut it.
 type streamBody struct {
-	body  io.ReadCloser
-	dec   *json.Decoder
-	alive chan struct{} // a frame came (for the watchdog)
+	body io.ReadCloser
+	fr   *frameReader
 }
 
 // open subscribes and reads the hello frame.
@@ -129,7 +127,7 @@ func (s *Subscription) open(ctx context.Context) (*streamBody, error) {
 		resp.Body.Close()
 		return nil, fmt.Errorf("webhook relay: subscribing for target %s at %s: %s: %s", s.sub.Target, u, resp.Status, strings.TrimSpace(string(b)))
 	}
-	st := &streamBody{body: resp.Body, dec: json.NewDecoder(resp.Body), alive: make(chan struct{}, 1)}
+	st := &streamBody{body: resp.Body, fr: newFrameReader(resp.Body)}
 	hello, err := s.hello(ctx, st)
 	if err != nil {
 		resp.Body.Close()
@@ -147,8 +145,8 @@ func (s *Subscription) open(ctx context.Context) (*streamBody, error) {
 func (s *Subscription) hello(ctx context.Context, st *streamBody) (Frame, error) {
 	t := time.AfterFunc(3*s.sub.Ping, func() { st.body.Close() })
 	defer t.Stop()
-	var f Frame
-	if err := st.dec.Decode(&f); err != nil {
+	f, err := st.fr.next()
+	if err != nil {
 		if ctx.Err() != nil {
 			return f, ctx.Err()
 		}
@@ -204,8 +202,8 @@ func (s *Subscription) read(ctx context.Context, st *streamBody) error {
 	watchdog := time.AfterFunc(quiet, func() { st.body.Close() })
 	defer watchdog.Stop()
 	for {
-		var f Frame
-		if err := st.dec.Decode(&f); err != nil {
+		f, err := st.fr.next()
+		if err != nil {
 			if ctx.Err() == nil && errors.Is(err, io.EOF) {
 				return errors.New("the relay ended the stream")
 			}
