@@ -177,7 +177,9 @@ func TestRelayLoad(t *testing.T) {
 
 // BenchmarkRelayFanOut: deliveries posted as fast as 16 senders can into a relay with 10
 // subscribers, one of them slow (1 ms a delivery); ns/op is per delivery received and fanned out.
-// Reported: the slow subscriber's dropped share and the peak heap in use.
+// Unpaced, this is past what the machine sustains: reported are the share the slow subscriber
+// lost, the share the nine others lost (their queues overflow once the machine is saturated;
+// 0 at 5,000/s, see TestRelayLoad), and the peak heap in use.
 func BenchmarkRelayFanOut(b *testing.B) {
 	const subscribers, queue = 10, 1024
 	l := newFanLoad(b, subscribers, queue, time.Millisecond)
@@ -191,21 +193,20 @@ func BenchmarkRelayFanOut(b *testing.B) {
 	})
 	b.StopTimer()
 	total := int64(b.N)
-	deadline := time.Now().Add(30 * time.Second)
-	for l.got[0].Load() < total && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	var dropped int64
-	for _, s := range l.r.Stats().Subscribers {
-		if s.Name == fmt.Sprint("shard-", subscribers-1) {
-			dropped = s.Dropped
+	settled := func(i int) bool { return l.got[i].Load()+l.subs[i].Stats().Dropped >= total }
+	for i := range subscribers {
+		for deadline := time.Now().Add(30 * time.Second); !settled(i) && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	var fastDropped int64
 	for i := range subscribers - 1 {
-		if got := l.got[i].Load(); got != total {
-			b.Errorf("subscriber %d: %d of %d deliveries", i, got, total)
+		fastDropped += l.subs[i].Stats().Dropped
+		if !settled(i) {
+			b.Errorf("subscriber %d: %d of %d deliveries, %d dropped", i, l.got[i].Load(), total, l.subs[i].Stats().Dropped)
 		}
 	}
-	b.ReportMetric(float64(dropped)/float64(total)*100, "%slow-dropped")
+	b.ReportMetric(float64(l.subs[subscribers-1].Stats().Dropped)/float64(total)*100, "%slow-dropped")
+	b.ReportMetric(float64(fastDropped)/float64(total*(subscribers-1))*100, "%fast-dropped")
 	b.ReportMetric(float64(l.peak.Load())/(1<<20), "peak-heap-MiB")
 }
