@@ -77,8 +77,8 @@ type Relay struct {
 	closing chan struct{}
 	streams sync.WaitGroup
 
-	nextID                       atomic.Int64
-	received, tooLarge, unrouted atomic.Int64
+	nextID             atomic.Int64
+	received, tooLarge atomic.Int64
 }
 
 // topic is one target's subscribers and sequence.
