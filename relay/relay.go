@@ -215,8 +215,8 @@ func (r *Relay) logf(format string, a ...any) {
 }
 
 // Close ends every subscription stream, each after writing what it had queued and a bye frame,
-// and waits for them (or for ctx-less callers, until they are done); new subscriptions are
-// refused with 503. Deliveries are still accepted, with no one to hand them to.
+// and waits until they have ended; new subscriptions are refused with 503 and /readyz fails.
+// Deliveries are still accepted (and counted), with no one to hand them to.
 func (r *Relay) Close() {
 	r.mu.Lock()
 	if !r.closed {
