@@ -443,3 +443,42 @@ func FuzzFrameReader(f *testing.F) {
 		}
 	})
 }
+
+// TestResubscribeRestartedRelay: when the relay process behind the URL is replaced (another
+// instance id), the deliveries the new one received before the subscription came back count as
+// missed, and its sequence numbers are followed from there.
+func TestResubscribeRestartedRelay(t *testing.T) {
+	t.Parallel()
+	var cur atomic.Pointer[Relay]
+	cur.Store(New(Config{}))
+	var refuse atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if refuse.Load() && strings.HasPrefix(req.URL.Path, "/subscribe/") {
+			http.Error(w, "not now", http.StatusServiceUnavailable)
+			return
+		}
+		cur.Load().Handler().ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	c := &collector{}
+	s, err := Subscribe(context.Background(), Subscriber{URL: srv.URL, Target: "sim", Name: "k", Deliver: c.deliver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	post(t, &http.Client{}, srv.URL, "sim", []byte("1"), "s")
+	waitFor(t, "the first delivery", func() bool { return len(c.all()) == 1 })
+	refuse.Store(true)
+	old := cur.Swap(New(Config{}))
+	old.Close() // bye: the subscription goes
+	for range 4 {
+		post(t, &http.Client{}, srv.URL, "sim", []byte("to the new relay"), "s")
+	}
+	refuse.Store(false)
+	waitFor(t, "the reconnect", func() bool { return s.Stats().Reconnects == 1 })
+	post(t, &http.Client{}, srv.URL, "sim", []byte("after"), "s")
+	waitFor(t, "the delivery after", func() bool { return len(c.all()) == 2 })
+	if st := s.Stats(); st.Missed != 4 || st.Dropped != 0 || c.all()[1].Seq != 5 {
+		t.Errorf("stats %+v, last seq %d; want 4 missed, seq 5", st, c.all()[1].Seq)
+	}
+}

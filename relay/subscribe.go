@@ -43,7 +43,8 @@ type SubscriptionStats struct {
 	Deliveries int64 // deliveries received
 	// Dropped were dropped by the relay for this subscriber (its queue was full), as its
 	// notices said; Missed arrived at the relay while the subscriber was not subscribed (the
-	// gaps in the sequence numbers that no notice explains).
+	// gaps in the sequence numbers that no notice explains, and what a restarted relay had
+	// received before the subscription was opened again).
 	Dropped, Missed int64
 	Reconnects      int64 // subscriptions opened again after one was lost
 }
@@ -135,6 +136,11 @@ func (s *Subscription) open(ctx context.Context) (*streamBody, error) {
 	}
 	s.mu.Lock()
 	if hello.Relay != s.instance { // another relay process: its numbers start anew
+		if s.instance != "" {
+			// A restarted relay: what it received before this subscription never reached us.
+			// (What was sent while no relay ran, the sender counts as failed.)
+			s.gaps.Add(hello.Seq)
+		}
 		s.instance, s.last = hello.Relay, hello.Seq
 	}
 	s.mu.Unlock()
