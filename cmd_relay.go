@@ -14,7 +14,7 @@ import (
 // down gracefully.
 func cmdRelay(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("relay", "relay [-listen ADDR] [-queue N]\n\nAccepts LivePerson's webhook deliveries at /webhook/<target> and streams them, unchanged, to every\nshard subscribed for the target (lpbench run -webhook-relay URL). It checks no signature and holds no\nsecret. Also /healthz, /readyz, /stats (JSON) and /metrics (Prometheus text).\n", stderr)
-	listen := fs.String("listen", relay.DefaultAddr, "address to listen on")
+	listen := fs.String("listen", relay.DefaultAddr, "address to listen on (every interface by default: LivePerson, or an Ingress, and the shards reach it from elsewhere)")
 	queue := fs.Int("queue", relay.DefaultQueueFrames, "deliveries queued per subscriber at most; a slower subscriber loses its oldest (counted, and told)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
