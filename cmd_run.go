@@ -41,6 +41,7 @@ type runFlags struct {
 	startAt     string
 	history     string
 	labels      labelFlag
+	relay       string
 	// set holds the names of the flags given on the command line (flag.FlagSet.Visit): a value
 	// given explicitly is judged even when it is the default's zero.
 	set map[string]bool
@@ -74,6 +75,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.runID, "run-id", "", "the id of the distributed run this shard belongs to: the {run} of consumer ids and the result's run_id, the same for every shard (default: $LPBENCH_RUN_ID, else a random id)")
 	fs.StringVar(&f.startAt, "start-at", "", "start barrier: do the set-up, then wait and start the plan at this instant, RFC 3339 (2026-12-01T10:00:00Z) or +DURATION from now; shards with one barrier start together")
 	f.metrics.register(fs)
+	fs.StringVar(&f.relay, "webhook-relay", "", "subscribe the webhook receivers to this relay (lpbench relay, e.g. http://lpbench-relay:8080) instead of listening: webhooks.relay; with -sim-url the relay's URL is registered with the simulator")
 	fs.Var(&f.relax, "relax-check", "relax measurement check NAME (repeatable): it is computed and shown, but its failure does not make the run exit 4")
 	fs.StringVar(&f.out, "out", "", "directory for result.json, summary.txt, report.html, run.hlog, junit.xml (default: outputs.dir of the profile, else results/<time>-<profile>)")
 	registerHistory(fs, &f.history, &f.labels)
@@ -242,6 +244,9 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 		}
 	}
 	o.SimURL = f.simURL
+	if err := f.applyRelay(p); err != nil {
+		return err
+	}
 	if f.noProgress {
 		o.Progress = engine.ProgressOff
 	}
@@ -278,6 +283,27 @@ func (f *runFlags) check() error {
 	case f.grace < 0:
 		return fmt.Errorf("-grace must be ≥ 0, got %v", f.grace)
 	}
+	return nil
+}
+
+// applyRelay puts -webhook-relay into the profile's webhooks.relay, refusing what the profile
+// would refuse there.
+func (f *runFlags) applyRelay(p *profiles.Profile) error {
+	if !f.set["webhook-relay"] {
+		return nil
+	}
+	switch {
+	case f.relay == "":
+		return errors.New("-webhook-relay wants the relay's base URL, e.g. http://lpbench-relay:8080, got \"\"")
+	case !p.Webhooks.Enabled:
+		return fmt.Errorf("-webhook-relay: profile %s has webhooks.enabled false: no receiver to subscribe", p.Name)
+	case p.Webhooks.PublicURL != "":
+		return fmt.Errorf("-webhook-relay: profile %s sets webhooks.public_url: with a relay, LivePerson's webhook URL is the relay's; remove public_url", p.Name)
+	}
+	if err := profiles.CheckRelayURL(f.relay); err != nil {
+		return fmt.Errorf("-webhook-relay: %v", err)
+	}
+	p.Webhooks.Relay = f.relay
 	return nil
 }
 

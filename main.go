@@ -52,6 +52,7 @@ usage:
   lpbench profiles                     list the shipped profiles
   lpbench sim [-listen ADDR] [-config FILE]
                                        serve the LivePerson simulator until interrupted
+  lpbench relay [-listen ADDR]         serve the webhook relay of distributed runs until interrupted
   lpbench version                      print the version
 
 Run 'lpbench COMMAND -h' for a command's flags.
@@ -72,6 +73,7 @@ var commands = map[string]command{
 	"compare":  cmdCompare,
 	"history":  cmdHistory,
 	"sim":      cmdSim,
+	"relay":    cmdRelay,
 	"profiles": cmdProfiles,
 	"version":  cmdVersion,
 }

@@ -88,6 +88,17 @@ func TestMergeRefusals(t *testing.T) {
 		{"different barrier", []*report.Result{with(shardResult("r1", "h1", 0, 2, t0), func(r *report.Result) { r.StartAt = t0 }),
 			with(shardResult("r1", "h1", 1, 2, t0.Add(time.Second)), func(r *report.Result) { r.StartAt = t0.Add(time.Second) })}, nil, exitUsage,
 			"waited for the start barrier 2026-12-01T10:00:01Z", ""},
+		// Two relays: each shard heard only part of the deliveries.
+		{"different relays", []*report.Result{with(shardResult("r1", "h1", 0, 2, t0), func(r *report.Result) { r.Relay = "http://relay-a:8080" }),
+			with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Relay = "http://relay-b:8080" })}, nil, exitUsage,
+			"shard-b.json used webhook relay http://relay-b:8080, ", ""},
+		// A relay for one shard, its own receiver for the other.
+		{"relay and none", []*report.Result{with(shardResult("r1", "h1", 0, 2, t0), func(r *report.Result) { r.Relay = "http://relay-a:8080" }),
+			shardResult("r1", "h1", 1, 2, t0)}, nil, exitUsage,
+			"shard-b.json used webhook relay (none: its own receiver), ", ""},
+		// One relay for both: merged.
+		{"one relay", []*report.Result{with(shardResult("r1", "h1", 0, 2, t0), func(r *report.Result) { r.Relay = "http://relay-a:8080" }),
+			with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Relay = "http://relay-a:8080" })}, nil, exitOK, "", "lpbench smoke"},
 		// Another window.
 		{"different window", []*report.Result{shardResult("r1", "h1", 0, 2, t0), with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Window = 5 * time.Second })}, nil, exitUsage,
 			"has window 5s", ""},

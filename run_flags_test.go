@@ -46,6 +46,10 @@ func TestUnrunnableFlags(t *testing.T) {
 		{"start-at garbage", []string{"--start-at", "tomorrow"}, "-start-at wants an RFC 3339 time"},
 		// A barrier so far back that the whole plan has passed (the manifests' example value).
 		{"start-at long past", []string{"--start-at", "2026-01-01T00:00:00Z"}, "-start-at 2026-01-01T00:00:00Z lies"},
+		// A webhook relay given empty.
+		{"webhook-relay empty", []string{"--webhook-relay", ""}, "-webhook-relay wants the relay's base URL"},
+		// A webhook relay without scheme.
+		{"webhook-relay no scheme", []string{"--webhook-relay", "lpbench-relay:8080"}, "-webhook-relay: want the relay's base http(s) URL"},
 		// A negative relative barrier.
 		{"start-at negative", []string{"--start-at", "+-5s"}, "-start-at wants an RFC 3339 time or +DURATION"},
 		// A metrics endpoint without a port, one with a port out of range, a negative linger.
@@ -131,5 +135,15 @@ func TestMetricsNoLinger(t *testing.T) {
 	}
 	if !strings.Contains(res.Effective, `metrics_listen: ""`) || !strings.Contains(res.Effective, "metrics_linger: 30s") {
 		t.Errorf("the flags changed the effective profile:\n%s", res.Effective)
+	}
+}
+
+// TestWebhookRelayUnreachable: a run whose relay cannot be subscribed to stops before its first
+// arrival (exit 1), naming the relay and the target: without it no auto message would be heard.
+func TestWebhookRelayUnreachable(t *testing.T) {
+	t.Parallel()
+	code, _, stderr := runCLI("run", "smoke", "--no-progress", "--out", t.TempDir(), "--webhook-relay", "http://127.0.0.1:1")
+	if code != exitRunFailed || !strings.Contains(stderr, "target sim: webhook relay: subscribing for target sim") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
@@ -27,6 +29,7 @@ const (
 	credentials  = "lpbench-credentials"
 	resultsPVC   = "lpbench-results"
 	runCM        = "lpbench-run"
+	relayName    = "lpbench-relay" // the Deployment, its Service and the Ingress
 	// lpbench run's default -grace: how long journeys in flight may finish after SIGTERM.
 	lpbenchGrace = 15 * time.Second
 )
@@ -39,6 +42,9 @@ type manifests struct {
 	pvcs       map[string]*corev1.PersistentVolumeClaim
 	jobs       map[string]*batchv1.Job
 	pods       map[string]*corev1.Pod
+	deploys    map[string]*appsv1.Deployment
+	services   map[string]*corev1.Service
+	ingresses  map[string]*networkingv1.Ingress
 	// objects holds every object's metadata with the file it came from.
 	objects []placed
 }
@@ -50,12 +56,15 @@ type placed struct {
 
 // kinds are the objects the manifests may hold; anything else fails the test.
 var kinds = map[string]func() any{
-	"v1/Namespace":             func() any { return &corev1.Namespace{} },
-	"v1/ConfigMap":             func() any { return &corev1.ConfigMap{} },
-	"v1/Secret":                func() any { return &corev1.Secret{} },
-	"v1/PersistentVolumeClaim": func() any { return &corev1.PersistentVolumeClaim{} },
-	"v1/Pod":                   func() any { return &corev1.Pod{} },
-	"batch/v1/Job":             func() any { return &batchv1.Job{} },
+	"v1/Namespace":                 func() any { return &corev1.Namespace{} },
+	"v1/ConfigMap":                 func() any { return &corev1.ConfigMap{} },
+	"v1/Secret":                    func() any { return &corev1.Secret{} },
+	"v1/PersistentVolumeClaim":     func() any { return &corev1.PersistentVolumeClaim{} },
+	"v1/Pod":                       func() any { return &corev1.Pod{} },
+	"batch/v1/Job":                 func() any { return &batchv1.Job{} },
+	"apps/v1/Deployment":           func() any { return &appsv1.Deployment{} },
+	"v1/Service":                   func() any { return &corev1.Service{} },
+	"networking.k8s.io/v1/Ingress": func() any { return &networkingv1.Ingress{} },
 }
 
 // docSeparator splits a multi-document YAML file.
@@ -110,6 +119,9 @@ func loadManifests(t *testing.T) *manifests {
 		pvcs:       map[string]*corev1.PersistentVolumeClaim{},
 		jobs:       map[string]*batchv1.Job{},
 		pods:       map[string]*corev1.Pod{},
+		deploys:    map[string]*appsv1.Deployment{},
+		services:   map[string]*corev1.Service{},
+		ingresses:  map[string]*networkingv1.Ingress{},
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -144,6 +156,12 @@ func loadManifests(t *testing.T) *manifests {
 				meta, seen = &o.ObjectMeta, add(m.pods, o.Name, o)
 			case *batchv1.Job:
 				meta, seen = &o.ObjectMeta, add(m.jobs, o.Name, o)
+			case *appsv1.Deployment:
+				meta, seen = &o.ObjectMeta, add(m.deploys, o.Name, o)
+			case *corev1.Service:
+				meta, seen = &o.ObjectMeta, add(m.services, o.Name, o)
+			case *networkingv1.Ingress:
+				meta, seen = &o.ObjectMeta, add(m.ingresses, o.Name, o)
 			}
 			kind := fmt.Sprintf("%T", obj)
 			if meta.Name == "" {
@@ -310,7 +328,8 @@ func TestDecodeIsStrict(t *testing.T) {
 		{"unknown nested field", job + "  template:\n    spec:\n      restartPolcy: Never\n", false},
 		{"wrong type", job + "  completions: four\n", false},
 		{"duplicate key", job + "  completions: 4\n  completions: 5\n", false},
-		{"unknown kind", "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n", false},
+		{"unknown kind", "apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: s\n", false},
+		{"unknown Deployment field", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replica: 1\n", false},
 		{"wrong apiVersion", "apiVersion: batch/v1beta1\nkind: Job\nmetadata:\n  name: j\n", false},
 		{"bad quantity", "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: p\nspec:\n  resources:\n    requests:\n      storage: lots\n", false},
 	} {
@@ -380,6 +399,9 @@ func TestReferencesResolve(t *testing.T) {
 	}
 	for name, p := range m.pods {
 		specs["Pod "+name] = &p.Spec
+	}
+	for name, d := range m.deploys {
+		specs["Deployment "+name] = &d.Spec.Template.Spec
 	}
 	for who, spec := range specs {
 		for _, v := range spec.Volumes {

@@ -232,8 +232,8 @@ func TestShardScript(t *testing.T) {
 				}
 				return
 			}
-			want := fmt.Sprintf("run %s/profile/profile.yaml --live --no-progress --shard %d/%d --run-id %s --start-at %s --out %s",
-				root, index, n, runID, m.configMaps["lpbench-run"].Data["START_AT"], dir)
+			want := fmt.Sprintf("run %s/profile/profile.yaml --live --no-progress --shard %d/%d --run-id %s --start-at %s --webhook-relay %s --out %s",
+				root, index, n, runID, m.configMaps["lpbench-run"].Data["START_AT"], envVar(theContainer(t, j), "WEBHOOK_RELAY").Value, dir)
 			if !slices.Equal(calls, []string{want}) {
 				t.Errorf("lpbench called as\n%q\nwant\n%q", calls, want)
 			}
@@ -436,9 +436,11 @@ func TestEndToEnd(t *testing.T) {
 			// The ConfigMap's example START_AT is long past (lpbench refuses it): one barrier a
 			// little ahead for all the shards, as the README's commands set it.
 			startAt := "START_AT=" + time.Now().Add(2*time.Second).UTC().Format(time.RFC3339Nano)
+			// The relay as relay.yaml runs it, here on 127.0.0.1.
+			relay := "WEBHOOK_RELAY=" + startRelay(t, bin)
 			var rs []running
 			for _, p := range pods {
-				cmd, o, e := p.start(t, ctx, startAt)
+				cmd, o, e := p.start(t, ctx, startAt, relay)
 				rs = append(rs, running{cmd, o, e})
 			}
 			for k, r := range rs {
@@ -455,6 +457,12 @@ func TestEndToEnd(t *testing.T) {
 				Overall struct {
 					Arrivals struct{ Planned, Started int64 } `json:"arrivals"`
 				} `json:"overall"`
+				Targets []struct {
+					Webhooks struct {
+						AutoMessages int64 `json:"auto_messages"`
+						Relayed      int64 `json:"relayed"`
+					} `json:"webhooks"`
+				} `json:"targets"`
 			}
 			data, err := os.ReadFile(filepath.Join(root, "results", runID, "merged.json"))
 			if err != nil {
@@ -465,6 +473,10 @@ func TestEndToEnd(t *testing.T) {
 			}
 			if merged.Overall.Arrivals.Planned != 40 || merged.Overall.Arrivals.Started != 40 {
 				t.Errorf("merged arrivals %+v, want the whole plan: 40 planned and started", merged.Overall.Arrivals)
+			}
+			// Every shard heard its consumers' auto messages through the relay.
+			if len(merged.Targets) != 1 || merged.Targets[0].Webhooks.AutoMessages != 40 || merged.Targets[0].Webhooks.Relayed == 0 {
+				t.Errorf("merged webhooks %+v, want 40 first auto messages, relayed", merged.Targets)
 			}
 			if !strings.Contains(stdout, "arrivals  planned 40") {
 				t.Errorf("the merge printed no summary of the whole run:\n%s", stdout)
@@ -488,7 +500,7 @@ func TestEndToEndSIGTERM(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd, stdout, stderr := p.start(t, ctx, "START_AT=+0s")
+	cmd, stdout, stderr := p.start(t, ctx, "START_AT=+0s", "WEBHOOK_RELAY="+startRelay(t, bin))
 	dir := filepath.Join(root, "results", runID, "shard-0")
 	waitFor(t, filepath.Join(dir, "run.hlog"), 30*time.Second)
 	time.Sleep(time.Second) // some journeys under way

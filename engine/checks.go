@@ -79,6 +79,7 @@ func computeChecks(in checkRun) []report.Check {
 	for _, rf := range in.runners {
 		cs = append(cs, arrivalsCheck(rf, in.limits.LagP99))
 	}
+	cs = append(cs, relayChecks(in.res)...)
 	for i := range cs {
 		cs[i].Relaxed = in.limits.Relaxed(cs[i].Name)
 	}
@@ -262,4 +263,34 @@ func runnerFits(group loadgen.Group, fits []*dispatchFit, targets []*targetRun, 
 		out[i] = rf
 	}
 	return out
+}
+
+// relayChecks: with a webhook relay, every delivery the relay received for a target reached
+// this shard — none dropped by the relay (the shard read too slowly), none missed while its
+// subscription was lost. Otherwise consumers may show as no_auto_message because of lpbench's
+// own relay, not the target. One check per verified target; none without a relay.
+func relayChecks(res *report.Result) []report.Check {
+	if res.Relay == "" {
+		return nil
+	}
+	var cs []report.Check
+	for _, t := range res.Targets {
+		w := t.Webhooks
+		if w == nil {
+			continue
+		}
+		lost := w.RelayDropped + w.RelayMissed
+		c := report.Check{Name: "webhook_relay", Target: t.Name, OK: lost == 0, Value: float64(lost),
+			Measured: fmt.Sprintf("lost %d (dropped %d, missed %d) of %d relayed", lost, w.RelayDropped, w.RelayMissed, w.Relayed+lost), Limit: "none lost"}
+		switch {
+		case c.OK:
+			c.Message = "every delivery the relay received reached this shard"
+		case w.RelayDropped > 0:
+			c.Message = "the relay dropped deliveries for this shard, which read too slowly (give it CPU, or the relay a larger -queue): consumers may show as no_auto_message because of the measurement"
+		default:
+			c.Message = "the subscription to the relay was lost for a while: consumers may show as no_auto_message because of the measurement"
+		}
+		cs = append(cs, c)
+	}
+	return cs
 }

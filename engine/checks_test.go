@@ -10,6 +10,7 @@ import (
 	"github.com/lpbench/lpbench/loadgen"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
 )
 
 // lagMetrics returns metrics of n journeys whose lag is lag, and a series whose per-second lag
@@ -313,5 +314,33 @@ func TestSupportCheck(t *testing.T) {
 		if got, want := c.OK, tc.ok; got != want {
 			t.Errorf("%s: OK = %v, want %v (%s)", tc.name, got, want, c.Measured)
 		}
+	}
+}
+
+// TestRelayChecks: with a relay, a target whose deliveries all reached the shard holds; one the
+// relay dropped for it, or that it missed while resubscribing, fails and says why; without a
+// relay there is no such check.
+func TestRelayChecks(t *testing.T) {
+	t.Parallel()
+	res := &report.Result{Relay: "http://relay:8080", Targets: []report.TargetInfo{
+		{Name: "a", Webhooks: &sample.WebhookStats{Relayed: 10}},
+		{Name: "b", Webhooks: &sample.WebhookStats{Relayed: 8, RelayDropped: 2}},
+		{Name: "c", Webhooks: &sample.WebhookStats{Relayed: 9, RelayMissed: 1}},
+		{Name: "not verified"},
+	}}
+	cs := relayChecks(res)
+	if len(cs) != 3 {
+		t.Fatalf("%d checks, want 3: %+v", len(cs), cs)
+	}
+	if !cs[0].OK || cs[1].OK || cs[2].OK {
+		t.Errorf("ok: %v %v %v, want true false false", cs[0].OK, cs[1].OK, cs[2].OK)
+	}
+	if cs[1].Measured != "lost 2 (dropped 2, missed 0) of 10 relayed" || !strings.Contains(cs[1].Message, "read too slowly") ||
+		!strings.Contains(cs[2].Message, "subscription to the relay was lost") {
+		t.Errorf("checks %+v", cs)
+	}
+	res.Relay = ""
+	if cs := relayChecks(res); len(cs) != 0 {
+		t.Errorf("without a relay: %+v", cs)
 	}
 }

@@ -110,7 +110,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := startWebhooks(p, targets, sim)
+	hooks, err := startWebhooks(p, targets, sim, o)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	if prog != nil {
 		prog.Stop(c.stop.Err() == nil)
 	}
-	hookStats := hooks.stop(p.Webhooks.Grace, len(targets))
+	hookStats, hops := hooks.stop(p.Webhooks.Grace, len(targets))
 	perTarget, overall := rec.Close()
 	endLive(o)
 	res := &report.Result{
@@ -151,13 +151,16 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		Window: p.Window, Rate: p.PeakRate(), Duration: p.Duration(), MaxInFlight: inFlightBound(p.Load.MaxInFlight, lp.MaxJourneys()), MaxInFlightAsked: askedIfCut(p.Load.MaxInFlight),
 		PerTarget: perTarget, Overall: overall,
 		RunID: o.RunID, StartAt: st.barrier, Waited: st.waited, JoinedLate: st.joinedLate, Clock: clock,
+		Relay: p.Webhooks.Relay,
 	}
 	res.Reason = c.reason(dr.fired.Load(), drainFor(p, o))
 	res.Arrivals = arrivals(counts)
 	overall.Arrivals = res.Arrivals
 	for i, tr := range targets {
 		perTarget[i].Arrivals = tr.arrivals()
-		res.Targets = append(res.Targets, tr.info(hookStats[i]))
+		info := tr.info(hookStats[i])
+		info.RelayHop = hops[i]
+		res.Targets = append(res.Targets, info)
 	}
 	res.Thresholds = report.EvalThresholds(Thresholds(p), overall, res.ByTarget())
 	res.Checks = computeChecks(checkRun{res: res, limits: p.Checks, runners: runnerFits(group, fits, targets, res),

@@ -6,20 +6,27 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/relay"
+	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
 
 // webhooks is the run's webhook endpoint: one receiver per target whose auto messages are
-// verified, at <base>/webhook/<target>, on one listener.
+// verified, at <base>/webhook/<target>, on one listener — or, with a webhook relay
+// (webhooks.relay), no listener: each receiver subscribes to the relay for its target.
 type webhooks struct {
-	srv       *http.Server
+	srv       *http.Server // nil with a relay
 	base      string
+	relay     string
 	receivers []*lp.Receiver // by target index; nil where not verified
+	subs      []*relay.Subscription
+	hops      []*report.RelayHop // by target index, with a relay
 	// unregister removes the receivers' registrations from the simulators, at stop.
 	unregister []func() error
 }
@@ -28,7 +35,7 @@ type webhooks struct {
 // process, a standalone one over its /_lpsim/webhooks call — as an app installation would, and
 // sets the journeys of verified targets to wait for auto messages. It returns nil when no
 // target's auto messages are verified.
-func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server) (*webhooks, error) {
+func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server, o Options) (*webhooks, error) {
 	var verified bool
 	for _, tr := range targets {
 		verified = verified || p.VerifiesAutoMessages(&tr.prof)
@@ -36,13 +43,19 @@ func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server) 
 	if !verified {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", p.Webhooks.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("webhook receiver: %w", err)
-	}
-	w := &webhooks{base: p.Webhooks.PublicURL, receivers: make([]*lp.Receiver, len(targets))}
-	if w.base == "" {
-		w.base = "http://" + ln.Addr().String()
+	w := &webhooks{base: p.Webhooks.PublicURL, relay: p.Webhooks.Relay, receivers: make([]*lp.Receiver, len(targets)),
+		hops: make([]*report.RelayHop, len(targets))}
+	var ln net.Listener
+	if w.relay != "" {
+		w.base = strings.TrimRight(w.relay, "/")
+	} else {
+		var err error
+		if ln, err = net.Listen("tcp", p.Webhooks.Listen); err != nil {
+			return nil, fmt.Errorf("webhook receiver: %w", err)
+		}
+		if w.base == "" {
+			w.base = "http://" + ln.Addr().String()
+		}
 	}
 	mux := http.NewServeMux()
 	for i, tr := range targets {
@@ -52,20 +65,68 @@ func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server) 
 		rcv := lp.NewReceiver(tr.client.Target().ClientSecret, 0)
 		w.receivers[i] = rcv
 		path := "/webhook/" + url.PathEscape(tr.prof.Name)
-		mux.Handle("POST "+path, rcv)
-		if err := w.register(tr, sim, w.base+path); err != nil {
-			w.unregisterAll()
-			ln.Close()
-			return nil, fmt.Errorf("target %s: registering the webhook receiver with the simulator: %w", tr.prof.Name, err)
+		err := w.subscribe(i, tr, o)
+		if err == nil {
+			mux.Handle("POST "+path, rcv)
+			err = w.register(tr, sim, w.base+path)
+		}
+		if err != nil {
+			w.abandon(ln)
+			return nil, fmt.Errorf("target %s: %w", tr.prof.Name, err)
 		}
 		tr.journey.Opts.Receiver = rcv
 		tr.journey.Opts.AwaitAutoMessage = p.Journey.AwaitAutoMessage
 	}
-	w.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 64 << 10}
-	// Serve ends with ErrServerClosed at stop, or earlier if the listener fails: then the run goes
-	// on and its journeys report no_auto_message, which is what a consumer would have seen.
-	go func() { _ = w.srv.Serve(ln) }()
+	if ln != nil {
+		w.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 64 << 10}
+		// Serve ends with ErrServerClosed at stop, or earlier if the listener fails: then the run
+		// goes on and its journeys report no_auto_message, which is what a consumer would have seen.
+		go func() { _ = w.srv.Serve(ln) }()
+	}
 	return w, nil
+}
+
+// subscribe, with a relay, subscribes target i's receiver: the relayed deliveries go into the
+// receiver as if posted to it, and their hop is recorded. The subscription is in place when it
+// returns, before the first conversation. Without a relay it does nothing.
+func (w *webhooks) subscribe(i int, tr *targetRun, o Options) error {
+	if w.relay == "" {
+		return nil
+	}
+	rcv, hop := w.receivers[i], report.NewRelayHop()
+	rcv.OnHop = hop.Record
+	w.hops[i] = hop
+	name := fmt.Sprintf("%s.shard-%d-of-%d", o.RunID, o.Shard, max(o.Shards, 1))
+	stderr := o.Stderr
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sub, err := relay.Subscribe(ctx, relay.Subscriber{
+		URL: w.relay, Target: tr.prof.Name, Name: name,
+		Deliver: func(d relay.Delivery) { rcv.Deliver(d.Body, d.Header.Get(lp.HeaderSignature), d.Received) },
+		Notice:  func(msg string) { fmt.Fprintf(stderr, "\nlpbench: %s\n", msg) },
+	})
+	if err != nil {
+		return err
+	}
+	// Subscribe's context bounds the subscribing only: the stream lives until stop.
+	w.subs = append(w.subs, sub)
+	return nil
+}
+
+// abandon undoes a start that failed half-way.
+func (w *webhooks) abandon(ln net.Listener) {
+	w.unregisterAll()
+	for _, s := range w.subs {
+		s.Close()
+	}
+	for _, r := range w.receivers {
+		if r != nil {
+			r.Close()
+		}
+	}
+	if ln != nil {
+		ln.Close()
+	}
 }
 
 // register adds the receiver's URL to the target's simulator account, when the target is a
@@ -75,7 +136,7 @@ func (w *webhooks) register(tr *targetRun, sim *lpsim.Server, hookURL string) er
 	case profiles.KindSim:
 		id, err := sim.AddWebhook(tr.prof.Account, hookURL)
 		if err != nil {
-			return err
+			return fmt.Errorf("registering the webhook receiver with the simulator: %w", err)
 		}
 		w.unregister = append(w.unregister, func() error { return sim.RemoveWebhook(id) })
 	case profiles.KindSimURL:
@@ -84,7 +145,7 @@ func (w *webhooks) register(tr *targetRun, sim *lpsim.Server, hookURL string) er
 		base := tr.prof.CSDSURL()
 		id, err := lpsim.RegisterWebhook(ctx, nil, base, tr.prof.Account, hookURL)
 		if err != nil {
-			return err
+			return fmt.Errorf("registering the webhook receiver with the simulator: %w", err)
 		}
 		w.unregister = append(w.unregister, func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -105,20 +166,28 @@ func (w *webhooks) unregisterAll() {
 }
 
 // stop keeps receiving for grace (deliveries after the last journey still count), then shuts
-// the server down, drains the receivers and returns their counters by target (nil for a target
-// whose auto messages were not verified).
-func (w *webhooks) stop(grace time.Duration, targets int) []*sample.WebhookStats {
+// the server down (or ends the relay subscriptions), drains the receivers and returns their
+// counters by target (nil for a target whose auto messages were not verified), with the relay
+// hops (nil without a relay).
+func (w *webhooks) stop(grace time.Duration, targets int) ([]*sample.WebhookStats, []*report.RelayHop) {
 	if w == nil {
-		return make([]*sample.WebhookStats, targets)
+		return make([]*sample.WebhookStats, targets), make([]*report.RelayHop, targets)
 	}
 	time.Sleep(grace)
 	w.unregisterAll()
-	// The grace was the time for deliveries to come in: finish those under way, briefly, then
-	// close whatever is left (a connection opened but unused would hold Shutdown for 5 s).
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	if w.srv.Shutdown(ctx) != nil {
-		w.srv.Close()
+	if w.srv != nil {
+		// The grace was the time for deliveries to come in: finish those under way, briefly, then
+		// close whatever is left (a connection opened but unused would hold Shutdown for 5 s).
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		if w.srv.Shutdown(ctx) != nil {
+			w.srv.Close()
+		}
+	}
+	relayed := make([]relay.SubscriptionStats, 0, len(w.subs))
+	for _, s := range w.subs {
+		s.Close() // Deliver is not called after
+		relayed = append(relayed, s.Stats())
 	}
 	out := make([]*sample.WebhookStats, len(w.receivers))
 	for i, r := range w.receivers {
@@ -127,7 +196,12 @@ func (w *webhooks) stop(grace time.Duration, targets int) []*sample.WebhookStats
 		}
 		r.Close()
 		st := r.Stats()
+		if w.relay != "" {
+			rs := relayed[0]
+			relayed = relayed[1:]
+			st.RelayDropped, st.RelayMissed, st.RelayReconnects = rs.Dropped, rs.Missed, rs.Reconnects
+		}
 		out[i] = &st
 	}
-	return out
+	return out, w.hops
 }

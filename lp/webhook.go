@@ -107,8 +107,12 @@ func DecodeNotifications(body []byte) ([]Notification, error) {
 type Receiver struct {
 	secret string
 	now    func() time.Time
-	queue  chan []byte
+	queue  chan delivery
 	done   chan struct{}
+	// OnHop, if set before the first delivery, is called from the receiver's one worker with
+	// the time each relayed delivery took from the relay to this receiver's worker (see
+	// Deliver); it need not be safe for concurrent use.
+	OnHop func(time.Duration)
 
 	mu       sync.Mutex
 	active   map[string]*awaited // conversations of running journeys
@@ -116,7 +120,14 @@ type Receiver struct {
 	older    map[string]bool     // the generation before recent
 	genStart time.Time
 
-	received, badSig, undecodable, autoMsgs, dups, unmatched, late, echoes, overflow atomic.Int64
+	received, badSig, undecodable, autoMsgs, dups, unmatched, late, echoes, overflow, relayed atomic.Int64
+}
+
+// delivery is a signed body waiting for the worker; relayedAt is when a webhook relay received
+// it (zero: it came to ServeHTTP).
+type delivery struct {
+	body      []byte
+	relayedAt time.Time
 }
 
 // rememberFor is how long a finished conversation stays in each generation of the recent set.
@@ -141,7 +152,7 @@ func NewReceiver(clientSecret string, queue int) *Receiver {
 
 // newReceiver returns a receiver whose worker is not started.
 func newReceiver(clientSecret string, queue int) *Receiver {
-	return &Receiver{secret: clientSecret, now: time.Now, queue: make(chan []byte, queue), done: make(chan struct{}),
+	return &Receiver{secret: clientSecret, now: time.Now, queue: make(chan delivery, queue), done: make(chan struct{}),
 		active: map[string]*awaited{}, recent: map[string]bool{}, older: map[string]bool{}, genStart: time.Now()}
 }
 
@@ -157,26 +168,54 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "body too large or unreadable", http.StatusBadRequest)
 		return
 	}
-	if !validSignature(r.secret, body, req.Header.Get(HeaderSignature)) {
-		r.badSig.Add(1)
+	if !r.accept(delivery{body: body}, req.Header.Get(HeaderSignature)) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// Deliver takes a delivery that came through a webhook relay: its raw body and signature header
+// as the relay received them at relayedAt (the relay's clock). It is judged as ServeHTTP judges
+// one — the signature checked, duplicates, late and unmatched ones counted — and counted as
+// relayed; false means a bad signature. Deliver must not be called after Close.
+func (r *Receiver) Deliver(body []byte, signature string, relayedAt time.Time) bool {
+	if len(body) > maxNotification {
+		r.undecodable.Add(1)
+		return false
+	}
+	if !r.accept(delivery{body: body, relayedAt: relayedAt}, signature) {
+		return false
+	}
+	r.relayed.Add(1)
+	return true
+}
+
+// accept checks the signature and queues a delivery for the worker without waiting (a full
+// queue counts as overflow); false: a bad signature.
+func (r *Receiver) accept(d delivery, signature string) bool {
+	if !validSignature(r.secret, d.body, signature) {
+		r.badSig.Add(1)
+		return false
+	}
 	r.received.Add(1)
 	select {
-	case r.queue <- body:
+	case r.queue <- d:
 	default:
 		r.overflow.Add(1)
 	}
-	w.WriteHeader(http.StatusOK)
+	return true
 }
 
 // work matches queued deliveries to waiting journeys.
 func (r *Receiver) work() {
 	defer close(r.done)
-	for body := range r.queue {
+	for d := range r.queue {
 		at := r.now()
-		ns, err := DecodeNotifications(body)
+		if !d.relayedAt.IsZero() && r.OnHop != nil {
+			r.OnHop(at.Sub(d.relayedAt))
+		}
+		ns, err := DecodeNotifications(d.body)
 		if err != nil {
 			r.undecodable.Add(1)
 			continue
@@ -286,7 +325,7 @@ func (r *Receiver) Stats() sample.WebhookStats {
 	return sample.WebhookStats{
 		Received: r.received.Load(), BadSignature: r.badSig.Load(), Undecodable: r.undecodable.Load(),
 		AutoMessages: r.autoMsgs.Load(), Duplicates: r.dups.Load(), Unmatched: r.unmatched.Load(), Late: r.late.Load(),
-		Echoes: r.echoes.Load(), Overflow: r.overflow.Load(),
+		Echoes: r.echoes.Load(), Overflow: r.overflow.Load(), Relayed: r.relayed.Load(),
 	}
 }
 

@@ -247,3 +247,40 @@ func TestReceiverForgets(t *testing.T) {
 		t.Errorf("%d conversations remembered, want at most the last generations'", n)
 	}
 }
+
+// TestWebhookRelayed: deliveries that came through a webhook relay are judged as those posted to
+// the receiver — a forged signature refused, the first auto message matched, its copy a
+// duplicate, another run's unmatched — and counted as relayed; the hop from the relay's receive
+// time to the worker is reported for each.
+func TestWebhookRelayed(t *testing.T) {
+	t.Parallel()
+	const secret = "s"
+	r := newReceiver(secret, 64)
+	var hops []time.Duration
+	r.OnHop = func(d time.Duration) { hops = append(hops, d) }
+	now := time.Now()
+	r.now = func() time.Time { return now }
+	go r.work()
+	r.Expect("c1")
+	auto := notification("c1", "CONTROLLER", 1)
+	if r.Deliver(auto, sig("other secret", auto), now) {
+		t.Error("a forged signature was taken")
+	}
+	for i, b := range [][]byte{auto, auto, notification("other-run", "CONTROLLER", 1)} {
+		if !r.Deliver(b, sig(secret, b), now.Add(-time.Duration(i+1)*time.Millisecond)) {
+			t.Fatalf("delivery %d refused", i)
+		}
+	}
+	if _, ok := r.Wait("c1", 2*time.Second, nil); !ok {
+		t.Fatal("the journey did not get its relayed auto message")
+	}
+	r.Forget("c1")
+	r.Close()
+	want := sample.WebhookStats{Received: 3, Relayed: 3, BadSignature: 1, AutoMessages: 1, Duplicates: 1, Unmatched: 1}
+	if st := r.Stats(); st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+	if len(hops) != 3 || hops[0] != time.Millisecond || hops[2] != 3*time.Millisecond {
+		t.Errorf("hops %v, want 1ms, 2ms, 3ms", hops)
+	}
+}

@@ -342,6 +342,22 @@ func (p *Profile) checkWebhooks(d *decoder) {
 			d.errorf(nil, "webhooks.public_url", "want an http(s) URL, got %q", w.PublicURL)
 		}
 	}
+	if w.Relay != "" {
+		if err := CheckRelayURL(w.Relay); err != nil {
+			d.errorf(nil, "webhooks.relay", "%v", err)
+		} else if w.PublicURL != "" {
+			d.errorf(nil, "webhooks.relay", "set with webhooks.public_url: with a relay, LivePerson's webhook URL is the relay's (<relay public URL>/webhook/<target>), set in the app installation; remove public_url")
+		}
+	}
+}
+
+// CheckRelayURL accepts the base URL of a webhook relay: http(s), a host, no query or fragment.
+func CheckRelayURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("want the relay's base http(s) URL, e.g. http://lpbench-relay:8080, got %q", raw)
+	}
+	return nil
 }
 
 func (p *Profile) checkOutputs(d *decoder) {
@@ -397,10 +413,11 @@ func (p *Profile) defaultThresholds() []Threshold {
 // VerifiesAutoMessages reports whether the journeys of target t wait for their auto messages:
 // the receiver is on and the target can reach it — a simulator always (lpbench registers the
 // receiver with it: in process, or a standalone one over its control call, which reaches the
-// receiver on this machine), LivePerson only through webhooks.public_url.
+// receiver on this machine), LivePerson only through webhooks.public_url or a webhook relay
+// (webhooks.relay, whose URL its app installation has).
 func (p *Profile) VerifiesAutoMessages(t *Target) bool {
 	return p.Webhooks.Enabled && p.Journey.AutoMessages && p.Journey.AwaitAutoMessage > 0 &&
-		(t.Kind() != KindLive || p.Webhooks.PublicURL != "")
+		(t.Kind() != KindLive || p.Webhooks.PublicURL != "" || p.Webhooks.Relay != "")
 }
 
 // RetryableClasses are the failure classes a retry policy may name.

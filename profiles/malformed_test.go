@@ -14,6 +14,12 @@ func TestMalformedProfiles(t *testing.T) {
 	}{
 		// A misspelt section is named, with the keys that exist.
 		{"unknown top key", "name: x\nlaod:\n  stages: []", "bad.yaml:2: laod: unknown key (known keys: name, description, targets, load, journey, window, thresholds, outputs, webhooks, sim, checks)"},
+		// A webhook relay that is not a base URL.
+		{"relay not a URL", "webhooks:\n  relay: lpbench-relay:8080", "bad.yaml:2: webhooks.relay: want the relay's base http(s) URL, e.g. http://lpbench-relay:8080, got \"lpbench-relay:8080\""},
+		// A relay with a query: the run adds its own paths.
+		{"relay with a query", "webhooks:\n  relay: http://r:8080/?x=1", "bad.yaml:2: webhooks.relay: want the relay's base http(s) URL, e.g. http://lpbench-relay:8080, got \"http://r:8080/?x=1\""},
+		// A relay and a public URL: LivePerson's webhook is one or the other.
+		{"relay and public_url", "webhooks:\n  public_url: https://x.example\n  relay: http://r:8080", "bad.yaml:3: webhooks.relay: set with webhooks.public_url: with a relay, LivePerson's webhook URL is the relay's (<relay public URL>/webhook/<target>), set in the app installation; remove public_url"},
 		// A misspelt key inside a list element.
 		{"unknown nested key", "load:\n  stages:\n    - duration: 10s\n      rat: 5", "bad.yaml:4: load.stages[0].rat: unknown key (known keys: duration, rate)"},
 		// The example of the issue: a negative rate in the second stage.

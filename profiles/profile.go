@@ -248,6 +248,12 @@ type Webhooks struct {
 	// PublicURL is the URL LivePerson reaches the receiver at (registered in the app
 	// installation); for simulator targets the receiver's own address is used.
 	PublicURL string `yaml:"public_url"`
+	// Relay is the base URL of a webhook relay (lpbench relay) to subscribe to instead of
+	// listening: in a distributed run, LivePerson's one webhook URL is the relay's
+	// (<relay>/webhook/<target name>), and every shard hears every delivery through it. With
+	// simulator targets the run registers <relay>/webhook/<target> with the simulator. Exclusive
+	// with public_url.
+	Relay string `yaml:"relay"`
 	// Grace is how long the receiver stays up after the last journey, so that late deliveries
 	// still count.
 	Grace time.Duration `yaml:"grace"`

@@ -322,6 +322,9 @@ func TestDefaultThresholds(t *testing.T) {
 		// A live target without public_url beside a simulator one: both.
 		{"mixed", "targets:\n  - {name: a, account: \"12345678\"}\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B}\n",
 			[]string{"automsg.missing < 1%", "window.not_in < 1%"}},
+		// A live target heard through a webhook relay: verified, as with public_url.
+		{"live through a relay", "webhooks: {relay: \"http://lpbench-relay:8080\"}\ntargets:\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B}\n",
+			[]string{"automsg.missing < 1%"}},
 		// Listed, even empty: the profile's own.
 		{"explicit empty", "thresholds: []\n", nil},
 		{"own", "thresholds: [\"errors < 5%\"]\n", []string{"errors < 5%"}},

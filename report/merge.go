@@ -34,7 +34,7 @@ func MergeNamed(names []string, rs []*Result) (*Result, error) {
 		Version: first.Version, GoVersion: first.GoVersion, Profile: first.Profile, Effective: first.Effective,
 		Start: first.Start, End: EndCompleted, Window: first.Window, Rate: first.Rate, Duration: first.Duration,
 		MaxInFlight: first.MaxInFlight, Overall: NewMetrics(), Shard: Shard{Index: 0, Count: 1},
-		RunID: first.RunID, ProfileHash: first.ProfileHash, StartAt: first.StartAt, Labels: first.Labels,
+		RunID: first.RunID, ProfileHash: first.ProfileHash, StartAt: first.StartAt, Labels: first.Labels, Relay: first.Relay,
 	}
 	out.Overall.Window = first.Window
 	index := map[string]int{}
@@ -64,7 +64,7 @@ func MergeNamed(names []string, rs []*Result) (*Result, error) {
 				j = len(out.Targets)
 				index[t.Name] = j
 				info := t
-				info.AppJWTFetches, info.DomainLookups, info.Webhooks = 0, 0, nil
+				info.AppJWTFetches, info.DomainLookups, info.Webhooks, info.RelayHop = 0, 0, nil, nil
 				out.Targets = append(out.Targets, info)
 				m := NewMetrics()
 				m.Window = first.Window
@@ -73,6 +73,11 @@ func MergeNamed(names []string, rs []*Result) (*Result, error) {
 			out.Targets[j].AppJWTFetches += t.AppJWTFetches
 			out.Targets[j].DomainLookups += t.DomainLookups
 			out.Targets[j].Webhooks = addWebhookStats(out.Targets[j].Webhooks, t.Webhooks)
+			hop, err := addRelayHop(out.Targets[j].RelayHop, t.RelayHop)
+			if err != nil {
+				return nil, fmt.Errorf("%s, target %s: %w", name(i), t.Name, err)
+			}
+			out.Targets[j].RelayHop = hop
 			if err := mergeMetrics(out.PerTarget[j], r.PerTarget[k]); err != nil {
 				return nil, fmt.Errorf("%s, target %s: %w", name(i), t.Name, err)
 			}
@@ -193,6 +198,8 @@ func sameRun(fname string, first *Result, name string, r *Result) error {
 	switch {
 	case r.RunID != first.RunID:
 		return fmt.Errorf("%s has run id %q, %s %q: shards of different runs (shards of one run share --run-id)", name, r.RunID, fname, first.RunID)
+	case r.Relay != first.Relay: // before the profile: the relay is part of it
+		return fmt.Errorf("%s used webhook relay %s, %s %s: the shards of one run all hear one relay, or none", name, relayName(r.Relay), fname, relayName(first.Relay))
 	case r.ProfileHash != first.ProfileHash:
 		return fmt.Errorf("%s ran profile %s (hash %s), %s profile %s (hash %s): the effective profiles differ", name, r.Profile, short(r.ProfileHash), fname, first.Profile, short(first.ProfileHash))
 	case r.Window != first.Window:
@@ -204,6 +211,13 @@ func sameRun(fname string, first *Result, name string, r *Result) error {
 		return fmt.Errorf("%s started %s, %s %s: %s apart (more than %s), not one run", name, r.Start.UTC().Format(time.RFC3339), fname, first.Start.UTC().Format(time.RFC3339), d.Round(time.Second), MaxStartSpread)
 	}
 	return nil
+}
+
+func relayName(u string) string {
+	if u == "" {
+		return "(none: its own receiver)"
+	}
+	return u
 }
 
 func fmtBarrier(t time.Time) string {

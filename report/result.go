@@ -33,6 +33,8 @@ type TargetInfo struct {
 	// Webhooks are the webhook receiver's counters for this target; nil when its auto messages
 	// were not verified.
 	Webhooks *sample.WebhookStats `json:"webhooks,omitempty"`
+	// RelayHop is the webhook relay's hop for this target's deliveries; nil without a relay.
+	RelayHop *RelayHop `json:"relay_hop,omitempty"`
 }
 
 // Shard says which part of a sharded run a result holds; Count 1 (or 0) is a whole run.
@@ -93,6 +95,9 @@ type Result struct {
 	JoinedLate time.Duration
 	// Clock bounds the offset of the local clock from the first target's (nil: not measured).
 	Clock *ClockOffset
+	// Relay is the webhook relay the run's receivers subscribed to (webhooks.relay); "" when
+	// they listened themselves. The shards of one run share it.
+	Relay string
 	// MissingShards, of a merged result, are the shard indexes that were not merged
 	// (merge --allow-partial): the result is partial, not the planned load.
 	MissingShards []int

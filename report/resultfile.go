@@ -51,6 +51,7 @@ type resultFile struct {
 	Partial    bool              `json:"partial,omitempty"`
 	Missing    []int             `json:"missing_shards,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
+	Relay      string            `json:"webhook_relay,omitempty"`
 }
 
 type targetFile struct {
@@ -125,7 +126,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 		Start: r.Start, End: r.Start.Add(r.Elapsed), Elapsed: r.Elapsed, EndReason: r.End, Reason: r.Reason, Shard: r.Shard,
 		Window: r.Window, Rate: r.Rate, Duration: r.Duration, MaxFlight: r.MaxInFlight, MaxAsked: r.MaxInFlightAsked, Effective: r.Effective,
 		RunID: r.RunID, Hash: r.ProfileHash, StartAt: r.StartAt, Waited: r.Waited, JoinedLate: r.JoinedLate, Clock: r.Clock,
-		Partial: len(r.MissingShards) > 0, Missing: r.MissingShards, Labels: r.Labels,
+		Partial: len(r.MissingShards) > 0, Missing: r.MissingShards, Labels: r.Labels, Relay: r.Relay,
 	}
 	var err error
 	if f.Overall, err = metricsToFile(r.Overall); err != nil {
@@ -243,7 +244,7 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 		End: f.EndReason, Reason: f.Reason, Shard: f.Shard, Window: f.Window, Rate: f.Rate, Duration: f.Duration,
 		MaxInFlight: f.MaxFlight, MaxInFlightAsked: f.MaxAsked, Effective: f.Effective,
 		RunID: f.RunID, ProfileHash: f.Hash, StartAt: f.StartAt, Waited: f.Waited, JoinedLate: f.JoinedLate, Clock: f.Clock,
-		MissingShards: f.Missing, Labels: f.Labels,
+		MissingShards: f.Missing, Labels: f.Labels, Relay: f.Relay,
 	}
 	var err error
 	if r.Overall, err = metricsFromFile(f.Overall, f.Window); err != nil {

@@ -63,6 +63,7 @@ func WriteSummary(w io.Writer, r *Result) error {
 			}
 			b.WriteString("\n")
 		}
+		writeRelayLine(&b, r.Relay, t.Webhooks, t.RelayHop)
 		if t.Insecure {
 			fmt.Fprintf(&b, "WARNING: target %s was run without TLS certificate verification (insecure: true)\n", t.Name)
 		}

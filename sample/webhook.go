@@ -12,6 +12,14 @@ type WebhookStats struct {
 	Late         int64 `json:"late"`          // first auto messages that came after their journey stopped waiting
 	Echoes       int64 `json:"echoes"`        // the consumer's own messages echoed back (ignored)
 	Overflow     int64 `json:"overflow"`      // dropped: the receiver's queue was full
+	// With a webhook relay (webhooks.relay): Relayed counts the deliveries that came through it
+	// (all of Received); RelayDropped those the relay dropped for this subscriber, its queue
+	// full (the shard read too slowly); RelayMissed those the relay received while this shard
+	// was not subscribed; RelayReconnects the subscriptions opened again after one was lost.
+	Relayed         int64 `json:"relayed,omitempty"`
+	RelayDropped    int64 `json:"relay_dropped,omitempty"`
+	RelayMissed     int64 `json:"relay_missed,omitempty"`
+	RelayReconnects int64 `json:"relay_reconnects,omitempty"`
 }
 
 // Add adds o's counts to s.
@@ -25,4 +33,8 @@ func (s *WebhookStats) Add(o WebhookStats) {
 	s.Late += o.Late
 	s.Echoes += o.Echoes
 	s.Overflow += o.Overflow
+	s.Relayed += o.Relayed
+	s.RelayDropped += o.RelayDropped
+	s.RelayMissed += o.RelayMissed
+	s.RelayReconnects += o.RelayReconnects
 }

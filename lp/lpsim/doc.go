@@ -107,8 +107,11 @@
 //   - POST /_lpsim/webhooks with {"account":STRING,"url":STRING} → 201
 //     {"id":"wh-…","account":..,"url":..}. A body that is not that object, with both strings
 //     non-empty, → 400; a URL that is not an absolute http or https URL → 400; an account the
-//     simulator does not serve → 404; beyond 64 KiB → 413. The same URL may be registered twice,
-//     and then receives everything twice. Ids are random, never reused.
+//     simulator does not serve → 404; beyond 64 KiB → 413. A URL the account already has is the
+//     same endpoint (an app installation's webhook is one URL): the answer carries its id, and it
+//     stays until each of its registrations is removed, so the shards of a distributed run that
+//     all register one webhook relay have it receive every notification once. Ids are random,
+//     never reused.
 //   - DELETE /_lpsim/webhooks/{id} → 204; an id not registered → 404. Any endpoint may be
 //     removed this way, the configured one and SetWebhook's included.
 //   - GET /_lpsim/webhooks → 200, a JSON array of {"id","account","url"}, by account in

@@ -70,14 +70,18 @@ func (s *Sim) SetWebhook(accountID, url string) error {
 	s.hookMu.Lock()
 	defer s.hookMu.Unlock()
 	a.setHooks(hs)
+	a.extraRegs = nil
 	return nil
 }
 
 // AddWebhook registers url as one more webhook endpoint of account accountID and returns its id:
 // from now on every notification of the account is delivered to it as well as to the endpoints
 // already registered. It is the in-process form of POST /_lpsim/webhooks. The URL must be an
-// absolute http or https URL; the same URL may be registered twice, and then receives
-// everything twice. The error wraps ErrUnknownAccount for an account the Sim does not serve.
+// absolute http or https URL. A URL the account already has is the same endpoint, as in an app
+// installation, whose webhook is one URL: AddWebhook returns its id and counts one more
+// registration, RemoveWebhook removes one, and the endpoint goes with the last, so that the
+// shards of a distributed run, each registering the one webhook relay, have it receive every
+// notification once. The error wraps ErrUnknownAccount for an account the Sim does not serve.
 func (s *Sim) AddWebhook(accountID, url string) (id string, err error) {
 	a := s.accounts[accountID]
 	if a == nil {
@@ -93,6 +97,15 @@ func (s *Sim) AddWebhook(accountID, url string) (id string, err error) {
 	s.hookMu.Lock()
 	defer s.hookMu.Unlock()
 	cur := a.webhooks()
+	for _, o := range cur {
+		if o.URL == url {
+			if a.extraRegs == nil {
+				a.extraRegs = map[string]int{}
+			}
+			a.extraRegs[o.ID]++
+			return o.ID, nil
+		}
+	}
 	next := make([]Webhook, len(cur), len(cur)+1)
 	copy(next, cur)
 	a.setHooks(append(next, h))
@@ -102,11 +115,16 @@ func (s *Sim) AddWebhook(accountID, url string) (id string, err error) {
 // RemoveWebhook unregisters the endpoint with the given id (from AddWebhook, SetWebhook, the
 // configuration or GET /_lpsim/webhooks); the in-process form of DELETE /_lpsim/webhooks/{id}.
 // Notifications emitted from then on are not delivered to it; those already emitted still are.
-// The error wraps ErrUnknownWebhook when no endpoint has that id.
+// An endpoint registered more than once (AddWebhook) stays until its last registration is
+// removed. The error wraps ErrUnknownWebhook when no endpoint has that id.
 func (s *Sim) RemoveWebhook(id string) error {
 	s.hookMu.Lock()
 	defer s.hookMu.Unlock()
 	for _, a := range s.accounts {
+		if a.extraRegs[id] > 0 {
+			a.extraRegs[id]--
+			return nil
+		}
 		cur := a.webhooks()
 		for i, h := range cur {
 			if h.ID == id {

@@ -416,3 +416,54 @@ func TestRegisterWebhookErrors(t *testing.T) {
 		t.Errorf("registered after errors only: %+v", got)
 	}
 }
+
+// TestWebhookSameURLOnce: the shards of a distributed run all register one webhook relay's URL.
+// It is one endpoint, with one id: every notification is delivered to it once, not once per
+// registration; it stays registered until the last registration is removed, and a removal more
+// is refused as unknown.
+func TestWebhookSameURLOnce(t *testing.T) {
+	t.Parallel()
+	relay := newHookReceiver(t, nil)
+	cfg := webhookConfig("")
+	cfg.Webhooks.Latency = Fixed(time.Millisecond)
+	srv := startServer(t, cfg)
+	ctx := context.Background()
+	const shards = 3
+	var ids []string
+	for range shards {
+		id, err := RegisterWebhook(ctx, nil, srv.URL, accA, relay.URL+"/webhook/sim")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if ids[1] != ids[0] || ids[2] != ids[0] {
+		t.Errorf("ids %v: want one endpoint", ids)
+	}
+	if hs := srv.Sim.Webhooks(); len(hs) != 1 {
+		t.Fatalf("endpoints %+v, want 1", hs)
+	}
+	runConversations(t, srv.Sim, 2)
+	l := settle(t, srv.Sim)
+	const n = 2 * 4 // OPEN, echo, auto message, CLOSE each
+	if got := len(relay.deliveries()); got != n || l.Webhooks.Deliveries != n {
+		t.Errorf("the relay got %d deliveries (ledger %d), want %d: once each", got, l.Webhooks.Deliveries, n)
+	}
+	for k := range shards - 1 {
+		if err := UnregisterWebhook(ctx, nil, srv.URL, ids[k]); err != nil {
+			t.Fatal(err)
+		}
+		if hs := srv.Sim.Webhooks(); len(hs) != 1 {
+			t.Fatalf("after %d of %d removals: endpoints %+v, want it kept", k+1, shards, hs)
+		}
+	}
+	if err := UnregisterWebhook(ctx, nil, srv.URL, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	if hs := srv.Sim.Webhooks(); len(hs) != 0 {
+		t.Errorf("after the last removal: %+v", hs)
+	}
+	if err := UnregisterWebhook(ctx, nil, srv.URL, ids[0]); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("a removal more: %v", err)
+	}
+}

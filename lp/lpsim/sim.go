@@ -56,6 +56,9 @@ type account struct {
 	offset  time.Duration                              // cfg.RegionLatency of its region
 	buckets [numEndpoints]atomic.Pointer[rate.Limiter] // rate-limit buckets; nil where none (Reset swaps)
 	hooks   atomic.Pointer[[]Webhook]                  // registered endpoints: immutable, replaced whole under Sim.hookMu
+	// extraRegs counts, by Webhook.ID, the registrations of an endpoint's URL beyond the first
+	// (AddWebhook of a URL the account has); under Sim.hookMu.
+	extraRegs map[string]int
 }
 
 // New validates cfg and returns a Sim serving it.

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/lpbench/lpbench/relay"
+)
+
+// cmdRelay serves the webhook relay of distributed runs until SIGINT or SIGTERM, then shuts it
+// down gracefully.
+func cmdRelay(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("relay", "relay [-listen ADDR] [-queue N]\n\nAccepts LivePerson's webhook deliveries at /webhook/<target> and streams them, unchanged, to every\nshard subscribed for the target (lpbench run -webhook-relay URL). It checks no signature and holds no\nsecret. Also /healthz, /readyz, /stats (JSON) and /metrics (Prometheus text).\n", stderr)
+	listen := fs.String("listen", relay.DefaultAddr, "address to listen on (every interface by default: LivePerson, or an Ingress, and the shards reach it from elsewhere)")
+	queue := fs.Int("queue", relay.DefaultQueueFrames, "deliveries queued per subscriber at most; a slower subscriber loses its oldest (counted, and told)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q", pos[0])
+	}
+	if *queue < 1 {
+		return usageError("-queue must be ≥ 1, got %d", *queue)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := relay.Serve(ctx, *listen, relay.Config{QueueFrames: *queue, Log: stderr}, stdout); err != nil {
+		return usageError("%v", err)
+	}
+	return nil
+}
