@@ -159,6 +159,16 @@ func TestConformance(t *testing.T) {
 		// §1 CSDS, one service.
 		{name: "csds one", method: "GET", path: "/api/account/" + accA + "/service/asyncMessagingEnt/baseURI.json?version=1.0", status: 200, shape: "csds-one.json",
 			check: exact(`{"service":"asyncMessagingEnt","account":"` + accA + `","baseURI":"` + mainHost + `"}`)},
+		// §6 public clients call CSDS without ".json"; the legacy /csdr/ form too.
+		{name: "csds all no json", method: "GET", path: "/api/account/" + accA + "/service/baseURI?version=1.0", status: 200, shape: "csds-all.json"},
+		{name: "csds one no json", method: "GET", path: "/api/account/" + accA + "/service/idp/baseURI?version=1.0", status: 200, shape: "csds-one.json"},
+		{name: "csds csdr all", method: "GET", path: "/csdr/account/" + accA + "/service/baseURI.json?version=1.0", status: 200, shape: "csds-all.json"},
+		{name: "csds csdr one no json", method: "GET", path: "/csdr/account/" + accA + "/service/sentinel/baseURI?version=1.0", status: 200, shape: "csds-one.json"},
+		// ... and they refuse what the documented form refuses.
+		{name: "csds no json no version", method: "GET", path: "/api/account/" + accA + "/service/baseURI", status: 400},
+		{name: "csds no json bad version", method: "GET", path: "/api/account/" + accA + "/service/baseURI?version=2.0", status: 400},
+		{name: "csds no json unknown service", method: "GET", path: "/api/account/" + accA + "/service/Sentinel/baseURI?version=1.0", status: 404},
+		{name: "csds csdr unknown account", method: "GET", path: "/csdr/account/99999999/service/baseURI?version=1.0", status: 401},
 		// §1 version=1.0 is required: missing → 400.
 		{name: "csds no version", method: "GET", path: "/api/account/" + accA + "/service/baseURI.json", status: 400},
 		// §1 a bad parameter → 400.
@@ -187,6 +197,15 @@ func TestConformance(t *testing.T) {
 			}},
 		// §2 some clients send every parameter in the query string.
 		{name: "appjwt query", method: "POST", path: sentinelPath(accA) + "&client_id=" + clientA + "&client_secret=" + secretA, status: 200, shape: "appjwt-response.json"},
+		// §2 ... or every parameter in the form body.
+		{name: "appjwt all in body", method: "POST", path: "/sentinel/api/account/" + accA + "/app/token",
+			body: text("v=1.0&grant_type=client_credentials&" + url.Values{"client_id": {clientA}, "client_secret": {secretA}}.Encode()),
+			hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 200, shape: "appjwt-response.json"},
+		// §2 a wrong v → 400, in the query or in the body.
+		{name: "appjwt wrong v", method: "POST", path: "/sentinel/api/account/" + accA + "/app/token?v=3.0&grant_type=client_credentials", body: appjwtForm(clientA, secretA), hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 400},
+		{name: "appjwt wrong v in body", method: "POST", path: "/sentinel/api/account/" + accA + "/app/token",
+			body: text("v=3.0&grant_type=client_credentials&" + url.Values{"client_id": {clientA}, "client_secret": {secretA}}.Encode()),
+			hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 400},
 		// §2 wrong credentials → 401.
 		{name: "appjwt wrong secret", method: "POST", path: sentinelPath(accA), body: appjwtForm(clientA, "wrong"), hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 401},
 		// §2 unknown account → 401.
@@ -212,6 +231,11 @@ func TestConformance(t *testing.T) {
 			return []string{"Content-Type", "application/json", "Authorization", e.appB}
 		},
 			status: 201, shape: "consumerjws-response.json", check: func(t *testing.T, e *confEnv, h http.Header, b []byte) { token("token", &e.carol)(t, e, h, b) }},
+		// §6 public clients leave v out of the IdP call; a v that is given must be 1.0.
+		{name: "consumerjws no v", method: "POST", path: "/api/account/" + accA + "/consumer", body: ext("lpbench-7f3a-000099"), hdr: func(e *confEnv) []string { return []string{"Content-Type", "application/json", "Authorization", e.app} },
+			status: 201, shape: "consumerjws-response.json"},
+		{name: "consumerjws wrong v", method: "POST", path: "/api/account/" + accA + "/consumer?v=2.0", body: ext("lpbench-7f3a-000099"), hdr: func(e *confEnv) []string { return []string{"Content-Type", "application/json", "Authorization", e.app} },
+			status: 400},
 		// §3 without an AppJWT → 401 40105.
 		{name: "consumerjws no appjwt", method: "POST", path: idpPath(accA), body: ext("x"), status: 401, code: 40105},
 

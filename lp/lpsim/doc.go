@@ -22,8 +22,9 @@
 //
 //	GET  /api/account/{acc}/service/baseURI.json?version=1.0               CSDS, all services
 //	GET  /api/account/{acc}/service/{service}/baseURI.json?version=1.0     CSDS, one service
+//	     (both also without ".json", and under /csdr/account/{acc}/ instead of /api/account/{acc}/)
 //	POST /sentinel/api/account/{acc}/app/token?v=1.0&grant_type=client_credentials
-//	POST /api/account/{acc}/consumer?v=1.0                                 IdP ConsumerJWS
+//	POST /api/account/{acc}/consumer?v=1.0                                 IdP ConsumerJWS (v optional)
 //	POST /api/account/{acc}/messaging/consumer/conversation?v=3            CONVERSATION
 //	POST /api/account/{acc}/messaging/consumer/conversation/send?v=3       SEND and close
 //	GET  /_lpsim/ledger                                                    the Ledger as JSON
@@ -45,21 +46,23 @@
 //     {"kind":"resp","code":STATUS,"body":{"title":..,"details":..,"errorCode":N},"type":".ReqBody$ErrorResp"};
 //     errorCode is present only where lp-api.md lists one (the 401 codes, and 40001 for a missing or
 //     wrong brandId, which answers 400).
-//   - CSDS: version missing or not "1.0" → 400; unknown account → 401 (title "invalid site");
+//   - CSDS: the documented path, the same without ".json" (as public clients call it) and the
+//     legacy /csdr/account/{acc}/ form all answer alike. version missing or not "1.0" → 400; unknown account → 401 (title "invalid site");
 //     unknown service name (case-sensitive) → 404. Services: sentinel, idp, asyncMessagingEnt,
 //     agentVep, leDataReporting. The baseURI is the request's Host (host:port, no scheme).
-//   - Sentinel: client_id, client_secret and grant_type are read from the form body or the query
-//     (the body wins). v missing or not "1.0", grant_type missing or not client_credentials → 400;
+//   - Sentinel: v, client_id, client_secret and grant_type are read from the form body or the
+//     query (the body wins). v missing or not "1.0", grant_type missing or not client_credentials → 400;
 //     unknown account or wrong credentials → 401. Tokens are HS256 JWTs signed with a key random per
 //     Sim; exp = iat + the lifetime rounded up to whole seconds, but the token is refused once the
 //     clock passes iat + the exact lifetime, so it never outlives its exp.
 //   - Checks run in this order: body size (413; for Sentinel, the form), the rate limit (429) and
 //     fault injection (see below), AppJWT (Authorization: the bare token or "Bearer " + token),
-//     ConsumerJWS, the v query parameter (1.0 for the IdP, 3 for messaging; missing or wrong →
-//     400), then the body's content. On the SEND path, the body is parsed before the rate limit
-//     and faults, because it decides the endpoint (send or close).
-//   - IdP: a body that is not {"ext_consumer_id":STRING} with a non-blank id → 400. lp_consumer_id
-//     is the hex SHA-256 of account, NUL, ext_consumer_id: stable across tokens and Sims.
+//     ConsumerJWS, the v query parameter (1.0 for the IdP, wrong → 400; 3 for messaging, missing
+//     or wrong → 400), then the body's content. On the SEND path, the body is parsed before the
+//     rate limit and faults, because it decides the endpoint (send or close).
+//   - IdP: v may be left out, as public clients have done against real accounts for years; a v
+//     that is given and not "1.0" → 400. A body that is not {"ext_consumer_id":STRING} with a
+//     non-blank id → 400. lp_consumer_id is the hex SHA-256 of account, NUL, ext_consumer_id: stable across tokens and Sims.
 //   - CONVERSATION: a body that is not a JSON array, whose first element is not
 //     userprofile.SetUserProfile, that holds no or several cm.ConsumerRequestConversation, or any
 //     other request type → 400; brandId missing or not the path account → 400 errorCode 40001;

@@ -73,7 +73,8 @@ func (s *Sim) handleConsumerJWS(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, ep, e)
 		return
 	}
-	if e := checkVersion(r, "v", "1.0"); e.failed() {
+	// Public clients leave v out, and LivePerson serves them; a v that is given must be 1.0.
+	if e := checkOptionalVersion(r, "v", "1.0"); e.failed() {
 		s.fail(w, r, ep, e)
 		return
 	}

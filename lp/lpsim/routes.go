@@ -20,9 +20,17 @@ type route struct {
 // patterns are more specific, so they win for their methods. "/" catches unknown paths.
 func (s *Sim) routes() *http.ServeMux {
 	const acct = "/api/account/{acc}"
-	table := []route{
-		{http.MethodGet, acct + "/service/baseURI.json", EndpointCSDS, s.handleCSDSAll},
-		{http.MethodGet, acct + "/service/{service}/baseURI.json", EndpointCSDS, s.handleCSDSOne},
+	var table []route
+	// CSDS: the documented form, the same without ".json" (as public clients call it), and the
+	// legacy /csdr/ form, each for all services and for one.
+	for _, prefix := range []string{acct, "/csdr/account/{acc}"} {
+		for _, ext := range []string{".json", ""} {
+			table = append(table,
+				route{http.MethodGet, prefix + "/service/baseURI" + ext, EndpointCSDS, s.handleCSDSAll},
+				route{http.MethodGet, prefix + "/service/{service}/baseURI" + ext, EndpointCSDS, s.handleCSDSOne})
+		}
+	}
+	table = append(table, []route{
 		{http.MethodPost, "/sentinel" + acct + "/app/token", EndpointAppJWT, s.handleAppJWT},
 		{http.MethodPost, acct + "/consumer", EndpointConsumerJWS, s.handleConsumerJWS},
 		{http.MethodPost, acct + "/messaging/consumer/conversation", EndpointCreate, s.handleCreate},
@@ -33,7 +41,7 @@ func (s *Sim) routes() *http.ServeMux {
 		{http.MethodGet, "/_lpsim/webhooks", "", s.handleListWebhooks},
 		{http.MethodPost, "/_lpsim/webhooks", "", s.handleAddWebhook},
 		{http.MethodDelete, "/_lpsim/webhooks/{id}", "", s.handleRemoveWebhook},
-	}
+	}...)
 	mux := http.NewServeMux()
 	methods := map[string][]string{} // path → its methods, in table order
 	var paths []string
