@@ -200,12 +200,12 @@ func TestConformance(t *testing.T) {
 		// §2 ... or every parameter in the form body.
 		{name: "appjwt all in body", method: "POST", path: "/sentinel/api/account/" + accA + "/app/token",
 			body: text("v=1.0&grant_type=client_credentials&" + url.Values{"client_id": {clientA}, "client_secret": {secretA}}.Encode()),
-			hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 200, shape: "appjwt-response.json"},
+			hdr:  func(*confEnv) []string { return []string{"Content-Type", form} }, status: 200, shape: "appjwt-response.json"},
 		// §2 a wrong v → 400, in the query or in the body.
 		{name: "appjwt wrong v", method: "POST", path: "/sentinel/api/account/" + accA + "/app/token?v=3.0&grant_type=client_credentials", body: appjwtForm(clientA, secretA), hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 400},
 		{name: "appjwt wrong v in body", method: "POST", path: "/sentinel/api/account/" + accA + "/app/token",
 			body: text("v=3.0&grant_type=client_credentials&" + url.Values{"client_id": {clientA}, "client_secret": {secretA}}.Encode()),
-			hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 400},
+			hdr:  func(*confEnv) []string { return []string{"Content-Type", form} }, status: 400},
 		// §2 wrong credentials → 401.
 		{name: "appjwt wrong secret", method: "POST", path: sentinelPath(accA), body: appjwtForm(clientA, "wrong"), hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 401},
 		// §2 unknown account → 401.

@@ -125,9 +125,17 @@
 // Without an endpoint nothing is sent (Ledger.Webhooks.NoEndpoint counts what would have
 // been). With one or more, the simulator emits, one change per notification:
 //
-//   - cqm.ExConversationChangeNotification UPSERT, state OPEN, when a conversation is created, and
-//     state CLOSE (with endTs and closeReason CONSUMER) when it is closed, in the shape of
-//     lp-api.md §6; the one participant is the consumer (role CONSUMER, id its lp_consumer_id).
+//   - cqm.ExConversationChangeNotification UPSERT, state and stage OPEN, when a conversation is
+//     created, and state and stage CLOSE (with endTs, closeReason CONSUMER, effectiveTTR -1) when
+//     it is closed, in the shape of lp-api.md §6 with the fields of LivePerson's schema and demo
+//     connector (testdata/fixtures/conversation-open-notification.json and
+//     conversation-close-notification.json): result.effectiveTTR (startTs + the TTR while open),
+//     skillId (the request's, "-1" when absent), the participants, the one MAIN MESSAGING dialog
+//     (dialogs[], its id the conversation's, with the same participants, state, creationTs and
+//     endTs, closedBy CONSUMER), and metaDataLastUpdateTs, the time of this change, strictly
+//     increasing per conversation so a receiver can order the changes by it. The participants are
+//     the consumer (role CONSUMER, id its lp_consumer_id) and, once auto messages were posted, the
+//     controller (role CONTROLLER, the auto messages' originatorId).
 //   - ms.MessagingEventNotification for every accepted consumer message (ContentEvent or
 //     RichContentEvent): the event as the consumer sent it, its sequence, role CONSUMER.
 //   - After a first message that qualifies for AUTO_MESSAGES, the configured auto messages
@@ -149,6 +157,13 @@
 // 2xx, a transport error or no answer within Timeout (10s) fails the attempt, and up to
 // MaxRetries (0–5) more attempts follow, each RetryInterval (30s) after the start of the one
 // before; when the last fails, the notification is dropped (reason "failed").
+//
+// Order: per endpoint and conversation, notifications are delivered in the order they were
+// emitted, which is sequence order (and metaDataLastUpdateTs order) for a consumer that awaits
+// each answer: one whose delay is over waits while the one before it has not had its first
+// attempt answered, failed or lost, even with many workers and the same latency for all. Only
+// retries (a failed attempt releases the next notification), reordering and duplicates, below,
+// and several concurrent requests on one conversation, break that order.
 //
 // Loss, duplication and reordering, each with its probability:
 //
