@@ -117,6 +117,11 @@ type Config struct {
 	Seed int64 `yaml:"seed"`
 	// AllowRemote lets NewServerAt and Serve listen on an address that is not loopback.
 	AllowRemote bool `yaml:"allow_remote"`
+	// SingleHost serves every route on the one listening address, as before services had hosts
+	// of their own: for a simulator reached through one port (a proxy, a port forward). By
+	// default a Server gives Sentinel, the IdP and the messaging service a port each, and a
+	// request to the wrong service's host is 404, as it is at LivePerson.
+	SingleHost bool `yaml:"single_host"`
 }
 
 // Defaults applied by New to zero fields of Config.

@@ -14,19 +14,34 @@
 // with a Seed. [DefaultConfig] looks like a healthy three-region deployment without faults.
 //
 // A [Sim] is a [net/http.Handler]; [NewServer] runs one on 127.0.0.1 like httptest.NewServer, but
-// as a real server the product can use, and [Serve] runs the standalone `lpbench sim`. One server
-// plays every LivePerson host: routing is by path only, and CSDS answers with the host the request
-// came to, so a client that follows CSDS comes back to the same server.
+// as a real server the product can use, and [Serve] runs the standalone `lpbench sim`.
+//
+// # Hosts
+//
+// LivePerson serves each service at a host of its own, which CSDS names, and a client that sends
+// a request to another service's host gets 404. A [Server] does the same on loopback without any
+// DNS: it listens on its address (Server.URL: the domain API and the /_lpsim/ control routes) and
+// on one more port of the same IP for each of sentinel, idp and asyncMessagingEnt. CSDS answers
+// with the host name the request came to and the service's port, e.g. 127.0.0.1:41235 for
+// sentinel, so a client that follows CSDS reaches the right host, and one that mixes them up gets
+// 404 (not counted, like any unknown path). The services CSDS lists but the simulator does not
+// serve (agentVep, leDataReporting) are given the domain API's host. [Server.ServiceURL] and the
+// standalone banner give the service hosts. Config.SingleHost (single_host) serves everything at
+// one address instead, for a simulator reached through one port (a proxy, a port forward); a
+// [Sim] used as a plain http.Handler is one host too, and its CSDS answers with the request's
+// host:port for every service.
 //
 // # Routes
 //
 //	GET  /api/account/{acc}/service/baseURI.json?version=1.0               CSDS, all services
 //	GET  /api/account/{acc}/service/{service}/baseURI.json?version=1.0     CSDS, one service
 //	     (both also without ".json", and under /csdr/account/{acc}/ instead of /api/account/{acc}/)
-//	POST /sentinel/api/account/{acc}/app/token?v=1.0&grant_type=client_credentials
-//	POST /api/account/{acc}/consumer?v=1.0                                 IdP ConsumerJWS (v optional)
-//	POST /api/account/{acc}/messaging/consumer/conversation?v=3            CONVERSATION
-//	POST /api/account/{acc}/messaging/consumer/conversation/send?v=3       SEND and close
+//	POST /sentinel/api/account/{acc}/app/token?v=1.0&grant_type=client_credentials   (sentinel host)
+//	POST /sentinel/api/v2/account/{acc}/app/token                            Sentinel API v2 (form body)
+//	GET  /sentinel/well-known/jwks                                           the AppJWTs' key set
+//	POST /api/account/{acc}/consumer?v=1.0                                 IdP ConsumerJWS, v optional (idp host)
+//	POST /api/account/{acc}/messaging/consumer/conversation?v=3            CONVERSATION (asyncMessagingEnt host)
+//	POST /api/account/{acc}/messaging/consumer/conversation/send?v=3       SEND and close (asyncMessagingEnt host)
 //	GET  /_lpsim/ledger                                                    the Ledger as JSON
 //	POST /_lpsim/reset                                                     Sim.Reset, 204
 //	GET  /_lpsim/apps                                                      accounts and generated credentials
@@ -49,12 +64,19 @@
 //   - CSDS: the documented path, the same without ".json" (as public clients call it) and the
 //     legacy /csdr/account/{acc}/ form all answer alike. version missing or not "1.0" → 400; unknown account → 401 (title "invalid site");
 //     unknown service name (case-sensitive) → 404. Services: sentinel, idp, asyncMessagingEnt,
-//     agentVep, leDataReporting. The baseURI is the request's Host (host:port, no scheme).
+//     agentVep, leDataReporting. The baseURI is host:port, no scheme (see Hosts).
 //   - Sentinel: v, client_id, client_secret and grant_type are read from the form body or the
-//     query (the body wins). v missing or not "1.0", grant_type missing or not client_credentials → 400;
-//     unknown account or wrong credentials → 401. Tokens are HS256 JWTs signed with a key random per
-//     Sim; exp = iat + the lifetime rounded up to whole seconds, but the token is refused once the
-//     clock passes iat + the exact lifetime, so it never outlives its exp.
+//     query (the body wins). On the v1 path, v missing or not "1.0" (or "2.0", as LivePerson's
+//     example for the v2 keys writes it) → 400; on the v2 path v is not needed, and one given must
+//     be "2.0". grant_type missing or not client_credentials → 400; unknown account or wrong
+//     credentials → 401. Both paths issue the same token: an RS256 JWT whose header is
+//     {"kid":KID,"typ":"JWT","alg":"RS256"} as Sentinel's, verifiable with the key of that kid in
+//     GET /sentinel/well-known/jwks ({"keys":[{"kty":"RSA","kid","use":"sig","alg":"RS256","n","e"}]},
+//     not counted, delayed nor stalled). The RSA key is one per process (made at the first Sim);
+//     the kid is random per Sim, and the signature covers it, so a token of another Sim never
+//     verifies. exp = iat + the lifetime rounded up to whole seconds, but the token is refused
+//     once the clock passes iat + the exact lifetime, so it never outlives its exp. ConsumerJWSs
+//     are HS256 under a key random per Sim (nothing outside the Sim verifies them).
 //   - Checks run in this order: body size (413; for Sentinel, the form), the rate limit (429) and
 //     fault injection (see below), AppJWT (Authorization: the bare token or "Bearer " + token),
 //     ConsumerJWS, the v query parameter (1.0 for the IdP, wrong → 400; 3 for messaging, missing

@@ -146,9 +146,9 @@ func TestAppJWT(t *testing.T) {
 				t.Errorf("token_type = %v, want %v", got, want)
 			}
 			tok := out["access_token"].(string)
-			if got, want := strings.Split(tok, ".")[0], "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"; got != want {
-				t.Errorf("header = %q, want %q", got, want)
-			}
+			// RS256 with a kid, as Sentinel signs, verified with the published key set.
+			_, jwks := call(t, s, "GET", "/sentinel/well-known/jwks", "")
+			verifyRS256(t, jwks, tok)
 			p := jwtPayload(t, tok)
 			iat := float64(clk.Now().Unix())
 			for k, want := range map[string]any{
@@ -342,6 +342,10 @@ func TestErrors(t *testing.T) {
 		}
 		return tok[:i] + string(c) + tok[i+1:]
 	}
+	// Another Sim signs with the same RSA key (one per process) but its own kid: its AppJWT
+	// never verifies here.
+	otherSim, _ := newFakeSim(t, testConfig())
+	foreign := appJWT(t, otherSim, accA, clientA, secretA)
 	createBody := fixture(t, "create-conversation.json", "{accountid}", accA)
 	sendBody := func(id string) string { return fixture(t, "send.json", "{conversationId}", id) }
 	closeBody := func(id string) string { return fixture(t, "close-conversation.json", "{conversationId}", id) }
@@ -363,6 +367,8 @@ func TestErrors(t *testing.T) {
 		{"create appjwt tampered", createPath(accA), createBody, []string{"Authorization", tamper(a.app), "X-LP-ON-BEHALF", a.jws}, 401, 40102},
 		// Not a JWT at all.
 		{"send appjwt malformed", sendPath(accA), sendBody(convA), []string{"Authorization", "abc", "X-LP-ON-BEHALF", a.jws}, 401, 40102},
+		// An AppJWT of another Sim.
+		{"appjwt of another sim", idpPath(accA), `{"ext_consumer_id":"x"}`, []string{"Authorization", foreign}, 401, 40102},
 		// A ConsumerJWS is no AppJWT.
 		{"appjwt is a jws", idpPath(accA), `{"ext_consumer_id":"x"}`, []string{"Authorization", a.jws}, 401, 40102},
 		// "Bearer " prefix is accepted.

@@ -119,9 +119,8 @@ func parseClientProperties(v string) bool {
 	return false
 }
 
-// baseURI is what CSDS answers for every service: the host:port this request came to, so the
-// client comes back to this server whatever the service.
-func baseURI(r *http.Request) string {
+// requestHost is the host:port this request came to.
+func requestHost(r *http.Request) string {
 	if r.Host != "" {
 		return r.Host
 	}
