@@ -1,6 +1,8 @@
 package lpsim
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -45,6 +47,18 @@ type confRow struct {
 // tokens and conversations of earlier ones.
 func TestConformance(t *testing.T) {
 	t.Parallel()
+	conformance(t, false)
+}
+
+// TestConformanceTLS is TestConformance over HTTPS (tls: true), the client verifying every
+// host's certificate with the CA file the banner names.
+func TestConformanceTLS(t *testing.T) {
+	t.Parallel()
+	conformance(t, true)
+}
+
+// conformance runs the conformance table against standalone simulators, over TLS or not.
+func conformance(t *testing.T, overTLS bool) {
 	mainCfg := testConfig()
 	mainCfg.Window = 10 * time.Second
 	expiringCfg := testConfig()
@@ -52,15 +66,23 @@ func TestConformance(t *testing.T) {
 	limitedCfg := testConfig()
 	limitedCfg.RateLimits = map[Endpoint]RateLimit{EndpointCreate: {Rate: 0.001, Burst: 1, RetryAfter: 1500 * time.Millisecond}}
 	env := &confEnv{urls: map[string]string{}, remotes: map[string]remote{}}
-	env.urls[""], _ = standalone(t, mainCfg)
-	env.urls["expiring"], _ = standalone(t, expiringCfg)
-	env.urls["limited"], _ = standalone(t, limitedCfg)
-	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: x509.NewCertPool()}
+	client := &http.Client{Transport: tr}
+	for name, cfg := range map[string]Config{"": mainCfg, "expiring": expiringCfg, "limited": limitedCfg} {
+		cfg.TLS = overTLS
+		var banner string
+		env.urls[name], banner = standalone(t, cfg)
+		if overTLS {
+			tr.TLSClientConfig.RootCAs.AppendCertsFromPEM(readFile(t, bannerCAFile(t, banner)))
+		}
+	}
 	for name, u := range env.urls {
 		env.remotes[name] = newRemoteClient(u, client)
 	}
-	mainHost := strings.TrimPrefix(env.urls[""], "http://")
-	hostOf := func(svc string) string { return strings.TrimPrefix(env.remotes[""].hosts[svc], "http://") }
+	scheme := map[bool]string{true: "https://", false: "http://"}[overTLS]
+	mainHost := strings.TrimPrefix(env.urls[""], scheme)
+	hostOf := func(svc string) string { return strings.TrimPrefix(env.remotes[""].hosts[svc], scheme) }
 	formHdr := func(*confEnv) []string { return []string{"Content-Type", "application/x-www-form-urlencoded"} }
 
 	props := strings.TrimSpace(fixture(t, "client-properties.json"))

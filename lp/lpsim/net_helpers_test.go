@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -165,6 +166,29 @@ func standalone(t *testing.T, cfg Config) (url, banner string) {
 		t.Fatalf("banner's first line is %q", first)
 	}
 	return url, banner
+}
+
+// bannerCAFile returns the CA file a TLS server's banner names.
+func bannerCAFile(t *testing.T, banner string) string {
+	t.Helper()
+	for _, l := range bannerLines(banner) {
+		if rest, ok := strings.CutPrefix(l, "TLS certificates signed by the CA in "); ok {
+			file, _, _ := strings.Cut(rest, " ")
+			return file
+		}
+	}
+	t.Fatalf("no CA file in the banner:\n%s", banner)
+	return ""
+}
+
+// readFile returns a file's content, failing the test when it cannot be read.
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // bannerLines returns the banner's lines.

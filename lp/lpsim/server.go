@@ -2,6 +2,7 @@ package lpsim
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,9 +24,15 @@ import (
 // served at URL and CSDS gives URL's host for every service.
 type Server struct {
 	*Sim
-	URL string // "http://HOST:PORT", e.g. "http://127.0.0.1:41234"
+	URL string // "http://HOST:PORT", e.g. "http://127.0.0.1:41234"; "https://…" with Config.TLS
+
+	// CAFile is the file holding the CA certificate (PEM) of a TLS Server (Config.TLS), "" for
+	// plain HTTP; CA is that certificate.
+	CAFile string
+	CA     []byte
 
 	hosts     []*host // URL's first, then one per service unless SingleHost
+	tls       *serverTLS
 	closeOnce sync.Once
 
 	// fresh holds the connections that have not begun a request yet. http.Server.Shutdown waits
@@ -97,6 +104,15 @@ func serve(sim *Sim, addr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	scheme := "http"
+	if sim.cfg.TLS {
+		listenHost, _, _ := net.SplitHostPort(addr)
+		if s.tls, err = newServerTLS(listenHost, sim.cfg.TLSCAFile); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		scheme, s.CAFile, s.CA = "https", s.tls.caFile, s.tls.caPEM
+	}
 	lns := []net.Listener{ln}
 	handlers := []http.Handler{sim}
 	if !sim.cfg.SingleHost {
@@ -108,6 +124,7 @@ func serve(sim *Sim, addr string) (*Server, error) {
 				for _, l := range lns {
 					l.Close()
 				}
+				s.tls.remove()
 				return nil, fmt.Errorf("lpsim: listening for %s: %w", serviceNames[svc], err)
 			}
 			_, sim.ports[svc], _ = net.SplitHostPort(l.Addr().String())
@@ -117,7 +134,7 @@ func serve(sim *Sim, addr string) (*Server, error) {
 	}
 	for i, l := range lns {
 		h := &host{
-			url: "http://" + l.Addr().String(),
+			url: scheme + "://" + l.Addr().String(),
 			srv: &http.Server{
 				Handler:           handlers[i],
 				ReadHeaderTimeout: 10 * time.Second,
@@ -125,6 +142,10 @@ func serve(sim *Sim, addr string) (*Server, error) {
 				ConnState:         s.track,
 			},
 			served: make(chan struct{}),
+		}
+		if s.tls != nil {
+			h.srv.TLSConfig = s.tls.config
+			l = tls.NewListener(l, s.tls.config)
 		}
 		s.hosts = append(s.hosts, h)
 		go func() {
@@ -206,6 +227,7 @@ func (s *Server) Close() {
 		for _, h := range s.hosts {
 			<-h.served
 		}
+		s.tls.remove()
 	})
 }
 
@@ -224,6 +246,9 @@ func (s *Server) Close() {
 func (s *Server) WriteBanner(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "lpsim listening on %s\n", s.URL)
+	if s.CAFile != "" {
+		fmt.Fprintf(&b, "TLS certificates signed by the CA in %s (lpbench: --sim-ca %s, or ca_file in a target)\n", s.CAFile, s.CAFile)
+	}
 	if len(s.hosts) > 1 {
 		b.WriteString("service hosts (as CSDS gives them):")
 		for svc := svcSentinel; svc < numServices; svc++ {
