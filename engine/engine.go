@@ -41,8 +41,11 @@ type Options struct {
 	// (tests use it to shape latency and read the ledger).
 	Sim *lpsim.Server
 	// SimURL, when set, moves the profile's "sim" targets to the standalone simulator (lpbench
-	// sim) at this http URL, with the credentials it generated.
+	// sim) at this http or https URL, with the credentials it generated.
 	SimURL string
+	// SimCA is the CA file (PEM) of a standalone simulator over TLS (lpbench sim --tls prints
+	// it): the moved targets verify its certificates against it.
+	SimCA string
 	// Observe sees every journey record on the recorder's goroutine.
 	Observe func(*sample.Record)
 	// Getenv reads the credentials' environment variables (default os.Getenv).
@@ -90,6 +93,9 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	o.defaults()
 	if o.SimURL != "" {
 		if err := useSimURL(&p, &o); err != nil {
+			if isCertificateError(err) {
+				return nil, err // the simulator is there, but not the one the CA file vouches for
+			}
 			return nil, &InputError{err}
 		}
 	}
@@ -106,6 +112,9 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	}
 	targets, err := newTargets(p, sim, o)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCertificates(stop, targets); err != nil {
 		return nil, err
 	}
 	hooks, err := startWebhooks(p, targets, sim)

@@ -120,8 +120,15 @@ func lpTarget(t profiles.Target, sim *lpsim.Server, o Options) (lp.Target, error
 		lt.CSDS, lt.Scheme, lt.ClientID, lt.ClientSecret = sim.URL, "http", acct.ClientID, acct.ClientSecret
 	default:
 		lt.CSDS, lt.Scheme = t.CSDSURL(), "https"
-		if kind == profiles.KindSimURL {
+		if kind == profiles.KindSimURL && strings.HasPrefix(lt.CSDS, "http://") {
 			lt.Scheme = "http"
+		}
+		if t.CAFile != "" {
+			pool, err := profiles.LoadCAFile(t.CAFile)
+			if err != nil {
+				return lt, &InputError{fmt.Errorf("ca_file: %w", err)}
+			}
+			lt.RootCAs, lt.CAFile = pool, t.CAFile
 		}
 		lt.ClientID, lt.ClientSecret = o.Getenv(t.ClientIDEnv), o.Getenv(t.ClientSecretEnv)
 		if app, ok := o.credentials[t.Name]; ok {

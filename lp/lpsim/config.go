@@ -274,6 +274,9 @@ func (c Config) problems() []string {
 	if err := c.Webhooks.Validate(); err != nil {
 		bad("webhooks: %v", err)
 	}
+	if c.TLSCAFile != "" && !c.TLS {
+		bad("tls_ca_file %q without tls", c.TLSCAFile)
+	}
 	return problems
 }
 

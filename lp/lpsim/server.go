@@ -266,7 +266,11 @@ func (s *Server) WriteBanner(w io.Writer) error {
 	if len(s.cfg.Accounts) > 0 {
 		fmt.Fprintf(&b, "register a webhook: POST %s/_lpsim/webhooks {\"account\":%q,\"url\":\"http://HOST:PORT/PATH\"} (DELETE /_lpsim/webhooks/ID removes it)\n",
 			s.URL, s.cfg.Accounts[0].ID)
-		fmt.Fprintf(&b, "lpbench run --sim-url %s registers its own webhook receiver\n", s.URL)
+		if s.CAFile != "" {
+			fmt.Fprintf(&b, "lpbench run --sim-url %s --sim-ca %s registers its own webhook receiver\n", s.URL, s.CAFile)
+		} else {
+			fmt.Fprintf(&b, "lpbench run --sim-url %s registers its own webhook receiver\n", s.URL)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
