@@ -91,13 +91,8 @@ func (e *InputError) Unwrap() error { return e.Err }
 // are to blame).
 func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Result, error) {
 	o.defaults()
-	if o.SimURL != "" {
-		if err := useSimURL(&p, &o); err != nil {
-			if isCertificateError(err) {
-				return nil, err // the simulator is there, but not the one the CA file vouches for
-			}
-			return nil, &InputError{err}
-		}
+	if err := useSimURL(&p, &o); err != nil {
+		return nil, err
 	}
 	sim := o.Sim
 	if sim == nil && needsSim(p) {

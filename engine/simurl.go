@@ -65,9 +65,23 @@ func checkCertificates(ctx context.Context, targets []*targetRun) error {
 	return nil
 }
 
-// useSimURL points the profile's simulator targets at the standalone simulator at o.SimURL, with
-// the credentials it generated (GET /_lpsim/apps).
+// useSimURL points the profile's simulator targets at the standalone simulator at o.SimURL, if
+// set, with the credentials it generated (GET /_lpsim/apps). Its errors are InputErrors, but a
+// failed certificate check: the simulator is there, only not the one the CA file vouches for.
 func useSimURL(p *profiles.Profile, o *Options) error {
+	if o.SimURL == "" {
+		return nil
+	}
+	if err := moveToSimURL(p, o); err != nil && !isCertificateError(err) {
+		return &InputError{err}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// moveToSimURL is useSimURL for a set o.SimURL.
+func moveToSimURL(p *profiles.Profile, o *Options) error {
 	raw := o.SimURL
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

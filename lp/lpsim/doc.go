@@ -266,7 +266,16 @@
 // # Standalone
 //
 // [Serve] listens on loopback only (127.0.0.1:0 by default) unless Config.AllowRemote, prints
-// "lpsim listening on http://HOST:PORT", one line per account (id, region, client id and, when
-// generated locally, the client secret) and how to register a webhook endpoint, serves until its
-// context ends and shuts down gracefully.
+// "lpsim listening on http://HOST:PORT", with Config.TLS the CA file, the service hosts (see
+// Hosts), one line per account (id, region, client id and, when generated locally, the client
+// secret) and how to register a webhook endpoint, serves until its context ends and shuts down
+// gracefully.
+//
+// # TLS
+//
+// With Config.TLS (`lpbench sim -tls`), every host of a Server speaks HTTPS (TLS 1.2 or newer,
+// HTTP/1.1) with one certificate for localhost, 127.0.0.1, ::1 and the listening host, signed
+// by a CA made at start (ECDSA P-256, valid 30 days). The CA certificate (PEM) is written to
+// Config.TLSCAFile, or to a file in a new temporary directory removed by Close; Server.CAFile and
+// the banner name it, and clients verify against it. Webhook deliveries are unchanged.
 package lpsim
