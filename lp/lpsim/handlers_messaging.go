@@ -104,6 +104,9 @@ func (s *Sim) handleCreate(w http.ResponseWriter, r *http.Request) {
 // skillId returns the skillId of a ConsumerRequestConversation as notifications carry it, a
 // string: "" when absent or neither a string nor a number.
 func skillID(raw json.RawMessage) string {
+	if len(raw) == 0 { // absent: the common case, without the cost of a failed Unmarshal
+		return ""
+	}
 	var str string
 	if json.Unmarshal(raw, &str) == nil {
 		return str

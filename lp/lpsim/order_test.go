@@ -170,3 +170,14 @@ func TestWebhookOrderFailureReleases(t *testing.T) {
 		t.Errorf("the retried OPEN came %v after the echo: the echo waited for the retry", gap)
 	}
 }
+
+// TestSkillID: the skillId of a ConsumerRequestConversation, a string or a number as clients
+// send it, is the notifications' string; absent or anything else is "" (then "-1", any skill).
+func TestSkillID(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{`"123"`: "123", `456`: "456", `"-1"`: "-1", ``: "", `{}`: "", `null`: ""} {
+		if got := skillID(json.RawMessage(raw)); got != want {
+			t.Errorf("skillID(%s) = %q, want %q", raw, got, want)
+		}
+	}
+}
