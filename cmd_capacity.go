@@ -26,7 +26,7 @@ type capacityFlags struct {
 	maxConversations      float64
 	slo                   sloFlag
 	live                  bool
-	simURL, out           string
+	simURL, simCA, out    string
 	metrics               metricsFlags
 	history               string
 	labels                labelFlag
@@ -68,6 +68,7 @@ func (f *capacityFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "override load.max_in_flight")
 	fs.BoolVar(&f.live, "live", false, "allow targets on LivePerson itself (required for them; needs --max)")
 	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim)")
+	fs.StringVar(&f.simCA, "sim-ca", "", "CA file (PEM) of a -sim-url simulator over TLS (lpbench sim -tls prints it)")
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	f.metrics.register(fs)
 	fs.StringVar(&f.out, "out", "", "directory for capacity.json, capacity.html, summary.txt and a directory per step (default: results/<time>-capacity-<profile>)")
@@ -159,7 +160,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 
 // options applies the flags to the profile and returns the search's options.
 func (f *capacityFlags) options(p *profiles.Profile) (engine.CapacityOptions, error) {
-	rf := runFlags{window: f.window, maxInFlight: f.maxInFlight, simURL: f.simURL}
+	rf := runFlags{window: f.window, maxInFlight: f.maxInFlight, simURL: f.simURL, simCA: f.simCA}
 	ro := engine.Options{Getenv: os.Getenv}
 	if err := rf.apply(p, &ro); err != nil {
 		return engine.CapacityOptions{}, err

@@ -35,6 +35,7 @@ type runFlags struct {
 	shard       string
 	out         string
 	simURL      string
+	simCA       string
 	relax       relaxFlag
 	metrics     metricsFlags
 	runID       string
@@ -72,6 +73,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	fs.StringVar(&f.shard, "shard", "", "run shard K of N of the arrivals, written K/N (0 ≤ K < N)")
 	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim) instead of an embedded one")
+	fs.StringVar(&f.simCA, "sim-ca", "", "CA file (PEM) of a -sim-url simulator over TLS (lpbench sim -tls prints it): certificates verified against it")
 	fs.StringVar(&f.runID, "run-id", "", "the id of the distributed run this shard belongs to: the {run} of consumer ids and the result's run_id, the same for every shard (default: $LPBENCH_RUN_ID, else a random id)")
 	fs.StringVar(&f.startAt, "start-at", "", "start barrier: do the set-up, then wait and start the plan at this instant, RFC 3339 (2026-12-01T10:00:00Z) or +DURATION from now; shards with one barrier start together")
 	f.metrics.register(fs)
@@ -243,7 +245,10 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 			p.Checks.Relax = append(p.Checks.Relax, name)
 		}
 	}
-	o.SimURL = f.simURL
+	o.SimURL, o.SimCA = f.simURL, f.simCA
+	if f.simCA != "" && f.simURL == "" {
+		return errors.New("-sim-ca goes with -sim-url")
+	}
 	if err := f.applyRelay(p); err != nil {
 		return err
 	}

@@ -13,9 +13,11 @@ import (
 
 // cmdSim serves a standalone simulator until SIGINT or SIGTERM.
 func cmdSim(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sim", "sim [-listen ADDR] [-config FILE]", stderr)
+	fs := newFlags("sim", "sim [-listen ADDR] [-config FILE] [-tls [-tls-ca-file FILE]]", stderr)
 	listen := fs.String("listen", lpsim.DefaultAddr, "address to listen on (loopback unless the config sets allow_remote)")
 	config := fs.String("config", "", "simulator configuration (YAML): accounts, latency, capacity, rate limits, faults")
+	useTLS := fs.Bool("tls", false, "speak HTTPS with a certificate signed by a CA generated at start, whose file the banner prints (config key tls)")
+	caFile := fs.String("tls-ca-file", "", "with -tls: where to write the CA certificate (default: a temporary file, removed at exit; config key tls_ca_file)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -32,6 +34,13 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		if cfg, err = profiles.ParseSimConfig(*config, data); err != nil {
 			return &exitError{code: exitUsage, err: err}
 		}
+	}
+	cfg.TLS = cfg.TLS || *useTLS
+	if *caFile != "" {
+		cfg.TLSCAFile = *caFile
+	}
+	if cfg.TLSCAFile != "" && !cfg.TLS {
+		return usageError("-tls-ca-file (tls_ca_file) goes with -tls (tls: true)")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

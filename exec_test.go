@@ -175,6 +175,7 @@ func TestNoSecretsInOutputs(t *testing.T) {
 	cfg.Latency = nil
 	cfg.Accounts[0].ClientSecret = secret
 	cfg.AppJWTLifetime = 2 * time.Second // several AppJWTs over the run
+	cfg.SingleHost = true                // one port, behind the recording proxy
 	sim, err := lpsim.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)

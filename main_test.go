@@ -294,6 +294,59 @@ func TestInsecureTarget(t *testing.T) {
 	}
 }
 
+// TestCAFileTarget: a target naming the CA file of a simulator over TLS runs with certificates
+// verified; another CA file fails the run before any journey (exit 1, class network, the file
+// named); ca_file with insecure, on a plain http target, or unreadable, is a profile error naming
+// file, line and key (exit 2).
+func TestCAFileTarget(t *testing.T) {
+	// Not parallel: it sets environment variables.
+	cfg := quietSimConfig()
+	cfg.TLS = true
+	sim, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	other := quietSimConfig()
+	other.TLS, other.TLSCAFile = true, filepath.Join(t.TempDir(), "other-ca.pem")
+	otherSim, err := lpsim.NewServer(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherSim.Close()
+	t.Setenv("LPBENCH_CA_ID", sim.Config().Accounts[0].ClientID)
+	t.Setenv("LPBENCH_CA_SECRET", sim.Config().Accounts[0].ClientSecret)
+	profile := func(csds, extra string) string {
+		return writeProfile(t, quickLoad+`targets:
+  - name: local
+    account: "12345678"
+    csds: `+csds+`
+    client_id_env: LPBENCH_CA_ID
+    client_secret_env: LPBENCH_CA_SECRET
+`+extra)
+	}
+	code, stdout, stderr := runCLI("run", profile(sim.URL, "    ca_file: "+sim.CAFile+"\n"), "--no-progress", "--out", t.TempDir())
+	if code != exitOK || !strings.Contains(stdout, "first auto messages 5") || strings.Contains(stdout, "WARNING") {
+		t.Errorf("with the simulator's CA file: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = runCLI("run", profile(sim.URL, "    ca_file: "+other.TLSCAFile+"\nwebhooks: {enabled: false}\n"), "--no-progress", "--out", t.TempDir())
+	if code != exitRunFailed || !strings.Contains(stderr, "target local: csds: network: certificate not trusted by the CA file "+other.TLSCAFile) {
+		t.Errorf("with another CA file: exit %d\n%s", code, stderr)
+	}
+	for _, tc := range []struct{ name, csds, extra, want string }{
+		{"with insecure", sim.URL, "    ca_file: " + sim.CAFile + "\n    insecure: true\n", "targets[0].ca_file: use either ca_file"},
+		{"plain http", "http://127.0.0.1:1", "    ca_file: " + sim.CAFile + "\n", "targets[0].ca_file: is for a target reached by https"},
+		{"missing file", sim.URL, "    ca_file: no-such-ca.pem\n", "targets[0].ca_file: reading the CA file"},
+		{"not PEM", sim.URL, "    ca_file: " + writeProfile(t, "not a certificate") + "\n", "holds no PEM certificate"},
+	} {
+		f := profile(tc.csds, tc.extra)
+		code, _, stderr := runCLI("run", f, "--no-progress", "--out", t.TempDir())
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, f+":") {
+			t.Errorf("%s: exit %d, want %d naming the file, line and key (%q):\n%s", tc.name, code, exitUsage, tc.want, stderr)
+		}
+	}
+}
+
 // TestAuthStormStopsEarly: when the simulator refuses the app's credentials, or does not know the
 // account, the run stops within seconds with exit 1 and a message saying what to check, after a
 // handful of requests instead of one per journey; the report says why it ended.

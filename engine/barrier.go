@@ -2,13 +2,13 @@ package engine
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/lpbench/lpbench/loadgen"
+	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -68,10 +68,8 @@ func awaitStart(stop context.Context, o Options, group loadgen.Group) start {
 // HTTP Date header: the server read its clock between the request's send and the answer's
 // arrival, and Date truncates it to the second, so the offset lies in
 // [Date − arrival, Date + 1 s − send]. Any answer will do (a 404 has a Date too).
-func measureClock(ctx context.Context, name, url string, insecure bool) (*report.ClockOffset, error) {
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: insecure}, //nolint:gosec // only a target marked insecure
-	}}
+func measureClock(ctx context.Context, name, url string, t lp.Target) (*report.ClockOffset, error) {
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: lp.TLSConfig(t)}}
 	defer client.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
 	if err != nil {
@@ -99,7 +97,7 @@ func checkClock(stop context.Context, o Options, targets []*targetRun) *report.C
 		return nil
 	}
 	t := targets[0].client.Target()
-	c, err := measureClock(stop, t.Name, t.CSDS, t.InsecureSkipVerify)
+	c, err := measureClock(stop, t.Name, t.CSDS, t)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "lpbench: could not read the clock of target %s: %v\n", t.Name, err)
 		return nil

@@ -41,8 +41,11 @@ type Options struct {
 	// (tests use it to shape latency and read the ledger).
 	Sim *lpsim.Server
 	// SimURL, when set, moves the profile's "sim" targets to the standalone simulator (lpbench
-	// sim) at this http URL, with the credentials it generated.
+	// sim) at this http or https URL, with the credentials it generated.
 	SimURL string
+	// SimCA is the CA file (PEM) of a standalone simulator over TLS (lpbench sim --tls prints
+	// it): the moved targets verify its certificates against it.
+	SimCA string
 	// Observe sees every journey record on the recorder's goroutine.
 	Observe func(*sample.Record)
 	// Live, when not nil, follows the run as it goes (its records and arrival counts).
@@ -90,10 +93,8 @@ func (e *InputError) Unwrap() error { return e.Err }
 // are to blame).
 func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Result, error) {
 	o.defaults()
-	if o.SimURL != "" {
-		if err := useSimURL(&p, &o); err != nil {
-			return nil, &InputError{err}
-		}
+	if err := useSimURL(&p, &o); err != nil {
+		return nil, err
 	}
 	sim := o.Sim
 	if sim == nil && needsSim(p) {
@@ -108,6 +109,9 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	}
 	targets, err := newTargets(p, sim, o)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCertificates(stop, targets); err != nil {
 		return nil, err
 	}
 	hooks, err := startWebhooks(p, targets, sim, o)

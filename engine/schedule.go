@@ -220,7 +220,7 @@ func JudgeMerged(m *report.Result, source string) error {
 	if m.Effective == "" {
 		return nil
 	}
-	p, err := profiles.Parse("effective profile of "+source, []byte(m.Effective))
+	p, err := profiles.ParseEffective(source, []byte(m.Effective))
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,20 +14,93 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
 )
 
-// useSimURL points the profile's simulator targets at the standalone simulator at o.SimURL, with
-// the credentials it generated (GET /_lpsim/apps).
+// controlClient returns a client for the simulator control calls of target t (its TLS settings).
+func controlClient(t lp.Target) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: lp.TLSConfig(t)}}
+}
+
+// isCertificateError reports whether err is a failed check of a server's TLS certificate.
+func isCertificateError(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify)
+}
+
+// certificateError says, of a failed certificate check, which CA file it was made against and
+// its failure class (network, as a journey would record it); other errors are returned as they
+// are.
+func certificateError(err error, caFile string) error {
+	if !isCertificateError(err) {
+		return err
+	}
+	if caFile == "" {
+		return fmt.Errorf("class network: TLS certificate not trusted by the system's CAs (name a CA file: ca_file, or -sim-ca): %w", err)
+	}
+	return fmt.Errorf("class network: TLS certificate not trusted by the CA file %s: %w", caFile, err)
+}
+
+// checkCertificates makes one domain lookup for each target that names a CA file, before the
+// run: a certificate its CA file does not vouch for fails the run at once (class network, the
+// CA file named) instead of every journey. Other failures are left to the journeys.
+func checkCertificates(ctx context.Context, targets []*targetRun) error {
+	for _, tr := range targets {
+		t := tr.client.Target()
+		if t.CAFile == "" {
+			continue
+		}
+		lookup, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := tr.client.LookupDomains(lookup)
+		cancel()
+		if isCertificateError(err) {
+			return fmt.Errorf("target %s: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
+// useSimURL points the profile's simulator targets at the standalone simulator at o.SimURL, if
+// set, with the credentials it generated (GET /_lpsim/apps). Its errors are InputErrors, but a
+// failed certificate check: the simulator is there, only not the one the CA file vouches for.
 func useSimURL(p *profiles.Profile, o *Options) error {
+	if o.SimURL == "" {
+		return nil
+	}
+	if err := moveToSimURL(p, o); err != nil && !isCertificateError(err) {
+		return &InputError{err}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// moveToSimURL is useSimURL for a set o.SimURL.
+func moveToSimURL(p *profiles.Profile, o *Options) error {
 	raw := o.SimURL
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return fmt.Errorf("-sim-url wants the simulator's http://HOST:PORT, got %q", raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("-sim-url wants the simulator's http://HOST:PORT (https:// over TLS), got %q", raw)
+	}
+	switch {
+	case u.Scheme == "http" && o.SimCA != "":
+		return fmt.Errorf("-sim-ca is for a simulator over TLS: -sim-url %s is plain http", raw)
+	case u.Scheme == "https" && o.SimCA == "":
+		return fmt.Errorf("-sim-url %s is over TLS: name the CA file its banner prints with -sim-ca FILE", raw)
+	}
+	var roots *x509.CertPool
+	if o.SimCA != "" {
+		if roots, err = profiles.LoadCAFile(o.SimCA); err != nil {
+			return fmt.Errorf("-sim-ca: %w", err)
+		}
 	}
 	base := strings.TrimRight(raw, "/")
-	apps, err := simApps(base)
+	apps, err := simApps(base, lp.Target{RootCAs: roots, CAFile: o.SimCA})
 	if err != nil {
 		return err
 	}
@@ -40,18 +117,20 @@ func useSimURL(p *profiles.Profile, o *Options) error {
 		if apps[i].ClientSecret == "" {
 			return fmt.Errorf("-sim-url: the simulator at %s does not share account %s's client secret (it was configured, not generated); name it with client_id_env/client_secret_env and csds: %s instead", base, t.Account, base)
 		}
-		t.CSDS = base
+		t.CSDS, t.CAFile = base, o.SimCA
 		o.credentials[t.Name] = apps[i]
 	}
 	return nil
 }
 
-// simApps reads the apps (accounts and generated credentials) of the simulator at base.
-func simApps(base string) ([]lpsim.App, error) {
-	client := &http.Client{Timeout: 10 * time.Second}
+// simApps reads the apps (accounts and generated credentials) of the simulator at base, with
+// t's TLS settings. A failed certificate check names t's CA file.
+func simApps(base string, t lp.Target) ([]lpsim.App, error) {
+	client := controlClient(t)
+	defer client.CloseIdleConnections()
 	resp, err := client.Get(base + "/_lpsim/apps")
 	if err != nil {
-		return nil, fmt.Errorf("-sim-url: %w", err)
+		return nil, fmt.Errorf("-sim-url: %w", certificateError(err, t.CAFile))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

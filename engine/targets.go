@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/x509"
 	"fmt"
 	"strconv"
 	"strings"
@@ -118,10 +119,21 @@ func lpTarget(t profiles.Target, sim *lpsim.Server, o Options) (lp.Target, error
 			return lt, fmt.Errorf("the simulator has no account %q", t.Account)
 		}
 		lt.CSDS, lt.Scheme, lt.ClientID, lt.ClientSecret = sim.URL, "http", acct.ClientID, acct.ClientSecret
+		if sim.CAFile != "" { // the simulator speaks TLS (sim: {tls: true}): verify against its CA
+			lt.Scheme, lt.RootCAs, lt.CAFile = "https", x509.NewCertPool(), sim.CAFile
+			lt.RootCAs.AppendCertsFromPEM(sim.CA)
+		}
 	default:
 		lt.CSDS, lt.Scheme = t.CSDSURL(), "https"
-		if kind == profiles.KindSimURL {
+		if kind == profiles.KindSimURL && strings.HasPrefix(lt.CSDS, "http://") {
 			lt.Scheme = "http"
+		}
+		if t.CAFile != "" {
+			pool, err := profiles.LoadCAFile(t.CAFile)
+			if err != nil {
+				return lt, &InputError{fmt.Errorf("ca_file: %w", err)}
+			}
+			lt.RootCAs, lt.CAFile = pool, t.CAFile
 		}
 		lt.ClientID, lt.ClientSecret = o.Getenv(t.ClientIDEnv), o.Getenv(t.ClientSecretEnv)
 		if app, ok := o.credentials[t.Name]; ok {

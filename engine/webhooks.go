@@ -143,14 +143,16 @@ func (w *webhooks) register(tr *targetRun, sim *lpsim.Server, hookURL string) er
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		base := tr.prof.CSDSURL()
-		id, err := lpsim.RegisterWebhook(ctx, nil, base, tr.prof.Account, hookURL)
+		client := controlClient(tr.client.Target())
+		id, err := lpsim.RegisterWebhook(ctx, client, base, tr.prof.Account, hookURL)
 		if err != nil {
-			return fmt.Errorf("registering the webhook receiver with the simulator: %w", err)
+			return fmt.Errorf("registering the webhook receiver with the simulator: %w", certificateError(err, tr.client.Target().CAFile))
 		}
 		w.unregister = append(w.unregister, func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			return lpsim.UnregisterWebhook(ctx, nil, base, id)
+			defer client.CloseIdleConnections()
+			return lpsim.UnregisterWebhook(ctx, client, base, id)
 		})
 	}
 	return nil

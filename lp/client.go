@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +67,12 @@ type Target struct {
 	// targets must verify, and NewClient refuses it for a *.liveperson.net CSDS host. It applies
 	// to the default HTTP client only (not with HTTP set); reports should say it was on.
 	InsecureSkipVerify bool
+	// RootCAs, when not nil, are the certificate authorities the default HTTP client trusts for
+	// this target instead of the system's (a local simulator's CA: `lpbench sim --tls`), with
+	// certificates still verified. CAFile names where they came from, for error messages. Not
+	// with InsecureSkipVerify, nor with HTTP set.
+	RootCAs *x509.CertPool
+	CAFile  string
 }
 
 // Client talks to one Target. It is safe for concurrent use by many journeys: domains and the
@@ -97,6 +104,9 @@ func NewClient(t Target) (*Client, error) {
 	}
 	if t.DomainsTTL <= 0 {
 		t.DomainsTTL = 60 * time.Second
+	}
+	if t.RootCAs != nil && (t.HTTP != nil || t.InsecureSkipVerify) {
+		return nil, fmt.Errorf("lp: target %q: RootCAs apply to the default HTTP client with certificates verified only", t.Name)
 	}
 	if t.InsecureSkipVerify {
 		switch {
@@ -197,11 +207,34 @@ func newTransport(t Target) *http.Transport {
 	// connections. Requests carry two tokens in their headers: the write buffer stays 4 KB, so a
 	// request still goes out in one write.
 	tr.ReadBufferSize = readBuffer
-	tr.TLSClientConfig = &tls.Config{
+	tr.TLSClientConfig = TLSConfig(t)
+	return tr
+}
+
+// TLSConfig returns the TLS configuration of t's default HTTP client: TLS 1.2 or newer,
+// certificates verified against t.RootCAs (the system's when nil) unless t.InsecureSkipVerify.
+// Other clients of the same target (the engine's clock probe, a simulator's control calls) use
+// it too.
+func TLSConfig(t Target) *tls.Config {
+	return &tls.Config{
 		MinVersion:         tls.VersionTLS12,
+		RootCAs:            t.RootCAs,
 		InsecureSkipVerify: t.InsecureSkipVerify, // only for targets marked local/insecure: see Target
 	}
-	return tr
+}
+
+// certificateError says, for a target with a CA file, that a failed certificate check was
+// against that file: the error a run with a wrong or stale CA file shows. Other errors are
+// returned as they are.
+func (c *Client) certificateError(err error) error {
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	if c.t.CAFile == "" || !(errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify)) {
+		return err
+	}
+	return fmt.Errorf("certificate not trusted by the CA file %s: %w", c.t.CAFile, err)
 }
 
 // noRedirect makes the client return a redirect as the answer instead of following it.
@@ -280,6 +313,7 @@ func (c *Client) do(op string, req *http.Request, tm *reqTimes) (status int, hea
 	sent := rt.done(tm, resp, err)
 	if err != nil {
 		e := transportError(ctx, op, err)
+		e.Err = c.certificateError(e.Err)
 		e.Unsent = !sent
 		return 0, nil, nil, e
 	}

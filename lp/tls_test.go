@@ -3,14 +3,19 @@ package lp
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/sample"
 )
 
@@ -116,5 +121,88 @@ func TestInsecureRefused(t *testing.T) {
 	// Without the flag, LivePerson's hosts are fine.
 	if _, err := NewClient(Target{Account: testAccount, CSDS: "https://api.liveperson.net"}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestJourneyOverTLS: against the simulator over TLS (a host per service), a target trusting the
+// simulator's CA file runs the whole journey with certificates verified; one trusting another CA
+// fails its first request, class network, with an error naming its CA file, before any
+// credential is sent.
+func TestJourneyOverTLS(t *testing.T) {
+	t.Parallel()
+	cfg := lpsim.DefaultConfig()
+	cfg.Accounts = cfg.Accounts[:1]
+	cfg.Latency, cfg.RegionLatency, cfg.Capacity, cfg.RateLimits = nil, nil, nil, nil
+	cfg.TLS = true
+	srv, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	other := cfg
+	other.TLSCAFile = filepath.Join(t.TempDir(), "other-ca.pem")
+	otherSrv, err := lpsim.NewServer(other) // only its CA is used
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherSrv.Close()
+	acct := srv.Config().Accounts[0]
+	pool := func(file string) *x509.CertPool {
+		p := x509.NewCertPool()
+		b, err := os.ReadFile(file)
+		if err != nil || !p.AppendCertsFromPEM(b) {
+			t.Fatalf("CA file %s: %v", file, err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name   string
+		caFile string
+		ok     bool
+	}{
+		{"the simulator's CA", srv.CAFile, true},
+		{"another CA", other.TLSCAFile, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewClient(Target{Name: "tls", Account: acct.ID, CSDS: srv.URL, ClientID: acct.ClientID, ClientSecret: acct.ClientSecret,
+				RootCAs: pool(tc.caFile), CAFile: tc.caFile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			j := &Journey{Client: c, Epoch: time.Now(), Opts: JourneyOptions{Window: 10 * time.Second, AutoMessages: true,
+				Message: "hello", Close: true, RequestTimeout: 5 * time.Second, ConsumerPrefix: "tls-"}}
+			var rec sample.Record
+			j.Run(context.Background(), &rec)
+			if tc.ok {
+				if rec.Outcome != sample.OutcomeOK {
+					t.Errorf("outcome %v at %v (%v), want ok", rec.Outcome, rec.Failed, rec.Class)
+				}
+				return
+			}
+			if rec.Outcome != sample.OutcomeFailed || rec.Failed != sample.Lookup || rec.Class != sample.ClassNetwork {
+				t.Fatalf("outcome %v at %v (%v), want failed at the lookup, class network", rec.Outcome, rec.Failed, rec.Class)
+			}
+			_, err = c.LookupDomains(context.Background())
+			if msg := fmt.Sprint(err); !strings.Contains(msg, "certificate not trusted by the CA file "+tc.caFile) || !strings.Contains(msg, "x509") {
+				t.Errorf("error %q: want one naming the CA file and the certificate check", msg)
+			}
+		})
+	}
+	if n := srv.Ledger().AppJWTsIssued; n != 1 {
+		t.Errorf("%d AppJWTs issued, want 1: the failing client sent no credential", n)
+	}
+}
+
+// TestRootCAsExclusive: RootCAs need the default client and verification.
+func TestRootCAsExclusive(t *testing.T) {
+	t.Parallel()
+	for _, tg := range []Target{
+		{Account: testAccount, CSDS: "https://127.0.0.1:1", RootCAs: x509.NewCertPool(), InsecureSkipVerify: true},
+		{Account: testAccount, CSDS: "https://127.0.0.1:1", RootCAs: x509.NewCertPool(), HTTP: http.DefaultClient},
+	} {
+		if _, err := NewClient(tg); err == nil {
+			t.Errorf("NewClient(%+v) accepted RootCAs", tg)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,15 @@ type Notification struct {
 	ServerTime     time.Time
 }
 
+// ConversationChange is one change of a conversation-change notification
+// (cqm.ExConversationChangeNotification), as much of it as lpbench needs.
+type ConversationChange struct {
+	ConversationID string
+	State          string    // OPEN or CLOSE
+	Stage          string    // OPEN or CLOSE: a close is state and stage CLOSE
+	Updated        time.Time // metaDataLastUpdateTs: orders a conversation's changes (zero when absent)
+}
+
 type notificationBody struct {
 	Kind string `json:"kind"`
 	Type string `json:"type"`
@@ -64,35 +74,79 @@ type notificationBody struct {
 			} `json:"event"`
 			ConversationID string `json:"conversationId"`
 			DialogID       string `json:"dialogId"`
+			// cqm.ExConversationChangeNotification
+			Result struct {
+				ConvID  string `json:"convId"`
+				Details struct {
+					State                string `json:"state"`
+					Stage                string `json:"stage"`
+					MetaDataLastUpdateTs int64  `json:"metaDataLastUpdateTs"`
+				} `json:"conversationDetails"`
+			} `json:"result"`
 		} `json:"changes"`
 	} `json:"body"`
 }
 
+// The notification types lpbench reads.
+const (
+	typeMessaging          = "ms.MessagingEventNotification"
+	typeConversationChange = "cqm.ExConversationChangeNotification"
+)
+
 // DecodeNotifications reads the messaging changes of a webhook body. Other notification types
-// (conversation state changes) yield none; a body that is not a notification is an error.
+// (conversation state changes: DecodeConversationChanges) yield none; a body that is not a
+// notification is an error.
 func DecodeNotifications(body []byte) ([]Notification, error) {
+	ns, _, err := decodeDelivery(body)
+	return ns, err
+}
+
+// DecodeConversationChanges reads the changes of a conversation-change notification. Other
+// notification types yield none; a body that is not a notification is an error.
+func DecodeConversationChanges(body []byte) ([]ConversationChange, error) {
+	_, cs, err := decodeDelivery(body)
+	return cs, err
+}
+
+// decodeDelivery reads a webhook body: its messaging changes or its conversation changes,
+// whichever its type says; changes without a conversation id are left out.
+func decodeDelivery(body []byte) ([]Notification, []ConversationChange, error) {
 	var nb notificationBody
 	if err := json.Unmarshal(body, &nb); err != nil {
-		return nil, protocolError("webhook", 0, "undecodable notification: %s", jsonErrorText(err))
+		return nil, nil, protocolError("webhook", 0, "undecodable notification: %s", jsonErrorText(err))
 	}
-	if nb.Type != "ms.MessagingEventNotification" {
-		return nil, nil
-	}
-	out := make([]Notification, 0, len(nb.Body.Changes))
-	for _, c := range nb.Body.Changes {
-		id := c.ConversationID
-		if id == "" {
-			id = c.DialogID
+	switch nb.Type {
+	case typeMessaging:
+		out := make([]Notification, 0, len(nb.Body.Changes))
+		for _, c := range nb.Body.Changes {
+			id := c.ConversationID
+			if id == "" {
+				id = c.DialogID
+			}
+			if id == "" {
+				continue
+			}
+			out = append(out, Notification{
+				ConversationID: id, Role: c.OriginatorMetadata.Role, EventType: c.Event.Type,
+				Sequence: c.Sequence, ServerTime: time.UnixMilli(c.ServerTimestamp),
+			})
 		}
-		if id == "" {
-			continue
+		return out, nil, nil
+	case typeConversationChange:
+		out := make([]ConversationChange, 0, len(nb.Body.Changes))
+		for _, c := range nb.Body.Changes {
+			if c.Result.ConvID == "" {
+				continue
+			}
+			ch := ConversationChange{ConversationID: c.Result.ConvID, State: c.Result.Details.State, Stage: c.Result.Details.Stage}
+			if ts := c.Result.Details.MetaDataLastUpdateTs; ts > 0 {
+				ch.Updated = time.UnixMilli(ts)
+			}
+			out = append(out, ch)
 		}
-		out = append(out, Notification{
-			ConversationID: id, Role: c.OriginatorMetadata.Role, EventType: c.Event.Type,
-			Sequence: c.Sequence, ServerTime: time.UnixMilli(c.ServerTimestamp),
-		})
+		return nil, out, nil
 	}
-	return out, nil
+	return nil, nil, nil
 }
 
 // Receiver is the webhook endpoint of a run: it verifies each delivery's signature, answers at
@@ -115,12 +169,12 @@ type Receiver struct {
 	OnHop func(time.Duration)
 
 	mu       sync.Mutex
-	active   map[string]*awaited // conversations of running journeys
-	recent   map[string]bool     // finished conversations → whether their first auto message came
-	older    map[string]bool     // the generation before recent
+	active   map[string]*awaited  // conversations of running journeys
+	recent   map[string]*convSeen // finished conversations and what was seen of them
+	older    map[string]*convSeen // the generation before recent
 	genStart time.Time
 
-	received, badSig, undecodable, autoMsgs, dups, unmatched, late, echoes, overflow, relayed atomic.Int64
+	received, badSig, undecodable, autoMsgs, dups, unmatched, late, echoes, overflow, relayed, reordered atomic.Int64
 }
 
 // delivery is a signed body waiting for the worker; relayedAt is when a webhook relay received
@@ -135,9 +189,32 @@ const rememberFor = 15 * time.Second
 
 // awaited is a journey's conversation while the journey runs.
 type awaited struct {
+	convSeen
 	ch     chan time.Time // receives the arrival time, once
-	got    bool           // its first auto message came
 	gaveUp bool           // the journey stopped waiting
+}
+
+// convSeen is what the receiver saw of one conversation's notifications. Order matters twice:
+// an auto message is a duplicate when its sequence was seen before (another auto message of the
+// conversation, with its own sequence, is not), and a notification is out of order when its
+// sequence, or its conversation change's metaDataLastUpdateTs, is below one already seen.
+type convSeen struct {
+	got     bool    // its first auto message came (the first to arrive, whatever its sequence)
+	seqs    []int64 // the sequences of its auto messages seen
+	maxSeq  int64   // the highest of them
+	updated int64   // the latest metaDataLastUpdateTs of its changes seen (Unix ms; 0: none)
+}
+
+// sawMessage records an auto message of sequence seq and reports whether that sequence was seen
+// before and whether a higher one was.
+func (c *convSeen) sawMessage(seq int64) (dup, outOfOrder bool) {
+	if slices.Contains(c.seqs, seq) {
+		return true, false
+	}
+	outOfOrder = len(c.seqs) > 0 && seq < c.maxSeq
+	c.seqs = append(c.seqs, seq)
+	c.maxSeq = max(c.maxSeq, seq)
+	return false, outOfOrder
 }
 
 // NewReceiver returns a receiver checking signatures with the app's client secret.
@@ -153,7 +230,7 @@ func NewReceiver(clientSecret string, queue int) *Receiver {
 // newReceiver returns a receiver whose worker is not started.
 func newReceiver(clientSecret string, queue int) *Receiver {
 	return &Receiver{secret: clientSecret, now: time.Now, queue: make(chan delivery, queue), done: make(chan struct{}),
-		active: map[string]*awaited{}, recent: map[string]bool{}, older: map[string]bool{}, genStart: time.Now()}
+		active: map[string]*awaited{}, recent: map[string]*convSeen{}, older: map[string]*convSeen{}, genStart: time.Now()}
 }
 
 // ServeHTTP answers a webhook delivery.
@@ -215,7 +292,7 @@ func (r *Receiver) work() {
 		if !d.relayedAt.IsZero() && r.OnHop != nil {
 			r.OnHop(at.Sub(d.relayedAt))
 		}
-		ns, err := DecodeNotifications(d.body)
+		ns, cs, err := decodeDelivery(d.body)
 		if err != nil {
 			r.undecodable.Add(1)
 			continue
@@ -223,7 +300,43 @@ func (r *Receiver) work() {
 		for _, n := range ns {
 			r.handle(n, at)
 		}
+		for _, c := range cs {
+			r.handleChange(c)
+		}
 	}
+}
+
+// seen returns what was seen of a conversation of this run (running or recently finished), nil
+// for another's. r.mu must be held.
+func (r *Receiver) seen(id string) *convSeen {
+	if a, ok := r.active[id]; ok {
+		return &a.convSeen
+	}
+	if c, ok := r.recent[id]; ok {
+		return c
+	}
+	return r.older[id]
+}
+
+// handleChange records a conversation change: one older (by metaDataLastUpdateTs) than a change
+// already seen of its conversation arrived out of order. Changes of other runs' conversations
+// are not counted.
+func (r *Receiver) handleChange(c ConversationChange) {
+	if c.Updated.IsZero() {
+		return
+	}
+	ts := c.Updated.UnixMilli()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.seen(c.ConversationID)
+	if s == nil {
+		return
+	}
+	if ts < s.updated {
+		r.reordered.Add(1)
+		return
+	}
+	s.updated = ts
 }
 
 func (r *Receiver) handle(n Notification, at time.Time) {
@@ -236,32 +349,27 @@ func (r *Receiver) handle(n Notification, at time.Time) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if a, ok := r.active[n.ConversationID]; ok {
-		switch {
-		case a.got:
-			r.dups.Add(1)
-		case a.gaveUp:
-			a.got = true
-			r.late.Add(1)
-		default:
-			a.got = true
-			r.autoMsgs.Add(1)
-			a.ch <- at
-		}
+	a, running := r.active[n.ConversationID]
+	s := r.seen(n.ConversationID)
+	if s == nil {
+		r.unmatched.Add(1)
 		return
 	}
-	got, ok := r.recent[n.ConversationID]
-	if !ok {
-		got, ok = r.older[n.ConversationID]
+	dup, outOfOrder := s.sawMessage(n.Sequence)
+	if outOfOrder {
+		r.reordered.Add(1)
 	}
 	switch {
-	case !ok:
-		r.unmatched.Add(1)
-	case got:
+	case dup:
 		r.dups.Add(1)
-	default:
+	case s.got: // another auto message of the conversation: its first came already
+	case !running || a.gaveUp:
+		s.got = true
 		r.late.Add(1)
-		r.recent[n.ConversationID] = true
+	default:
+		s.got = true
+		r.autoMsgs.Add(1)
+		a.ch <- at
 	}
 }
 
@@ -287,9 +395,9 @@ func (r *Receiver) Forget(conversationID string) {
 	}
 	delete(r.active, conversationID)
 	if now := r.now(); now.Sub(r.genStart) >= rememberFor {
-		r.older, r.recent, r.genStart = r.recent, make(map[string]bool, len(r.recent)), now
+		r.older, r.recent, r.genStart = r.recent, make(map[string]*convSeen, len(r.recent)), now
 	}
-	r.recent[conversationID] = a.got
+	r.recent[conversationID] = &a.convSeen
 }
 
 // Wait returns when the conversation's first auto message arrived (its local arrival time), or
@@ -325,7 +433,7 @@ func (r *Receiver) Stats() sample.WebhookStats {
 	return sample.WebhookStats{
 		Received: r.received.Load(), BadSignature: r.badSig.Load(), Undecodable: r.undecodable.Load(),
 		AutoMessages: r.autoMsgs.Load(), Duplicates: r.dups.Load(), Unmatched: r.unmatched.Load(), Late: r.late.Load(),
-		Echoes: r.echoes.Load(), Overflow: r.overflow.Load(), Relayed: r.relayed.Load(),
+		Echoes: r.echoes.Load(), Overflow: r.overflow.Load(), Relayed: r.relayed.Load(), Reordered: r.reordered.Load(),
 	}
 }
 

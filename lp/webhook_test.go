@@ -105,7 +105,8 @@ func TestWebhookMatching(t *testing.T) {
 	r.Expect("late")
 	deliver(notification("c1", "CONSUMER", 0))   // the consumer's own message
 	deliver(notification("c1", "CONTROLLER", 1)) // the welcome
-	deliver(notification("c1", "CONTROLLER", 2)) // the same, delivered again
+	deliver(notification("c1", "CONTROLLER", 1)) // the same, delivered again
+	deliver(notification("c1", "CONTROLLER", 2)) // the next auto message: no duplicate
 	deliver(notification("other-run", "CONTROLLER", 1))
 	at, ok := r.Wait("c1", 2*time.Second, nil)
 	if !ok || at.IsZero() {
@@ -121,7 +122,7 @@ func TestWebhookMatching(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	st := r.Stats()
-	want := sample.WebhookStats{Received: 5, AutoMessages: 1, Duplicates: 1, Unmatched: 1, Late: 1, Echoes: 1}
+	want := sample.WebhookStats{Received: 6, AutoMessages: 1, Duplicates: 1, Unmatched: 1, Late: 1, Echoes: 1}
 	if st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
@@ -144,6 +145,62 @@ func TestWebhookNeverBlocks(t *testing.T) {
 	}
 	if got := r.Stats().Overflow; got != 9 {
 		t.Errorf("overflow %d, want 9", got)
+	}
+}
+
+// TestWebhookOrder: the receiver tells a conversation's notifications that arrive after a later
+// one: an auto message below a sequence already seen, a conversation change older than one
+// already seen (metaDataLastUpdateTs); the first auto message to arrive is the one the journey
+// gets, whatever its sequence, and the later one is no duplicate.
+func TestWebhookOrder(t *testing.T) {
+	t.Parallel()
+	r := newReceiver("s", 16)
+	at := time.Now()
+	change := func(conv, state string, ts int64) []byte {
+		return fmt.Appendf(nil, `{"kind":"notification","type":"cqm.ExConversationChangeNotification","body":{"changes":[{"type":"UPSERT",
+"result":{"convId":%q,"conversationDetails":{"state":%q,"stage":%q,"metaDataLastUpdateTs":%d}}}]}}`, conv, state, state, ts)
+	}
+	r.Expect("c")
+	for _, b := range [][]byte{
+		change("c", "CLOSE", 2000),
+		notification("c", "CONTROLLER", 2),
+		notification("c", "CONTROLLER", 1), // overtaken by sequence 2
+		change("c", "OPEN", 1000),          // overtaken by the CLOSE
+		change("other", "OPEN", 1),         // another run's: not counted
+		notification("c", "CONTROLLER", 3),
+	} {
+		ns, cs, err := decodeDelivery(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range ns {
+			r.handle(n, at)
+		}
+		for _, c := range cs {
+			r.handleChange(c)
+		}
+	}
+	if got, ok := r.Wait("c", time.Second, nil); !ok || !got.Equal(at) {
+		t.Errorf("the journey did not get the first auto message to arrive")
+	}
+	if st := r.Stats(); st.Reordered != 2 || st.Duplicates != 0 || st.AutoMessages != 1 {
+		t.Errorf("stats %+v, want 2 out of order, no duplicate, one first auto message", st)
+	}
+}
+
+func TestDecodeConversationChanges(t *testing.T) {
+	t.Parallel()
+	b := []byte(`{"kind":"notification","type":"cqm.ExConversationChangeNotification","body":{"changes":[{"type":"UPSERT",
+"result":{"convId":"c1","effectiveTTR":-1,"conversationDetails":{"state":"CLOSE","stage":"CLOSE","metaDataLastUpdateTs":1545399379370}}}]}}`)
+	cs, err := DecodeConversationChanges(b)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("changes %+v, %v", cs, err)
+	}
+	if c := cs[0]; c.ConversationID != "c1" || c.State != "CLOSE" || c.Stage != "CLOSE" || c.Updated.UnixMilli() != 1545399379370 {
+		t.Errorf("change %+v", c)
+	}
+	if cs, err := DecodeConversationChanges(notification("c1", "CONTROLLER", 1)); err != nil || len(cs) != 0 {
+		t.Errorf("a messaging notification gave changes %+v, %v", cs, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"crypto/x509"
 	"embed"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -113,12 +115,22 @@ func Open(nameOrFile string) (Profile, error) {
 
 // Parse decodes and checks a profile read from file. The error, when not nil, is an Errors
 // holding every problem found, each with file, line and key path.
-func Parse(file string, data []byte) (Profile, error) {
+func Parse(file string, data []byte) (Profile, error) { return parse(file, data, false) }
+
+// ParseEffective decodes and checks the effective profile of a result (Result.Effective) read
+// from source, to judge it again (a merge): like Parse, but the files the profile names (ca_file)
+// are not read, since the run read them and they need not be where the merge runs.
+func ParseEffective(source string, data []byte) (Profile, error) {
+	return parse("effective profile of "+source, data, true)
+}
+
+func parse(file string, data []byte, noFiles bool) (Profile, error) {
 	p := Defaults()
 	d, err := parseInto(file, data, &p)
 	if err != nil {
 		return p, Errors{err.(*FieldError)}
 	}
+	d.noFiles = noFiles
 	if p.Name == "" {
 		p.Name = strings.TrimSuffix(strings.TrimSuffix(path.Base(file), ".yaml"), ".yml")
 	}
@@ -209,6 +221,9 @@ func (p *Profile) checkTarget(d *decoder, at string, t *Target) {
 	if t.Insecure && (t.Kind() == KindSim || strings.HasSuffix(hostOf(t.CSDSURL()), "liveperson.net")) {
 		d.errorf(nil, at+".insecure", "certificate checks can be skipped only for a local target reached by https, not for %q", t.CSDS)
 	}
+	if t.CAFile != "" {
+		checkCAFile(d, at, t)
+	}
 	switch t.Kind() {
 	case KindSim:
 		if t.Account == "" {
@@ -242,6 +257,42 @@ func (p *Profile) checkTarget(d *decoder, at string, t *Target) {
 			}
 		}
 	}
+}
+
+// checkCAFile checks a target's ca_file: for a target reached by https, without insecure, a
+// readable PEM file holding a certificate. A relative path becomes one from the profile's
+// directory.
+func checkCAFile(d *decoder, at string, t *Target) {
+	switch {
+	case t.Insecure:
+		d.errorf(nil, at+".ca_file", "use either ca_file (certificates verified against it) or insecure (not verified), not both")
+		return
+	case t.Kind() == KindSim || !strings.HasPrefix(t.CSDSURL(), "https://"):
+		d.errorf(nil, at+".ca_file", "is for a target reached by https, not %q", t.CSDS)
+		return
+	case d.noFiles:
+		return
+	}
+	if !filepath.IsAbs(t.CAFile) && d.file != "" {
+		t.CAFile = filepath.Join(filepath.Dir(d.file), t.CAFile)
+	}
+	if _, err := LoadCAFile(t.CAFile); err != nil {
+		d.errorf(nil, at+".ca_file", "%v", err)
+	}
+}
+
+// LoadCAFile reads a PEM file of CA certificates into a pool; an unreadable file, or one with no
+// certificate, is an error naming it.
+func LoadCAFile(file string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading the CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("the CA file %s holds no PEM certificate", file)
+	}
+	return pool, nil
 }
 
 func checkLoad(d *decoder, at string, l *Load) {

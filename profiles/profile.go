@@ -9,6 +9,7 @@ package profiles
 
 import (
 	"math/rand/v2"
+	"net"
 	"reflect"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ type Profile struct {
 // Target kinds.
 const (
 	KindSim    = "sim"    // the embedded simulator
-	KindSimURL = "simurl" // a standalone simulator (lpbench sim) reached by http URL
+	KindSimURL = "simurl" // a standalone simulator (lpbench sim) reached by http URL, or https on loopback with its ca_file
 	KindLive   = "live"   // LivePerson itself
 )
 
@@ -69,18 +70,34 @@ type Target struct {
 	// Insecure skips TLS certificate verification: only for a target explicitly local (e.g. a
 	// simulator behind a self-signed certificate), never for LivePerson; the report says so.
 	Insecure bool `yaml:"insecure"`
+	// CAFile is a PEM file of the certificate authorities to verify the target's certificates
+	// with, instead of the system's: a standalone simulator over TLS (`lpbench sim --tls` prints
+	// its CA file). Certificates are still verified, unlike Insecure; a relative path is from the
+	// profile's directory.
+	CAFile string `yaml:"ca_file"`
 }
 
-// Kind returns KindSim, KindSimURL or KindLive.
+// Kind returns KindSim, KindSimURL or KindLive. A standalone simulator is reached by an http://
+// URL, or over TLS (`lpbench sim --tls`) by an https:// URL of a loopback host with the
+// simulator's ca_file; any other https target is live.
 func (t *Target) Kind() string {
 	switch {
 	case t.CSDS == "" || t.CSDS == "sim":
 		return KindSim
-	case strings.HasPrefix(t.CSDS, "http://"):
+	case strings.HasPrefix(t.CSDS, "http://"), strings.HasPrefix(t.CSDS, "https://") && t.CAFile != "" && isLoopback(hostOf(t.CSDS)):
 		return KindSimURL
 	default:
 		return KindLive
 	}
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // CSDSURL returns the base URL of the target's domain API (not for KindSim).

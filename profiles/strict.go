@@ -66,6 +66,9 @@ type decoder struct {
 	file  string
 	errs  Errors
 	lines map[string]int
+	// noFiles: the profile is a run's effective profile, judged again elsewhere (a merge): the
+	// files it names (ca_file) were read by the run and are not read again.
+	noFiles bool
 }
 
 func newDecoder(file string) *decoder {

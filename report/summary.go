@@ -61,6 +61,9 @@ func WriteSummary(w io.Writer, r *Result) error {
 			if w.Undecodable+w.Overflow > 0 {
 				fmt.Fprintf(&b, ", undecodable %d, dropped (queue full) %d", w.Undecodable, w.Overflow)
 			}
+			if w.Reordered > 0 {
+				fmt.Fprintf(&b, ", out of order %d", w.Reordered)
+			}
 			b.WriteString("\n")
 		}
 		writeRelayLine(&b, r.Relay, t.Webhooks, t.RelayHop)

@@ -7,7 +7,7 @@ type WebhookStats struct {
 	BadSignature int64 `json:"bad_signature"` // refused with 401: missing, forged or altered
 	Undecodable  int64 `json:"undecodable"`   // signed deliveries whose body is not a notification
 	AutoMessages int64 `json:"auto_messages"` // first auto messages matched to a waiting journey
-	Duplicates   int64 `json:"duplicates"`    // auto messages for a conversation that already had its first
+	Duplicates   int64 `json:"duplicates"`    // auto messages delivered again: a sequence already seen for their conversation
 	Unmatched    int64 `json:"unmatched"`     // for conversations of no journey of this run
 	Late         int64 `json:"late"`          // first auto messages that came after their journey stopped waiting
 	Echoes       int64 `json:"echoes"`        // the consumer's own messages echoed back (ignored)
@@ -20,6 +20,10 @@ type WebhookStats struct {
 	RelayDropped    int64 `json:"relay_dropped,omitempty"`
 	RelayMissed     int64 `json:"relay_missed,omitempty"`
 	RelayReconnects int64 `json:"relay_reconnects,omitempty"`
+	// Reordered counts notifications that arrived after a later one of their conversation: an
+	// auto message below a sequence already seen, a conversation change older
+	// (metaDataLastUpdateTs) than one already seen.
+	Reordered int64 `json:"reordered,omitempty"`
 }
 
 // Add adds o's counts to s.
@@ -37,4 +41,5 @@ func (s *WebhookStats) Add(o WebhookStats) {
 	s.RelayDropped += o.RelayDropped
 	s.RelayMissed += o.RelayMissed
 	s.RelayReconnects += o.RelayReconnects
+	s.Reordered += o.Reordered
 }

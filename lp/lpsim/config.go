@@ -117,6 +117,19 @@ type Config struct {
 	Seed int64 `yaml:"seed"`
 	// AllowRemote lets NewServerAt and Serve listen on an address that is not loopback.
 	AllowRemote bool `yaml:"allow_remote"`
+	// SingleHost serves every route on the one listening address, as before services had hosts
+	// of their own: for a simulator reached through one port (a proxy, a port forward). By
+	// default a Server gives Sentinel, the IdP and the messaging service a port each, and a
+	// request to the wrong service's host is 404, as it is at LivePerson.
+	SingleHost bool `yaml:"single_host"`
+	// TLS makes a Server speak HTTPS on every host, as LivePerson does, with a certificate for
+	// localhost, 127.0.0.1, ::1 and the listening host signed by a CA generated at start, whose
+	// certificate (PEM) is written to TLSCAFile: clients verify against it (lpbench: a target's
+	// ca_file, or --sim-ca). Webhook deliveries are not affected.
+	TLS bool `yaml:"tls"`
+	// TLSCAFile is where a TLS Server writes its CA certificate; "" = lpsim-ca.pem in a new
+	// temporary directory, removed when the Server closes. The banner prints it.
+	TLSCAFile string `yaml:"tls_ca_file"`
 }
 
 // Defaults applied by New to zero fields of Config.
@@ -260,6 +273,9 @@ func (c Config) problems() []string {
 	}
 	if err := c.Webhooks.Validate(); err != nil {
 		bad("webhooks: %v", err)
+	}
+	if c.TLSCAFile != "" && !c.TLS {
+		bad("tls_ca_file %q without tls", c.TLSCAFile)
 	}
 	return problems
 }

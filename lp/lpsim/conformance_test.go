@@ -1,6 +1,8 @@
 package lpsim
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 // to later rows.
 type confEnv struct {
 	urls                  map[string]string // server name → base URL
+	remotes               map[string]remote // server name → its hosts, as CSDS gives them
 	app, appB             string            // AppJWTs of accounts A and B
 	alice, bob, carol     string            // ConsumerJWSs of A's consumers alice and bob, B's carol
 	conv, bobConv         string            // alice's and bob's conversations
@@ -26,6 +29,7 @@ type confEnv struct {
 type confRow struct {
 	name   string
 	server string // "" = the main server; "expiring"; "limited"
+	host   string // the CSDS service name of the host to send to; "" = the path's own; "csds" = the domain API's
 	method string
 	path   string
 	body   func(e *confEnv) string
@@ -43,17 +47,43 @@ type confRow struct {
 // tokens and conversations of earlier ones.
 func TestConformance(t *testing.T) {
 	t.Parallel()
+	conformance(t, false)
+}
+
+// TestConformanceTLS is TestConformance over HTTPS (tls: true), the client verifying every
+// host's certificate with the CA file the banner names.
+func TestConformanceTLS(t *testing.T) {
+	t.Parallel()
+	conformance(t, true)
+}
+
+// conformance runs the conformance table against standalone simulators, over TLS or not.
+func conformance(t *testing.T, overTLS bool) {
 	mainCfg := testConfig()
 	mainCfg.Window = 10 * time.Second
 	expiringCfg := testConfig()
 	expiringCfg.AppJWTLifetime = time.Nanosecond // every AppJWT is expired once issued
 	limitedCfg := testConfig()
 	limitedCfg.RateLimits = map[Endpoint]RateLimit{EndpointCreate: {Rate: 0.001, Burst: 1, RetryAfter: 1500 * time.Millisecond}}
-	env := &confEnv{urls: map[string]string{}}
-	env.urls[""], _ = standalone(t, mainCfg)
-	env.urls["expiring"], _ = standalone(t, expiringCfg)
-	env.urls["limited"], _ = standalone(t, limitedCfg)
-	mainHost := strings.TrimPrefix(env.urls[""], "http://")
+	env := &confEnv{urls: map[string]string{}, remotes: map[string]remote{}}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: x509.NewCertPool()}
+	client := &http.Client{Transport: tr}
+	for name, cfg := range map[string]Config{"": mainCfg, "expiring": expiringCfg, "limited": limitedCfg} {
+		cfg.TLS = overTLS
+		var banner string
+		env.urls[name], banner = standalone(t, cfg)
+		if overTLS {
+			tr.TLSClientConfig.RootCAs.AppendCertsFromPEM(readFile(t, bannerCAFile(t, banner)))
+		}
+	}
+	for name, u := range env.urls {
+		env.remotes[name] = newRemoteClient(u, client)
+	}
+	scheme := map[bool]string{true: "https://", false: "http://"}[overTLS]
+	mainHost := strings.TrimPrefix(env.urls[""], scheme)
+	hostOf := func(svc string) string { return strings.TrimPrefix(env.remotes[""].hosts[svc], scheme) }
+	formHdr := func(*confEnv) []string { return []string{"Content-Type", "application/x-www-form-urlencoded"} }
 
 	props := strings.TrimSpace(fixture(t, "client-properties.json"))
 	text := func(s string) func(*confEnv) string { return func(*confEnv) string { return s } }
@@ -138,27 +168,50 @@ func TestConformance(t *testing.T) {
 	}
 
 	rows := []confRow{
-		// §1 CSDS, all services: the documented list, every baseURI the host asked, no scheme.
+		// §1 CSDS, all services: the documented list, no scheme, a host of its own for each
+		// service the journey uses (the domain API's for the others, which are not simulated).
 		{name: "csds all", method: "GET", path: csdsAllPath(accA), status: 200, shape: "csds-all.json",
 			check: func(t *testing.T, e *confEnv, h http.Header, b []byte) {
 				var out struct{ BaseURIs []csdsEntry }
 				json.Unmarshal(b, &out)
-				got := map[string]bool{}
+				got := map[string]string{}
+				hosts := map[string]string{mainHost: "csds"}
 				for _, s := range out.BaseURIs {
-					got[s.Service] = true
-					if s.BaseURI != mainHost || s.Account != accA {
-						t.Errorf("entry %+v: want account %s at %s", s, accA, mainHost)
+					got[s.Service] = s.BaseURI
+					if s.Account != accA || !strings.HasPrefix(s.BaseURI, "127.0.0.1:") {
+						t.Errorf("entry %+v: want account %s on 127.0.0.1", s, accA)
 					}
 				}
 				for _, svc := range []string{"sentinel", "idp", "asyncMessagingEnt"} {
-					if !got[svc] {
-						t.Errorf("service %s missing from %s", svc, b)
+					if other, dup := hosts[got[svc]]; got[svc] == "" || dup {
+						t.Errorf("service %s at %q, the host of %q, in %s", svc, got[svc], other, b)
 					}
+					hosts[got[svc]] = svc
+				}
+				if got["agentVep"] != mainHost || got["leDataReporting"] != mainHost {
+					t.Errorf("services not simulated: want them at the domain API's host %s: %s", mainHost, b)
 				}
 			}},
 		// §1 CSDS, one service.
 		{name: "csds one", method: "GET", path: "/api/account/" + accA + "/service/asyncMessagingEnt/baseURI.json?version=1.0", status: 200, shape: "csds-one.json",
-			check: exact(`{"service":"asyncMessagingEnt","account":"` + accA + `","baseURI":"` + mainHost + `"}`)},
+			check: func(t *testing.T, e *confEnv, h http.Header, b []byte) {
+				exact(`{"service":"asyncMessagingEnt","account":"`+accA+`","baseURI":"`+hostOf("asyncMessagingEnt")+`"}`)(t, e, h, b)
+			}},
+		// A service's path at another service's host: 404, as at LivePerson.
+		{name: "csds at the messaging host", host: "asyncMessagingEnt", method: "GET", path: csdsAllPath(accA), status: 404},
+		{name: "appjwt at the csds host", host: "csds", method: "POST", path: sentinelPath(accA), body: appjwtForm(clientA, secretA), hdr: formHdr, status: 404},
+		{name: "appjwt at the idp host", host: "idp", method: "POST", path: sentinelPath(accA), body: appjwtForm(clientA, secretA), hdr: formHdr, status: 404},
+		{name: "control routes at the sentinel host", host: "sentinel", method: "GET", path: "/_lpsim/ledger", status: 404},
+		// §6 public clients call CSDS without ".json"; the legacy /csdr/ form too.
+		{name: "csds all no json", method: "GET", path: "/api/account/" + accA + "/service/baseURI?version=1.0", status: 200, shape: "csds-all.json"},
+		{name: "csds one no json", method: "GET", path: "/api/account/" + accA + "/service/idp/baseURI?version=1.0", status: 200, shape: "csds-one.json"},
+		{name: "csds csdr all", method: "GET", path: "/csdr/account/" + accA + "/service/baseURI.json?version=1.0", status: 200, shape: "csds-all.json"},
+		{name: "csds csdr one no json", method: "GET", path: "/csdr/account/" + accA + "/service/sentinel/baseURI?version=1.0", status: 200, shape: "csds-one.json"},
+		// ... and they refuse what the documented form refuses.
+		{name: "csds no json no version", method: "GET", path: "/api/account/" + accA + "/service/baseURI", status: 400},
+		{name: "csds no json bad version", method: "GET", path: "/api/account/" + accA + "/service/baseURI?version=2.0", status: 400},
+		{name: "csds no json unknown service", method: "GET", path: "/api/account/" + accA + "/service/Sentinel/baseURI?version=1.0", status: 404},
+		{name: "csds csdr unknown account", method: "GET", path: "/csdr/account/99999999/service/baseURI?version=1.0", status: 401},
 		// §1 version=1.0 is required: missing → 400.
 		{name: "csds no version", method: "GET", path: "/api/account/" + accA + "/service/baseURI.json", status: 400},
 		// §1 a bad parameter → 400.
@@ -187,6 +240,32 @@ func TestConformance(t *testing.T) {
 			}},
 		// §2 some clients send every parameter in the query string.
 		{name: "appjwt query", method: "POST", path: sentinelPath(accA) + "&client_id=" + clientA + "&client_secret=" + secretA, status: 200, shape: "appjwt-response.json"},
+		// §2 ... or every parameter in the form body.
+		{name: "appjwt all in body", method: "POST", path: "/sentinel/api/account/" + accA + "/app/token",
+			body: text("v=1.0&grant_type=client_credentials&" + url.Values{"client_id": {clientA}, "client_secret": {secretA}}.Encode()),
+			hdr:  func(*confEnv) []string { return []string{"Content-Type", form} }, status: 200, shape: "appjwt-response.json"},
+		// §2 a wrong v → 400, in the query or in the body.
+		{name: "appjwt wrong v", method: "POST", path: "/sentinel/api/account/" + accA + "/app/token?v=3.0&grant_type=client_credentials", body: appjwtForm(clientA, secretA), hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 400},
+		{name: "appjwt wrong v in body", method: "POST", path: "/sentinel/api/account/" + accA + "/app/token",
+			body: text("v=3.0&grant_type=client_credentials&" + url.Values{"client_id": {clientA}, "client_secret": {secretA}}.Encode()),
+			hdr:  func(*confEnv) []string { return []string{"Content-Type", form} }, status: 400},
+		// §2 RS256 with a kid, verified with Sentinel's published key set.
+		{name: "jwks", method: "GET", path: "/sentinel/well-known/jwks", status: 200,
+			check: func(t *testing.T, e *confEnv, h http.Header, b []byte) { verifyRS256(t, b, e.app) }},
+		// §2 Sentinel's API v2: the grant in the form body, no v.
+		{name: "appjwt v2", method: "POST", path: "/sentinel/api/v2/account/" + accA + "/app/token",
+			body: text("grant_type=client_credentials&" + url.Values{"client_id": {clientA}, "client_secret": {secretA}}.Encode()), hdr: formHdr,
+			status: 200, shape: "appjwt-response.json",
+			check: func(t *testing.T, e *confEnv, h http.Header, b []byte) {
+				var v2 string
+				token("access_token", &v2)(t, e, h, b)
+				_, jwks := call(t, e.remotes[""], "GET", "/sentinel/well-known/jwks", "")
+				verifyRS256(t, jwks, v2)
+			}},
+		{name: "appjwt v2 wrong v", method: "POST", path: "/sentinel/api/v2/account/" + accA + "/app/token?v=1.0",
+			body: text("grant_type=client_credentials&" + url.Values{"client_id": {clientA}, "client_secret": {secretA}}.Encode()), hdr: formHdr, status: 400},
+		{name: "appjwt v2 wrong secret", method: "POST", path: "/sentinel/api/v2/account/" + accA + "/app/token",
+			body: text("grant_type=client_credentials&" + url.Values{"client_id": {clientA}, "client_secret": {"wrong"}}.Encode()), hdr: formHdr, status: 401},
 		// §2 wrong credentials → 401.
 		{name: "appjwt wrong secret", method: "POST", path: sentinelPath(accA), body: appjwtForm(clientA, "wrong"), hdr: func(*confEnv) []string { return []string{"Content-Type", form} }, status: 401},
 		// §2 unknown account → 401.
@@ -212,6 +291,16 @@ func TestConformance(t *testing.T) {
 			return []string{"Content-Type", "application/json", "Authorization", e.appB}
 		},
 			status: 201, shape: "consumerjws-response.json", check: func(t *testing.T, e *confEnv, h http.Header, b []byte) { token("token", &e.carol)(t, e, h, b) }},
+		// §6 public clients leave v out of the IdP call; a v that is given must be 1.0.
+		{name: "consumerjws no v", method: "POST", path: "/api/account/" + accA + "/consumer", body: ext("lpbench-7f3a-000099"), hdr: func(e *confEnv) []string { return []string{"Content-Type", "application/json", "Authorization", e.app} },
+			status: 201, shape: "consumerjws-response.json"},
+		{name: "consumerjws wrong v", method: "POST", path: "/api/account/" + accA + "/consumer?v=2.0", body: ext("lpbench-7f3a-000099"), hdr: func(e *confEnv) []string { return []string{"Content-Type", "application/json", "Authorization", e.app} },
+			status: 400},
+		// The ConsumerJWS request at the messaging host, or the domain API's: 404.
+		{name: "consumerjws at the messaging host", host: "asyncMessagingEnt", method: "POST", path: idpPath(accA), body: ext("lpbench-7f3a-000042"),
+			hdr: func(e *confEnv) []string { return []string{"Content-Type", "application/json", "Authorization", e.app} }, status: 404},
+		{name: "consumerjws at the csds host", host: "csds", method: "POST", path: idpPath(accA), body: ext("lpbench-7f3a-000042"),
+			hdr: func(e *confEnv) []string { return []string{"Content-Type", "application/json", "Authorization", e.app} }, status: 404},
 		// §3 without an AppJWT → 401 40105.
 		{name: "consumerjws no appjwt", method: "POST", path: idpPath(accA), body: ext("x"), status: 401, code: 40105},
 
@@ -220,6 +309,9 @@ func TestConformance(t *testing.T) {
 			check: func(t *testing.T, e *confEnv, h http.Header, b []byte) { convID(&e.conv)(t, e, h, b) }},
 		{name: "create bob", method: "POST", path: createPath(accA), body: createBody(accA), hdr: msg(appA, bob), status: 200, shape: "create-conversation-response.json",
 			check: func(t *testing.T, e *confEnv, h http.Header, b []byte) { convID(&e.bobConv)(t, e, h, b) }},
+		// CONVERSATION and SEND at the IdP host or Sentinel's: 404, and nothing created.
+		{name: "create at the idp host", host: "idp", method: "POST", path: createPath(accA), body: createBody(accA), hdr: msg(appA, alice), status: 404},
+		{name: "send at the sentinel host", host: "sentinel", method: "POST", path: sendPath(accA), body: sendBody(bobConv), hdr: msg(appA, bob), status: 404},
 		// §0 one open conversation per consumer → 400.
 		{name: "create while open", method: "POST", path: createPath(accA), body: createBody(accA), hdr: msg(appA, alice), status: 400},
 		// §4 Authorization absent → 401 40105, the documented body word for word.
@@ -327,14 +419,21 @@ func TestConformance(t *testing.T) {
 			}},
 	}
 
-	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	for _, row := range rows {
 		ok := t.Run(row.name, func(t *testing.T) {
 			body := ""
 			if row.body != nil {
 				body = row.body(env)
 			}
-			req, err := http.NewRequest(row.method, env.urls[row.server]+row.path, strings.NewReader(body))
+			u := env.remotes[row.server].url(row.path)
+			switch row.host {
+			case "":
+			case "csds":
+				u = env.urls[row.server] + row.path
+			default:
+				u = env.remotes[row.server].hosts[row.host] + row.path
+			}
+			req, err := http.NewRequest(row.method, u, strings.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}

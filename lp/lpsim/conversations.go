@@ -14,17 +14,23 @@ type conversation struct {
 	consumer string // lp_consumer_id of the owner
 	seq      int64  // sequence of the next message
 	startMs  int64  // creation, Unix milliseconds on the Sim's clock: startTs of state notifications
+	updateMs int64  // the last change of its metadata (creation, close): metaDataLastUpdateTs
 	ttr      string // ttrDefName of the request, NORMAL when absent
+	skill    string // skillId of the request, "-1" (any) when absent
 }
 
 // conversationInfo is what the state notifications of a conversation say about it.
 type conversationInfo struct {
-	id, consumer, ttr string
-	startMs           int64
+	id, consumer, ttr, skill string
+	startMs, updateMs        int64
+	controller               bool // the controller has posted (auto messages): it is a participant
 }
 
 func (c *conversation) info() conversationInfo {
-	return conversationInfo{id: c.ID, consumer: c.consumer, ttr: c.ttr, startMs: c.startMs}
+	return conversationInfo{
+		id: c.ID, consumer: c.consumer, ttr: c.ttr, skill: c.skill, startMs: c.startMs, updateMs: c.updateMs,
+		controller: c.AutoMessagesEmitted > 0,
+	}
 }
 
 // published is what publish decided about an accepted event, for its notifications.
@@ -66,10 +72,13 @@ func (cs *conversations) reset() {
 // time, with or without the AUTO_MESSAGES header, with the given ttrDefName ("" = NORMAL). When c
 // already holds an open conversation it returns that one's id and ok false, and creates nothing.
 // hooks are the account's webhook endpoints at creation, for the OPEN notification.
-func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Duration, header bool, ttr string) (info conversationInfo, hooks []Webhook, ok bool) {
+func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Duration, header bool, ttr, skill string) (info conversationInfo, hooks []Webhook, ok bool) {
 	id := newUUID() // outside the lock: crypto/rand is the slowest part
 	if ttr == "" {
 		ttr = "NORMAL"
+	}
+	if skill == "" {
+		skill = "-1"
 	}
 	cs := &s.conversations
 	cs.mu.Lock()
@@ -88,7 +97,9 @@ func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Dura
 		consumer: c.LPConsumerID,
 		startMs:  s.now().UnixMilli(),
 		ttr:      ttr,
+		skill:    skill,
 	}
+	conv.updateMs = conv.startMs
 	cs.byID[id] = conv
 	cs.open[c.LPConsumerID] = conv
 	cs.order = append(cs.order, conv)
@@ -172,6 +183,9 @@ func (s *Sim) closeConversation(a *account, c consumerClaims, id string) (info c
 		return conversationInfo{}, nil, e
 	}
 	conv.Closed = true
+	// Strictly after the last change, so that receivers can order a conversation's changes by it
+	// even within one millisecond.
+	conv.updateMs = max(s.now().UnixMilli(), conv.updateMs+1)
 	if cs.open[conv.consumer] == conv {
 		delete(cs.open, conv.consumer)
 	}

@@ -30,6 +30,9 @@ type notification struct {
 	hookIndex                           int           // the endpoint's position in conv's FirstAutoMessageDeliveries
 	conv                                *conversation // for auto messages: the ledger entry to update
 	autoIndex                           int           // position among the conversation's auto messages; -1 for other notifications
+	// chain is the endpoint and conversation, whose deliveries go out in order (see dispatcher);
+	// "" once n has left its chain, or never was in one (reordered, duplicates).
+	chain string
 
 	gen      uint64      // dispatcher generation at emission: outcomes from before a Reset are not counted
 	extra    bool        // a duplicate: one attempt, counted only in Duplicated, never dropped
@@ -38,12 +41,21 @@ type notification struct {
 	started  time.Time   // when the last attempt started: its POST began, or it was lost
 	timer    *time.Timer // set while waiting for the next attempt
 	inFlight bool        // a worker is posting it
+	held     bool        // due, waiting for the delivery before it in its chain
 }
 
 // dispatcher delivers notifications asynchronously: emit never blocks a handler. A notification
 // waits for its delay on a timer, then joins a FIFO served by at most Workers goroutines, which
 // start when there is work and end when there is none, so an idle Sim holds no goroutine and one
 // that is never closed leaks none once its deliveries are over.
+//
+// Per endpoint and conversation, deliveries go out in the order they were emitted, which is
+// sequence order for a consumer that awaits each answer: a delivery whose delay is over waits
+// (held) while the one emitted before it, to the same endpoint and about the same conversation,
+// has not had its first attempt settled (answered, failed or lost). The wait counts in its
+// latency. A failed attempt releases the next one, so a retry (RetryInterval later) arrives out
+// of order, as it would from LivePerson. Deliveries drawn for reordering (WebhookConfig.Reorder)
+// and duplicates are in no chain: they overtake and are overtaken.
 //
 // Subtleness ahead: every notification is in pending from emit until its outcome, and whoever
 // removes it from pending (its worker, its timer, or stop) accounts for it, exactly once. stop
@@ -70,6 +82,7 @@ type dispatcher struct {
 	gen     uint64
 	stats   WebhookStats                     // DroppedByReason allocated by reset
 	byHook  map[string]*WebhookEndpointStats // by Webhook.ID, for the current generation; allocated by reset
+	chains  map[string][]*notification       // by notification.chain: its deliveries not yet settled, in order of emission
 	wg      sync.WaitGroup
 }
 
@@ -87,6 +100,7 @@ func newDispatcher(cfg WebhookConfig, seed int64, cs *conversations, clock func(
 		cs:      cs,
 		clock:   clock,
 		pending: make(map[*notification]struct{}),
+		chains:  make(map[string][]*notification),
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.reset()
@@ -162,6 +176,10 @@ func (d *dispatcher) emit(ns ...*notification) {
 		}
 		if reorders[i] {
 			d.stats.Reordered++
+			n.chain = ""
+		}
+		if n.chain != "" {
+			d.chains[n.chain] = append(d.chains[n.chain], n)
 		}
 		d.pending[n] = struct{}{}
 		d.schedule(n, delays[i])
@@ -188,7 +206,8 @@ func (d *dispatcher) schedule(n *notification, delay time.Duration) {
 	})
 }
 
-// due starts an attempt of n: lost at once with probability Loss, otherwise queued for a worker.
+// due starts an attempt of n once its delay is over, or holds it while the delivery before it
+// in its chain is not settled.
 func (d *dispatcher) due(n *notification) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -196,6 +215,41 @@ func (d *dispatcher) due(n *notification) {
 		return
 	}
 	n.timer = nil
+	if q := d.chains[n.chain]; n.chain != "" && len(q) > 0 && q[0] != n {
+		n.held = true
+		return
+	}
+	d.start(n)
+}
+
+// unchain takes n, whose attempt has settled, out of its chain, and starts the next delivery of
+// the chain if it is held. d.mu must be held.
+func (d *dispatcher) unchain(n *notification) {
+	if n.chain == "" {
+		return
+	}
+	key := n.chain
+	n.chain = ""
+	q := d.chains[key]
+	if len(q) == 0 || q[0] != n { // not its head: cannot happen, but never lose the order of the rest
+		return
+	}
+	q[0] = nil
+	q = q[1:]
+	if len(q) == 0 {
+		delete(d.chains, key)
+		return
+	}
+	d.chains[key] = q
+	if next := q[0]; next.held {
+		next.held = false
+		d.start(next)
+	}
+}
+
+// start starts an attempt of n: lost at once with probability Loss, otherwise queued for a
+// worker. d.mu must be held.
+func (d *dispatcher) start(n *notification) {
 	n.attempts++
 	n.started = time.Now()
 	if n.attempts > 1 && n.gen == d.gen {
@@ -279,6 +333,7 @@ var userAgent = []string{"lpsim-webhooks"}
 // delivered settles n as delivered, and sends its duplicate when one was drawn. d.mu must be held.
 func (d *dispatcher) delivered(n *notification) {
 	delete(d.pending, n)
+	d.unchain(n)
 	if n.gen == d.gen {
 		d.stats.Delivered++
 		e := d.hookStats(n)
@@ -326,6 +381,7 @@ func (d *dispatcher) failed(n *notification, reason string) {
 		delete(d.pending, n)
 		return
 	}
+	d.unchain(n)
 	if d.closed {
 		reason = DropShutdown
 	} else if n.attempts <= d.cfg.MaxRetries {
@@ -404,6 +460,7 @@ func (d *dispatcher) stop() {
 	}
 	clear(d.ready)
 	d.ready = nil
+	clear(d.chains)
 	d.mu.Unlock()
 	d.cancel()
 	d.wg.Wait()

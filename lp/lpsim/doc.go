@@ -14,18 +14,34 @@
 // with a Seed. [DefaultConfig] looks like a healthy three-region deployment without faults.
 //
 // A [Sim] is a [net/http.Handler]; [NewServer] runs one on 127.0.0.1 like httptest.NewServer, but
-// as a real server the product can use, and [Serve] runs the standalone `lpbench sim`. One server
-// plays every LivePerson host: routing is by path only, and CSDS answers with the host the request
-// came to, so a client that follows CSDS comes back to the same server.
+// as a real server the product can use, and [Serve] runs the standalone `lpbench sim`.
+//
+// # Hosts
+//
+// LivePerson serves each service at a host of its own, which CSDS names, and a client that sends
+// a request to another service's host gets 404. A [Server] does the same on loopback without any
+// DNS: it listens on its address (Server.URL: the domain API and the /_lpsim/ control routes) and
+// on one more port of the same IP for each of sentinel, idp and asyncMessagingEnt. CSDS answers
+// with the host name the request came to and the service's port, e.g. 127.0.0.1:41235 for
+// sentinel, so a client that follows CSDS reaches the right host, and one that mixes them up gets
+// 404 (not counted, like any unknown path). The services CSDS lists but the simulator does not
+// serve (agentVep, leDataReporting) are given the domain API's host. [Server.ServiceURL] and the
+// standalone banner give the service hosts. Config.SingleHost (single_host) serves everything at
+// one address instead, for a simulator reached through one port (a proxy, a port forward); a
+// [Sim] used as a plain http.Handler is one host too, and its CSDS answers with the request's
+// host:port for every service.
 //
 // # Routes
 //
 //	GET  /api/account/{acc}/service/baseURI.json?version=1.0               CSDS, all services
 //	GET  /api/account/{acc}/service/{service}/baseURI.json?version=1.0     CSDS, one service
-//	POST /sentinel/api/account/{acc}/app/token?v=1.0&grant_type=client_credentials
-//	POST /api/account/{acc}/consumer?v=1.0                                 IdP ConsumerJWS
-//	POST /api/account/{acc}/messaging/consumer/conversation?v=3            CONVERSATION
-//	POST /api/account/{acc}/messaging/consumer/conversation/send?v=3       SEND and close
+//	     (both also without ".json", and under /csdr/account/{acc}/ instead of /api/account/{acc}/)
+//	POST /sentinel/api/account/{acc}/app/token?v=1.0&grant_type=client_credentials   (sentinel host)
+//	POST /sentinel/api/v2/account/{acc}/app/token                            Sentinel API v2 (form body)
+//	GET  /sentinel/well-known/jwks                                           the AppJWTs' key set
+//	POST /api/account/{acc}/consumer?v=1.0                                 IdP ConsumerJWS, v optional (idp host)
+//	POST /api/account/{acc}/messaging/consumer/conversation?v=3            CONVERSATION (asyncMessagingEnt host)
+//	POST /api/account/{acc}/messaging/consumer/conversation/send?v=3       SEND and close (asyncMessagingEnt host)
 //	GET  /_lpsim/ledger                                                    the Ledger as JSON
 //	POST /_lpsim/reset                                                     Sim.Reset, 204
 //	GET  /_lpsim/apps                                                      accounts and generated credentials
@@ -45,21 +61,30 @@
 //     {"kind":"resp","code":STATUS,"body":{"title":..,"details":..,"errorCode":N},"type":".ReqBody$ErrorResp"};
 //     errorCode is present only where lp-api.md lists one (the 401 codes, and 40001 for a missing or
 //     wrong brandId, which answers 400).
-//   - CSDS: version missing or not "1.0" → 400; unknown account → 401 (title "invalid site");
+//   - CSDS: the documented path, the same without ".json" (as public clients call it) and the
+//     legacy /csdr/account/{acc}/ form all answer alike. version missing or not "1.0" → 400; unknown account → 401 (title "invalid site");
 //     unknown service name (case-sensitive) → 404. Services: sentinel, idp, asyncMessagingEnt,
-//     agentVep, leDataReporting. The baseURI is the request's Host (host:port, no scheme).
-//   - Sentinel: client_id, client_secret and grant_type are read from the form body or the query
-//     (the body wins). v missing or not "1.0", grant_type missing or not client_credentials → 400;
-//     unknown account or wrong credentials → 401. Tokens are HS256 JWTs signed with a key random per
-//     Sim; exp = iat + the lifetime rounded up to whole seconds, but the token is refused once the
-//     clock passes iat + the exact lifetime, so it never outlives its exp.
+//     agentVep, leDataReporting. The baseURI is host:port, no scheme (see Hosts).
+//   - Sentinel: v, client_id, client_secret and grant_type are read from the form body or the
+//     query (the body wins). On the v1 path, v missing or not "1.0" (or "2.0", as LivePerson's
+//     example for the v2 keys writes it) → 400; on the v2 path v is not needed, and one given must
+//     be "2.0". grant_type missing or not client_credentials → 400; unknown account or wrong
+//     credentials → 401. Both paths issue the same token: an RS256 JWT whose header is
+//     {"kid":KID,"typ":"JWT","alg":"RS256"} as Sentinel's, verifiable with the key of that kid in
+//     GET /sentinel/well-known/jwks ({"keys":[{"kty":"RSA","kid","use":"sig","alg":"RS256","n","e"}]},
+//     not counted, delayed nor stalled). The RSA key is one per process (made at the first Sim);
+//     the kid is random per Sim, and the signature covers it, so a token of another Sim never
+//     verifies. exp = iat + the lifetime rounded up to whole seconds, but the token is refused
+//     once the clock passes iat + the exact lifetime, so it never outlives its exp. ConsumerJWSs
+//     are HS256 under a key random per Sim (nothing outside the Sim verifies them).
 //   - Checks run in this order: body size (413; for Sentinel, the form), the rate limit (429) and
 //     fault injection (see below), AppJWT (Authorization: the bare token or "Bearer " + token),
-//     ConsumerJWS, the v query parameter (1.0 for the IdP, 3 for messaging; missing or wrong →
-//     400), then the body's content. On the SEND path, the body is parsed before the rate limit
-//     and faults, because it decides the endpoint (send or close).
-//   - IdP: a body that is not {"ext_consumer_id":STRING} with a non-blank id → 400. lp_consumer_id
-//     is the hex SHA-256 of account, NUL, ext_consumer_id: stable across tokens and Sims.
+//     ConsumerJWS, the v query parameter (1.0 for the IdP, wrong → 400; 3 for messaging, missing
+//     or wrong → 400), then the body's content. On the SEND path, the body is parsed before the
+//     rate limit and faults, because it decides the endpoint (send or close).
+//   - IdP: v may be left out, as public clients have done against real accounts for years; a v
+//     that is given and not "1.0" → 400. A body that is not {"ext_consumer_id":STRING} with a
+//     non-blank id → 400. lp_consumer_id is the hex SHA-256 of account, NUL, ext_consumer_id: stable across tokens and Sims.
 //   - CONVERSATION: a body that is not a JSON array, whose first element is not
 //     userprofile.SetUserProfile, that holds no or several cm.ConsumerRequestConversation, or any
 //     other request type → 400; brandId missing or not the path account → 400 errorCode 40001;
@@ -125,9 +150,17 @@
 // Without an endpoint nothing is sent (Ledger.Webhooks.NoEndpoint counts what would have
 // been). With one or more, the simulator emits, one change per notification:
 //
-//   - cqm.ExConversationChangeNotification UPSERT, state OPEN, when a conversation is created, and
-//     state CLOSE (with endTs and closeReason CONSUMER) when it is closed, in the shape of
-//     lp-api.md §6; the one participant is the consumer (role CONSUMER, id its lp_consumer_id).
+//   - cqm.ExConversationChangeNotification UPSERT, state and stage OPEN, when a conversation is
+//     created, and state and stage CLOSE (with endTs, closeReason CONSUMER, effectiveTTR -1) when
+//     it is closed, in the shape of lp-api.md §6 with the fields of LivePerson's schema and demo
+//     connector (testdata/fixtures/conversation-open-notification.json and
+//     conversation-close-notification.json): result.effectiveTTR (startTs + the TTR while open),
+//     skillId (the request's, "-1" when absent), the participants, the one MAIN MESSAGING dialog
+//     (dialogs[], its id the conversation's, with the same participants, state, creationTs and
+//     endTs, closedBy CONSUMER), and metaDataLastUpdateTs, the time of this change, strictly
+//     increasing per conversation so a receiver can order the changes by it. The participants are
+//     the consumer (role CONSUMER, id its lp_consumer_id) and, once auto messages were posted, the
+//     controller (role CONTROLLER, the auto messages' originatorId).
 //   - ms.MessagingEventNotification for every accepted consumer message (ContentEvent or
 //     RichContentEvent): the event as the consumer sent it, its sequence, role CONSUMER.
 //   - After a first message that qualifies for AUTO_MESSAGES, the configured auto messages
@@ -149,6 +182,13 @@
 // 2xx, a transport error or no answer within Timeout (10s) fails the attempt, and up to
 // MaxRetries (0–5) more attempts follow, each RetryInterval (30s) after the start of the one
 // before; when the last fails, the notification is dropped (reason "failed").
+//
+// Order: per endpoint and conversation, notifications are delivered in the order they were
+// emitted, which is sequence order (and metaDataLastUpdateTs order) for a consumer that awaits
+// each answer: one whose delay is over waits while the one before it has not had its first
+// attempt answered, failed or lost, even with many workers and the same latency for all. Only
+// retries (a failed attempt releases the next notification), reordering and duplicates, below,
+// and several concurrent requests on one conversation, break that order.
 //
 // Loss, duplication and reordering, each with its probability:
 //
@@ -229,7 +269,16 @@
 // # Standalone
 //
 // [Serve] listens on loopback only (127.0.0.1:0 by default) unless Config.AllowRemote, prints
-// "lpsim listening on http://HOST:PORT", one line per account (id, region, client id and, when
-// generated locally, the client secret) and how to register a webhook endpoint, serves until its
-// context ends and shuts down gracefully.
+// "lpsim listening on http://HOST:PORT", with Config.TLS the CA file, the service hosts (see
+// Hosts), one line per account (id, region, client id and, when generated locally, the client
+// secret) and how to register a webhook endpoint, serves until its context ends and shuts down
+// gracefully.
+//
+// # TLS
+//
+// With Config.TLS (`lpbench sim -tls`), every host of a Server speaks HTTPS (TLS 1.2 or newer,
+// HTTP/1.1) with one certificate for localhost, 127.0.0.1, ::1 and the listening host, signed
+// by a CA made at start (ECDSA P-256, valid 30 days). The CA certificate (PEM) is written to
+// Config.TLSCAFile, or to a file in a new temporary directory removed by Close; Server.CAFile and
+// the banner name it, and clients verify against it. Webhook deliveries are unchanged.
 package lpsim

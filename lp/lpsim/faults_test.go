@@ -80,7 +80,7 @@ func TestFaultsOverHTTP(t *testing.T) {
 			cfg.Faults = map[Endpoint]Faults{EndpointCreate: tt.faults}
 			srv := startServer(t, cfg)
 			c := newConsumer(t, newRemote(srv.URL), accA, "faulted")
-			req, _ := http.NewRequest("POST", srv.URL+createPath(accA), strings.NewReader(fixture(t, "create-conversation.json", "{accountid}", accA)))
+			req, _ := http.NewRequest("POST", srv.ServiceURL("asyncMessagingEnt")+createPath(accA), strings.NewReader(fixture(t, "create-conversation.json", "{accountid}", accA)))
 			for i := 0; i < len(c.headers(true)); i += 2 {
 				req.Header.Set(c.headers(true)[i], c.headers(true)[i+1])
 			}

@@ -2,6 +2,7 @@ package lpsim
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"slices"
 )
@@ -44,13 +45,12 @@ func (s *Sim) handleCSDSAll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, EndpointCSDS, e)
 		return
 	}
-	host := baseURI(r)
 	var out struct {
 		BaseURIs []csdsEntry `json:"baseURIs"`
 	}
 	out.BaseURIs = make([]csdsEntry, len(csdsServices))
 	for i, svc := range csdsServices {
-		out.BaseURIs[i] = csdsEntry{Service: svc, Account: acc, BaseURI: host}
+		out.BaseURIs[i] = csdsEntry{Service: svc, Account: acc, BaseURI: s.baseURI(r, svc)}
 	}
 	s.respondJSON(w, r, EndpointCSDS, http.StatusOK, out)
 }
@@ -72,7 +72,23 @@ func (s *Sim) handleCSDSOne(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, EndpointCSDS, apiErr{status: http.StatusNotFound, title: "Unknown service", details: "no service " + svc})
 		return
 	}
-	s.respondJSON(w, r, EndpointCSDS, http.StatusOK, csdsEntry{Service: svc, Account: acc, BaseURI: baseURI(r)})
+	s.respondJSON(w, r, EndpointCSDS, http.StatusOK, csdsEntry{Service: svc, Account: acc, BaseURI: s.baseURI(r, svc)})
+}
+
+// baseURI is what CSDS answers for service name svc: the host the request came to with the
+// port of the service's own host when a Server gave it one (sentinel, idp, asyncMessagingEnt),
+// otherwise the request's host:port, so a client that follows CSDS comes back to this server.
+func (s *Sim) baseURI(r *http.Request, svc string) string {
+	host := requestHost(r)
+	i := slices.Index(serviceNames[:], svc)
+	if i <= 0 || s.ports[i] == "" {
+		return host
+	}
+	name, _, err := net.SplitHostPort(host)
+	if err != nil { // no port
+		name = host
+	}
+	return net.JoinHostPort(name, s.ports[i])
 }
 
 // respondJSON responds with v marshalled.

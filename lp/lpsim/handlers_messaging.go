@@ -24,8 +24,9 @@ type createRequest struct {
 	ID   json.RawMessage `json:"id"` // echoed verbatim as reqId, whatever JSON value it is
 	Type string          `json:"type"`
 	Body struct {
-		BrandID    string `json:"brandId"`
-		TTRDefName string `json:"ttrDefName"`
+		BrandID    string          `json:"brandId"`
+		TTRDefName string          `json:"ttrDefName"`
+		SkillID    json.RawMessage `json:"skillId"` // a string ("-1" = any) or a number, as clients send it
 	} `json:"body"`
 }
 
@@ -63,14 +64,14 @@ func (s *Sim) handleCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, ep, e)
 		return
 	}
-	var ttr string
+	var ttr, skill string
 	for _, q := range reqs {
 		if q.Type == typeRequestConversation {
-			ttr = q.Body.TTRDefName
+			ttr, skill = q.Body.TTRDefName, skillID(q.Body.SkillID)
 		}
 	}
 	acct := s.accounts[a.ID]
-	conv, hooks, ok := s.createConversation(acct, c, arrived, autoMessagesFeature(r.Header), ttr)
+	conv, hooks, ok := s.createConversation(acct, c, arrived, autoMessagesFeature(r.Header), ttr, skill)
 	id := conv.id
 	if !ok {
 		s.fail(w, r, ep, badRequest("Consumer already has an open conversation", "open conversation "+id))
@@ -98,6 +99,23 @@ func (s *Sim) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	out = append(out, ']')
 	s.respond(w, r, ep, http.StatusOK, out)
+}
+
+// skillId returns the skillId of a ConsumerRequestConversation as notifications carry it, a
+// string: "" when absent or neither a string nor a number.
+func skillID(raw json.RawMessage) string {
+	if len(raw) == 0 { // absent: the common case, without the cost of a failed Unmarshal
+		return ""
+	}
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return str
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
 }
 
 // checkCreate validates the requests of a CONVERSATION body for account acc: SetUserProfile first,

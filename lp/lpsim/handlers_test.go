@@ -33,6 +33,18 @@ func TestCSDS(t *testing.T) {
 		// An unknown account is "invalid site".
 		{"unknown account", csdsAllPath("99999999"), 401, ""},
 		{"unknown account one", "/api/account/99999999/service/idp/baseURI.json?version=1.0", 401, ""},
+		// Without ".json", as public clients call it, and the legacy /csdr/ form.
+		{"all no json", "/api/account/" + accA + "/service/baseURI?version=1.0", 200, "csds-all.json"},
+		{"one no json", "/api/account/" + accA + "/service/idp/baseURI?version=1.0", 200, "csds-one.json"},
+		{"csdr all", "/csdr/account/" + accA + "/service/baseURI.json?version=1.0", 200, "csds-all.json"},
+		{"csdr one", "/csdr/account/" + accA + "/service/sentinel/baseURI.json?version=1.0", 200, "csds-one.json"},
+		{"csdr no json", "/csdr/account/" + accA + "/service/baseURI?version=1.0", 200, "csds-all.json"},
+		// The other forms refuse what the documented one refuses.
+		{"no json no version", "/api/account/" + accA + "/service/baseURI", 400, ""},
+		{"no json bad version", "/api/account/" + accA + "/service/idp/baseURI?version=2.0", 400, ""},
+		{"csdr unknown account", "/csdr/account/99999999/service/baseURI.json?version=1.0", 401, ""},
+		{"no json unknown service", "/api/account/" + accA + "/service/nope/baseURI?version=1.0", 404, ""},
+		{"csdr wrong case", "/csdr/account/" + accA + "/service/Idp/baseURI.json?version=1.0", 404, ""},
 		// Service names are case-sensitive.
 		{"wrong case", "/api/account/" + accA + "/service/AsyncMessagingEnt/baseURI.json?version=1.0", 404, ""},
 		// Unknown service.
@@ -57,7 +69,7 @@ func TestCSDS(t *testing.T) {
 			}
 		})
 	}
-	if got, want := s.Ledger().Requests[EndpointCSDS][200], int64(4); got != want {
+	if got, want := s.Ledger().Requests[EndpointCSDS][200], int64(9); got != want {
 		t.Errorf("csds 200 count = %d, want %d", got, want)
 	}
 }
@@ -100,6 +112,10 @@ func TestAppJWT(t *testing.T) {
 		{"form", sentinelPath(accA), form, formCT, 200},
 		// Some clients put everything in the query.
 		{"query", sentinelPath(accA) + "&" + form, "", nil, 200},
+		// ... or everything in the form body.
+		{"all in body", "/sentinel/api/account/" + accA + "/app/token", "v=1.0&grant_type=client_credentials&" + form, formCT, 200},
+		// A wrong v is refused wherever it is.
+		{"wrong v in body", "/sentinel/api/account/" + accA + "/app/token", "v=3.0&grant_type=client_credentials&" + form, formCT, 400},
 		// Wrong secret.
 		{"bad secret", sentinelPath(accA), "client_id=" + clientA + "&client_secret=nope", formCT, 401},
 		// Another account's credentials.
@@ -130,9 +146,9 @@ func TestAppJWT(t *testing.T) {
 				t.Errorf("token_type = %v, want %v", got, want)
 			}
 			tok := out["access_token"].(string)
-			if got, want := strings.Split(tok, ".")[0], "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"; got != want {
-				t.Errorf("header = %q, want %q", got, want)
-			}
+			// RS256 with a kid, as Sentinel signs, verified with the published key set.
+			_, jwks := call(t, s, "GET", "/sentinel/well-known/jwks", "")
+			verifyRS256(t, jwks, tok)
 			p := jwtPayload(t, tok)
 			iat := float64(clk.Now().Unix())
 			for k, want := range map[string]any{
@@ -145,7 +161,7 @@ func TestAppJWT(t *testing.T) {
 			}
 		})
 	}
-	if got, want := s.Ledger().AppJWTsIssued, int64(2); got != want {
+	if got, want := s.Ledger().AppJWTsIssued, int64(3); got != want {
 		t.Errorf("AppJWTsIssued = %d, want %d", got, want)
 	}
 }
@@ -168,8 +184,10 @@ func TestConsumerJWS(t *testing.T) {
 		{"empty ext id", idpPath(accA), `{"ext_consumer_id":""}`, 400},
 		// The body must be JSON.
 		{"not json", idpPath(accA), `ext_consumer_id=x`, 400},
-		// v is required.
-		{"no v", "/api/account/" + accA + "/consumer", `{"ext_consumer_id":"x"}`, 400},
+		// v may be left out, as public clients do; a v that is given must be 1.0.
+		{"no v", "/api/account/" + accA + "/consumer", `{"ext_consumer_id":"lpbench-7f3a-000042"}`, 201},
+		{"empty v", "/api/account/" + accA + "/consumer?v=", `{"ext_consumer_id":"x"}`, 400},
+		{"wrong v", "/api/account/" + accA + "/consumer?v=2.0", `{"ext_consumer_id":"x"}`, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,7 +223,7 @@ func TestConsumerJWS(t *testing.T) {
 	if a, b := id(accA, "x"), id(accA, "y"); a == b {
 		t.Errorf("two consumers share lp_consumer_id %v", a)
 	}
-	if got, want := s.Ledger().ConsumerJWSsIssued, int64(5); got != want {
+	if got, want := s.Ledger().ConsumerJWSsIssued, int64(6); got != want {
 		t.Errorf("ConsumerJWSsIssued = %d, want %d", got, want)
 	}
 }
@@ -324,6 +342,10 @@ func TestErrors(t *testing.T) {
 		}
 		return tok[:i] + string(c) + tok[i+1:]
 	}
+	// Another Sim signs with the same RSA key (one per process) but its own kid: its AppJWT
+	// never verifies here.
+	otherSim, _ := newFakeSim(t, testConfig())
+	foreign := appJWT(t, otherSim, accA, clientA, secretA)
 	createBody := fixture(t, "create-conversation.json", "{accountid}", accA)
 	sendBody := func(id string) string { return fixture(t, "send.json", "{conversationId}", id) }
 	closeBody := func(id string) string { return fixture(t, "close-conversation.json", "{conversationId}", id) }
@@ -345,6 +367,8 @@ func TestErrors(t *testing.T) {
 		{"create appjwt tampered", createPath(accA), createBody, []string{"Authorization", tamper(a.app), "X-LP-ON-BEHALF", a.jws}, 401, 40102},
 		// Not a JWT at all.
 		{"send appjwt malformed", sendPath(accA), sendBody(convA), []string{"Authorization", "abc", "X-LP-ON-BEHALF", a.jws}, 401, 40102},
+		// An AppJWT of another Sim.
+		{"appjwt of another sim", idpPath(accA), `{"ext_consumer_id":"x"}`, []string{"Authorization", foreign}, 401, 40102},
 		// A ConsumerJWS is no AppJWT.
 		{"appjwt is a jws", idpPath(accA), `{"ext_consumer_id":"x"}`, []string{"Authorization", a.jws}, 401, 40102},
 		// "Bearer " prefix is accepted.

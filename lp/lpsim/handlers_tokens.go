@@ -8,9 +8,28 @@ import (
 	"strings"
 )
 
-// handleAppJWT answers POST /sentinel/api/account/{acc}/app/token: the OAuth2 client-credentials
-// grant of the account's app (fixtures/appjwt-response.json).
+// handleAppJWT answers POST /sentinel/api/account/{acc}/app/token (Sentinel's API v1): the OAuth2
+// client-credentials grant of the account's app (fixtures/appjwt-response.json). v is 1.0, or 2.0
+// as LivePerson's own example for the v2 keys writes it.
 func (s *Sim) handleAppJWT(w http.ResponseWriter, r *http.Request) {
+	s.appJWTGrant(w, r, func(v string, _ bool) bool { return v == "1.0" || v == "2.0" }, "query parameter v must be 1.0")
+}
+
+// handleAppJWTv2 answers POST /sentinel/api/v2/account/{acc}/app/token (Sentinel's API v2, whose
+// keys /sentinel/well-known/jwks publishes): the same grant, v not needed; one given must be 2.0.
+func (s *Sim) handleAppJWTv2(w http.ResponseWriter, r *http.Request) {
+	s.appJWTGrant(w, r, func(v string, given bool) bool { return !given || v == "2.0" }, "v, when given, must be 2.0 on the v2 path")
+}
+
+// handleJWKS answers GET /sentinel/well-known/jwks: the key set that verifies the AppJWTs. Like
+// the control routes, it is neither counted, delayed nor stalled: it is no step of a journey.
+func (s *Sim) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	s.respond(w, r, "", http.StatusOK, s.jwks)
+}
+
+// appJWTGrant answers a token request of either path; versionOK judges its v parameter (form
+// body or query), and badVersion says what it wants.
+func (s *Sim) appJWTGrant(w http.ResponseWriter, r *http.Request, versionOK func(v string, given bool) bool, badVersion string) {
 	const ep = EndpointAppJWT
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	// The form body is the documented way; ParseForm merges it with the query, body values first.
@@ -26,8 +45,8 @@ func (s *Sim) handleAppJWT(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if v := r.Form.Get("v"); v != "1.0" {
-		s.fail(w, r, ep, badRequest("Bad version", "query parameter v must be 1.0"))
+	if v, given := r.Form["v"]; !versionOK(r.Form.Get("v"), given && len(v) > 0) {
+		s.fail(w, r, ep, badRequest("Bad version", badVersion))
 		return
 	}
 	switch r.Form.Get("grant_type") {
@@ -73,7 +92,8 @@ func (s *Sim) handleConsumerJWS(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, ep, e)
 		return
 	}
-	if e := checkVersion(r, "v", "1.0"); e.failed() {
+	// Public clients leave v out, and LivePerson serves them; a v that is given must be 1.0.
+	if e := checkOptionalVersion(r, "v", "1.0"); e.failed() {
 		s.fail(w, r, ep, e)
 		return
 	}

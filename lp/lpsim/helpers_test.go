@@ -1,8 +1,12 @@
 package lpsim
 
 import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -334,4 +338,47 @@ func conversationOf(t testing.TB, s *Sim, id string) Conversation {
 	}
 	t.Fatalf("conversation %s is not in the ledger", id)
 	return Conversation{}
+}
+
+// verifyRS256 checks tok as a client of Sentinel's v2 keys would: its header is
+// {"kid","typ":"JWT","alg":"RS256"}, and its signature verifies with the key of that kid in the
+// key set jwks ({"keys":[{"kty":"RSA","kid","n","e",…}]}).
+func verifyRS256(t testing.TB, jwks []byte, tok string) {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d parts", len(parts))
+	}
+	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		t.Fatalf("header: %v", err)
+	}
+	var head struct{ Kid, Typ, Alg string }
+	if err := json.Unmarshal(hb, &head); err != nil || head.Alg != "RS256" || head.Typ != "JWT" || head.Kid == "" {
+		t.Fatalf("header %s: want kid, typ JWT, alg RS256", hb)
+	}
+	var set struct {
+		Keys []struct{ Kty, Kid, Use, Alg, N, E string }
+	}
+	if err := json.Unmarshal(jwks, &set); err != nil {
+		t.Fatalf("key set %s: %v", jwks, err)
+	}
+	for _, k := range set.Keys {
+		if k.Kid != head.Kid {
+			continue
+		}
+		n, err1 := base64.RawURLEncoding.DecodeString(k.N)
+		e, err2 := base64.RawURLEncoding.DecodeString(k.E)
+		sig, err3 := base64.RawURLEncoding.DecodeString(parts[2])
+		if k.Kty != "RSA" || k.Alg != "RS256" || k.Use != "sig" || err1 != nil || err2 != nil || err3 != nil {
+			t.Fatalf("key %+v or signature does not decode", k)
+		}
+		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+		sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+			t.Fatalf("the signature does not verify with key %s: %v", k.Kid, err)
+		}
+		return
+	}
+	t.Fatalf("no key %q in the key set %s", head.Kid, jwks)
 }

@@ -21,7 +21,7 @@ import (
 // keep-alive connection, reusing request bodies.
 type loopClient struct {
 	http *http.Client
-	base string
+	rm   remote // the server's hosts
 	j    *journeyRequests
 }
 
@@ -32,11 +32,11 @@ func newLoopClients(t testing.TB, base string, n int, prefix string) []*loopClie
 	tr.MaxIdleConnsPerHost = n
 	tr.DisableCompression = true
 	hc := &http.Client{Transport: tr}
-	rm := remote{base: base, client: hc}
+	rm := newRemoteClient(base, hc)
 	cs := make([]*loopClient, n)
 	for i := range cs {
 		c := newConsumer(t, rm, accA, prefix+strconv.Itoa(i))
-		cs[i] = &loopClient{http: hc, base: base, j: newJourneyRequests(t, c)}
+		cs[i] = &loopClient{http: hc, rm: rm, j: newJourneyRequests(t, c)}
 	}
 	return cs
 }
@@ -77,7 +77,7 @@ func runLoad(t testing.TB, cs []*loopClient, d time.Duration) (requests, journey
 // do sends request i of the cycle and reads the whole answer (so the connection is reused).
 func (c *loopClient) do(ctx context.Context, i int, out *bytes.Buffer) (int, error) {
 	tmpl := c.j.next(i)
-	req, err := http.NewRequestWithContext(ctx, "POST", c.base+tmpl.URL.RequestURI(), tmpl.Body)
+	req, err := http.NewRequestWithContext(ctx, "POST", c.rm.url(tmpl.URL.RequestURI()), tmpl.Body)
 	if err != nil {
 		return 0, err
 	}

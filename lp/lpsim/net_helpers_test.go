@@ -3,8 +3,11 @@ package lpsim
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,18 +16,75 @@ import (
 
 // remote is an http.Handler that forwards every request to a server over the network and copies
 // the answer back: the helpers written for handlers (call, newConsumer, consumer.create, ...) then
-// drive a real server over HTTP. A transport error is answered with status 599 and its text.
+// drive a real server over HTTP. Each request goes to its service's host (pathService), as CSDS
+// gives them. A transport error is answered with status 599 and its text.
 type remote struct {
-	base   string // "http://127.0.0.1:PORT"
+	base   string            // "http://127.0.0.1:PORT": CSDS and the control routes
+	hosts  map[string]string // CSDS service name → base URL
 	client *http.Client
 }
 
 func newRemote(base string) remote {
-	return remote{base: base, client: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+	return newRemoteClient(base, &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()})
+}
+
+// newRemoteClient is newRemote with the given client, looking the hosts up with CSDS for the
+// simulator's first account (none found: everything goes to base).
+func newRemoteClient(base string, client *http.Client) remote {
+	rm := remote{base: base, hosts: map[string]string{}, client: client}
+	scheme, _, _ := strings.Cut(base, "://")
+	var apps []App
+	if getJSON(client, base+"/_lpsim/apps", &apps) != nil || len(apps) == 0 {
+		return rm
+	}
+	var out struct{ BaseURIs []csdsEntry }
+	if getJSON(client, base+csdsAllPath(apps[0].Account), &out) != nil {
+		return rm
+	}
+	for _, e := range out.BaseURIs {
+		rm.hosts[e.Service] = scheme + "://" + e.BaseURI
+	}
+	return rm
+}
+
+// getJSON GETs u and decodes its 200 answer into out.
+func getJSON(client *http.Client, u string, out any) error {
+	resp, err := client.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// pathService returns the CSDS name of the service whose host serves path ("" for the domain
+// API and the control routes).
+func pathService(path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	switch {
+	case strings.HasPrefix(path, "/sentinel/"):
+		return "sentinel"
+	case strings.HasSuffix(path, "/consumer"):
+		return "idp"
+	case strings.Contains(path, "/messaging/"):
+		return "asyncMessagingEnt"
+	}
+	return ""
+}
+
+// url returns the URL of a request for path at its service's host.
+func (rm remote) url(path string) string {
+	if h, ok := rm.hosts[pathService(path)]; ok {
+		return h + path
+	}
+	return rm.base + path
 }
 
 func (rm remote) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, rm.base+r.URL.RequestURI(), r.Body)
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, rm.url(r.URL.RequestURI()), r.Body)
 	if err != nil {
 		panic(err)
 	}
@@ -106,6 +166,29 @@ func standalone(t *testing.T, cfg Config) (url, banner string) {
 		t.Fatalf("banner's first line is %q", first)
 	}
 	return url, banner
+}
+
+// bannerCAFile returns the CA file a TLS server's banner names.
+func bannerCAFile(t *testing.T, banner string) string {
+	t.Helper()
+	for _, l := range bannerLines(banner) {
+		if rest, ok := strings.CutPrefix(l, "TLS certificates signed by the CA in "); ok {
+			file, _, _ := strings.Cut(rest, " ")
+			return file
+		}
+	}
+	t.Fatalf("no CA file in the banner:\n%s", banner)
+	return ""
+}
+
+// readFile returns a file's content, failing the test when it cannot be read.
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // bannerLines returns the banner's lines.

@@ -42,8 +42,8 @@ func putBody(buf *bytes.Buffer) {
 }
 
 // queryValue returns the first value of key in a raw query string, like url.Values.Get, without
-// building the whole map (keys looked up here never need unescaping).
-func queryValue(rawQuery, key string) string {
+// building the whole map (keys looked up here never need unescaping), and whether key is there.
+func queryValue(rawQuery, key string) (string, bool) {
 	for rawQuery != "" {
 		var kv string
 		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
@@ -53,20 +53,29 @@ func queryValue(rawQuery, key string) string {
 		}
 		if strings.ContainsAny(v, "%+") {
 			if u, err := url.QueryUnescape(v); err == nil {
-				return u
+				return u, true
 			}
 		}
-		return v
+		return v, true
 	}
-	return ""
+	return "", false
 }
 
 // checkVersion refuses a request whose query parameter key is not want.
 func checkVersion(r *http.Request, key, want string) apiErr {
-	if got := queryValue(r.URL.RawQuery, key); got != want {
+	if got, _ := queryValue(r.URL.RawQuery, key); got != want {
 		return badRequest("Bad version", "query parameter "+key+" must be "+want+", got "+strconv.Quote(got))
 	}
 	return apiErr{}
+}
+
+// checkOptionalVersion refuses a request whose query parameter key is given and not want; a
+// request without it passes.
+func checkOptionalVersion(r *http.Request, key, want string) apiErr {
+	if _, given := queryValue(r.URL.RawQuery, key); !given {
+		return apiErr{}
+	}
+	return checkVersion(r, key, want)
 }
 
 // autoMessagesFeature reports whether the Client-Properties header enables AUTO_MESSAGES: its value
@@ -110,9 +119,8 @@ func parseClientProperties(v string) bool {
 	return false
 }
 
-// baseURI is what CSDS answers for every service: the host:port this request came to, so the
-// client comes back to this server whatever the service.
-func baseURI(r *http.Request) string {
+// requestHost is the host:port this request came to.
+func requestHost(r *http.Request) string {
 	if r.Host != "" {
 		return r.Host
 	}

@@ -6,33 +6,73 @@ import (
 	"strings"
 )
 
-// route is one path of the simulated API with the method it accepts.
+// service is a LivePerson host a route belongs to: the domain API's (which also serves the
+// simulator's control routes), Sentinel's, the IdP's or the messaging service's. CSDS names the
+// last three.
+type service int
+
+const (
+	svcCSDS      service = iota // the domain API and the /_lpsim/ control routes
+	svcSentinel                 // CSDS "sentinel"
+	svcIdP                      // CSDS "idp"
+	svcMessaging                // CSDS "asyncMessagingEnt"
+	numServices
+)
+
+// serviceNames are the CSDS names of the services with hosts of their own, by service.
+var serviceNames = [numServices]string{svcSentinel: "sentinel", svcIdP: "idp", svcMessaging: "asyncMessagingEnt"}
+
+// route is one path of the simulated API with the method it accepts and the host serving it.
 type route struct {
 	method  string
 	path    string
-	ep      Endpoint // "" for control routes: not counted
+	ep      Endpoint // "" for control routes and the key set: not counted
+	svc     service
 	handler http.HandlerFunc
 }
 
-// routes builds the ServeMux. Every route is registered with its method, and every path once
-// more without one, to answer other methods with 405 in the documented error shape (counted under
-// the path's endpoint) and an Allow header listing the path's methods. The method-specific
-// patterns are more specific, so they win for their methods. "/" catches unknown paths.
-func (s *Sim) routes() *http.ServeMux {
+// table lists every route.
+func (s *Sim) table() []route {
 	const acct = "/api/account/{acc}"
-	table := []route{
-		{http.MethodGet, acct + "/service/baseURI.json", EndpointCSDS, s.handleCSDSAll},
-		{http.MethodGet, acct + "/service/{service}/baseURI.json", EndpointCSDS, s.handleCSDSOne},
-		{http.MethodPost, "/sentinel" + acct + "/app/token", EndpointAppJWT, s.handleAppJWT},
-		{http.MethodPost, acct + "/consumer", EndpointConsumerJWS, s.handleConsumerJWS},
-		{http.MethodPost, acct + "/messaging/consumer/conversation", EndpointCreate, s.handleCreate},
-		{http.MethodPost, acct + "/messaging/consumer/conversation/send", EndpointSend, s.handleSend},
-		{http.MethodGet, "/_lpsim/ledger", "", s.handleLedger},
-		{http.MethodPost, "/_lpsim/reset", "", s.handleReset},
-		{http.MethodGet, "/_lpsim/apps", "", s.handleApps},
-		{http.MethodGet, "/_lpsim/webhooks", "", s.handleListWebhooks},
-		{http.MethodPost, "/_lpsim/webhooks", "", s.handleAddWebhook},
-		{http.MethodDelete, "/_lpsim/webhooks/{id}", "", s.handleRemoveWebhook},
+	var table []route
+	// CSDS: the documented form, the same without ".json" (as public clients call it), and the
+	// legacy /csdr/ form, each for all services and for one.
+	for _, prefix := range []string{acct, "/csdr/account/{acc}"} {
+		for _, ext := range []string{".json", ""} {
+			table = append(table,
+				route{http.MethodGet, prefix + "/service/baseURI" + ext, EndpointCSDS, svcCSDS, s.handleCSDSAll},
+				route{http.MethodGet, prefix + "/service/{service}/baseURI" + ext, EndpointCSDS, svcCSDS, s.handleCSDSOne})
+		}
+	}
+	return append(table, []route{
+		{http.MethodPost, "/sentinel" + acct + "/app/token", EndpointAppJWT, svcSentinel, s.handleAppJWT},
+		{http.MethodPost, "/sentinel/api/v2/account/{acc}/app/token", EndpointAppJWT, svcSentinel, s.handleAppJWTv2},
+		{http.MethodGet, "/sentinel/well-known/jwks", "", svcSentinel, s.handleJWKS},
+		{http.MethodPost, acct + "/consumer", EndpointConsumerJWS, svcIdP, s.handleConsumerJWS},
+		{http.MethodPost, acct + "/messaging/consumer/conversation", EndpointCreate, svcMessaging, s.handleCreate},
+		{http.MethodPost, acct + "/messaging/consumer/conversation/send", EndpointSend, svcMessaging, s.handleSend},
+		{http.MethodGet, "/_lpsim/ledger", "", svcCSDS, s.handleLedger},
+		{http.MethodPost, "/_lpsim/reset", "", svcCSDS, s.handleReset},
+		{http.MethodGet, "/_lpsim/apps", "", svcCSDS, s.handleApps},
+		{http.MethodGet, "/_lpsim/webhooks", "", svcCSDS, s.handleListWebhooks},
+		{http.MethodPost, "/_lpsim/webhooks", "", svcCSDS, s.handleAddWebhook},
+		{http.MethodDelete, "/_lpsim/webhooks/{id}", "", svcCSDS, s.handleRemoveWebhook},
+	}...)
+}
+
+// routes builds the ServeMux of the routes of the services for which serves is true: all of them
+// for the Sim as one handler, one for each host of a Server. Every route is registered with its
+// method, and every path once more without one, to answer other methods with 405 in the
+// documented error shape (counted under the path's endpoint) and an Allow header listing the
+// path's methods. The method-specific patterns are more specific, so they win for their methods.
+// "/" catches unknown paths, and the paths of the other hosts: 404, as a LivePerson host answers
+// a path of another service.
+func (s *Sim) routes(serves func(service) bool) *http.ServeMux {
+	var table []route
+	for _, rt := range s.table() {
+		if serves(rt.svc) {
+			table = append(table, rt)
+		}
 	}
 	mux := http.NewServeMux()
 	methods := map[string][]string{} // path → its methods, in table order

@@ -18,12 +18,17 @@ func TestServeBanner(t *testing.T) {
 	cfg.Accounts = append(cfg.Accounts, Account{ID: "45678901", Region: "lo", ClientID: "given-id", ClientSecret: "given-secret-xyz"})
 	url, banner := standalone(t, cfg)
 	lines := bannerLines(banner)
-	if got, want := len(lines), 1+len(cfg.Accounts)+2; got != want {
+	if got, want := len(lines), 2+len(cfg.Accounts)+2; got != want {
 		t.Fatalf("%d banner lines, want %d:\n%s", got, want, banner)
 	}
 	if !regexp.MustCompile(`^lpsim listening on http://127\.0\.0\.1:[0-9]+$`).MatchString(lines[0]) {
 		t.Errorf("first line %q", lines[0])
 	}
+	// Then the host of each service, as CSDS gives them.
+	if !regexp.MustCompile(`^service hosts \(as CSDS gives them\): sentinel http://127\.0\.0\.1:[0-9]+ idp http://127\.0\.0\.1:[0-9]+ asyncMessagingEnt http://127\.0\.0\.1:[0-9]+$`).MatchString(lines[1]) {
+		t.Errorf("second line %q", lines[1])
+	}
+	lines = lines[1:]
 	for i, a := range cfg.Accounts {
 		want := "account " + a.ID + " region " + a.Region + " client_id " + a.ClientID
 		if a.generatedSecret {

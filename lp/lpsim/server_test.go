@@ -66,8 +66,16 @@ func TestServerJourney(t *testing.T) {
 	for _, e := range csds.BaseURIs {
 		hosts[e.Service] = "http://" + e.BaseURI
 	}
-	if got, want := hosts["asyncMessagingEnt"], srv.URL; got != want {
-		t.Fatalf("asyncMessagingEnt at %q, want %q", got, want)
+	// A host per service, none of them the domain API's.
+	seen := map[string]string{srv.URL: "csds"}
+	for _, svc := range []string{"sentinel", "idp", "asyncMessagingEnt"} {
+		if got, want := hosts[svc], srv.ServiceURL(svc); got != want || !strings.HasPrefix(got, "http://127.0.0.1:") {
+			t.Errorf("%s at %q, want %q", svc, got, want)
+		}
+		if other, dup := seen[hosts[svc]]; dup {
+			t.Errorf("%s shares its host %s with %s", svc, hosts[svc], other)
+		}
+		seen[hosts[svc]] = svc
 	}
 
 	// 2. AppJWT, 3. ConsumerJWS.
@@ -262,5 +270,29 @@ func TestServerClosePrompt(t *testing.T) {
 				t.Errorf("server still answers after Close")
 			}
 		})
+	}
+}
+
+// TestServerSingleHost: with single_host, every service is at URL, CSDS says so, and a journey's
+// requests all go there.
+func TestServerSingleHost(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.SingleHost = true
+	srv := startServer(t, cfg)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	st, b := do(t, "GET", srv.URL+csdsAllPath(accA), "")
+	var csds struct{ BaseURIs []csdsEntry }
+	if err := json.Unmarshal(b, &csds); st != 200 || err != nil || len(csds.BaseURIs) != len(csdsServices) {
+		t.Fatalf("csds: %d %s", st, b)
+	}
+	for _, e := range csds.BaseURIs {
+		if e.BaseURI != host || srv.ServiceURL(e.Service) != srv.URL {
+			t.Errorf("%s at %q (ServiceURL %q), want %q", e.Service, e.BaseURI, srv.ServiceURL(e.Service), host)
+		}
+	}
+	c := newConsumer(t, newRemote(srv.URL), accA, "single")
+	if st, b, _ := c.create(t, true); st != 200 {
+		t.Errorf("create at the one host: %d %s", st, b)
 	}
 }

@@ -17,11 +17,14 @@ type Sim struct {
 	// Immutable after New.
 	cfg           Config // with defaults; cfg.Latency is the initial value only, see lat
 	accounts      map[string]*account
-	appJWTSeconds int64            // lifetime written into exp: cfg.AppJWTLifetime rounded up, at least 1s
-	now           func() time.Time // the simulated service's clock: token times and ledger times
-	start         time.Time        // now() at creation; ledger times are durations since it
-	mux           *http.ServeMux
+	appJWTSeconds int64               // lifetime written into exp: cfg.AppJWTLifetime rounded up, at least 1s
+	now           func() time.Time    // the simulated service's clock: token times and ledger times
+	start         time.Time           // now() at creation; ledger times are durations since it
+	mux           *http.ServeMux      // every route: the Sim as one handler, one host for all services
+	ports         [numServices]string // each service's port, set by a Server with a host per service; "" = the request's host
 	appJWT        *issuer[appJWTClaims]
+	appJWTKey     *rsaSigner // appJWT's signer, whose key /sentinel/well-known/jwks publishes
+	jwks          []byte     // that key set, encoded
 	consumerJWS   *issuer[consumerClaims]
 	rng           *lockedRand // latency draws
 	faultRng      *lockedRand // fault draws: apart from latency, so changing one leaves the other's sequence alone
@@ -77,12 +80,14 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 		appJWTSeconds: max(1, int64((cfg.AppJWTLifetime+time.Second-1)/time.Second)),
 		now:           now,
 		start:         now(),
-		appJWT:        newIssuer[appJWTClaims](),
-		consumerJWS:   newIssuer[consumerClaims](),
+		appJWTKey:     newRSASigner(),
+		consumerJWS:   newIssuer[consumerClaims](newSigner()),
 		rng:           newLockedRand(cfg.Seed),
 		faultRng:      newLockedRandStream(cfg.Seed, 1),
 		closing:       make(chan struct{}),
 	}
+	s.appJWT = newIssuer[appJWTClaims](s.appJWTKey)
+	s.jwks = s.appJWTKey.jwks()
 	for i, e := range endpoints {
 		s.lat[i].Store(newSampler(cfg.Latency[e]))
 		if q := newQueue(cfg.Capacity[e]); q.limited() {
@@ -103,7 +108,7 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 	s.conversations.init()
 	s.hooks = newDispatcher(cfg.Webhooks, cfg.Seed, &s.conversations, s.elapsed)
 	s.stall.init(cfg.Stalls)
-	s.mux = s.routes()
+	s.mux = s.routes(func(service) bool { return true })
 	return s, nil
 }
 

@@ -14,11 +14,18 @@ import (
 	"time"
 )
 
-// jwtHeader is base64url({"alg":"HS256","typ":"JWT"}): the only header the Sim signs, so a token
-// with any other header is refused without further work.
+// jwtHeader is base64url({"alg":"HS256","typ":"JWT"}): the only header the Sim's HS256 signer
+// (ConsumerJWSs) signs, so a token with any other header is refused without further work.
 const jwtHeader = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 
 var b64 = base64.RawURLEncoding
+
+// jwsSigner issues and verifies compact JWS tokens: verify reports false for anything malformed or
+// badly signed, and unmarshals a good token's payload into claims.
+type jwsSigner interface {
+	sign(payload []byte) string
+	verify(token string, claims any) bool
+}
 
 // signer issues and verifies HS256 compact JWS tokens under one key random per Sim. Tokens of
 // another Sim (or another signer of this Sim) never verify.
@@ -104,13 +111,13 @@ const maxVerified = 4096
 // never changes, so it verifies for ever; expiry is judged from the claims at every use. Failures
 // are not cached.
 type issuer[C any] struct {
-	*signer
+	jwsSigner
 	mu   sync.RWMutex
 	seen map[string]C
 }
 
-func newIssuer[C any]() *issuer[C] {
-	return &issuer[C]{signer: newSigner(), seen: make(map[string]C)}
+func newIssuer[C any](s jwsSigner) *issuer[C] {
+	return &issuer[C]{jwsSigner: s, seen: make(map[string]C)}
 }
 
 // check returns token's claims when its header and signature verify and its payload decodes.

@@ -219,24 +219,48 @@ type contentEvent struct {
 	ContentType string `json:"contentType"`
 }
 
-// stateChange is the change of a cqm.ExConversationChangeNotification (lp-api.md §6).
+// stateChange is the change of a cqm.ExConversationChangeNotification: the shape of lp-api.md §6
+// with the fields LivePerson's schema and its demo connector's fixtures show
+// (testdata/notifications/conversation-open.json and conversation-close.json).
 type stateChange struct {
 	Type   string `json:"type"` // UPSERT
 	Result struct {
-		ConvID  string `json:"convId"`
-		Details struct {
-			Participants []originator `json:"participants"`
-			BrandID      string       `json:"brandId"`
-			State        string       `json:"state"`                 // OPEN or CLOSE
-			StartTs      int64        `json:"startTs"`               // Unix milliseconds
-			EndTs        int64        `json:"endTs,omitempty"`       // Unix milliseconds, once closed
-			CloseReason  string       `json:"closeReason,omitempty"` // CONSUMER, once closed
-			TTR          struct {
-				Type  string `json:"ttrType"`
-				Value int    `json:"value"` // seconds
-			} `json:"ttr"`
-		} `json:"conversationDetails"`
+		ConvID       string       `json:"convId"`
+		EffectiveTTR int64        `json:"effectiveTTR"` // Unix milliseconds the answer is due by; -1 once closed
+		Details      stateDetails `json:"conversationDetails"`
 	} `json:"result"`
+}
+
+// stateDetails is conversationDetails.
+type stateDetails struct {
+	SkillID              string        `json:"skillId"`
+	Participants         []originator  `json:"participants"`
+	Dialogs              []stateDialog `json:"dialogs"`
+	BrandID              string        `json:"brandId"`
+	State                string        `json:"state"`                 // OPEN or CLOSE
+	Stage                string        `json:"stage"`                 // OPEN or CLOSE, as state: a close is both CLOSE
+	CloseReason          string        `json:"closeReason,omitempty"` // CONSUMER, once closed
+	StartTs              int64         `json:"startTs"`               // Unix milliseconds
+	EndTs                int64         `json:"endTs,omitempty"`       // Unix milliseconds, once closed
+	MetaDataLastUpdateTs int64         `json:"metaDataLastUpdateTs"`  // Unix milliseconds of this change: orders the notifications
+	TTR                  struct {
+		Type  string `json:"ttrType"`
+		Value int    `json:"value"` // seconds
+	} `json:"ttr"`
+}
+
+// stateDialog is one element of conversationDetails.dialogs: the conversation's one MAIN dialog,
+// whose id is the conversation's.
+type stateDialog struct {
+	DialogID             string       `json:"dialogId"`
+	ParticipantsDetails  []originator `json:"participantsDetails"`
+	DialogType           string       `json:"dialogType"`  // MAIN
+	ChannelType          string       `json:"channelType"` // MESSAGING
+	State                string       `json:"state"`
+	CreationTs           int64        `json:"creationTs"`
+	EndTs                int64        `json:"endTs,omitempty"`
+	MetaDataLastUpdateTs int64        `json:"metaDataLastUpdateTs"`
+	ClosedBy             string       `json:"closedBy,omitempty"` // CONSUMER, once closed
 }
 
 // ttrSeconds is the time to respond the simulator announces for every TTR type: LivePerson's
@@ -275,7 +299,10 @@ func newNotification(a *account, url string, body []byte) *notification {
 // newNotifications returns the deliveries of one notification, body, to each of the endpoints
 // hooks of account a, in their order: the same bytes and signature, one delivery per endpoint.
 // conv and autoIndex mark an auto message (nil and -1 otherwise).
-func newNotifications(a *account, hooks []Webhook, body []byte, conv *conversation, autoIndex int) []*notification {
+//
+// The deliveries to one endpoint of one conversation (convID) go out in the order they were
+// emitted (see dispatcher), unless drawn for reordering.
+func newNotifications(a *account, hooks []Webhook, body []byte, conv *conversation, autoIndex int, convID string) []*notification {
 	first := newNotification(a, "", body)
 	ns := make([]*notification, len(hooks))
 	for i, h := range hooks {
@@ -286,6 +313,7 @@ func newNotifications(a *account, hooks []Webhook, body []byte, conv *conversati
 		}
 		n.url, n.hook, n.hookIndex = h.URL, h.ID, i
 		n.conv, n.autoIndex = conv, autoIndex
+		n.chain = h.ID + "\x00" + convID
 		ns[i] = n
 	}
 	return ns
@@ -293,7 +321,8 @@ func newNotifications(a *account, hooks []Webhook, body []byte, conv *conversati
 
 // notifyState emits the cqm.ExConversationChangeNotification of conversation conv entering
 // state ("OPEN" on create, "CLOSE" on close). hooks are the account's endpoints, read with the
-// conversation's state.
+// conversation's state. The participants are the consumer and, once it has posted auto messages,
+// the controller (role CONTROLLER).
 func (s *Sim) notifyState(a *account, hooks []Webhook, conv conversationInfo, state string) {
 	if len(hooks) == 0 {
 		s.hooks.noEndpoint.Add(1)
@@ -302,18 +331,31 @@ func (s *Sim) notifyState(a *account, hooks []Webhook, conv conversationInfo, st
 	var c stateChange
 	c.Type = "UPSERT"
 	c.Result.ConvID = conv.id
+	c.Result.EffectiveTTR = conv.startMs + ttrSeconds*1000
 	d := &c.Result.Details
+	d.SkillID = conv.skill
 	d.Participants = []originator{{ID: conv.consumer, Role: "CONSUMER"}}
-	d.BrandID = a.ID
-	d.State = state
-	d.StartTs = conv.startMs
-	if state == "CLOSE" {
-		d.EndTs = s.now().UnixMilli()
-		d.CloseReason = "CONSUMER"
+	if conv.controller {
+		d.Participants = append(d.Participants, originator{ID: controllerID(a.ID), Role: AutoMessageRole})
 	}
+	d.BrandID = a.ID
+	d.State, d.Stage = state, state
+	d.StartTs = conv.startMs
+	d.MetaDataLastUpdateTs = conv.updateMs
+	dialog := stateDialog{
+		DialogID: conv.id, ParticipantsDetails: d.Participants, DialogType: "MAIN", ChannelType: "MESSAGING",
+		State: state, CreationTs: conv.startMs, MetaDataLastUpdateTs: conv.updateMs,
+	}
+	if state == "CLOSE" {
+		c.Result.EffectiveTTR = -1
+		d.EndTs = conv.updateMs
+		d.CloseReason = "CONSUMER"
+		dialog.EndTs, dialog.ClosedBy = conv.updateMs, "CONSUMER"
+	}
+	d.Dialogs = []stateDialog{dialog}
 	d.TTR.Type = conv.ttr
 	d.TTR.Value = ttrSeconds
-	s.hooks.emit(newNotifications(a, hooks, notificationBody(typeConversationChange, c), nil, -1)...)
+	s.hooks.emit(newNotifications(a, hooks, notificationBody(typeConversationChange, c), nil, -1, conv.id)...)
 }
 
 // notifyMessage emits the notifications of an accepted consumer message: its echo with role
@@ -336,7 +378,7 @@ func (s *Sim) notifyMessage(a *account, c consumerClaims, p published, body []by
 		Sequence: p.seq, OriginatorID: c.LPConsumerID, OriginatorMetadata: originator{ID: c.LPConsumerID, Role: "CONSUMER"},
 		ServerTimestamp: now, Event: q.Body.Event, ConversationID: p.conv.ID, DialogID: p.conv.ID,
 	}
-	s.hooks.emit(newNotifications(a, p.hooks, notificationBody(typeMessagingNotification, echo), nil, -1)...)
+	s.hooks.emit(newNotifications(a, p.hooks, notificationBody(typeMessagingNotification, echo), nil, -1, p.conv.ID)...)
 
 	id := controllerID(a.ID)
 	for i := range p.autoN {
@@ -345,6 +387,6 @@ func (s *Sim) notifyMessage(a *account, c consumerClaims, p published, body []by
 			Sequence: p.autoSeq + int64(i), OriginatorID: id, OriginatorMetadata: originator{ID: id, Role: AutoMessageRole},
 			ServerTimestamp: now, Event: ev, ConversationID: p.conv.ID, DialogID: p.conv.ID,
 		}
-		s.hooks.emit(newNotifications(a, p.hooks, notificationBody(typeMessagingNotification, auto), p.conv, i)...)
+		s.hooks.emit(newNotifications(a, p.hooks, notificationBody(typeMessagingNotification, auto), p.conv, i, p.conv.ID)...)
 	}
 }
