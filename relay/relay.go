@@ -10,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Config bounds a relay. Zero fields select the defaults.
@@ -64,7 +67,7 @@ func (c Config) withDefaults() Config {
 //	GET  /healthz             200 while the process serves
 //	GET  /readyz              200 while it accepts subscriptions, 503 once it shuts down
 //	GET  /stats               Stats as JSON
-//	GET  /metrics             the counters in Prometheus' text format
+//	GET  /metrics             the counters for Prometheus (client_golang, read from Stats at each scrape)
 type Relay struct {
 	cfg      Config
 	instance string
@@ -107,7 +110,9 @@ func (r *Relay) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", r.handleReady)
 	mux.HandleFunc("GET /stats", r.handleStats)
-	mux.HandleFunc("GET /metrics", r.handleMetrics)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(promCollector{r})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
 }
 

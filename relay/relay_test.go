@@ -374,8 +374,8 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	for _, want := range []string{
 		"# TYPE lpbench_relay_received_total counter\nlpbench_relay_received_total{target=\"sim\"} 1\n",
-		`lpbench_relay_fanned_out_total{target="sim",subscriber="shard-0",id="s1"} 1`,
-		`lpbench_relay_dropped_total{target="sim",subscriber="shard-0",id="s1"} 0`,
+		`lpbench_relay_fanned_out_total{id="s1",subscriber="shard-0",target="sim"} 1`,
+		`lpbench_relay_dropped_total{id="s1",subscriber="shard-0",target="sim"} 0`,
 		`lpbench_relay_subscribers{target="sim"} 1`,
 	} {
 		if !strings.Contains(string(m), want) {

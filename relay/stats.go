@@ -2,7 +2,6 @@ package relay
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -79,50 +78,4 @@ func (r *Relay) handleStats(w http.ResponseWriter, _ *http.Request) {
 	b, _ := json.MarshalIndent(r.Stats(), "", "  ") // plain data: cannot fail
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(append(b, '\n'))
-}
-
-// handleMetrics writes the counters in Prometheus' text exposition format.
-func (r *Relay) handleMetrics(w http.ResponseWriter, _ *http.Request) {
-	st := r.Stats()
-	var b strings.Builder
-	metric := func(name, typ, help string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-	}
-	metric("lpbench_relay_received_total", "counter", "Webhook deliveries accepted, by target.")
-	for _, t := range st.Targets {
-		fmt.Fprintf(&b, "lpbench_relay_received_total{target=%s} %d\n", label(t.Name), t.Received)
-	}
-	metric("lpbench_relay_no_subscriber_total", "counter", "Deliveries accepted while no one was subscribed for their target.")
-	for _, t := range st.Targets {
-		fmt.Fprintf(&b, "lpbench_relay_no_subscriber_total{target=%s} %d\n", label(t.Name), t.NoSubscriber)
-	}
-	metric("lpbench_relay_subscribers", "gauge", "Open subscriptions, by target.")
-	for _, t := range st.Targets {
-		fmt.Fprintf(&b, "lpbench_relay_subscribers{target=%s} %d\n", label(t.Name), t.Subscribers)
-	}
-	metric("lpbench_relay_subscribers_left_total", "counter", "Subscriptions ended, by target.")
-	for _, t := range st.Targets {
-		fmt.Fprintf(&b, "lpbench_relay_subscribers_left_total{target=%s} %d\n", label(t.Name), t.Left)
-	}
-	for _, m := range []struct {
-		name, typ, help string
-		v               func(SubscriberStats) int64
-	}{
-		{"lpbench_relay_fanned_out_total", "counter", "Deliveries written to an open subscription.", func(s SubscriberStats) int64 { return s.FannedOut }},
-		{"lpbench_relay_dropped_total", "counter", "Deliveries dropped for an open subscription: its queue was full.", func(s SubscriberStats) int64 { return s.Dropped }},
-		{"lpbench_relay_queued", "gauge", "Deliveries queued for an open subscription.", func(s SubscriberStats) int64 { return int64(s.Queued) }},
-	} {
-		metric(m.name, m.typ, m.help)
-		for _, s := range st.Subscribers {
-			fmt.Fprintf(&b, "%s{target=%s,subscriber=%s,id=%s} %d\n", m.name, label(s.Target), label(s.Name), label(s.ID), m.v(s))
-		}
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Write([]byte(b.String()))
-}
-
-// label quotes a label value as the text format wants: backslash, double quote and newline
-// escaped.
-func label(v string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v) + `"`
 }
