@@ -18,7 +18,6 @@ import (
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
-	"github.com/lpbench/lpbench/sample"
 )
 
 // runFlags are the command-line overrides of a profile.
@@ -136,22 +135,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	return runVerdict(res)
 }
 
-// runVerdict returns the exit code of a finished run. A failed measurement check (exit 4) wins
-// over breached thresholds: the figures they judged describe the generator, not the target.
+// runVerdict returns the exit code of a finished run (report.Result.Exit decides it).
 func runVerdict(res *report.Result) error {
+	code, meaning := res.Exit()
 	switch {
-	case res.End == report.EndFailed:
-		return exitCode(exitRunFailed)
-	case res.End == report.EndInterrupted:
-		return exitCode(exitInterrupted)
-	case res.Overall.Started() > 0 && res.Overall.Outcomes[sample.OutcomeOK] == 0:
-		return errors.New("no journey succeeded")
-	case report.ChecksFailed(res.Checks):
-		return exitCode(exitNotValid)
-	case report.Breached(res.Thresholds):
-		return exitCode(exitThresholds)
+	case code == report.ExitOK:
+		return nil
+	case code == report.ExitRunFailed && res.End != report.EndFailed:
+		return errors.New(meaning)
 	}
-	return nil
+	return exitCode(code)
 }
 
 // confirmLive refuses a profile that drives LivePerson itself unless --live confirms it and its
