@@ -131,6 +131,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteSummary(stdout, res); err != nil {
 		return fmt.Errorf("writing the summary: %w", err)
 	}
+	appendStepSummary(o.Getenv, stderr, func(w io.Writer) error { return report.WriteMarkdown(w, res) })
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	return runVerdict(res)
 }

@@ -39,7 +39,7 @@ usage:
                                        search the highest sustainable rate (exit 0 found, 3 the SLO
                                        fails at the lowest rate, 4 generator-bound)
   lpbench validate FILE...             check profiles; exit 0 when all are valid, 2 otherwise
-  lpbench report RESULT.json [-format text|json|html|junit]
+  lpbench report RESULT.json [-format text|json|html|junit|markdown]
                                        render a report again from a result file
   lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
   lpbench merge SHARD.json... -o MERGED.json [--allow-partial]
