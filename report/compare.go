@@ -46,7 +46,13 @@ type Change struct {
 	// that makes all the intervals of one Compare hold together with probability Confidence
 	// (see Compare). Both are 0 when Direction is DirectionNoData.
 	Low, High float64
-	Direction Direction
+	// BaseBlock and NewBlock are the block lengths, in seconds, that each run's per-second
+	// series was resampled in (percentiles) or that estimated its design effect (shares); 0 when
+	// that run's interval rests on single values as if they were independent: its series lacks
+	// the metric's per-second data (an older result), or fewer than 10 of its seconds have
+	// values.
+	BaseBlock, NewBlock int
+	Direction           Direction
 	// Confidence and MinEffect are the options the Direction was decided with (the same in every
 	// Change of one Compare), so that a rendering can state them.
 	Confidence, MinEffect float64
@@ -98,11 +104,13 @@ func (o CompareOptions) withDefaults() CompareOptions {
 // comparison is one metric to compare: a percentile of two histograms, or a share of two runs.
 type comparison struct {
 	c Change
-	// For durations: the runs' samples and the percentile.
-	base, newer *bootDist
-	p           float64
-	// For shares: n of total in each run.
+	// For durations: the runs' samples, their per-second blocks (nil: none) and the percentile.
+	base, newer    *bootDist
+	bBlock, nBlock func() *blockDist
+	p              float64
+	// For shares: n of total in each run, and each run's design effect with its block length.
 	bn, bt, nn, nt int64
+	bDeff, nDeff   func() (float64, int)
 }
 
 // Compare puts two runs' metrics side by side: every step measured in either run (step.<name>),
@@ -167,12 +175,15 @@ func Compare(base, newer *Metrics, o CompareOptions) []Change {
 		}
 	}
 	var cs []*comparison
-	hist := func(name string, b, n *hdrhistogram.Histogram) {
+	hist := func(name string, b, n *hdrhistogram.Histogram, second secondHist) {
 		bd, nd := newBootDist(b), newBootDist(n)
+		// Cut into blocks once per run and metric, by the first comparison that needs them.
+		bb := sync.OnceValue(func() *blockDist { return newBlockDist(base.Series, second, bd.n) })
+		nb := sync.OnceValue(func() *blockDist { return newBlockDist(newer.Series, second, nd.n) })
 		for _, p := range percentiles {
 			cs = append(cs, &comparison{
 				c:    Change{Metric: name + ".p" + trimFloat(p), Kind: KindDuration, BaseN: bd.n, NewN: nd.n},
-				base: bd, newer: nd, p: p,
+				base: bd, newer: nd, bBlock: bb, nBlock: nb, p: p,
 			})
 		}
 	}
@@ -181,10 +192,11 @@ func Compare(base, newer *Metrics, o CompareOptions) []Change {
 		if countOf(b) == 0 && countOf(n) == 0 {
 			continue // not measured by these journeys
 		}
-		hist("step."+s.String(), b, n)
+		name := s.String()
+		hist("step."+name, b, n, func(p *Point) string { return p.StepHists[name] })
 	}
 	for _, name := range []string{"gap", "journey", "lag"} {
-		hist(name, histograms[name](base), histograms[name](newer))
+		hist(name, histograms[name](base), histograms[name](newer), secondHists[name])
 	}
 	for _, name := range []string{"window.missed", "errors"} {
 		bn, bt := shares[name](base)
@@ -193,6 +205,8 @@ func Compare(base, newer *Metrics, o CompareOptions) []Change {
 		cs = append(cs, &comparison{
 			c:  Change{Metric: name, Kind: KindShare, BaseN: max(bt, 0), NewN: max(nt, 0)},
 			bn: bn, bt: bt, nn: nn, nt: nt,
+			bDeff: func() (float64, int) { return shareDesignEffect(base.Series, secondShares[name], bn, bt) },
+			nDeff: func() (float64, int) { return shareDesignEffect(newer.Series, secondShares[name], nn, nt) },
 		})
 	}
 
@@ -239,8 +253,9 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 		}
 		if both {
 			rng := rand.New(rand.NewPCG(o.Seed, metricSeed(ch.Metric)))
-			diffs = bootstrapDiffs(diffs[:0], rng, c.base, c.newer, c.p, resamples)
+			diffs = c.resample(diffs[:0], rng, resamples)
 			ch.Low, ch.High = percentileInterval(diffs, alpha)
+			ch.BaseBlock, ch.NewBlock = blockSecondsOf(c.bBlock()), blockSecondsOf(c.nBlock())
 		}
 	} else {
 		if ch.BaseN > 0 {
@@ -250,7 +265,10 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 			ch.New = float64(c.nn) / float64(c.nt)
 		}
 		if both {
-			ch.Low, ch.High = newcombeInterval(c.bn, c.bt, c.nn, c.nt, zFor(alpha))
+			bd, bl := c.bDeff()
+			nd, nl := c.nDeff()
+			ch.Low, ch.High = newcombeInterval(float64(c.bn)/bd, float64(c.bt)/bd, float64(c.nn)/nd, float64(c.nt)/nd, zFor(alpha))
+			ch.BaseBlock, ch.NewBlock = bl, nl
 		}
 	}
 	if both {
@@ -259,6 +277,55 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 		ch.Direction = directionOf(ch.Low, ch.High, ch.Rel, o.MinEffect)
 	}
 	return ch, diffs
+}
+
+// resample appends resamples bootstrap differences newer − base of the comparison's percentile,
+// sorted: each run resampled in blocks of its seconds when its series has them, else in single
+// values.
+func (c *comparison) resample(diffs []float64, rng *rand.Rand, resamples int) []float64 {
+	bb, nb := c.bBlock(), c.nBlock()
+	if bb == nil && nb == nil {
+		return bootstrapDiffs(diffs, rng, c.base, c.newer, c.p, resamples)
+	}
+	bk, nk := c.base.rank(c.p), c.newer.rank(c.p)
+	var pick []int
+	for range resamples {
+		var b, n int64
+		if bb != nil {
+			b, pick = bb.draw(rng, c.p, pick)
+		} else {
+			b = c.base.draw(rng, bk)
+		}
+		if nb != nil {
+			n, pick = nb.draw(rng, c.p, pick)
+		} else {
+			n = c.newer.draw(rng, nk)
+		}
+		diffs = append(diffs, float64(n-b))
+	}
+	slices.Sort(diffs)
+	return diffs
+}
+
+// blockSecondsOf returns the block length of d, 0 for none.
+func blockSecondsOf(d *blockDist) int {
+	if d == nil {
+		return 0
+	}
+	return d.seconds
+}
+
+// secondHists read a point's histogram of gap, journey and lag.
+var secondHists = map[string]secondHist{
+	"gap":     func(p *Point) string { return p.GapHist },
+	"journey": func(p *Point) string { return p.JourneyHist },
+	"lag":     func(p *Point) string { return p.LagHist },
+}
+
+// secondShares read a point's count and population of window.missed and errors.
+var secondShares = map[string]secondShare{
+	"window.missed": func(p *Point) (int64, int64) { return p.Missed, p.Judged },
+	"errors":        func(p *Point) (int64, int64) { return p.Failed, p.OK + p.Failed },
 }
 
 // relChange returns (newer − base)/base, with a zero base giving +Inf for a rise and 0 otherwise.

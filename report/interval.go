@@ -121,19 +121,21 @@ func betaDraw(r *rand.Rand, a, b float64) float64 {
 // zFor returns the standard normal quantile of a two-sided interval at level 1 − alpha.
 func zFor(alpha float64) float64 { return math.Sqrt2 * math.Erfinv(1-alpha) }
 
-// wilsonInterval returns the Wilson score interval of the proportion x/n.
-func wilsonInterval(x, n int64, z float64) (low, high float64) {
-	p, fn := float64(x)/float64(n), float64(n)
+// wilsonInterval returns the Wilson score interval of the proportion x/n; x and n may be
+// effective counts (the journeys' counts divided by a design effect), not whole numbers.
+func wilsonInterval(x, n, z float64) (low, high float64) {
+	p := x / n
 	z2 := z * z
-	den := 1 + z2/fn
-	center := (p + z2/(2*fn)) / den
-	half := z * math.Sqrt(p*(1-p)/fn+z2/(4*fn*fn)) / den
+	den := 1 + z2/n
+	center := (p + z2/(2*n)) / den
+	half := z * math.Sqrt(p*(1-p)/n+z2/(4*n*n)) / den
 	return max(center-half, 0), min(center+half, 1)
 }
 
-// newcombeInterval returns Newcombe's hybrid score interval of nx/nt − bx/bt (his method 10).
-func newcombeInterval(bx, bt, nx, nt int64, z float64) (low, high float64) {
-	pb, pn := float64(bx)/float64(bt), float64(nx)/float64(nt)
+// newcombeInterval returns Newcombe's hybrid score interval of nx/nt − bx/bt (his method 10),
+// of counts or effective counts.
+func newcombeInterval(bx, bt, nx, nt, z float64) (low, high float64) {
+	pb, pn := bx/bt, nx/nt
 	lb, ub := wilsonInterval(bx, bt, z)
 	ln, un := wilsonInterval(nx, nt, z)
 	d := pn - pb
