@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // The block bootstrap Compare resamples a run with: the unit is the run's second, not the single
@@ -32,6 +30,9 @@ const (
 type blockDist struct {
 	n       int64 // the values of all blocks
 	seconds int   // seconds per block
+	// inflate widens a resample's deviation from the run's own percentile to undo the blocks'
+	// bias (see dependence.inflation); 1: none.
+	inflate float64
 	val     []int64
 	cum     [][]int64 // cum[b][j]: values of block b ≤ val[j]
 }
@@ -44,7 +45,7 @@ type secondHist func(*Point) string
 // the run's histogram (an older result without them, a series cut short), or too few seconds
 // hold any for minBlocks blocks.
 func newBlockDist(s Series, hist secondHist, want int64) *blockDist {
-	secs := make([][]hdrhistogram.Bar, len(s))
+	secs := make([][]bar, len(s))
 	first, last, total := -1, -1, int64(0)
 	var medians []float64
 	for i := range s {
@@ -52,29 +53,30 @@ func newBlockDist(s Series, hist secondHist, want int64) *blockDist {
 		if enc == "" {
 			continue
 		}
-		h, err := decodeHistogram(enc)
-		if err != nil || h.TotalCount() == 0 {
+		bars, err := decodeBars(enc)
+		if err != nil || len(bars) == 0 {
 			return nil
 		}
-		for _, b := range h.Distribution() {
-			if b.Count > 0 {
-				secs[i] = append(secs[i], b)
-			}
+		secs[i] = bars
+		var n int64
+		for _, b := range bars {
+			n += b.count
 		}
 		if first < 0 {
 			first = i
 		}
-		last, total = i, total+h.TotalCount()
-		medians = append(medians, float64(Percentile(h, 50)))
+		last, total = i, total+n
+		medians = append(medians, float64(barsPercentile(bars, n, 50)))
 	}
 	if total != want || want == 0 || len(medians) < minBlocks {
 		return nil
 	}
 	d := &blockDist{n: total, val: distinctValues(secs[first : last+1])}
+	dep := politisWhite(medians)
 	// Shorter blocks while too few hold values (seconds without any lie between them); blocks
 	// of one second always do, as minBlocks seconds hold values.
-	for l := blockSeconds(medians, last-first+1); ; l-- {
-		d.seconds, d.cum = l, nil
+	for l := dep.blockSeconds(last - first + 1); ; l-- {
+		d.seconds, d.inflate, d.cum = l, dep.inflation(l), nil
 		for lo := first; lo <= last; lo += l {
 			if c := d.cumulative(secs[lo:min(lo+l, last+1)]); c != nil {
 				d.cum = append(d.cum, c)
@@ -86,12 +88,23 @@ func newBlockDist(s Series, hist secondHist, want int64) *blockDist {
 	}
 }
 
+// barsPercentile returns percentile p of the n values of bars, as HdrHistogram ranks it.
+func barsPercentile(bars []bar, n int64, p float64) int64 {
+	rank, c := rankOf(p, n), int64(0)
+	for _, b := range bars {
+		if c += b.count; c >= rank {
+			return b.to
+		}
+	}
+	return bars[len(bars)-1].to
+}
+
 // distinctValues returns the values of the seconds' bars, ascending, each once.
-func distinctValues(secs [][]hdrhistogram.Bar) []int64 {
+func distinctValues(secs [][]bar) []int64 {
 	var vs []int64
 	for _, bars := range secs {
 		for _, b := range bars {
-			vs = append(vs, b.To)
+			vs = append(vs, b.to)
 		}
 	}
 	slices.Sort(vs)
@@ -100,15 +113,15 @@ func distinctValues(secs [][]hdrhistogram.Bar) []int64 {
 
 // cumulative returns the cumulative counts over d.val of the seconds' values, nil when they hold
 // none.
-func (d *blockDist) cumulative(secs [][]hdrhistogram.Bar) []int64 {
+func (d *blockDist) cumulative(secs [][]bar) []int64 {
 	var c []int64
 	for _, bars := range secs {
 		for _, b := range bars {
 			if c == nil {
 				c = make([]int64, len(d.val))
 			}
-			j, _ := slices.BinarySearch(d.val, b.To)
-			c[j] += b.Count
+			j, _ := slices.BinarySearch(d.val, b.to)
+			c[j] += b.count
 		}
 	}
 	for j := 1; j < len(c); j++ {
@@ -117,27 +130,53 @@ func (d *blockDist) cumulative(secs [][]hdrhistogram.Bar) []int64 {
 	return c
 }
 
-// blockSeconds chooses the block length for a series whose per-second medians (of the seconds
-// that have values) are x and that spans span seconds: Politis and White's estimate (below),
-// held to at least minBlocks blocks and at most maxBlocks.
-func blockSeconds(x []float64, span int) int {
-	l := politisWhite(x)
-	l = min(l, span/minBlocks)
-	l = max(l, (span+maxBlocks-1)/maxBlocks, 1)
-	return l
+// dependence is what Politis and White's method reads from a series: the block length that
+// minimises the error of a block bootstrap's variance, and the two sums it rests on, g = Σ λ(k/M)
+// R(k) (the series' long-run variance: its variance with all its autocovariances R) and
+// G = Σ λ(k/M) |k| R(k), over the lags where the dependence reaches.
+type dependence struct {
+	length     int
+	g, gMoment float64
+}
+
+// maxInflation bounds dependence.inflation: beyond it the blocks are far too short for the
+// series' dependence, and the factor itself would rest on little.
+const maxInflation = 2
+
+// blockSeconds holds the length to at least minBlocks blocks and at most maxBlocks of a series
+// spanning span seconds.
+func (dep dependence) blockSeconds(span int) int {
+	return max(min(dep.length, span/minBlocks), (span+maxBlocks-1)/maxBlocks, 1)
+}
+
+// inflation is the factor by which a block bootstrap with blocks of l seconds understates the
+// spread of a statistic of the series: blocks cut the dependence at their borders, so the
+// variance they see is (g − G/l)/n where the run's is g/n (Künsch 1989; Lahiri 2003, §5.2), and
+// the spread is √(g/(g − G/l)) times wider than the resamples'. Short runs, whose blocks have
+// to be short to be many, need it most. It is between 1 and maxInflation.
+func (dep dependence) inflation(l int) float64 {
+	if dep.g <= 0 || dep.gMoment <= 0 || l < 1 {
+		return 1
+	}
+	rest := dep.g - dep.gMoment/float64(l)
+	if rest <= dep.g/(maxInflation*maxInflation) {
+		return maxInflation
+	}
+	return math.Sqrt(dep.g / rest)
 }
 
 // politisWhite estimates the block length that minimises the error of a block bootstrap's
 // variance for the series x: Politis and White (2004), with the correction of Patton, Politis
 // and White (2009), for non-overlapping blocks (whose variance constant is 2·g², Lahiri 2003).
 // The autocorrelations decide how far the dependence reaches (the first lag after which Kₙ of
-// them in a row are insignificant, m̂); a flat-top lag window of 2·m̂ estimates the spectral
-// density at 0 (g) and its first moment (G); the length is (2G²/D)^(1/3)·n^(1/3). A series
-// without dependence gets 1 second: an i.i.d. bootstrap of seconds.
-func politisWhite(x []float64) int {
+// them in a row are insignificant, m̂); a flat-top lag window of 2·m̂ estimates g and G; the
+// length is (2G²/D)^(1/3)·n^(1/3) with D = 2g². A series without dependence gets 1 second: an
+// i.i.d. bootstrap of seconds.
+func politisWhite(x []float64) dependence {
+	none := dependence{length: 1}
 	n := len(x)
 	if n < 3 {
-		return 1
+		return none
 	}
 	var mean float64
 	for _, v := range x {
@@ -153,8 +192,31 @@ func politisWhite(x []float64) int {
 	}
 	r0 := acov(0)
 	if r0 == 0 {
-		return 1
+		return none
 	}
+	bigM := dependenceReach(acov, r0, n)
+	if bigM == 0 {
+		return none
+	}
+	var dep dependence
+	for k := -bigM; k <= bigM; k++ {
+		lam := flatTop(float64(k) / float64(bigM))
+		r := acov(abs(k))
+		dep.g += lam * r
+		dep.gMoment += lam * float64(abs(k)) * r
+	}
+	if dep.g <= 0 {
+		return none
+	}
+	b := math.Cbrt(2*dep.gMoment*dep.gMoment/(2*dep.g*dep.g)) * math.Cbrt(float64(n))
+	dep.length = max(1, int(math.Ceil(b)))
+	return dep
+}
+
+// dependenceReach returns Politis and White's M = 2·m̂ for a series of n values with
+// autocovariance acov (r0 at lag 0): m̂ is the first lag after which Kₙ = max(5, √log₁₀ n)
+// autocorrelations in a row lie within ±2·√(log₁₀ n / n).
+func dependenceReach(acov func(int) float64, r0 float64, n int) int {
 	kn := max(5, int(math.Sqrt(math.Log10(float64(n)))))
 	bound := 2 * math.Sqrt(math.Log10(float64(n))/float64(n))
 	mMax := min(int(math.Ceil(math.Sqrt(float64(n))))+kn, n-1)
@@ -173,22 +235,7 @@ func politisWhite(x []float64) int {
 			break
 		}
 	}
-	bigM := min(2*mHat, mMax)
-	if bigM == 0 {
-		return 1
-	}
-	var g, gMoment float64
-	for k := -bigM; k <= bigM; k++ {
-		lam := flatTop(float64(k) / float64(bigM))
-		r := acov(abs(k))
-		g += lam * r
-		gMoment += lam * float64(abs(k)) * r
-	}
-	if g <= 0 {
-		return 1
-	}
-	b := math.Cbrt(2*gMoment*gMoment/(2*g*g)) * math.Cbrt(float64(n))
-	return max(1, int(math.Ceil(b)))
+	return min(2*mHat, mMax)
 }
 
 // flatTop is Politis and Romano's trapezoidal flat-top lag window.
@@ -209,7 +256,7 @@ func abs(k int) int {
 	return k
 }
 
-// rank returns the 1-based rank of percentile p among n values, as HdrHistogram computes it.
+// rankOf returns the 1-based rank of percentile p among n values, as HdrHistogram computes it.
 func rankOf(p float64, n int64) int64 {
 	r := p/100*float64(n) + 0.5
 	switch {
@@ -249,6 +296,13 @@ func (d *blockDist) draw(r *rand.Rand, p float64, pick []int) (int64, []int) {
 	return d.val[lo], pick
 }
 
+// drawInflated is draw with the resample's deviation from the run's own percentile (est)
+// widened by the blocks' inflation.
+func (d *blockDist) drawInflated(r *rand.Rand, p float64, est int64, pick []int) (float64, []int) {
+	v, pick := d.draw(r, p, pick)
+	return float64(est) + d.inflate*float64(v-est), pick
+}
+
 // secondShare returns a point's count and population of one share.
 type secondShare func(*Point) (x, n int64)
 
@@ -280,7 +334,8 @@ func shareDesignEffect(s Series, share secondShare, x, n int64) (deff float64, s
 	if sx != x || sn != n || n == 0 || len(rates) < minBlocks {
 		return 1, 0
 	}
-	l := blockSeconds(rates, last-first+1)
+	dep := politisWhite(rates)
+	l := dep.blockSeconds(last - first + 1)
 	if x == 0 || x == n {
 		return 1, l
 	}
@@ -302,5 +357,6 @@ func shareDesignEffect(s Series, share secondShare, x, n int64) (deff float64, s
 		return 1, l
 	}
 	v := float64(blocks) / float64(blocks-1) * ss / (float64(n) * float64(n))
-	return max(1, v/(p*(1-p)/float64(n))), l
+	f := dep.inflation(l)
+	return max(1, f*f*v/(p*(1-p)/float64(n))), l
 }

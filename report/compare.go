@@ -288,20 +288,21 @@ func (c *comparison) resample(diffs []float64, rng *rand.Rand, resamples int) []
 		return bootstrapDiffs(diffs, rng, c.base, c.newer, c.p, resamples)
 	}
 	bk, nk := c.base.rank(c.p), c.newer.rank(c.p)
+	bEst, nEst := c.base.value(bk), c.newer.value(nk)
 	var pick []int
 	for range resamples {
-		var b, n int64
+		var b, n float64
 		if bb != nil {
-			b, pick = bb.draw(rng, c.p, pick)
+			b, pick = bb.drawInflated(rng, c.p, bEst, pick)
 		} else {
-			b = c.base.draw(rng, bk)
+			b = float64(c.base.draw(rng, bk))
 		}
 		if nb != nil {
-			n, pick = nb.draw(rng, c.p, pick)
+			n, pick = nb.drawInflated(rng, c.p, nEst, pick)
 		} else {
-			n = c.newer.draw(rng, nk)
+			n = float64(c.newer.draw(rng, nk))
 		}
-		diffs = append(diffs, float64(n-b))
+		diffs = append(diffs, n-b)
 	}
 	slices.Sort(diffs)
 	return diffs

@@ -111,6 +111,77 @@ func decodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 	return h, nil
 }
 
+// bar is one non-empty bucket of a histogram: its highest equivalent value (what HdrHistogram
+// reports a percentile as, and Distribution's To) and its count.
+type bar struct{ to, count int64 }
+
+// decodeBars reads a histogram in HdrHistogram's compressed form (V2) of lpbench's geometry as
+// its non-empty buckets, ascending: what decodeHistogram(s).Distribution() holds, without
+// allocating the geometry's whole counts array (some 170 kB, where a second's histogram holds a
+// few dozen values). The counts are ZigZag LEB128 numbers from index 0, a negative one a run of
+// that many empty buckets; index i holds the values of bucket i>>10 − 1 (0 for the first two
+// halves) at sub-bucket i&1023 + 1024 (without the 1024 in bucket 0).
+func decodeBars(s string) ([]bar, error) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(raw) < 8 {
+		return nil, fmt.Errorf("undecodable histogram")
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if err != nil {
+		return nil, fmt.Errorf("undecodable histogram: %w", err)
+	}
+	defer zr.Close()
+	payload, err := io.ReadAll(io.LimitReader(zr, 1<<22))
+	if err != nil || len(payload) < 40 {
+		return nil, fmt.Errorf("undecodable histogram")
+	}
+	g := geometry{int64(binary.BigEndian.Uint64(payload[16:24])), int64(binary.BigEndian.Uint64(payload[24:32])), int64(binary.BigEndian.Uint32(payload[12:16]))}
+	if err := checkGeometry(g, lpbenchGeometry); err != nil {
+		return nil, err
+	}
+	if offset := binary.BigEndian.Uint32(payload[8:12]); offset != 0 {
+		return nil, fmt.Errorf("undecodable histogram: normalizing index offset %d", offset)
+	}
+	var bars []bar
+	counts := payload[40:]
+	for idx := int64(0); len(counts) > 0; {
+		u, n := binary.Uvarint(counts)
+		if n <= 0 || n > 8 {
+			return nil, fmt.Errorf("undecodable histogram: bad count at index %d", idx)
+		}
+		counts = counts[n:]
+		switch c := int64(u>>1) ^ -int64(u&1); {
+		case c < 0:
+			idx -= c
+		case c > 0:
+			bars = append(bars, bar{to: highestOfIndex(idx), count: c})
+			idx++
+		default:
+			idx++
+		}
+	}
+	return bars, nil
+}
+
+// The sub-buckets of lpbench's geometry: 2·10³ values at unit resolution need 2¹¹ sub-buckets,
+// half of them (2¹⁰) new in each bucket; the unit is 2⁹ ns, the largest power of 2 ≤ 1 µs.
+const (
+	subHalfMagnitude = 10
+	unitMagnitude    = 9
+)
+
+// highestOfIndex returns the highest value equivalent to counts index idx of lpbench's geometry.
+func highestOfIndex(idx int64) int64 {
+	bucket := idx>>subHalfMagnitude - 1
+	sub := idx&(1<<subHalfMagnitude-1) + 1<<subHalfMagnitude
+	if bucket < 0 {
+		sub -= 1 << subHalfMagnitude
+		bucket = 0
+	}
+	lowest := sub << (bucket + unitMagnitude)
+	return lowest + 1<<(bucket+unitMagnitude) - 1
+}
+
 // mergeHistogram adds from into into, refusing a histogram of another geometry (whose values
 // would be lost or moved) and any merge that drops values.
 func mergeHistogram(into, from *hdrhistogram.Histogram) error {

@@ -39,17 +39,8 @@ func newBootDist(h *hdrhistogram.Histogram) *bootDist {
 	return d
 }
 
-// rank returns the 1-based rank of percentile p among n values, as HdrHistogram computes it.
-func (d *bootDist) rank(p float64) int64 {
-	r := p/100*float64(d.n) + 0.5
-	switch {
-	case !(r >= 1):
-		return 1
-	case r >= float64(d.n):
-		return d.n
-	}
-	return int64(r)
-}
+// rank returns the 1-based rank of percentile p among the sample's values (see rankOf).
+func (d *bootDist) rank(p float64) int64 { return rankOf(p, d.n) }
 
 // value returns the rank-th smallest value of the sample (1-based).
 func (d *bootDist) value(rank int64) int64 { return d.at(rank - 1) }
