@@ -1,9 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -359,4 +362,31 @@ func firstDiff(a, b []bar) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestWriteCompareBlocks: a comparison of runs with per-second series says that seconds were
+// the unit and how long the blocks were, and marks no interval as resting on single values; one
+// run without a series marks every interval it took part in.
+func TestWriteCompareBlocks(t *testing.T) {
+	t.Parallel()
+	base := seriesRun{seed: 12, secs: 60, perSec: 10, phi: 0.5, drift: 0.1, scale: 1}.metrics()
+	newer := seriesRun{seed: 13, secs: 60, perSec: 10, phi: 0.5, drift: 0.1, scale: 1}.metrics()
+	var b bytes.Buffer
+	if err := WriteCompareText(&b, "a", "b", Compare(base, newer, CompareOptions{Seed: 1})); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "The unit is the run's second") || !regexp.MustCompile(`blocks of\s+consecutive\s+seconds\s+\(\d+(–\d+)? s,`).MatchString(out) {
+		t.Errorf("the notes do not state the unit and the blocks:\n%s", out)
+	}
+	if strings.Contains(out, "]*") || strings.Contains(out, "independent (") {
+		t.Errorf("an interval is marked as resting on single values:\n%s", out)
+	}
+	b.Reset()
+	if err := WriteCompareText(&b, "a", "b", Compare(withoutSeries(base), newer, CompareOptions{Seed: 1})); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); strings.Count(out, "]*") != 8 || !strings.Contains(out, "*: 8 of the intervals treat a run's requests as independent") {
+		t.Errorf("want the 8 intervals with data marked (create and journey at 3 percentiles, the two shares):\n%s", out)
+	}
 }
