@@ -20,12 +20,11 @@ import (
 // second to second: median · scale · exp(drift·Xₜ), with X an AR(1) process of coefficient phi
 // and unit variance (phi 0, drift 0: no drift, the i.i.d. case).
 type seriesRun struct {
-	seed          uint64
-	secs, perSec  int
-	phi, drift    float64
-	scale         float64
-	failEvery     int // every failEvery-th second, all its journeys fail (0: none fail)
-	onlyPerSecond bool
+	seed         uint64
+	secs, perSec int
+	phi, drift   float64
+	scale        float64
+	failEvery    int // every failEvery-th second, all its journeys fail (0: none fail)
 }
 
 // metrics builds the run's Metrics with its per-second series, as the recorder fills it.
