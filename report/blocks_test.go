@@ -126,8 +126,8 @@ func TestCompareBlocksShift(t *testing.T) {
 // difference covers 0 about as often as its level says when seconds are resampled in blocks;
 // resampling single requests covers it far less often: it is too narrow.
 func TestCompareBlocksCalibration(t *testing.T) {
-	if testing.Short() {
-		t.Skip("80 comparisons of 200-second runs")
+	if testing.Short() || raceEnabled {
+		t.Skip("80 comparisons of 200-second runs: run without -short and -race")
 	}
 	t.Parallel()
 	const trials = 40
