@@ -201,9 +201,9 @@ func politisWhite(x []float64) dependence {
 	var dep dependence
 	for k := -bigM; k <= bigM; k++ {
 		lam := flatTop(float64(k) / float64(bigM))
-		r := acov(abs(k))
+		r := acov(absInt(k))
 		dep.g += lam * r
-		dep.gMoment += lam * float64(abs(k)) * r
+		dep.gMoment += lam * float64(absInt(k)) * r
 	}
 	if dep.g <= 0 {
 		return none
@@ -249,7 +249,7 @@ func flatTop(t float64) float64 {
 	return 0
 }
 
-func abs(k int) int {
+func absInt(k int) int {
 	if k < 0 {
 		return -k
 	}

@@ -2,6 +2,9 @@ package report
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -346,6 +349,29 @@ func TestDecodeBars(t *testing.T) {
 			t.Errorf("%d values: %d bars, want %d; first difference at %d", n, len(got), len(want), firstDiff(got, want))
 		}
 	}
+	// The top of the range decodes; an index beyond the geometry does not.
+	top := NewHistogram()
+	record(top, 10*time.Minute)
+	enc, _ := top.EncodeV2()
+	if bars, err := decodeBars(string(enc)); err != nil || len(bars) != 1 || bars[0].to < int64(10*time.Minute) {
+		t.Errorf("10 minutes: %v, %v", bars, err)
+	}
+	if _, err := decodeBars(craftedHistogram(t, countsLen)); err == nil {
+		t.Errorf("a count at index %d (beyond the geometry) accepted", countsLen)
+	}
+	last := craftedHistogram(t, countsLen-1)
+	bars, err := decodeBars(last)
+	if err != nil {
+		t.Fatalf("a count at the last index: %v", err)
+	}
+	// The crafted form is HdrHistogram's: the library reads the same bucket.
+	h, err := decodeHistogram(last)
+	if err != nil {
+		t.Fatalf("the library refuses the crafted histogram: %v", err)
+	}
+	if h.TotalCount() != 1 || len(bars) != 1 || h.Max() != bars[0].to {
+		t.Errorf("the last index: library max %d of %d values, sparse %v", h.Max(), h.TotalCount(), bars)
+	}
 	other, _ := hdrhistogram.New(1, 1000, 2).EncodeV2()
 	for _, bad := range []string{"", "!!", "AAAAAAAAAAA=", string(other)} {
 		if _, err := decodeBars(bad); err == nil {
@@ -388,4 +414,35 @@ func TestWriteCompareBlocks(t *testing.T) {
 	if out := b.String(); strings.Count(out, "]*") != 8 || !strings.Contains(out, "*: 8 of the intervals treat a run's requests as independent") {
 		t.Errorf("want the 8 intervals with data marked (create and journey at 3 percentiles, the two shares):\n%s", out)
 	}
+}
+
+// craftedHistogram encodes, in HdrHistogram's compressed form of lpbench's geometry, a
+// histogram whose one count sits at counts index idx (a run of idx empty buckets before it).
+func craftedHistogram(t *testing.T, idx int) string {
+	t.Helper()
+	var payload []byte
+	payload = binary.BigEndian.AppendUint32(payload, 0x1c849303) // V2 encoding cookie
+	zigzag := func(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+	var counts []byte
+	if idx > 1 {
+		counts = binary.AppendUvarint(counts, zigzag(-int64(idx)))
+	} else if idx == 1 {
+		counts = binary.AppendUvarint(counts, 0)
+	}
+	counts = binary.AppendUvarint(counts, zigzag(1))
+	payload = binary.BigEndian.AppendUint32(payload, uint32(len(counts)))
+	payload = binary.BigEndian.AppendUint32(payload, 0) // normalizing index offset
+	payload = binary.BigEndian.AppendUint32(payload, uint32(histSigFigs))
+	payload = binary.BigEndian.AppendUint64(payload, uint64(histMin))
+	payload = binary.BigEndian.AppendUint64(payload, uint64(histMax))
+	payload = binary.BigEndian.AppendUint64(payload, math.Float64bits(1))
+	payload = append(payload, counts...)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(payload)
+	zw.Close()
+	var raw []byte
+	raw = binary.BigEndian.AppendUint32(raw, 0x1c849304) // V2 compressed cookie
+	raw = binary.BigEndian.AppendUint32(raw, uint32(z.Len()))
+	return base64.StdEncoding.EncodeToString(append(raw, z.Bytes()...))
 }

@@ -153,6 +153,8 @@ func decodeBars(s string) ([]bar, error) {
 		switch c := int64(u>>1) ^ -int64(u&1); {
 		case c < 0:
 			idx -= c
+		case idx >= countsLen:
+			return nil, fmt.Errorf("undecodable histogram: count at index %d, beyond the geometry's %d", idx, countsLen)
 		case c > 0:
 			bars = append(bars, bar{to: highestOfIndex(idx), count: c})
 			idx++
@@ -168,6 +170,9 @@ func decodeBars(s string) ([]bar, error) {
 const (
 	subHalfMagnitude = 10
 	unitMagnitude    = 9
+	// countsLen is the length of the geometry's counts array: buckets 0 to 20 (2¹¹ << (20 + 9)
+	// ns is the first power past 10 minutes), 2¹⁰ indexes each and the lower half of bucket 0.
+	countsLen = 22 << subHalfMagnitude
 )
 
 // highestOfIndex returns the highest value equivalent to counts index idx of lpbench's geometry.

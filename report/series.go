@@ -67,7 +67,7 @@ func (p *Point) fill(m *Metrics) {
 	p.Missed = m.Verdicts[sample.VerdictMissed]
 	p.Judged = judged(m)
 	for st := range sample.NumSteps {
-		if _, enc := percentileAndHist(m.Steps[st], 50); enc != "" {
+		if enc := encodeHist(m.Steps[st]); enc != "" {
 			if p.StepHists == nil {
 				p.StepHists = map[string]string{}
 			}
@@ -84,11 +84,19 @@ func percentileAndHist(h *hdrhistogram.Histogram, p float64) (time.Duration, str
 	if h.TotalCount() == 0 {
 		return 0, ""
 	}
+	return Percentile(h, p), encodeHist(h)
+}
+
+// encodeHist returns h in HdrHistogram's compressed form, "" when it is empty.
+func encodeHist(h *hdrhistogram.Histogram) string {
+	if h.TotalCount() == 0 {
+		return ""
+	}
 	enc, err := h.EncodeV2()
 	if err != nil {
-		return Percentile(h, p), ""
+		return ""
 	}
-	return Percentile(h, p), string(enc)
+	return string(enc)
 }
 
 // maxSeriesSeconds bounds the span of a merged series (two days), so that results of unrelated
