@@ -446,3 +446,38 @@ func craftedHistogram(t *testing.T, idx int) string {
 	raw = binary.BigEndian.AppendUint32(raw, uint32(z.Len()))
 	return base64.StdEncoding.EncodeToString(append(raw, z.Bytes()...))
 }
+
+// FuzzDecodeBars: any input decodes to ascending non-empty buckets or an error, never a panic;
+// what the library decodes too holds the same buckets.
+func FuzzDecodeBars(f *testing.F) {
+	h := NewHistogram()
+	cmpLogNormal(h, rand.New(rand.NewPCG(1, 1)), 30, 90*time.Millisecond, cmpSigma)
+	enc, _ := h.EncodeV2()
+	f.Add(string(enc))
+	f.Add(craftedHistogram(&testing.T{}, countsLen-1))
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		bars, err := decodeBars(s)
+		if err != nil {
+			return
+		}
+		for i, b := range bars {
+			if b.count <= 0 || (i > 0 && b.to <= bars[i-1].to) {
+				t.Fatalf("bar %d: %+v after %+v", i, b, bars[max(i-1, 0)])
+			}
+		}
+		lib, err := decodeHistogram(s)
+		if err != nil {
+			return
+		}
+		var want []bar
+		for _, b := range lib.Distribution() {
+			if b.Count > 0 {
+				want = append(want, bar{b.To, b.Count})
+			}
+		}
+		if !slices.Equal(bars, want) {
+			t.Fatalf("sparse %v, library %v", bars, want)
+		}
+	})
+}

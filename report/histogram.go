@@ -143,6 +143,7 @@ func decodeBars(s string) ([]bar, error) {
 		return nil, fmt.Errorf("undecodable histogram: normalizing index offset %d", offset)
 	}
 	var bars []bar
+	var total int64
 	counts := payload[40:]
 	for idx := int64(0); len(counts) > 0; {
 		u, n := binary.Uvarint(counts)
@@ -155,7 +156,10 @@ func decodeBars(s string) ([]bar, error) {
 			idx -= c
 		case idx >= countsLen:
 			return nil, fmt.Errorf("undecodable histogram: count at index %d, beyond the geometry's %d", idx, countsLen)
+		case c > maxCount-total:
+			return nil, fmt.Errorf("undecodable histogram: more than %d values", int64(maxCount))
 		case c > 0:
+			total += c
 			bars = append(bars, bar{to: highestOfIndex(idx), count: c})
 			idx++
 		default:
@@ -173,6 +177,9 @@ const (
 	// countsLen is the length of the geometry's counts array: buckets 0 to 20 (2¹¹ << (20 + 9)
 	// ns is the first power past 10 minutes), 2¹⁰ indexes each and the lower half of bucket 0.
 	countsLen = 22 << subHalfMagnitude
+	// maxCount bounds the values a decoded histogram may hold (2⁵³, far beyond any run), so that
+	// counts cannot overflow a total.
+	maxCount = 1 << 53
 )
 
 // highestOfIndex returns the highest value equivalent to counts index idx of lpbench's geometry.
