@@ -28,8 +28,7 @@ const (
 // seconds, in a form that resampling reads fast: the distinct values of the whole run and, per
 // block that holds any, the cumulative count of its values up to each.
 type blockDist struct {
-	n       int64 // the values of all blocks
-	seconds int   // seconds per block
+	seconds int // seconds per block
 	// inflate widens a resample's deviation from the run's own percentile to undo the blocks'
 	// bias (see dependence.inflation); 1: none.
 	inflate float64
@@ -48,12 +47,13 @@ func newBlockDist(s Series, hist secondHist, want int64) *blockDist {
 	secs := make([][]bar, len(s))
 	first, last, total := -1, -1, int64(0)
 	var medians []float64
+	var dec barDecoder
 	for i := range s {
 		enc := hist(&s[i])
 		if enc == "" {
 			continue
 		}
-		bars, err := decodeBars(enc)
+		bars, err := dec.decode(enc)
 		if err != nil || len(bars) == 0 {
 			return nil
 		}
@@ -71,7 +71,7 @@ func newBlockDist(s Series, hist secondHist, want int64) *blockDist {
 	if total != want || want == 0 || len(medians) < minBlocks {
 		return nil
 	}
-	d := &blockDist{n: total, val: distinctValues(secs[first : last+1])}
+	d := &blockDist{val: distinctValues(secs[first : last+1])}
 	dep := politisWhite(medians)
 	// Shorter blocks while too few hold values (seconds without any lie between them); blocks
 	// of one second always do, as minBlocks seconds hold values.

@@ -181,8 +181,8 @@ type comparison struct {
 // interval depends on the data, the options and the number of comparisons, not on the order of
 // the others. The cost of single values does not depend on the number of samples: about 3 × 10⁴
 // resamples per comparison with the defaults, some 0.1 s of CPU for a whole comparison, spread
-// over GOMAXPROCS. Blocks cost more, by the blocks and the distinct values: measured 1.0 s for two
-// one-hour runs at 100 journeys/s (BenchmarkCompareBlocks, 2 cores shared with other work).
+// over GOMAXPROCS. Blocks cost more, by the seconds, the blocks and the distinct values: 0.32 s
+// for two one-hour runs at 100 journeys/s (BenchmarkCompareBlocks, see BENCHMARKS.md).
 func Compare(base, newer *Metrics, o CompareOptions) []Change {
 	o = o.withDefaults()
 	if base == nil {

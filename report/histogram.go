@@ -122,16 +122,37 @@ type bar struct{ to, count int64 }
 // that many empty buckets; index i holds the values of bucket i>>10 − 1 (0 for the first two
 // halves) at sub-bucket i&1023 + 1024 (without the 1024 in bucket 0).
 func decodeBars(s string) ([]bar, error) {
-	raw, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || len(raw) < 8 {
+	var d barDecoder
+	return d.decode(s)
+}
+
+// barDecoder decodes histograms as decodeBars does, one after another with one inflater and
+// its buffers (an inflater costs some 40 kB: a series has thousands of seconds).
+type barDecoder struct {
+	zr      io.ReadCloser
+	raw     []byte
+	payload bytes.Buffer
+}
+
+// decode is decodeBars.
+func (d *barDecoder) decode(s string) ([]bar, error) {
+	var err error
+	d.raw, err = base64.StdEncoding.AppendDecode(d.raw[:0], []byte(s))
+	if err != nil || len(d.raw) < 8 {
 		return nil, fmt.Errorf("undecodable histogram")
 	}
-	zr, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if d.zr == nil {
+		d.zr, err = zlib.NewReader(bytes.NewReader(d.raw[8:]))
+	} else {
+		err = d.zr.(zlib.Resetter).Reset(bytes.NewReader(d.raw[8:]), nil)
+	}
 	if err != nil {
+		d.zr = nil
 		return nil, fmt.Errorf("undecodable histogram: %w", err)
 	}
-	defer zr.Close()
-	payload, err := io.ReadAll(io.LimitReader(zr, 1<<22))
+	d.payload.Reset()
+	_, err = d.payload.ReadFrom(io.LimitReader(d.zr, 1<<22))
+	payload := d.payload.Bytes()
 	if err != nil || len(payload) < 40 {
 		return nil, fmt.Errorf("undecodable histogram")
 	}
