@@ -481,3 +481,20 @@ func FuzzDecodeBars(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPointFill fills a second's point from metrics with every histogram populated (100
+// journeys): what the recorder does once a second per target and for the whole run.
+func BenchmarkPointFill(b *testing.B) {
+	m := NewMetrics()
+	r := rand.New(rand.NewPCG(1, 1))
+	for s := range sample.NumSteps {
+		cmpLogNormal(m.Steps[s], r, 100, 50*time.Millisecond, 0.5)
+	}
+	cmpLogNormal(m.Gap, r, 100, 150*time.Millisecond, 0.5)
+	cmpLogNormal(m.Journey, r, 100, 300*time.Millisecond, 0.5)
+	cmpLogNormal(m.Lag, r, 100, 300*time.Microsecond, 0.5)
+	for b.Loop() {
+		var p Point
+		p.fill(m)
+	}
+}
