@@ -17,7 +17,7 @@ build:
 
 # Tests whose figures are timed for real: run without the race detector, which would slow the
 # client they measure.
-TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCapacityKnee|TestSoak|TestChecksHoldOnQuietRun|TestCheckGrowingQueue|TestCapacityFindsTheSimulatorsLimit|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted
+TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCompareSimRunsBySecond|TestCapacityKnee|TestSoak|TestChecksHoldOnQuietRun|TestCheckGrowingQueue|TestCapacityFindsTheSimulatorsLimit|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted
 
 # The full suite: everything with the race detector, then the timed tests without it.
 test:
@@ -25,6 +25,7 @@ test:
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '$(TIMED)' ./engine
 	$(GO) test -count=1 -run 'TestCapacityGeneratorBound|TestHistoryAA' .
+	$(GO) test -count=1 -run 'TestCompareBlocksCalibration' ./report
 
 # The quick suite: skips the long tests.
 test-short:

@@ -147,6 +147,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err := writeCapacity(dir, c, stdout); err != nil {
 		return err
 	}
+	appendStepSummary(o.Run.Getenv, stderr, func(w io.Writer) error { return report.WriteCapacityMarkdown(w, c) })
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	verdict := capacityVerdict(c, err)
 	if db != nil {

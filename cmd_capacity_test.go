@@ -25,8 +25,8 @@ sim:
 
 // TestCapacityGeneratorBound: with no capacity limit the machine is the limit: the search
 // doubles until the generator cannot deliver (twice at the same rate), exits 4, names the rate
-// and says what to do; capacity.json and every step's outputs are written, and report and
-// compare work on a step's result.json.
+// and says what to do; capacity.json and every step's outputs are written, its markdown summary
+// is appended to $GITHUB_STEP_SUMMARY, and report and compare work on a step's result.json.
 //
 // Timed for real (a search of about half a minute): skipped with -short and under the race
 // detector.
@@ -35,6 +35,8 @@ func TestCapacityGeneratorBound(t *testing.T) {
 		t.Skip("a search of about half a minute, timed for real")
 	}
 	dir := t.TempDir()
+	jobSummary := filepath.Join(t.TempDir(), "summary.md")
+	t.Setenv(stepSummaryEnv, jobSummary) // and the search appends its markdown summary there
 	code, stdout, stderr := runCLI("capacity", writeProfile(t, noLimitProfile), "--from", "400", "--step", "3s", "--max", "12800", "--out", dir)
 	t.Logf("stdout:\n%s", stdout)
 	if got, want := code, exitNotValid; got != want {
@@ -56,6 +58,10 @@ func TestCapacityGeneratorBound(t *testing.T) {
 	}
 	if last.Pass || len(last.Failed) != 1 || last.Failed[0] != report.CriterionGenerator {
 		t.Errorf("last step %+v, want failed on the generator alone", last)
+	}
+	if md, err := os.ReadFile(jobSummary); err != nil || !strings.HasPrefix(string(md), "\n## lpbench capacity nolimit\n\n**generator-bound at ") ||
+		strings.Count(string(md), "| ❌ FAIL |") == 0 {
+		t.Errorf("job summary (%v):\n%s", err, md)
 	}
 	if !strings.Contains(stdout, "--shard") || !strings.Contains(stdout, "kubernetes") {
 		t.Errorf("stdout does not say what to do (shard, Kubernetes):\n%s", stdout)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/report"
@@ -50,6 +51,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteSummary(stdout, m); err != nil {
 		return err
 	}
+	appendStepSummary(os.Getenv, stderr, func(w io.Writer) error { return report.WriteMarkdown(w, m) })
 	if report.ChecksFailed(m.Checks) {
 		for _, c := range m.Checks {
 			if c.Failed() {

@@ -11,12 +11,13 @@ import (
 // renderers are the formats of lpbench report.
 var renderers = map[string]func(io.Writer, *report.Result) error{
 	"text": report.WriteSummary, "json": report.WriteJSON, "junit": report.WriteJUnit, "html": report.WriteHTML,
+	"markdown": report.WriteMarkdown,
 }
 
 // cmdReport renders a report again from a result file, or summarizes an interval log.
 func cmdReport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", "report RESULT.json [-format text|json|html|junit] | lpbench report -from-hlog run.hlog", stderr)
-	format := fs.String("format", "text", "text, json, html or junit")
+	fs := newFlags("report", "report RESULT.json [-format text|json|html|junit|markdown] | lpbench report -from-hlog run.hlog", stderr)
+	format := fs.String("format", "text", "text, json, html, junit or markdown (GitHub-flavoured, as a CI job summary)")
 	fromHlog := fs.String("from-hlog", "", "summarize this interval log instead of a result file")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -31,7 +32,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	}
 	w, ok := renderers[*format]
 	if !ok {
-		return usageError("-format must be text, json, html or junit, got %q", *format)
+		return usageError("-format must be text, json, html, junit or markdown, got %q", *format)
 	}
 	res, err := report.ReadFile(pos[0])
 	if err != nil {

@@ -20,7 +20,6 @@ import (
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
-	"github.com/lpbench/lpbench/sample"
 )
 
 // runFlags are the command-line overrides of a profile.
@@ -166,6 +165,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteSummary(stdout, res); err != nil {
 		return fmt.Errorf("writing the summary: %w", err)
 	}
+	appendStepSummary(o.Getenv, stderr, func(w io.Writer) error { return report.WriteMarkdown(w, res) })
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	verdict := recordRun(db, res, runVerdict(res), filepath.Join(dir, "result.json"), stderr)
 	release() // an interrupt now ends the metrics' linger, not the run
@@ -185,22 +185,16 @@ func recordRun(db *history.DB, res *report.Result, verdict error, resultPath str
 	return appendHistory(db, r, verdict, resultPath, stderr)
 }
 
-// runVerdict returns the exit code of a finished run. A failed measurement check (exit 4) wins
-// over breached thresholds: the figures they judged describe the generator, not the target.
+// runVerdict returns the exit code of a finished run (report.Result.Exit decides it).
 func runVerdict(res *report.Result) error {
+	code, meaning := res.Exit()
 	switch {
-	case res.End == report.EndFailed:
-		return exitCode(exitRunFailed)
-	case res.End == report.EndInterrupted:
-		return exitCode(exitInterrupted)
-	case res.Overall.Started() > 0 && res.Overall.Outcomes[sample.OutcomeOK] == 0:
-		return errors.New("no journey succeeded")
-	case report.ChecksFailed(res.Checks):
-		return exitCode(exitNotValid)
-	case report.Breached(res.Thresholds):
-		return exitCode(exitThresholds)
+	case code == report.ExitOK:
+		return nil
+	case code == report.ExitRunFailed && res.End != report.EndFailed:
+		return errors.New(meaning)
 	}
-	return nil
+	return exitCode(code)
 }
 
 // confirmLive refuses a profile that drives LivePerson itself unless --live confirms it and its

@@ -18,16 +18,17 @@ import (
 
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
 )
 
 // Exit codes.
 const (
-	exitOK          = 0
-	exitRunFailed   = 1 // the run could not measure anything useful (e.g. every journey failed)
-	exitUsage       = 2 // bad command line or profile
-	exitThresholds  = 3 // a threshold was breached
-	exitNotValid    = 4 // the measurement is not valid: a measurement check failed
-	exitInterrupted = 130
+	exitOK          = report.ExitOK
+	exitRunFailed   = report.ExitRunFailed // the run could not measure anything useful (e.g. every journey failed)
+	exitUsage       = 2                    // bad command line or profile
+	exitThresholds  = report.ExitThresholds
+	exitNotValid    = report.ExitNotValid // the measurement is not valid: a measurement check failed
+	exitInterrupted = report.ExitInterrupted
 )
 
 const usage = `lpbench: load and latency benchmark for LivePerson consumer messaging with AUTO_MESSAGES
@@ -38,7 +39,7 @@ usage:
                                        search the highest sustainable rate (exit 0 found, 3 the SLO
                                        fails at the lowest rate, 4 generator-bound)
   lpbench validate FILE...             check profiles; exit 0 when all are valid, 2 otherwise
-  lpbench report RESULT.json [-format text|json|html|junit]
+  lpbench report RESULT.json [-format text|json|html|junit|markdown]
                                        render a report again from a result file
   lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
   lpbench merge SHARD.json... -o MERGED.json [--allow-partial]

@@ -510,6 +510,45 @@ func TestCompareSimRuns(t *testing.T) {
 	})
 }
 
+// TestCompareSimRunsBySecond: runs long enough for compare's block bootstrap (12 s, each second
+// a unit): two runs of one configuration show no significant change in any step or the journey,
+// and a CONVERSATION 30 % slower is worse at p50 and p90, every interval resampled in seconds.
+// Timed for real, like TestCompareSimRuns.
+func TestCompareSimRunsBySecond(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("3 timed runs of 12 s: run without -race and -short")
+	}
+	run := func(seed int64, median time.Duration) *report.Metrics {
+		cfg := quietSim(10 * time.Second)
+		cfg.Seed = seed
+		p := testProfile(100, 12*time.Second)
+		res, _, _ := runAgainst(t, p, cfg, func(s *lpsim.Server) {
+			for _, e := range []lpsim.Endpoint{lpsim.EndpointCSDS, lpsim.EndpointConsumerJWS, lpsim.EndpointSend, lpsim.EndpointClose} {
+				s.SetLatency(e, lpsim.LogNormal(10*time.Millisecond, 16*time.Millisecond))
+			}
+			s.SetLatency(lpsim.EndpointCreate, lpsim.LogNormal(median, median*16/10))
+		})
+		return res.Overall
+	}
+	a, b, slow := run(21, 50*time.Millisecond), run(22, 50*time.Millisecond), run(23, 65*time.Millisecond)
+	for _, c := range report.Compare(a, b, report.CompareOptions{Seed: 3}) {
+		if c.Direction != report.DirectionNoData && (c.BaseBlock == 0 || c.NewBlock == 0) {
+			t.Errorf("A/A %s: not resampled in seconds (blocks %d, %d s)", c.Metric, c.BaseBlock, c.NewBlock)
+		}
+		if (strings.HasPrefix(c.Metric, "step.") || strings.HasPrefix(c.Metric, "journey.")) &&
+			(c.Direction == report.DirectionWorse || c.Direction == report.DirectionBetter) {
+			t.Errorf("A/A %s: %s (%v → %v, interval [%v, %v])", c.Metric, c.Direction,
+				time.Duration(c.Base), time.Duration(c.New), time.Duration(c.Low), time.Duration(c.High))
+		}
+	}
+	cs := report.Compare(a, slow, report.CompareOptions{Seed: 3})
+	for _, metric := range []string{"step.create.p50", "step.create.p90"} {
+		if worse, err := report.Regressed(cs, metric, 10); err != nil || !worse {
+			t.Errorf("CONVERSATION 30%% slower: %s worse by more than 10%% = %v (%v)", metric, worse, err)
+		}
+	}
+}
+
 // webhookSim is a quiet simulator whose webhooks lose the given share of delivery attempts.
 func webhookSim(loss float64, retries int) lpsim.Config {
 	cfg := quietSim(10 * time.Second)

@@ -46,7 +46,13 @@ type Change struct {
 	// that makes all the intervals of one Compare hold together with probability Confidence
 	// (see Compare). Both are 0 when Direction is DirectionNoData.
 	Low, High float64
-	Direction Direction
+	// BaseBlock and NewBlock are the block lengths, in seconds, that each run's per-second
+	// series was resampled in (percentiles) or that estimated its design effect (shares); 0 when
+	// that run's interval rests on single values as if they were independent: its series lacks
+	// the metric's per-second data (an older result), or fewer than 10 of its seconds have
+	// values.
+	BaseBlock, NewBlock int
+	Direction           Direction
 	// Confidence and MinEffect are the options the Direction was decided with (the same in every
 	// Change of one Compare), so that a rendering can state them.
 	Confidence, MinEffect float64
@@ -98,11 +104,13 @@ func (o CompareOptions) withDefaults() CompareOptions {
 // comparison is one metric to compare: a percentile of two histograms, or a share of two runs.
 type comparison struct {
 	c Change
-	// For durations: the runs' samples and the percentile.
-	base, newer *bootDist
-	p           float64
-	// For shares: n of total in each run.
+	// For durations: the runs' samples, their per-second blocks (nil: none) and the percentile.
+	base, newer    *bootDist
+	bBlock, nBlock func() *blockDist
+	p              float64
+	// For shares: n of total in each run, and each run's design effect with its block length.
 	bn, bt, nn, nt int64
+	bDeff, nDeff   func() (float64, int)
 }
 
 // Compare puts two runs' metrics side by side: every step measured in either run (step.<name>),
@@ -127,31 +135,54 @@ type comparison struct {
 //     nothing changed is at most 1 − Confidence. The price is power: a difference has to be
 //     about 3.1 standard errors (k = 29, Confidence 0.95) rather than 2 to be called.
 //
-//   - Percentiles: a bootstrap from the histograms. A histogram is the run's sample, each value
-//     known to within its bucket (0.1 %), so resampling n values with replacement from it is
-//     resampling the sample. The percentile of such a resample is its r-th smallest value, with
-//     r the rank HdrHistogram uses (p/100 · n rounded, between 1 and n). Drawing the n values is
-//     not needed: the r-th smallest of n uniform variates has a Beta(r, n−r+1) distribution, and
-//     the sample's quantile function (a binary search over the cumulative bucket counts) maps it
-//     onto the r-th smallest resampled value. So one Beta variate gives one resampled
-//     percentile, distributed exactly as if n values had been drawn, whatever n is: no cap on
-//     the resample size, no approximation, and a million-sample histogram costs what a small
-//     one does. The two runs are independent samples; each bootstrap replicate draws a
-//     resampled percentile from each and takes their difference, and the interval is the
-//     percentile interval of those differences (their α/2 and 1 − α/2 quantiles at the
-//     per-comparison α). Measured on log-normal samples (σ 0.58, the simulator's spread; 400
-//     pairs each), a 95 % interval covered the true difference in 92–97 % of the pairs at p50,
-//     p90 and p99, with 200 and with 2,000 samples. An extreme percentile is only as good as the
-//     sample's tail, though: with 2,000 samples p99 rests on the 20 largest.
+//   - The unit: the run's second. Requests are not independent draws: those of one second share
+//     the target's state (its queues, a pause, a slow node), and so do those of neighbouring
+//     seconds. Resampling single requests treats n correlated values as n independent ones; its
+//     intervals are too narrow, and a drift of the target's level between two runs of one
+//     configuration reads as a change (measured: over 40 pairs of 200-second runs whose level
+//     wanders with a few seconds' memory, single-request intervals at 98.3 % covered the true
+//     difference 0 in 24; the block intervals in 40). So each run's per-second series is the
+//     sample (Point.StepHists, GapHist, JourneyHist, LagHist: the second's histograms): a block
+//     bootstrap resamples whole seconds in non-overlapping blocks of consecutive seconds
+//     (Carlstein 1986; Lahiri, Resampling Methods for Dependent Data, 2003), as many blocks with
+//     replacement as the run has, and the resample's percentile is that of the pooled values
+//     of the drawn blocks, found by a binary search over the run's distinct values with the
+//     blocks' cumulative counts. The block length is Politis and White's (2004, corrected 2009)
+//     estimate for the series of per-second medians: 1 s when neighbouring seconds are not
+//     correlated (an i.i.d. bootstrap of seconds), longer as the dependence reaches further,
+//     held to at least 10 blocks and at most 200. Blocks cut the dependence at their borders,
+//     which makes them understate the spread by √(g/(g − G/l)) (g and G from the same estimate,
+//     l the length; at most 2×); each resample's deviation from the run's percentile is widened
+//     by that factor. A run whose series cannot stand for its sample (an older result without
+//     the seconds' histograms, or fewer than 10 seconds with values) falls back to resampling
+//     single values (below), and the Change says so (BaseBlock, NewBlock 0).
+//
+//   - Single values: a bootstrap from the histograms. A histogram is the run's sample, each
+//     value known to within its bucket (0.1 %), so resampling n values with replacement from it
+//     is resampling the sample. The percentile of such a resample is its r-th smallest value,
+//     with r the rank HdrHistogram uses (p/100 · n rounded, between 1 and n). Drawing the n
+//     values is not needed: the r-th smallest of n uniform variates has a Beta(r, n−r+1)
+//     distribution, and the sample's quantile function maps it onto the r-th smallest
+//     resampled value. Measured on independent log-normal samples (σ 0.58; 400 pairs each), a
+//     95 % interval covered the true difference in 92–97 % of the pairs at p50, p90 and p99,
+//     with 200 and with 2,000 samples. An extreme percentile is only as good as the sample's
+//     tail, though: with 2,000 samples p99 rests on the 20 largest.
 //
 //   - Shares: Newcombe's hybrid score interval for a difference of two independent binomial
 //     proportions (Wilson score intervals of each share, combined), at the same adjusted level.
 //     Unlike the plain normal (Wald) interval it behaves at 0 of 1,000 and for small counts.
+//     Journeys fail and miss the window together (an outage second), so each run's counts are
+//     first divided by its design effect: the between-block variance of the share over blocks
+//     of its seconds (chosen as above, from the per-second shares) over the binomial variance,
+//     at least 1 — the interval of a share of n correlated journeys is that of n/deff
+//     independent ones.
 //
 // Resampling uses math/rand/v2's PCG seeded with o.Seed and the metric's name, so a metric's
 // interval depends on the data, the options and the number of comparisons, not on the order of
-// the others. The cost does not depend on the number of samples: about 3 × 10⁴ resamples per
-// comparison with the defaults, some 0.1 s of CPU for a whole comparison, spread over GOMAXPROCS.
+// the others. The cost of single values does not depend on the number of samples: about 3 × 10⁴
+// resamples per comparison with the defaults, some 0.1 s of CPU for a whole comparison, spread
+// over GOMAXPROCS. Blocks cost more, by the seconds, the blocks and the distinct values: 0.32 s
+// for two one-hour runs at 100 journeys/s (BenchmarkCompareBlocks, see BENCHMARKS.md).
 func Compare(base, newer *Metrics, o CompareOptions) []Change {
 	o = o.withDefaults()
 	if base == nil {
@@ -167,12 +198,15 @@ func Compare(base, newer *Metrics, o CompareOptions) []Change {
 		}
 	}
 	var cs []*comparison
-	hist := func(name string, b, n *hdrhistogram.Histogram) {
+	hist := func(name string, b, n *hdrhistogram.Histogram, second secondHist) {
 		bd, nd := newBootDist(b), newBootDist(n)
+		// Cut into blocks once per run and metric, by the first comparison that needs them.
+		bb := sync.OnceValue(func() *blockDist { return newBlockDist(base.Series, second, bd.n) })
+		nb := sync.OnceValue(func() *blockDist { return newBlockDist(newer.Series, second, nd.n) })
 		for _, p := range percentiles {
 			cs = append(cs, &comparison{
 				c:    Change{Metric: name + ".p" + trimFloat(p), Kind: KindDuration, BaseN: bd.n, NewN: nd.n},
-				base: bd, newer: nd, p: p,
+				base: bd, newer: nd, bBlock: bb, nBlock: nb, p: p,
 			})
 		}
 	}
@@ -181,10 +215,11 @@ func Compare(base, newer *Metrics, o CompareOptions) []Change {
 		if countOf(b) == 0 && countOf(n) == 0 {
 			continue // not measured by these journeys
 		}
-		hist("step."+s.String(), b, n)
+		name := s.String()
+		hist("step."+name, b, n, func(p *Point) string { return p.StepHists[name] })
 	}
 	for _, name := range []string{"gap", "journey", "lag"} {
-		hist(name, histograms[name](base), histograms[name](newer))
+		hist(name, histograms[name](base), histograms[name](newer), secondHists[name])
 	}
 	for _, name := range []string{"window.missed", "errors"} {
 		bn, bt := shares[name](base)
@@ -193,6 +228,8 @@ func Compare(base, newer *Metrics, o CompareOptions) []Change {
 		cs = append(cs, &comparison{
 			c:  Change{Metric: name, Kind: KindShare, BaseN: max(bt, 0), NewN: max(nt, 0)},
 			bn: bn, bt: bt, nn: nn, nt: nt,
+			bDeff: func() (float64, int) { return shareDesignEffect(base.Series, secondShares[name], bn, bt) },
+			nDeff: func() (float64, int) { return shareDesignEffect(newer.Series, secondShares[name], nn, nt) },
 		})
 	}
 
@@ -239,8 +276,9 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 		}
 		if both {
 			rng := rand.New(rand.NewPCG(o.Seed, metricSeed(ch.Metric)))
-			diffs = bootstrapDiffs(diffs[:0], rng, c.base, c.newer, c.p, resamples)
+			diffs = c.resample(diffs[:0], rng, resamples)
 			ch.Low, ch.High = percentileInterval(diffs, alpha)
+			ch.BaseBlock, ch.NewBlock = blockSecondsOf(c.bBlock()), blockSecondsOf(c.nBlock())
 		}
 	} else {
 		if ch.BaseN > 0 {
@@ -250,7 +288,10 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 			ch.New = float64(c.nn) / float64(c.nt)
 		}
 		if both {
-			ch.Low, ch.High = newcombeInterval(c.bn, c.bt, c.nn, c.nt, zFor(alpha))
+			bd, bl := c.bDeff()
+			nd, nl := c.nDeff()
+			ch.Low, ch.High = newcombeInterval(float64(c.bn)/bd, float64(c.bt)/bd, float64(c.nn)/nd, float64(c.nt)/nd, zFor(alpha))
+			ch.BaseBlock, ch.NewBlock = bl, nl
 		}
 	}
 	if both {
@@ -259,6 +300,56 @@ func (c *comparison) run(o CompareOptions, alpha float64, resamples int, diffs [
 		ch.Direction = directionOf(ch.Low, ch.High, ch.Rel, o.MinEffect)
 	}
 	return ch, diffs
+}
+
+// resample appends resamples bootstrap differences newer − base of the comparison's percentile,
+// sorted: each run resampled in blocks of its seconds when its series has them, else in single
+// values.
+func (c *comparison) resample(diffs []float64, rng *rand.Rand, resamples int) []float64 {
+	bb, nb := c.bBlock(), c.nBlock()
+	if bb == nil && nb == nil {
+		return bootstrapDiffs(diffs, rng, c.base, c.newer, c.p, resamples)
+	}
+	bk, nk := c.base.rank(c.p), c.newer.rank(c.p)
+	bEst, nEst := c.base.value(bk), c.newer.value(nk)
+	var pick []int
+	for range resamples {
+		var b, n float64
+		if bb != nil {
+			b, pick = bb.drawInflated(rng, c.p, bEst, pick)
+		} else {
+			b = float64(c.base.draw(rng, bk))
+		}
+		if nb != nil {
+			n, pick = nb.drawInflated(rng, c.p, nEst, pick)
+		} else {
+			n = float64(c.newer.draw(rng, nk))
+		}
+		diffs = append(diffs, n-b)
+	}
+	slices.Sort(diffs)
+	return diffs
+}
+
+// blockSecondsOf returns the block length of d, 0 for none.
+func blockSecondsOf(d *blockDist) int {
+	if d == nil {
+		return 0
+	}
+	return d.seconds
+}
+
+// secondHists read a point's histogram of gap, journey and lag.
+var secondHists = map[string]secondHist{
+	"gap":     func(p *Point) string { return p.GapHist },
+	"journey": func(p *Point) string { return p.JourneyHist },
+	"lag":     func(p *Point) string { return p.LagHist },
+}
+
+// secondShares read a point's count and population of window.missed and errors.
+var secondShares = map[string]secondShare{
+	"window.missed": func(p *Point) (int64, int64) { return p.Missed, p.Judged },
+	"errors":        func(p *Point) (int64, int64) { return p.Failed, p.OK + p.Failed },
 }
 
 // relChange returns (newer − base)/base, with a zero base giving +Inf for a rise and 0 otherwise.

@@ -49,6 +49,9 @@ func newCompareTable(baseName, newName string, cs []Change) compareTable {
 		if c.Direction != DirectionNoData {
 			r.Abs, r.Rel = fmtSigned(c.Kind, c.Abs), fmtRel(c.Rel)
 			r.Interval = "[" + fmtSigned(c.Kind, c.Low) + ", " + fmtSigned(c.Kind, c.High) + "]"
+			if c.BaseBlock == 0 || c.NewBlock == 0 {
+				r.Interval += "*"
+			}
 		}
 		switch c.Direction {
 		case DirectionWorse:
@@ -71,13 +74,53 @@ func newCompareTable(baseName, newName string, cs []Change) compareTable {
 			"Lower is better for every metric. Durations are percentiles of each run's histogram; window.missed " +
 				"is the share of judged journeys that missed the window, errors the share of ended journeys that failed.",
 			fmt.Sprintf("%s: interval of new − base. The %d intervals hold together with %s%% confidence (each is at "+
-				"%s%%, Bonferroni): percentiles by bootstrap from the histograms, shares by Newcombe's score interval.",
-				t.Level, k, trimFloat(100*conf), trimFloat(each)),
+				"%s%%, Bonferroni). %s", t.Level, k, trimFloat(100*conf), trimFloat(each), unitNote(cs)),
 			fmt.Sprintf("Better or worse: the interval excludes 0 and the change is at least %s%% of base; "+
 				"otherwise no significant change.", trimFloat(100*minEffect)),
 		}
+		if n := singleValued(cs); n > 0 {
+			t.Notes = append(t.Notes, fmt.Sprintf("*: %d of the intervals treat a run's requests as independent (its result has no "+
+				"per-second data of the metric, being older, or fewer than %d seconds of it): too narrow when they are correlated.", n, minBlocks))
+		}
 	}
 	return t
+}
+
+// unitNote says what the intervals resampled: whole seconds in blocks (with the range of the
+// block lengths), or single values.
+func unitNote(cs []Change) string {
+	lo, hi := 0, 0
+	for _, c := range cs {
+		for _, l := range []int{c.BaseBlock, c.NewBlock} {
+			if c.Direction != DirectionNoData && l > 0 {
+				if lo == 0 || l < lo {
+					lo = l
+				}
+				hi = max(hi, l)
+			}
+		}
+	}
+	if hi == 0 {
+		return "Percentiles by bootstrap of single values from the histograms, shares by Newcombe's score interval."
+	}
+	span := fmt.Sprintf("%d s", lo)
+	if hi > lo {
+		span = fmt.Sprintf("%d–%d s", lo, hi)
+	}
+	return "The unit is the run's second: requests within a second and in neighbouring seconds are correlated. " +
+		"Percentiles by block bootstrap, each run's per-second histograms resampled in blocks of consecutive seconds (" + span +
+		", Politis and White's length); shares by Newcombe's score interval on counts deflated by the same blocks' design effect."
+}
+
+// singleValued counts the changes with data whose interval resampled a run's single values.
+func singleValued(cs []Change) int {
+	n := 0
+	for _, c := range cs {
+		if c.Direction != DirectionNoData && (c.BaseBlock == 0 || c.NewBlock == 0) {
+			n++
+		}
+	}
+	return n
 }
 
 // WriteCompareText renders cs as an aligned table — metric, base, new, change (absolute and

@@ -111,6 +111,110 @@ func decodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 	return h, nil
 }
 
+// bar is one non-empty bucket of a histogram: its highest equivalent value (what HdrHistogram
+// reports a percentile as, and Distribution's To) and its count.
+type bar struct{ to, count int64 }
+
+// decodeBars reads a histogram in HdrHistogram's compressed form (V2) of lpbench's geometry as
+// its non-empty buckets, ascending: what decodeHistogram(s).Distribution() holds, without
+// allocating the geometry's whole counts array (some 170 kB, where a second's histogram holds a
+// few dozen values). The counts are ZigZag LEB128 numbers from index 0, a negative one a run of
+// that many empty buckets; index i holds the values of bucket i>>10 − 1 (0 for the first two
+// halves) at sub-bucket i&1023 + 1024 (without the 1024 in bucket 0).
+func decodeBars(s string) ([]bar, error) {
+	var d barDecoder
+	return d.decode(s)
+}
+
+// barDecoder decodes histograms as decodeBars does, one after another with one inflater and
+// its buffers (an inflater costs some 40 kB: a series has thousands of seconds).
+type barDecoder struct {
+	zr      io.ReadCloser
+	raw     []byte
+	payload bytes.Buffer
+}
+
+// decode is decodeBars.
+func (d *barDecoder) decode(s string) ([]bar, error) {
+	var err error
+	d.raw, err = base64.StdEncoding.AppendDecode(d.raw[:0], []byte(s))
+	if err != nil || len(d.raw) < 8 {
+		return nil, fmt.Errorf("undecodable histogram")
+	}
+	if d.zr == nil {
+		d.zr, err = zlib.NewReader(bytes.NewReader(d.raw[8:]))
+	} else {
+		err = d.zr.(zlib.Resetter).Reset(bytes.NewReader(d.raw[8:]), nil)
+	}
+	if err != nil {
+		d.zr = nil
+		return nil, fmt.Errorf("undecodable histogram: %w", err)
+	}
+	d.payload.Reset()
+	_, err = d.payload.ReadFrom(io.LimitReader(d.zr, 1<<22))
+	payload := d.payload.Bytes()
+	if err != nil || len(payload) < 40 {
+		return nil, fmt.Errorf("undecodable histogram")
+	}
+	g := geometry{int64(binary.BigEndian.Uint64(payload[16:24])), int64(binary.BigEndian.Uint64(payload[24:32])), int64(binary.BigEndian.Uint32(payload[12:16]))}
+	if err := checkGeometry(g, lpbenchGeometry); err != nil {
+		return nil, err
+	}
+	if offset := binary.BigEndian.Uint32(payload[8:12]); offset != 0 {
+		return nil, fmt.Errorf("undecodable histogram: normalizing index offset %d", offset)
+	}
+	var bars []bar
+	var total int64
+	counts := payload[40:]
+	for idx := int64(0); len(counts) > 0; {
+		u, n := binary.Uvarint(counts)
+		if n <= 0 || n > 8 {
+			return nil, fmt.Errorf("undecodable histogram: bad count at index %d", idx)
+		}
+		counts = counts[n:]
+		switch c := int64(u>>1) ^ -int64(u&1); {
+		case c < 0:
+			idx -= c
+		case idx >= countsLen:
+			return nil, fmt.Errorf("undecodable histogram: count at index %d, beyond the geometry's %d", idx, countsLen)
+		case c > maxCount-total:
+			return nil, fmt.Errorf("undecodable histogram: more than %d values", int64(maxCount))
+		case c > 0:
+			total += c
+			bars = append(bars, bar{to: highestOfIndex(idx), count: c})
+			idx++
+		default:
+			idx++
+		}
+	}
+	return bars, nil
+}
+
+// The sub-buckets of lpbench's geometry: 2·10³ values at unit resolution need 2¹¹ sub-buckets,
+// half of them (2¹⁰) new in each bucket; the unit is 2⁹ ns, the largest power of 2 ≤ 1 µs.
+const (
+	subHalfMagnitude = 10
+	unitMagnitude    = 9
+	// countsLen is the length of the geometry's counts array: buckets 0 to 20 (2¹¹ << (20 + 9)
+	// ns is the first power past 10 minutes), 2¹⁰ indexes each and the lower half of bucket 0.
+	countsLen = 22 << subHalfMagnitude
+	// maxCount bounds the values a decoded histogram may hold (2⁵³, far beyond any run), so that
+	// counts cannot overflow a total.
+	maxCount = 1 << 53
+)
+
+// highestOfIndex returns the highest value equivalent to counts index idx of lpbench's geometry.
+func highestOfIndex(idx int64) int64 {
+	bucket := idx>>subHalfMagnitude - 1
+	sub := idx&(1<<subHalfMagnitude-1) + 1<<subHalfMagnitude
+	if bucket < 0 {
+		sub -= 1 << subHalfMagnitude
+		bucket = 0
+	}
+	lowest := sub << (bucket + unitMagnitude)
+	return lowest + 1<<(bucket+unitMagnitude) - 1
+}
+
 // mergeHistogram adds from into into, refusing a histogram of another geometry (whose values
 // would be lost or moved) and any merge that drops values.
 func mergeHistogram(into, from *hdrhistogram.Histogram) error {

@@ -39,17 +39,8 @@ func newBootDist(h *hdrhistogram.Histogram) *bootDist {
 	return d
 }
 
-// rank returns the 1-based rank of percentile p among n values, as HdrHistogram computes it.
-func (d *bootDist) rank(p float64) int64 {
-	r := p/100*float64(d.n) + 0.5
-	switch {
-	case !(r >= 1):
-		return 1
-	case r >= float64(d.n):
-		return d.n
-	}
-	return int64(r)
-}
+// rank returns the 1-based rank of percentile p among the sample's values (see rankOf).
+func (d *bootDist) rank(p float64) int64 { return rankOf(p, d.n) }
 
 // value returns the rank-th smallest value of the sample (1-based).
 func (d *bootDist) value(rank int64) int64 { return d.at(rank - 1) }
@@ -121,19 +112,21 @@ func betaDraw(r *rand.Rand, a, b float64) float64 {
 // zFor returns the standard normal quantile of a two-sided interval at level 1 − alpha.
 func zFor(alpha float64) float64 { return math.Sqrt2 * math.Erfinv(1-alpha) }
 
-// wilsonInterval returns the Wilson score interval of the proportion x/n.
-func wilsonInterval(x, n int64, z float64) (low, high float64) {
-	p, fn := float64(x)/float64(n), float64(n)
+// wilsonInterval returns the Wilson score interval of the proportion x/n; x and n may be
+// effective counts (the journeys' counts divided by a design effect), not whole numbers.
+func wilsonInterval(x, n, z float64) (low, high float64) {
+	p := x / n
 	z2 := z * z
-	den := 1 + z2/fn
-	center := (p + z2/(2*fn)) / den
-	half := z * math.Sqrt(p*(1-p)/fn+z2/(4*fn*fn)) / den
+	den := 1 + z2/n
+	center := (p + z2/(2*n)) / den
+	half := z * math.Sqrt(p*(1-p)/n+z2/(4*n*n)) / den
 	return max(center-half, 0), min(center+half, 1)
 }
 
-// newcombeInterval returns Newcombe's hybrid score interval of nx/nt − bx/bt (his method 10).
-func newcombeInterval(bx, bt, nx, nt int64, z float64) (low, high float64) {
-	pb, pn := float64(bx)/float64(bt), float64(nx)/float64(nt)
+// newcombeInterval returns Newcombe's hybrid score interval of nx/nt − bx/bt (his method 10),
+// of counts or effective counts.
+func newcombeInterval(bx, bt, nx, nt, z float64) (low, high float64) {
+	pb, pn := bx/bt, nx/nt
 	lb, ub := wilsonInterval(bx, bt, z)
 	ln, un := wilsonInterval(nx, nt, z)
 	d := pn - pb

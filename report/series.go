@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -35,6 +36,12 @@ type Point struct {
 	LagHist     string `json:"lag_hist,omitempty"`
 	GapHist     string `json:"gap_hist,omitempty"`
 	JourneyHist string `json:"journey_hist,omitempty"`
+	// StepHists are the second's histograms of each step's service time (as Metrics.Steps), by
+	// step name, in the same form; a step without values this second is left out.
+	StepHists map[string]string `json:"step_hists,omitempty"`
+	// Judged counts the journeys that ended this second with a window verdict (in, uncertain or
+	// missed): the population of Missed's share. Compare's block bootstrap reads it.
+	Judged int64 `json:"judged,omitempty"`
 }
 
 // Series is a per-second time series: one point per wall-clock second, in order, without gaps.
@@ -58,6 +65,15 @@ func (p *Point) fill(m *Metrics) {
 	p.Failed = m.Outcomes[sample.OutcomeFailed]
 	p.Interrupted = m.Outcomes[sample.OutcomeInterrupted]
 	p.Missed = m.Verdicts[sample.VerdictMissed]
+	p.Judged = judged(m)
+	for st := range sample.NumSteps {
+		if enc := encodeHist(m.Steps[st]); enc != "" {
+			if p.StepHists == nil {
+				p.StepHists = map[string]string{}
+			}
+			p.StepHists[st.String()] = enc
+		}
+	}
 	p.LagP99, p.LagHist = percentileAndHist(m.Lag, 99)
 	p.JourneyP99, p.JourneyHist = percentileAndHist(m.Journey, 99)
 	p.GapP99, p.GapHist = percentileAndHist(m.Gap, 99)
@@ -68,11 +84,19 @@ func percentileAndHist(h *hdrhistogram.Histogram, p float64) (time.Duration, str
 	if h.TotalCount() == 0 {
 		return 0, ""
 	}
+	return Percentile(h, p), encodeHist(h)
+}
+
+// encodeHist returns h in HdrHistogram's compressed form, "" when it is empty.
+func encodeHist(h *hdrhistogram.Histogram) string {
+	if h.TotalCount() == 0 {
+		return ""
+	}
 	enc, err := h.EncodeV2()
 	if err != nil {
-		return Percentile(h, p), ""
+		return ""
 	}
-	return Percentile(h, p), string(enc)
+	return string(enc)
 }
 
 // maxSeriesSeconds bounds the span of a merged series (two days), so that results of unrelated
@@ -116,6 +140,20 @@ func (p *Point) add(o Point) error {
 	p.Interrupted += o.Interrupted
 	p.Missed += o.Missed
 	p.InFlight += o.InFlight
+	p.Judged += o.Judged
+	if len(o.StepHists) > 0 {
+		// A new map: p's may be shared with the series it was copied from.
+		hs := make(map[string]string, len(p.StepHists)+len(o.StepHists))
+		maps.Copy(hs, p.StepHists)
+		for name, h := range o.StepHists {
+			merged, _, err := mergeEncoded(hs[name], h, 50)
+			if err != nil {
+				return fmt.Errorf("step %s: %w", name, err)
+			}
+			hs[name] = merged
+		}
+		p.StepHists = hs
+	}
 	var err error
 	if p.LagHist, p.LagP99, err = mergeEncoded(p.LagHist, o.LagHist, 99); err != nil {
 		return err

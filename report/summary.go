@@ -170,24 +170,45 @@ func writeMetrics(b *strings.Builder, m *Metrics, window time.Duration) {
 // messages verified that is the evidence (their first auto message came); without, timing alone
 // (first SEND certainly inside the window), and the line says so.
 func writeHeadline(b *strings.Builder, m *Metrics) {
-	h := m.Headline()
+	served, notes := headlineText(m.Headline())
+	fmt.Fprintf(b, "served    %s\n", served)
+	for _, n := range notes {
+		if n.anomaly {
+			fmt.Fprintf(b, "ANOMALY   %s\n", n.text)
+		} else {
+			fmt.Fprintf(b, "          %s\n", n.text)
+		}
+	}
+}
+
+// headlineNote is a sentence that follows the served line; an anomaly is one that should not
+// happen at all.
+type headlineNote struct {
+	text    string
+	anomaly bool
+}
+
+// headlineText words the headline once for every renderer: the served line and the notes that
+// follow it (auto messages not verified, consumers never started, anomalies).
+func headlineText(h Headline) (served string, notes []headlineNote) {
 	switch {
 	case h.Of == 0:
-		b.WriteString("served    no journey ended\n")
+		served = "no journey ended"
 	case h.Verified:
-		fmt.Fprintf(b, "served    first auto message received by %d of %d consumers (%s)\n", h.Served, h.Of, share(h.Served, h.Of))
+		served = fmt.Sprintf("first auto message received by %d of %d consumers (%s)", h.Served, h.Of, share(h.Served, h.Of))
 	default:
-		fmt.Fprintf(b, "served    first SEND certainly inside the window for %d of %d consumers (%s); auto messages were NOT verified:\n"+
-			"          timing alone cannot prove a consumer got its auto message, and uncertain journeys count as not served\n",
+		served = fmt.Sprintf("first SEND certainly inside the window for %d of %d consumers (%s); auto messages were NOT verified:",
 			h.Served, h.Of, share(h.Served, h.Of))
+		notes = append(notes, headlineNote{text: "timing alone cannot prove a consumer got its auto message, and uncertain journeys count as not served"})
 	}
 	if h.NeverStarted > 0 {
-		fmt.Fprintf(b, "          and %d planned consumers were never started (dropped by the generator: see measurement)\n", h.NeverStarted)
+		notes = append(notes, headlineNote{text: fmt.Sprintf("and %d planned consumers were never started (dropped by the generator: see measurement)", h.NeverStarted)})
 	}
 	if h.Anomalies > 0 {
-		fmt.Fprintf(b, "ANOMALY   %d consumers got an auto message although their first SEND certainly missed the window: "+
-			"the window is longer than configured, or the clocks lie\n", h.Anomalies)
+		notes = append(notes, headlineNote{anomaly: true, text: fmt.Sprintf("%d consumers got an auto message although their first SEND certainly missed the window: "+
+			"the window is longer than configured, or the clocks lie", h.Anomalies)})
 	}
+	return served, notes
 }
 
 // writeVerdicts renders the window verdicts from the client's timing beside the evidence of the
