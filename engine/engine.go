@@ -107,14 +107,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	if o.RunID == "" {
 		o.RunID = runID()
 	}
-	targets, err := newTargets(p, sim, o)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkCertificates(stop, targets); err != nil {
-		return nil, err
-	}
-	hooks, err := startWebhooks(p, targets, sim, o)
+	targets, hooks, err := prepare(stop, p, sim, o)
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +167,20 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	}
 	res.ProfileHash = profileHash(res.Effective)
 	return res, nil
+}
+
+// prepare builds the targets, checks the certificates of those that name a CA file, and starts
+// their webhook receivers.
+func prepare(stop context.Context, p profiles.Profile, sim *lpsim.Server, o Options) ([]*targetRun, *webhooks, error) {
+	targets, err := newTargets(p, sim, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkCertificates(stop, targets); err != nil {
+		return nil, nil, err
+	}
+	hooks, err := startWebhooks(p, targets, sim, o)
+	return targets, hooks, err
 }
 
 func (o *Options) defaults() {
