@@ -2,7 +2,9 @@ package history
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,12 +28,13 @@ import (
 // point for a share): a baseline that never varied has a band of zero width, and a change too
 // small to matter is no regression, however sure.
 //
-// A share where more is better (served, window.in) is judged by its complement (the unserved
+// A share where more is better (served, served.unverified, window.in) is judged by its complement (the unserved
 // share), so that 5 % means 5 % more consumers unserved, not 5 % of all consumers.
 
 // CheckOptions tune the regression check.
 type CheckOptions struct {
-	// Baseline is K, the number of previous comparable runs judged against (default 7).
+	// Baseline is K, the number of previous comparable runs judged against (default 7; fewer
+	// than MinBaseline can never judge, and the command line refuses it).
 	Baseline int
 	// MinEffect is the smallest relative change that can be a regression (default 0.05: 5 %).
 	MinEffect float64
@@ -71,6 +74,9 @@ type Judgment struct {
 	Mean, Lo, Hi float64
 	N            int    // baseline runs that measured it
 	Flag         string // report.FlagRegression, report.FlagImprovement or ""
+	// Missing: the run lacks the metric, which N ≥ MinBaseline baseline runs had: a regression
+	// (Value, Mean, Lo and Hi are 0).
+	Missing bool
 }
 
 // Rel returns the change from the baseline's mean, relative to it (+0.15: 15 % higher).
@@ -95,6 +101,9 @@ func (j Judgment) Outside() float64 {
 
 // String says it in one line: metric, target, value, baseline band, how far outside.
 func (j Judgment) String() string {
+	if j.Missing {
+		return fmt.Sprintf("%s: %s of target %s: missing: baseline had it in %d runs", j.Flag, j.Metric, j.Target, j.N)
+	}
 	f := func(v float64) string { return report.FormatValue(j.Kind, v) }
 	s := fmt.Sprintf("%s of target %s: %s, baseline band %s – %s (mean %s of %d runs)", j.Metric, j.Target, f(j.Value), f(j.Lo), f(j.Hi), f(j.Mean), j.N)
 	if out := j.Outside(); out > 0 {
@@ -110,19 +119,46 @@ func (j Judgment) String() string {
 	return s
 }
 
+// Reason says why a run was not judged (Verdict.Reason).
+type Reason int
+
+// Why a run was not judged.
+const (
+	// Judged: the run was judged, at least one metric of it.
+	Judged Reason = iota
+	// NotValid: its own measurement is not valid (its checks failed, or it did not complete).
+	NotValid
+	// TooFewRuns: fewer than MinBaseline valid runs of its kind and profile came before it at
+	// all: a young history, which has to grow.
+	TooFewRuns
+	// NotComparable: enough valid runs of its kind and profile came before it, but fewer than
+	// MinBaseline comparable ones (their labels or shard differ: see Verdict.LabelsDiffer).
+	NotComparable
+	// NoMetric: it had a baseline, but not one of its metrics could be judged.
+	NoMetric
+)
+
 // Verdict is the check of one run.
 type Verdict struct {
 	Run      *Run
 	Baseline []*Run // the comparable runs it was judged against, oldest first
-	// NotJudged says why the run was not judged ("" when it was): its own measurement failed,
-	// or too few comparable runs came before it.
+	// Options are the options it was judged with, defaults applied.
+	Options CheckOptions
+	// Reason says why the run was not judged (Judged when it was), NotJudged in a line that
+	// begins "NOT JUDGED".
+	Reason    Reason
 	NotJudged string
-	// Invalid: not judged because its own measurement is not valid (its checks failed, or it did
-	// not complete).
-	Invalid   bool
-	Judgments []Judgment // every metric judged, in the run's order
-	Skipped   []string   // metrics not judged, each with why
+	// LabelsDiffer are the label keys in which the earlier runs of its kind and profile differ
+	// from it, when Reason is NotComparable (their shard may differ too: NotJudged says).
+	LabelsDiffer []string
+	Judgments    []Judgment // every metric judged, in the run's order, then those it lacks
+	Skipped      []string   // metrics not judged, each with why
+	// Warnings are facts the reader must weigh (the profile changed under the baseline).
+	Warnings []string
 }
+
+// Invalid reports whether the run was not judged because its own measurement is not valid.
+func (v *Verdict) Invalid() bool { return v.Reason == NotValid }
 
 // Regressions returns the judgments flagged as regressions.
 func (v *Verdict) Regressions() []Judgment {
@@ -135,14 +171,104 @@ func (v *Verdict) Regressions() []Judgment {
 	return out
 }
 
+// Series returns the runs of runs comparable with r (same kind, profile, shard and labels but
+// those in ignore), oldest first, and r's index among them (-1 when r is not one of runs); r nil
+// is the newest run. It is the series a trend draws and a check judges in.
+func Series(runs []*Run, r *Run, ignore []string) ([]*Run, int) {
+	if r == nil && len(runs) > 0 {
+		r = runs[len(runs)-1]
+	}
+	var out []*Run
+	i := -1
+	for _, x := range runs {
+		if r.Comparable(x, ignore) {
+			if x == r {
+				i = len(out)
+			}
+			out = append(out, x)
+		}
+	}
+	return out, i
+}
+
+// Check judges r, one of runs (every run of the history, oldest first), against its comparable
+// runs as Judge does; when too few comparable valid runs came before it, it tells a young history
+// (TooFewRuns) from one whose runs differ from r in labels or shard (NotComparable).
+func Check(runs []*Run, r *Run, o CheckOptions) Verdict {
+	series, i := Series(runs, r, o.IgnoreLabels)
+	v := Judge(series, i, o)
+	if v.Reason != TooFewRuns {
+		return v
+	}
+	earlier, differ := 0, map[string]int{}
+	for _, x := range runs {
+		if x == r {
+			break
+		}
+		if ok, _ := x.Judged(); !ok || x.Kind != r.Kind || x.Profile != r.Profile {
+			continue
+		}
+		earlier++
+		for _, k := range differences(r, x, o.IgnoreLabels) {
+			differ[k]++
+		}
+	}
+	if earlier < MinBaseline {
+		return v
+	}
+	v.Reason = NotComparable
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(differ)) {
+		if k != shardKey {
+			v.LabelsDiffer = append(v.LabelsDiffer, k)
+			parts = append(parts, fmt.Sprintf("label %s in %d", k, differ[k]))
+		}
+	}
+	if n := differ[shardKey]; n > 0 {
+		parts = append(parts, fmt.Sprintf("the shard in %d", n))
+	}
+	v.NotJudged = fmt.Sprintf("NOT JUDGED: run #%d: %d earlier valid runs of kind %s, profile %s, but only %d comparable with it: they differ in %s",
+		r.Seq, earlier, r.Kind, r.Profile, len(v.Baseline), strings.Join(parts, ", "))
+	return v
+}
+
+// differences returns the label keys (but those in ignore) in which o differs from r, and
+// shardKey when their shards differ.
+func differences(r, o *Run, ignore []string) []string {
+	var out []string
+	if r.Shard != o.Shard {
+		out = append(out, shardKey)
+	}
+	keys := slices.Sorted(maps.Keys(r.Labels))
+	for k := range o.Labels {
+		if !hasKey(r.Labels, k) {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		a, aok := r.Labels[k]
+		b, bok := o.Labels[k]
+		if !slices.Contains(ignore, k) && (aok != bok || a != b) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// shardKey stands for the shard among label keys (no label key has parentheses).
+const shardKey = "(shard)"
+
+func hasKey(l map[string]string, k string) bool { _, ok := l[k]; return ok }
+
 // Judge checks runs[i] against the previous o.Baseline runs of runs (oldest first) comparable
-// with it (but for o.IgnoreLabels) whose own measurement was valid.
+// with it (but for o.IgnoreLabels) whose own measurement was valid: each metric of the run, and
+// each metric that at least MinBaseline baseline runs had and the run lacks (a regression).
 func Judge(runs []*Run, i int, o CheckOptions) Verdict {
 	o = o.withDefaults()
 	r := runs[i]
-	v := Verdict{Run: r}
+	v := Verdict{Run: r, Options: o}
 	if ok, why := r.Judged(); !ok {
-		v.NotJudged, v.Invalid = "run #"+strconv.FormatInt(r.Seq, 10)+" is not judged: "+why, true
+		v.Reason, v.NotJudged = NotValid, "NOT JUDGED: run #"+strconv.FormatInt(r.Seq, 10)+": "+why
 		return v
 	}
 	for j := i - 1; j >= 0 && len(v.Baseline) < o.Baseline; j-- {
@@ -151,7 +277,8 @@ func Judge(runs []*Run, i int, o CheckOptions) Verdict {
 		}
 	}
 	if len(v.Baseline) < MinBaseline {
-		v.NotJudged = fmt.Sprintf("run #%d is not judged: %d comparable valid run(s) before it, %d needed", r.Seq, len(v.Baseline), MinBaseline)
+		v.Reason = TooFewRuns
+		v.NotJudged = fmt.Sprintf("NOT JUDGED: run #%d: %d comparable valid run(s) before it, %d needed", r.Seq, len(v.Baseline), MinBaseline)
 		return v
 	}
 	for _, m := range r.Metrics {
@@ -162,7 +289,63 @@ func Judge(runs []*Run, i int, o CheckOptions) Verdict {
 		}
 		v.Judgments = append(v.Judgments, jd)
 	}
+	v.judgeMissing()
+	v.warnProfile()
+	if len(v.Judgments) == 0 {
+		v.Reason = NoMetric
+		v.NotJudged = fmt.Sprintf("NOT JUDGED: run #%d: a baseline of %d runs, but not one of its %d metrics could be judged", r.Seq, len(v.Baseline), len(r.Metrics))
+	}
 	return v
+}
+
+// judgeMissing flags each metric that at least MinBaseline baseline runs had and the run lacks
+// (a consumer-facing number that stopped being measured is no good news); one fewer baseline
+// runs had is skipped, with why.
+func (v *Verdict) judgeMissing() {
+	type key struct{ target, metric string }
+	var order []key
+	count, kind := map[key]int{}, map[key]report.ValueKind{}
+	for _, b := range v.Baseline {
+		for _, m := range b.Metrics {
+			k := key{m.Target, m.Name}
+			if _, ok := v.Run.Metric(m.Target, m.Name); ok || strings.HasPrefix(m.Name, "lag.") {
+				continue
+			}
+			if count[k] == 0 {
+				order = append(order, k)
+			}
+			count[k]++
+			kind[k] = m.Kind
+		}
+	}
+	for _, k := range order {
+		if count[k] < MinBaseline {
+			v.Skipped = append(v.Skipped, fmt.Sprintf("%s %s: missing, and only %d baseline runs had it, %d needed", k.target, k.metric, count[k], MinBaseline))
+			continue
+		}
+		v.Judgments = append(v.Judgments, Judgment{Target: k.target, Metric: k.metric, Kind: kind[k], N: count[k], Flag: report.FlagRegression, Missing: true})
+	}
+}
+
+// warnProfile warns when the run's profile (its hash) differs from that of baseline runs.
+func (v *Verdict) warnProfile() {
+	var seqs []string
+	for _, b := range v.Baseline {
+		if b.ProfileHash != v.Run.ProfileHash {
+			seqs = append(seqs, "#"+strconv.FormatInt(b.Seq, 10))
+		}
+	}
+	if len(seqs) > 0 {
+		v.Warnings = append(v.Warnings, fmt.Sprintf("warning: the profile changed: run #%d has profile_hash %s, baseline runs %s another (judged all the same)",
+			v.Run.Seq, shortHash(v.Run.ProfileHash), strings.Join(seqs, " ")))
+	}
+}
+
+func shortHash(h string) string {
+	if h == "" {
+		return "(none)"
+	}
+	return h[:min(len(h), 12)]
 }
 
 // judgeMetric judges m against the baseline runs' values of the same metric and target; why
@@ -213,7 +396,7 @@ func judgeMetric(m Metric, baseline []*Run, o CheckOptions) (Judgment, string) {
 // 1 − v for a share where more is better, −v for a rate found.
 func orient(name string, v float64) float64 {
 	switch name {
-	case "served", "window.in":
+	case "served", "served.unverified", "window.in":
 		return 1 - v
 	case "sustainable_rate":
 		return -v

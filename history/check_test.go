@@ -135,10 +135,10 @@ func TestJudgeBaselineSelection(t *testing.T) {
 	if want := []int64{3, 5, 9, 10}; len(seqs) != 5 || seqs[0] != 2 || !equalTail(seqs, want) {
 		t.Errorf("baseline %v, want [2 3 5 9 10]", seqs)
 	}
-	if v := Judge(runs, 3, CheckOptions{}); !v.Invalid || !strings.Contains(v.NotJudged, "measurement checks failed") {
+	if v := Judge(runs, 3, CheckOptions{}); !v.Invalid() || !strings.Contains(v.NotJudged, "measurement checks failed") {
 		t.Errorf("failed run: %+v", v)
 	}
-	if v := Judge(runs, 2, CheckOptions{}); v.Invalid || !strings.Contains(v.NotJudged, "2 comparable valid run(s) before it, 3 needed") {
+	if v := Judge(runs, 2, CheckOptions{}); v.Invalid() || !strings.Contains(v.NotJudged, "2 comparable valid run(s) before it, 3 needed") {
 		t.Errorf("third run: %q", v.NotJudged)
 	}
 }
@@ -203,5 +203,79 @@ func TestJudgeIgnoreLabels(t *testing.T) {
 	runs[2].Labels["env"] = "prod"
 	if v := Judge(runs, 4, CheckOptions{IgnoreLabels: []string{"commit"}}); len(v.Baseline) != 3 {
 		t.Errorf("another env is still another series: baseline %d runs", len(v.Baseline))
+	}
+}
+
+// TestCheckNotJudged: a young history is not judged (TooFewRuns); a history with enough runs of
+// which too few are comparable (a label that changes every run) says which labels differ
+// (NotComparable); a baseline under which no metric could be judged is NoMetric; each says NOT
+// JUDGED.
+func TestCheckNotJudged(t *testing.T) {
+	runs := series(100, 100, 100)
+	if v := Check(runs, runs[2], CheckOptions{}); v.Reason != TooFewRuns || !strings.HasPrefix(v.NotJudged, "NOT JUDGED: run #3: 2 comparable") {
+		t.Errorf("young history: %d %q", v.Reason, v.NotJudged)
+	}
+	runs = series(100, 100, 100, 100, 100)
+	for i, r := range runs {
+		r.Labels = map[string]string{"env": "ci", "commit": string(rune('a' + i))}
+	}
+	runs[1].Shard = report.Shard{Index: 1, Count: 2}
+	v := Check(runs, runs[4], CheckOptions{})
+	if v.Reason != NotComparable || len(v.LabelsDiffer) != 1 || v.LabelsDiffer[0] != "commit" ||
+		!strings.Contains(v.NotJudged, "4 earlier valid runs of kind run, profile p, but only 0 comparable with it: they differ in label commit in 4, the shard in 1") {
+		t.Errorf("a label that changes every run: %d %v %q", v.Reason, v.LabelsDiffer, v.NotJudged)
+	}
+	if v := Check(runs, runs[4], CheckOptions{IgnoreLabels: []string{"commit"}}); v.Reason != Judged || len(v.Baseline) != 3 {
+		t.Errorf("commit ignored: %d %q, baseline %d", v.Reason, v.NotJudged, len(v.Baseline))
+	}
+	// Every metric of the run has too few samples, and it lacks none of the baseline's.
+	runs = series(100, 100, 100, 100)
+	for _, r := range runs {
+		r.Metrics = []Metric{{Target: "sim", Name: "step.create.p99", Kind: report.KindDuration, Value: 1e8, Samples: 999}}
+	}
+	if v := Check(runs, runs[3], CheckOptions{}); v.Reason != NoMetric || len(v.Judgments) != 0 || !strings.HasPrefix(v.NotJudged, "NOT JUDGED") {
+		t.Errorf("nothing judgeable: %d %q", v.Reason, v.NotJudged)
+	}
+}
+
+// TestJudgeMissing: a metric at least MinBaseline baseline runs had and the run lacks is a
+// regression; one fewer had is skipped, with why; the generator's lag is never judged.
+func TestJudgeMissing(t *testing.T) {
+	runs := series(100, 100, 100, 100, 100)
+	for _, r := range runs[:4] {
+		r.Metrics = append(r.Metrics, Metric{Target: "sim", Name: "lag.p99", Kind: report.KindDuration, Value: 1e6, Samples: 5000})
+	}
+	for _, r := range runs[2:4] {
+		r.Metrics = append(r.Metrics, Metric{Target: "sim", Name: "automsg.missing", Kind: report.KindShare, Value: 0, Samples: 1000})
+	}
+	last := runs[4]
+	m, _ := last.Metric("sim", "step.create.p50")
+	last.Metrics = []Metric{m} // errors and served missing
+	v := Judge(runs, 4, CheckOptions{})
+	var missing []string
+	for _, j := range v.Regressions() {
+		if j.Missing {
+			missing = append(missing, j.Metric)
+		}
+	}
+	if strings.Join(missing, " ") != "served errors" {
+		t.Errorf("missing regressions %v, want served errors", missing)
+	}
+	if s := strings.Join(v.Skipped, "\n"); !strings.Contains(s, "sim automsg.missing: missing, and only 2 baseline runs had it, 3 needed") || strings.Contains(s, "lag") {
+		t.Errorf("skipped %q", s)
+	}
+}
+
+// TestJudgeProfileChanged: a run whose profile hash differs from its baseline's is judged, with
+// a warning naming the runs.
+func TestJudgeProfileChanged(t *testing.T) {
+	runs := series(100, 100, 100, 100)
+	for _, r := range runs {
+		r.ProfileHash = "aaaaaaaaaaaaaaaaaaaa"
+	}
+	runs[3].ProfileHash = "bbbbbbbbbbbbbbbbbbbb"
+	v := Judge(runs, 3, CheckOptions{})
+	if v.Reason != Judged || len(v.Warnings) != 1 || !strings.Contains(v.Warnings[0], "run #4 has profile_hash bbbbbbbbbbbb, baseline runs #1 #2 #3 another") {
+		t.Errorf("warnings %q", v.Warnings)
 	}
 }

@@ -106,7 +106,8 @@ func (r *Run) Judged() (bool, string) {
 	return true, ""
 }
 
-// Headline metrics: per target, the share served (higher is better), the window verdict shares,
+// Headline metrics: per target, the share served (higher is better; "served.unverified" when
+// auto messages were not verified: see servedName), the window verdict shares,
 // the share of failed journeys, lag p99 (trended, not judged: see judgedMetric), gap p99, and
 // the p50, p95 and p99 of the journey and of every step.
 func headlineNames() []string {
@@ -131,7 +132,7 @@ func metricsOf(res *report.Result) ([]Metric, error) {
 		for _, name := range headlineNames() {
 			if name == "served" {
 				if h := m.Headline(); h.Of > 0 {
-					out = append(out, Metric{Target: t.Name, Name: name, Kind: report.KindShare, Value: float64(h.Served) / float64(h.Of), Samples: h.Of})
+					out = append(out, Metric{Target: t.Name, Name: servedName(h), Kind: report.KindShare, Value: float64(h.Served) / float64(h.Of), Samples: h.Of})
 				}
 				continue
 			}
@@ -145,6 +146,29 @@ func metricsOf(res *report.Result) ([]Metric, error) {
 		}
 	}
 	return out, nil
+}
+
+// servedName is the name of the served share: "served" when auto messages were verified (the
+// consumers who got one), "served.unverified" otherwise (first SEND certainly in the window): two
+// numbers, so that a run that stopped verifying lacks "served", a regression, instead of
+// changing what it means.
+func servedName(h report.Headline) string {
+	if h.Verified {
+		return "served"
+	}
+	return "served.unverified"
+}
+
+// RelaxedFailures returns the measurement checks that failed but were relaxed (by the profile or
+// the command line): the run stays valid, a baseline and judged, and says so.
+func (r *Run) RelaxedFailures() []report.Check {
+	var out []report.Check
+	for _, c := range r.Checks {
+		if !c.OK && c.Relaxed {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // FromResult returns the history run of a result (of lpbench run), with the command's exit code
@@ -163,9 +187,9 @@ func FromResult(res *report.Result, exitCode int, resultPath string) (*Run, erro
 		ChecksOK: !report.ChecksFailed(res.Checks), Checks: res.Checks, Labels: res.Labels, ResultPath: resultPath, Metrics: ms}, nil
 }
 
-// FromCapacity returns the history run of a capacity search: its metric is the sustainable rate
-// (none when no rate was found); a generator-bound search counts as failing its checks. version
-// is lpbench's.
+// FromCapacity returns the history run of a capacity search: its metric is the sustainable rate,
+// 0 when no rate was found (so that it is judged: the rate fell); a generator-bound search counts
+// as failing its checks. version is lpbench's.
 func FromCapacity(c *report.Capacity, version string, exitCode int, resultPath string) *Run {
 	r := &Run{Kind: KindCapacity, Profile: c.Profile, Shard: report.Shard{Count: 1}, Start: c.Start,
 		End: c.Start.Add(time.Duration(c.Elapsed * float64(time.Second))), Version: version, ExitCode: exitCode,
@@ -173,9 +197,11 @@ func FromCapacity(c *report.Capacity, version string, exitCode int, resultPath s
 	if c.Interrupted {
 		r.EndReason = string(report.EndInterrupted)
 	}
+	rate := 0.0
 	if c.Found {
-		r.Metrics = []Metric{{Target: CapacityTarget, Name: "sustainable_rate", Kind: report.KindRate, Value: c.SustainableRate, Samples: int64(len(c.Steps))}}
+		rate = c.SustainableRate
 	}
+	r.Metrics = []Metric{{Target: CapacityTarget, Name: "sustainable_rate", Kind: report.KindRate, Value: rate, Samples: int64(len(c.Steps))}}
 	return r
 }
 

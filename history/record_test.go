@@ -33,7 +33,7 @@ func TestFromResult(t *testing.T) {
 		samples int64
 	}{
 		{"step.create.p50", float64(99 * time.Millisecond), 400}, {"errors", 0.005, 400}, {"window.missed", 0.0025, 400},
-		{"served", 399.0 / 400, 400},
+		{"served.unverified", 399.0 / 400, 400},
 	} {
 		got, ok := r.Metric("sim", c.name)
 		if !ok || got.Samples != c.samples || (c.name != "step.create.p50" && got.Value != c.value) {
@@ -48,6 +48,37 @@ func TestFromResult(t *testing.T) {
 	}
 	if _, ok := r.Metric("sim", "automsg.missing"); ok {
 		t.Error("automsg.missing without verified auto messages")
+	}
+	if _, ok := r.Metric("sim", "served"); ok {
+		t.Error("served without verified auto messages: it would change meaning between runs")
+	}
+	// Verified: served counts the auto messages received, under its own name.
+	m.AutoMsgAwaited[sample.VerdictIn], m.AutoMsgReceived[sample.VerdictIn] = 399, 397
+	if r, err = FromResult(res, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := r.Metric("sim", "served"); !ok || got.Value != 397.0/400 {
+		t.Errorf("verified served: %+v (%v), want %g", got, ok, 397.0/400)
+	}
+	if _, ok := r.Metric("sim", "served.unverified"); ok {
+		t.Error("served.unverified of a verified run")
+	}
+}
+
+// TestServedStopsVerifying: a run that stopped verifying auto messages lacks served, which its
+// baseline had: a regression, not a silent change of meaning.
+func TestServedStopsVerifying(t *testing.T) {
+	runs := series(100, 100, 100, 100)
+	last := newRun("p", map[string]string{"env": "ci"}, map[string]float64{"step.create.p50": 100, "errors": 0})
+	last.Metrics = append(last.Metrics, Metric{Target: "sim", Name: "served.unverified", Kind: report.KindShare, Value: 1, Samples: 1000})
+	last.Seq = 5
+	v := Judge(append(runs, last), 4, CheckOptions{})
+	j := judgmentOf(t, v, "served")
+	if !j.Missing || j.Flag != report.FlagRegression || j.N != 4 {
+		t.Errorf("served missing: %+v", j)
+	}
+	if got := j.String(); got != "regression: served of target sim: missing: baseline had it in 4 runs" {
+		t.Errorf("line %q", got)
 	}
 }
 
@@ -71,8 +102,16 @@ func TestFromCapacity(t *testing.T) {
 	if r := FromCapacity(c, "test", 4, ""); r.ChecksOK {
 		t.Error("a generator-bound search is valid")
 	}
-	c.Found, c.Interrupted = false, true
-	if r := FromCapacity(c, "test", 130, ""); len(r.Metrics) != 0 || r.EndReason != string(report.EndInterrupted) {
+	// A search that found no rate is judged at rate 0: a regression, not a run without metrics.
+	c.Bound, c.Found = report.BoundTarget, false
+	none := FromCapacity(c, "test", 1, "")
+	none.Seq = 5
+	v = Judge(append(runs[:4:4], none), 4, CheckOptions{})
+	if j := judgmentOf(t, v, "sustainable_rate"); j.Flag != report.FlagRegression || j.Value != 0 {
+		t.Errorf("no rate found: %s", j)
+	}
+	c.Interrupted = true
+	if r := FromCapacity(c, "test", 130, ""); r.EndReason != string(report.EndInterrupted) {
 		t.Errorf("interrupted search: %+v", r)
 	}
 }

@@ -10,22 +10,6 @@ import (
 	"github.com/lpbench/lpbench/report"
 )
 
-// Comparable returns the runs of runs comparable with the newest one (same kind, profile, shard
-// and labels but those ignored), oldest first: the series a trend draws and a check judges in.
-func Comparable(runs []*Run, ignore []string) []*Run {
-	if len(runs) == 0 {
-		return nil
-	}
-	last := runs[len(runs)-1]
-	var out []*Run
-	for _, r := range runs {
-		if last.Comparable(r, ignore) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // BuildTrend returns the trend of the last n runs of runs (comparable runs, oldest first), each
 // judged against its own baseline as Judge does: every metric per target with its values, bands
 // and flags.
@@ -64,8 +48,14 @@ func BuildTrend(runs []*Run, n int, o CheckOptions, f Filter) *report.Trend {
 			t.Charts[c].Points[i-first] = report.TrendPoint{Value: m.Value, OK: true}
 		}
 		for _, j := range verdicts[i].Judgments {
-			p := &t.Charts[index[key{j.Target, j.Metric}]].Points[i-first]
-			p.Band, p.Lo, p.Hi, p.Flag = true, j.Lo, j.Hi, j.Flag
+			c, ok := index[key{j.Target, j.Metric}]
+			if !ok { // missing in every run drawn: its check says so
+				continue
+			}
+			p := &t.Charts[c].Points[i-first]
+			if p.Flag = j.Flag; !j.Missing {
+				p.Band, p.Lo, p.Hi = true, j.Lo, j.Hi
+			}
 		}
 	}
 	return t
@@ -115,7 +105,7 @@ func WriteTrendText(w io.Writer, t *report.Trend) error {
 			excluded = append(excluded, "#"+strconv.FormatInt(r.Seq, 10))
 		}
 	}
-	fmt.Fprintln(w, "\n! regression, * improvement (outside the baseline band and by the minimum effect); - not measured")
+	fmt.Fprintln(w, "\n! regression, * improvement (outside the baseline band and by the minimum effect); - not measured (-! missing, which its baseline had)")
 	if len(excluded) > 0 {
 		fmt.Fprintf(w, "excluded (measurement checks failed or incomplete: in no baseline, never judged): %s\n", strings.Join(excluded, " "))
 	}
@@ -124,6 +114,9 @@ func WriteTrendText(w io.Writer, t *report.Trend) error {
 
 func trendCell(k report.ValueKind, p report.TrendPoint) string {
 	if !p.OK {
+		if p.Flag == report.FlagRegression { // missing, which its baseline had
+			return "-!"
+		}
 		return "-"
 	}
 	s := report.FormatValue(k, p.Value)

@@ -91,9 +91,12 @@ func WriteTrendHTML(w io.Writer, t *Trend) error {
 			if p.Flag == FlagRegression {
 				cls = "fail"
 			}
+			value, band := cellNum(FormatValue(c.Kind, p.Value)), cellNum(FormatValue(c.Kind, p.Lo)+" – "+FormatValue(c.Kind, p.Hi))
+			if !p.OK { // missing, which its baseline had
+				value, band = cellText("missing"), cellText("-")
+			}
 			flagged.Rows = append(flagged.Rows, []htmlCell{cellText("#" + strconv.FormatInt(t.Runs[i].Seq, 10)), cellText(c.Target),
-				cellText(c.Metric), cellNum(FormatValue(c.Kind, p.Value)),
-				cellNum(FormatValue(c.Kind, p.Lo) + " – " + FormatValue(c.Kind, p.Hi)), {Text: p.Flag, Class: cls}})
+				cellText(c.Metric), value, band, {Text: p.Flag, Class: cls}})
 		}
 	}
 	pg.Flagged = flagged
