@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -111,10 +112,13 @@ const historyUsage = `history list|show|trend|check FILE [flags]
   trend FILE                each metric per target over the last -n comparable runs, with the baseline
                             band each was judged against and every flagged change; -format text|html
   check FILE                judge the newest run (or -run RUN) against the previous -baseline comparable
-                            valid runs: exit 3 on a regression, 4 when the run's own checks failed
+                            valid runs: exit 3 on a regression (a metric worse, or missing), 4 when the
+                            run's own checks failed or none of its metrics could be judged, 2 when the
+                            runs before it differ in labels (-ignore-label); 0 also while the history is
+                            too young to judge (it says NOT JUDGED)
 
-RUN is a run's number (12 or #12) or its run id. Every command filters by -profile, -target and -label.
-Runs are comparable when they have the same kind, profile, shard and labels; -ignore-label KEY leaves
+RUN is a run's number (12 or #12) or its run id. Every command filters by -profile, -target and -label
+(check: -label chooses the run judged; its baseline is the runs comparable with it). Runs are comparable when they have the same kind, profile, shard and labels; -ignore-label KEY leaves
 out a label that changes every run (a commit id).
 `
 
@@ -216,8 +220,11 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 0 {
 		return usageError("history %s: which history file?", sub)
 	}
-	if o.baseline < 0 || (sub == "trend" && o.last < 1) || o.last < 0 {
-		return usageError("history %s: -n and -baseline must be ≥ 1", sub)
+	if (sub == "trend" && o.last < 1) || o.last < 0 {
+		return usageError("history %s: -n %d: want a number of runs, at least 1", sub, o.last)
+	}
+	if (sub == "trend" || sub == "check") && o.baseline < history.MinBaseline {
+		return usageError("history %s: -baseline %d: at least %d (a shorter baseline can never judge)", sub, o.baseline, history.MinBaseline)
 	}
 	db, err := history.Open(pos[0], false)
 	if err != nil {
@@ -245,6 +252,12 @@ func historyList(_ *history.DB, runs []*history.Run, o *historyOptions, extra []
 		valid := "valid"
 		if ok, why := r.Judged(); !ok {
 			valid = "excluded: " + why
+		} else if rel := r.RelaxedFailures(); len(rel) > 0 {
+			var names []string
+			for _, c := range rel {
+				names = append(names, c.Label())
+			}
+			valid += " (relaxed, failed: " + strings.Join(names, ", ") + ")"
 		}
 		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%d/%d\t%s\t%d\t%s\t%s\n", r.Seq, r.Start.UTC().Format(time.RFC3339), r.Kind, r.Profile,
 			r.Shard.Index, r.Shard.Count, history.FormatLabels(r.Labels), r.ExitCode, valid, r.RunID)
@@ -275,7 +288,14 @@ func historyShow(db *history.DB, runs []*history.Run, o *historyOptions, extra [
 	fmt.Fprintf(stdout, "  run id %s, lpbench %s, %s → %s, ended %s, exit %d\n", r.RunID, r.Version,
 		r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), r.EndReason, r.ExitCode)
 	for _, c := range r.Checks {
-		fmt.Fprintf(stdout, "  check %s\n", c.Line())
+		status := "ok"
+		switch {
+		case c.Failed():
+			status = "FAILED"
+		case !c.OK:
+			status = "FAILED, relaxed (the run stays valid: judged and a baseline)"
+		}
+		fmt.Fprintf(stdout, "  check %s: %s\n", status, c.Line())
 	}
 	fmt.Fprintf(stdout, "  result %s (sha256 %s)\n", r.ResultPath, r.ResultSHA256)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -309,16 +329,20 @@ func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 	default:
 		return usageError("history trend: -format wants text or html, got %q", o.format)
 	}
-	t := history.BuildTrend(history.Comparable(runs, o.ignore), o.last, o.check(), o.filter())
+	series, _ := history.Series(runs, nil, o.ignore)
+	t := history.BuildTrend(series, o.last, o.check(), o.filter())
 	if o.out == "" {
 		return write(stdout, t)
 	}
 	return report.WriteFileAtomic(o.out, func(w io.Writer) error { return write(w, t) })
 }
 
-// historyCheck judges a run against its baseline: exit 3 on a regression, 4 when the run's own
-// measurement is not valid, 0 otherwise (also when too few runs came before it to judge).
-func historyCheck(_ *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
+// historyCheck judges a run against its baseline: exit 3 on a regression (a metric worse, or
+// missing, which its baseline had), 4 when the run's own measurement is not valid or not one of
+// its metrics could be judged, 2 when enough runs came before it but too few comparable ones (a
+// label that differs: -ignore-label), 0 when no metric regressed, or while the history is young
+// (fewer than history.MinBaseline valid runs of its kind and profile before it at all).
+func historyCheck(db *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
 	if len(extra) > 0 {
 		return usageError("history check: unexpected argument %q", extra[0])
 	}
@@ -326,53 +350,59 @@ func historyCheck(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 	if err != nil {
 		return usageError("history check: %v", err)
 	}
-	var comparable []*history.Run
-	i := -1
-	for _, x := range runs {
-		if x.Comparable(r, o.ignore) {
-			if x == r {
-				i = len(comparable)
-			}
-			comparable = append(comparable, x)
-		}
+	// -label chooses the run judged, not its baseline: the comparable runs, among every run of
+	// the profile (-label commit=… -ignore-label commit judges one commit against the others).
+	all, err := db.Runs(context.Background(), history.Filter{Profile: o.profile, Target: o.target})
+	if err != nil {
+		return err
 	}
-	v := history.Judge(comparable, i, o.check())
-	return writeVerdict(stdout, &v, o.check(), o.verbose)
+	i := slices.IndexFunc(all, func(x *history.Run) bool { return x.Seq == r.Seq })
+	v := history.Check(all, all[i], o.check())
+	return writeVerdict(stdout, &v, o.verbose)
 }
 
-// writeVerdict prints a check's verdict and returns its exit code.
-func writeVerdict(w io.Writer, v *history.Verdict, o history.CheckOptions, verbose bool) error {
+// writeVerdict prints a check's verdict and returns its exit code (see historyCheck).
+func writeVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
 	r := v.Run
 	fmt.Fprintf(w, "history check of run #%d (%s %s, labels %s, run id %s)\n", r.Seq, r.Kind, r.Profile, history.FormatLabels(r.Labels), r.RunID)
-	if v.NotJudged != "" {
+	switch v.Reason {
+	case history.NotValid:
 		fmt.Fprintln(w, v.NotJudged)
-		if v.Invalid {
-			return exitCode(exitNotValid)
-		}
+		return exitCode(exitNotValid)
+	case history.TooFewRuns:
+		fmt.Fprintln(w, v.NotJudged+" (a young history, which has to grow: exit 0)")
 		return nil
+	case history.NotComparable:
+		fmt.Fprintln(w, v.NotJudged)
+		if len(v.LabelsDiffer) == 0 {
+			return usageError("history check: run #%d has no baseline: the runs before it are of other shards", r.Seq)
+		}
+		return usageError("history check: run #%d has no baseline: the runs before it differ in label %s; if it changes every run (a commit), add -ignore-label %s",
+			r.Seq, strings.Join(v.LabelsDiffer, ", "), strings.Join(v.LabelsDiffer, " -ignore-label "))
 	}
 	var seqs []string
 	for _, b := range v.Baseline {
 		seqs = append(seqs, "#"+strconv.FormatInt(b.Seq, 10))
 	}
-	k, me := o.Baseline, o.MinEffect
-	if k == 0 {
-		k = history.DefaultBaseline
+	fmt.Fprintf(w, "baseline: %d runs (%s; up to %d), minimum effect %s\n", len(v.Baseline), strings.Join(seqs, " "), v.Options.Baseline,
+		strings.TrimPrefix(report.FormatRel(v.Options.MinEffect), "+"))
+	for _, s := range v.Warnings {
+		fmt.Fprintln(w, s)
 	}
-	if me == 0 {
-		me = history.DefaultMinEffect
-	}
-	fmt.Fprintf(w, "baseline: %d runs (%s; up to %d), minimum effect %s\n", len(v.Baseline), strings.Join(seqs, " "), k, strings.TrimPrefix(report.FormatRel(me), "+"))
 	regs := v.Regressions()
 	for _, j := range v.Judgments {
 		if j.Flag != "" || verbose {
 			fmt.Fprintln(w, j.String())
 		}
 	}
-	if verbose {
+	if verbose || v.Reason == history.NoMetric {
 		for _, s := range v.Skipped {
 			fmt.Fprintln(w, "not judged: "+s)
 		}
+	}
+	if v.Reason == history.NoMetric {
+		fmt.Fprintln(w, v.NotJudged+": the run could not be judged (exit 4)")
+		return exitCode(exitNotValid)
 	}
 	fmt.Fprintf(w, "%d metrics judged, %d regression(s); %d not judged\n", len(v.Judgments), len(regs), len(v.Skipped))
 	if len(regs) > 0 {

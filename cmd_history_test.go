@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,9 +103,13 @@ func TestHistoryCommands(t *testing.T) {
 			"regression: step.create.p50 of target sim: 130ms, baseline band", "above the band, +30.0% on the mean", "1 regression(s)"}},
 		{[]string{"check", file, "--min-effect", "40%", "-v"}, 0, []string{"0 regression(s)", "served of target sim: 100.00%, baseline band 100.00% – 100.00%"}},
 		{[]string{"check", file, "--run", "7"}, 0, []string{"history check of run #7", "baseline: 6 runs"}},
-		{[]string{"check", file, "--run", "8"}, 0, []string{"0 comparable valid run(s) before it"}},
+		{[]string{"check", file, "--run", "8"}, exitUsage, []string{"NOT JUDGED: run #8: 7 earlier valid runs of kind run, profile nightly, but only 0 comparable with it: they differ in label env in 7",
+			"add -ignore-label env"}},
+		{[]string{"check", file, "--run", "3"}, 0, []string{"NOT JUDGED: run #3: 2 comparable valid run(s) before it, 3 needed (a young history"}},
 		{[]string{"check", file, "--target", "other"}, exitUsage, nil},
-		{[]string{"check", file, "--baseline", "2"}, 0, []string{"run #9 is not judged: 2 comparable valid run(s)"}},
+		{[]string{"check", file, "--baseline", "2"}, exitUsage, []string{"-baseline 2: at least 3"}},
+		{[]string{"check", file, "--baseline", "0"}, exitUsage, []string{"-baseline 0: at least 3"}},
+		{[]string{"trend", file, "--baseline", "1"}, exitUsage, []string{"-baseline 1: at least 3"}},
 		{[]string{"check", file, "--min-effect", "x"}, exitUsage, nil},
 		{[]string{"frob", file}, exitUsage, nil},
 		{[]string{"check", filepath.Join(t.TempDir(), "missing.db")}, exitUsage, nil},
@@ -115,8 +120,8 @@ func TestHistoryCommands(t *testing.T) {
 			continue
 		}
 		for _, w := range c.want {
-			if !strings.Contains(stdout, w) {
-				t.Errorf("history %v: output lacks %q:\n%s", c.args, w, stdout)
+			if !strings.Contains(stdout+stderr, w) {
+				t.Errorf("history %v: output lacks %q:\n%s%s", c.args, w, stdout, stderr)
 			}
 		}
 	}
@@ -170,5 +175,67 @@ func TestRunHistory(t *testing.T) {
 	}
 	if code != exitOK {
 		t.Errorf("history show: exit %d", code)
+	}
+}
+
+// TestHistoryCheckNothingJudged: history check never says "all good" when it judged nothing. A
+// label that changes every run is exit 2 naming it (and judged with -ignore-label); a run that
+// lacks a metric its baseline had is exit 3; a run none of whose metrics could be judged is exit
+// 4; a relaxed check that failed shows in list and show, and the run stays valid.
+func TestHistoryCheckNothingJudged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	db, err := history.Open(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+	add := func(i int, ms ...history.Metric) {
+		r := &history.Run{Kind: history.KindRun, RunID: fmt.Sprintf("run%d", i), Profile: "nightly", Shard: report.Shard{Count: 1},
+			Start: start.Add(time.Duration(i) * time.Hour), End: start.Add(time.Duration(i)*time.Hour + time.Minute), Version: "test",
+			EndReason: string(report.EndCompleted), ChecksOK: true, Labels: map[string]string{"commit": fmt.Sprint(i)}, Metrics: ms,
+			Checks: []report.Check{{Name: "stationary", Target: "sim", OK: i != 2, Relaxed: true, Measured: "grew", Limit: "≤ 50%"}}}
+		if err := db.Append(context.Background(), r, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	served := history.Metric{Target: "sim", Name: "served", Kind: report.KindShare, Value: 1, Samples: 15000}
+	create := history.Metric{Target: "sim", Name: "step.create.p50", Kind: report.KindDuration, Value: 100e6, Samples: 15000}
+	for i := range 4 {
+		add(i, served, create)
+	}
+	add(4, create) // served missing: it stopped verifying auto messages
+	served.Samples, create.Samples = 0, 1 // every metric there, none with enough samples to judge
+	add(5, served, create)
+	db.Close()
+	ignore := []string{"--ignore-label", "commit"}
+	for _, c := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"--run", "5"}, exitUsage, []string{"NOT JUDGED: run #5: 4 earlier valid runs", "differ in label commit in 4", "add -ignore-label commit"}},
+		{append([]string{"--run", "5"}, ignore...), exitThresholds, []string{"regression: served of target sim: missing: baseline had it in 4 runs", "1 regression(s)"}},
+		{append([]string{"--run", "5", "--label", "commit=4"}, ignore...), exitThresholds, []string{"missing: baseline had it in 4 runs"}},
+		{[]string{"--run", "5", "--label", "commit=4"}, exitUsage, []string{"add -ignore-label commit"}},
+		{ignore, exitNotValid, []string{"not judged: sim step.create.p50: 1 samples", "NOT JUDGED: run #6: a baseline of 5 runs, but not one of its 2 metrics could be judged", "exit 4"}},
+	} {
+		code, stdout, stderr := runCLI(append([]string{"history", "check", path}, c.args...)...)
+		if code != c.code {
+			t.Errorf("history check %v: exit %d, want %d\n%s%s", c.args, code, c.code, stdout, stderr)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stdout+stderr, w) {
+				t.Errorf("history check %v: output lacks %q:\n%s%s", c.args, w, stdout, stderr)
+			}
+		}
+	}
+	code, stdout, _ := runCLI("history", "list", path)
+	if code != 0 || !strings.Contains(stdout, "valid (relaxed, failed: stationary [sim])") || strings.Count(stdout, "relaxed") != 1 {
+		t.Errorf("list (exit %d) does not show the relaxed failure of #3 alone:\n%s", code, stdout)
+	}
+	code, stdout, _ = runCLI("history", "show", path, "3")
+	if code != 0 || !strings.Contains(stdout, "check FAILED, relaxed (the run stays valid: judged and a baseline): stationary [sim]: grew (limit ≤ 50%)") {
+		t.Errorf("show (exit %d) does not show the relaxed failure:\n%s", code, stdout)
 	}
 }

@@ -143,11 +143,15 @@ func aaAppendValid(t *testing.T, db *history.DB, seed int64, create lpsim.Latenc
 			t.Fatal(err)
 		}
 		v := history.Judge(runs, len(runs)-1, history.CheckOptions{})
-		if r.ChecksOK && r.ExitCode == exitOK {
+		ok, why := r.Judged()
+		switch {
+		case ok && r.ExitCode == exitOK:
 			return v
-		}
-		if !v.Invalid {
-			t.Fatalf("run #%d: its checks failed (exit %d) but history check judged it", r.Seq, r.ExitCode)
+		case ok:
+			t.Fatalf("run #%d: its measurement is valid (checks held, completed) but it exited %d: the smoke profile's thresholds failed on the simulator\n%s",
+				r.Seq, r.ExitCode, checkLines(res))
+		case !v.Invalid():
+			t.Fatalf("run #%d: not valid (%s, exit %d) but history check judged it", r.Seq, why, r.ExitCode)
 		}
 		t.Logf("run #%d: not valid, excluded (%s):\n%s", r.Seq, v.NotJudged, checkLines(res))
 	}

@@ -178,6 +178,9 @@ func Series(runs []*Run, r *Run, ignore []string) ([]*Run, int) {
 	if r == nil && len(runs) > 0 {
 		r = runs[len(runs)-1]
 	}
+	if r == nil {
+		return nil, -1
+	}
 	var out []*Run
 	i := -1
 	for _, x := range runs {
@@ -196,6 +199,9 @@ func Series(runs []*Run, r *Run, ignore []string) ([]*Run, int) {
 // (TooFewRuns) from one whose runs differ from r in labels or shard (NotComparable).
 func Check(runs []*Run, r *Run, o CheckOptions) Verdict {
 	series, i := Series(runs, r, o.IgnoreLabels)
+	if i < 0 {
+		return Verdict{Run: r, Options: o.withDefaults(), Reason: NotValid, NotJudged: fmt.Sprintf("NOT JUDGED: run #%d is not one of the runs", r.Seq)}
+	}
 	v := Judge(series, i, o)
 	if v.Reason != TooFewRuns {
 		return v
