@@ -13,8 +13,8 @@ CREATE TABLE runs (
   version TEXT NOT NULL,                 -- lpbench's version
   exit_code INTEGER NOT NULL,            -- the command's exit code (0, 1, 3, 4, 130)
   end_reason TEXT NOT NULL,              -- completed, interrupted, thresholds aborted, failed
-  checks_ok INTEGER NOT NULL,            -- 1: no measurement check failed (0: excluded from baselines)
-  checks TEXT NOT NULL,                  -- the measurement checks, a JSON array as in result.json
+  checks_ok INTEGER NOT NULL,            -- 1: no measurement check failed unrelaxed (0: excluded from baselines)
+  checks TEXT NOT NULL,                  -- the measurement checks, a JSON array as in result.json ("relaxed": true)
   result_path TEXT NOT NULL,             -- where result.json (capacity.json) was written
   result_sha256 TEXT NOT NULL,           -- sha256 (hex) of that file's bytes
   result_gz BLOB NOT NULL,               -- the whole file, gzip-compressed
@@ -29,8 +29,8 @@ CREATE TABLE labels (
 CREATE TABLE metrics (
   seq INTEGER NOT NULL REFERENCES runs (seq),
   target TEXT NOT NULL,                  -- target name ('*' for a capacity search's whole profile)
-  metric TEXT NOT NULL,                  -- e.g. served, errors, gap.p99, step.create.p95
-  unit TEXT NOT NULL,                    -- 'ns' (a duration), 'share' (0..1) or 'per_s' (a rate)
+  metric TEXT NOT NULL,                  -- e.g. served, served.unverified, errors, gap.p99, step.create.p95
+  unit TEXT NOT NULL,                    -- 'ns' (a duration), 'share' (0..1), 'per_s' (a rate) or 'count'
   value REAL NOT NULL,
   samples INTEGER NOT NULL,              -- the values behind it: histogram count, or the share's population
   PRIMARY KEY (seq, target, metric)
