@@ -203,7 +203,7 @@ func TestHistoryCheckNothingJudged(t *testing.T) {
 	for i := range 4 {
 		add(i, served, create)
 	}
-	add(4, create) // served missing: it stopped verifying auto messages
+	add(4, create)                        // served missing: it stopped verifying auto messages
 	served.Samples, create.Samples = 0, 1 // every metric there, none with enough samples to judge
 	add(5, served, create)
 	db.Close()
