@@ -342,19 +342,29 @@ func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 // its metrics could be judged, 2 when enough runs came before it but too few comparable ones (a
 // label that differs: -ignore-label), 0 when no metric regressed, or while the history is young
 // (fewer than history.MinBaseline valid runs of its kind and profile before it at all).
-func historyCheck(db *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
+//
+// -label chooses the run judged, not its baseline: that is the comparable runs among every run of
+// the profile (-label commit=… -ignore-label commit judges one commit against the others). With
+// -target, the newest run is judged even if that target is silent in it (its metrics missing).
+func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
 	if len(extra) > 0 {
 		return usageError("history check: unexpected argument %q", extra[0])
 	}
-	r, err := history.Find(runs, o.run)
-	if err != nil {
-		return usageError("history check: %v", err)
-	}
-	// -label chooses the run judged, not its baseline: the comparable runs, among every run of
-	// the profile (-label commit=… -ignore-label commit judges one commit against the others).
-	all, err := db.Runs(context.Background(), history.Filter{Profile: o.profile, Target: o.target})
+	ctx := context.Background()
+	all, err := db.Runs(ctx, history.Filter{Profile: o.profile, Target: o.target, KeepEmpty: true})
 	if err != nil {
 		return err
+	}
+	if o.target != "" && !slices.ContainsFunc(all, func(x *history.Run) bool { return len(x.Metrics) > 0 }) {
+		return usageError("history check: no run has metrics of target %q", o.target)
+	}
+	chosen, err := db.Runs(ctx, history.Filter{Profile: o.profile, Target: o.target, Labels: o.labels, KeepEmpty: true})
+	if err != nil {
+		return err
+	}
+	r, err := history.Find(chosen, o.run)
+	if err != nil {
+		return usageError("history check: %v", err)
 	}
 	i := slices.IndexFunc(all, func(x *history.Run) bool { return x.Seq == r.Seq })
 	v := history.Check(all, all[i], o.check())

@@ -180,8 +180,9 @@ func TestRunHistory(t *testing.T) {
 
 // TestHistoryCheckNothingJudged: history check never says "all good" when it judged nothing. A
 // label that changes every run is exit 2 naming it (and judged with -ignore-label); a run that
-// lacks a metric its baseline had is exit 3; a run none of whose metrics could be judged is exit
-// 4; a relaxed check that failed shows in list and show, and the run stays valid.
+// lacks a metric its baseline had is exit 3 (also when -target names a target silent in it); a
+// run none of whose metrics could be judged is exit 4; a relaxed check that failed shows in list
+// and show, and the run stays valid.
 func TestHistoryCheckNothingJudged(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.db")
 	db, err := history.Open(path, true)
@@ -206,6 +207,7 @@ func TestHistoryCheckNothingJudged(t *testing.T) {
 	add(4, create)                        // served missing: it stopped verifying auto messages
 	served.Samples, create.Samples = 0, 1 // every metric there, none with enough samples to judge
 	add(5, served, create)
+	add(6, history.Metric{Target: "other", Name: "errors", Kind: report.KindShare, Value: 0, Samples: 100}) // sim went silent
 	db.Close()
 	ignore := []string{"--ignore-label", "commit"}
 	for _, c := range []struct {
@@ -217,7 +219,10 @@ func TestHistoryCheckNothingJudged(t *testing.T) {
 		{append([]string{"--run", "5"}, ignore...), exitThresholds, []string{"regression: served of target sim: missing: baseline had it in 4 runs", "1 regression(s)"}},
 		{append([]string{"--run", "5", "--label", "commit=4"}, ignore...), exitThresholds, []string{"missing: baseline had it in 4 runs"}},
 		{[]string{"--run", "5", "--label", "commit=4"}, exitUsage, []string{"add -ignore-label commit"}},
-		{ignore, exitNotValid, []string{"not judged: sim step.create.p50: 1 samples", "NOT JUDGED: run #6: a baseline of 5 runs, but not one of its 2 metrics could be judged", "exit 4"}},
+		{append([]string{"--target", "sim"}, ignore...), exitThresholds, []string{"history check of run #7",
+			"served of target sim: missing: baseline had it in 5 runs", "step.create.p50 of target sim: missing: baseline had it in 6 runs", "2 regression(s)"}},
+		{append([]string{"--target", "nosuch"}, ignore...), exitUsage, []string{`no run has metrics of target "nosuch"`}},
+		{append([]string{"--run", "6"}, ignore...), exitNotValid, []string{"not judged: sim step.create.p50: 1 samples", "NOT JUDGED: run #6: a baseline of 5 runs, but not one of its 2 metrics could be judged", "exit 4"}},
 	} {
 		code, stdout, stderr := runCLI(append([]string{"history", "check", path}, c.args...)...)
 		if code != c.code {

@@ -15,11 +15,14 @@ import (
 )
 
 // Filter selects runs: every field set must match (a run matches Labels when it has each of
-// them, whatever its other labels). Target keeps, of each run, only that target's metrics.
+// them, whatever its other labels). Target keeps, of each run, only that target's metrics, and
+// only the runs that have some, unless KeepEmpty (a run whose target went silent is kept, without
+// metrics: the check flags what it lacks).
 type Filter struct {
-	Profile string
-	Target  string
-	Labels  map[string]string
+	Profile   string
+	Target    string
+	Labels    map[string]string
+	KeepEmpty bool
 }
 
 func (f Filter) match(r *Run) bool {
@@ -41,7 +44,7 @@ func (f Filter) match(r *Run) bool {
 		}
 	}
 	r.Metrics = keep
-	return len(keep) > 0
+	return len(keep) > 0 || f.KeepEmpty
 }
 
 // String describes the filter, e.g. "profile nightly, target sim, label env=ci"; "" when empty.
