@@ -118,8 +118,9 @@ const historyUsage = `history list|show|trend|check FILE [flags]
                             too young to judge (it says NOT JUDGED)
 
 RUN is a run's number (12 or #12) or its run id. Every command filters by -profile, -target and -label
-(check: -label chooses the run judged; its baseline is the runs comparable with it). Runs are comparable when they have the same kind, profile, shard and labels; -ignore-label KEY leaves
-out a label that changes every run (a commit id).
+(check: -label chooses the run judged; its baseline is the runs comparable with it). Runs are
+comparable when they have the same kind, profile, shard and labels; -ignore-label KEY leaves out a
+label that changes every run (a commit id).
 `
 
 // ignoreFlag collects the repeatable --ignore-label KEY flag.
