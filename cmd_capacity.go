@@ -108,9 +108,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err := confirmLiveSearch(p, f, o, stderr); err != nil {
 		return err
 	}
-	historySet := false
-	fs.Visit(func(fl *flag.Flag) { historySet = historySet || fl.Name == "history" })
-	db, err := openHistory(historyPath(f.history, historySet, p.Outputs.History))
+	db, err := openHistory(historyPath(f.history, f.set["history"], p.Outputs.History))
 	if err != nil {
 		return err
 	}
@@ -147,16 +145,17 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err := writeCapacity(dir, c, stdout); err != nil {
 		return err
 	}
-	appendStepSummary(o.Run.Getenv, stderr, func(w io.Writer) error { return report.WriteCapacityMarkdown(w, c) })
-	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
-	verdict := capacityVerdict(c, err)
+	v := capacityVerdict(c)
 	if db != nil {
 		path := filepath.Join(dir, "capacity.json")
-		verdict = appendHistory(db, history.FromCapacity(c, engine.Version(), exitCodeOf(verdict), path), verdict, path, stderr)
+		v = v.withHistory(appendHistory(db, history.FromCapacity(c, engine.Version(), v.code, path), v.err, path, stderr), stderr)
 	}
+	// The job summary once the exit is known: it tells the one the command ends with.
+	appendStepSummary(o.Run.Getenv, stderr, func(w io.Writer) error { return report.WriteCapacityMarkdownExit(w, c, v.code, v.meaning) })
+	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	release() // an interrupt now ends the metrics' linger, not the search
 	live.finish(stderr)
-	return verdict
+	return v.err
 }
 
 // options applies the flags to the profile and returns the search's options.
@@ -233,23 +232,11 @@ func writeCapacity(dir string, c *report.Capacity, stdout io.Writer) error {
 	return report.WriteCapacitySummary(stdout, c)
 }
 
-// capacityVerdict returns the exit code of a search: 130 interrupted, 4 generator-bound, 0 a
-// rate found, 3 the SLO failed even at the lowest rate tried, 1 otherwise (a step could not
-// run, or the conversation cap ended the search first).
-func capacityVerdict(c *report.Capacity, err error) error {
-	switch {
-	case c.Interrupted:
-		return exitCode(exitInterrupted)
-	case c.Bound == report.BoundGenerator:
-		return exitCode(exitNotValid)
-	case err != nil:
-		return exitCode(exitRunFailed)
-	case c.Found:
-		return nil
-	case c.Bound == report.BoundTarget:
-		return exitCode(exitThresholds)
-	}
-	return &exitError{code: exitRunFailed, err: errors.New("no rate found: " + c.Message)}
+// capacityVerdict returns the verdict of a search (report.Capacity.Exit decides it); a step that
+// could not run was printed already.
+func capacityVerdict(c *report.Capacity) verdict {
+	code, meaning := c.Exit()
+	return newVerdict(code, meaning, c.Error != "")
 }
 
 // confirmLiveSearch refuses a search on LivePerson itself unless --live confirms it, --max caps

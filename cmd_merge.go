@@ -12,7 +12,9 @@ import (
 // cmdMerge adds up the results of shards and evaluates the profile's thresholds on the sum. It
 // refuses results that are not the shards of one run (report.CheckShards), and a missing shard
 // unless --allow-partial. The shards' measurement checks are kept, each naming its shard, and
-// those of the sum are added (engine.JudgeMerged): one that failed exits 4.
+// those of the sum are added (engine.JudgeMerged). The exit is the merged result's, as for a run
+// (report.Result.Exit): 130 when a shard was interrupted, 1 when no journey succeeded, 4 when a
+// check failed, 3 when a threshold did.
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("merge", "merge SHARD.json... -o MERGED.json [--allow-partial]", stderr)
 	out := fs.String("o", "", "write the merged result file here")
@@ -52,16 +54,10 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	appendStepSummary(os.Getenv, stderr, func(w io.Writer) error { return report.WriteMarkdown(w, m) })
-	if report.ChecksFailed(m.Checks) {
-		for _, c := range m.Checks {
-			if c.Failed() {
-				fmt.Fprintf(stderr, "lpbench merge: measurement not valid: %s\n", c.Line())
-			}
+	for _, c := range m.Checks {
+		if c.Failed() {
+			fmt.Fprintf(stderr, "lpbench merge: measurement not valid: %s\n", c.Line())
 		}
-		return exitCode(exitNotValid)
 	}
-	if report.Breached(m.Thresholds) {
-		return exitCode(exitThresholds)
-	}
-	return nil
+	return runVerdict(m) // the exit the summary tells (report.Result.Exit)
 }

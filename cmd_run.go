@@ -158,44 +158,53 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if len(f.labels) > 0 {
 		res.Labels = f.labels
 	}
-	// The files first: what was measured is kept even if stdout fails.
-	if err := report.WriteRunOutputs(dir, res); err != nil {
+	v, err := finishRun(db, res, dir, o.Getenv, stdout, stderr)
+	if err != nil {
 		return err
 	}
-	if err := report.WriteSummary(stdout, res); err != nil {
-		return fmt.Errorf("writing the summary: %w", err)
-	}
-	appendStepSummary(o.Getenv, stderr, func(w io.Writer) error { return report.WriteMarkdown(w, res) })
-	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
-	verdict := recordRun(db, res, runVerdict(res), filepath.Join(dir, "result.json"), stderr)
 	release() // an interrupt now ends the metrics' linger, not the run
 	live.finish(stderr)
-	return verdict
+	return v.err
 }
 
-// recordRun appends a finished run to the history, if any, and returns its verdict.
-func recordRun(db *history.DB, res *report.Result, verdict error, resultPath string, stderr io.Writer) error {
+// finishRun writes the outputs of a finished run and its summary, decides its verdict, appends
+// it to the history, and then writes the job summary, which tells the exit the command ends
+// with. Its error is that of writing the outputs.
+func finishRun(db *history.DB, res *report.Result, dir string, getenv func(string) string, stdout, stderr io.Writer) (verdict, error) {
+	// The files first: what was measured is kept even if stdout fails.
+	if err := report.WriteRunOutputs(dir, res); err != nil {
+		return verdict{}, err
+	}
+	if err := report.WriteSummary(stdout, res); err != nil {
+		return verdict{}, fmt.Errorf("writing the summary: %w", err)
+	}
+	v := recordRun(db, res, resultVerdict(res), filepath.Join(dir, "result.json"), stderr)
+	appendStepSummary(getenv, stderr, func(w io.Writer) error { return report.WriteMarkdownExit(w, res, v.code, v.meaning) })
+	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
+	return v, nil
+}
+
+// recordRun appends a finished run to the history, if any, and returns the verdict the command
+// ends with (verdict.withHistory: a failed append never hides the run's own 1, 3, 4 or 130).
+func recordRun(db *history.DB, res *report.Result, v verdict, resultPath string, stderr io.Writer) verdict {
 	if db == nil {
-		return verdict
+		return v
 	}
-	r, err := history.FromResult(res, exitCodeOf(verdict), resultPath)
+	r, err := history.FromResult(res, v.code, resultPath)
 	if err != nil {
-		return fmt.Errorf("the run is not in the history: %w", err)
+		return v.withHistory(fmt.Errorf("the run is not in the history: %w", err), stderr)
 	}
-	return appendHistory(db, r, verdict, resultPath, stderr)
+	return v.withHistory(appendHistory(db, r, v.err, resultPath, stderr), stderr)
 }
 
-// runVerdict returns the exit code of a finished run (report.Result.Exit decides it).
-func runVerdict(res *report.Result) error {
+// resultVerdict returns the verdict of a finished run (report.Result.Exit decides it).
+func resultVerdict(res *report.Result) verdict {
 	code, meaning := res.Exit()
-	switch {
-	case code == report.ExitOK:
-		return nil
-	case code == report.ExitRunFailed && res.End != report.EndFailed:
-		return errors.New(meaning)
-	}
-	return exitCode(code)
+	return newVerdict(code, meaning, res.End == report.EndFailed)
 }
+
+// runVerdict returns the exit of a finished run, as an error for main (nil for exit 0).
+func runVerdict(res *report.Result) error { return resultVerdict(res).err }
 
 // confirmLive refuses a profile that drives LivePerson itself unless --live confirms it and its
 // credentials are set, and prints the plan of a confirmed one.

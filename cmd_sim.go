@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -17,7 +18,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", lpsim.DefaultAddr, "address to listen on (loopback unless the config sets allow_remote)")
 	config := fs.String("config", "", "simulator configuration (YAML): accounts, latency, capacity, rate limits, faults")
 	useTLS := fs.Bool("tls", false, "speak HTTPS with a certificate signed by a CA generated at start, whose file the banner prints (config key tls)")
-	caFile := fs.String("tls-ca-file", "", "with -tls: where to write the CA certificate (default: a temporary file, removed at exit; config key tls_ca_file)")
+	caFile := fs.String("tls-ca-file", "", "with -tls: where to write the CA certificate, a file that does not exist or one an earlier lpbench sim wrote (default: a temporary file, removed at exit; config key tls_ca_file)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -44,7 +45,14 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := lpsim.Serve(ctx, *listen, cfg, stdout); err != nil {
+	err = lpsim.Serve(ctx, *listen, cfg, stdout)
+	var exists *lpsim.CAFileError
+	switch {
+	case errors.As(err, &exists) && *caFile != "":
+		return usageError("-tls-ca-file %v", err)
+	case errors.As(err, &exists):
+		return usageError("%s: tls_ca_file %v", *config, err)
+	case err != nil:
 		return usageError("%v", err)
 	}
 	return nil

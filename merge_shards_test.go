@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
 )
 
 // shardResult returns a minimal result of shard k/n of run id, profile hash h, started at start.
@@ -152,5 +153,45 @@ func TestMergeFailedShardCheck(t *testing.T) {
 		if !strings.Contains(s, "load_delivered [shard 1/2]: dropped 40%") {
 			t.Errorf("the failed check is not named with its shard:\n%s", s)
 		}
+	}
+}
+
+// TestMergeVerdict: the exit of merge is the merged result's (report.Result.Exit), the one its
+// job summary tells: a shard interrupted exits 130, shards where no journey succeeded exit 1.
+// (Not parallel: it sets the environment.)
+func TestMergeVerdict(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		shard  func(*report.Result)
+		code   int
+		inLine string // the job summary's exit line
+	}{
+		{"interrupted", func(r *report.Result) {
+			if r.Shard.Index == 1 {
+				r.End = report.EndInterrupted
+			}
+		}, exitInterrupted, "**exit 130**: the run was interrupted"},
+		{"no journey succeeded", func(r *report.Result) {
+			r.Overall.Outcomes[sample.OutcomeFailed] = 5
+			r.PerTarget[0].Outcomes[sample.OutcomeFailed] = 5
+		}, exitRunFailed, "**exit 1**: no journey succeeded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			summary := filepath.Join(t.TempDir(), "summary.md")
+			t.Setenv(stepSummaryEnv, summary)
+			a, b := shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0)
+			tc.shard(a)
+			tc.shard(b)
+			files := writeResults(t, a, b)
+			code, stdout, stderr := runCLI(append(append([]string{"merge"}, files...), "-o", filepath.Join(t.TempDir(), "m.json"))...)
+			md, err := os.ReadFile(summary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code || !strings.Contains(string(md), tc.inLine) {
+				t.Errorf("exit %d, want %d; the job summary lacks %q:\n%s\nstdout:\n%s\nstderr:\n%s", code, tc.code, tc.inLine, md, stdout, stderr)
+			}
+		})
 	}
 }

@@ -290,6 +290,9 @@ func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions)
 		}
 	}
 	conclude(c, &s, &o, stop.Err() != nil)
+	if err != nil {
+		c.Error = err.Error()
+	}
 	return c, err
 }
 

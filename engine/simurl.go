@@ -2,10 +2,8 @@ package engine
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,26 +22,18 @@ func controlClient(t lp.Target) *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: lp.TLSConfig(t)}}
 }
 
-// isCertificateError reports whether err is a failed check of a server's TLS certificate.
-func isCertificateError(err error) bool {
-	var unknown x509.UnknownAuthorityError
-	var invalid x509.CertificateInvalidError
-	var hostname x509.HostnameError
-	var verify *tls.CertificateVerificationError
-	return errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify)
-}
-
-// certificateError says, of a failed certificate check, which CA file it was made against and
-// its failure class (network, as a journey would record it); other errors are returned as they
-// are.
+// certificateError is lp.CertificateError for a call outside the journeys (the simulator's
+// control calls): it adds the failure class a journey would record, network, and, when no CA file
+// was named, where to name one. Other errors are returned as they are.
 func certificateError(err error, caFile string) error {
-	if !isCertificateError(err) {
+	if !lp.IsCertificateError(err) {
 		return err
 	}
+	err = lp.CertificateError(err, caFile)
 	if caFile == "" {
-		return fmt.Errorf("class network: TLS certificate not trusted by the system's CAs (name a CA file: ca_file, or -sim-ca): %w", err)
+		return fmt.Errorf("class network: %w (name a CA file: ca_file, or -sim-ca)", err)
 	}
-	return fmt.Errorf("class network: TLS certificate not trusted by the CA file %s: %w", caFile, err)
+	return fmt.Errorf("class network: %w", err)
 }
 
 // checkCertificates makes one domain lookup for each target that names a CA file, before the
@@ -58,7 +48,7 @@ func checkCertificates(ctx context.Context, targets []*targetRun) error {
 		lookup, cancel := context.WithTimeout(ctx, 10*time.Second)
 		_, err := tr.client.LookupDomains(lookup)
 		cancel()
-		if isCertificateError(err) {
+		if lp.IsCertificateError(err) {
 			return fmt.Errorf("target %s: %w", t.Name, err)
 		}
 	}
@@ -72,7 +62,7 @@ func useSimURL(p *profiles.Profile, o *Options) error {
 	if o.SimURL == "" {
 		return nil
 	}
-	if err := moveToSimURL(p, o); err != nil && !isCertificateError(err) {
+	if err := moveToSimURL(p, o); err != nil && !lp.IsCertificateError(err) {
 		return &InputError{err}
 	} else if err != nil {
 		return err

@@ -223,20 +223,6 @@ func TLSConfig(t Target) *tls.Config {
 	}
 }
 
-// certificateError says, for a target with a CA file, that a failed certificate check was
-// against that file: the error a run with a wrong or stale CA file shows. Other errors are
-// returned as they are.
-func (c *Client) certificateError(err error) error {
-	var unknown x509.UnknownAuthorityError
-	var invalid x509.CertificateInvalidError
-	var hostname x509.HostnameError
-	var verify *tls.CertificateVerificationError
-	if c.t.CAFile == "" || !(errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify)) {
-		return err
-	}
-	return fmt.Errorf("certificate not trusted by the CA file %s: %w", c.t.CAFile, err)
-}
-
 // noRedirect makes the client return a redirect as the answer instead of following it.
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
@@ -313,7 +299,7 @@ func (c *Client) do(op string, req *http.Request, tm *reqTimes) (status int, hea
 	sent := rt.done(tm, resp, err)
 	if err != nil {
 		e := transportError(ctx, op, err)
-		e.Err = c.certificateError(e.Err)
+		e.Err = CertificateError(e.Err, c.t.CAFile)
 		e.Unsent = !sent
 		return 0, nil, nil, e
 	}

@@ -3,6 +3,8 @@ package lp
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -109,6 +111,44 @@ func transportError(ctx context.Context, op string, err error) *Error {
 		e.Err = scrubURLError(err)
 	}
 	return e
+}
+
+// IsCertificateError reports whether err is a failed check of a server's TLS certificate: an
+// unknown authority, a certificate not valid (expired, not for serving), or one for another host.
+func IsCertificateError(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify)
+}
+
+// untrustedError is a failed certificate check that says what it was checked against.
+type untrustedError struct {
+	caFile string
+	err    error
+}
+
+func (e *untrustedError) Error() string {
+	if e.caFile == "" {
+		return "certificate not trusted by the system's CAs: " + e.err.Error()
+	}
+	return "certificate not trusted by the CA file " + e.caFile + ": " + e.err.Error()
+}
+
+func (e *untrustedError) Unwrap() error { return e.err }
+
+// CertificateError returns err, when it is a failed certificate check (IsCertificateError),
+// saying what it was checked against: the CA file caFile, or the system's CAs when caFile is "".
+// It is the one wording of lpbench for a certificate it does not trust: the journeys' errors
+// carry it, and the engine's checks before a run. Other errors, and one that says it already,
+// are returned as they are.
+func CertificateError(err error, caFile string) error {
+	var said *untrustedError
+	if !IsCertificateError(err) || errors.As(err, &said) {
+		return err
+	}
+	return &untrustedError{caFile: caFile, err: err}
 }
 
 // scrubURLError drops the URL from a *url.Error: it names hosts and accounts only, but keeping

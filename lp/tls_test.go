@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -204,5 +205,35 @@ func TestRootCAsExclusive(t *testing.T) {
 		if _, err := NewClient(tg); err == nil {
 			t.Errorf("NewClient(%+v) accepted RootCAs", tg)
 		}
+	}
+}
+
+// TestCertificateError: a failed certificate check says what it was checked against — the CA
+// file, or the system's CAs — once, however often it is wrapped; other errors pass unchanged.
+func TestCertificateError(t *testing.T) {
+	t.Parallel()
+	unknown := fmt.Errorf("tls: %w", x509.UnknownAuthorityError{})
+	other := errors.New("connection refused")
+	for _, tc := range []struct {
+		name, caFile string
+		err          error
+		want         string
+	}{
+		{"CA file", "ca.pem", unknown, "certificate not trusted by the CA file ca.pem: tls: x509: "},
+		{"system's CAs", "", unknown, "certificate not trusted by the system's CAs: tls: x509: "},
+		{"said already", "other.pem", CertificateError(unknown, "ca.pem"), "certificate not trusted by the CA file ca.pem: "},
+		{"host name", "ca.pem", x509.HostnameError{Certificate: &x509.Certificate{}, Host: "lpsim"}, "certificate not trusted by the CA file ca.pem: x509: "},
+		{"not a certificate error", "ca.pem", other, "connection refused"},
+	} {
+		got := CertificateError(tc.err, tc.caFile)
+		if msg := got.Error(); !strings.HasPrefix(msg, tc.want) || strings.Count(msg, "not trusted") > 1 {
+			t.Errorf("%s: %q, want it to start with %q, once", tc.name, msg, tc.want)
+		}
+		if !errors.Is(got, tc.err) || IsCertificateError(got) != IsCertificateError(tc.err) {
+			t.Errorf("%s: %v does not wrap %v as it was", tc.name, got, tc.err)
+		}
+	}
+	if CertificateError(nil, "ca.pem") != nil {
+		t.Error("CertificateError(nil) is not nil")
 	}
 }

@@ -50,10 +50,12 @@ type Capacity struct {
 	Interrupted bool    `json:"interrupted,omitempty"`
 	Resolution  float64 `json:"resolution"` // the search stops bisecting at (high−low)/low ≤ this
 	// Message says in one line what the outcome means and, when generator-bound, what to do.
-	Message string         `json:"message"`
-	SLO     []string       `json:"slo"`
-	Window  float64        `json:"window_s"`
-	Steps   []CapacityStep `json:"steps"`
+	Message string `json:"message"`
+	// Error is why a step could not run, which ended the search; "" when every step ran.
+	Error  string         `json:"error,omitempty"`
+	SLO    []string       `json:"slo"`
+	Window float64        `json:"window_s"`
+	Steps  []CapacityStep `json:"steps"`
 	// Labels are the search's key=value labels (--label), as a run's.
 	Labels map[string]string `json:"labels,omitempty"`
 }
@@ -186,6 +188,26 @@ func ReadCapacityFile(path string) (*Capacity, error) {
 
 // rate renders a rate in journeys/s.
 func rate(r float64) string { return trimFloat(r) }
+
+// Exit returns the exit code of a search and what it means in one line: 130 interrupted, 4
+// generator-bound (the measurement is not valid: no capacity figure), 1 a step could not run, 0 a
+// rate found, 3 the SLO failed even at the lowest rate tried, 1 otherwise (the conversation cap
+// ended the search first). As Result.Exit for a run, it is the one place that decides.
+func (c *Capacity) Exit() (code int, meaning string) {
+	switch {
+	case c.Interrupted:
+		return ExitInterrupted, "the search was interrupted: what is known so far"
+	case c.Bound == BoundGenerator:
+		return ExitNotValid, "generator-bound: the measurement is not valid, no capacity figure"
+	case c.Error != "":
+		return ExitRunFailed, "a step could not run: " + c.Error
+	case c.Found:
+		return ExitOK, "a sustainable rate was found"
+	case c.Bound == BoundTarget:
+		return ExitThresholds, "the SLO fails even at the lowest rate tried"
+	}
+	return ExitRunFailed, "no rate found: " + c.Message
+}
 
 // CapacityHeadline is the search's outcome in one line: "sustainable: R journeys/s (between L
 // and H); limited by the target: …".

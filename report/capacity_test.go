@@ -135,3 +135,29 @@ func renderCapacityHTML(t *testing.T, c *Capacity) string {
 	}
 	return b.String()
 }
+
+// TestCapacityExit: the exit of a search, decided in one place: interrupted 130, generator-bound
+// 4 (even with a rate found below), a step that could not run 1, a rate found 0, the SLO failing
+// at the lowest rate 3, the conversation cap first 1.
+func TestCapacityExit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		c       Capacity
+		code    int
+		meaning string
+	}{
+		{"interrupted", Capacity{Interrupted: true, Found: true}, ExitInterrupted, "interrupted"},
+		{"generator-bound", Capacity{Bound: BoundGenerator, Interval: [2]float64{100, 200}}, ExitNotValid, "generator-bound"},
+		{"a step could not run", Capacity{Error: "target sim: csds: network", Found: true, Bound: BoundTarget}, ExitRunFailed, "a step could not run: target sim: csds: network"},
+		{"found", Capacity{Found: true, Bound: BoundTarget}, ExitOK, "a sustainable rate was found"},
+		{"found at the cap", Capacity{Found: true, Bound: BoundMax}, ExitOK, "a sustainable rate was found"},
+		{"SLO fails at the lowest rate", Capacity{Bound: BoundTarget}, ExitThresholds, "the SLO fails even at the lowest rate tried"},
+		{"conversation cap", Capacity{Message: "stopped before step 3: it would pass the cap of 100 conversations"}, ExitRunFailed, "no rate found: stopped before step 3"},
+	} {
+		code, meaning := tc.c.Exit()
+		if code != tc.code || !strings.Contains(meaning, tc.meaning) {
+			t.Errorf("%s: exit %d (%s), want %d (%s)", tc.name, code, meaning, tc.code, tc.meaning)
+		}
+	}
+}

@@ -15,16 +15,23 @@ import (
 // ($GITHUB_STEP_SUMMARY) or a pull request: the headline first (the consumers served, worded as
 // in the terminal summary), the exit code and what it means, why the run ended, the thresholds
 // and the measurement checks with pass or fail, then a table per target of outcomes, window
-// verdicts with their auto messages, and the latency percentiles of every step, the gap, the
-// journey and the lag. Every cell is escaped, so a pipe in a name cannot break a table.
+// verdicts with their auto messages, the latency percentiles of every step, the gap, the
+// journey and the lag, and what the webhook receiver got (the terminal summary's webhooks line,
+// and the relay's with its hop). Every cell is escaped, so a pipe in a name cannot break a table.
 func WriteMarkdown(w io.Writer, r *Result) error {
+	code, meaning := r.Exit()
+	return WriteMarkdownExit(w, r, code, meaning)
+}
+
+// WriteMarkdownExit is WriteMarkdown with the exit code and its meaning given: those of a
+// command that decided more than the result did (lpbench run's, when the history append failed).
+func WriteMarkdownExit(w io.Writer, r *Result, code int, meaning string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## lpbench %s\n\n", mdText(r.Profile))
 	if r.Overall != nil {
 		mdHeadline(&b, r.Overall)
 	}
-	code, meaning := r.Exit()
-	fmt.Fprintf(&b, "%s **exit %d**: %s\n\n", exitMark(code), code, mdText(meaning))
+	mdExit(&b, code, meaning)
 	fmt.Fprintf(&b, "ended: %s", mdText(string(r.End)))
 	if r.Reason != "" {
 		fmt.Fprintf(&b, " (%s)", mdText(r.Reason))
@@ -54,6 +61,7 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 			fmt.Fprintf(&b, "> **WARNING**: target %s was run without TLS certificate verification (insecure: true)\n\n", mdText(t.Name))
 		}
 		mdMetrics(&b, m, r.Window, len(r.Targets) > 1)
+		mdLines(&b, webhookLines(r.Relay, t))
 	}
 	if len(r.Targets) > 1 && r.Overall != nil {
 		b.WriteString("### All targets\n\n")
@@ -79,6 +87,25 @@ func mdHeadline(b *strings.Builder, m *Metrics) {
 			fmt.Fprintf(b, "> **ANOMALY**: %s\n\n", mdText(n.text))
 		}
 	}
+}
+
+// mdExit writes the exit line: its sign, the exit code and what it means.
+func mdExit(b *strings.Builder, code int, meaning string) {
+	fmt.Fprintf(b, "%s **exit %d**: %s\n\n", exitMark(code), code, mdText(meaning))
+}
+
+// mdLines writes lines of the terminal summary as one paragraph, a line each.
+func mdLines(b *strings.Builder, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteString("<br>\n")
+		}
+		b.WriteString(mdText(l))
+	}
+	b.WriteString("\n\n")
 }
 
 // exitMark is the sign of an exit code at a glance.
@@ -270,10 +297,19 @@ func mdFailures(b *strings.Builder, f *[sample.NumSteps][sample.NumClasses]int64
 }
 
 // WriteCapacityMarkdown renders a capacity search as GitHub-flavoured markdown: the headline,
-// what it means, the SLO and a table of the steps.
+// the exit code and what it means (Capacity.Exit), the search's message, the SLO and a table of
+// the steps.
 func WriteCapacityMarkdown(w io.Writer, c *Capacity) error {
+	code, meaning := c.Exit()
+	return WriteCapacityMarkdownExit(w, c, code, meaning)
+}
+
+// WriteCapacityMarkdownExit is WriteCapacityMarkdown with the exit code and its meaning given:
+// those of a command that decided more than the search did (a failed history append).
+func WriteCapacityMarkdownExit(w io.Writer, c *Capacity, code int, meaning string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## lpbench capacity %s\n\n**%s**\n\n", mdText(c.Profile), mdText(CapacityHeadline(c)))
+	mdExit(&b, code, meaning)
 	if c.Interrupted {
 		b.WriteString("interrupted: what is known so far\n\n")
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lpbench/lpbench/sample"
 )
@@ -78,6 +79,52 @@ func TestWriteMarkdownGolden(t *testing.T) {
 			checkGolden(t, tc.golden, out)
 			checkTables(t, out)
 		})
+	}
+}
+
+// relayedResult is verifiedResult through a webhook relay: its target's receiver counted every
+// kind of delivery, and the relay's hop was measured, one hop with the relay's clock ahead.
+func relayedResult() *Result {
+	r := verifiedResult()
+	r.Relay = "http://lpbench-relay:8080"
+	h := NewRelayHop()
+	for _, d := range []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond, 40 * time.Millisecond} {
+		h.Record(d)
+	}
+	h.Record(-time.Millisecond)
+	r.Targets[0].Webhooks = &sample.WebhookStats{Received: 80, AutoMessages: 72, Duplicates: 3, Late: 2, Unmatched: 1, Echoes: 88,
+		BadSignature: 4, Undecodable: 1, Overflow: 5, Reordered: 6, Relayed: 80, RelayDropped: 7, RelayMissed: 8, RelayReconnects: 1}
+	r.Targets[0].RelayHop = h
+	return r
+}
+
+// TestWriteMarkdownWebhooks: the markdown shows the auto-message evidence of the terminal
+// summary, line for line: the webhooks line (received, first auto messages, duplicates, late,
+// unmatched, echoes, bad signatures, dropped, out of order) and the relay's with its hop.
+func TestWriteMarkdownWebhooks(t *testing.T) {
+	t.Parallel()
+	r := relayedResult()
+	out, text := markdown(t, r), summary(t, r)
+	checkGolden(t, "markdown_relay.golden", out)
+	checkTables(t, out)
+	n := 0
+	for _, l := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(l, "webhooks: ") && !strings.HasPrefix(l, "webhook relay ") && !strings.HasPrefix(l, "relay hop ") {
+			continue
+		}
+		n++
+		if !strings.Contains(out, mdText(l)) {
+			t.Errorf("markdown lacks the summary's line %q:\n%s", l, out)
+		}
+	}
+	if n != 3 {
+		t.Errorf("the summary has %d webhook, relay and hop lines, want 3:\n%s", n, text)
+	}
+	for _, want := range []string{"first auto messages 72", "dropped (queue full) 5", "out of order 6", "dropped by the relay 7 (shard too slow)",
+		"relay hop (relay receive → shard receive", "1 negative (the relay's clock ahead)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
 	}
 }
 

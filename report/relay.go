@@ -7,8 +7,6 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/lpbench/lpbench/sample"
 )
 
 // RelayHop is the distribution of the webhook relay's hop for one target: for each relayed
@@ -80,21 +78,41 @@ func addRelayHop(a, b *RelayHop) (*RelayHop, error) {
 	return sum, nil
 }
 
-// writeRelayLine renders a target's relay counters and hop.
-func writeRelayLine(b *strings.Builder, relayURL string, w *sample.WebhookStats, hop *RelayHop) {
-	if w == nil || relayURL == "" {
-		return
+// webhookLines are the lines, without their line break, that say what a target's webhook
+// receiver got — received, first auto messages, duplicates, late, unmatched, echoes, bad
+// signatures, and undecodable, dropped or reordered deliveries when there were any — and, when the
+// run went through a relay, the relay's counters and its hop. None when the target had no
+// receiver. The terminal summary and the markdown both show them.
+func webhookLines(relayURL string, t TargetInfo) []string {
+	w := t.Webhooks
+	if w == nil {
+		return nil
 	}
-	fmt.Fprintf(b, "webhook relay %s: relayed %d, dropped by the relay %d (shard too slow), missed while not subscribed %d, resubscribed %d\n",
-		relayURL, w.Relayed, w.RelayDropped, w.RelayMissed, w.RelayReconnects)
+	var b strings.Builder
+	fmt.Fprintf(&b, "webhooks: received %d, first auto messages %d, duplicates %d, late %d, unmatched %d, consumer echoes %d, bad signatures %d",
+		w.Received, w.AutoMessages, w.Duplicates, w.Late, w.Unmatched, w.Echoes, w.BadSignature)
+	if w.Undecodable+w.Overflow > 0 {
+		fmt.Fprintf(&b, ", undecodable %d, dropped (queue full) %d", w.Undecodable, w.Overflow)
+	}
+	if w.Reordered > 0 {
+		fmt.Fprintf(&b, ", out of order %d", w.Reordered)
+	}
+	lines := []string{b.String()}
+	if relayURL == "" {
+		return lines
+	}
+	lines = append(lines, fmt.Sprintf("webhook relay %s: relayed %d, dropped by the relay %d (shard too slow), missed while not subscribed %d, resubscribed %d",
+		relayURL, w.Relayed, w.RelayDropped, w.RelayMissed, w.RelayReconnects))
+	hop := t.RelayHop
 	if hop == nil || hop.H.TotalCount() == 0 {
-		return
+		return lines
 	}
 	h := hop.H
-	fmt.Fprintf(b, "relay hop (relay receive → shard receive, two clocks; part of automsg): p50 %s, p99 %s, max %s over %d deliveries",
+	b.Reset()
+	fmt.Fprintf(&b, "relay hop (relay receive → shard receive, two clocks; part of automsg): p50 %s, p99 %s, max %s over %d deliveries",
 		fmtDur(Percentile(h, 50)), fmtDur(Percentile(h, 99)), fmtDur(maxOf(h)), h.TotalCount())
 	if hop.Behind > 0 {
-		fmt.Fprintf(b, "; %d negative (the relay's clock ahead), counted as 0", hop.Behind)
+		fmt.Fprintf(&b, "; %d negative (the relay's clock ahead), counted as 0", hop.Behind)
 	}
-	b.WriteString("\n")
+	return append(lines, b.String())
 }

@@ -55,18 +55,9 @@ func WriteSummary(w io.Writer, r *Result) error {
 		writeMetrics(&b, m, r.Window)
 		t := r.Targets[i]
 		fmt.Fprintf(&b, "shared fetches: AppJWT %d, domain lookups (cached) %d\n", t.AppJWTFetches, t.DomainLookups)
-		if w := t.Webhooks; w != nil {
-			fmt.Fprintf(&b, "webhooks: received %d, first auto messages %d, duplicates %d, late %d, unmatched %d, consumer echoes %d, bad signatures %d",
-				w.Received, w.AutoMessages, w.Duplicates, w.Late, w.Unmatched, w.Echoes, w.BadSignature)
-			if w.Undecodable+w.Overflow > 0 {
-				fmt.Fprintf(&b, ", undecodable %d, dropped (queue full) %d", w.Undecodable, w.Overflow)
-			}
-			if w.Reordered > 0 {
-				fmt.Fprintf(&b, ", out of order %d", w.Reordered)
-			}
-			b.WriteString("\n")
+		for _, l := range webhookLines(r.Relay, t) {
+			b.WriteString(l + "\n")
 		}
-		writeRelayLine(&b, r.Relay, t.Webhooks, t.RelayHop)
 		if t.Insecure {
 			fmt.Fprintf(&b, "WARNING: target %s was run without TLS certificate verification (insecure: true)\n", t.Name)
 		}

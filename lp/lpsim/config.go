@@ -128,7 +128,9 @@ type Config struct {
 	// ca_file, or --sim-ca). Webhook deliveries are not affected.
 	TLS bool `yaml:"tls"`
 	// TLSCAFile is where a TLS Server writes its CA certificate; "" = lpsim-ca.pem in a new
-	// temporary directory, removed when the Server closes. The banner prints it.
+	// temporary directory, removed when the Server closes. The banner prints it. A file that
+	// exists is replaced only when it is a CA certificate a simulator wrote; any other is
+	// refused (CAFileError).
 	TLSCAFile string `yaml:"tls_ca_file"`
 }
 

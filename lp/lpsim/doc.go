@@ -279,6 +279,7 @@
 // With Config.TLS (`lpbench sim -tls`), every host of a Server speaks HTTPS (TLS 1.2 or newer,
 // HTTP/1.1) with one certificate for localhost, 127.0.0.1, ::1 and the listening host, signed
 // by a CA made at start (ECDSA P-256, valid 30 days). The CA certificate (PEM) is written to
-// Config.TLSCAFile, or to a file in a new temporary directory removed by Close; Server.CAFile and
-// the banner name it, and clients verify against it. Webhook deliveries are unchanged.
+// Config.TLSCAFile (never over a file it did not write), or to a file in a new temporary
+// directory removed by Close; Server.CAFile and the banner name it, and clients verify against
+// it. Webhook deliveries are unchanged.
 package lpsim

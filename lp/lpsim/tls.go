@@ -1,6 +1,7 @@
 package lpsim
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,7 +9,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"os"
@@ -19,6 +22,9 @@ import (
 // certValidity is how long the generated certificates are valid, from an hour before they were
 // made (clocks of the client and the simulator may differ a little).
 const certValidity = 30 * 24 * time.Hour
+
+// caSubject names the CA a Server makes: how a CA file it wrote before is recognised.
+var caSubject = pkix.Name{CommonName: "lpsim local CA", Organization: []string{"lpbench simulator"}}
 
 // serverTLS is what a TLS Server holds: the configuration of its listeners, the CA certificate
 // (PEM) that signed their certificate, the file it was written to, and the directory to remove at
@@ -41,7 +47,7 @@ func newServerTLS(listenHost, caFile string) (*serverTLS, error) {
 	now := time.Now()
 	ca := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "lpsim local CA", Organization: []string{"lpbench simulator"}},
+		Subject:               caSubject,
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(certValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
@@ -104,12 +110,61 @@ func (st *serverTLS) writeCA(file string) error {
 		}
 		st.tmpDir, file = dir, filepath.Join(dir, "lpsim-ca.pem")
 	}
-	if err := os.WriteFile(file, st.caPEM, 0o644); err != nil {
+	if err := writeNewCA(file, st.caPEM); err != nil {
 		st.remove()
-		return fmt.Errorf("lpsim: writing the CA certificate: %w", err)
+		return err
 	}
 	st.caFile = file
 	return nil
+}
+
+// CAFileError is a Config.TLSCAFile that names a file the simulator did not write: it is not
+// overwritten, lest a CA bundle or any other file be lost.
+type CAFileError struct {
+	File string
+}
+
+func (e *CAFileError) Error() string {
+	return fmt.Sprintf("%s exists and is not a CA certificate of the simulator: it is not overwritten (remove it, or name another file)", e.File)
+}
+
+// writeNewCA writes the CA certificate caPEM to file, which must not exist, or hold a CA
+// certificate a simulator wrote there before (a restarted simulator writes its new one in its
+// place); any other file is refused (*CAFileError).
+func writeNewCA(file string, caPEM []byte) error {
+	old, err := os.ReadFile(file)
+	switch {
+	case err == nil && !isSimCA(old):
+		return &CAFileError{File: file}
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("lpsim: the CA file: %w", err)
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if err != nil {
+		flags |= os.O_EXCL // it did not exist: nor may it have appeared since
+	}
+	f, err := os.OpenFile(file, flags, 0o644)
+	if err == nil {
+		_, err = f.Write(caPEM)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("lpsim: writing the CA certificate: %w", err)
+	}
+	return nil
+}
+
+// isSimCA reports whether b is what writeCA writes: one PEM certificate, and nothing else, of a
+// CA with the simulator's subject.
+func isSimCA(b []byte) bool {
+	block, rest := pem.Decode(b)
+	if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) > 0 {
+		return false
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	return err == nil && cert.IsCA && cert.Subject.String() == caSubject.String()
 }
 
 // remove deletes the temporary directory of the CA file, if the Server made one.
