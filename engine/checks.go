@@ -79,6 +79,7 @@ func computeChecks(in checkRun) []report.Check {
 	for _, rf := range in.runners {
 		cs = append(cs, arrivalsCheck(rf, in.limits.LagP99))
 	}
+	cs = append(cs, receiverChecks(in.res)...)
 	cs = append(cs, relayChecks(in.res)...)
 	for i := range cs {
 		cs[i].Relaxed = in.limits.Relaxed(cs[i].Name)
@@ -263,6 +264,29 @@ func runnerFits(group loadgen.Group, fits []*dispatchFit, targets []*targetRun, 
 		out[i] = rf
 	}
 	return out
+}
+
+// receiverChecks: for each target whose auto messages are verified, the webhook receiver's
+// queue never overflowed — a delivery it drops there (answered, never matched) leaves its
+// consumer no_auto_message because of lpbench, not the target. With a relay every shard
+// receives every shard's deliveries of the target, N times the traffic of its own consumers.
+func receiverChecks(res *report.Result) []report.Check {
+	var cs []report.Check
+	for _, t := range res.Targets {
+		w := t.Webhooks
+		if w == nil {
+			continue
+		}
+		c := report.Check{Name: "webhook_receiver", Target: t.Name, OK: w.Overflow == 0, Value: float64(w.Overflow),
+			Measured: fmt.Sprintf("overflow %d of %d received", w.Overflow, w.Received), Limit: "none dropped"}
+		if c.OK {
+			c.Message = "the receiver matched every delivery it received"
+		} else {
+			c.Message = "the receiver's queue was full and it dropped deliveries unmatched (short of CPU, or too much traffic: with a relay each shard receives every shard's deliveries): consumers may show as no_auto_message because of the measurement; give the shards CPU or use fewer of them per target"
+		}
+		cs = append(cs, c)
+	}
+	return cs
 }
 
 // relayChecks: with a webhook relay, every delivery the relay received for a target reached

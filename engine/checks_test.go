@@ -344,3 +344,27 @@ func TestRelayChecks(t *testing.T) {
 		t.Errorf("without a relay: %+v", cs)
 	}
 }
+
+// TestReceiverChecks: for every target whose auto messages are verified, with a relay or without,
+// a receiver whose queue overflowed fails webhook_receiver (the run exits 4): those deliveries were
+// lost by lpbench, not the target. A target not verified has no such check.
+func TestReceiverChecks(t *testing.T) {
+	t.Parallel()
+	for _, relayURL := range []string{"", "http://relay:8080"} {
+		res := &report.Result{Relay: relayURL, Targets: []report.TargetInfo{
+			{Name: "a", Webhooks: &sample.WebhookStats{Received: 10}},
+			{Name: "b", Webhooks: &sample.WebhookStats{Received: 10, Overflow: 3}},
+			{Name: "not verified"},
+		}}
+		cs := receiverChecks(res)
+		if len(cs) != 2 || cs[0].Name != "webhook_receiver" || cs[0].Target != "a" || cs[1].Target != "b" {
+			t.Fatalf("relay %q: checks %+v, want webhook_receiver for a and b", relayURL, cs)
+		}
+		if !cs[0].OK || cs[1].OK || cs[1].Measured != "overflow 3 of 10 received" || !strings.Contains(cs[1].Message, "no_auto_message because of the measurement") {
+			t.Errorf("relay %q: checks %+v", relayURL, cs)
+		}
+		if !report.ChecksFailed(cs) {
+			t.Errorf("relay %q: ChecksFailed = false: the run would not exit 4", relayURL)
+		}
+	}
+}
