@@ -291,8 +291,10 @@ func receiverChecks(res *report.Result) []report.Check {
 
 // relayChecks: with a webhook relay, every delivery the relay received for a target reached
 // this shard — none dropped by the relay (the shard read too slowly), none missed while its
-// subscription was lost. Otherwise consumers may show as no_auto_message because of lpbench's
-// own relay, not the target. One check per verified target; none without a relay.
+// subscription was lost or left at the relay when the run stopped — and the shard could tell
+// (the relay did not restart during the run, its final count was read). Otherwise consumers may
+// show as no_auto_message because of lpbench's own relay, not the target. One check per
+// verified target; none without a relay.
 func relayChecks(res *report.Result) []report.Check {
 	if res.Relay == "" {
 		return nil
@@ -304,11 +306,16 @@ func relayChecks(res *report.Result) []report.Check {
 			continue
 		}
 		lost := w.RelayDropped + w.RelayMissed
-		c := report.Check{Name: "webhook_relay", Target: t.Name, OK: lost == 0, Value: float64(lost),
+		c := report.Check{Name: "webhook_relay", Target: t.Name, OK: lost == 0 && w.RelayUncertain == 0, Value: float64(lost),
 			Measured: fmt.Sprintf("lost %d (dropped %d, missed %d) of %d relayed", lost, w.RelayDropped, w.RelayMissed, w.Relayed+lost), Limit: "none lost"}
+		if w.RelayUncertain > 0 {
+			c.Measured += fmt.Sprintf(", losses not known %d time(s)", w.RelayUncertain)
+		}
 		switch {
 		case c.OK:
 			c.Message = "every delivery the relay received reached this shard"
+		case lost == 0:
+			c.Message = "the relay restarted during the run, or its final count could not be read at the end: what it lost is not known (deliveries sent while no relay ran reached no one); consumers may show as no_auto_message because of the measurement"
 		case w.RelayDropped > 0:
 			c.Message = "the relay dropped deliveries for this shard, which read too slowly (give it CPU, or the relay a larger -queue): consumers may show as no_auto_message because of the measurement"
 		default:

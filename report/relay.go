@@ -87,6 +87,9 @@ func writeRelayLine(b *strings.Builder, relayURL string, w *sample.WebhookStats,
 	}
 	fmt.Fprintf(b, "webhook relay %s: relayed %d, dropped by the relay %d (shard too slow), missed while not subscribed %d, resubscribed %d\n",
 		relayURL, w.Relayed, w.RelayDropped, w.RelayMissed, w.RelayReconnects)
+	if w.RelayUncertain > 0 {
+		fmt.Fprintf(b, "webhook relay: losses not known %d time(s) (the relay restarted during the run, or its final count could not be read)\n", w.RelayUncertain)
+	}
 	if hop == nil || hop.H.TotalCount() == 0 {
 		return
 	}
