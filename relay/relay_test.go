@@ -603,3 +603,45 @@ func TestTrailingLossAtClose(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxTargets: the relay keeps at most MaxTargets targets: a delivery or a subscription for a
+// new one beyond it is refused with 404 and counted (stats, metrics); the targets it has go on.
+func TestMaxTargets(t *testing.T) {
+	t.Parallel()
+	r := New(Config{MaxTargets: 2})
+	srv := httptest.NewServer(r.Handler())
+	t.Cleanup(srv.Close)
+	c := &collector{}
+	subscribe(t, srv.URL, "a", "k", c)
+	post(t, srv.Client(), srv.URL, "b", []byte("x"), "s")
+	for _, path := range []string{"/webhook/c", "/webhook/d"} {
+		resp, err := srv.Client().Post(srv.URL+path, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(msg), "at most 2 targets") {
+			t.Errorf("POST %s: %s %s, want 404", path, resp.Status, msg)
+		}
+	}
+	if _, err := Subscribe(context.Background(), Subscriber{URL: srv.URL, Target: "e", Name: "k", Deliver: c.deliver}); err == nil ||
+		!strings.Contains(err.Error(), "404") {
+		t.Errorf("subscribing for a third target: %v", err)
+	}
+	post(t, srv.Client(), srv.URL, "a", []byte("y"), "s")
+	waitFor(t, "the delivery to a", func() bool { return len(c.all()) == 1 })
+	st := r.Stats()
+	if st.TargetsRefused != 3 || len(st.Targets) != 2 || st.Received != 2 {
+		t.Errorf("stats %+v, want 3 refused, 2 targets, 2 received", st)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(m), "lpbench_relay_targets_refused_total 3\n") || strings.Contains(string(m), `target="c"`) {
+		t.Errorf("metrics:\n%s", m)
+	}
+}
