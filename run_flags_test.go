@@ -50,6 +50,8 @@ func TestUnrunnableFlags(t *testing.T) {
 		{"webhook-relay empty", []string{"--webhook-relay", ""}, "-webhook-relay wants the relay's base URL"},
 		// A webhook relay without scheme.
 		{"webhook-relay no scheme", []string{"--webhook-relay", "lpbench-relay:8080"}, "-webhook-relay: want the relay's base http(s) URL"},
+		// A webhook relay with a password: refused without repeating it (see below).
+		{"webhook-relay credentials", []string{"--webhook-relay", "http://user:s3cret@127.0.0.1:18089"}, "-webhook-relay: no user or password in the relay's URL"},
 		// A negative relative barrier.
 		{"start-at negative", []string{"--start-at", "+-5s"}, "-start-at wants an RFC 3339 time or +DURATION"},
 		// A metrics endpoint without a port, one with a port out of range, a negative linger.
@@ -65,6 +67,9 @@ func TestUnrunnableFlags(t *testing.T) {
 			}
 			if !strings.Contains(stderr, tc.inErr) {
 				t.Errorf("stderr lacks %q:\n%s", tc.inErr, stderr)
+			}
+			if strings.Contains(stderr, "s3cret") {
+				t.Errorf("stderr repeats the password:\n%s", stderr)
 			}
 		})
 	}

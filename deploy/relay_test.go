@@ -52,9 +52,10 @@ func TestRelayDeployment(t *testing.T) {
 	}
 	c := &pod.Containers[0]
 	argv := append(append([]string{}, c.Command...), c.Args...)
-	if len(argv) != 4 || argv[0] != "lpbench" || argv[1] != "relay" || argv[2] != "-listen" {
-		t.Fatalf("the relay runs %q, want [lpbench relay -listen :PORT]", argv)
+	if len(argv) < 4 || argv[0] != "lpbench" || argv[1] != "relay" || argv[2] != "-listen" {
+		t.Fatalf("the relay runs %q, want [lpbench relay -listen :PORT ...]", argv)
 	}
+	checkRelayMemory(t, c, argv[4:])
 	listen, err := strconv.Atoi(strings.TrimPrefix(argv[3], ":"))
 	if err != nil || !strings.HasPrefix(argv[3], ":") {
 		t.Fatalf("-listen %q: want :PORT on every interface", argv[3])
@@ -197,4 +198,40 @@ func startRelay(t *testing.T, bin string) string {
 	}
 	go io.Copy(io.Discard, out)
 	return um[1]
+}
+
+// relaySubscriptions is how many subscriptions (shards × verified targets) relay.yaml's memory
+// limit is sized for.
+const relaySubscriptions = 16
+
+// checkRelayMemory: the relay's full queues, relaySubscriptions × -queue-bytes (32 MiB when not
+// set), take at most half the container's memory limit (the rest: deliveries being received,
+// the Go runtime), and GOMEMLIMIT, if set, lies between them and the limit.
+func checkRelayMemory(t *testing.T, c *corev1.Container, flags []string) {
+	t.Helper()
+	queueBytes := int64(32 << 20)
+	for i := 0; i+1 < len(flags); i += 2 {
+		if flags[i] == "-queue-bytes" {
+			n, err := strconv.ParseInt(flags[i+1], 10, 64)
+			if err != nil {
+				t.Fatalf("-queue-bytes %q: %v", flags[i+1], err)
+			}
+			queueBytes = n
+		}
+	}
+	limit := c.Resources.Limits.Memory().Value()
+	queues := relaySubscriptions * queueBytes
+	if queues > limit/2 {
+		t.Errorf("%d subscriptions × -queue-bytes %d = %d MiB of queues, more than half the memory limit %d MiB", relaySubscriptions, queueBytes, queues>>20, limit>>20)
+	}
+	for _, e := range c.Env {
+		if e.Name != "GOMEMLIMIT" {
+			continue
+		}
+		v, ok := strings.CutSuffix(e.Value, "MiB")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if !ok || err != nil || n<<20 <= queues || n<<20 >= limit {
+			t.Errorf("GOMEMLIMIT %q: want N MiB between the queues' %d MiB and the limit's %d MiB", e.Value, queues>>20, limit>>20)
+		}
+	}
 }

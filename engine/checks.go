@@ -79,6 +79,7 @@ func computeChecks(in checkRun) []report.Check {
 	for _, rf := range in.runners {
 		cs = append(cs, arrivalsCheck(rf, in.limits.LagP99))
 	}
+	cs = append(cs, receiverChecks(in.res)...)
 	cs = append(cs, relayChecks(in.res)...)
 	for i := range cs {
 		cs[i].Relaxed = in.limits.Relaxed(cs[i].Name)
@@ -265,10 +266,35 @@ func runnerFits(group loadgen.Group, fits []*dispatchFit, targets []*targetRun, 
 	return out
 }
 
+// receiverChecks: for each target whose auto messages are verified, the webhook receiver's
+// queue never overflowed — a delivery it drops there (answered, never matched) leaves its
+// consumer no_auto_message because of lpbench, not the target. With a relay every shard
+// receives every shard's deliveries of the target, N times the traffic of its own consumers.
+func receiverChecks(res *report.Result) []report.Check {
+	var cs []report.Check
+	for _, t := range res.Targets {
+		w := t.Webhooks
+		if w == nil {
+			continue
+		}
+		c := report.Check{Name: "webhook_receiver", Target: t.Name, OK: w.Overflow == 0, Value: float64(w.Overflow),
+			Measured: fmt.Sprintf("overflow %d of %d received", w.Overflow, w.Received), Limit: "none dropped"}
+		if c.OK {
+			c.Message = "the receiver matched every delivery it received"
+		} else {
+			c.Message = "the receiver's queue was full and it dropped deliveries unmatched (short of CPU, or too much traffic: with a relay each shard receives every shard's deliveries): consumers may show as no_auto_message because of the measurement; give the shards CPU or use fewer of them per target"
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
 // relayChecks: with a webhook relay, every delivery the relay received for a target reached
 // this shard — none dropped by the relay (the shard read too slowly), none missed while its
-// subscription was lost. Otherwise consumers may show as no_auto_message because of lpbench's
-// own relay, not the target. One check per verified target; none without a relay.
+// subscription was lost or left at the relay when the run stopped — and the shard could tell
+// (the relay did not restart during the run, its final count was read). Otherwise consumers may
+// show as no_auto_message because of lpbench's own relay, not the target. One check per
+// verified target; none without a relay.
 func relayChecks(res *report.Result) []report.Check {
 	if res.Relay == "" {
 		return nil
@@ -280,11 +306,16 @@ func relayChecks(res *report.Result) []report.Check {
 			continue
 		}
 		lost := w.RelayDropped + w.RelayMissed
-		c := report.Check{Name: "webhook_relay", Target: t.Name, OK: lost == 0, Value: float64(lost),
+		c := report.Check{Name: "webhook_relay", Target: t.Name, OK: lost == 0 && w.RelayUncertain == 0, Value: float64(lost),
 			Measured: fmt.Sprintf("lost %d (dropped %d, missed %d) of %d relayed", lost, w.RelayDropped, w.RelayMissed, w.Relayed+lost), Limit: "none lost"}
+		if w.RelayUncertain > 0 {
+			c.Measured += fmt.Sprintf(", losses not known %d time(s)", w.RelayUncertain)
+		}
 		switch {
 		case c.OK:
 			c.Message = "every delivery the relay received reached this shard"
+		case lost == 0:
+			c.Message = "the relay restarted during the run, or its final count could not be read at the end: what it lost is not known (deliveries sent while no relay ran reached no one); consumers may show as no_auto_message because of the measurement"
 		case w.RelayDropped > 0:
 			c.Message = "the relay dropped deliveries for this shard, which read too slowly (give it CPU, or the relay a larger -queue): consumers may show as no_auto_message because of the measurement"
 		default:

@@ -318,22 +318,26 @@ func TestSupportCheck(t *testing.T) {
 }
 
 // TestRelayChecks: with a relay, a target whose deliveries all reached the shard holds; one the
-// relay dropped for it, or that it missed while resubscribing, fails and says why; without a
-// relay there is no such check.
+// relay dropped for it, or that it missed while resubscribing, fails and says why, as does one
+// whose losses are not known (the relay restarted); without a relay there is no such check.
 func TestRelayChecks(t *testing.T) {
 	t.Parallel()
 	res := &report.Result{Relay: "http://relay:8080", Targets: []report.TargetInfo{
 		{Name: "a", Webhooks: &sample.WebhookStats{Relayed: 10}},
 		{Name: "b", Webhooks: &sample.WebhookStats{Relayed: 8, RelayDropped: 2}},
 		{Name: "c", Webhooks: &sample.WebhookStats{Relayed: 9, RelayMissed: 1}},
+		{Name: "d", Webhooks: &sample.WebhookStats{Relayed: 10, RelayUncertain: 1}},
 		{Name: "not verified"},
 	}}
 	cs := relayChecks(res)
-	if len(cs) != 3 {
-		t.Fatalf("%d checks, want 3: %+v", len(cs), cs)
+	if len(cs) != 4 {
+		t.Fatalf("%d checks, want 4: %+v", len(cs), cs)
 	}
-	if !cs[0].OK || cs[1].OK || cs[2].OK {
-		t.Errorf("ok: %v %v %v, want true false false", cs[0].OK, cs[1].OK, cs[2].OK)
+	if !cs[0].OK || cs[1].OK || cs[2].OK || cs[3].OK {
+		t.Errorf("ok: %v %v %v %v, want true false false false", cs[0].OK, cs[1].OK, cs[2].OK, cs[3].OK)
+	}
+	if cs[3].Measured != "lost 0 (dropped 0, missed 0) of 10 relayed, losses not known 1 time(s)" || !strings.Contains(cs[3].Message, "relay restarted") {
+		t.Errorf("an uncertain relay: %+v", cs[3])
 	}
 	if cs[1].Measured != "lost 2 (dropped 2, missed 0) of 10 relayed" || !strings.Contains(cs[1].Message, "read too slowly") ||
 		!strings.Contains(cs[2].Message, "subscription to the relay was lost") {
@@ -342,5 +346,29 @@ func TestRelayChecks(t *testing.T) {
 	res.Relay = ""
 	if cs := relayChecks(res); len(cs) != 0 {
 		t.Errorf("without a relay: %+v", cs)
+	}
+}
+
+// TestReceiverChecks: for every target whose auto messages are verified, with a relay or without,
+// a receiver whose queue overflowed fails webhook_receiver (the run exits 4): those deliveries were
+// lost by lpbench, not the target. A target not verified has no such check.
+func TestReceiverChecks(t *testing.T) {
+	t.Parallel()
+	for _, relayURL := range []string{"", "http://relay:8080"} {
+		res := &report.Result{Relay: relayURL, Targets: []report.TargetInfo{
+			{Name: "a", Webhooks: &sample.WebhookStats{Received: 10}},
+			{Name: "b", Webhooks: &sample.WebhookStats{Received: 10, Overflow: 3}},
+			{Name: "not verified"},
+		}}
+		cs := receiverChecks(res)
+		if len(cs) != 2 || cs[0].Name != "webhook_receiver" || cs[0].Target != "a" || cs[1].Target != "b" {
+			t.Fatalf("relay %q: checks %+v, want webhook_receiver for a and b", relayURL, cs)
+		}
+		if !cs[0].OK || cs[1].OK || cs[1].Measured != "overflow 3 of 10 received" || !strings.Contains(cs[1].Message, "no_auto_message because of the measurement") {
+			t.Errorf("relay %q: checks %+v", relayURL, cs)
+		}
+		if !report.ChecksFailed(cs) {
+			t.Errorf("relay %q: ChecksFailed = false: the run would not exit 4", relayURL)
+		}
 	}
 }

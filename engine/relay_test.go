@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/lpbench/lpbench/relay"
+	"github.com/lpbench/lpbench/report"
 )
 
 // TestRunThroughRelay: with webhooks.relay the run listens nowhere: its receiver subscribes to
@@ -41,4 +44,36 @@ func TestRunThroughRelay(t *testing.T) {
 	if len(st.Left) != 1 || len(st.Subscribers) != 0 || !strings.HasSuffix(st.Left[0].Name, ".shard-0-of-1") {
 		t.Errorf("relay stats %+v", st)
 	}
+}
+
+// TestRunRelayLostAtEnd: the subscription is cut half-way through the run and cannot come back
+// before the end, so the deliveries of the second half never reach the shard and no later one
+// shows the gap: the shard reads the relay's final count at stop, counts them as missed, and
+// webhook_relay fails (the run would exit 4) — they are lpbench's loss, not the target's.
+func TestRunRelayLostAtEnd(t *testing.T) {
+	t.Parallel()
+	rl := relay.New(relay.Config{})
+	var refuse atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if refuse.Load() && strings.HasPrefix(req.URL.Path, "/subscribe/") {
+			http.Error(w, "not now", http.StatusServiceUnavailable)
+			return
+		}
+		rl.Handler().ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	cut := time.AfterFunc(time.Second, func() { refuse.Store(true); srv.CloseClientConnections() })
+	defer cut.Stop()
+	p := testProfile(10, 2*time.Second)
+	p.Webhooks.Relay = srv.URL
+	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), nil)
+	w := res.Targets[0].Webhooks
+	if w == nil || w.RelayMissed == 0 || w.Relayed+w.RelayMissed != rl.Stats().Targets[0].Seq {
+		t.Fatalf("webhooks %+v, relay seq %d: want relayed + missed = every delivery the relay received, some missed", w, rl.Stats().Targets[0].Seq)
+	}
+	c := checkNamed(t, res, "webhook_relay", res.Targets[0].Name)
+	if c.OK || !report.ChecksFailed(res.Checks) {
+		t.Errorf("webhook_relay holds: %s", c.Line())
+	}
+	t.Log(c.Line())
 }

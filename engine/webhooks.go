@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lpbench/lpbench/lp"
@@ -186,11 +187,16 @@ func (w *webhooks) stop(grace time.Duration, targets int) ([]*sample.WebhookStat
 			w.srv.Close()
 		}
 	}
-	relayed := make([]relay.SubscriptionStats, 0, len(w.subs))
-	for _, s := range w.subs {
-		s.Close() // Deliver is not called after
-		relayed = append(relayed, s.Stats())
+	// Each Close waits, within relay.DefaultDrain, for what the relay still has for its target.
+	relayed := make([]relay.SubscriptionStats, len(w.subs))
+	var wg sync.WaitGroup
+	for i, s := range w.subs {
+		wg.Go(func() {
+			s.Close() // Deliver is not called after
+			relayed[i] = s.Stats()
+		})
 	}
+	wg.Wait()
 	out := make([]*sample.WebhookStats, len(w.receivers))
 	for i, r := range w.receivers {
 		if r == nil {
@@ -201,7 +207,7 @@ func (w *webhooks) stop(grace time.Duration, targets int) ([]*sample.WebhookStat
 		if w.relay != "" {
 			rs := relayed[0]
 			relayed = relayed[1:]
-			st.RelayDropped, st.RelayMissed, st.RelayReconnects = rs.Dropped, rs.Missed, rs.Reconnects
+			st.RelayDropped, st.RelayMissed, st.RelayReconnects, st.RelayUncertain = rs.Dropped, rs.Missed, rs.Reconnects, rs.Uncertain
 		}
 		out[i] = &st
 	}

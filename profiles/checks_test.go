@@ -48,7 +48,7 @@ func TestChecksMalformed(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, yaml, want string }{
 		// A check that does not exist cannot be relaxed.
-		{"unknown check", "checks:\n  relax:\n    - generator_lag\n    - speed", `bad.yaml:4: checks.relax[1]: no check named "speed" (checks: generator_lag, load_delivered, generator_cpu, stationary, percentile_support, arrivals, webhook_relay)`},
+		{"unknown check", "checks:\n  relax:\n    - generator_lag\n    - speed", `bad.yaml:4: checks.relax[1]: no check named "speed" (checks: generator_lag, load_delivered, generator_cpu, stationary, percentile_support, arrivals, webhook_receiver, webhook_relay)`},
 		// A share is written as a percentage.
 		{"bare number", "checks:\n  dropped: 0.01", `bad.yaml:2: checks.dropped: want a percentage between 0% and 100% (e.g. "1%"), got "0.01"`},
 		// More than everything.

@@ -402,13 +402,38 @@ func (p *Profile) checkWebhooks(d *decoder) {
 	}
 }
 
-// CheckRelayURL accepts the base URL of a webhook relay: http(s), a host, no query or fragment.
+// CheckRelayURL accepts the base URL of a webhook relay: http(s), a host, no query or fragment,
+// and no user or password: the URL is written to every output (summary, reports, result.json,
+// the history) and registered with the simulator, so credentials in it would be too. An error
+// never repeats a password.
 func CheckRelayURL(raw string) error {
 	u, err := url.Parse(raw)
+	if err == nil && u.User != nil {
+		return fmt.Errorf("no user or password in the relay's URL (it is written to every output; the relay needs none), got %q", u.Redacted())
+	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("want the relay's base http(s) URL, e.g. http://lpbench-relay:8080, got %q", raw)
+		return fmt.Errorf("want the relay's base http(s) URL, e.g. http://lpbench-relay:8080, got %q", redactUserinfo(raw))
 	}
 	return nil
+}
+
+// redactUserinfo hides what lies between a URL's "//" and its last "@" before the path, for a
+// URL url.Parse could not read.
+func redactUserinfo(raw string) string {
+	start := strings.Index(raw, "//")
+	if start < 0 {
+		return raw
+	}
+	rest := raw[start+2:]
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return raw
+	}
+	return raw[:start+2] + "xxxxx" + rest[at:]
 }
 
 func (p *Profile) checkOutputs(d *decoder) {

@@ -18,6 +18,10 @@ func TestMalformedProfiles(t *testing.T) {
 		{"relay not a URL", "webhooks:\n  relay: lpbench-relay:8080", "bad.yaml:2: webhooks.relay: want the relay's base http(s) URL, e.g. http://lpbench-relay:8080, got \"lpbench-relay:8080\""},
 		// A relay with a query: the run adds its own paths.
 		{"relay with a query", "webhooks:\n  relay: http://r:8080/?x=1", "bad.yaml:2: webhooks.relay: want the relay's base http(s) URL, e.g. http://lpbench-relay:8080, got \"http://r:8080/?x=1\""},
+		// A relay with a user and password: refused, the password not repeated (the URL goes to
+		// every output); nor in a URL that does not even parse.
+		{"relay with credentials", "webhooks:\n  relay: http://user:s3cret@r:8080", "bad.yaml:2: webhooks.relay: no user or password in the relay's URL (it is written to every output; the relay needs none), got \"http://user:xxxxx@r:8080\""},
+		{"relay unparsable with credentials", "webhooks:\n  relay: http://user:s3cret@r:8080/%zz", "bad.yaml:2: webhooks.relay: want the relay's base http(s) URL, e.g. http://lpbench-relay:8080, got \"http://xxxxx@r:8080/%zz\""},
 		// A relay and a public URL: LivePerson's webhook is one or the other.
 		{"relay and public_url", "webhooks:\n  public_url: https://x.example\n  relay: http://r:8080", "bad.yaml:3: webhooks.relay: set with webhooks.public_url: with a relay, LivePerson's webhook URL is the relay's (<relay public URL>/webhook/<target>), set in the app installation; remove public_url"},
 		// A misspelt key inside a list element.

@@ -101,11 +101,16 @@ func (l *fanLoad) close() {
 	l.srv.Close()
 }
 
+// heapSlack is TestRelayLoad's heap allowance beyond the subscribers' full queues (7.7 MiB
+// there): the rest of the process, whose peak in use measured 9.3 – 9.6 MiB in all (BENCHMARKS.md),
+// with room for the GC's timing.
+const heapSlack = 8 << 20
+
 // TestRelayLoad: 5,000 deliveries/s for 4 s into a relay with 10 subscribers, one of which
 // takes 1 ms per delivery (at most 1,000/s). The nine others get every delivery, in order, no
 // gap; the slow one gets what it can and the rest is dropped, counted by the relay and told to
 // it, the two adding up to every delivery; its queue never holds more than its bound, and the
-// heap stays bounded. The figures are logged (BENCHMARKS.md).
+// heap stays within the subscribers' queue bounds and heapSlack. The figures are logged (BENCHMARKS.md).
 func TestRelayLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 4 s load")
@@ -166,13 +171,18 @@ func TestRelayLoad(t *testing.T) {
 	if st.PeakQueueBytes > queue*frame {
 		t.Errorf("the slow subscriber's queue held %d bytes, more than %d frames of %d", st.PeakQueueBytes, queue, frame)
 	}
-	const heapBound = 64 << 20
+	// Every subscriber's queue full (the frames are shared, but a leak keeps its own) plus the
+	// rest of the process: the senders, the servers, the ten readers' buffers, the runtime. The
+	// slow subscriber alone is sent ~15 MB, so a relay that kept what it dropped or wrote would
+	// pass this bound.
+	heapBound := uint64(subscribers*queue*frame) + heapSlack
 	if peak := l.peak.Load(); peak > heapBound {
-		t.Errorf("heap in use peaked at %d MiB, bound %d MiB", peak>>20, heapBound>>20)
+		t.Errorf("heap in use peaked at %.1f MiB, bound %.1f MiB (%d subscribers × %d frames of %d bytes + %d MiB)",
+			float64(peak)/(1<<20), float64(heapBound)/(1<<20), subscribers, queue, frame, heapSlack>>20)
 	}
-	t.Logf("%d deliveries in %v (%.0f/s) to %d subscribers: the 9 fast ones got all, no gap; the slow one got %d, dropped %d (told %d); its queue peaked at %d KiB (bound %d frames = %d KiB); heap in use peaked at %.1f MiB",
+	t.Logf("%d deliveries in %v (%.0f/s) to %d subscribers: the 9 fast ones got all, no gap; the slow one got %d, dropped %d (told %d); its queue peaked at %d KiB (bound %d frames = %d KiB); heap in use peaked at %.1f MiB (bound %.1f MiB)",
 		total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), subscribers, st.FannedOut, st.Dropped, ss.Dropped,
-		st.PeakQueueBytes>>10, queue, queue*frame>>10, float64(l.peak.Load())/(1<<20))
+		st.PeakQueueBytes>>10, queue, queue*frame>>10, float64(l.peak.Load())/(1<<20), float64(heapBound)/(1<<20))
 }
 
 // BenchmarkRelayFanOut: deliveries posted as fast as 16 senders can into a relay with 10

@@ -16,6 +16,7 @@ var (
 	descNoSubscriber = prometheus.NewDesc("lpbench_relay_no_subscriber_total", "Deliveries accepted while no one was subscribed for their target.", []string{"target"}, nil)
 	descSubscribers  = prometheus.NewDesc("lpbench_relay_subscribers", "Open subscriptions, by target.", []string{"target"}, nil)
 	descLeft         = prometheus.NewDesc("lpbench_relay_subscribers_left_total", "Subscriptions ended, by target.", []string{"target"}, nil)
+	descRefused      = prometheus.NewDesc("lpbench_relay_targets_refused_total", "Deliveries and subscriptions refused for a new target beyond -max-targets.", nil, nil)
 	subLabels        = []string{"target", "subscriber", "id"}
 	descFannedOut    = prometheus.NewDesc("lpbench_relay_fanned_out_total", "Deliveries written to an open subscription.", subLabels, nil)
 	descDropped      = prometheus.NewDesc("lpbench_relay_dropped_total", "Deliveries dropped for an open subscription: its queue was full.", subLabels, nil)
@@ -26,7 +27,7 @@ var _ prometheus.Collector = promCollector{}
 
 // Describe sends the descriptors of every metric the relay exports.
 func (promCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descReceived, descNoSubscriber, descSubscribers, descLeft, descFannedOut, descDropped, descQueued} {
+	for _, d := range []*prometheus.Desc{descReceived, descNoSubscriber, descSubscribers, descLeft, descRefused, descFannedOut, descDropped, descQueued} {
 		ch <- d
 	}
 }
@@ -34,6 +35,7 @@ func (promCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect sends the relay's counters as they are now.
 func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.r.Stats()
+	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(st.TargetsRefused))
 	for _, t := range st.Targets {
 		ch <- prometheus.MustNewConstMetric(descReceived, prometheus.CounterValue, float64(t.Received), t.Name)
 		ch <- prometheus.MustNewConstMetric(descNoSubscriber, prometheus.CounterValue, float64(t.NoSubscriber), t.Name)

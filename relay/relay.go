@@ -28,6 +28,11 @@ type Config struct {
 	// WriteTimeout bounds one write to a subscriber; default 30s. A subscriber whose connection
 	// takes no bytes for that long is dropped.
 	WriteTimeout time.Duration
+	// MaxTargets bounds the targets the relay keeps (each has a topic, counters and metrics
+	// series for as long as the process runs); default 64. POST /webhook/ is unauthenticated:
+	// a delivery or a subscription for a new target beyond the bound is refused with 404 and
+	// counted (Stats.TargetsRefused).
+	MaxTargets int
 	// Log receives one line per subscriber that comes or goes; nil: none.
 	Log io.Writer
 }
@@ -38,6 +43,7 @@ const (
 	DefaultQueueBytes   = 32 << 20
 	DefaultPing         = 5 * time.Second
 	DefaultWriteTimeout = 30 * time.Second
+	DefaultMaxTargets   = 64
 	// MaxBody bounds a delivery's body, as lpbench's own receiver does.
 	MaxBody = 1 << 20
 	// maxLeft is how many gone subscribers the stats remember, the latest ones.
@@ -57,13 +63,16 @@ func (c Config) withDefaults() Config {
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
 	}
+	if c.MaxTargets <= 0 {
+		c.MaxTargets = DefaultMaxTargets
+	}
 	return c
 }
 
 // Relay fans webhook deliveries out to subscribers. Its Handler serves:
 //
-//	POST /webhook/{target}    a delivery: 200 at once (413 beyond MaxBody)
-//	GET  /subscribe/{target}  ?name=NAME: a subscription stream (application/x-ndjson of Frame)
+//	POST /webhook/{target}    a delivery: 200 at once (413 beyond MaxBody, 404 for a target beyond MaxTargets)
+//	GET  /subscribe/{target}  ?name=NAME: a subscription stream (application/x-ndjson of Frame; 404 as above)
 //	GET  /healthz             200 while the process serves
 //	GET  /readyz              200 while it accepts subscriptions, 503 once it shuts down
 //	GET  /stats               Stats as JSON
@@ -80,8 +89,8 @@ type Relay struct {
 	closing chan struct{}
 	streams sync.WaitGroup
 
-	nextID             atomic.Int64
-	received, tooLarge atomic.Int64
+	nextID                             atomic.Int64
+	received, tooLarge, targetsRefused atomic.Int64
 }
 
 // topic is one target's subscribers and sequence.
@@ -116,7 +125,8 @@ func (r *Relay) Handler() http.Handler {
 	return mux
 }
 
-// topic returns the target's topic, made on first use.
+// topic returns the target's topic, made on first use; nil (counted) for a new target beyond
+// MaxTargets.
 func (r *Relay) topic(name string) *topic {
 	r.mu.RLock()
 	t := r.topics[name]
@@ -126,11 +136,21 @@ func (r *Relay) topic(name string) *topic {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t = r.topics[name]; t == nil {
-		t = &topic{name: name}
-		r.topics[name] = t
+	if t = r.topics[name]; t != nil {
+		return t
 	}
+	if len(r.topics) >= r.cfg.MaxTargets {
+		r.targetsRefused.Add(1)
+		return nil
+	}
+	t = &topic{name: name}
+	r.topics[name] = t
 	return t
+}
+
+// refuseTarget answers a request for a target beyond MaxTargets.
+func (r *Relay) refuseTarget(w http.ResponseWriter) {
+	http.Error(w, fmt.Sprintf("the relay keeps at most %d targets (lpbench relay -max-targets)", r.cfg.MaxTargets), http.StatusNotFound)
 }
 
 // handleWebhook answers a delivery at once and queues it for the target's subscribers. A
@@ -147,9 +167,13 @@ func (r *Relay) handleWebhook(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
+	t := r.topic(req.PathValue("target"))
+	if t == nil {
+		r.refuseTarget(w)
+		return
+	}
 	at := r.now()
 	r.received.Add(1)
-	t := r.topic(req.PathValue("target"))
 	t.received.Add(1)
 	t.mu.Lock()
 	t.seq++
@@ -168,10 +192,9 @@ func (r *Relay) handleWebhook(w http.ResponseWriter, req *http.Request) {
 // subscriberName is what a subscriber may call itself: it shows in logs, stats and metrics.
 var subscriberName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
-// add registers a subscriber of target and returns it with the target's sequence number then;
-// false once the relay is closing.
-func (r *Relay) add(target, name string) (*subscriber, int64, bool) {
-	t := r.topic(target)
+// add registers a subscriber of target's topic t and returns it with the target's sequence
+// number then; false once the relay is closing.
+func (r *Relay) add(t *topic, target, name string) (*subscriber, int64, bool) {
 	r.mu.RLock()
 	closed := r.closed
 	if !closed {
@@ -190,9 +213,8 @@ func (r *Relay) add(target, name string) (*subscriber, int64, bool) {
 	return s, seq, true
 }
 
-// remove unregisters a subscriber and remembers why it went.
-func (r *Relay) remove(s *subscriber, reason string) {
-	t := r.topic(s.target)
+// remove unregisters a subscriber of t and remembers why it went.
+func (r *Relay) remove(t *topic, s *subscriber, reason string) {
 	t.mu.Lock()
 	for i, o := range t.subs {
 		if o == s {

@@ -446,7 +446,8 @@ func FuzzFrameReader(f *testing.F) {
 
 // TestResubscribeRestartedRelay: when the relay process behind the URL is replaced (another
 // instance id), the deliveries the new one received before the subscription came back count as
-// missed, and its sequence numbers are followed from there.
+// missed, the reconnect as uncertain (what the old one received after the stream was lost is not
+// known), and its sequence numbers are followed from there.
 func TestResubscribeRestartedRelay(t *testing.T) {
 	t.Parallel()
 	var cur atomic.Pointer[Relay]
@@ -478,7 +479,169 @@ func TestResubscribeRestartedRelay(t *testing.T) {
 	waitFor(t, "the reconnect", func() bool { return s.Stats().Reconnects == 1 })
 	post(t, &http.Client{}, srv.URL, "sim", []byte("after"), "s")
 	waitFor(t, "the delivery after", func() bool { return len(c.all()) == 2 })
-	if st := s.Stats(); st.Missed != 4 || st.Dropped != 0 || c.all()[1].Seq != 5 {
-		t.Errorf("stats %+v, last seq %d; want 4 missed, seq 5", st, c.all()[1].Seq)
+	if st := s.Stats(); st.Missed != 4 || st.Dropped != 0 || st.Uncertain != 1 || c.all()[1].Seq != 5 {
+		t.Errorf("stats %+v, last seq %d; want 4 missed, 1 uncertain (the old relay's losses are not known), seq 5", st, c.all()[1].Seq)
+	}
+}
+
+// refusingRelay is a relay behind a server that can refuse subscriptions for a while.
+func refusingRelay(t *testing.T) (*Relay, *httptest.Server, *atomic.Bool) {
+	t.Helper()
+	r := New(Config{})
+	var refuse atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if refuse.Load() && strings.HasPrefix(req.URL.Path, "/subscribe/") {
+			http.Error(w, "not now", http.StatusServiceUnavailable)
+			return
+		}
+		r.Handler().ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	return r, srv, &refuse
+}
+
+// TestTrailingLossAtReconnect: deliveries the relay received while the subscription was lost,
+// with none after it came back, count as missed at once (the hello frame's number), not only
+// when a later delivery shows the gap.
+func TestTrailingLossAtReconnect(t *testing.T) {
+	t.Parallel()
+	r, srv, refuse := refusingRelay(t)
+	c := &collector{}
+	s := subscribe(t, srv.URL, "sim", "k", c)
+	post(t, srv.Client(), srv.URL, "sim", []byte("before"), "s")
+	waitFor(t, "the first delivery", func() bool { return len(c.all()) == 1 })
+	refuse.Store(true)
+	srv.CloseClientConnections()
+	waitFor(t, "the subscriber to leave", func() bool { return len(r.Stats().Subscribers) == 0 })
+	for range 5 {
+		post(t, &http.Client{}, srv.URL, "sim", []byte("away"), "s")
+	}
+	refuse.Store(false)
+	waitFor(t, "the reconnect", func() bool { return s.Stats().Reconnects == 1 })
+	if st := s.Stats(); st.Missed != 5 || st.Deliveries != 1 || st.Uncertain != 0 {
+		t.Errorf("after the reconnect: %+v; want 5 missed, 1 delivery, none uncertain", st)
+	}
+	s.Close()
+	if st := s.Stats(); st.Missed != 5 || st.Uncertain != 0 {
+		t.Errorf("after Close: %+v; want still 5 missed, none uncertain", st)
+	}
+}
+
+// TestTrailingLossAtClose: at Close, what the relay received for the target up to then reaches
+// the subscriber (the frames still queued are drained, within Drain) or counts as missed; a
+// subscription still lost at Close counts what it never got as missed.
+func TestTrailingLossAtClose(t *testing.T) {
+	t.Parallel()
+	t.Run("drained", func(t *testing.T) {
+		t.Parallel()
+		_, srv, _ := refusingRelay(t)
+		var got atomic.Int64
+		s, err := Subscribe(context.Background(), Subscriber{URL: srv.URL, Target: "sim", Name: "k",
+			Deliver: func(Delivery) { time.Sleep(2 * time.Millisecond); got.Add(1) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 50 {
+			post(t, srv.Client(), srv.URL, "sim", []byte("x"), "s")
+		}
+		s.Close() // at once: most of the 50 are still queued or on their way
+		if st := s.Stats(); got.Load() != 50 || st.Deliveries != 50 || st.Missed != 0 || st.Uncertain != 0 {
+			t.Errorf("delivered %d, stats %+v; want all 50 drained by Close", got.Load(), st)
+		}
+	})
+	t.Run("too slow", func(t *testing.T) {
+		t.Parallel()
+		_, srv, _ := refusingRelay(t)
+		s, err := Subscribe(context.Background(), Subscriber{URL: srv.URL, Target: "sim", Name: "k", Drain: 100 * time.Millisecond,
+			Deliver: func(Delivery) { time.Sleep(20 * time.Millisecond) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 30 {
+			post(t, srv.Client(), srv.URL, "sim", []byte("x"), "s")
+		}
+		s.Close()
+		if st := s.Stats(); st.Deliveries == 30 || st.Deliveries+st.Missed+st.Dropped != 30 || st.Uncertain != 0 {
+			t.Errorf("stats %+v; want delivered + missed = 30, some missed", st)
+		}
+	})
+	t.Run("lost", func(t *testing.T) {
+		t.Parallel()
+		r, srv, refuse := refusingRelay(t)
+		c := &collector{}
+		s := subscribe(t, srv.URL, "sim", "k", c)
+		post(t, srv.Client(), srv.URL, "sim", []byte("1"), "s")
+		waitFor(t, "the first delivery", func() bool { return len(c.all()) == 1 })
+		refuse.Store(true)
+		srv.CloseClientConnections()
+		waitFor(t, "the subscriber to leave", func() bool { return len(r.Stats().Subscribers) == 0 })
+		for range 5 {
+			post(t, &http.Client{}, srv.URL, "sim", []byte("2"), "s")
+		}
+		s.Close()
+		if st := s.Stats(); st.Deliveries != 1 || st.Missed != 5 || st.Uncertain != 0 {
+			t.Errorf("stats %+v; want 1 delivery, 5 missed", st)
+		}
+	})
+	t.Run("relay gone", func(t *testing.T) {
+		t.Parallel()
+		_, srv, _ := refusingRelay(t)
+		var notice atomic.Value
+		s, err := Subscribe(context.Background(), Subscriber{URL: srv.URL, Target: "sim", Name: "k", Deliver: func(Delivery) {},
+			Notice: func(m string) { notice.Store(m) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.CloseClientConnections()
+		srv.Close()
+		s.Close()
+		if st := s.Stats(); st.Uncertain != 1 {
+			t.Errorf("stats %+v; want 1 uncertain: the final count could not be read", st)
+		}
+		if m, _ := notice.Load().(string); !strings.Contains(m, "could not be read") {
+			t.Errorf("notice %q", m)
+		}
+	})
+}
+
+// TestMaxTargets: the relay keeps at most MaxTargets targets: a delivery or a subscription for a
+// new one beyond it is refused with 404 and counted (stats, metrics); the targets it has go on.
+func TestMaxTargets(t *testing.T) {
+	t.Parallel()
+	r := New(Config{MaxTargets: 2})
+	srv := httptest.NewServer(r.Handler())
+	t.Cleanup(srv.Close)
+	c := &collector{}
+	subscribe(t, srv.URL, "a", "k", c)
+	post(t, srv.Client(), srv.URL, "b", []byte("x"), "s")
+	for _, path := range []string{"/webhook/c", "/webhook/d"} {
+		resp, err := srv.Client().Post(srv.URL+path, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(msg), "at most 2 targets") {
+			t.Errorf("POST %s: %s %s, want 404", path, resp.Status, msg)
+		}
+	}
+	if _, err := Subscribe(context.Background(), Subscriber{URL: srv.URL, Target: "e", Name: "k", Deliver: c.deliver}); err == nil ||
+		!strings.Contains(err.Error(), "404") {
+		t.Errorf("subscribing for a third target: %v", err)
+	}
+	post(t, srv.Client(), srv.URL, "a", []byte("y"), "s")
+	waitFor(t, "the delivery to a", func() bool { return len(c.all()) == 1 })
+	st := r.Stats()
+	if st.TargetsRefused != 3 || len(st.Targets) != 2 || st.Received != 2 {
+		t.Errorf("stats %+v, want 3 refused, 2 targets, 2 received", st)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(m), "lpbench_relay_targets_refused_total 3\n") || strings.Contains(string(m), `target="c"`) {
+		t.Errorf("metrics:\n%s", m)
 	}
 }

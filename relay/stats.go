@@ -14,6 +14,9 @@ type Stats struct {
 	Ready    bool   `json:"ready"`    // accepting subscriptions
 	Received int64  `json:"received"` // deliveries accepted, every target
 	TooLarge int64  `json:"too_large"`
+	// TargetsRefused counts deliveries and subscriptions refused (404) for a new target beyond
+	// Config.MaxTargets.
+	TargetsRefused int64 `json:"targets_refused"`
 	// Targets by name, in name order.
 	Targets []TargetStats `json:"targets"`
 	// Subscribers are the open subscriptions; Left the latest that ended (at most 64), with
@@ -50,7 +53,7 @@ type SubscriberStats struct {
 // Stats returns the counters now.
 func (r *Relay) Stats() Stats {
 	r.mu.RLock()
-	st := Stats{Relay: r.instance, Ready: !r.closed, Received: r.received.Load(), TooLarge: r.tooLarge.Load(),
+	st := Stats{Relay: r.instance, Ready: !r.closed, Received: r.received.Load(), TooLarge: r.tooLarge.Load(), TargetsRefused: r.targetsRefused.Load(),
 		Left: slices.Clone(r.left), Subscribers: []SubscriberStats{}}
 	topics := make([]*topic, 0, len(r.topics))
 	for _, t := range r.topics {

@@ -18,13 +18,18 @@ func (r *Relay) handleSubscribe(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "name: 1 to 128 letters, digits, '.', '_' or '-'", http.StatusBadRequest)
 		return
 	}
-	s, seq, ok := r.add(target, name)
+	t := r.topic(target)
+	if t == nil {
+		r.refuseTarget(w)
+		return
+	}
+	s, seq, ok := r.add(t, target, name)
 	if !ok {
 		http.Error(w, "the relay is shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	reason := "?"
-	defer func() { r.remove(s, reason) }()
+	defer func() { r.remove(t, s, reason) }()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no") // a proxy in front must not buffer the stream

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,17 +37,30 @@ type Subscriber struct {
 	// Ping is the relay's keep-alive interval; the stream is taken for dead after three of them
 	// without a frame. Default DefaultPing.
 	Ping time.Duration
+	// Drain bounds Close's settling: reading the target's final sequence number at the relay
+	// (GET /stats) and the deliveries up to it still on their way. Default DefaultDrain.
+	Drain time.Duration
 }
+
+// DefaultDrain is Subscriber.Drain's default.
+const DefaultDrain = 2 * time.Second
 
 // SubscriptionStats count what a subscription got and lost.
 type SubscriptionStats struct {
 	Deliveries int64 // deliveries received
 	// Dropped were dropped by the relay for this subscriber (its queue was full), as its
-	// notices said; Missed arrived at the relay while the subscriber was not subscribed (the
-	// gaps in the sequence numbers that no notice explains, and what a restarted relay had
-	// received before the subscription was opened again).
+	// notices said; Missed are the other deliveries the relay received while the subscription
+	// lasted and that never came: the gaps in the sequence numbers, those received while the
+	// subscription was lost (told by the hello frame of the next one), those still on their way
+	// when Close gave up (the relay's final sequence number, read at Close), and what a
+	// restarted relay had received before the subscription was opened again.
 	Dropped, Missed int64
 	Reconnects      int64 // subscriptions opened again after one was lost
+	// Uncertain counts the times the subscription could not tell what it lost: it reconnected
+	// to another relay process (a restart: what the old one received after the stream was lost,
+	// and what was sent while none ran, are unknown), or Close could not read the relay's final
+	// sequence number (or read another process's). Then Missed is a lower bound.
+	Uncertain int64
 }
 
 // Subscription is an open subscription, kept open (subscribing again when it is lost) until
@@ -59,8 +73,11 @@ type Subscription struct {
 	mu       sync.Mutex
 	instance string // the relay process of the current stream
 	last     int64  // the last sequence number seen from that process
+	// At Close: the sequence number awaited and the channel closed once last reaches it.
+	final   int64
+	reached chan struct{}
 
-	deliveries, dropped, gaps, reconnects atomic.Int64
+	deliveries, dropped, gaps, reconnects, uncertain atomic.Int64
 }
 
 // Subscribe opens a subscription and returns once the relay has confirmed it (its hello frame):
@@ -74,6 +91,9 @@ func Subscribe(ctx context.Context, s Subscriber) (*Subscription, error) {
 	}
 	if s.Ping <= 0 {
 		s.Ping = DefaultPing
+	}
+	if s.Drain <= 0 {
+		s.Drain = DefaultDrain
 	}
 	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	opening := context.AfterFunc(ctx, cancel)
@@ -97,13 +117,101 @@ func Subscribe(ctx context.Context, s Subscriber) (*Subscription, error) {
 // Stats returns the counts so far.
 func (s *Subscription) Stats() SubscriptionStats {
 	d := s.dropped.Load()
-	return SubscriptionStats{Deliveries: s.deliveries.Load(), Dropped: d, Missed: max(0, s.gaps.Load()-d), Reconnects: s.reconnects.Load()}
+	return SubscriptionStats{Deliveries: s.deliveries.Load(), Dropped: d, Missed: max(0, s.gaps.Load()-d), Reconnects: s.reconnects.Load(),
+		Uncertain: s.uncertain.Load()}
 }
 
-// Close ends the subscription and waits until Deliver is no longer called.
+// Close ends the subscription and waits until Deliver is no longer called. First, within
+// Subscriber.Drain, it reads the target's last sequence number at the relay and waits for the
+// deliveries up to it still queued or on their way; those that do not come in time count as
+// missed. A relay whose number cannot be read, or that is another process than the stream's,
+// counts as uncertain.
 func (s *Subscription) Close() {
+	deadline := time.Now().Add(s.sub.Drain)
+	instance, final, err := s.finalSeq(deadline)
+	if err == nil {
+		s.await(instance, final, deadline)
+	}
 	s.cancel()
 	<-s.done
+	s.settle(instance, final, err)
+}
+
+// finalSeq reads the relay's instance and the target's last sequence number (GET /stats).
+func (s *Subscription) finalSeq(deadline time.Time) (string, int64, error) {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	u := strings.TrimRight(s.sub.URL, "/") + "/stats"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", 0, err
+	}
+	resp, err := s.sub.Client.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", 0, fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	var st Stats
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&st); err != nil {
+		return "", 0, fmt.Errorf("GET %s: %w", u, err)
+	}
+	for _, t := range st.Targets {
+		if t.Name == s.sub.Target {
+			return st.Relay, t.Seq, nil
+		}
+	}
+	return st.Relay, 0, nil
+}
+
+// await waits until the stream of relay instance has delivered up to final, the deadline
+// passes or the stream ends for good.
+func (s *Subscription) await(instance string, final int64, deadline time.Time) {
+	s.mu.Lock()
+	if s.instance != instance || s.last >= final {
+		s.mu.Unlock()
+		return
+	}
+	reached := make(chan struct{})
+	s.final, s.reached = final, reached
+	s.mu.Unlock()
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-reached:
+	case <-t.C:
+	case <-s.done:
+	}
+}
+
+// settle counts, once the stream has ended, what never came of the deliveries up to final.
+func (s *Subscription) settle(instance string, final int64, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reached = nil
+	switch {
+	case err != nil:
+		s.uncertain.Add(1)
+		s.notice(fmt.Sprintf("webhook relay %s: the final count of target %s could not be read (%v): deliveries lost at the end of the run are not known", s.sub.URL, s.sub.Target, err))
+	case instance != s.instance:
+		s.uncertain.Add(1)
+		s.notice(fmt.Sprintf("webhook relay %s: at the end of the run another relay process answered (%s, the stream's was %s): deliveries lost at the end of the run are not known", s.sub.URL, instance, s.instance))
+	case final > s.last:
+		s.gaps.Add(final - s.last)
+		s.last = final
+	}
+}
+
+// advanced records that the stream has delivered up to seq (s.mu held), and ends Close's wait
+// once it reaches the awaited number.
+func (s *Subscription) advanced(seq int64) {
+	s.last = max(s.last, seq)
+	if s.reached != nil && s.last >= s.final {
+		close(s.reached)
+		s.reached = nil
+	}
 }
 
 // streamBody is an open stream: its decoder and the means to cut it.
@@ -135,14 +243,22 @@ func (s *Subscription) open(ctx context.Context) (*streamBody, error) {
 		return nil, fmt.Errorf("webhook relay: subscribing for target %s at %s: %w", s.sub.Target, u, err)
 	}
 	s.mu.Lock()
-	if hello.Relay != s.instance { // another relay process: its numbers start anew
-		if s.instance != "" {
-			// A restarted relay: what it received before this subscription never reached us.
-			// (What was sent while no relay ran, the sender counts as failed.)
-			s.gaps.Add(hello.Seq)
-		}
+	switch {
+	case s.instance == "": // the first stream
 		s.instance, s.last = hello.Relay, hello.Seq
+	case hello.Relay != s.instance:
+		// A restarted relay, whose numbers start anew: what it received before this
+		// subscription never reached us (missed); what the old one received after the stream
+		// was lost, and what was sent while no relay ran, are unknown (uncertain).
+		s.gaps.Add(hello.Seq)
+		s.uncertain.Add(1)
+		s.instance, s.last = hello.Relay, hello.Seq
+	case hello.Seq > s.last:
+		// The same relay: what it received since the last delivery seen, queued for the lost
+		// stream or received while there was none, never came.
+		s.gaps.Add(hello.Seq - s.last)
 	}
+	s.advanced(hello.Seq)
 	s.mu.Unlock()
 	return st, nil
 }
@@ -215,6 +331,9 @@ func (s *Subscription) read(ctx context.Context, st *streamBody) error {
 			}
 			return err
 		}
+		if ctx.Err() != nil { // Close: what is still buffered counts as missed
+			return ctx.Err()
+		}
 		watchdog.Reset(quiet)
 		switch f.Type {
 		case FrameDelivery:
@@ -231,9 +350,7 @@ func (s *Subscription) read(ctx context.Context, st *streamBody) error {
 func (s *Subscription) deliver(f Frame) {
 	s.mu.Lock()
 	gap := f.Seq - s.last - 1
-	if f.Seq > s.last {
-		s.last = f.Seq
-	}
+	s.advanced(f.Seq)
 	s.mu.Unlock()
 	s.deliveries.Add(1)
 	if gap > 0 {

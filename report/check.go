@@ -13,7 +13,7 @@ import (
 // planned process. A failed check means the figures describe the generator (or too little
 // data), not the target; the run exits 4 unless the check was relaxed.
 type Check struct {
-	Name   string `json:"name"`             // generator_lag, load_delivered, generator_cpu, stationary, percentile_support, arrivals, webhook_relay
+	Name   string `json:"name"`             // generator_lag, load_delivered, generator_cpu, stationary, percentile_support, arrivals, webhook_receiver, webhook_relay
 	Target string `json:"target,omitempty"` // the target (or "shard K" of a merged run) it judged; empty: the whole run
 	OK     bool   `json:"ok"`
 	// Measured and Limit are human-readable: "lag p99 38ms", "≤ 10ms".
@@ -31,7 +31,7 @@ type Check struct {
 }
 
 // CheckNames are the names of the measurement checks, in the order a run computes them.
-var CheckNames = []string{"generator_lag", "load_delivered", "generator_cpu", "stationary", "percentile_support", "arrivals", "webhook_relay"}
+var CheckNames = []string{"generator_lag", "load_delivered", "generator_cpu", "stationary", "percentile_support", "arrivals", "webhook_receiver", "webhook_relay"}
 
 // Failed reports whether the check failed and was not relaxed.
 func (c Check) Failed() bool { return !c.OK && !c.Relaxed }

@@ -103,6 +103,9 @@ func webhookLines(relayURL string, t TargetInfo) []string {
 	}
 	lines = append(lines, fmt.Sprintf("webhook relay %s: relayed %d, dropped by the relay %d (shard too slow), missed while not subscribed %d, resubscribed %d",
 		relayURL, w.Relayed, w.RelayDropped, w.RelayMissed, w.RelayReconnects))
+	if w.RelayUncertain > 0 {
+		lines = append(lines, fmt.Sprintf("webhook relay: losses not known %d time(s) (the relay restarted during the run, or its final count could not be read)", w.RelayUncertain))
+	}
 	hop := t.RelayHop
 	if hop == nil || hop.H.TotalCount() == 0 {
 		return lines

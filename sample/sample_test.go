@@ -40,10 +40,10 @@ func TestParseNames(t *testing.T) {
 func TestWebhookStatsAdd(t *testing.T) {
 	t.Parallel()
 	a := WebhookStats{Received: 1, BadSignature: 2, Undecodable: 3, AutoMessages: 4, Duplicates: 5, Unmatched: 6, Late: 7, Echoes: 8, Overflow: 9,
-		Relayed: 10, RelayDropped: 11, RelayMissed: 12, RelayReconnects: 13, Reordered: 14}
+		Relayed: 10, RelayDropped: 11, RelayMissed: 12, RelayReconnects: 13, RelayUncertain: 14, Reordered: 15}
 	b := a
 	a.Add(b)
-	if want := (WebhookStats{2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28}); a != want {
+	if want := (WebhookStats{2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}); a != want {
 		t.Errorf("sum %+v, want %+v", a, want)
 	}
 }

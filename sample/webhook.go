@@ -14,12 +14,16 @@ type WebhookStats struct {
 	Overflow     int64 `json:"overflow"`      // dropped: the receiver's queue was full
 	// With a webhook relay (webhooks.relay): Relayed counts the deliveries that came through it
 	// (all of Received); RelayDropped those the relay dropped for this subscriber, its queue
-	// full (the shard read too slowly); RelayMissed those the relay received while this shard
-	// was not subscribed; RelayReconnects the subscriptions opened again after one was lost.
+	// full (the shard read too slowly); RelayMissed the others it received while the shard was
+	// subscribed that never came (received while the subscription was lost and opened again, or
+	// still on their way when the run stopped); RelayReconnects the subscriptions opened again
+	// after one was lost; RelayUncertain the times the shard could not tell what it lost (the
+	// relay restarted during the run, or its final count could not be read at the end).
 	Relayed         int64 `json:"relayed,omitempty"`
 	RelayDropped    int64 `json:"relay_dropped,omitempty"`
 	RelayMissed     int64 `json:"relay_missed,omitempty"`
 	RelayReconnects int64 `json:"relay_reconnects,omitempty"`
+	RelayUncertain  int64 `json:"relay_uncertain,omitempty"`
 	// Reordered counts notifications that arrived after a later one of their conversation: an
 	// auto message below a sequence already seen, a conversation change older
 	// (metaDataLastUpdateTs) than one already seen.
@@ -41,5 +45,6 @@ func (s *WebhookStats) Add(o WebhookStats) {
 	s.RelayDropped += o.RelayDropped
 	s.RelayMissed += o.RelayMissed
 	s.RelayReconnects += o.RelayReconnects
+	s.RelayUncertain += o.RelayUncertain
 	s.Reordered += o.Reordered
 }
