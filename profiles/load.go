@@ -389,8 +389,12 @@ func (p *Profile) checkWebhooks(d *decoder) {
 		d.errorf(nil, "webhooks.grace", "must be ≥ 0, got %v", w.Grace)
 	}
 	if w.PublicURL != "" {
-		if u, err := url.Parse(w.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			d.errorf(nil, "webhooks.public_url", "want an http(s) URL, got %q", w.PublicURL)
+		u, err := url.Parse(w.PublicURL)
+		switch {
+		case err == nil && u.User != nil:
+			d.errorf(nil, "webhooks.public_url", "no user or password in the receiver's URL (it is written to every output), got %q", u.Redacted())
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			d.errorf(nil, "webhooks.public_url", "want an http(s) URL, got %q", redactUserinfo(w.PublicURL))
 		}
 	}
 	if w.Relay != "" {

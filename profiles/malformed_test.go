@@ -23,6 +23,8 @@ func TestMalformedProfiles(t *testing.T) {
 		{"relay with credentials", "webhooks:\n  relay: http://user:s3cret@r:8080", "bad.yaml:2: webhooks.relay: no user or password in the relay's URL (it is written to every output; the relay needs none), got \"http://user:xxxxx@r:8080\""},
 		{"relay unparsable with credentials", "webhooks:\n  relay: http://user:s3cret@r:8080/%zz", "bad.yaml:2: webhooks.relay: want the relay's base http(s) URL, e.g. http://lpbench-relay:8080, got \"http://xxxxx@r:8080/%zz\""},
 		// A relay and a public URL: LivePerson's webhook is one or the other.
+		// A user and password in the receiver's public URL: refused, the password not echoed.
+		{"public_url with password", "webhooks:\n  public_url: https://user:s3cret@x.example", `bad.yaml:2: webhooks.public_url: no user or password in the receiver's URL (it is written to every output), got "https://user:xxxxx@x.example"`},
 		{"relay and public_url", "webhooks:\n  public_url: https://x.example\n  relay: http://r:8080", "bad.yaml:3: webhooks.relay: set with webhooks.public_url: with a relay, LivePerson's webhook URL is the relay's (<relay public URL>/webhook/<target>), set in the app installation; remove public_url"},
 		// A misspelt key inside a list element.
 		{"unknown nested key", "load:\n  stages:\n    - duration: 10s\n      rat: 5", "bad.yaml:4: load.stages[0].rat: unknown key (known keys: duration, rate)"},
