@@ -167,6 +167,42 @@ func TestHTMLInBrowser(t *testing.T) {
 // checkPage judges a page opened by openInBrowser once its own checks are done: its screenshot
 // is drawn, and after a moment for late requests (a favicon comes after the load) and messages,
 // the browser reported no error, the page asked for nothing but itself, and the server was
+// pageCheck is one count a page must show in the browser: a script that returns an int.
+type pageCheck struct {
+	name, js string
+	want     int
+}
+
+// checkPageInBrowser writes page as file name in a fresh directory, opens it in Chromium, runs
+// every check, and then checks the page as checkPage does (console, requests, screenshot).
+func checkPageInBrowser(t *testing.T, name, page string, checks []pageCheck) {
+	t.Helper()
+	chrome := chromePath(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, name)
+	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bctx, url, events, others := openInBrowser(t, chrome, dir, file)
+	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("opening the page: %v", err)
+	}
+	for _, c := range checks {
+		got, err := chromedp.Run(bctx, chromedp.Evaluate[int](c.js))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	checkPage(t, bctx, url, shot, events, others)
+}
+
 // asked for nothing else.
 func checkPage(t *testing.T, bctx context.Context, url string, shot []byte, events *pageEvents, others func() []string) {
 	t.Helper()

@@ -2,13 +2,9 @@ package report
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // TestLabelsRoundTrip: a run's labels are written to result.json and read back; a result
@@ -115,20 +111,7 @@ func TestTrendHTML(t *testing.T) {
 // the flagged change and every run in the tables, no script, no horizontal overflow, a drawn
 // screenshot.
 func TestTrendHTMLInBrowser(t *testing.T) {
-	chrome := chromePath(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "trend.html")
-	if err := os.WriteFile(file, []byte(renderTrend(t, trendFixture())), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bctx, url, events, others := openInBrowser(t, chrome, dir, file)
-	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {
-		t.Fatalf("opening the page: %v", err)
-	}
-	for _, c := range []struct {
-		name, js string
-		want     int
-	}{
+	checkPageInBrowser(t, "trend.html", renderTrend(t, trendFixture()), []pageCheck{
 		{"charts", `document.querySelectorAll('svg.chart').length`, 2},
 		{"charts laid out", `[...document.querySelectorAll('svg.chart')].filter(s => s.getBoundingClientRect().width > 600).length`, 2},
 		{"series", `document.querySelectorAll('svg.chart[data-chart="sim:step.create.p50"] .series').length`, 3},
@@ -138,18 +121,5 @@ func TestTrendHTMLInBrowser(t *testing.T) {
 		{"run rows", `document.querySelectorAll('#runs tbody tr').length`, 12},
 		{"scripts", `document.scripts.length`, 0},
 		{"horizontal overflow", `Math.max(0, document.documentElement.scrollWidth - window.innerWidth)`, 0},
-	} {
-		got, err := chromedp.Run(bctx, chromedp.Evaluate[int](c.js))
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		if got != c.want {
-			t.Errorf("%s: %d, want %d", c.name, got, c.want)
-		}
-	}
-	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	checkPage(t, bctx, url, shot, events, others)
+	})
 }
