@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -130,14 +129,8 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	stop, work, release := interruptible(f.grace, stderr)
 	defer release()
 	c, err := engine.Capacity(stop, work, p, o)
-	var in *engine.InputError
-	switch {
-	case errors.As(err, &in):
-		return &exitError{code: exitUsage, err: err}
-	case err != nil && c == nil:
+	if err := engineError("capacity", err, c == nil, stderr); err != nil {
 		return err
-	case err != nil:
-		fmt.Fprintf(stderr, "lpbench capacity: %v\n", err)
 	}
 	if len(f.labels) > 0 {
 		c.Labels = f.labels

@@ -146,14 +146,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	stop, work, release := interruptible(f.grace, stderr)
 	defer release()
 	res, err := engine.Run(stop, work, p, o)
-	var in *engine.InputError
-	switch {
-	case errors.As(err, &in):
-		return &exitError{code: exitUsage, err: err}
-	case err != nil && res == nil:
+	if err := engineError("run", err, res == nil, stderr); err != nil {
 		return err
-	case err != nil:
-		fmt.Fprintf(stderr, "lpbench run: %v\n", err)
 	}
 	if len(f.labels) > 0 {
 		res.Labels = f.labels
@@ -453,4 +447,20 @@ func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Co
 		stopArrivals()
 		cancel()
 	})
+}
+
+// engineError sorts an error the engine returned with its result: the profile's or the options'
+// fault (an *engine.InputError) is a usage error, exit 2; without a result it is the command's
+// error; with one, it is reported on stderr and the result stands.
+func engineError(cmd string, err error, noResult bool, stderr io.Writer) error {
+	var in *engine.InputError
+	switch {
+	case errors.As(err, &in):
+		return &exitError{code: exitUsage, err: err}
+	case err != nil && noResult:
+		return err
+	case err != nil:
+		fmt.Fprintf(stderr, "lpbench %s: %v\n", cmd, err)
+	}
+	return nil
 }
