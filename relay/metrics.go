@@ -17,6 +17,7 @@ var (
 	descSubscribers  = prometheus.NewDesc("lpbench_relay_subscribers", "Open subscriptions, by target.", []string{"target"}, nil)
 	descLeft         = prometheus.NewDesc("lpbench_relay_subscribers_left_total", "Subscriptions ended, by target.", []string{"target"}, nil)
 	descRefused      = prometheus.NewDesc("lpbench_relay_targets_refused_total", "Deliveries and subscriptions refused for a new target beyond -max-targets.", nil, nil)
+	descShuttingDown = prometheus.NewDesc("lpbench_relay_shutting_down_total", "Deliveries refused with 503, for the sender to retry, while the relay was shutting down.", nil, nil)
 	subLabels        = []string{"target", "subscriber", "id"}
 	descFannedOut    = prometheus.NewDesc("lpbench_relay_fanned_out_total", "Deliveries written to an open subscription.", subLabels, nil)
 	descDropped      = prometheus.NewDesc("lpbench_relay_dropped_total", "Deliveries dropped for an open subscription: its queue was full.", subLabels, nil)
@@ -27,7 +28,7 @@ var _ prometheus.Collector = promCollector{}
 
 // Describe sends the descriptors of every metric the relay exports.
 func (promCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descReceived, descNoSubscriber, descSubscribers, descLeft, descRefused, descFannedOut, descDropped, descQueued} {
+	for _, d := range []*prometheus.Desc{descReceived, descNoSubscriber, descSubscribers, descLeft, descRefused, descShuttingDown, descFannedOut, descDropped, descQueued} {
 		ch <- d
 	}
 }
@@ -36,6 +37,7 @@ func (promCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c promCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.r.Stats()
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(st.TargetsRefused))
+	ch <- prometheus.MustNewConstMetric(descShuttingDown, prometheus.CounterValue, float64(st.ShuttingDown))
 	for _, t := range st.Targets {
 		ch <- prometheus.MustNewConstMetric(descReceived, prometheus.CounterValue, float64(t.Received), t.Name)
 		ch <- prometheus.MustNewConstMetric(descNoSubscriber, prometheus.CounterValue, float64(t.NoSubscriber), t.Name)

@@ -89,8 +89,8 @@ type Relay struct {
 	closing chan struct{}
 	streams sync.WaitGroup
 
-	nextID                             atomic.Int64
-	received, tooLarge, targetsRefused atomic.Int64
+	nextID                                           atomic.Int64
+	received, tooLarge, targetsRefused, shuttingDown atomic.Int64
 }
 
 // topic is one target's subscribers and sequence.
@@ -167,6 +167,15 @@ func (r *Relay) handleWebhook(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
+	select {
+	case <-r.closing:
+		// Answered 200, the delivery would be lost with the streams that are ending: 503 makes
+		// LivePerson retry it, to the relay that replaces this one.
+		r.shuttingDown.Add(1)
+		http.Error(w, "the relay is shutting down: retry", http.StatusServiceUnavailable)
+		return
+	default:
+	}
 	t := r.topic(req.PathValue("target"))
 	if t == nil {
 		r.refuseTarget(w)
@@ -242,8 +251,8 @@ func (r *Relay) logf(format string, a ...any) {
 }
 
 // Close ends every subscription stream, each after writing what it had queued and a bye frame,
-// and waits until they have ended; new subscriptions are refused with 503 and /readyz fails.
-// Deliveries are still accepted (and counted), with no one to hand them to.
+// and waits until they have ended; new subscriptions and deliveries are refused with 503 (the
+// sender retries a delivery), and /readyz fails.
 func (r *Relay) Close() {
 	r.mu.Lock()
 	if !r.closed {

@@ -394,6 +394,30 @@ func TestServe(t *testing.T) {
 	waitFor(t, "the notice", func() bool { v, _ := notice.Load().(string); return strings.Contains(v, "the relay shut down") })
 }
 
+// TestCloseRefusesDeliveries: once the relay is closing, a delivery is answered 503 (LivePerson
+// retries it, to the relay that replaces this one) and counted, never answered 200 and lost with
+// the streams that are ending.
+func TestCloseRefusesDeliveries(t *testing.T) {
+	t.Parallel()
+	r := New(Config{})
+	srv := httptest.NewServer(r.Handler())
+	t.Cleanup(srv.Close)
+	post(t, srv.Client(), srv.URL, "sim", []byte("before"), "s")
+	r.Close()
+	resp, err := srv.Client().Post(srv.URL+"/webhook/sim", "application/json", strings.NewReader("after"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a delivery during shutdown: %d, want 503", resp.StatusCode)
+	}
+	st := r.Stats()
+	if st.Received != 1 || st.ShuttingDown != 1 || st.Ready {
+		t.Errorf("stats: received %d, shutting down %d, ready %v; want 1, 1, false", st.Received, st.ShuttingDown, st.Ready)
+	}
+}
+
 // TestSubscribeContext: the context given to Subscribe bounds the subscribing, not the
 // subscription: cancelled after, deliveries still come.
 func TestSubscribeContext(t *testing.T) {

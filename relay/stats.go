@@ -17,6 +17,9 @@ type Stats struct {
 	// TargetsRefused counts deliveries and subscriptions refused (404) for a new target beyond
 	// Config.MaxTargets.
 	TargetsRefused int64 `json:"targets_refused"`
+	// ShuttingDown counts deliveries refused (503, for the sender to retry) once the relay had
+	// begun to shut down.
+	ShuttingDown int64 `json:"shutting_down"`
 	// Targets by name, in name order.
 	Targets []TargetStats `json:"targets"`
 	// Subscribers are the open subscriptions; Left the latest that ended (at most 64), with
@@ -53,7 +56,7 @@ type SubscriberStats struct {
 // Stats returns the counters now.
 func (r *Relay) Stats() Stats {
 	r.mu.RLock()
-	st := Stats{Relay: r.instance, Ready: !r.closed, Received: r.received.Load(), TooLarge: r.tooLarge.Load(), TargetsRefused: r.targetsRefused.Load(),
+	st := Stats{Relay: r.instance, Ready: !r.closed, Received: r.received.Load(), TooLarge: r.tooLarge.Load(), TargetsRefused: r.targetsRefused.Load(), ShuttingDown: r.shuttingDown.Load(),
 		Left: slices.Clone(r.left), Subscribers: []SubscriberStats{}}
 	topics := make([]*topic, 0, len(r.topics))
 	for _, t := range r.topics {
