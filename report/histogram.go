@@ -7,6 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
+	"math/bits"
+	"sync"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -266,4 +269,111 @@ func countOf(h *hdrhistogram.Histogram) int64 {
 		return 0
 	}
 	return h.TotalCount()
+}
+
+// encodeHistogram returns h in HdrHistogram's compressed form (V2), byte for byte what
+// h.EncodeV2() returns, but with a deflater and buffers reused from a pool: EncodeV2 makes a new
+// deflater (some 800 kB) for every histogram, and the recorder encodes a dozen each second per
+// scope. A histogram of another geometry, or with a count beyond 2⁵⁵, goes to EncodeV2.
+func encodeHistogram(h *hdrhistogram.Histogram) (string, error) {
+	if geometryOf(h) != lpbenchGeometry {
+		enc, err := h.EncodeV2()
+		return string(enc), err
+	}
+	e := histEncoders.Get().(*histEncoder)
+	defer histEncoders.Put(e)
+	if s, ok := e.encode(h); ok {
+		return s, nil
+	}
+	enc, err := h.EncodeV2()
+	return string(enc), err
+}
+
+// histEncoder holds what one encoding needs: a sparse copy of the histogram (its non-empty
+// buckets, without walking the 22 528 counts again), the payload, the deflater and its output.
+type histEncoder struct {
+	sparse  *hdrhistogram.PackedHistogram
+	payload []byte
+	z       bytes.Buffer
+	zw      *zlib.Writer
+	out     []byte
+}
+
+var histEncoders = sync.Pool{New: func() any {
+	zw, _ := zlib.NewWriterLevel(nil, zlib.BestCompression) // a valid level: cannot fail
+	return &histEncoder{sparse: hdrhistogram.NewPacked(histMin, histMax, histSigFigs), zw: zw}
+}}
+
+// The V2 cookies of HdrHistogram's encoding (the payload's and the compressed envelope's), and
+// the payload's header length.
+const (
+	v2PayloadCookie    = 0x1c849303 | 0x10
+	v2CompressedCookie = 0x1c849304 | 0x10
+	v2HeaderLen        = 40
+)
+
+// encode encodes h, of lpbench's geometry; false when a count is too large for the varint form
+// both encoders share below 2⁵⁶.
+func (e *histEncoder) encode(h *hdrhistogram.Histogram) (string, bool) {
+	e.sparse.Reset()
+	if e.sparse.MergeFrom(h) != 0 {
+		return "", false
+	}
+	p := binary.BigEndian.AppendUint32(e.payload[:0], v2PayloadCookie)
+	p = binary.BigEndian.AppendUint32(p, 0) // the payload's length, set below
+	p = binary.BigEndian.AppendUint32(p, 0) // normalizing index offset
+	p = binary.BigEndian.AppendUint32(p, histSigFigs)
+	p = binary.BigEndian.AppendUint64(p, uint64(histMin))
+	p = binary.BigEndian.AppendUint64(p, uint64(histMax))
+	p = binary.BigEndian.AppendUint64(p, math.Float64bits(1)) // integer to double conversion ratio
+	ok := true
+	var next int64 // the first index not written yet
+	for value, count := range e.sparse.ForEachBucket {
+		if count >= 1<<55 {
+			ok = false
+			break
+		}
+		idx := indexOfValue(value)
+		switch gap := idx - next; {
+		case gap > 1:
+			p = binary.AppendUvarint(p, zigzag(-gap))
+		case gap == 1:
+			p = binary.AppendUvarint(p, 0)
+		}
+		p = binary.AppendUvarint(p, zigzag(count))
+		next = idx + 1
+	}
+	if next == 0 {
+		p = append(p, 0) // an empty histogram: one count of 0, as EncodeV2 writes it
+	}
+	e.payload = p
+	if !ok {
+		return "", false
+	}
+	binary.BigEndian.PutUint32(p[4:8], uint32(len(p)-v2HeaderLen))
+	e.z.Reset()
+	e.zw.Reset(&e.z)
+	e.zw.Write(p) // into a bytes.Buffer: cannot fail
+	e.zw.Close()
+	raw := binary.BigEndian.AppendUint32(e.out[:0], v2CompressedCookie)
+	raw = binary.BigEndian.AppendUint32(raw, uint32(e.z.Len()))
+	raw = append(raw, e.z.Bytes()...)
+	e.out = raw
+	return base64.StdEncoding.EncodeToString(raw), true
+}
+
+// zigzag maps a signed count onto the unsigned numbers HdrHistogram's varints carry.
+func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
+// indexOfValue returns the counts index of lpbench's geometry that holds value v (≥ 0): the
+// inverse of highestOfIndex.
+func indexOfValue(v int64) int64 {
+	sub := v >> unitMagnitude
+	if sub < 1<<(subHalfMagnitude+1) {
+		return sub // bucket 0: both of its halves
+	}
+	// The bucket whose sub-buckets, 2¹⁰ to 2¹¹ − 1, hold v >> (bucket + unitMagnitude).
+	bucket := int64(bits.Len64(uint64(sub))) - (subHalfMagnitude + 1)
+	sub = v >> (bucket + unitMagnitude)
+	return (bucket+1)<<subHalfMagnitude + sub - 1<<subHalfMagnitude
 }

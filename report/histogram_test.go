@@ -5,8 +5,10 @@ import (
 	"compress/zlib"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -274,5 +276,73 @@ func TestMergeHistogramGeometry(t *testing.T) {
 	}
 	if got, want := into.TotalCount(), int64(2); got != want {
 		t.Errorf("count after a refused merge = %d, want %d", got, want)
+	}
+}
+
+// TestEncodeHistogramAsLibrary: the pooled encoder writes, byte for byte, what the library's
+// EncodeV2 writes: empty histograms, one value, the range's ends, every bucket's borders, runs
+// of one empty bucket, large counts, random log-normal seconds; and another geometry goes to the
+// library.
+func TestEncodeHistogramAsLibrary(t *testing.T) {
+	t.Parallel()
+	cases := map[string]func(h *hdrhistogram.Histogram){
+		"empty":     func(*hdrhistogram.Histogram) {},
+		"one value": func(h *hdrhistogram.Histogram) { record(h, 42*time.Millisecond) },
+		"the ends":  func(h *hdrhistogram.Histogram) { record(h, 0); record(h, time.Duration(histMax)) },
+		"borders": func(h *hdrhistogram.Histogram) {
+			for idx := int64(0); idx < countsLen; idx += 37 {
+				_ = h.RecordValue(highestOfIndex(idx))
+				_ = h.RecordValue(highestOfIndex(idx) + 1)
+			}
+		},
+		"single gaps": func(h *hdrhistogram.Histogram) {
+			for idx := int64(3000); idx < 3100; idx += 2 {
+				_ = h.RecordValue(highestOfIndex(idx))
+			}
+		},
+		"large counts": func(h *hdrhistogram.Histogram) {
+			_ = h.RecordValues(int64(time.Second), 1<<40)
+			_ = h.RecordValues(int64(time.Millisecond), 1<<20)
+		},
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := range 20 {
+		cases[fmt.Sprintf("log-normal %d", i)] = func(h *hdrhistogram.Histogram) {
+			cmpLogNormal(h, r, 1+r.IntN(2000), time.Duration(1+r.IntN(500))*time.Millisecond, 0.2+r.Float64())
+		}
+	}
+	for name, fill := range cases {
+		h := NewHistogram()
+		fill(h)
+		want, err := h.EncodeV2()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := encodeHistogram(h)
+		if err != nil || got != string(want) {
+			t.Errorf("%s: the pooled encoder differs from EncodeV2 (%v):\n%s\n%s", name, err, got, want)
+		}
+	}
+	other := hdrhistogram.New(1, 1000, 2)
+	_ = other.RecordValue(500)
+	want, _ := other.EncodeV2()
+	if got, err := encodeHistogram(other); err != nil || got != string(want) {
+		t.Errorf("another geometry: %v %q, want %q", err, got, want)
+	}
+}
+
+// TestIndexOfValue: indexOfValue inverts highestOfIndex over the whole geometry, and maps every
+// value of a bucket to it.
+func TestIndexOfValue(t *testing.T) {
+	t.Parallel()
+	var lowest int64
+	for idx := range int64(countsLen) {
+		high := highestOfIndex(idx)
+		for _, v := range []int64{lowest, (lowest + high) / 2, high} {
+			if got := indexOfValue(v); got != idx {
+				t.Fatalf("indexOfValue(%d) = %d, want %d", v, got, idx)
+			}
+		}
+		lowest = high + 1
 	}
 }

@@ -215,11 +215,11 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 }
 
 func histToFile(h *hdrhistogram.Histogram) (histFile, error) {
-	enc, err := h.EncodeV2()
+	enc, err := encodeHistogram(h)
 	if err != nil {
 		return histFile{}, err
 	}
-	f := histFile{Count: h.TotalCount(), HDR: string(enc)}
+	f := histFile{Count: h.TotalCount(), HDR: enc}
 	if f.Count > 0 {
 		f.Min, f.Mean, f.Max = minOf(h), Mean(h), maxOf(h)
 		f.P50, f.P90, f.P95 = Percentile(h, 50), Percentile(h, 90), Percentile(h, 95)

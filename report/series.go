@@ -92,11 +92,11 @@ func encodeHist(h *hdrhistogram.Histogram) string {
 	if h.TotalCount() == 0 {
 		return ""
 	}
-	enc, err := h.EncodeV2()
+	enc, err := encodeHistogram(h)
 	if err != nil {
 		return ""
 	}
-	return string(enc)
+	return enc
 }
 
 // maxSeriesSeconds bounds the span of a merged series (two days), so that results of unrelated
@@ -200,9 +200,9 @@ func mergeEncoded(a, b string, pct float64) (string, time.Duration, error) {
 	if err := mergeHistogram(ha, hb); err != nil {
 		return "", 0, err
 	}
-	enc, err := ha.EncodeV2()
+	enc, err := encodeHistogram(ha)
 	if err != nil {
 		return "", 0, err
 	}
-	return string(enc), Percentile(ha, pct), nil
+	return enc, Percentile(ha, pct), nil
 }
