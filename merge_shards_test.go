@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
@@ -193,5 +195,59 @@ func TestMergeVerdict(t *testing.T) {
 				t.Errorf("exit %d, want %d; the job summary lacks %q:\n%s\nstdout:\n%s\nstderr:\n%s", code, tc.code, tc.inLine, md, stdout, stderr)
 			}
 		})
+	}
+}
+
+// TestMergeHistory: merge --history appends the merged result as one whole run, with the
+// shards' labels and the merged file; a partial merge is appended as partial, and history check
+// refuses to judge it (exit 4); a file that is not a history stops the merge before it writes
+// anything (exit 2).
+func TestMergeHistory(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	a, b := shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0)
+	a.Labels, b.Labels = map[string]string{"env": "ci"}, map[string]string{"env": "ci"}
+	merged := filepath.Join(dir, "m.json")
+	code, stdout, stderr := runCLI(append(append([]string{"merge"}, writeResults(t, a, b)...), "-o", merged, "-history", db)...)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	c := shardResult("r2", "h1", 0, 2, t0.Add(time.Hour))
+	partial := filepath.Join(dir, "p.json")
+	code, stdout, stderr = runCLI(append(append([]string{"merge"}, writeResults(t, c)...), "-o", partial, "-allow-partial", "-history", db)...)
+	if code != exitOK {
+		t.Fatalf("partial: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	h, err := history.Open(db, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	runs, err := h.Runs(context.Background(), history.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 {
+		t.Fatalf("%d runs in the history, want 2", len(runs))
+	}
+	whole, part := runs[0], runs[1]
+	if whole.RunID != "r1" || whole.Shard.Count != 1 || whole.Labels["env"] != "ci" || whole.EndReason != string(report.EndCompleted) || whole.ResultPath != merged {
+		t.Errorf("the merged run: id %s, shard %+v, labels %v, end %q, result %s", whole.RunID, whole.Shard, whole.Labels, whole.EndReason, whole.ResultPath)
+	}
+	if part.RunID != "r2" || part.EndReason != history.EndPartial {
+		t.Errorf("the partial merge: id %s, end %q, want %q", part.RunID, part.EndReason, history.EndPartial)
+	}
+	code, stdout, _ = runCLI("history", "check", db, "-run", "r2")
+	if code != exitNotValid || !strings.Contains(stdout, "partial merge") {
+		t.Errorf("check of the partial merge: exit %d, want %d:\n%s", code, exitNotValid, stdout)
+	}
+	notDB := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notDB, []byte("not a database\n"), 0o644)
+	out := filepath.Join(dir, "never.json")
+	code, _, stderr = runCLI(append(append([]string{"merge"}, writeResults(t, a, b)...), "-o", out, "-history", notDB)...)
+	if _, err := os.Stat(out); code != exitUsage || err == nil || !strings.Contains(stderr, "notes.txt") {
+		t.Errorf("a text file as history: exit %d (want %d), merged file written: %v, stderr:\n%s", code, exitUsage, err == nil, stderr)
 	}
 }

@@ -94,12 +94,18 @@ func (r *Run) Comparable(o *Run, ignore []string) bool {
 	return maps.Equal(keep(r.Labels), keep(o.Labels))
 }
 
+// EndPartial is the end reason of a merged run some of whose shards were missing (merge
+// --allow-partial): like an interrupted run, it is neither judged nor in a baseline.
+const EndPartial = "partial"
+
 // Judged tells whether a run's own measurement makes it fit to judge and to be a baseline: its
 // checks held and it completed (an interrupted or aborted run is not the planned load).
 func (r *Run) Judged() (bool, string) {
 	switch {
 	case !r.ChecksOK:
 		return false, "its measurement checks failed"
+	case r.EndReason == EndPartial:
+		return false, "it is a partial merge: shards were missing"
 	case r.EndReason != string(report.EndCompleted):
 		return false, "it ended " + r.EndReason
 	}
@@ -182,8 +188,12 @@ func FromResult(res *report.Result, exitCode int, resultPath string) (*Run, erro
 	if shard.Count < 1 {
 		shard = report.Shard{Index: 0, Count: 1}
 	}
+	end := string(res.End)
+	if len(res.MissingShards) > 0 && res.End == report.EndCompleted {
+		end = EndPartial // a merge without all its shards: not the planned load
+	}
 	return &Run{Kind: KindRun, RunID: res.RunID, Profile: res.Profile, ProfileHash: res.ProfileHash, Shard: shard,
-		Start: res.Start, End: res.Start.Add(res.Elapsed), Version: res.Version, ExitCode: exitCode, EndReason: string(res.End),
+		Start: res.Start, End: res.Start.Add(res.Elapsed), Version: res.Version, ExitCode: exitCode, EndReason: end,
 		ChecksOK: !report.ChecksFailed(res.Checks), Checks: res.Checks, Labels: res.Labels, ResultPath: resultPath, Metrics: ms}, nil
 }
 

@@ -12,7 +12,7 @@ CREATE TABLE runs (
   end_time TEXT NOT NULL,
   version TEXT NOT NULL,                 -- lpbench's version
   exit_code INTEGER NOT NULL,            -- the command's exit code (0, 1, 3, 4, 130)
-  end_reason TEXT NOT NULL,              -- completed, interrupted, thresholds aborted, failed
+  end_reason TEXT NOT NULL,              -- completed, interrupted, thresholds aborted, failed, partial
   checks_ok INTEGER NOT NULL,            -- 1: no measurement check failed unrelaxed (0: excluded from baselines)
   checks TEXT NOT NULL,                  -- the measurement checks, a JSON array as in result.json ("relaxed": true)
   result_path TEXT NOT NULL,             -- where result.json (capacity.json) was written
