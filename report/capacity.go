@@ -163,6 +163,22 @@ func (c *Capacity) failedAt(r float64) *CapacityStep {
 	return nil
 }
 
+// verdictsAt counts the steps at rate r judged on the target (passed, or failed on the SLO or
+// stationarity) and those that passed.
+func (c *Capacity) verdictsAt(r float64) (passed, judged int) {
+	for i := range c.Steps {
+		switch st := &c.Steps[i]; {
+		case st.Rate != r:
+		case st.Pass:
+			passed++
+			judged++
+		case st.targetFailed():
+			judged++
+		}
+	}
+	return passed, judged
+}
+
 // WriteCapacityJSON writes c as capacity.json.
 func WriteCapacityJSON(w io.Writer, c *Capacity) error {
 	e := json.NewEncoder(w)
@@ -224,6 +240,9 @@ func CapacityHeadline(c *Capacity) string {
 		fmt.Fprintf(&b, "sustainable: at least %s journeys/s: every step passed up to the --max cap", rate(lo))
 	case c.Found:
 		fmt.Fprintf(&b, "sustainable: %s journeys/s (between %s and %s)", rate(c.SustainableRate), rate(lo), rate(hi))
+		if passed, judged := c.verdictsAt(c.SustainableRate); passed < judged {
+			fmt.Fprintf(&b, "; a noisy edge: it passed %d of %d steps at that rate", passed, judged)
+		}
 		if st := c.failedAt(hi); st != nil {
 			fmt.Fprintf(&b, "; limited by the target: at %s/s the gap p99 grew %s/s", rate(hi), fmtDur(time.Duration(st.GapGrowth*float64(time.Second))))
 		}
