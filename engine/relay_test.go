@@ -40,6 +40,9 @@ func TestRunThroughRelay(t *testing.T) {
 			t.Errorf("%s", c.Line())
 		}
 	}
+	// The run has closed its subscription; the relay notices when its stream's write or the
+	// request's context says so, a moment later.
+	waitFor(t, "the relay to see the subscriber leave", func() bool { return len(rl.Stats().Left) > 0 })
 	st := rl.Stats()
 	if len(st.Left) != 1 || len(st.Subscribers) != 0 || !strings.HasSuffix(st.Left[0].Name, ".shard-0-of-1") {
 		t.Errorf("relay stats %+v", st)
