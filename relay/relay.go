@@ -87,6 +87,9 @@ type Relay struct {
 	left    []SubscriberStats
 	closed  bool
 	closing chan struct{}
+	// refusing is set by Close before closing is closed: a delivery that finds it unset under its
+	// topic's lock is queued before any stream drains (see Close).
+	refusing atomic.Bool
 	streams sync.WaitGroup
 
 	nextID                                           atomic.Int64
@@ -167,24 +170,23 @@ func (r *Relay) handleWebhook(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	select {
-	case <-r.closing:
-		// Answered 200, the delivery would be lost with the streams that are ending: 503 makes
-		// LivePerson retry it, to the relay that replaces this one.
-		r.shuttingDown.Add(1)
-		http.Error(w, "the relay is shutting down: retry", http.StatusServiceUnavailable)
-		return
-	default:
-	}
 	t := r.topic(req.PathValue("target"))
 	if t == nil {
 		r.refuseTarget(w)
 		return
 	}
 	at := r.now()
+	t.mu.Lock()
+	if r.refusing.Load() {
+		t.mu.Unlock()
+		// Answered 200, the delivery would be lost with the streams that are ending: 503 makes
+		// LivePerson retry it, to the relay that replaces this one.
+		r.shuttingDown.Add(1)
+		http.Error(w, "the relay is shutting down: retry", http.StatusServiceUnavailable)
+		return
+	}
 	r.received.Add(1)
 	t.received.Add(1)
-	t.mu.Lock()
 	t.seq++
 	if len(t.subs) == 0 {
 		t.noSubscriber.Add(1)
@@ -257,6 +259,14 @@ func (r *Relay) Close() {
 	r.mu.Lock()
 	if !r.closed {
 		r.closed = true
+		// Refuse deliveries from now on, then take each topic's lock once: a delivery that
+		// found the relay open under it has queued its frame by then, so the streams, told to
+		// end only after, write it before their bye.
+		r.refusing.Store(true)
+		for _, t := range r.topics {
+			t.mu.Lock()
+			t.mu.Unlock() //lint:ignore SA2001 an empty critical section: a barrier
+		}
 		close(r.closing)
 	}
 	r.mu.Unlock()

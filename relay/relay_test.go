@@ -418,6 +418,52 @@ func TestCloseRefusesDeliveries(t *testing.T) {
 	}
 }
 
+// TestCloseLosesNoAnsweredDelivery: deliveries race Close; every one answered 200 reaches the
+// subscriber before the relay's bye (the others are answered 503), over 30 trials.
+func TestCloseLosesNoAnsweredDelivery(t *testing.T) {
+	t.Parallel()
+	for trial := range 30 {
+		r := New(Config{})
+		srv := httptest.NewServer(r.Handler())
+		c := &collector{}
+		var bye atomic.Bool
+		sub, err := Subscribe(context.Background(), Subscriber{URL: srv.URL, Target: "sim", Name: "k", Deliver: c.deliver,
+			Notice: func(m string) { bye.Store(bye.Load() || strings.Contains(m, "the relay shut down")) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var answered atomic.Int64
+		var posters sync.WaitGroup
+		for range 4 {
+			posters.Add(1)
+			go func() {
+				defer posters.Done()
+				for {
+					resp, err := srv.Client().Post(srv.URL+"/webhook/sim", "application/json", strings.NewReader("{}"))
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						return // refused: the relay is shutting down
+					}
+					answered.Add(1)
+				}
+			}()
+		}
+		time.Sleep(20 * time.Millisecond)
+		r.Close()
+		posters.Wait()
+		waitFor(t, "the bye", bye.Load)
+		if got, want := int64(len(c.all())), answered.Load(); got != want {
+			t.Errorf("trial %d: %d deliveries answered 200, %d reached the subscriber", trial, want, got)
+		}
+		sub.Close()
+		srv.Close()
+	}
+}
+
 // TestSubscribeContext: the context given to Subscribe bounds the subscribing, not the
 // subscription: cancelled after, deliveries still come.
 func TestSubscribeContext(t *testing.T) {
