@@ -17,7 +17,7 @@ build:
 
 # Tests whose figures are timed for real: run without the race detector, which would slow the
 # client they measure.
-TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCompareSimRunsBySecond|TestCapacityKnee|TestSoak|TestChecksHoldOnQuietRun|TestCheckGrowingQueue|TestCapacityFindsTheSimulatorsLimit|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted
+TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCompareSimRunsBySecond|TestCapacityKnee|TestSoak|TestChecksHoldOnQuietRun|TestCheckGrowingQueue|TestCapacityFindsTheSimulatorsLimit|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted|TestCapacityCutByCaps
 
 # The full suite: everything with the race detector, then the timed tests without it.
 test:

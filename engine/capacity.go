@@ -247,13 +247,14 @@ func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions)
 	var s search
 	var total float64
 	var err error
+	cut := fmt.Sprintf("-max-steps %d", o.MaxSteps) // what ended the search, if its steps did
 	for k := 1; k <= o.MaxSteps; k++ {
 		r, phase, done := s.next(&o)
 		if done || stop.Err() != nil {
 			break
 		}
 		if total += r * o.Step.Seconds(); total > o.MaxConversations {
-			c.Message = fmt.Sprintf("stopped before step %d: it would pass the cap of %.0f conversations", k, o.MaxConversations)
+			cut = fmt.Sprintf("step %d, which would pass the cap of %.0f conversations (-max-conversations)", k, o.MaxConversations)
 			break
 		}
 		if k > 1 && o.CoolDown > 0 && !freshSimEachStep(p, o.Run) && !sleepStop(stop, o.CoolDown) {
@@ -289,7 +290,10 @@ func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions)
 			break
 		}
 	}
-	conclude(c, &s, &o, stop.Err() != nil)
+	if _, _, done := s.next(&o); done || stop.Err() != nil || err != nil || c.Bound == report.BoundGenerator || stepInterrupted(c) {
+		cut = "" // the search ended by its own rule, or for a reason of its own
+	}
+	conclude(c, &s, &o, stop.Err() != nil, cut)
 	if err != nil {
 		c.Error = err.Error()
 	}
@@ -370,12 +374,25 @@ func onlyGenerator(st report.CapacityStep) bool {
 	return len(st.Failed) == 1 && st.Failed[0] == report.CriterionGenerator
 }
 
-// conclude fills in the outcome from the search's state.
-func conclude(c *report.Capacity, s *search, o *CapacityOptions, interrupted bool) {
+// stepInterrupted reports whether the last step was interrupted (and not judged).
+func stepInterrupted(c *report.Capacity) bool {
+	return len(c.Steps) > 0 && slices.Contains(c.Steps[len(c.Steps)-1].Failed, report.CriterionInterrupted)
+}
+
+// conclude fills in the outcome from the search's state; cut names the cap that ended the search
+// before its rule did ("" when it did not).
+func conclude(c *report.Capacity, s *search, o *CapacityOptions, interrupted bool, cut string) {
 	c.Elapsed = time.Since(c.Start).Seconds()
 	c.Interval = [2]float64{s.low, s.high}
 	c.Interrupted = interrupted
 	switch {
+	case cut != "":
+		c.Bound = report.BoundBudget
+		if s.low == 0 && s.high > 0 {
+			c.Interval[1] = s.lowest
+		}
+		c.Message = fmt.Sprintf("the search ended at %s before it converged (%s): no rate is confirmed; "+
+			"raise the cap, or start -from nearer the capacity", cut, s.soFar())
 	case c.Bound == report.BoundGenerator:
 		c.Message = fmt.Sprintf("at %s/s the generator could not deliver its load (its own checks failed while the target met the SLO): "+
 			"the target's capacity is above what this machine generates. Shard the load over several generators "+

@@ -138,6 +138,41 @@ func TestCapacityStepFailsOnStationarity(t *testing.T) {
 	}
 }
 
+// TestCapacityCutByCaps: a search that its step or conversation cap ends before its rule does
+// is not converged: no rate is found (exit 1), the interval keeps what was known, and the
+// message names the cap.
+//
+// Timed for real: skipped with -short and under the race detector.
+func TestCapacityCutByCaps(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("two searches of a few seconds, timed for real")
+	}
+	for _, tc := range []struct {
+		name string
+		o    CapacityOptions
+		cap  string
+	}{
+		{"max steps", CapacityOptions{From: 20, Step: time.Second, MaxSteps: 2}, "-max-steps 2"},
+		{"max conversations", CapacityOptions{From: 20, Step: 2 * time.Second, MaxConversations: 100}, "the cap of 100 conversations (-max-conversations)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Progress = testWriter{t}
+			c, err := Capacity(context.Background(), context.Background(), capacityProfile(0, time.Second), tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, meaning := c.Exit()
+			t.Logf("%s; exit %d: %s", report.CapacityHeadline(c), code, meaning)
+			if c.Found || c.Bound != report.BoundBudget || code != report.ExitRunFailed {
+				t.Errorf("found %v, bound %q, exit %d: want not found, bound %q, exit %d", c.Found, c.Bound, code, report.BoundBudget, report.ExitRunFailed)
+			}
+			if c.Interval[0] < 20 || !strings.Contains(c.Message, tc.cap) || !strings.HasPrefix(report.CapacityHeadline(c), "not converged: at least") {
+				t.Errorf("interval %v, message %q: want the highest pass kept and the cap %q named", c.Interval, c.Message, tc.cap)
+			}
+		})
+	}
+}
+
 // TestSearchRule drives the search's state with a fixed capacity and no runs: the rates it asks
 // for, in order.
 func TestSearchRule(t *testing.T) {

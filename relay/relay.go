@@ -90,7 +90,7 @@ type Relay struct {
 	// refusing is set by Close before closing is closed: a delivery that finds it unset under its
 	// topic's lock is queued before any stream drains (see Close).
 	refusing atomic.Bool
-	streams sync.WaitGroup
+	streams  sync.WaitGroup
 
 	nextID                                           atomic.Int64
 	received, tooLarge, targetsRefused, shuttingDown atomic.Int64

@@ -22,6 +22,9 @@ const (
 	BoundTarget    Bound = "target"    // a step failed because of the target: the SLO or a growing queue
 	BoundGenerator Bound = "generator" // the generator could not deliver a step's load: no capacity figure
 	BoundMax       Bound = "max"       // every step passed up to the --max cap
+	// BoundBudget: the search's step or conversation cap ended it before it converged; its
+	// interval says what was known, and no rate counts as found.
+	BoundBudget Bound = "budget"
 )
 
 // Criteria a capacity step can fail on (CapacityStep.Failed).
@@ -217,6 +220,8 @@ func (c *Capacity) Exit() (code int, meaning string) {
 		return ExitNotValid, "generator-bound: the measurement is not valid, no capacity figure"
 	case c.Error != "":
 		return ExitRunFailed, "a step could not run: " + c.Error
+	case c.Bound == BoundBudget:
+		return ExitRunFailed, "the search ended at its cap before it converged: " + c.Message
 	case c.Found:
 		return ExitOK, "a sustainable rate was found"
 	case c.Bound == BoundTarget:
@@ -245,6 +250,16 @@ func CapacityHeadline(c *Capacity) string {
 		}
 		if st := c.failedAt(hi); st != nil {
 			fmt.Fprintf(&b, "; limited by the target: at %s/s the gap p99 grew %s/s", rate(hi), fmtDur(time.Duration(st.GapGrowth*float64(time.Second))))
+		}
+	case c.Bound == BoundBudget:
+		b.WriteString("not converged: ")
+		switch {
+		case lo > 0 && hi > 0:
+			fmt.Fprintf(&b, "between %s and %s journeys/s, the search ended before it narrowed them", rate(lo), rate(hi))
+		case lo > 0:
+			fmt.Fprintf(&b, "at least %s journeys/s, the search ended before a step failed", rate(lo))
+		default:
+			fmt.Fprintf(&b, "below %s journeys/s, the search ended before a step passed", rate(hi))
 		}
 	case c.Interrupted:
 		fmt.Fprintf(&b, "interrupted before a rate was found")

@@ -64,6 +64,13 @@ func TestCapacityHeadline(t *testing.T) {
 			c.Steps = append(c.Steps, CapacityStep{Rate: 103.125, Phase: "retry", Failed: []string{CriterionGenerator}},
 				CapacityStep{Rate: 103.125, Phase: "confirm", Failed: []string{CriterionSLO}}, CapacityStep{Rate: 103.125, Phase: "above", Pass: true})
 		}, "sustainable: 103.125 journeys/s (between 103.125 and 106.25); a noisy edge: it passed 3 of 4 steps at that rate; limited by the target: at 106.25/s the gap p99 grew 50.0ms/s; first step that failed: 200/s (slo)"},
+		// A cap ended the search before it converged: what is known, and no rate as found.
+		{"cut between", func(c *Capacity) {
+			c.Bound, c.Found, c.SustainableRate, c.Interval = BoundBudget, false, 0, [2]float64{100, 150}
+		}, "not converged: between 100 and 150 journeys/s, the search ended before it narrowed them; first step that failed: 200/s (slo)"},
+		{"cut rising", func(c *Capacity) {
+			c.Bound, c.Found, c.SustainableRate, c.Interval, c.Steps = BoundBudget, false, 0, [2]float64{100, 0}, nil
+		}, "not converged: at least 100 journeys/s, the search ended before a step failed"},
 		// Generator-bound: no capacity figure.
 		{"generator", func(c *Capacity) {
 			c.Bound, c.Found, c.SustainableRate, c.Interval, c.Steps = BoundGenerator, false, 0, [2]float64{800, 1600}, nil
@@ -159,7 +166,8 @@ func TestCapacityExit(t *testing.T) {
 		{"found", Capacity{Found: true, Bound: BoundTarget}, ExitOK, "a sustainable rate was found"},
 		{"found at the cap", Capacity{Found: true, Bound: BoundMax}, ExitOK, "a sustainable rate was found"},
 		{"SLO fails at the lowest rate", Capacity{Bound: BoundTarget}, ExitThresholds, "the SLO fails even at the lowest rate tried"},
-		{"conversation cap", Capacity{Message: "stopped before step 3: it would pass the cap of 100 conversations"}, ExitRunFailed, "no rate found: stopped before step 3"},
+		{"cut by a cap", Capacity{Bound: BoundBudget, Interval: [2]float64{40, 80}, Message: "the search ended at -max-steps 3 before it converged"}, ExitRunFailed, "the search ended at its cap before it converged: the search ended at -max-steps 3"},
+		{"no rate found", Capacity{Message: "so far: 40/s passed"}, ExitRunFailed, "no rate found: so far: 40/s passed"},
 	} {
 		code, meaning := tc.c.Exit()
 		if code != tc.code || !strings.Contains(meaning, tc.meaning) {
