@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -166,12 +167,14 @@ func (c *Capacity) failedAt(r float64) *CapacityStep {
 	return nil
 }
 
-// verdictsAt counts the steps at rate r judged on the target (passed, or failed on the SLO or
-// stationarity) and those that passed.
+// verdictsAt counts the steps at rate r the search judged the target by (passed, or failed on
+// the SLO or stationarity) and those that passed. As the search does, it leaves out a step that
+// failed the generator's checks and was repeated (a retry's own verdict counts).
 func (c *Capacity) verdictsAt(r float64) (passed, judged int) {
 	for i := range c.Steps {
 		switch st := &c.Steps[i]; {
 		case st.Rate != r:
+		case slices.Contains(st.Failed, CriterionGenerator) && st.Phase != "retry":
 		case st.Pass:
 			passed++
 			judged++

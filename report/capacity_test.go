@@ -58,10 +58,12 @@ func TestCapacityHeadline(t *testing.T) {
 	}{
 		// Found: the rate, the interval, the growth at the lowest failing rate, the first failure.
 		{"found", func(*Capacity) {}, "sustainable: 103.125 journeys/s (between 103.125 and 106.25); limited by the target: at 106.25/s the gap p99 grew 50.0ms/s; first step that failed: 200/s (slo)"},
-		// The found rate failed one of its steps on the target (a step failed on the generator
-		// alone is not a verdict on it): the edge is noisy, and the headline says so.
+		// The found rate failed one of its steps on the target: the edge is noisy, and the
+		// headline says so. A step the search repeated for its generator checks (even if it
+		// failed the SLO too) is no verdict; the retry that failed them alone is none either.
 		{"noisy edge", func(c *Capacity) {
-			c.Steps = append(c.Steps, CapacityStep{Rate: 103.125, Phase: "retry", Failed: []string{CriterionGenerator}},
+			c.Steps = append(c.Steps, CapacityStep{Rate: 103.125, Phase: "confirm", Failed: []string{CriterionGenerator, CriterionSLO}},
+				CapacityStep{Rate: 103.125, Phase: "retry", Failed: []string{CriterionGenerator}},
 				CapacityStep{Rate: 103.125, Phase: "confirm", Failed: []string{CriterionSLO}}, CapacityStep{Rate: 103.125, Phase: "above", Pass: true})
 		}, "sustainable: 103.125 journeys/s (between 103.125 and 106.25); a noisy edge: it passed 3 of 4 steps at that rate; limited by the target: at 106.25/s the gap p99 grew 50.0ms/s; first step that failed: 200/s (slo)"},
 		// A cap ended the search before it converged: what is known, and no rate as found.
