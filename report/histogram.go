@@ -82,16 +82,28 @@ func encodedGeometry(s string) (geometry, error) {
 	}
 	defer zr.Close()
 	// V2 encoding header: cookie, payload length, normalizing index offset, significant digits
-	// (4 bytes each), lowest and highest trackable values (8 bytes each).
-	var hdr [32]byte
+	// (4 bytes each), lowest and highest trackable values, conversion ratio (8 bytes each).
+	var hdr [v2HeaderLen]byte
 	if _, err := io.ReadFull(zr, hdr[:]); err != nil {
 		return geometry{}, fmt.Errorf("undecodable histogram: %w", err)
+	}
+	if err := checkRatio(hdr[:]); err != nil {
+		return geometry{}, err
 	}
 	return geometry{
 		lowest:  int64(binary.BigEndian.Uint64(hdr[16:24])),
 		highest: int64(binary.BigEndian.Uint64(hdr[24:32])),
 		sigFigs: int64(binary.BigEndian.Uint32(hdr[12:16])),
 	}, nil
+}
+
+// checkRatio refuses a V2 payload header whose integer-to-double conversion ratio is not 1:
+// lpbench's histograms count nanoseconds, and its encoder (encodeHistogram) writes 1.
+func checkRatio(hdr []byte) error {
+	if r := math.Float64frombits(binary.BigEndian.Uint64(hdr[32:40])); r != 1 {
+		return fmt.Errorf("histogram conversion ratio %g, want 1 (nanoseconds)", r)
+	}
+	return nil
 }
 
 // decodeHistogram reads a histogram in HdrHistogram's compressed form and checks it has
@@ -161,6 +173,9 @@ func (d *barDecoder) decode(s string) ([]bar, error) {
 	}
 	g := geometry{int64(binary.BigEndian.Uint64(payload[16:24])), int64(binary.BigEndian.Uint64(payload[24:32])), int64(binary.BigEndian.Uint32(payload[12:16]))}
 	if err := checkGeometry(g, lpbenchGeometry); err != nil {
+		return nil, err
+	}
+	if err := checkRatio(payload); err != nil {
 		return nil, err
 	}
 	if offset := binary.BigEndian.Uint32(payload[8:12]); offset != 0 {

@@ -241,6 +241,26 @@ func TestDecodeHistogramRefusesBeforeAllocating(t *testing.T) {
 	}
 }
 
+// TestDecodeHistogramRefusesRatio: a histogram whose conversion ratio is not 1 (lpbench counts
+// nanoseconds, and its encoder writes 1) is refused by both decoders, naming the ratio.
+func TestDecodeHistogramRefusesRatio(t *testing.T) {
+	t.Parallel()
+	snap := NewHistogram().Export()
+	snap.IntegerToDoubleConversionRatio = 0.5
+	h := hdrhistogram.Import(snap)
+	_ = h.RecordValue(int64(time.Millisecond))
+	enc, err := h.EncodeV2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeHistogram(string(enc)); err == nil || !strings.Contains(err.Error(), "conversion ratio 0.5") {
+		t.Errorf("decodeHistogram: %v, want the ratio refused", err)
+	}
+	if _, err := decodeBars(string(enc)); err == nil || !strings.Contains(err.Error(), "conversion ratio 0.5") {
+		t.Errorf("decodeBars: %v, want the ratio refused", err)
+	}
+}
+
 // TestDecodeHistogramUndecodable: input that is not an encoded histogram is an error, not a panic.
 func TestDecodeHistogramUndecodable(t *testing.T) {
 	t.Parallel()
@@ -304,6 +324,8 @@ func TestEncodeHistogramAsLibrary(t *testing.T) {
 			_ = h.RecordValues(int64(time.Second), 1<<40)
 			_ = h.RecordValues(int64(time.Millisecond), 1<<20)
 		},
+		// Beyond 2⁵⁵ the pooled encoder hands the histogram to EncodeV2.
+		"huge count": func(h *hdrhistogram.Histogram) { _ = h.RecordValues(int64(time.Second), 1<<62) },
 	}
 	r := rand.New(rand.NewPCG(7, 7))
 	for i := range 20 {
