@@ -332,9 +332,6 @@ func runStep(stop, work context.Context, p profiles.Profile, o *CapacityOptions,
 	return st, nil
 }
 
-// generatorChecks are the checks that judge the generator's own delivery.
-var generatorChecks = []string{"generator_lag", "load_delivered", "generator_cpu"}
-
 // judgeStep decides whether a step passed and, if not, on which criteria.
 func judgeStep(st *report.CapacityStep, res *report.Result) {
 	add := func(criterion, why string) {
@@ -361,7 +358,7 @@ func judgeStep(st *report.CapacityStep, res *report.Result) {
 		case !ch.Failed():
 		case ch.Name == "stationary":
 			add(report.CriterionStationary, ch.Line())
-		case slices.Contains(generatorChecks, ch.Name):
+		case slices.Contains(report.GeneratorChecks, ch.Name):
 			add(report.CriterionGenerator, ch.Line())
 		}
 	}

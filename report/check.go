@@ -33,6 +33,10 @@ type Check struct {
 // CheckNames are the names of the measurement checks, in the order a run computes them.
 var CheckNames = []string{"generator_lag", "load_delivered", "generator_cpu", "stationary", "percentile_support", "arrivals", "webhook_receiver", "webhook_relay"}
 
+// GeneratorChecks are the checks that judge the generator's own delivery: when one fails, the
+// figures describe the generator, not the target.
+var GeneratorChecks = []string{"generator_lag", "load_delivered", "generator_cpu"}
+
 // Failed reports whether the check failed and was not relaxed.
 func (c Check) Failed() bool { return !c.OK && !c.Relaxed }
 

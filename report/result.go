@@ -1,6 +1,8 @@
 package report
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lpbench/lpbench/sample"
@@ -142,6 +144,24 @@ const (
 	ExitInterrupted = 130 // the run was interrupted
 )
 
+// notValidMeaning says which measurement checks failed and, when one of the generator's own
+// did, that the figures describe the generator, not the target.
+func notValidMeaning(cs []Check) string {
+	var failed []string
+	generator := false
+	for _, c := range cs {
+		if c.Failed() {
+			failed = append(failed, c.Label())
+			generator = generator || slices.Contains(GeneratorChecks, c.Name)
+		}
+	}
+	m := "the measurement is not valid: " + strings.Join(failed, ", ") + " failed"
+	if generator {
+		m += "; the figures describe the generator, not the target"
+	}
+	return m
+}
+
 // Exit returns the exit code of a finished run and what it means in one line. A failed
 // measurement check (4) wins over breached thresholds (3): the figures they judged describe the
 // generator, not the target.
@@ -158,7 +178,7 @@ func (r *Result) Exit() (code int, meaning string) {
 	case started > 0 && ok == 0:
 		return ExitRunFailed, "no journey succeeded"
 	case ChecksFailed(r.Checks):
-		return ExitNotValid, "the measurement is not valid: a measurement check failed, the figures describe the generator, not the target"
+		return ExitNotValid, notValidMeaning(r.Checks)
 	case Breached(r.Thresholds):
 		return ExitThresholds, "a threshold was breached"
 	case len(r.Thresholds) == 0:
