@@ -267,7 +267,11 @@ func historyList(_ *history.DB, runs []*history.Run, o *historyOptions, extra []
 		return err
 	}
 	if len(runs) == 0 {
-		fmt.Fprintln(stdout, "(no run matches)")
+		if f := o.filter().String(); f != "" {
+			fmt.Fprintf(stdout, "(no run matches the filter %s)\n", f)
+		} else {
+			fmt.Fprintln(stdout, "(no run in the file)")
+		}
 	}
 	return nil
 }
@@ -362,6 +366,12 @@ func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []s
 	chosen, err := db.Runs(ctx, history.Filter{Profile: o.profile, Target: o.target, Labels: o.labels, KeepEmpty: true})
 	if err != nil {
 		return err
+	}
+	if len(chosen) == 0 {
+		if f := o.filter().String(); f != "" {
+			return usageError("history check: no run matches the filter %s", f)
+		}
+		return usageError("history check: no run in %s", db.Path())
 	}
 	r, err := history.Find(chosen, o.run)
 	if err != nil {

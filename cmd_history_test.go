@@ -94,7 +94,7 @@ func TestHistoryCommands(t *testing.T) {
 	}{
 		{[]string{"list", file}, 0, []string{"#1", "#9", "env=staging", "valid", "runa"}},
 		{[]string{"list", file, "--label", "env=staging"}, 0, []string{"#8"}},
-		{[]string{"list", file, "--profile", "other"}, 0, []string{"(no run matches)"}},
+		{[]string{"list", file, "--profile", "other"}, 0, []string{"(no run matches the filter profile other)"}},
 		{[]string{"show", file, "#2"}, 0, []string{"run #2 (run) of profile nightly", "step.create.p50", "101ms", "15000"}},
 		{[]string{"show", file, "runc", "-result", out + ".json"}, 0, []string{"run #3"}},
 		{[]string{"trend", file, "--label", "env=ci"}, 0, []string{"130ms!", "8 runs (#1 … #9)", "step.create.p50", "! regression"}},
@@ -107,6 +107,7 @@ func TestHistoryCommands(t *testing.T) {
 			"add -ignore-label env"}},
 		{[]string{"check", file, "--run", "3"}, 0, []string{"NOT JUDGED: run #3: 2 comparable valid run(s) before it, 3 needed (a young history"}},
 		{[]string{"check", file, "--target", "other"}, exitUsage, nil},
+		{[]string{"check", file, "--label", "env=prod"}, exitUsage, []string{"no run matches the filter labels env=prod"}},
 		{[]string{"check", file, "--baseline", "2"}, exitUsage, []string{"-baseline 2: at least 3"}},
 		{[]string{"check", file, "--baseline", "0"}, exitUsage, []string{"-baseline 0: at least 3"}},
 		{[]string{"trend", file, "--baseline", "1"}, exitUsage, []string{"-baseline 1: at least 3"}},

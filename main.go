@@ -42,7 +42,7 @@ usage:
   lpbench report RESULT.json [-format text|json|html|junit|markdown]
                                        render a report again from a result file
   lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
-  lpbench merge SHARD.json... -o MERGED.json [--allow-partial]
+  lpbench merge SHARD.json... -o MERGED.json [--allow-partial] [--history FILE]
                                        add up the shards of one run exactly (refuses others)
   lpbench compare BASE.json NEW.json   compare two runs, metric by metric, with confidence intervals
   lpbench compare RESULT.json -targets A,B

@@ -102,10 +102,10 @@ const EndPartial = "partial"
 // checks held and it completed (an interrupted or aborted run is not the planned load).
 func (r *Run) Judged() (bool, string) {
 	switch {
-	case !r.ChecksOK:
-		return false, "its measurement checks failed"
 	case r.EndReason == EndPartial:
 		return false, "it is a partial merge: shards were missing"
+	case !r.ChecksOK:
+		return false, "its measurement checks failed"
 	case r.EndReason != string(report.EndCompleted):
 		return false, "it ended " + r.EndReason
 	}

@@ -18,6 +18,9 @@ func BuildTrend(runs []*Run, n int, o CheckOptions, f Filter) *report.Trend {
 	t := &report.Trend{Title: "lpbench history trend"}
 	if len(runs) == 0 {
 		t.Subtitle = "no run matches"
+		if s := f.String(); s != "" {
+			t.Subtitle += " the filter " + s
+		}
 		return t
 	}
 	last := runs[len(runs)-1]

@@ -39,6 +39,11 @@ func Serve(ctx context.Context, addr string, cfg Config, out io.Writer) error {
 		return fmt.Errorf("relay: server stopped: %w", err)
 	case <-ctx.Done():
 	}
+	r.logf("shutting down: refusing new subscriptions and deliveries (503), sending %d subscriber(s) what they have queued", len(r.Stats().Subscribers))
+	defer func() {
+		st := r.Stats()
+		r.logf("stopped: %d deliveries received, %d refused while shutting down", st.Received, st.ShuttingDown)
+	}()
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	closed := make(chan struct{})
