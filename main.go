@@ -37,7 +37,7 @@ usage:
   lpbench run [PROFILE|FILE] [flags]   run a profile (default: smoke, against the embedded simulator)
   lpbench capacity [PROFILE|FILE] [flags]
                                        search the highest sustainable rate (exit 0 found, 3 the SLO
-                                       fails at the lowest rate, 4 generator-bound)
+                                       fails at the lowest rate, 4 generator-bound, 1 not converged)
   lpbench validate FILE...             check profiles; exit 0 when all are valid, 2 otherwise
   lpbench report RESULT.json [-format text|json|html|junit|markdown]
                                        render a report again from a result file

@@ -95,13 +95,16 @@ func (r *Run) Comparable(o *Run, ignore []string) bool {
 }
 
 // EndPartial is the end reason of a merged run some of whose shards were missing (merge
-// --allow-partial): like an interrupted run, it is neither judged nor in a baseline.
+// --allow-partial), and of a capacity search its caps ended before it converged: like an
+// interrupted run, it is neither judged nor in a baseline.
 const EndPartial = "partial"
 
 // Judged tells whether a run's own measurement makes it fit to judge and to be a baseline: its
 // checks held and it completed (an interrupted or aborted run is not the planned load).
 func (r *Run) Judged() (bool, string) {
 	switch {
+	case r.EndReason == EndPartial && r.Kind == KindCapacity:
+		return false, "the search did not converge within its caps"
 	case r.EndReason == EndPartial:
 		return false, "it is a partial merge: shards were missing"
 	case !r.ChecksOK:
@@ -204,8 +207,11 @@ func FromCapacity(c *report.Capacity, version string, exitCode int, resultPath s
 	r := &Run{Kind: KindCapacity, Profile: c.Profile, Shard: report.Shard{Count: 1}, Start: c.Start,
 		End: c.Start.Add(time.Duration(c.Elapsed * float64(time.Second))), Version: version, ExitCode: exitCode,
 		EndReason: string(report.EndCompleted), ChecksOK: c.Bound != report.BoundGenerator, Labels: c.Labels, ResultPath: resultPath}
-	if c.Interrupted {
+	switch {
+	case c.Interrupted:
 		r.EndReason = string(report.EndInterrupted)
+	case c.Bound == report.BoundBudget:
+		r.EndReason = EndPartial // its caps ended it before it converged
 	}
 	rate := 0.0
 	if c.Found {

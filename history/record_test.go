@@ -1,6 +1,7 @@
 package history
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -110,7 +111,13 @@ func TestFromCapacity(t *testing.T) {
 	if j := judgmentOf(t, v, "sustainable_rate"); j.Flag != report.FlagRegression || j.Value != 0 {
 		t.Errorf("no rate found: %s", j)
 	}
-	c.Interrupted = true
+	// A search its caps ended before it converged is partial: neither judged nor a baseline.
+	c.Bound = report.BoundBudget
+	cut := FromCapacity(c, "test", 1, "")
+	if ok, why := cut.Judged(); ok || cut.EndReason != EndPartial || !strings.Contains(why, "did not converge") {
+		t.Errorf("a search cut by its caps: end %q, judged %v (%s)", cut.EndReason, ok, why)
+	}
+	c.Bound, c.Interrupted = report.BoundTarget, true
 	if r := FromCapacity(c, "test", 130, ""); r.EndReason != string(report.EndInterrupted) {
 		t.Errorf("interrupted search: %+v", r)
 	}
