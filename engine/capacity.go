@@ -265,28 +265,12 @@ func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions)
 			break
 		}
 		c.Steps = append(c.Steps, st)
-		interrupted := slices.Contains(st.Failed, report.CriterionInterrupted)
-		generator := onlyGenerator(st)
-		switch {
-		case interrupted:
-		case slices.Contains(st.Failed, report.CriterionGenerator) && s.retry == nil:
-			// The measurement is not valid: a stall of the generator (another process took the
-			// CPU) spoils one step and not the next. Repeat it once before believing it.
-			s.retry, generator = &retry{rate: r, phase: phase}, false
-		case generator:
-			c.Bound, s.high = report.BoundGenerator, r
-		default:
-			if s.retry != nil {
-				phase = s.retry.phase
-			}
-			s.retry = nil
-			s.record(r, phase, st.Pass)
-		}
+		end := s.take(c, st, r, phase)
 		fmt.Fprintf(o.Progress, "capacity: step %d  %s/s  %-7s %s  — %s\n", k, trimFloat(r), st.Phase, verdictWord(st), s.soFar())
 		for _, why := range st.Why {
 			fmt.Fprintf(o.Progress, "capacity:   %s\n", why)
 		}
-		if interrupted || generator {
+		if end {
 			break
 		}
 	}
@@ -298,6 +282,29 @@ func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions)
 		c.Error = err.Error()
 	}
 	return c, err
+}
+
+// take moves the search by step st, run at rate r for phase, and reports whether it ends the
+// search: an interrupted step, or one the generator alone failed twice (generator-bound).
+func (s *search) take(c *report.Capacity, st report.CapacityStep, r float64, phase string) (end bool) {
+	switch {
+	case slices.Contains(st.Failed, report.CriterionInterrupted):
+		return true
+	case slices.Contains(st.Failed, report.CriterionGenerator) && s.retry == nil:
+		// The measurement is not valid: a stall of the generator (another process took the
+		// CPU) spoils one step and not the next. Repeat it once before believing it.
+		s.retry = &retry{rate: r, phase: phase}
+	case onlyGenerator(st):
+		c.Bound, s.high = report.BoundGenerator, r
+		return true
+	default:
+		if s.retry != nil {
+			phase = s.retry.phase
+		}
+		s.retry = nil
+		s.record(r, phase, st.Pass)
+	}
+	return false
 }
 
 // runStep runs one step at rate r and judges it.
