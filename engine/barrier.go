@@ -51,7 +51,9 @@ func awaitStart(stop context.Context, o Options, group loadgen.Group) start {
 	for {
 		select {
 		case <-timer.C:
-			s.waited = time.Since(now)
+			// The wait ends at the barrier, where the plan starts; a late wake-up of the timer
+			// is the generator's lag, which the arrivals' lag measures.
+			s.waited = o.StartAt.Sub(now)
 			return s
 		case <-stop.Done():
 			s.waited = time.Since(now)
