@@ -38,7 +38,8 @@ type CapacityOptions struct {
 	// MaxSteps ends the search after this many steps (default 16).
 	MaxSteps int
 	// MaxConversations caps the conversations of the whole search: a step that would pass the
-	// cap is not run (default 100 000).
+	// cap is not run (default 100 000). A search either cap ends before its rule does has not
+	// converged (report.BoundBudget): no rate is found.
 	MaxConversations float64
 	// Run are the options of every step; Prepare, when set, adjusts them for step k (from 1),
 	// e.g. to give it its own interval log, and returns what to call with the step's result
