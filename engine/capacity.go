@@ -240,7 +240,7 @@ func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions)
 	if err := o.defaults(p); err != nil {
 		return nil, &InputError{err}
 	}
-	c := &report.Capacity{Schema: report.CapacitySchema, Profile: p.Name, Start: time.Now(), Resolution: o.Resolution,
+	c := &report.Capacity{Schema: report.CapacitySchema, RunID: runID(), Profile: p.Name, Start: time.Now(), Resolution: o.Resolution,
 		Window: p.Window.Seconds()}
 	for _, th := range o.SLO {
 		c.SLO = append(c.SLO, th.Expr)

@@ -179,6 +179,9 @@ func TestCapacityCutByCaps(t *testing.T) {
 			}
 			code, meaning := c.Exit()
 			t.Logf("%s; exit %d: %s", report.CapacityHeadline(c), code, meaning)
+			if len(c.RunID) != 8 {
+				t.Errorf("run id %q: want the search's own, 8 hex digits", c.RunID)
+			}
 			if c.Found || c.Bound != report.BoundBudget || code != report.ExitRunFailed {
 				t.Errorf("found %v, bound %q, exit %d: want not found, bound %q, exit %d", c.Found, c.Bound, code, report.BoundBudget, report.ExitRunFailed)
 			}

@@ -204,7 +204,7 @@ func FromResult(res *report.Result, exitCode int, resultPath string) (*Run, erro
 // 0 when no rate was found (so that it is judged: the rate fell); a generator-bound search counts
 // as failing its checks. version is lpbench's.
 func FromCapacity(c *report.Capacity, version string, exitCode int, resultPath string) *Run {
-	r := &Run{Kind: KindCapacity, Profile: c.Profile, Shard: report.Shard{Count: 1}, Start: c.Start,
+	r := &Run{Kind: KindCapacity, RunID: c.RunID, Profile: c.Profile, Shard: report.Shard{Count: 1}, Start: c.Start,
 		End: c.Start.Add(time.Duration(c.Elapsed * float64(time.Second))), Version: version, ExitCode: exitCode,
 		EndReason: string(report.EndCompleted), ChecksOK: c.Bound != report.BoundGenerator, Labels: c.Labels, ResultPath: resultPath}
 	switch {

@@ -86,7 +86,7 @@ func TestServedStopsVerifying(t *testing.T) {
 // TestFromCapacity: a search's metric is its sustainable rate; less is worse; a generator-bound
 // search is excluded like a run whose checks failed.
 func TestFromCapacity(t *testing.T) {
-	c := &report.Capacity{Profile: "capacity", Start: time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC), Elapsed: 120, Found: true,
+	c := &report.Capacity{RunID: "cap1", Profile: "capacity", Start: time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC), Elapsed: 120, Found: true,
 		SustainableRate: 300, Bound: report.BoundTarget, Steps: make([]report.CapacityStep, 6)}
 	var runs []*Run
 	for i, rate := range []float64{300, 305, 295, 300, 250} {
@@ -98,6 +98,9 @@ func TestFromCapacity(t *testing.T) {
 	v := Judge(runs, 4, CheckOptions{})
 	if j := judgmentOf(t, v, "sustainable_rate"); j.Flag != report.FlagRegression || j.Target != CapacityTarget {
 		t.Errorf("rate 300 → 250: %s", j)
+	}
+	if runs[0].RunID != "cap1" {
+		t.Errorf("run id %q, want the search's, cap1", runs[0].RunID)
 	}
 	c.Bound = report.BoundGenerator
 	if r := FromCapacity(c, "test", 4, ""); r.ChecksOK {

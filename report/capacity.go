@@ -39,7 +39,8 @@ const (
 // Capacity is the outcome of a capacity search: the highest sustainable arrival rate, the
 // interval it is known within, what bound it, and every step with its own result.
 type Capacity struct {
-	Schema  string    `json:"schema"` // CapacitySchema
+	Schema  string    `json:"schema"`           // CapacitySchema
+	RunID   string    `json:"run_id,omitempty"` // the search's id (the history's run id); its steps have their own
 	Profile string    `json:"profile"`
 	Start   time.Time `json:"start"`
 	Elapsed float64   `json:"elapsed_s"`
