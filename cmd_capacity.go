@@ -61,7 +61,7 @@ func (f *capacityFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.step, "step", 0, "length of each step (default: 2 × window + 5s)")
 	fs.DurationVar(&f.coolDown, "cool-down", 5*time.Second, "pause between steps so the target's queues empty (skipped with the embedded simulator, which starts afresh each step)")
 	fs.Var(&f.slo, "slo", "a step's service level, threshold syntax (repeatable; replaces the default automsg.missing < 0.1% — window.not_in < 0.1% without verification — and errors < 0.1%)")
-	fs.IntVar(&f.maxSteps, "max-steps", 16, "end the search after this many steps")
+	fs.IntVar(&f.maxSteps, "max-steps", engine.DefaultMaxSteps, "end the search after this many steps (a search it ends before it converged finds no rate)")
 	fs.Float64Var(&f.maxConversations, "max-conversations", 100_000, "cap on the conversations of the whole search: a step that would pass it is not run")
 	fs.DurationVar(&f.window, "window", 0, "override the AUTO_MESSAGES window")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "override load.max_in_flight")
@@ -97,6 +97,9 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	o, err := f.options(&p)
+	if err == nil {
+		err = o.Validate(p)
+	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}

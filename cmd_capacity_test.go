@@ -115,12 +115,18 @@ func TestCapacityUsage(t *testing.T) {
 		{"live", []string{live}, "add --live to confirm"},
 		// ... and --max.
 		{"live without max", []string{live, "--live"}, "needs --max"},
+		// A first step beyond the conversation cap could not run: refused, nothing created.
+		{"first step over the cap", []string{quick, "--from", "100", "--step", "2s", "--max-conversations", "100"}, "more than the cap of 100 (-max-conversations)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, _, stderr := runCLI(append([]string{"capacity"}, append(tc.args, "--out", t.TempDir())...)...)
+			out := filepath.Join(t.TempDir(), "out")
+			code, _, stderr := runCLI(append([]string{"capacity"}, append(tc.args, "--out", out)...)...)
 			if code != exitUsage || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, want %d with %q in stderr:\n%s", code, exitUsage, tc.want, stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("the refused search created %s", out)
 			}
 		})
 	}

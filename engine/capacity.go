@@ -35,7 +35,8 @@ type CapacityOptions struct {
 	Step, CoolDown time.Duration
 	// SLO replaces the default service level (DefaultSLO).
 	SLO []report.Threshold
-	// MaxSteps ends the search after this many steps (default 16).
+	// MaxSteps ends the search after this many steps (default 24: a clean edge takes about 12, a
+	// noisy one, whose rates pass and fail in turn, up to 20).
 	MaxSteps int
 	// MaxConversations caps the conversations of the whole search: a step that would pass the
 	// cap is not run (default 100 000). A search either cap ends before its rule does has not
@@ -49,6 +50,9 @@ type CapacityOptions struct {
 	// Progress receives a line per step (default: nothing).
 	Progress io.Writer
 }
+
+// DefaultMaxSteps is the default of CapacityOptions.MaxSteps.
+const DefaultMaxSteps = 24
 
 // DefaultSLO is the service level a capacity step must meet: ≥ 99.9 % of consumers get their
 // first auto message (without verification: ≥ 99.9 % of first SENDs certainly inside the
@@ -71,6 +75,11 @@ func DefaultSLO(p profiles.Profile) []report.Threshold {
 	return out
 }
 
+// Validate checks the options for p as Capacity would, before anything is created or run.
+func (o CapacityOptions) Validate(p profiles.Profile) error {
+	return o.defaults(p) // on a copy: o is a value
+}
+
 func (o *CapacityOptions) defaults(p profiles.Profile) error {
 	if o.From == 0 {
 		o.From = max(p.PeakRate(), 1)
@@ -88,10 +97,14 @@ func (o *CapacityOptions) defaults(p profiles.Profile) error {
 		o.CoolDown = 0
 	}
 	if o.MaxSteps == 0 {
-		o.MaxSteps = 16
+		o.MaxSteps = DefaultMaxSteps
 	}
 	if o.MaxConversations == 0 {
 		o.MaxConversations = 100_000
+	}
+	if first := o.From * o.Step.Seconds(); o.From > 0 && first > o.MaxConversations {
+		return fmt.Errorf("the first step (%s/s for %s) would open %.0f conversations, more than the cap of %.0f (-max-conversations): no step could run",
+			trimFloat(o.From), o.Step, first, o.MaxConversations)
 	}
 	if o.SLO == nil {
 		o.SLO = DefaultSLO(p)
@@ -396,8 +409,8 @@ func conclude(c *report.Capacity, s *search, o *CapacityOptions, interrupted boo
 		if s.low == 0 && s.high > 0 {
 			c.Interval[1] = s.lowest
 		}
-		c.Message = fmt.Sprintf("the search ended at %s before it converged (%s): no rate is confirmed; "+
-			"raise the cap, or start -from nearer the capacity", cut, s.soFar())
+		c.Message = fmt.Sprintf("the search ended at %s before it converged (%s): %s; raise the cap, or start -from nearer the capacity",
+			cut, s.soFar(), s.unconfirmed(o))
 	case c.Bound == report.BoundGenerator:
 		c.Message = fmt.Sprintf("at %s/s the generator could not deliver its load (its own checks failed while the target met the SLO): "+
 			"the target's capacity is above what this machine generates. Shard the load over several generators "+
@@ -416,6 +429,19 @@ func conclude(c *report.Capacity, s *search, o *CapacityOptions, interrupted boo
 			c.Message += fmt.Sprintf(", %s/s failed", trimFloat(s.high))
 		}
 	}
+}
+
+// unconfirmed says what the search still lacked when a cap ended it.
+func (s *search) unconfirmed(o *CapacityOptions) string {
+	switch {
+	case s.low == 0 && s.high == 0:
+		return "no step was judged"
+	case s.low == 0 || s.high == 0 || (s.high-s.low)/s.low > o.Resolution:
+		return "the interval is wider than the resolution, and no rate is confirmed"
+	case s.confirmed:
+		return fmt.Sprintf("%s/s was confirmed, but the step at %s/s, above it, was not run", trimFloat(s.low), trimFloat(s.high))
+	}
+	return fmt.Sprintf("the interval is narrow enough, but %s/s was not confirmed", trimFloat(s.low))
 }
 
 // freshSimEachStep reports whether every target is the embedded simulator started by Run for

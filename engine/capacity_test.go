@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -49,7 +50,7 @@ func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
 			p := capacityProfile(tc.capacity, 200*time.Millisecond)
 			start := time.Now()
 			c, err := Capacity(context.Background(), context.Background(), p, CapacityOptions{
-				From: tc.from, Step: 4 * time.Second, MaxSteps: 24, Progress: testWriter{t},
+				From: tc.from, Step: 4 * time.Second, Progress: testWriter{t},
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -71,7 +72,7 @@ func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
 			// again. A clean edge takes at most 12 steps. A rate at the edge may pass and fail
 			// in turn (with 4-s steps and a 200-ms window, 262.5/s is one: CI saw it pass, fail,
 			// pass), and a failed confirmation reopens the bisection below it, which may cost a
-			// few steps more: then 20 (MaxSteps is raised so that the cap does not cut it).
+			// few steps more: then 20 (within the default MaxSteps, 24).
 			edge := edgeRates(c.Steps)
 			bound := 12
 			if len(edge) > 0 {
@@ -80,8 +81,11 @@ func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
 			if n := len(c.Steps); n > bound {
 				t.Errorf("%d steps, want at most %d (rates that both passed and failed: %v)", n, bound, edge)
 			}
+			// The first failure the search recorded: on the SLO or stationarity, and not a step
+			// it repeated for its generator checks (those are retried, then bracketing goes on).
 			targetFailed := func(st report.CapacityStep) bool {
-				return slices.Contains(st.Failed, report.CriterionSLO) || slices.Contains(st.Failed, report.CriterionStationary)
+				repeated := slices.Contains(st.Failed, report.CriterionGenerator) && st.Phase != "retry"
+				return !repeated && (slices.Contains(st.Failed, report.CriterionSLO) || slices.Contains(st.Failed, report.CriterionStationary))
 			}
 			if k := slices.IndexFunc(c.Steps, targetFailed); k >= 0 {
 				for _, st := range c.Steps[k+1:] {
@@ -189,6 +193,19 @@ func TestCapacityCutByCaps(t *testing.T) {
 				t.Errorf("interval %v, message %q: want the highest pass kept and the cap %q named", c.Interval, c.Message, tc.cap)
 			}
 		})
+	}
+}
+
+// TestCapacityFirstStepOverCap: a first step that would already pass the conversation cap is
+// refused before anything runs, naming the cap (exit 2 in the CLI), instead of a search that
+// judged nothing.
+func TestCapacityFirstStepOverCap(t *testing.T) {
+	t.Parallel()
+	_, err := Capacity(context.Background(), context.Background(), capacityProfile(0, time.Second),
+		CapacityOptions{From: 100, Step: 2 * time.Second, MaxConversations: 100})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "would open 200 conversations, more than the cap of 100 (-max-conversations)") {
+		t.Fatalf("err = %v, want an input error naming the cap", err)
 	}
 }
 

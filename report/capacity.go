@@ -213,9 +213,10 @@ func ReadCapacityFile(path string) (*Capacity, error) {
 func rate(r float64) string { return trimFloat(r) }
 
 // Exit returns the exit code of a search and what it means in one line: 130 interrupted, 4
-// generator-bound (the measurement is not valid: no capacity figure), 1 a step could not run, 0 a
-// rate found, 3 the SLO failed even at the lowest rate tried, 1 otherwise (the conversation cap
-// ended the search first). As Result.Exit for a run, it is the one place that decides.
+// generator-bound (the measurement is not valid: no capacity figure), 1 a step could not run, 1
+// not converged (a cap ended the search first: BoundBudget), 0 a rate found, 3 the SLO failed
+// even at the lowest rate tried, 1 otherwise (no rate found). As Result.Exit for a run, it is
+// the one place that decides.
 func (c *Capacity) Exit() (code int, meaning string) {
 	switch {
 	case c.Interrupted:
@@ -225,7 +226,7 @@ func (c *Capacity) Exit() (code int, meaning string) {
 	case c.Error != "":
 		return ExitRunFailed, "a step could not run: " + c.Error
 	case c.Bound == BoundBudget:
-		return ExitRunFailed, "the search ended at its cap before it converged: " + c.Message
+		return ExitRunFailed, "not converged: " + c.Message
 	case c.Found:
 		return ExitOK, "a sustainable rate was found"
 	case c.Bound == BoundTarget:
@@ -258,12 +259,16 @@ func CapacityHeadline(c *Capacity) string {
 	case c.Bound == BoundBudget:
 		b.WriteString("not converged: ")
 		switch {
+		case lo > 0 && hi > 0 && (hi-lo)/lo <= c.Resolution:
+			fmt.Fprintf(&b, "between %s and %s journeys/s, the search ended before its confirmation steps", rate(lo), rate(hi))
 		case lo > 0 && hi > 0:
 			fmt.Fprintf(&b, "between %s and %s journeys/s, the search ended before it narrowed them", rate(lo), rate(hi))
 		case lo > 0:
 			fmt.Fprintf(&b, "at least %s journeys/s, the search ended before a step failed", rate(lo))
-		default:
+		case hi > 0:
 			fmt.Fprintf(&b, "below %s journeys/s, the search ended before a step passed", rate(hi))
+		default:
+			b.WriteString("no step was judged")
 		}
 	case c.Interrupted:
 		fmt.Fprintf(&b, "interrupted before a rate was found")

@@ -49,8 +49,11 @@ func WriteCapacityHTML(w io.Writer, c *Capacity) error {
 		Schema: c.Schema, Style: reportStyle,
 		Subtitle: fmt.Sprintf("%d steps, %s, started %s; SLO: %s", len(c.Steps),
 			fmtDur(time.Duration(c.Elapsed*float64(time.Second))), c.Start.UTC().Format(time.RFC3339), strings.Join(c.SLO, ", "))}
-	if c.Bound == BoundGenerator {
+	switch c.Bound {
+	case BoundGenerator:
 		pg.Banner = "Generator-bound: the generator could not deliver the load, so no capacity figure of the target was measured."
+	case BoundBudget:
+		pg.Banner = "Not converged: a cap (-max-steps or -max-conversations) ended the search before its rule did, so no rate is found."
 	}
 	bound := string(c.Bound)
 	if bound == "" {

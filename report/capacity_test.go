@@ -70,6 +70,12 @@ func TestCapacityHeadline(t *testing.T) {
 		{"cut between", func(c *Capacity) {
 			c.Bound, c.Found, c.SustainableRate, c.Interval = BoundBudget, false, 0, [2]float64{100, 150}
 		}, "not converged: between 100 and 150 journeys/s, the search ended before it narrowed them; first step that failed: 200/s (slo)"},
+		{"cut narrow", func(c *Capacity) {
+			c.Bound, c.Found, c.SustainableRate, c.Interval = BoundBudget, false, 0, [2]float64{103.125, 106.25}
+		}, "not converged: between 103.125 and 106.25 journeys/s, the search ended before its confirmation steps; first step that failed: 200/s (slo)"},
+		{"cut before any verdict", func(c *Capacity) {
+			c.Bound, c.Found, c.SustainableRate, c.Interval, c.Steps = BoundBudget, false, 0, [2]float64{0, 0}, nil
+		}, "not converged: no step was judged"},
 		{"cut rising", func(c *Capacity) {
 			c.Bound, c.Found, c.SustainableRate, c.Interval, c.Steps = BoundBudget, false, 0, [2]float64{100, 0}, nil
 		}, "not converged: at least 100 journeys/s, the search ended before a step failed"},
@@ -140,6 +146,14 @@ func TestCapacityHTML(t *testing.T) {
 	if strings.Contains(page, "<script") {
 		t.Error("page has a script")
 	}
+	if strings.Contains(page, `class="banner"`) {
+		t.Error("a converged search has a banner")
+	}
+	cut := capacityFixture()
+	cut.Bound, cut.Found, cut.SustainableRate = BoundBudget, false, 0
+	if page := renderCapacityHTML(t, cut); !strings.Contains(page, `role="alert">Not converged: a cap`) || !strings.Contains(page, "not converged: between") {
+		t.Error("the page of a search a cap ended lacks its banner or headline")
+	}
 }
 
 func renderCapacityHTML(t *testing.T, c *Capacity) string {
@@ -168,7 +182,7 @@ func TestCapacityExit(t *testing.T) {
 		{"found", Capacity{Found: true, Bound: BoundTarget}, ExitOK, "a sustainable rate was found"},
 		{"found at the cap", Capacity{Found: true, Bound: BoundMax}, ExitOK, "a sustainable rate was found"},
 		{"SLO fails at the lowest rate", Capacity{Bound: BoundTarget}, ExitThresholds, "the SLO fails even at the lowest rate tried"},
-		{"cut by a cap", Capacity{Bound: BoundBudget, Interval: [2]float64{40, 80}, Message: "the search ended at -max-steps 3 before it converged"}, ExitRunFailed, "the search ended at its cap before it converged: the search ended at -max-steps 3"},
+		{"cut by a cap", Capacity{Bound: BoundBudget, Interval: [2]float64{40, 80}, Message: "the search ended at -max-steps 3 before it converged"}, ExitRunFailed, "not converged: the search ended at -max-steps 3"},
 		{"no rate found", Capacity{Message: "so far: 40/s passed"}, ExitRunFailed, "no rate found: so far: 40/s passed"},
 	} {
 		code, meaning := tc.c.Exit()

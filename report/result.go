@@ -163,8 +163,8 @@ func notValidMeaning(cs []Check) string {
 }
 
 // Exit returns the exit code of a finished run and what it means in one line. A failed
-// measurement check (4) wins over breached thresholds (3): the figures they judged describe the
-// generator, not the target.
+// measurement check (4) wins over breached thresholds (3): the figures they judged are not a
+// valid measurement of the target (they describe the generator, when one of its checks failed).
 func (r *Result) Exit() (code int, meaning string) {
 	ok, started := int64(0), int64(0)
 	if r.Overall != nil {
