@@ -283,16 +283,7 @@ func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }
 // reconnect, and counts the deliveries that came while it was away as missed (not dropped).
 func TestResubscribe(t *testing.T) {
 	t.Parallel()
-	r := New(Config{})
-	var refuse atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if refuse.Load() && strings.HasPrefix(req.URL.Path, "/subscribe/") {
-			http.Error(w, "not now", http.StatusServiceUnavailable)
-			return
-		}
-		r.Handler().ServeHTTP(w, req)
-	}))
-	t.Cleanup(srv.Close)
+	r, srv, refuse := refusingRelay(t)
 	c := &collector{}
 	var notices atomic.Int64
 	s, err := Subscribe(context.Background(), Subscriber{URL: srv.URL, Target: "sim", Name: "k", Deliver: c.deliver,
