@@ -35,8 +35,8 @@ type CapacityOptions struct {
 	Step, CoolDown time.Duration
 	// SLO replaces the default service level (DefaultSLO).
 	SLO []report.Threshold
-	// MaxSteps ends the search after this many steps (default 24: a clean edge takes about 12, a
-	// noisy one, whose rates pass and fail in turn, up to 20).
+	// MaxSteps ends the search after this many steps (default 24: room for a noisy edge, whose
+	// rates pass and fail in turn and reopen the bisection).
 	MaxSteps int
 	// MaxConversations caps the conversations of the whole search: a step that would pass the
 	// cap is not run (default 100 000). A search either cap ends before its rule does has not

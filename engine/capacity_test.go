@@ -81,12 +81,9 @@ func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
 			if n := len(c.Steps); n > bound {
 				t.Errorf("%d steps, want at most %d (rates that both passed and failed: %v)", n, bound, edge)
 			}
-			// The first failure the search recorded: on the SLO or stationarity, and not a step
-			// it repeated for its generator checks (those are retried, then bracketing goes on).
-			targetFailed := func(st report.CapacityStep) bool {
-				repeated := slices.Contains(st.Failed, report.CriterionGenerator) && st.Phase != "retry"
-				return !repeated && (slices.Contains(st.Failed, report.CriterionSLO) || slices.Contains(st.Failed, report.CriterionStationary))
-			}
+			// The first failure the search recorded (not a step it repeated for its generator
+			// checks: those are retried, then bracketing goes on).
+			targetFailed := func(st report.CapacityStep) bool { return !st.Pass && st.JudgesTarget() }
 			if k := slices.IndexFunc(c.Steps, targetFailed); k >= 0 {
 				for _, st := range c.Steps[k+1:] {
 					if st.Phase == "bracket" {

@@ -168,22 +168,28 @@ func (c *Capacity) failedAt(r float64) *CapacityStep {
 	return nil
 }
 
-// verdictsAt counts the steps at rate r the search judged the target by (passed, or failed on
-// the SLO or stationarity) and those that passed. As the search does, it leaves out a step that
-// failed the generator's checks and was repeated (a retry's own verdict counts).
+// verdictsAt counts the steps at rate r that judged the target (CapacityStep.JudgesTarget) and
+// those of them that passed.
 func (c *Capacity) verdictsAt(r float64) (passed, judged int) {
 	for i := range c.Steps {
-		switch st := &c.Steps[i]; {
-		case st.Rate != r:
-		case slices.Contains(st.Failed, CriterionGenerator) && st.Phase != "retry":
-		case st.Pass:
-			passed++
+		if st := &c.Steps[i]; st.Rate == r && st.JudgesTarget() {
 			judged++
-		case st.targetFailed():
-			judged++
+			if st.Pass {
+				passed++
+			}
 		}
 	}
 	return passed, judged
+}
+
+// JudgesTarget reports whether the search took the step as a verdict on the target: it passed,
+// or failed on the SLO or stationarity — but for a step that failed the generator's checks and
+// was therefore repeated (a retry's own verdict counts).
+func (st *CapacityStep) JudgesTarget() bool {
+	if slices.Contains(st.Failed, CriterionGenerator) && st.Phase != "retry" {
+		return false
+	}
+	return st.Pass || st.targetFailed()
 }
 
 // WriteCapacityJSON writes c as capacity.json.
