@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
-	"github.com/lpbench/lpbench/metrics"
+	"github.com/lpbench/lpbench/prom"
 	"github.com/lpbench/lpbench/profiles"
 )
 
@@ -57,7 +57,7 @@ func (f *metricsFlags) endpoint(out profiles.Outputs, set map[string]bool) (metr
 
 // liveMetrics is a command's metrics endpoint.
 type liveMetrics struct {
-	srv    *metrics.Server
+	srv    *prom.Server
 	linger time.Duration
 }
 
@@ -73,8 +73,8 @@ func startMetrics(ep metricsEndpoint, window time.Duration, o *engine.Options, s
 	if o.Shards > 0 {
 		shard = strconv.Itoa(o.Shard)
 	}
-	set := metrics.New(window, shard)
-	srv, err := metrics.Serve(ep.listen, set)
+	set := prom.New(window, shard)
+	srv, err := prom.Serve(ep.listen, set)
 	if err != nil {
 		return nil, usageError("%v (-metrics-listen or outputs.metrics_listen)", err)
 	}

@@ -1,4 +1,4 @@
-// Package metrics serves a run's live metrics to Prometheus while it goes: counters of arrivals,
+// Package prom serves a run's live metrics to Prometheus while it goes: counters of arrivals,
 // journeys by outcome, window verdicts, auto messages received and missing, and failures by
 // step and class; histograms of every step, the gap, the journey, the lag and the wait for the
 // first auto message, native with classic buckets too. Every series is labelled by target, and
@@ -8,7 +8,7 @@
 // them, read through report.Values and report.AutoMessage so that the live figures are the
 // result's, and the load generator's arrival counts, read when Prometheus scrapes. Its
 // registry is its own, never the global one. Serve puts it on an HTTP endpoint.
-package metrics
+package prom
 
 import (
 	"slices"
