@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
-	"github.com/lpbench/lpbench/prom"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/prom"
 )
 
 // metricsFlags are the flags of the live metrics endpoint, on run and capacity.
