@@ -14,7 +14,7 @@ const (
 	dashboardFile = "grafana/lpbench.json"
 	// metricNames lists the metrics lpbench exports, name and type a line; the metrics package's
 	// test keeps it equal to what a run serves.
-	metricNames = "../metrics/names.txt"
+	metricNames = "../prom/names.txt"
 )
 
 // dashboard is the part of a Grafana dashboard the test reads.

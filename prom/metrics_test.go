@@ -179,7 +179,7 @@ func TestNamesListed(t *testing.T) {
 	_, types := gather(t, s)
 	var b strings.Builder
 	b.WriteString("# The metrics lpbench exports (lpbench run/capacity --metrics-listen): name and type, one a line.\n")
-	b.WriteString("# Written by go test ./metrics -run TestNamesListed -update; deploy/'s dashboard test reads it.\n")
+	b.WriteString("# Written by go test ./prom -run TestNamesListed -update; deploy/'s dashboard test reads it.\n")
 	var names []string
 	for n := range types {
 		names = append(names, n)
@@ -198,7 +198,7 @@ func TestNamesListed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b.String() != string(want) {
-		t.Errorf("names.txt is not what a run exports (go test ./metrics -run TestNamesListed -update rewrites it)\ngot:\n%s\nwant:\n%s", b.String(), want)
+		t.Errorf("names.txt is not what a run exports (go test ./prom -run TestNamesListed -update rewrites it)\ngot:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
 
