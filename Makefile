@@ -25,7 +25,7 @@ test:
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '$(TIMED)' ./engine
 	$(GO) test -count=1 -run 'TestCapacityGeneratorBound|TestHistoryAA' .
-	$(GO) test -count=1 -run 'TestCompareBlocksCalibration' ./report
+	$(GO) test -count=1 -run 'TestCompareBlocksCalibration' ./compare
 
 # The quick suite: skips the long tests.
 test-short:

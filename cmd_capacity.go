@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -94,18 +96,18 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	}
 	p, err := profiles.Open(name)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	}
 	o, err := f.options(&p)
 	if err == nil {
 		err = o.Validate(p)
 	}
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	}
 	ep, err := f.metrics.endpoint(p.Outputs, f.set)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	}
 	if err := confirmLiveSearch(p, f, o, stderr); err != nil {
 		return err
@@ -144,10 +146,10 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	v := capacityVerdict(c)
 	if db != nil {
 		path := filepath.Join(dir, "capacity.json")
-		v = v.withHistory(appendHistory(db, history.FromCapacity(c, engine.Version(), v.code, path), v.err, path, stderr), stderr)
+		v = v.withHistory(appendHistory(db, history.FromCapacity(c, engine.Version(), int(v.code), path), v.err, path, stderr), stderr)
 	}
 	// The job summary once the exit is known: it tells the one the command ends with.
-	appendStepSummary(o.Run.Getenv, stderr, func(w io.Writer) error { return report.WriteCapacityMarkdownExit(w, c, v.code, v.meaning) })
+	appendStepSummary(o.Run.Getenv, stderr, func(w io.Writer) error { return render.WriteCapacityMarkdownExit(w, c, v.code, v.meaning) })
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	release() // an interrupt now ends the metrics' linger, not the search
 	live.finish(stderr)
@@ -202,7 +204,7 @@ func stepOutputs(dir string, labels labelFlag) func(int, float64, *engine.Option
 			if len(labels) > 0 {
 				res.Labels = labels
 			}
-			if err := report.WriteRunOutputs(sdir, res); err != nil {
+			if err := render.WriteRunOutputs(sdir, res); err != nil {
 				return "", err
 			}
 			return filepath.ToSlash(filepath.Join(rel, "result.json")), nil
@@ -218,20 +220,20 @@ func writeCapacity(dir string, c *report.Capacity, stdout io.Writer) error {
 		write func(io.Writer, *report.Capacity) error
 	}{
 		{"capacity.json", report.WriteCapacityJSON},
-		{"capacity.html", report.WriteCapacityHTML},
-		{"summary.txt", report.WriteCapacitySummary},
+		{"capacity.html", render.WriteCapacityHTML},
+		{"summary.txt", render.WriteCapacitySummary},
 	} {
 		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), func(w io.Writer) error { return out.write(w, c) }); err != nil {
 			return err
 		}
 	}
-	return report.WriteCapacitySummary(stdout, c)
+	return render.WriteCapacitySummary(stdout, c)
 }
 
 // capacityVerdict returns the verdict of a search (report.Capacity.Exit decides it); a step that
 // could not run was printed already.
 func capacityVerdict(c *report.Capacity) verdict {
-	code, meaning := c.Exit()
+	code, meaning := exitcode.Capacity(c)
 	return newVerdict(code, meaning, c.Error != "")
 }
 
@@ -248,7 +250,7 @@ func confirmLiveSearch(p profiles.Profile, f capacityFlags, o engine.CapacityOpt
 		return usageError("a capacity search on LivePerson itself needs --max, the highest rate it may try. Nothing was sent.")
 	}
 	if err := p.CheckLive(os.Getenv); err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	}
 	steps, conv, d := engine.CapacityWorstCase(p, o)
 	fmt.Fprintf(stderr, "lpbench: live capacity search of profile %s\n", p.Name)

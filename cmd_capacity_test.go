@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -39,7 +40,7 @@ func TestCapacityGeneratorBound(t *testing.T) {
 	t.Setenv(stepSummaryEnv, jobSummary) // and the search appends its markdown summary there
 	code, stdout, stderr := runCLI("capacity", writeProfile(t, noLimitProfile), "--from", "400", "--step", "3s", "--max", "12800", "--out", dir)
 	t.Logf("stdout:\n%s", stdout)
-	if got, want := code, exitNotValid; got != want {
+	if got, want := code, exitcode.NotValid; got != want {
 		t.Fatalf("exit %d, want %d (generator-bound)\nstderr:\n%s", got, want, stderr)
 	}
 	c, err := report.ReadCapacityFile(filepath.Join(dir, "capacity.json"))
@@ -79,10 +80,10 @@ func TestCapacityGeneratorBound(t *testing.T) {
 		}
 	}
 	first := filepath.Join(dir, c.Steps[0].Result)
-	if code, out, errs := runCLI("report", first); code != exitOK || !strings.Contains(out, "journeys") {
+	if code, out, errs := runCLI("report", first); code != exitcode.OK || !strings.Contains(out, "journeys") {
 		t.Errorf("report on a step's result: exit %d\n%s\n%s", code, out, errs)
 	}
-	if code, out, errs := runCLI("compare", first, filepath.Join(dir, last.Result)); code != exitOK || out == "" {
+	if code, out, errs := runCLI("compare", first, filepath.Join(dir, last.Result)); code != exitcode.OK || out == "" {
 		t.Errorf("compare of two steps: exit %d\n%s\n%s", code, out, errs)
 	}
 }
@@ -122,8 +123,8 @@ func TestCapacityUsage(t *testing.T) {
 			t.Parallel()
 			out := filepath.Join(t.TempDir(), "out")
 			code, _, stderr := runCLI(append([]string{"capacity"}, append(tc.args, "--out", out)...)...)
-			if code != exitUsage || !strings.Contains(stderr, tc.want) {
-				t.Errorf("exit %d, want %d with %q in stderr:\n%s", code, exitUsage, tc.want, stderr)
+			if code != exitcode.Usage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d with %q in stderr:\n%s", code, exitcode.Usage, tc.want, stderr)
 			}
 			if _, err := os.Stat(out); err == nil {
 				t.Errorf("the refused search created %s", out)

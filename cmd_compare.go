@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lpbench/lpbench/compare"
+	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -19,20 +22,20 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	write := report.WriteCompareText
+	write := render.WriteCompareText
 	switch *format {
 	case "text":
 	case "html":
-		write = report.WriteCompareHTML
+		write = render.WriteCompareHTML
 	default:
 		return usageError("-format must be text or html, got %q", *format)
 	}
 	sides, err := compareSides(files, *targets)
 	if err != nil {
 		fs.Usage()
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	}
-	cs := report.Compare(sides[0].m, sides[1].m, report.CompareOptions{})
+	cs := compare.Runs(sides[0].m, sides[1].m, compare.Options{})
 	if err := write(stdout, sides[0].name, sides[1].name, cs); err != nil {
 		return err
 	}
@@ -44,13 +47,13 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if !ok || err != nil || pct < 0 {
 		return usageError("-fail-on-regression wants METRIC:PCT, got %q", *failOn)
 	}
-	worse, err := report.Regressed(cs, metric, pct)
+	worse, err := compare.Regressed(cs, metric, pct)
 	if err != nil {
 		return usageError("%v", err)
 	}
 	if worse {
 		fmt.Fprintf(stderr, "lpbench compare: %s is significantly worse by more than %g%%\n", metric, pct)
-		return exitCode(exitThresholds)
+		return exitCode(exitcode.Thresholds)
 	}
 	return nil
 }

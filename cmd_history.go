@@ -14,7 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -78,7 +80,7 @@ func appendHistory(db *history.DB, r *history.Run, verdict error, resultPath str
 		return verdict
 	}
 	defer db.Close()
-	r.ExitCode = exitCodeOf(verdict)
+	r.ExitCode = int(exitCodeOf(verdict))
 	file, err := os.ReadFile(resultPath)
 	if err == nil {
 		if abs, aerr := filepath.Abs(resultPath); aerr == nil {
@@ -94,15 +96,15 @@ func appendHistory(db *history.DB, r *history.Run, verdict error, resultPath str
 }
 
 // exitCodeOf returns the exit code main gives err.
-func exitCodeOf(err error) int {
+func exitCodeOf(err error) exitcode.Code {
 	var e *exitError
 	switch {
 	case err == nil:
-		return exitOK
+		return exitcode.OK
 	case errors.As(err, &e):
 		return e.code
 	}
-	return exitRunFailed
+	return exitcode.RunFailed
 }
 
 const historyUsage = `history list|show|trend|check FILE [flags]
@@ -208,7 +210,7 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 			return nil
 		}
-		return exitCode(exitUsage)
+		return exitCode(exitcode.Usage)
 	}
 	sub := args[0]
 	var o historyOptions
@@ -326,11 +328,11 @@ func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 	if len(extra) > 0 {
 		return usageError("history trend: unexpected argument %q", extra[0])
 	}
-	write := history.WriteTrendText
+	write := render.WriteTrendText
 	switch o.format {
 	case "text":
 	case "html":
-		write = report.WriteTrendHTML
+		write = render.WriteTrendHTML
 	default:
 		return usageError("history trend: -format wants text or html, got %q", o.format)
 	}
@@ -389,7 +391,7 @@ func writeVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
 	switch v.Reason {
 	case history.NotValid:
 		fmt.Fprintln(w, v.NotJudged)
-		return exitCode(exitNotValid)
+		return exitCode(exitcode.NotValid)
 	case history.TooFewRuns:
 		fmt.Fprintln(w, v.NotJudged+" (a young history, which has to grow: exit 0)")
 		return nil
@@ -423,11 +425,11 @@ func writeVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
 	}
 	if v.Reason == history.NoMetric {
 		fmt.Fprintln(w, v.NotJudged+": the run could not be judged (exit 4)")
-		return exitCode(exitNotValid)
+		return exitCode(exitcode.NotValid)
 	}
 	fmt.Fprintf(w, "%d metrics judged, %d regression(s); %d not judged\n", len(v.Judgments), len(regs), len(v.Skipped))
 	if len(regs) > 0 {
-		return exitCode(exitThresholds)
+		return exitCode(exitcode.Thresholds)
 	}
 	return nil
 }

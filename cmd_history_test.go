@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/report"
 )
@@ -89,7 +90,7 @@ func TestHistoryCommands(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	for _, c := range []struct {
 		args []string
-		code int
+		code exitcode.Code
 		want []string
 	}{
 		{[]string{"list", file}, 0, []string{"#1", "#9", "env=staging", "valid", "runa"}},
@@ -99,21 +100,21 @@ func TestHistoryCommands(t *testing.T) {
 		{[]string{"show", file, "runc", "-result", out + ".json"}, 0, []string{"run #3"}},
 		{[]string{"trend", file, "--label", "env=ci"}, 0, []string{"130ms!", "8 runs (#1 … #9)", "step.create.p50", "! regression"}},
 		{[]string{"trend", file, "-format", "html", "-o", out + ".html"}, 0, nil},
-		{[]string{"check", file}, exitThresholds, []string{"history check of run #9", "baseline: 7 runs (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 5.0%",
+		{[]string{"check", file}, exitcode.Thresholds, []string{"history check of run #9", "baseline: 7 runs (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 5.0%",
 			"regression: step.create.p50 of target sim: 130ms, baseline band", "above the band, +30.0% on the mean", "1 regression(s)"}},
 		{[]string{"check", file, "--min-effect", "40%", "-v"}, 0, []string{"0 regression(s)", "served of target sim: 100.00%, baseline band 100.00% – 100.00%"}},
 		{[]string{"check", file, "--run", "7"}, 0, []string{"history check of run #7", "baseline: 6 runs"}},
-		{[]string{"check", file, "--run", "8"}, exitUsage, []string{"NOT JUDGED: run #8: 7 earlier valid runs of kind run, profile nightly, but only 0 comparable with it: they differ in label env in 7",
+		{[]string{"check", file, "--run", "8"}, exitcode.Usage, []string{"NOT JUDGED: run #8: 7 earlier valid runs of kind run, profile nightly, but only 0 comparable with it: they differ in label env in 7",
 			"add -ignore-label env"}},
 		{[]string{"check", file, "--run", "3"}, 0, []string{"NOT JUDGED: run #3: 2 comparable valid run(s) before it, 3 needed (a young history"}},
-		{[]string{"check", file, "--target", "other"}, exitUsage, nil},
-		{[]string{"check", file, "--label", "env=prod"}, exitUsage, []string{"no run matches the filter labels env=prod"}},
-		{[]string{"check", file, "--baseline", "2"}, exitUsage, []string{"-baseline 2: at least 3"}},
-		{[]string{"check", file, "--baseline", "0"}, exitUsage, []string{"-baseline 0: at least 3"}},
-		{[]string{"trend", file, "--baseline", "1"}, exitUsage, []string{"-baseline 1: at least 3"}},
-		{[]string{"check", file, "--min-effect", "x"}, exitUsage, nil},
-		{[]string{"frob", file}, exitUsage, nil},
-		{[]string{"check", filepath.Join(t.TempDir(), "missing.db")}, exitUsage, nil},
+		{[]string{"check", file, "--target", "other"}, exitcode.Usage, nil},
+		{[]string{"check", file, "--label", "env=prod"}, exitcode.Usage, []string{"no run matches the filter labels env=prod"}},
+		{[]string{"check", file, "--baseline", "2"}, exitcode.Usage, []string{"-baseline 2: at least 3"}},
+		{[]string{"check", file, "--baseline", "0"}, exitcode.Usage, []string{"-baseline 0: at least 3"}},
+		{[]string{"trend", file, "--baseline", "1"}, exitcode.Usage, []string{"-baseline 1: at least 3"}},
+		{[]string{"check", file, "--min-effect", "x"}, exitcode.Usage, nil},
+		{[]string{"frob", file}, exitcode.Usage, nil},
+		{[]string{"check", filepath.Join(t.TempDir(), "missing.db")}, exitcode.Usage, nil},
 	} {
 		code, stdout, stderr := runCLI(append([]string{"history"}, c.args...)...)
 		if code != c.code {
@@ -144,8 +145,8 @@ func TestRunHistory(t *testing.T) {
 	notes := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notes, []byte("not a history"), 0o644)
 	code, _, stderr := runCLI("run", "--rate", "10", "--duration", "1s", "--no-progress", "--out", filepath.Join(dir, "refused"), "--history", notes)
-	if code != exitUsage || !strings.Contains(stderr, "not an lpbench history") {
-		t.Errorf("foreign history: exit %d, want %d\n%s", code, exitUsage, stderr)
+	if code != exitcode.Usage || !strings.Contains(stderr, "not an lpbench history") {
+		t.Errorf("foreign history: exit %d, want %d\n%s", code, exitcode.Usage, stderr)
 	}
 	if b, _ := os.ReadFile(notes); string(b) != "not a history" {
 		t.Error("the foreign file was changed")
@@ -157,7 +158,7 @@ func TestRunHistory(t *testing.T) {
 	file := filepath.Join(dir, "history.db")
 	out := filepath.Join(dir, "run")
 	code, _, stderr = runCLI("run", "--rate", "10", "--duration", "1s", "--no-progress", "--out", out, "--history", file, "--label", "build=7", "--label", "env=ci")
-	if code != exitOK || !strings.Contains(stderr, "appended to history "+file+" as run #1") {
+	if code != exitcode.OK || !strings.Contains(stderr, "appended to history "+file+" as run #1") {
 		t.Fatalf("run --history: exit %d\n%s", code, stderr)
 	}
 	b, err := os.ReadFile(filepath.Join(out, "result.json"))
@@ -174,7 +175,7 @@ func TestRunHistory(t *testing.T) {
 			t.Errorf("history show lacks %q:\n%s", want, stdout)
 		}
 	}
-	if code != exitOK {
+	if code != exitcode.OK {
 		t.Errorf("history show: exit %d", code)
 	}
 }
@@ -213,17 +214,17 @@ func TestHistoryCheckNothingJudged(t *testing.T) {
 	ignore := []string{"--ignore-label", "commit"}
 	for _, c := range []struct {
 		args []string
-		code int
+		code exitcode.Code
 		want []string
 	}{
-		{[]string{"--run", "5"}, exitUsage, []string{"NOT JUDGED: run #5: 4 earlier valid runs", "differ in label commit in 4", "add -ignore-label commit"}},
-		{append([]string{"--run", "5"}, ignore...), exitThresholds, []string{"regression: served of target sim: missing: baseline had it in 4 runs", "1 regression(s)"}},
-		{append([]string{"--run", "5", "--label", "commit=4"}, ignore...), exitThresholds, []string{"missing: baseline had it in 4 runs"}},
-		{[]string{"--run", "5", "--label", "commit=4"}, exitUsage, []string{"add -ignore-label commit"}},
-		{append([]string{"--target", "sim"}, ignore...), exitThresholds, []string{"history check of run #7",
+		{[]string{"--run", "5"}, exitcode.Usage, []string{"NOT JUDGED: run #5: 4 earlier valid runs", "differ in label commit in 4", "add -ignore-label commit"}},
+		{append([]string{"--run", "5"}, ignore...), exitcode.Thresholds, []string{"regression: served of target sim: missing: baseline had it in 4 runs", "1 regression(s)"}},
+		{append([]string{"--run", "5", "--label", "commit=4"}, ignore...), exitcode.Thresholds, []string{"missing: baseline had it in 4 runs"}},
+		{[]string{"--run", "5", "--label", "commit=4"}, exitcode.Usage, []string{"add -ignore-label commit"}},
+		{append([]string{"--target", "sim"}, ignore...), exitcode.Thresholds, []string{"history check of run #7",
 			"served of target sim: missing: baseline had it in 5 runs", "step.create.p50 of target sim: missing: baseline had it in 6 runs", "2 regression(s)"}},
-		{append([]string{"--target", "nosuch"}, ignore...), exitUsage, []string{`no run has metrics of target "nosuch"`}},
-		{append([]string{"--run", "6"}, ignore...), exitNotValid, []string{"not judged: sim step.create.p50: 1 samples", "NOT JUDGED: run #6: a baseline of 5 runs, but not one of its 2 metrics could be judged", "exit 4"}},
+		{append([]string{"--target", "nosuch"}, ignore...), exitcode.Usage, []string{`no run has metrics of target "nosuch"`}},
+		{append([]string{"--run", "6"}, ignore...), exitcode.NotValid, []string{"not judged: sim step.create.p50: 1 samples", "NOT JUDGED: run #6: a baseline of 5 runs, but not one of its 2 metrics could be judged", "exit 4"}},
 	} {
 		code, stdout, stderr := runCLI(append([]string{"history", "check", path}, c.args...)...)
 		if code != c.code {

@@ -5,13 +5,15 @@ import (
 	"io"
 	"os"
 
+	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
 
 // renderers are the formats of lpbench report.
 var renderers = map[string]func(io.Writer, *report.Result) error{
-	"text": report.WriteSummary, "json": report.WriteJSON, "junit": report.WriteJUnit, "html": report.WriteHTML,
-	"markdown": report.WriteMarkdown,
+	"text": render.WriteSummary, "json": report.WriteJSON, "junit": render.WriteJUnit, "html": render.WriteHTML,
+	"markdown": render.WriteMarkdown,
 }
 
 // cmdReport renders a report again from a result file, or summarizes an interval log.
@@ -54,7 +56,7 @@ func reportFromHlog(path string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "lpbench report: %s: %v (showing what was read before it)\n", path, err)
 	}
 	if len(tags) == 0 {
-		return exitCode(exitRunFailed)
+		return exitCode(exitcode.RunFailed)
 	}
-	return report.WriteHlogSummary(stdout, tags)
+	return render.WriteHlogSummary(stdout, tags)
 }

@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -110,15 +112,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	p, err := profiles.Open(name)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	}
 	o := engine.Options{Stderr: stderr, Getenv: os.Getenv}
 	if err := f.apply(&p, &o); err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	}
 	ep, err := f.metrics.endpoint(p.Outputs, f.set)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	}
 	if err := confirmLive(p, f.live, stderr); err != nil {
 		return err
@@ -166,14 +168,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 // with. Its error is that of writing the outputs.
 func finishRun(db *history.DB, res *report.Result, dir string, getenv func(string) string, stdout, stderr io.Writer) (verdict, error) {
 	// The files first: what was measured is kept even if stdout fails.
-	if err := report.WriteRunOutputs(dir, res); err != nil {
+	if err := render.WriteRunOutputs(dir, res); err != nil {
 		return verdict{}, err
 	}
-	if err := report.WriteSummary(stdout, res); err != nil {
+	if err := render.WriteSummary(stdout, res); err != nil {
 		return verdict{}, fmt.Errorf("writing the summary: %w", err)
 	}
 	v := recordRun(db, res, resultVerdict(res), filepath.Join(dir, "result.json"), stderr)
-	appendStepSummary(getenv, stderr, func(w io.Writer) error { return report.WriteMarkdownExit(w, res, v.code, v.meaning) })
+	appendStepSummary(getenv, stderr, func(w io.Writer) error { return render.WriteMarkdownExit(w, res, v.code, v.meaning) })
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	return v, nil
 }
@@ -184,7 +186,7 @@ func recordRun(db *history.DB, res *report.Result, v verdict, resultPath string,
 	if db == nil {
 		return v
 	}
-	r, err := history.FromResult(res, v.code, resultPath)
+	r, err := history.FromResult(res, int(v.code), resultPath)
 	if err != nil {
 		return v.withHistory(fmt.Errorf("the run is not in the history: %w", err), stderr)
 	}
@@ -193,7 +195,7 @@ func recordRun(db *history.DB, res *report.Result, v verdict, resultPath string,
 
 // resultVerdict returns the verdict of a finished run (report.Result.Exit decides it).
 func resultVerdict(res *report.Result) verdict {
-	code, meaning := res.Exit()
+	code, meaning := exitcode.Run(res)
 	return newVerdict(code, meaning, res.End == report.EndFailed)
 }
 
@@ -210,7 +212,7 @@ func confirmLive(p profiles.Profile, live bool, stderr io.Writer) error {
 		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm. Nothing was sent.", p.Name, liveNames(p))
 	}
 	if err := p.CheckLive(os.Getenv); err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	}
 	printPlan(stderr, p)
 	return nil
@@ -456,7 +458,7 @@ func engineError(cmd string, err error, noResult bool, stderr io.Writer) error {
 	var in *engine.InputError
 	switch {
 	case errors.As(err, &in):
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitcode.Usage, err: err}
 	case err != nil && noResult:
 		return err
 	case err != nil:

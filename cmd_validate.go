@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/profiles"
 )
 
@@ -20,7 +21,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	for _, f := range files {
 		if _, err := profiles.Open(f); err != nil {
 			fmt.Fprintln(stderr, err)
-			bad = exitCode(exitUsage)
+			bad = exitCode(exitcode.Usage)
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", f)

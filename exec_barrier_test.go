@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -95,7 +96,7 @@ func TestShardsStartTogether(t *testing.T) {
 		}
 	}
 	merged := filepath.Join(dir, "merged.json")
-	if code, _, stderr := runCLI(append(args, "-o", merged)...); code != exitOK {
+	if code, _, stderr := runCLI(append(args, "-o", merged)...); code != exitcode.OK {
 		t.Fatalf("merge: exit %d\n%s", code, stderr)
 	}
 	res, err := report.ReadFile(merged)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/relay"
 	"github.com/lpbench/lpbench/report"
@@ -233,7 +234,7 @@ func mergeShards(t *testing.T, dir string, ks []int, flags ...string) *report.Re
 		args = append(args, filepath.Join(dir, fmt.Sprint("shard-", k), "result.json"))
 	}
 	out := filepath.Join(dir, "merged.json")
-	if code, stdout, stderr := runCLI(append(append(args, "-o", out), flags...)...); code != exitOK {
+	if code, stdout, stderr := runCLI(append(append(args, "-o", out), flags...)...); code != exitcode.OK {
 		t.Fatalf("merge: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	m, err := report.ReadFile(out)
@@ -304,8 +305,8 @@ func TestRelayFlags(t *testing.T) {
 		{[]string{"-max-targets", "0"}, "-max-targets must be ≥ 1, got 0"},
 	} {
 		code, _, stderr := runCLI(append([]string{"relay", "-listen", "127.0.0.1:0"}, tc.args...)...)
-		if code != exitUsage || !strings.Contains(stderr, tc.want) {
-			t.Errorf("relay %q: exit %d, stderr %q; want %d with %q", tc.args, code, stderr, exitUsage, tc.want)
+		if code != exitcode.Usage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("relay %q: exit %d, stderr %q; want %d with %q", tc.args, code, stderr, exitcode.Usage, tc.want)
 		}
 	}
 }

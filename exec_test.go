@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -75,8 +76,8 @@ func TestInterruptWritesEverything(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, stderr.String())
+	if !errors.As(err, &ee) || ee.ExitCode() != int(exitcode.Interrupted) {
+		t.Fatalf("exit: %v, want %d\n%s", err, exitcode.Interrupted, stderr.String())
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("took %v to stop after SIGINT", took)
@@ -136,7 +137,7 @@ func TestKillLeavesReadableLog(t *testing.T) {
 		t.Fatalf("all.journey in the log: %v", h)
 	}
 	code, out, errs := runCLI("report", "-from-hlog", filepath.Join(dir, "run.hlog"))
-	if code != exitOK || !strings.Contains(out, "all.step.create") {
+	if code != exitcode.OK || !strings.Contains(out, "all.step.create") {
 		t.Errorf("report -from-hlog: exit %d\n%s%s", code, out, errs)
 	}
 }
@@ -278,7 +279,7 @@ func TestShardsOnOneSimulator(t *testing.T) {
 		args = append(args, filepath.Join(dir, fmt.Sprint("shard-", k), "result.json"))
 	}
 	merged := filepath.Join(dir, "merged.json")
-	if code, _, stderr := runCLI(append(args, "-o", merged)...); code != exitOK {
+	if code, _, stderr := runCLI(append(args, "-o", merged)...); code != exitcode.OK {
 		t.Fatalf("merge: exit %d\n%s", code, stderr)
 	}
 	res, err := report.ReadFile(merged)

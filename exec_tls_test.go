@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -88,8 +89,8 @@ func TestSimTLS(t *testing.T) {
 	start := time.Now()
 	out, err := run(other.TLSCAFile, filepath.Join(dir, "wrong"))
 	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != exitRunFailed {
-		t.Fatalf("run with another CA: %v, want exit %d\n%s", err, exitRunFailed, out)
+	if !errors.As(err, &exit) || exit.ExitCode() != int(exitcode.RunFailed) {
+		t.Fatalf("run with another CA: %v, want exit %d\n%s", err, exitcode.RunFailed, out)
 	}
 	for _, want := range []string{"class network", "certificate", "CA file " + other.TLSCAFile} {
 		if !strings.Contains(out, want) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
@@ -53,7 +54,7 @@ func aaRun(t *testing.T, seed int64, create lpsim.Latency, labels map[string]str
 	}
 	res.Labels = labels
 	code := exitCodeOf(runVerdict(res))
-	r, err := history.FromResult(res, code, "")
+	r, err := history.FromResult(res, int(code), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestHistoryAA(t *testing.T) {
 		judged++
 		metrics += len(v.Judgments)
 		for _, j := range v.Judgments {
-			if j.Flag == report.FlagRegression {
+			if j.Flag == history.FlagRegression {
 				alarms++
 				t.Errorf("A/A run %d: false alarm: %s", i+1, j)
 			}
@@ -145,7 +146,7 @@ func aaAppendValid(t *testing.T, db *history.DB, seed int64, create lpsim.Latenc
 		v := history.Judge(runs, len(runs)-1, history.CheckOptions{})
 		ok, why := r.Judged()
 		switch {
-		case ok && r.ExitCode == exitOK:
+		case ok && r.ExitCode == int(exitcode.OK):
 			return v
 		case ok:
 			t.Fatalf("run #%d: its measurement is valid (checks held, completed) but it exited %d: the smoke profile's thresholds failed on the simulator\n%s",
@@ -171,8 +172,8 @@ func checkCLIRegression(t *testing.T, file string) {
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitThresholds {
-		t.Fatalf("history check: %v, want exit %d\n%s%s", err, exitThresholds, out.String(), errOut.String())
+	if !errors.As(err, &ee) || ee.ExitCode() != int(exitcode.Thresholds) {
+		t.Fatalf("history check: %v, want exit %d\n%s%s", err, exitcode.Thresholds, out.String(), errOut.String())
 	}
 	for _, want := range []string{"regression: step.create.p50 of target sim:", "regression: journey.p50 of target sim:", "baseline band", "above the band"} {
 		if !strings.Contains(out.String(), want) {

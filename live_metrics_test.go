@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lpbench/lpbench/exitcode"
 )
 
 // freeAddr returns a 127.0.0.1 address with a port free a moment ago.
@@ -159,7 +161,7 @@ func TestPrometheusScrapesARun(t *testing.T) {
 		"outputs:\n  metrics_listen: "+target+"\n  metrics_linger: 5s\n")
 	code, _, stderr := runCLI("run", prof, "--no-progress", "--out", dir)
 	exited := time.Now()
-	if code != exitOK && code != exitThresholds && code != exitNotValid { // the figures count either way
+	if code != exitcode.OK && code != exitcode.Thresholds && code != exitcode.NotValid { // the figures count either way
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	var res struct {
@@ -328,7 +330,7 @@ func TestInterruptEndsMetricsLinger(t *testing.T) {
 	}()
 	err = cmd.Wait()
 	var ee *exec.ExitError
-	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == exitThresholds) {
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == int(exitcode.Thresholds)) {
 		t.Errorf("exit: %v, want the run's (0, or 3)", err)
 	}
 	if took := time.Since(start); took > 10*time.Second {

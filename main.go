@@ -17,18 +17,8 @@ import (
 	"strings"
 
 	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/profiles"
-	"github.com/lpbench/lpbench/report"
-)
-
-// Exit codes.
-const (
-	exitOK          = report.ExitOK
-	exitRunFailed   = report.ExitRunFailed // the run could not measure anything useful (e.g. every journey failed)
-	exitUsage       = 2                    // bad command line or profile
-	exitThresholds  = report.ExitThresholds
-	exitNotValid    = report.ExitNotValid // the measurement is not valid: a measurement check failed
-	exitInterrupted = report.ExitInterrupted
 )
 
 const usage = `lpbench: load and latency benchmark for LivePerson consumer messaging with AUTO_MESSAGES
@@ -80,33 +70,33 @@ var commands = map[string]command{
 }
 
 func main() {
-	os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(int(cli(os.Args[1:], os.Stdout, os.Stderr)))
 }
 
 // cli runs the command line args, prints the error of the command if any, and returns the exit
 // code.
-func cli(args []string, stdout, stderr io.Writer) int {
+func cli(args []string, stdout, stderr io.Writer) exitcode.Code {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return exitUsage
+		return exitcode.Usage
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
-		return exitOK
+		return exitcode.OK
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "lpbench: unknown command %q\n\n%s", args[0], usage)
-		return exitUsage
+		return exitcode.Usage
 	}
 	err := cmd(args[1:], stdout, stderr)
 	if err == nil || errors.Is(err, errHelp) {
-		return exitOK
+		return exitcode.OK
 	}
 	var e *exitError
 	if !errors.As(err, &e) {
-		e = &exitError{code: exitRunFailed, err: err}
+		e = &exitError{code: exitcode.RunFailed, err: err}
 	}
 	if e.err != nil {
 		fmt.Fprintf(stderr, "lpbench %s: %v\n", args[0], e.err)
@@ -117,7 +107,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 // exitError is a command's failure with its exit code; err nil exits quietly (the command has
 // said what there was to say).
 type exitError struct {
-	code int
+	code exitcode.Code
 	err  error
 }
 
@@ -132,11 +122,11 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // usageError is a bad command line or profile (exit 2).
 func usageError(format string, a ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+	return &exitError{code: exitcode.Usage, err: fmt.Errorf(format, a...)}
 }
 
 // exitCode ends a command quietly with code.
-func exitCode(code int) error { return &exitError{code: code} }
+func exitCode(code exitcode.Code) error { return &exitError{code: code} }
 
 // errHelp is returned when -h asked for the usage, which was printed: exit 0.
 var errHelp = flag.ErrHelp
@@ -164,7 +154,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp
 		}
-		return nil, exitCode(exitUsage)
+		return nil, exitCode(exitcode.Usage)
 	}
 	return append(pos, fs.Args()...), nil
 }

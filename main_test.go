@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/lp/lpsim"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -30,7 +32,7 @@ func writeProfile(t *testing.T, body string) string {
 }
 
 // runCLI runs the command line and returns its exit code and outputs.
-func runCLI(args ...string) (code int, stdout, stderr string) {
+func runCLI(args ...string) (code exitcode.Code, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = cli(args, &out, &errb)
 	return code, out.String(), errb.String()
@@ -50,45 +52,45 @@ func TestExitCodes(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		args     func(t *testing.T) []string
-		code     int
+		code     exitcode.Code
 		inStdout string
 		inStderr string
 	}{
 		// A short run whose thresholds hold.
 		{"success", func(t *testing.T) []string {
 			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"errors < 1%\"]\n"), "--no-progress", "--out", t.TempDir()}
-		}, exitOK, "measurement: all 7 checks hold", ""},
+		}, exitcode.OK, "measurement: all 7 checks hold", ""},
 		// An unmeetable threshold: exit 3, and the table names it with the measured value. (Not
 		// on a percentile: five journeys cannot support one, which would exit 4.)
 		{"threshold breached", func(t *testing.T) []string {
 			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"step.create.max < 1µs\"]\n"), "--no-progress", "--out", t.TempDir()}
-		}, exitThresholds, "step.create.max < 1µs", ""},
+		}, exitcode.Thresholds, "step.create.max < 1µs", ""},
 		// A p99.9 threshold on 5 journeys: percentile_support fails, the measurement is not valid
 		// (exit 4), and it wins over the breached threshold (exit 3).
 		{"measurement not valid", func(t *testing.T) []string {
 			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"journey.p99.9 < 1ns\"]\n"), "--no-progress", "--out", t.TempDir()}
-		}, exitNotValid, "measurement NOT VALID: percentile_support: journey.p99.9 from 5 samples", ""},
+		}, exitcode.NotValid, "measurement NOT VALID: percentile_support: journey.p99.9 from 5 samples", ""},
 		// The same check relaxed on the command line: shown as relaxed, and the threshold decides.
 		{"check relaxed", func(t *testing.T) []string {
 			return []string{"run", writeProfile(t, quickLoad+"thresholds: [\"journey.p99.9 < 1h\"]\n"), "--no-progress", "--out", t.TempDir(), "--relax-check", "percentile_support"}
-		}, exitOK, "measurement, relaxed (does not invalidate the run): percentile_support", ""},
+		}, exitcode.OK, "measurement, relaxed (does not invalidate the run): percentile_support", ""},
 		// A check that does not exist cannot be relaxed.
 		{"relax unknown check", func(t *testing.T) []string {
 			return []string{"run", "smoke", "--relax-check", "speed"}
-		}, exitUsage, "", `no check named "speed"`},
+		}, exitcode.Usage, "", `no check named "speed"`},
 		// A malformed profile: exit 2, with file and line.
 		{"malformed", func(t *testing.T) []string {
 			return []string{"run", writeProfile(t, "load:\n  stages:\n    - {duration: 1s, rate: -5}\n")}
-		}, exitUsage, "", "p.yaml:3: load.stages[0].rate: must be ≥ 0, got -5"},
+		}, exitcode.Usage, "", "p.yaml:3: load.stages[0].rate: must be ≥ 0, got -5"},
 		// A bad flag value.
-		{"bad shard", func(t *testing.T) []string { return []string{"run", "smoke", "--shard", "3/2"} }, exitUsage, "", "-shard wants K/N"},
+		{"bad shard", func(t *testing.T) []string { return []string{"run", "smoke", "--shard", "3/2"} }, exitcode.Usage, "", "-shard wants K/N"},
 		// An unknown command.
-		{"unknown command", func(t *testing.T) []string { return []string{"fly"} }, exitUsage, "", `unknown command "fly"`},
+		{"unknown command", func(t *testing.T) []string { return []string{"fly"} }, exitcode.Usage, "", `unknown command "fly"`},
 		// validate: valid and invalid files.
-		{"validate ok", func(t *testing.T) []string { return []string{"validate", writeProfile(t, quickLoad)} }, exitOK, ": ok", ""},
-		{"validate bad", func(t *testing.T) []string { return []string{"validate", writeProfile(t, "windw: 1s\n")} }, exitUsage, "", "p.yaml:1: windw: unknown key"},
+		{"validate ok", func(t *testing.T) []string { return []string{"validate", writeProfile(t, quickLoad)} }, exitcode.OK, ": ok", ""},
+		{"validate bad", func(t *testing.T) []string { return []string{"validate", writeProfile(t, "windw: 1s\n")} }, exitcode.Usage, "", "p.yaml:1: windw: unknown key"},
 		// profiles lists the shipped profiles.
-		{"profiles", func(t *testing.T) []string { return []string{"profiles"} }, exitOK, "window-edge", ""},
+		{"profiles", func(t *testing.T) []string { return []string{"profiles"} }, exitcode.OK, "window-edge", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -118,7 +120,7 @@ func TestHelpEverySubcommand(t *testing.T) {
 			t.Run(name+" "+help, func(t *testing.T) {
 				t.Parallel()
 				code, stdout, stderr := runCLI(name, help)
-				if got, want := code, exitOK; got != want {
+				if got, want := code, exitcode.OK; got != want {
 					t.Errorf("exit code %d, want %d\nstderr:\n%s", got, want, stderr)
 				}
 				if want := "usage: lpbench " + name; !strings.HasPrefix(stderr, want) {
@@ -153,15 +155,15 @@ func TestLiveNeedsConfirmation(t *testing.T) {
     client_secret_env: LPBENCH_TEST_SECRET
 `)
 	code, _, stderr := runCLI("run", f, "--no-progress")
-	if code != exitUsage {
-		t.Errorf("exit code %d, want %d", code, exitUsage)
+	if code != exitcode.Usage {
+		t.Errorf("exit code %d, want %d", code, exitcode.Usage)
 	}
 	if !strings.Contains(stderr, "add --live to confirm") {
 		t.Errorf("stderr does not ask for --live:\n%s", stderr)
 	}
 	// With --live but the credentials unset: still refused before any request.
 	code, _, stderr = runCLI("run", f, "--no-progress", "--live")
-	if code != exitUsage || !strings.Contains(stderr, "LPBENCH_TEST_SECRET is not set") {
+	if code != exitcode.Usage || !strings.Contains(stderr, "LPBENCH_TEST_SECRET is not set") {
 		t.Errorf("exit code %d, stderr:\n%s", code, stderr)
 	}
 	if n := conns.Load(); n != 0 {
@@ -177,8 +179,8 @@ func TestOutputsRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	f := writeProfile(t, relaxTiming+"load:\n  stages:\n    - {duration: 2500ms, rate: 20}\ntargets:\n  - {name: va, account: \"12345678\"}\n  - {name: lo, account: \"23456789\"}\nthresholds: [\"errors < 1%\", \"gap.max < 1µs\"]\n")
 	code, stdout, stderr := runCLI("run", f, "--no-progress", "--out", dir)
-	if code != exitThresholds {
-		t.Fatalf("exit %d, want %d (gap.max < 1µs cannot pass; not a percentile, which 50 journeys cannot support)\n%s\n%s", code, exitThresholds, stdout, stderr)
+	if code != exitcode.Thresholds {
+		t.Fatalf("exit %d, want %d (gap.max < 1µs cannot pass; not a percentile, which 50 journeys cannot support)\n%s\n%s", code, exitcode.Thresholds, stdout, stderr)
 	}
 	for _, name := range []string{"result.json", "summary.txt", "run.hlog", "junit.xml", "report.html"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
@@ -191,7 +193,7 @@ func TestOutputsRoundTrip(t *testing.T) {
 	}
 	// The summary rendered from the file is the one the run printed.
 	var again bytes.Buffer
-	if err := report.WriteSummary(&again, res); err != nil {
+	if err := render.WriteSummary(&again, res); err != nil {
 		t.Fatal(err)
 	}
 	if again.String() != stdout {
@@ -252,11 +254,11 @@ func TestOutputsRoundTrip(t *testing.T) {
 	}
 	// lpbench report renders it again, in every format.
 	for _, format := range []string{"text", "json", "html", "junit"} {
-		if code, out, errs := runCLI("report", filepath.Join(dir, "result.json"), "-format", format); code != exitOK || out == "" {
+		if code, out, errs := runCLI("report", filepath.Join(dir, "result.json"), "-format", format); code != exitcode.OK || out == "" {
 			t.Errorf("report -format %s: exit %d\n%s", format, code, errs)
 		}
 	}
-	if code, out, errs := runCLI("report", "-from-hlog", filepath.Join(dir, "run.hlog")); code != exitOK || !strings.Contains(out, "all.step.create") {
+	if code, out, errs := runCLI("report", "-from-hlog", filepath.Join(dir, "run.hlog")); code != exitcode.OK || !strings.Contains(out, "all.step.create") {
 		t.Errorf("report -from-hlog: exit %d\n%s%s", code, out, errs)
 	}
 }
@@ -285,11 +287,11 @@ func TestInsecureTarget(t *testing.T) {
     insecure: `+strconv.FormatBool(insecure)+"\n")
 	}
 	code, stdout, stderr := runCLI("run", profile(false), "--live", "--no-progress", "--out", t.TempDir())
-	if code != exitRunFailed || !strings.Contains(stdout, "lookup       network") {
+	if code != exitcode.RunFailed || !strings.Contains(stdout, "lookup       network") {
 		t.Errorf("verified TLS against a self-signed certificate: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = runCLI("run", profile(true), "--live", "--no-progress", "--out", t.TempDir())
-	if code != exitOK || !strings.Contains(stdout, "WARNING: target local was run without TLS certificate verification") {
+	if code != exitcode.OK || !strings.Contains(stdout, "WARNING: target local was run without TLS certificate verification") {
 		t.Errorf("insecure target: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
@@ -326,11 +328,11 @@ func TestCAFileTarget(t *testing.T) {
 `+extra)
 	}
 	code, stdout, stderr := runCLI("run", profile(sim.URL, "    ca_file: "+sim.CAFile+"\n"), "--no-progress", "--out", t.TempDir())
-	if code != exitOK || !strings.Contains(stdout, "first auto messages 5") || strings.Contains(stdout, "WARNING") {
+	if code != exitcode.OK || !strings.Contains(stdout, "first auto messages 5") || strings.Contains(stdout, "WARNING") {
 		t.Errorf("with the simulator's CA file: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	code, _, stderr = runCLI("run", profile(sim.URL, "    ca_file: "+other.TLSCAFile+"\nwebhooks: {enabled: false}\n"), "--no-progress", "--out", t.TempDir())
-	if code != exitRunFailed || !strings.Contains(stderr, "target local: csds: network: certificate not trusted by the CA file "+other.TLSCAFile) {
+	if code != exitcode.RunFailed || !strings.Contains(stderr, "target local: csds: network: certificate not trusted by the CA file "+other.TLSCAFile) {
 		t.Errorf("with another CA file: exit %d\n%s", code, stderr)
 	}
 	for _, tc := range []struct{ name, csds, extra, want string }{
@@ -341,8 +343,8 @@ func TestCAFileTarget(t *testing.T) {
 	} {
 		f := profile(tc.csds, tc.extra)
 		code, _, stderr := runCLI("run", f, "--no-progress", "--out", t.TempDir())
-		if code != exitUsage || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, f+":") {
-			t.Errorf("%s: exit %d, want %d naming the file, line and key (%q):\n%s", tc.name, code, exitUsage, tc.want, stderr)
+		if code != exitcode.Usage || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, f+":") {
+			t.Errorf("%s: exit %d, want %d naming the file, line and key (%q):\n%s", tc.name, code, exitcode.Usage, tc.want, stderr)
 		}
 	}
 }
@@ -385,8 +387,8 @@ targets:
 `)
 		start := time.Now()
 		code, stdout, stderr := runCLI("run", f, "--no-progress", "--out", dir)
-		if code != exitRunFailed {
-			t.Errorf("%s: exit %d, want %d\n%s", tc.name, code, exitRunFailed, stderr)
+		if code != exitcode.RunFailed {
+			t.Errorf("%s: exit %d, want %d\n%s", tc.name, code, exitcode.RunFailed, stderr)
 		}
 		if took := time.Since(start); took > 8*time.Second {
 			t.Errorf("%s: took %v to give up", tc.name, took)
@@ -435,7 +437,7 @@ func TestUnknownAccountRefusedAtRegistration(t *testing.T) {
     client_secret_env: LPBENCH_NOBODY_SECRET
 `)
 	code, _, stderr := runCLI("run", f, "--no-progress", "--out", t.TempDir())
-	if code != exitRunFailed || !strings.Contains(stderr, `no account "99999999"`) || !strings.Contains(stderr, "target nobody") {
+	if code != exitcode.RunFailed || !strings.Contains(stderr, `no account "99999999"`) || !strings.Contains(stderr, "target nobody") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 	if n := sim.Ledger().ConversationsCreated; n != 0 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -57,53 +58,53 @@ func TestMergeRefusals(t *testing.T) {
 		name    string
 		results []*report.Result
 		flags   []string
-		code    int
+		code    exitcode.Code
 		inErr   string // in stderr
 		inOut   string // in stdout
 	}{
 		// Two shards of one run: merged.
-		{"one run", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0)}, nil, exitOK, "", "lpbench smoke"},
+		{"one run", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0)}, nil, exitcode.OK, "", "lpbench smoke"},
 		// The second shard belongs to another run id.
-		{"different run id", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r2", "h1", 1, 2, t0)}, nil, exitUsage,
+		{"different run id", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r2", "h1", 1, 2, t0)}, nil, exitcode.Usage,
 			`shard-b.json has run id "r2", `, ""},
 		// The same run id, but another effective profile.
-		{"different profile", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h2", 1, 2, t0)}, nil, exitUsage,
+		{"different profile", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h2", 1, 2, t0)}, nil, exitcode.Usage,
 			"the effective profiles differ", ""},
 		// Shard 1/2 twice (and 0/2 missing).
-		{"duplicate index", []*report.Result{shardResult("r1", "h1", 1, 2, t0), shardResult("r1", "h1", 1, 2, t0)}, nil, exitUsage,
+		{"duplicate index", []*report.Result{shardResult("r1", "h1", 1, 2, t0), shardResult("r1", "h1", 1, 2, t0)}, nil, exitcode.Usage,
 			"are both shard 1/2: a shard index twice", ""},
 		// Shard 2 of 3 is missing.
-		{"missing shard", []*report.Result{shardResult("r1", "h1", 0, 3, t0), shardResult("r1", "h1", 1, 3, t0)}, nil, exitUsage,
+		{"missing shard", []*report.Result{shardResult("r1", "h1", 0, 3, t0), shardResult("r1", "h1", 1, 3, t0)}, nil, exitcode.Usage,
 			"shard(s) 2 of 3 missing (given: ", ""},
 		// The message lists the shards it was given, by file.
-		{"missing shard lists the files", []*report.Result{shardResult("r1", "h1", 0, 3, t0), shardResult("r1", "h1", 2, 3, t0)}, nil, exitUsage,
+		{"missing shard lists the files", []*report.Result{shardResult("r1", "h1", 0, 3, t0), shardResult("r1", "h1", 2, 3, t0)}, nil, exitcode.Usage,
 			"shard-b.json (shard 2/3)): a partial run is not merged unless --allow-partial", ""},
 		// The same, allowed: merged, and the summary says it is partial.
-		{"allow partial", []*report.Result{shardResult("r1", "h1", 0, 3, t0), shardResult("r1", "h1", 1, 3, t0)}, []string{"--allow-partial"}, exitOK,
+		{"allow partial", []*report.Result{shardResult("r1", "h1", 0, 3, t0), shardResult("r1", "h1", 1, 3, t0)}, []string{"--allow-partial"}, exitcode.OK,
 			"", "PARTIAL: shard(s) 2 missing"},
 		// Different shard counts.
-		{"different shard counts", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 3, t0)}, nil, exitUsage,
+		{"different shard counts", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 3, t0)}, nil, exitcode.Usage,
 			"the runs had different shard counts", ""},
 		// One of them from another day (and the same run id, e.g. a reused RUN_ID).
-		{"another day", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0.Add(26*time.Hour))}, nil, exitUsage,
+		{"another day", []*report.Result{shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0.Add(26*time.Hour))}, nil, exitcode.Usage,
 			"26h0m0s apart (more than 1m0s), not one run", ""},
 		// Another start barrier.
 		{"different barrier", []*report.Result{with(shardResult("r1", "h1", 0, 2, t0), func(r *report.Result) { r.StartAt = t0 }),
-			with(shardResult("r1", "h1", 1, 2, t0.Add(time.Second)), func(r *report.Result) { r.StartAt = t0.Add(time.Second) })}, nil, exitUsage,
+			with(shardResult("r1", "h1", 1, 2, t0.Add(time.Second)), func(r *report.Result) { r.StartAt = t0.Add(time.Second) })}, nil, exitcode.Usage,
 			"waited for the start barrier 2026-12-01T10:00:01Z", ""},
 		// Two relays: each shard heard only part of the deliveries.
 		{"different relays", []*report.Result{with(shardResult("r1", "h1", 0, 2, t0), func(r *report.Result) { r.Relay = "http://relay-a:8080" }),
-			with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Relay = "http://relay-b:8080" })}, nil, exitUsage,
+			with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Relay = "http://relay-b:8080" })}, nil, exitcode.Usage,
 			"shard-b.json used webhook relay http://relay-b:8080, ", ""},
 		// A relay for one shard, its own receiver for the other.
 		{"relay and none", []*report.Result{with(shardResult("r1", "h1", 0, 2, t0), func(r *report.Result) { r.Relay = "http://relay-a:8080" }),
-			shardResult("r1", "h1", 1, 2, t0)}, nil, exitUsage,
+			shardResult("r1", "h1", 1, 2, t0)}, nil, exitcode.Usage,
 			"shard-b.json used webhook relay (none: its own receiver), ", ""},
 		// One relay for both: merged.
 		{"one relay", []*report.Result{with(shardResult("r1", "h1", 0, 2, t0), func(r *report.Result) { r.Relay = "http://relay-a:8080" }),
-			with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Relay = "http://relay-a:8080" })}, nil, exitOK, "", "lpbench smoke"},
+			with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Relay = "http://relay-a:8080" })}, nil, exitcode.OK, "", "lpbench smoke"},
 		// Another window.
-		{"different window", []*report.Result{shardResult("r1", "h1", 0, 2, t0), with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Window = 5 * time.Second })}, nil, exitUsage,
+		{"different window", []*report.Result{shardResult("r1", "h1", 0, 2, t0), with(shardResult("r1", "h1", 1, 2, t0), func(r *report.Result) { r.Window = 5 * time.Second })}, nil, exitcode.Usage,
 			"has window 5s", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,10 +119,10 @@ func TestMergeRefusals(t *testing.T) {
 			if !strings.Contains(stderr, tc.inErr) || !strings.Contains(stdout, tc.inOut) {
 				t.Errorf("stderr lacks %q or stdout lacks %q\nstdout:\n%s\nstderr:\n%s", tc.inErr, tc.inOut, stdout, stderr)
 			}
-			if tc.code == exitUsage && !strings.Contains(stderr, filepath.Base(files[1])) && !strings.Contains(stderr, filepath.Base(files[0])) {
+			if tc.code == exitcode.Usage && !strings.Contains(stderr, filepath.Base(files[1])) && !strings.Contains(stderr, filepath.Base(files[0])) {
 				t.Errorf("the message names no file:\n%s", stderr)
 			}
-			if tc.code != exitOK {
+			if tc.code != exitcode.OK {
 				return
 			}
 			m, err := report.ReadFile(out)
@@ -148,8 +149,8 @@ func TestMergeFailedShardCheck(t *testing.T) {
 	bad.Checks = []report.Check{{Name: "load_delivered", OK: false, Measured: "dropped 40% (40 of 100)", Limit: "dropped ≤ 1%"}}
 	files := writeResults(t, good, bad)
 	code, stdout, stderr := runCLI(append(append([]string{"merge"}, files...), "-o", filepath.Join(t.TempDir(), "m.json"))...)
-	if code != exitNotValid {
-		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitNotValid, stdout, stderr)
+	if code != exitcode.NotValid {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitcode.NotValid, stdout, stderr)
 	}
 	for _, s := range []string{stdout, stderr} {
 		if !strings.Contains(s, "load_delivered [shard 1/2]: dropped 40%") {
@@ -166,18 +167,18 @@ func TestMergeVerdict(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		shard  func(*report.Result)
-		code   int
+		code   exitcode.Code
 		inLine string // the job summary's exit line
 	}{
 		{"interrupted", func(r *report.Result) {
 			if r.Shard.Index == 1 {
 				r.End = report.EndInterrupted
 			}
-		}, exitInterrupted, "**exit 130**: the run was interrupted"},
+		}, exitcode.Interrupted, "**exit 130**: the run was interrupted"},
 		{"no journey succeeded", func(r *report.Result) {
 			r.Overall.Outcomes[sample.OutcomeFailed] = 5
 			r.PerTarget[0].Outcomes[sample.OutcomeFailed] = 5
-		}, exitRunFailed, "**exit 1**: no journey succeeded"},
+		}, exitcode.RunFailed, "**exit 1**: no journey succeeded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			summary := filepath.Join(t.TempDir(), "summary.md")
@@ -211,13 +212,13 @@ func TestMergeHistory(t *testing.T) {
 	a.Labels, b.Labels = map[string]string{"env": "ci"}, map[string]string{"env": "ci"}
 	merged := filepath.Join(dir, "m.json")
 	code, stdout, stderr := runCLI(append(append([]string{"merge"}, writeResults(t, a, b)...), "-o", merged, "-history", db)...)
-	if code != exitOK {
+	if code != exitcode.OK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	c := shardResult("r2", "h1", 0, 2, t0.Add(time.Hour))
 	partial := filepath.Join(dir, "p.json")
 	code, stdout, stderr = runCLI(append(append([]string{"merge"}, writeResults(t, c)...), "-o", partial, "-allow-partial", "-history", db)...)
-	if code != exitOK {
+	if code != exitcode.OK {
 		t.Fatalf("partial: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	h, err := history.Open(db, false)
@@ -240,14 +241,14 @@ func TestMergeHistory(t *testing.T) {
 		t.Errorf("the partial merge: id %s, end %q, want %q", part.RunID, part.EndReason, history.EndPartial)
 	}
 	code, stdout, _ = runCLI("history", "check", db, "-run", "r2")
-	if code != exitNotValid || !strings.Contains(stdout, "partial merge") {
-		t.Errorf("check of the partial merge: exit %d, want %d:\n%s", code, exitNotValid, stdout)
+	if code != exitcode.NotValid || !strings.Contains(stdout, "partial merge") {
+		t.Errorf("check of the partial merge: exit %d, want %d:\n%s", code, exitcode.NotValid, stdout)
 	}
 	notDB := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notDB, []byte("not a database\n"), 0o644)
 	out := filepath.Join(dir, "never.json")
 	code, _, stderr = runCLI(append(append([]string{"merge"}, writeResults(t, a, b)...), "-o", out, "-history", notDB)...)
-	if _, err := os.Stat(out); code != exitUsage || err == nil || !strings.Contains(stderr, "notes.txt") {
-		t.Errorf("a text file as history: exit %d (want %d), merged file written: %v, stderr:\n%s", code, exitUsage, err == nil, stderr)
+	if _, err := os.Stat(out); code != exitcode.Usage || err == nil || !strings.Contains(stderr, "notes.txt") {
+		t.Errorf("a text file as history: exit %d (want %d), merged file written: %v, stderr:\n%s", code, exitcode.Usage, err == nil, stderr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/profiles"
 )
 
@@ -109,7 +110,7 @@ func checkCommandLine(t *testing.T, args []string) {
 		help = append(help, args[1])
 	}
 	code, stdout, stderr := runCLI(append(help, "-h")...)
-	if code != exitOK {
+	if code != exitcode.OK {
 		t.Errorf("lpbench %s -h: exit %d", strings.Join(help, " "), code)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -62,8 +63,8 @@ func TestUnrunnableFlags(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, _, stderr := runCLI(append([]string{"run", "smoke", "--no-progress", "--out", t.TempDir()}, tc.args...)...)
-			if code != exitUsage {
-				t.Fatalf("exit %d, want %d\n%s", code, exitUsage, stderr)
+			if code != exitcode.Usage {
+				t.Fatalf("exit %d, want %d\n%s", code, exitcode.Usage, stderr)
 			}
 			if !strings.Contains(stderr, tc.inErr) {
 				t.Errorf("stderr lacks %q:\n%s", tc.inErr, stderr)
@@ -111,8 +112,8 @@ func TestMetricsAddressInUse(t *testing.T) {
 	for _, args := range [][]string{{"run", "smoke", "--no-progress"}, {"capacity", "smoke"}} {
 		cmd := args[0]
 		code, _, stderr := runCLI(append(args, "--out", t.TempDir(), "--metrics-listen", addr)...)
-		if code != exitUsage {
-			t.Errorf("%s: exit %d, want %d\n%s", cmd, code, exitUsage, stderr)
+		if code != exitcode.Usage {
+			t.Errorf("%s: exit %d, want %d\n%s", cmd, code, exitcode.Usage, stderr)
 		}
 		if want := "metrics endpoint: cannot listen on " + addr; !strings.Contains(stderr, want) || !strings.Contains(stderr, "-metrics-listen or outputs.metrics_listen") {
 			t.Errorf("%s: stderr lacks %q and where it came from:\n%s", cmd, want, stderr)
@@ -128,7 +129,7 @@ func TestMetricsNoLinger(t *testing.T) {
 	dir := t.TempDir()
 	code, _, stderr := runCLI("run", writeProfile(t, quickLoad), "--no-progress", "--out", dir,
 		"--metrics-listen", "127.0.0.1:0", "--metrics-linger", "0")
-	if code != exitOK && code != exitThresholds {
+	if code != exitcode.OK && code != exitcode.Thresholds {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	if !strings.Contains(stderr, "lpbench: live metrics at http://127.0.0.1:") || strings.Contains(stderr, "stays up") {
@@ -148,7 +149,7 @@ func TestMetricsNoLinger(t *testing.T) {
 func TestWebhookRelayUnreachable(t *testing.T) {
 	t.Parallel()
 	code, _, stderr := runCLI("run", "smoke", "--no-progress", "--out", t.TempDir(), "--webhook-relay", "http://127.0.0.1:1")
-	if code != exitRunFailed || !strings.Contains(stderr, "target sim: webhook relay: subscribing for target sim") {
+	if code != exitcode.RunFailed || !strings.Contains(stderr, "target sim: webhook relay: subscribing for target sim") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lpbench/lpbench/exitcode"
 )
 
 // TestSimRefusesExistingCAFile: `lpbench sim -tls -tls-ca-file FILE` over a file the simulator
@@ -31,7 +33,7 @@ func TestSimRefusesExistingCAFile(t *testing.T) {
 		{[]string{"sim", "-config", config}, "lpbench sim: " + config + ": tls_ca_file " + bundle + " exists"},
 	} {
 		type result struct {
-			code           int
+			code           exitcode.Code
 			stdout, stderr string
 		}
 		done := make(chan result, 1)
@@ -41,8 +43,8 @@ func TestSimRefusesExistingCAFile(t *testing.T) {
 		}()
 		select {
 		case r := <-done:
-			if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("%v: exit %d, want %d saying %q\nstdout:\n%s\nstderr:\n%s", tc.args, r.code, exitUsage, tc.want, r.stdout, r.stderr)
+			if r.code != exitcode.Usage || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("%v: exit %d, want %d saying %q\nstdout:\n%s\nstderr:\n%s", tc.args, r.code, exitcode.Usage, tc.want, r.stdout, r.stderr)
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%v: still serving after 10s: the CA file was not refused", tc.args)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lpbench/lpbench/exitcode"
 )
 
 // TestMain keeps the tests off a real job summary: run under GitHub Actions, every run of the
@@ -29,13 +31,13 @@ func TestStepSummaryAppended(t *testing.T) {
 	profile := writeProfile(t, quickLoad+"thresholds: [\"errors < 1%\"]\n")
 	for i := range 2 {
 		code, stdout, stderr := runCLI("run", profile, "--no-progress", "--out", t.TempDir())
-		if code != exitOK {
+		if code != exitcode.OK {
 			t.Fatalf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i, code, stdout, stderr)
 		}
 	}
 	files := writeResults(t, shardResult("r1", "h1", 0, 2, time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)),
 		shardResult("r1", "h1", 1, 2, time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)))
-	if code, stdout, stderr := runCLI(append(append([]string{"merge"}, files...), "-o", filepath.Join(t.TempDir(), "m.json"))...); code != exitOK {
+	if code, stdout, stderr := runCLI(append(append([]string{"merge"}, files...), "-o", filepath.Join(t.TempDir(), "m.json"))...); code != exitcode.OK {
 		t.Fatalf("merge: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	b, err := os.ReadFile(path)
@@ -63,7 +65,7 @@ func TestStepSummaryUnwritable(t *testing.T) {
 	t.Setenv(stepSummaryEnv, filepath.Join(t.TempDir(), "no-such-dir", "summary.md"))
 	out := t.TempDir()
 	code, stdout, stderr := runCLI("run", writeProfile(t, quickLoad+"thresholds: [\"errors < 1%\"]\n"), "--no-progress", "--out", out)
-	if code != exitOK {
+	if code != exitcode.OK {
 		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	if !strings.Contains(stderr, "lpbench: warning: the job summary was not written to $GITHUB_STEP_SUMMARY") {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/lpbench/lpbench/exitcode"
 )
 
 // verdict is a command's exit: the error it returns to main, and the exit code with what it
@@ -11,17 +13,17 @@ import (
 // (report.Result.Exit, report.Capacity.Exit), the one place that decides it.
 type verdict struct {
 	err     error
-	code    int
+	code    exitcode.Code
 	meaning string
 }
 
 // newVerdict returns the verdict of exit code and its meaning. An exit 1 prints its meaning,
 // unless said: the failure was printed already.
-func newVerdict(code int, meaning string, said bool) verdict {
+func newVerdict(code exitcode.Code, meaning string, said bool) verdict {
 	v := verdict{code: code, meaning: meaning}
 	switch {
-	case code == exitOK:
-	case code == exitRunFailed && !said:
+	case code == exitcode.OK:
+	case code == exitcode.RunFailed && !said:
 		v.err = &exitError{code: code, err: errors.New(meaning)}
 	default:
 		v.err = exitCode(code)
@@ -39,8 +41,8 @@ func (v verdict) withHistory(recorded error, stderr io.Writer) verdict {
 	if errors.Is(recorded, v.err) {
 		return v
 	}
-	if v.code == exitOK {
-		return verdict{err: recorded, code: exitRunFailed,
+	if v.code == exitcode.OK {
+		return verdict{err: recorded, code: exitcode.RunFailed,
 			meaning: fmt.Sprintf("%v (the run itself: exit %d, %s)", recorded, v.code, v.meaning)}
 	}
 	fmt.Fprintf(stderr, "lpbench: warning: %v; the exit code stays %d (%s)\n", recorded, v.code, v.meaning)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -23,18 +24,18 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		result  func(*report.Result)
-		code    int
+		code    exitcode.Code
 		md      string // in the job summary
 		warning bool   // the history's failure is a warning on stderr
 	}{
-		{"clean run", func(*report.Result) {}, exitRunFailed, "**exit 1**: the run is not in the history: ", false},
+		{"clean run", func(*report.Result) {}, exitcode.RunFailed, "**exit 1**: the run is not in the history: ", false},
 		{"threshold", func(r *report.Result) {
 			r.Thresholds = []report.ThresholdResult{{Threshold: report.Threshold{Expr: "errors < 1%"}, Pass: false}}
-		}, exitThresholds, "**exit 3**: a threshold was breached; warning: the run is not in the history: ", true},
+		}, exitcode.Thresholds, "**exit 3**: a threshold was breached; warning: the run is not in the history: ", true},
 		{"not valid", func(r *report.Result) {
 			r.Checks = []report.Check{{Name: "load_delivered", OK: false, Measured: "dropped 40%"}}
-		}, exitNotValid, "**exit 4**: the measurement is not valid", true},
-		{"interrupted", func(r *report.Result) { r.End = report.EndInterrupted }, exitInterrupted, "**exit 130**", true},
+		}, exitcode.NotValid, "**exit 4**: the measurement is not valid", true},
+		{"interrupted", func(r *report.Result) { r.End = report.EndInterrupted }, exitcode.Interrupted, "**exit 130**", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -73,7 +74,7 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 			if warned := strings.Contains(stderr.String(), "lpbench: warning: the run is not in the history: "); warned != tc.warning {
 				t.Errorf("warning on stderr %v, want %v:\n%s", warned, tc.warning, stderr.String())
 			}
-			if tc.code == exitRunFailed && !strings.Contains(v.err.Error(), "the run is not in the history") {
+			if tc.code == exitcode.RunFailed && !strings.Contains(v.err.Error(), "the run is not in the history") {
 				t.Errorf("exit 1 with error %v, want the history's failure", v.err)
 			}
 		})
@@ -84,7 +85,7 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 // the verdict as it is.
 func TestVerdictWithHistory(t *testing.T) {
 	t.Parallel()
-	for _, code := range []int{exitOK, exitRunFailed, exitThresholds, exitNotValid, exitInterrupted} {
+	for _, code := range []exitcode.Code{exitcode.OK, exitcode.RunFailed, exitcode.Thresholds, exitcode.NotValid, exitcode.Interrupted} {
 		v := newVerdict(code, "meaning", false)
 		var stderr bytes.Buffer
 		if got := v.withHistory(v.err, &stderr); got != v || stderr.Len() > 0 {

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -60,7 +62,7 @@ func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
 				t.Errorf("bound %q, want %q", got, want)
 			}
 			if !c.Found {
-				t.Fatalf("no rate found: %s", report.CapacityHeadline(c))
+				t.Fatalf("no rate found: %s", render.CapacityHeadline(c))
 			}
 			if rel := math.Abs(c.SustainableRate-tc.capacity) / tc.capacity; rel > 0.10 {
 				t.Errorf("sustainable %g/s is %.0f%% off the capacity %g/s", c.SustainableRate, 100*rel, tc.capacity)
@@ -178,15 +180,15 @@ func TestCapacityCutByCaps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			code, meaning := c.Exit()
-			t.Logf("%s; exit %d: %s", report.CapacityHeadline(c), code, meaning)
+			code, meaning := exitcode.Capacity(c)
+			t.Logf("%s; exit %d: %s", render.CapacityHeadline(c), code, meaning)
 			if len(c.RunID) != 8 {
 				t.Errorf("run id %q: want the search's own, 8 hex digits", c.RunID)
 			}
-			if c.Found || c.Bound != report.BoundBudget || code != report.ExitRunFailed {
-				t.Errorf("found %v, bound %q, exit %d: want not found, bound %q, exit %d", c.Found, c.Bound, code, report.BoundBudget, report.ExitRunFailed)
+			if c.Found || c.Bound != report.BoundBudget || code != exitcode.RunFailed {
+				t.Errorf("found %v, bound %q, exit %d: want not found, bound %q, exit %d", c.Found, c.Bound, code, report.BoundBudget, exitcode.RunFailed)
 			}
-			if c.Interval[0] < 20 || !strings.Contains(c.Message, tc.cap) || !strings.HasPrefix(report.CapacityHeadline(c), "not converged: at least") {
+			if c.Interval[0] < 20 || !strings.Contains(c.Message, tc.cap) || !strings.HasPrefix(render.CapacityHeadline(c), "not converged: at least") {
 				t.Errorf("interval %v, message %q: want the highest pass kept and the cap %q named", c.Interval, c.Message, tc.cap)
 			}
 		})
@@ -277,7 +279,7 @@ func TestCapacityInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !c.Interrupted || c.Found || steps != 2 || len(c.Steps) != 2 {
-		t.Fatalf("interrupted %v, found %v, %d steps started, %d recorded: %s", c.Interrupted, c.Found, steps, len(c.Steps), report.CapacityHeadline(c))
+		t.Fatalf("interrupted %v, found %v, %d steps started, %d recorded: %s", c.Interrupted, c.Found, steps, len(c.Steps), render.CapacityHeadline(c))
 	}
 	if got := c.Steps[1].Failed; len(got) != 1 || got[0] != report.CriterionInterrupted {
 		t.Errorf("the interrupted step failed on %v, want interrupted", got)

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/compare"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
@@ -481,9 +483,9 @@ func TestCompareSimRuns(t *testing.T) {
 	}
 	t.Run("20% slower", func(t *testing.T) {
 		base, slow := compareRun(t, 1, 50*time.Millisecond), compareRun(t, 2, 60*time.Millisecond)
-		cs := report.Compare(base, slow, report.CompareOptions{Seed: 1})
+		cs := compare.Runs(base, slow, compare.Options{Seed: 1})
 		for _, metric := range []string{"step.create.p50", "step.create.p99"} {
-			if worse, err := report.Regressed(cs, metric, 10); err != nil || !worse {
+			if worse, err := compare.Regressed(cs, metric, 10); err != nil || !worse {
 				t.Errorf("%s: worse by more than 10%% = %v (%v)", metric, worse, err)
 			}
 		}
@@ -492,11 +494,11 @@ func TestCompareSimRuns(t *testing.T) {
 		clean := 0
 		for pair := range int64(5) {
 			a, b := compareRun(t, 10+2*pair, 50*time.Millisecond), compareRun(t, 11+2*pair, 50*time.Millisecond)
-			cs := report.Compare(a, b, report.CompareOptions{Seed: uint64(pair)})
+			cs := compare.Runs(a, b, compare.Options{Seed: uint64(pair)})
 			changed := 0
 			for _, c := range cs {
 				if strings.HasPrefix(c.Metric, "step.") && strings.HasSuffix(c.Metric, ".p50") &&
-					c.Direction != report.DirectionNone && c.Direction != report.DirectionNoData {
+					c.Direction != compare.DirectionNone && c.Direction != compare.DirectionNoData {
 					changed++
 					t.Logf("pair %d: %s %s (%v → %v)", pair, c.Metric, c.Direction, time.Duration(c.Base), time.Duration(c.New))
 				}
@@ -536,12 +538,12 @@ func TestCompareSimRunsBySecond(t *testing.T) {
 		return res.Overall
 	}
 	a, b, slow := run(21, 50*time.Millisecond), run(22, 50*time.Millisecond), run(23, 65*time.Millisecond)
-	for _, c := range report.Compare(a, b, report.CompareOptions{Seed: 3}) {
-		if c.Direction != report.DirectionNoData && (c.BaseBlock == 0 || c.NewBlock == 0) {
+	for _, c := range compare.Runs(a, b, compare.Options{Seed: 3}) {
+		if c.Direction != compare.DirectionNoData && (c.BaseBlock == 0 || c.NewBlock == 0) {
 			t.Errorf("A/A %s: not resampled in seconds (blocks %d, %d s)", c.Metric, c.BaseBlock, c.NewBlock)
 		}
 		if !(strings.HasPrefix(c.Metric, "step.") || strings.HasPrefix(c.Metric, "journey.")) ||
-			(c.Direction != report.DirectionWorse && c.Direction != report.DirectionBetter) {
+			(c.Direction != compare.DirectionWorse && c.Direction != compare.DirectionBetter) {
 			continue
 		}
 		// Two runs of one configuration differ by more than their sampling: the apparatus
@@ -557,9 +559,9 @@ func TestCompareSimRunsBySecond(t *testing.T) {
 			t.Logf("A/A %s: %s by %.1f%%, within the run-to-run shift of the apparatus", c.Metric, c.Direction, 100*rel)
 		}
 	}
-	cs := report.Compare(a, slow, report.CompareOptions{Seed: 3})
+	cs := compare.Runs(a, slow, compare.Options{Seed: 3})
 	for _, metric := range []string{"step.create.p50", "step.create.p90"} {
-		if worse, err := report.Regressed(cs, metric, 10); err != nil || !worse {
+		if worse, err := compare.Regressed(cs, metric, 10); err != nil || !worse {
 			t.Errorf("CONVERSATION 30%% slower: %s worse by more than 10%% = %v (%v)", metric, worse, err)
 		}
 	}
@@ -667,7 +669,7 @@ func TestCapacityKnee(t *testing.T) {
 		t.Errorf("knee at %.0f journeys/s (second %d), want %.0f ± 20 %%", k.TargetRate, k.Second, capacity)
 	}
 	var out strings.Builder
-	report.WriteSummary(&out, res)
+	render.WriteSummary(&out, res)
 	if !strings.Contains(out.String(), "knee: from ") {
 		t.Errorf("the summary does not report the knee:\n%s", out.String())
 	}

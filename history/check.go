@@ -73,7 +73,7 @@ type Judgment struct {
 	// Mean, Lo and Hi are the baseline runs' mean and the band, in the metric's own unit.
 	Mean, Lo, Hi float64
 	N            int    // baseline runs that measured it
-	Flag         string // report.FlagRegression, report.FlagImprovement or ""
+	Flag         string // FlagRegression, FlagImprovement or ""
 	// Missing: the run lacks the metric, which N ≥ MinBaseline baseline runs had: a regression
 	// (Value, Mean, Lo and Hi are 0).
 	Missing bool
@@ -164,7 +164,7 @@ func (v *Verdict) Invalid() bool { return v.Reason == NotValid }
 func (v *Verdict) Regressions() []Judgment {
 	var out []Judgment
 	for _, j := range v.Judgments {
-		if j.Flag == report.FlagRegression {
+		if j.Flag == FlagRegression {
 			out = append(out, j)
 		}
 	}
@@ -329,7 +329,7 @@ func (v *Verdict) judgeMissing() {
 			v.Skipped = append(v.Skipped, fmt.Sprintf("%s %s: missing, and only %d baseline runs had it, %d needed", k.target, k.metric, count[k], MinBaseline))
 			continue
 		}
-		v.Judgments = append(v.Judgments, Judgment{Target: k.target, Metric: k.metric, Kind: kind[k], N: count[k], Flag: report.FlagRegression, Missing: true})
+		v.Judgments = append(v.Judgments, Judgment{Target: k.target, Metric: k.metric, Kind: kind[k], N: count[k], Flag: FlagRegression, Missing: true})
 	}
 }
 
@@ -380,9 +380,9 @@ func judgeMetric(m Metric, baseline []*Run, o CheckOptions) (Judgment, string) {
 	jd := Judgment{Target: m.Target, Metric: m.Name, Kind: m.Kind, Value: m.Value, N: len(xs)}
 	switch d := x - mean; {
 	case d > half && d >= effect:
-		jd.Flag = report.FlagRegression
+		jd.Flag = FlagRegression
 	case -d > half && -d >= effect:
-		jd.Flag = report.FlagImprovement
+		jd.Flag = FlagImprovement
 	}
 	jd.Mean = orient(m.Name, mean)
 	jd.Lo, jd.Hi = orient(m.Name, mean-half), orient(m.Name, mean+half)

@@ -42,8 +42,8 @@ func TestJudgeBand(t *testing.T) {
 		flag  string
 	}{
 		{100, ""}, {106, ""}, // inside the band
-		{115, report.FlagRegression}, // +15 %, outside
-		{80, report.FlagImprovement}, // −20 %, outside below: faster
+		{115, FlagRegression}, // +15 %, outside
+		{80, FlagImprovement}, // −20 %, outside below: faster
 	} {
 		v := Judge(series(append(base, c.value)...), len(base), CheckOptions{})
 		j := judgmentOf(t, v, "step.create.p50")
@@ -71,7 +71,7 @@ func TestJudgeMinimumEffect(t *testing.T) {
 		minEffect float64
 		flag      string
 	}{
-		{104, 0, ""}, {106, 0, report.FlagRegression}, {106, 0.10, ""}, {111, 0.10, report.FlagRegression},
+		{104, 0, ""}, {106, 0, FlagRegression}, {106, 0.10, ""}, {111, 0.10, FlagRegression},
 	} {
 		j := judgmentOf(t, Judge(series(append(flat, c.value)...), len(flat), CheckOptions{MinEffect: c.minEffect}), "step.create.p50")
 		if j.Flag != c.flag {
@@ -82,7 +82,7 @@ func TestJudgeMinimumEffect(t *testing.T) {
 	for _, c := range []struct {
 		errors float64
 		flag   string
-	}{{0.0005, ""}, {0.005, report.FlagRegression}} {
+	}{{0.0005, ""}, {0.005, FlagRegression}} {
 		runs := series(flat...)
 		r := newRun("p", map[string]string{"env": "ci"}, map[string]float64{"errors": c.errors})
 		r.Seq = 8
@@ -105,11 +105,11 @@ func TestJudgeServedDirection(t *testing.T) {
 	for _, c := range []struct {
 		served float64
 		flag   string
-	}{{0.98, report.FlagRegression}, {0.9990, ""}, {1, ""}} {
+	}{{0.98, FlagRegression}, {0.9990, ""}, {1, ""}} {
 		r := newRun("p", nil, map[string]float64{"served": c.served})
 		r.Seq = 8
 		j := judgmentOf(t, Judge(append(runs, r), 7, CheckOptions{}), "served")
-		if j.Flag == report.FlagRegression != (c.flag == report.FlagRegression) {
+		if j.Flag == FlagRegression != (c.flag == FlagRegression) {
 			t.Errorf("served %g: %s", c.served, j)
 		}
 		if j.Lo > j.Hi || j.Hi > 1 {
@@ -197,7 +197,7 @@ func TestJudgeIgnoreLabels(t *testing.T) {
 		t.Errorf("without ignore: %q", v.NotJudged)
 	}
 	v := Judge(runs, 4, CheckOptions{IgnoreLabels: []string{"commit"}})
-	if j := judgmentOf(t, v, "step.create.p50"); j.Flag != report.FlagRegression || j.N != 4 {
+	if j := judgmentOf(t, v, "step.create.p50"); j.Flag != FlagRegression || j.N != 4 {
 		t.Errorf("with commit ignored: %s", j)
 	}
 	runs[2].Labels["env"] = "prod"
@@ -277,28 +277,5 @@ func TestJudgeProfileChanged(t *testing.T) {
 	v := Judge(runs, 3, CheckOptions{})
 	if v.Reason != Judged || len(v.Warnings) != 1 || !strings.Contains(v.Warnings[0], "run #4 has profile_hash bbbbbbbbbbbb, baseline runs #1 #2 #3 another") {
 		t.Errorf("warnings %q", v.Warnings)
-	}
-}
-
-// TestTrendMissing: the trend marks a metric missing in a run whose baseline had it "-!", and a
-// missing judgment of a metric no run drawn has lands on no chart.
-func TestTrendMissing(t *testing.T) {
-	runs := series(100, 100, 100, 100, 100)
-	m, _ := runs[4].Metric("sim", "step.create.p50")
-	runs[4].Metrics = []Metric{m}
-	var b strings.Builder
-	if err := WriteTrendText(&b, BuildTrend(runs, 20, CheckOptions{}, Filter{})); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Count(b.String(), "-!") != 3 || strings.Contains(b.String(), "100ms!") { // served, errors, the legend
-		t.Errorf("trend:\n%s", b.String())
-	}
-	// Only the last run drawn: served and errors are in no run drawn, and nothing is misplaced.
-	b.Reset()
-	if err := WriteTrendText(&b, BuildTrend(runs, 1, CheckOptions{}, Filter{})); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Count(b.String(), "-!") != 1 || strings.Contains(b.String(), "served") || !strings.Contains(b.String(), "step.create.p50") {
-		t.Errorf("trend of the last run:\n%s", b.String())
 	}
 }

@@ -75,7 +75,7 @@ func TestServedStopsVerifying(t *testing.T) {
 	last.Seq = 5
 	v := Judge(append(runs, last), 4, CheckOptions{})
 	j := judgmentOf(t, v, "served")
-	if !j.Missing || j.Flag != report.FlagRegression || j.N != 4 {
+	if !j.Missing || j.Flag != FlagRegression || j.N != 4 {
 		t.Errorf("served missing: %+v", j)
 	}
 	if got := j.String(); got != "regression: served of target sim: missing: baseline had it in 4 runs" {
@@ -96,7 +96,7 @@ func TestFromCapacity(t *testing.T) {
 		runs = append(runs, r)
 	}
 	v := Judge(runs, 4, CheckOptions{})
-	if j := judgmentOf(t, v, "sustainable_rate"); j.Flag != report.FlagRegression || j.Target != CapacityTarget {
+	if j := judgmentOf(t, v, "sustainable_rate"); j.Flag != FlagRegression || j.Target != CapacityTarget {
 		t.Errorf("rate 300 → 250: %s", j)
 	}
 	if runs[0].RunID != "cap1" {
@@ -111,7 +111,7 @@ func TestFromCapacity(t *testing.T) {
 	none := FromCapacity(c, "test", 1, "")
 	none.Seq = 5
 	v = Judge(append(runs[:4:4], none), 4, CheckOptions{})
-	if j := judgmentOf(t, v, "sustainable_rate"); j.Flag != report.FlagRegression || j.Value != 0 {
+	if j := judgmentOf(t, v, "sustainable_rate"); j.Flag != FlagRegression || j.Value != 0 {
 		t.Errorf("no rate found: %s", j)
 	}
 	// A search its caps ended before it converged is partial: neither judged nor a baseline.

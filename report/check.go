@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"strings"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -68,36 +67,6 @@ func ChecksFailed(cs []Check) bool {
 	return false
 }
 
-// writeChecks writes the summary's measurement section: one line when every check holds, else
-// one line per failing check (and per relaxed one that failed).
-func writeChecks(b *strings.Builder, cs []Check) {
-	if len(cs) == 0 {
-		return
-	}
-	var bad, relaxed []Check
-	for _, c := range cs {
-		switch {
-		case c.Failed():
-			bad = append(bad, c)
-		case !c.OK:
-			relaxed = append(relaxed, c)
-		}
-	}
-	if len(bad)+len(relaxed) == 0 {
-		fmt.Fprintf(b, "measurement: all %d checks hold\n", len(cs))
-		return
-	}
-	for _, c := range bad {
-		fmt.Fprintf(b, "measurement NOT VALID: %s\n", c.Line())
-	}
-	for _, c := range relaxed {
-		fmt.Fprintf(b, "measurement, relaxed (does not invalidate the run): %s\n", c.Line())
-	}
-	if len(bad) == 0 {
-		fmt.Fprintf(b, "measurement: the other %d checks hold\n", len(cs)-len(relaxed))
-	}
-}
-
 // PercentileSamples returns, for a threshold on a percentile of a histogram (e.g. gap.p99.9),
 // the percentile and the number of values m's histogram holds; ok is false for any other
 // threshold.
@@ -128,5 +97,5 @@ func (p Point) LagHistogram() (*hdrhistogram.Histogram, error) {
 	if p.LagHist == "" {
 		return nil, nil
 	}
-	return decodeHistogram(p.LagHist)
+	return DecodeHistogram(p.LagHist)
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // How values read in every rendering — the terminal summary, HTML, JUnit, threshold tables and
@@ -15,7 +14,7 @@ import (
 
 // fmtDur renders a duration at three significant digits in the unit that fits the rounded value
 // (so 999.6µs reads 1.00ms, not 1000µs).
-func fmtDur(d time.Duration) string {
+func FormatDuration(d time.Duration) string {
 	if d == 0 {
 		return "0"
 	}
@@ -51,33 +50,8 @@ func fmtDur(d time.Duration) string {
 }
 
 // trimFloat renders f with at most three decimals and no trailing zeros (12.5, 0.1, 3).
-func trimFloat(f float64) string {
+func TrimFloat(f float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
-}
-
-// share renders n of a population as a percentage with two decimals, "-" for a population of 0.
-func share(n, of int64) string {
-	if of == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f%%", 100*float64(n)/float64(of))
-}
-
-// fmtSigned renders a difference with its sign.
-func fmtSigned(kind ValueKind, v float64) string {
-	var s string
-	if kind == KindShare {
-		s = strconv.FormatFloat(100*v, 'f', 2, 64) + "pp"
-		if s == "-0.00pp" {
-			s = "0.00pp"
-		}
-	} else {
-		s = fmtDur(time.Duration(math.Round(v)))
-	}
-	if !strings.HasPrefix(s, "-") && strings.Trim(s, "0.p") != "" {
-		s = "+" + s
-	}
-	return s
 }
 
 // fmtValue renders a metric's value: a duration, or a share as a percentage.
@@ -85,7 +59,7 @@ func fmtValue(kind ValueKind, v float64) string {
 	if kind == KindShare {
 		return strconv.FormatFloat(100*v, 'f', 2, 64) + "%"
 	}
-	return fmtDur(time.Duration(math.Round(v)))
+	return FormatDuration(time.Duration(math.Round(v)))
 }
 
 // fmtRel renders a relative change as a signed percentage, "n/a" when it has no finite value.
@@ -101,24 +75,6 @@ func fmtRel(rel float64) string {
 		s = "+" + s
 	}
 	return s + "%"
-}
-
-// wrapText writes s to b in lines of at most width runes, broken at spaces.
-func wrapText(b *strings.Builder, s string, width int) {
-	line := 0
-	for i, word := range strings.Fields(s) {
-		n := utf8.RuneCountInString(word)
-		if i > 0 && line+1+n > width {
-			b.WriteString("\n")
-			line = 0
-		} else if i > 0 {
-			b.WriteString(" ")
-			line++
-		}
-		b.WriteString(word)
-		line += n
-	}
-	b.WriteString("\n")
 }
 
 // Format renders a measured value in the threshold's kind: a duration like fmtDur ("912ms"), a
@@ -139,10 +95,10 @@ func (t Threshold) format(v float64, full bool) string {
 		if full {
 			return d.String()
 		}
-		return fmtDur(d)
+		return FormatDuration(d)
 	case KindShare:
 		p := 100 * v
-		switch s := trimFloat(p); {
+		switch s := TrimFloat(p); {
 		case full:
 			// Ten digits tell apart all but values a rounding error away from the limit.
 			if s = strconv.FormatFloat(p, 'g', 10, 64); s == strconv.FormatFloat(100*t.Value, 'g', 10, 64) {
@@ -159,14 +115,6 @@ func (t Threshold) format(v float64, full bool) string {
 	}
 }
 
-// measured renders the result's measured column.
-func (r ThresholdResult) measured() string {
-	if !r.NoData {
-		return r.Format(r.Measured)
-	}
-	return "no data"
-}
-
 // FormatValue renders a metric's value as the reports do: a duration with its unit (v in
 // nanoseconds), a share as a percentage, a count as an integer, a rate in journeys/s.
 func FormatValue(kind ValueKind, v float64) string {
@@ -174,7 +122,7 @@ func FormatValue(kind ValueKind, v float64) string {
 	case KindCount:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case KindRate:
-		return rate(v) + "/s"
+		return TrimFloat(v) + "/s"
 	}
 	return fmtValue(kind, v)
 }

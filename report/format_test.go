@@ -48,8 +48,8 @@ func TestFmtDur(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			t.Parallel()
-			if got, want := fmtDur(tt.in), tt.want; got != want {
-				t.Errorf("fmtDur(%d) = %q, want %q", int64(tt.in), got, want)
+			if got, want := FormatDuration(tt.in), tt.want; got != want {
+				t.Errorf("FormatDuration(%d) = %q, want %q", int64(tt.in), got, want)
 			}
 		})
 	}
@@ -68,8 +68,8 @@ func TestTrimFloat(t *testing.T) {
 		{0.1234, "0.123"}, // three decimals at most
 	}
 	for _, tt := range tests {
-		if got, want := trimFloat(tt.in), tt.want; got != want {
-			t.Errorf("trimFloat(%g) = %q, want %q", tt.in, got, want)
+		if got, want := TrimFloat(tt.in), tt.want; got != want {
+			t.Errorf("TrimFloat(%g) = %q, want %q", tt.in, got, want)
 		}
 	}
 }

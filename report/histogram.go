@@ -20,19 +20,19 @@ import (
 // one home of what the package does with a histogram: make, record, check, decode, merge, and
 // read its statistics (percentiles, mean, min, max, count).
 const (
-	histMin     = int64(time.Microsecond)
+	HistMin     = int64(time.Microsecond)
 	histMax     = int64(10 * time.Minute)
 	histSigFigs = 3
 )
 
 // NewHistogram returns an empty histogram of lpbench's geometry.
 func NewHistogram() *hdrhistogram.Histogram {
-	return hdrhistogram.New(histMin, histMax, histSigFigs)
+	return hdrhistogram.New(HistMin, histMax, histSigFigs)
 }
 
-// record adds d to h, clamped into the histogram's range: a negative duration (clock granularity)
+// RecordClamped adds d to h, clamped into the histogram's range: a negative duration (clock granularity)
 // counts as 0, and one beyond 10 minutes as 10 minutes, so no sample is lost.
-func record(h *hdrhistogram.Histogram, d time.Duration) {
+func RecordClamped(h *hdrhistogram.Histogram, d time.Duration) {
 	v := int64(d)
 	if v < 0 {
 		v = 0
@@ -49,7 +49,7 @@ type geometry struct {
 }
 
 // lpbenchGeometry is the geometry of every histogram NewHistogram makes.
-var lpbenchGeometry = geometry{histMin, histMax, histSigFigs}
+var lpbenchGeometry = geometry{HistMin, histMax, histSigFigs}
 
 // geometryOf returns h's geometry.
 func geometryOf(h *hdrhistogram.Histogram) geometry {
@@ -106,9 +106,9 @@ func checkRatio(hdr []byte) error {
 	return nil
 }
 
-// decodeHistogram reads a histogram in HdrHistogram's compressed form and checks it has
+// DecodeHistogram reads a histogram in HdrHistogram's compressed form and checks it has
 // lpbench's geometry, before decoding (see encodedGeometry) and after.
-func decodeHistogram(s string) (*hdrhistogram.Histogram, error) {
+func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 	g, err := encodedGeometry(s)
 	if err != nil {
 		return nil, err
@@ -126,31 +126,31 @@ func decodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 	return h, nil
 }
 
-// bar is one non-empty bucket of a histogram: its highest equivalent value (what HdrHistogram
+// Bar is one non-empty bucket of a histogram: its highest equivalent value (what HdrHistogram
 // reports a percentile as, and Distribution's To) and its count.
-type bar struct{ to, count int64 }
+type Bar struct{ To, Count int64 }
 
-// decodeBars reads a histogram in HdrHistogram's compressed form (V2) of lpbench's geometry as
-// its non-empty buckets, ascending: what decodeHistogram(s).Distribution() holds, without
+// DecodeBars reads a histogram in HdrHistogram's compressed form (V2) of lpbench's geometry as
+// its non-empty buckets, ascending: what DecodeHistogram(s).Distribution() holds, without
 // allocating the geometry's whole counts array (some 170 kB, where a second's histogram holds a
 // few dozen values). The counts are ZigZag LEB128 numbers from index 0, a negative one a run of
 // that many empty buckets; index i holds the values of bucket i>>10 − 1 (0 for the first two
 // halves) at sub-bucket i&1023 + 1024 (without the 1024 in bucket 0).
-func decodeBars(s string) ([]bar, error) {
-	var d barDecoder
-	return d.decode(s)
+func DecodeBars(s string) ([]Bar, error) {
+	var d BarDecoder
+	return d.Decode(s)
 }
 
-// barDecoder decodes histograms as decodeBars does, one after another with one inflater and
+// BarDecoder decodes histograms as DecodeBars does, one after another with one inflater and
 // its buffers (an inflater costs some 40 kB: a series has thousands of seconds).
-type barDecoder struct {
+type BarDecoder struct {
 	zr      io.ReadCloser
 	raw     []byte
 	payload bytes.Buffer
 }
 
-// decode is decodeBars.
-func (d *barDecoder) decode(s string) ([]bar, error) {
+// decode is DecodeBars.
+func (d *BarDecoder) Decode(s string) ([]Bar, error) {
 	var err error
 	d.raw, err = base64.StdEncoding.AppendDecode(d.raw[:0], []byte(s))
 	if err != nil || len(d.raw) < 8 {
@@ -181,7 +181,7 @@ func (d *barDecoder) decode(s string) ([]bar, error) {
 	if offset := binary.BigEndian.Uint32(payload[8:12]); offset != 0 {
 		return nil, fmt.Errorf("undecodable histogram: normalizing index offset %d", offset)
 	}
-	var bars []bar
+	var bars []Bar
 	var total int64
 	counts := payload[40:]
 	for idx := int64(0); len(counts) > 0; {
@@ -199,7 +199,7 @@ func (d *barDecoder) decode(s string) ([]bar, error) {
 			return nil, fmt.Errorf("undecodable histogram: more than %d values", int64(maxCount))
 		case c > 0:
 			total += c
-			bars = append(bars, bar{to: highestOfIndex(idx), count: c})
+			bars = append(bars, Bar{To: highestOfIndex(idx), Count: c})
 			idx++
 		default:
 			idx++
@@ -251,7 +251,7 @@ func Percentile(h *hdrhistogram.Histogram, p float64) time.Duration {
 }
 
 // percentiles returns the values at the percentiles ps (0–100) in one pass over h.
-func percentiles(h *hdrhistogram.Histogram, ps []float64) []time.Duration {
+func Percentiles(h *hdrhistogram.Histogram, ps []float64) []time.Duration {
 	vs := h.ValueAtPercentilesSlice(ps)
 	ds := make([]time.Duration, len(vs))
 	for i, v := range vs {
@@ -271,15 +271,15 @@ func minOf(h *hdrhistogram.Histogram) time.Duration { return time.Duration(h.Min
 
 // maxOf returns the histogram's largest value, 0 when it is empty (hdrhistogram reports the top
 // of its lowest bucket then).
-func maxOf(h *hdrhistogram.Histogram) time.Duration {
+func MaxOf(h *hdrhistogram.Histogram) time.Duration {
 	if h.TotalCount() == 0 {
 		return 0
 	}
 	return time.Duration(h.Max())
 }
 
-// countOf returns h's total count; a nil histogram is empty.
-func countOf(h *hdrhistogram.Histogram) int64 {
+// CountOf returns h's total count; a nil histogram is empty.
+func CountOf(h *hdrhistogram.Histogram) int64 {
 	if h == nil {
 		return 0
 	}
@@ -316,7 +316,7 @@ type histEncoder struct {
 
 var histEncoders = sync.Pool{New: func() any {
 	zw, _ := zlib.NewWriterLevel(nil, zlib.BestCompression) // a valid level: cannot fail
-	return &histEncoder{sparse: hdrhistogram.NewPacked(histMin, histMax, histSigFigs), zw: zw}
+	return &histEncoder{sparse: hdrhistogram.NewPacked(HistMin, histMax, histSigFigs), zw: zw}
 }}
 
 // The V2 cookies of HdrHistogram's encoding (the payload's and the compressed envelope's), and
@@ -338,7 +338,7 @@ func (e *histEncoder) encode(h *hdrhistogram.Histogram) (string, bool) {
 	p = binary.BigEndian.AppendUint32(p, 0) // the payload's length, set below
 	p = binary.BigEndian.AppendUint32(p, 0) // normalizing index offset
 	p = binary.BigEndian.AppendUint32(p, histSigFigs)
-	p = binary.BigEndian.AppendUint64(p, uint64(histMin))
+	p = binary.BigEndian.AppendUint64(p, uint64(HistMin))
 	p = binary.BigEndian.AppendUint64(p, uint64(histMax))
 	p = binary.BigEndian.AppendUint64(p, math.Float64bits(1)) // integer to double conversion ratio
 	ok := true

@@ -35,10 +35,10 @@ func TestHistogramsMergeWithoutLoss(t *testing.T) {
 	t.Parallel()
 	a, b := NewHistogram(), NewHistogram()
 	for _, d := range []time.Duration{0, time.Microsecond, 50 * time.Millisecond, 9 * time.Second} {
-		record(a, d)
+		RecordClamped(a, d)
 	}
 	for _, d := range []time.Duration{3 * time.Microsecond, time.Second, 10 * time.Minute, 20 * time.Minute} {
-		record(b, d)
+		RecordClamped(b, d)
 	}
 	if got, want := a.Merge(b), int64(0); got != want {
 		t.Errorf("Merge dropped %d values, want %d", got, want)
@@ -81,7 +81,7 @@ func TestRecordClamps(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := NewHistogram()
-			record(h, tt.in)
+			RecordClamped(h, tt.in)
 			if got, want := h.TotalCount(), int64(1); got != want {
 				t.Fatalf("TotalCount() = %d, want %d", got, want)
 			}
@@ -96,13 +96,13 @@ func TestPercentileAndMean(t *testing.T) {
 	t.Parallel()
 	h := NewHistogram()
 	for i := 1; i <= 100; i++ {
-		record(h, time.Duration(i)*time.Millisecond)
+		RecordClamped(h, time.Duration(i)*time.Millisecond)
 	}
 	tests := []struct {
 		p    float64
 		want time.Duration
 	}{
-		// Percentiles are 0–100, not 0–1: p1 is the smallest value here.
+		// percentiles are 0–100, not 0–1: p1 is the smallest value here.
 		{1, time.Millisecond},
 		// The median.
 		{50, 50 * time.Millisecond},
@@ -134,15 +134,15 @@ func TestEmptyHistogramStatistics(t *testing.T) {
 		{"Percentile(100)", Percentile(h, 100)}, // the top percentile of nothing
 		{"Mean", Mean(h)},                       // the mean of nothing
 		{"minOf", minOf(h)},                     // the smallest of nothing
-		{"maxOf", maxOf(h)},                     // hdrhistogram's own Max reports 511ns here
+		{"maxOf", MaxOf(h)},                     // hdrhistogram's own Max reports 511ns here
 	}
 	for _, tt := range tests {
 		if tt.got != 0 {
 			t.Errorf("%s of an empty histogram = %v, want 0", tt.name, tt.got)
 		}
 	}
-	if got, want := countOf(nil), int64(0); got != want {
-		t.Errorf("countOf(nil) = %d, want %d", got, want)
+	if got, want := CountOf(nil), int64(0); got != want {
+		t.Errorf("CountOf(nil) = %d, want %d", got, want)
 	}
 }
 
@@ -151,12 +151,12 @@ func TestPercentilesMatchPercentile(t *testing.T) {
 	t.Parallel()
 	h := NewHistogram()
 	for i := 1; i <= 1000; i++ {
-		record(h, time.Duration(i*i)*time.Microsecond)
+		RecordClamped(h, time.Duration(i*i)*time.Microsecond)
 	}
 	ps := []float64{0, 10, 50, 90, 99, 99.9, 100}
-	for i, got := range percentiles(h, ps) {
+	for i, got := range Percentiles(h, ps) {
 		if want := Percentile(h, ps[i]); got != want {
-			t.Errorf("percentiles(%g) = %v, Percentile = %v", ps[i], got, want)
+			t.Errorf("Percentiles(%g) = %v, Percentile = %v", ps[i], got, want)
 		}
 	}
 }
@@ -196,7 +196,7 @@ func reencodeWithGeometry(t *testing.T, h *hdrhistogram.Histogram, g geometry) s
 func TestDecodeHistogramGeometry(t *testing.T) {
 	t.Parallel()
 	h := NewHistogram()
-	record(h, 42*time.Millisecond)
+	RecordClamped(h, 42*time.Millisecond)
 	tests := []struct {
 		name    string
 		g       geometry
@@ -207,12 +207,12 @@ func TestDecodeHistogramGeometry(t *testing.T) {
 		// A finer lowest value.
 		{"lowest", geometry{1, histMax, histSigFigs}, "geometry differs"},
 		// A range of 2^62 ns: decoding would allocate gigabytes.
-		{"enormous highest", geometry{histMin, 1 << 62, histSigFigs}, "geometry differs"},
+		{"enormous highest", geometry{HistMin, 1 << 62, histSigFigs}, "geometry differs"},
 		// Five digits: counts arrays a hundred times larger.
-		{"digits", geometry{histMin, histMax, 5}, "geometry differs"},
+		{"digits", geometry{HistMin, histMax, 5}, "geometry differs"},
 	}
 	for _, tt := range tests {
-		got, err := decodeHistogram(reencodeWithGeometry(t, h, tt.g))
+		got, err := DecodeHistogram(reencodeWithGeometry(t, h, tt.g))
 		switch {
 		case tt.wantErr == "" && err != nil:
 			t.Errorf("%s: %v", tt.name, err)
@@ -231,7 +231,7 @@ func TestDecodeHistogramRefusesBeforeAllocating(t *testing.T) {
 	s := reencodeWithGeometry(t, NewHistogram(), geometry{1, math.MaxInt64, 5})
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := decodeHistogram(s)
+	_, err := DecodeHistogram(s)
 	runtime.ReadMemStats(&after)
 	if err == nil || !strings.Contains(err.Error(), "geometry differs") {
 		t.Errorf("err = %v, want a geometry error", err)
@@ -253,10 +253,10 @@ func TestDecodeHistogramRefusesRatio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := decodeHistogram(string(enc)); err == nil || !strings.Contains(err.Error(), "conversion ratio 0.5") {
+	if _, err := DecodeHistogram(string(enc)); err == nil || !strings.Contains(err.Error(), "conversion ratio 0.5") {
 		t.Errorf("decodeHistogram: %v, want the ratio refused", err)
 	}
-	if _, err := decodeBars(string(enc)); err == nil || !strings.Contains(err.Error(), "conversion ratio 0.5") {
+	if _, err := DecodeBars(string(enc)); err == nil || !strings.Contains(err.Error(), "conversion ratio 0.5") {
 		t.Errorf("decodeBars: %v, want the ratio refused", err)
 	}
 }
@@ -270,8 +270,8 @@ func TestDecodeHistogramUndecodable(t *testing.T) {
 		"SElTVEY=",             // base64 of 5 bytes: shorter than the cookie and length
 		"SElTVEYwMDAwMDAwMDA=", // a cookie and length, then no zlib stream
 	} {
-		if _, err := decodeHistogram(s); err == nil || !strings.Contains(err.Error(), "undecodable") {
-			t.Errorf("decodeHistogram(%q) err = %v, want undecodable", s, err)
+		if _, err := DecodeHistogram(s); err == nil || !strings.Contains(err.Error(), "undecodable") {
+			t.Errorf("DecodeHistogram(%q) err = %v, want undecodable", s, err)
 		}
 	}
 }
@@ -281,15 +281,15 @@ func TestDecodeHistogramUndecodable(t *testing.T) {
 func TestMergeHistogramGeometry(t *testing.T) {
 	t.Parallel()
 	into, from := NewHistogram(), NewHistogram()
-	record(into, time.Millisecond)
-	record(from, time.Second)
+	RecordClamped(into, time.Millisecond)
+	RecordClamped(from, time.Second)
 	if err := mergeHistogram(into, from); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := into.TotalCount(), int64(2); got != want {
 		t.Errorf("merged count = %d, want %d", got, want)
 	}
-	other := hdrhistogram.New(histMin, histMax, 2)
+	other := hdrhistogram.New(HistMin, histMax, 2)
 	other.RecordValue(int64(time.Second))
 	if err := mergeHistogram(into, other); err == nil || !strings.Contains(err.Error(), "2 digits") {
 		t.Errorf("merging 2 digits into 3: err = %v, want a geometry error naming both", err)
@@ -307,8 +307,8 @@ func TestEncodeHistogramAsLibrary(t *testing.T) {
 	t.Parallel()
 	cases := map[string]func(h *hdrhistogram.Histogram){
 		"empty":     func(*hdrhistogram.Histogram) {},
-		"one value": func(h *hdrhistogram.Histogram) { record(h, 42*time.Millisecond) },
-		"the ends":  func(h *hdrhistogram.Histogram) { record(h, 0); record(h, time.Duration(histMax)) },
+		"one value": func(h *hdrhistogram.Histogram) { RecordClamped(h, 42*time.Millisecond) },
+		"the ends":  func(h *hdrhistogram.Histogram) { RecordClamped(h, 0); RecordClamped(h, time.Duration(histMax)) },
 		"borders": func(h *hdrhistogram.Histogram) {
 			for idx := int64(0); idx < countsLen; idx += 37 {
 				_ = h.RecordValue(highestOfIndex(idx))
@@ -330,7 +330,10 @@ func TestEncodeHistogramAsLibrary(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for i := range 20 {
 		cases[fmt.Sprintf("log-normal %d", i)] = func(h *hdrhistogram.Histogram) {
-			cmpLogNormal(h, r, 1+r.IntN(2000), time.Duration(1+r.IntN(500))*time.Millisecond, 0.2+r.Float64())
+			n, median, sigma := 1+r.IntN(2000), time.Duration(1+r.IntN(500))*time.Millisecond, 0.2+r.Float64()
+			for range n {
+				RecordClamped(h, time.Duration(float64(median)*math.Exp(sigma*r.NormFloat64())))
+			}
 		}
 	}
 	for name, fill := range cases {

@@ -1,9 +1,12 @@
-package report
+package report_test
 
 import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/lpbench/lpbench/render"
+	"github.com/lpbench/lpbench/report"
 )
 
 func TestSplitTag(t *testing.T) {
@@ -23,7 +26,7 @@ func TestSplitTag(t *testing.T) {
 		{"", "", ""}, // nothing
 	}
 	for _, tt := range tests {
-		scope, metric := SplitTag(tt.tag)
+		scope, metric := report.SplitTag(tt.tag)
 		if scope != tt.scope || metric != tt.metric {
 			t.Errorf("SplitTag(%q) = %q, %q; want %q, %q", tt.tag, scope, metric, tt.scope, tt.metric)
 		}
@@ -35,33 +38,33 @@ func TestSplitTag(t *testing.T) {
 func TestHlogRoundTrip(t *testing.T) {
 	t.Parallel()
 	var log bytes.Buffer
-	rec := NewRecorder(RecorderOptions{Targets: []string{"va", "lo"}, Hlog: &log})
-	for i := range 4 * len(kinds) {
-		j := journeyAt(i)
+	rec := report.NewRecorder(report.RecorderOptions{Targets: []string{"va", "lo"}, Hlog: &log})
+	for i := range 4 * report.NumKinds {
+		j := report.JourneyAt(i)
 		rec.Record(&j)
 	}
 	targets, overall := rec.Close()
 	if err := rec.HlogErr(); err != nil {
 		t.Fatal(err)
 	}
-	tags, err := ReadHlog(bytes.NewReader(log.Bytes()))
+	tags, err := report.ReadHlog(bytes.NewReader(log.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	scopes := map[string]*Metrics{"va": targets[0], "lo": targets[1], "all": overall}
+	scopes := map[string]*report.Metrics{"va": targets[0], "lo": targets[1], "all": overall}
 	for scope, m := range scopes {
 		for _, nh := range m.Histograms() {
 			h, ok := tags[scope+"."+nh.Name]
 			if n := nh.H.TotalCount(); !ok && n > 0 {
 				t.Errorf("%s.%s: not in the log, want %d values", scope, nh.Name, n)
-			} else if ok && (h.TotalCount() != n || Percentile(h, 50) != Percentile(nh.H, 50)) {
+			} else if ok && (h.TotalCount() != n || report.Percentile(h, 50) != report.Percentile(nh.H, 50)) {
 				t.Errorf("%s.%s: log holds %d values, p50 %v; totals %d, %v",
-					scope, nh.Name, h.TotalCount(), Percentile(h, 50), n, Percentile(nh.H, 50))
+					scope, nh.Name, h.TotalCount(), report.Percentile(h, 50), n, report.Percentile(nh.H, 50))
 			}
 		}
 	}
 	var want strings.Builder
-	if err := WriteHlogSummary(&want, tags); err != nil {
+	if err := render.WriteHlogSummary(&want, tags); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(want.String(), "all.step.create") {
@@ -69,7 +72,7 @@ func TestHlogRoundTrip(t *testing.T) {
 	}
 
 	cut := log.Bytes()[:log.Len()-10] // the last line damaged
-	partial, err := ReadHlog(bytes.NewReader(cut))
+	partial, err := report.ReadHlog(bytes.NewReader(cut))
 	if err == nil {
 		t.Errorf("reading a damaged log: no error")
 	}

@@ -14,11 +14,11 @@ type Knee struct {
 	GapP99     time.Duration // gap p99 in that second
 }
 
-// kneeFactor and kneeSustain define the knee: the first second from which the gap p99 stays
-// above kneeFactor × its early level for kneeSustain seconds in a row. One noisy second is not a
+// KneeFactor and kneeSustain define the knee: the first second from which the gap p99 stays
+// above KneeFactor × its early level for kneeSustain seconds in a row. One noisy second is not a
 // knee; a queue building up is.
 const (
-	kneeFactor  = 2.0
+	KneeFactor  = 2.0
 	kneeSustain = 3
 )
 
@@ -43,7 +43,7 @@ func FindKnee(s Series) Knee {
 	}
 	slices.Sort(early)
 	base := early[len(early)/2]
-	limit := time.Duration(float64(base) * kneeFactor)
+	limit := time.Duration(float64(base) * KneeFactor)
 	run := 0
 	for i, p := range s {
 		if p.GapP99 > limit {
@@ -74,7 +74,7 @@ func FirstMisses(s Series) (second int, rate float64, ok bool) {
 }
 
 // ramped reports whether the series' target rate varied enough (×2) for a knee to mean anything.
-func ramped(s Series) bool {
+func Ramped(s Series) bool {
 	// The seconds the schedule asked for something: the first and last of them are partial, and
 	// the seconds after it (journeys draining, target 0) are not part of it.
 	var planned []float64

@@ -27,7 +27,7 @@ func TestRamped(t *testing.T) {
 		// Too short to tell.
 		{"short", series(5, 40), false},
 	} {
-		if got := ramped(tc.s); got != tc.want {
+		if got := Ramped(tc.s); got != tc.want {
 			t.Errorf("%s: ramped = %v, want %v", tc.name, got, tc.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bytes"
@@ -7,28 +7,31 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lpbench/lpbench/render"
+	"github.com/lpbench/lpbench/report"
 )
 
 // record3 records the same journeys into one recorder, and split by index into three, and
 // returns the single result and the three.
-func record3(t *testing.T, n int) (*Result, []*Result) {
+func record3(t *testing.T, n int) (*report.Result, []*report.Result) {
 	t.Helper()
 	epoch := time.Now()
-	one := NewRecorder(RecorderOptions{Targets: []string{"a", "b"}, Epoch: epoch, Window: 10 * time.Second})
-	var parts [3]*Recorder
+	one := report.NewRecorder(report.RecorderOptions{Targets: []string{"a", "b"}, Epoch: epoch, Window: 10 * time.Second})
+	var parts [3]*report.Recorder
 	for i := range parts {
-		parts[i] = NewRecorder(RecorderOptions{Targets: []string{"a", "b"}, Epoch: epoch, Window: 10 * time.Second})
+		parts[i] = report.NewRecorder(report.RecorderOptions{Targets: []string{"a", "b"}, Epoch: epoch, Window: 10 * time.Second})
 	}
 	for i := range n {
-		j := journeyAt(i)
+		j := report.JourneyAt(i)
 		one.Record(&j)
 		parts[i%3].Record(&j)
 	}
-	result := func(r *Recorder) *Result {
+	result := func(r *report.Recorder) *report.Result {
 		per, all := r.Close()
-		return &Result{Window: 10 * time.Second, Start: epoch, Targets: []TargetInfo{{Name: "a"}, {Name: "b"}}, PerTarget: per, Overall: all}
+		return &report.Result{Window: 10 * time.Second, Start: epoch, Targets: []report.TargetInfo{{Name: "a"}, {Name: "b"}}, PerTarget: per, Overall: all}
 	}
-	var rs []*Result
+	var rs []*report.Result
 	for _, p := range parts {
 		rs = append(rs, roundTrip(t, result(p)))
 	}
@@ -36,13 +39,13 @@ func record3(t *testing.T, n int) (*Result, []*Result) {
 }
 
 // roundTrip writes r as a result file and reads it back, as merge does.
-func roundTrip(t *testing.T, r *Result) *Result {
+func roundTrip(t *testing.T, r *report.Result) *report.Result {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteJSON(&b, r); err != nil {
+	if err := report.WriteJSON(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadJSON(&b)
+	back, err := report.ReadJSON(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +60,7 @@ func TestMergeExact(t *testing.T) {
 	for i, p := range parts {
 		p.Targets[0].AppJWTFetches = int64(i + 1)
 	}
-	merged, err := Merge(parts)
+	merged, err := report.Merge(parts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +69,7 @@ func TestMergeExact(t *testing.T) {
 	}
 	pairs := []struct {
 		name      string
-		got, want *Metrics
+		got, want *report.Metrics
 	}{{"all", merged.Overall, single.Overall}, {"a", merged.PerTarget[0], single.PerTarget[0]}, {"b", merged.PerTarget[1], single.PerTarget[1]}}
 	for _, p := range pairs {
 		if p.got.Outcomes != p.want.Outcomes || p.got.Verdicts != p.want.Verdicts || p.got.Failures != p.want.Failures ||
@@ -94,8 +97,8 @@ func TestMergeExact(t *testing.T) {
 	var a, b bytes.Buffer
 	merged.Elapsed, single.Elapsed = 0, 0
 	single.Targets[0].AppJWTFetches = 6
-	WriteSummary(&a, merged)
-	WriteSummary(&b, single)
+	render.WriteSummary(&a, merged)
+	render.WriteSummary(&b, single)
 	if a.String() != b.String() {
 		t.Errorf("merged summary differs:\n%s\n---\n%s", a.String(), b.String())
 	}
@@ -105,22 +108,22 @@ func TestMergeExact(t *testing.T) {
 // without loss, and is refused with a clear error.
 func TestMergeRefusesOtherGeometry(t *testing.T) {
 	t.Parallel()
-	into := NewHistogram()
+	into := report.NewHistogram()
 	other := hdrhistogram.New(1, int64(time.Hour), 2)
 	other.RecordValue(5000)
-	err := mergeHistogram(into, other)
+	err := report.MergeHistogram(into, other)
 	if err == nil || !strings.Contains(err.Error(), "geometry differs") {
 		t.Errorf("err = %v", err)
 	}
 	enc, _ := other.EncodeV2()
-	if _, err := decodeHistogram(string(enc)); err == nil || !strings.Contains(err.Error(), "geometry differs") {
+	if _, err := report.DecodeHistogram(string(enc)); err == nil || !strings.Contains(err.Error(), "geometry differs") {
 		t.Errorf("decode err = %v", err)
 	}
 	// Results of different windows are not parts of one run.
 	single, parts := record3(t, 30)
 	_ = single
 	parts[1].Window = 5 * time.Second
-	if _, err := Merge(parts); err == nil || !strings.Contains(err.Error(), "window") {
+	if _, err := report.Merge(parts); err == nil || !strings.Contains(err.Error(), "window") {
 		t.Errorf("merge of different windows: %v", err)
 	}
 }
@@ -129,11 +132,11 @@ func TestMergeRefusesOtherGeometry(t *testing.T) {
 func FuzzReadJSON(f *testing.F) {
 	_, parts := record3(&testing.T{}, 12)
 	var b bytes.Buffer
-	WriteJSON(&b, parts[0])
+	report.WriteJSON(&b, parts[0])
 	f.Add(b.Bytes())
 	f.Add([]byte(`{"schema":"lpbench.result/v1"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := ReadJSON(bytes.NewReader(data))
+		r, err := report.ReadJSON(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
@@ -141,7 +144,7 @@ func FuzzReadJSON(f *testing.F) {
 			t.Fatalf("%d targets, %d metrics", len(r.Targets), len(r.PerTarget))
 		}
 		var out bytes.Buffer
-		if err := WriteSummary(&out, r); err != nil {
+		if err := render.WriteSummary(&out, r); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -64,7 +64,7 @@ type metric struct {
 }
 
 // histograms are the histogram metrics other than step.<name>.
-var histograms = map[string]func(*Metrics) *hdrhistogram.Histogram{
+var HistogramMetrics = map[string]func(*Metrics) *hdrhistogram.Histogram{
 	"gap":     func(m *Metrics) *hdrhistogram.Histogram { return m.Gap },
 	"gap_min": func(m *Metrics) *hdrhistogram.Histogram { return m.GapMin },
 	"journey": func(m *Metrics) *hdrhistogram.Histogram { return m.Journey },
@@ -73,20 +73,20 @@ var histograms = map[string]func(*Metrics) *hdrhistogram.Histogram{
 }
 
 func verdictShare(v sample.Verdict) func(*Metrics) (int64, int64) {
-	return func(m *Metrics) (int64, int64) { return m.Verdicts[v], judged(m) }
+	return func(m *Metrics) (int64, int64) { return m.Verdicts[v], Judged(m) }
 }
 
 // shares are the share metrics.
-var shares = map[string]func(*Metrics) (n, total int64){
+var ShareMetrics = map[string]func(*Metrics) (n, total int64){
 	"window.in":        verdictShare(sample.VerdictIn),
 	"window.missed":    verdictShare(sample.VerdictMissed),
 	"window.uncertain": verdictShare(sample.VerdictUncertain),
 	// Journeys whose first SEND was not certainly inside the window: the timing verdict that
 	// judges a run whose auto messages are not verified, where uncertain is never good.
 	"window.not_in": func(m *Metrics) (int64, int64) {
-		return m.Verdicts[sample.VerdictMissed] + m.Verdicts[sample.VerdictUncertain], judged(m)
+		return m.Verdicts[sample.VerdictMissed] + m.Verdicts[sample.VerdictUncertain], Judged(m)
 	},
-	"errors":  func(m *Metrics) (int64, int64) { return m.Outcomes[sample.OutcomeFailed], ended(m) },
+	"errors":  func(m *Metrics) (int64, int64) { return m.Outcomes[sample.OutcomeFailed], Ended(m) },
 	"dropped": func(m *Metrics) (int64, int64) { return m.Arrivals.Dropped, m.Arrivals.Planned },
 	// Journeys that waited for their first auto message and did not get it, whatever their
 	// timing verdict: consumers left unserved.
@@ -140,7 +140,7 @@ func stepNames() string {
 
 // parseMetric resolves a metric name.
 func parseMetric(name string) (metric, error) {
-	if r, ok := shares[name]; ok {
+	if r, ok := ShareMetrics[name]; ok {
 		return metric{kind: KindShare, ratio: r}, nil
 	}
 	if c, ok := counts[name]; ok {
@@ -158,7 +158,7 @@ func parseMetric(name string) (metric, error) {
 		base, st = "step."+stepName, stName
 	} else {
 		base, st, _ = strings.Cut(name, ".")
-		hist = histograms[base]
+		hist = HistogramMetrics[base]
 		if hist == nil {
 			return metric{}, fmt.Errorf("unknown metric %q: %s", name, metricsHelp)
 		}

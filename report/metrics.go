@@ -100,7 +100,7 @@ func (m *Metrics) Started() int64 {
 func (m *Metrics) add(j *sample.Record) {
 	m.Outcomes[j.Outcome]++
 	hs := m.histograms()
-	Values(j, func(h int, d time.Duration) { record(hs[h], d) })
+	Values(j, func(h int, d time.Duration) { RecordClamped(hs[h], d) })
 	for s := range sample.NumSteps {
 		sp := &j.Steps[s]
 		if !sp.Ran {
@@ -261,8 +261,8 @@ func addArrivals(a *Arrivals, o Arrivals) {
 	a.NotStarted += o.NotStarted
 }
 
-// reset empties m for the next interval, keeping its histograms' memory.
-func (m *Metrics) reset() {
+// Reset empties m for the next interval, keeping its histograms' memory.
+func (m *Metrics) Reset() {
 	for _, h := range m.Histograms() {
 		h.H.Reset()
 	}
@@ -285,16 +285,16 @@ func (m *Metrics) OtherStepFailures() (extra [sample.NumSteps][sample.NumClasses
 }
 
 // judged returns the number of journeys that got a window verdict.
-func judged(m *Metrics) int64 { return judgedOf(&m.Verdicts) }
+func Judged(m *Metrics) int64 { return JudgedOf(&m.Verdicts) }
 
 // judgedOf returns the journeys of verdict counts v that got a window verdict (in, missed or
 // uncertain), e.g. of one ByDelay bucket.
-func judgedOf(v *[sample.NumVerdicts]int64) int64 {
+func JudgedOf(v *[sample.NumVerdicts]int64) int64 {
 	return v[sample.VerdictIn] + v[sample.VerdictMissed] + v[sample.VerdictUncertain]
 }
 
 // ended returns the number of journeys that ended on their own (not interrupted).
-func ended(m *Metrics) int64 {
+func Ended(m *Metrics) int64 {
 	return m.Outcomes[sample.OutcomeOK] + m.Outcomes[sample.OutcomeFailed]
 }
 
@@ -328,7 +328,7 @@ type Headline struct {
 // Headline returns the headline of m.
 func (m *Metrics) Headline() Headline {
 	awaited, received := m.AutoMessages()
-	h := Headline{Verified: awaited > 0, Of: ended(m), Anomalies: m.AutoMsgReceived[sample.VerdictMissed], NeverStarted: m.Arrivals.Dropped}
+	h := Headline{Verified: awaited > 0, Of: Ended(m), Anomalies: m.AutoMsgReceived[sample.VerdictMissed], NeverStarted: m.Arrivals.Dropped}
 	if h.Verified {
 		h.Served = received
 	} else {

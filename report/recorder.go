@@ -216,7 +216,7 @@ func (r *Recorder) rotate() {
 	from := time.Unix(r.cur, 0).Sub(r.o.Epoch)
 	for _, sc := range r.scopes {
 		p := sc.total.Series.at(r.base, r.cur)
-		p.fill(sc.now)
+		p.Fill(sc.now)
 		if r.o.TargetRate != nil {
 			p.TargetRate = r.o.TargetRate(sc.index, max(from, 0), from+time.Second)
 		}
@@ -224,7 +224,7 @@ func (r *Recorder) rotate() {
 			p.InFlight = r.o.InFlight(sc.index)
 		}
 		r.writeInterval(sc)
-		sc.now.reset()
+		sc.now.Reset()
 	}
 	r.cur++
 	if r.o.Tick != nil {

@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -28,7 +27,7 @@ func (r *RelayHop) Record(d time.Duration) {
 	if d < 0 {
 		r.Behind++
 	}
-	record(r.H, d)
+	RecordClamped(r.H, d)
 }
 
 // relayHopFile is RelayHop in the result file.
@@ -52,7 +51,7 @@ func (r *RelayHop) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return err
 	}
-	h, err := decodeHistogram(f.HDR)
+	h, err := DecodeHistogram(f.HDR)
 	if err != nil {
 		return fmt.Errorf("relay_hop: %w", err)
 	}
@@ -76,46 +75,4 @@ func addRelayHop(a, b *RelayHop) (*RelayHop, error) {
 		sum.Behind += o.Behind
 	}
 	return sum, nil
-}
-
-// webhookLines are the lines, without their line break, that say what a target's webhook
-// receiver got — received, first auto messages, duplicates, late, unmatched, echoes, bad
-// signatures, and undecodable, dropped or reordered deliveries when there were any — and, when the
-// run went through a relay, the relay's counters and its hop. None when the target had no
-// receiver. The terminal summary and the markdown both show them.
-func webhookLines(relayURL string, t TargetInfo) []string {
-	w := t.Webhooks
-	if w == nil {
-		return nil
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "webhooks: received %d, first auto messages %d, duplicates %d, late %d, unmatched %d, consumer echoes %d, bad signatures %d",
-		w.Received, w.AutoMessages, w.Duplicates, w.Late, w.Unmatched, w.Echoes, w.BadSignature)
-	if w.Undecodable+w.Overflow > 0 {
-		fmt.Fprintf(&b, ", undecodable %d, dropped (queue full) %d", w.Undecodable, w.Overflow)
-	}
-	if w.Reordered > 0 {
-		fmt.Fprintf(&b, ", out of order %d", w.Reordered)
-	}
-	lines := []string{b.String()}
-	if relayURL == "" {
-		return lines
-	}
-	lines = append(lines, fmt.Sprintf("webhook relay %s: relayed %d, dropped by the relay %d (shard too slow), missed while not subscribed %d, resubscribed %d",
-		relayURL, w.Relayed, w.RelayDropped, w.RelayMissed, w.RelayReconnects))
-	if w.RelayUncertain > 0 {
-		lines = append(lines, fmt.Sprintf("webhook relay: losses not known %d time(s) (the relay restarted during the run, or its final count could not be read)", w.RelayUncertain))
-	}
-	hop := t.RelayHop
-	if hop == nil || hop.H.TotalCount() == 0 {
-		return lines
-	}
-	h := hop.H
-	b.Reset()
-	fmt.Fprintf(&b, "relay hop (relay receive → shard receive, two clocks; part of automsg): p50 %s, p99 %s, max %s over %d deliveries",
-		fmtDur(Percentile(h, 50)), fmtDur(Percentile(h, 99)), fmtDur(maxOf(h)), h.TotalCount())
-	if hop.Behind > 0 {
-		fmt.Fprintf(&b, "; %d negative (the relay's clock ahead), counted as 0", hop.Behind)
-	}
-	return append(lines, b.String())
 }

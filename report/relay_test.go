@@ -1,27 +1,29 @@
-package report
+package report_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/render"
+	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
 
 // relayedShard returns a shard's result whose one target heard n deliveries through a relay,
 // each hop of hop, one of them with the relay's clock ahead.
-func relayedShard(t *testing.T, n int, hop time.Duration) *Result {
+func relayedShard(t *testing.T, n int, hop time.Duration) *report.Result {
 	t.Helper()
-	r := NewRecorder(RecorderOptions{Targets: []string{"sim"}, Epoch: time.Now(), Window: 10 * time.Second})
+	r := report.NewRecorder(report.RecorderOptions{Targets: []string{"sim"}, Epoch: time.Now(), Window: 10 * time.Second})
 	per, all := r.Close()
-	h := NewRelayHop()
+	h := report.NewRelayHop()
 	for range n - 1 {
 		h.Record(hop)
 	}
 	h.Record(-time.Millisecond)
 	w := &sample.WebhookStats{Received: int64(n), Relayed: int64(n), RelayDropped: 2, RelayMissed: 3, RelayReconnects: 1}
-	return &Result{Window: 10 * time.Second, Start: time.Now(), Relay: "http://relay:8080", PerTarget: per, Overall: all,
-		Targets: []TargetInfo{{Name: "sim", Webhooks: w, RelayHop: h}}}
+	return &report.Result{Window: 10 * time.Second, Start: time.Now(), Relay: "http://relay:8080", PerTarget: per, Overall: all,
+		Targets: []report.TargetInfo{{Name: "sim", Webhooks: w, RelayHop: h}}}
 }
 
 // TestRelayHopMerge: the relay hop and counters survive the result file, merge exactly (the hop
@@ -32,19 +34,19 @@ func TestRelayHopMerge(t *testing.T) {
 	if a.Relay != "http://relay:8080" || a.Targets[0].RelayHop == nil || a.Targets[0].RelayHop.H.TotalCount() != 10 || a.Targets[0].RelayHop.Behind != 1 {
 		t.Fatalf("read back: relay %q, target %+v", a.Relay, a.Targets[0])
 	}
-	m, err := Merge([]*Result{a, b})
+	m, err := report.Merge([]*report.Result{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hop, w := m.Targets[0].RelayHop, m.Targets[0].Webhooks
-	if hop.H.TotalCount() != 40 || hop.Behind != 2 || maxOf(hop.H) < 8*time.Millisecond || Percentile(hop.H, 50) < 7*time.Millisecond {
-		t.Errorf("merged hop: %d hops, %d behind, p50 %v, max %v", hop.H.TotalCount(), hop.Behind, Percentile(hop.H, 50), maxOf(hop.H))
+	if hop.H.TotalCount() != 40 || hop.Behind != 2 || report.MaxOf(hop.H) < 8*time.Millisecond || report.Percentile(hop.H, 50) < 7*time.Millisecond {
+		t.Errorf("merged hop: %d hops, %d behind, p50 %v, max %v", hop.H.TotalCount(), hop.Behind, report.Percentile(hop.H, 50), report.MaxOf(hop.H))
 	}
 	if w.Relayed != 40 || w.RelayDropped != 4 || w.RelayMissed != 6 || w.RelayReconnects != 2 || m.Relay != a.Relay {
 		t.Errorf("merged counters %+v, relay %q", *w, m.Relay)
 	}
 	var s strings.Builder
-	if err := WriteSummary(&s, m); err != nil {
+	if err := render.WriteSummary(&s, m); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

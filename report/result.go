@@ -1,8 +1,6 @@
 package report
 
 import (
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/lpbench/lpbench/sample"
@@ -132,57 +130,4 @@ func (r *Result) ByTarget() map[string]*Metrics {
 		}
 	}
 	return m
-}
-
-// Exit codes a run's result decides; lpbench exits with them (usage errors, exit 2, never get
-// as far as a result).
-const (
-	ExitOK          = 0   // the run measured validly and every threshold held
-	ExitRunFailed   = 1   // the run failed, or no journey succeeded
-	ExitThresholds  = 3   // a threshold was breached
-	ExitNotValid    = 4   // a measurement check failed: the figures describe the generator
-	ExitInterrupted = 130 // the run was interrupted
-)
-
-// notValidMeaning says which measurement checks failed and, when one of the generator's own
-// did, that the figures describe the generator, not the target.
-func notValidMeaning(cs []Check) string {
-	var failed []string
-	generator := false
-	for _, c := range cs {
-		if c.Failed() {
-			failed = append(failed, c.Label())
-			generator = generator || slices.Contains(GeneratorChecks, c.Name)
-		}
-	}
-	m := "the measurement is not valid: " + strings.Join(failed, ", ") + " failed"
-	if generator {
-		m += "; the figures describe the generator, not the target"
-	}
-	return m
-}
-
-// Exit returns the exit code of a finished run and what it means in one line. A failed
-// measurement check (4) wins over breached thresholds (3): the figures they judged are not a
-// valid measurement of the target (they describe the generator, when one of its checks failed).
-func (r *Result) Exit() (code int, meaning string) {
-	ok, started := int64(0), int64(0)
-	if r.Overall != nil {
-		ok, started = r.Overall.Outcomes[sample.OutcomeOK], r.Overall.Started()
-	}
-	switch {
-	case r.End == EndFailed:
-		return ExitRunFailed, "the run failed"
-	case r.End == EndInterrupted:
-		return ExitInterrupted, "the run was interrupted: what it measured so far"
-	case started > 0 && ok == 0:
-		return ExitRunFailed, "no journey succeeded"
-	case ChecksFailed(r.Checks):
-		return ExitNotValid, notValidMeaning(r.Checks)
-	case Breached(r.Thresholds):
-		return ExitThresholds, "a threshold was breached"
-	case len(r.Thresholds) == 0:
-		return ExitOK, "no threshold judged the run"
-	}
-	return ExitOK, "the measurement is valid and every threshold held"
 }

@@ -198,7 +198,7 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 	}
 	for b := range m.ByDelay {
 		v := m.ByDelay[b]
-		if judgedOf(&v) == 0 {
+		if JudgedOf(&v) == 0 {
 			continue
 		}
 		lo, hi := m.DelayBucketRange(b)
@@ -221,7 +221,7 @@ func histToFile(h *hdrhistogram.Histogram) (histFile, error) {
 	}
 	f := histFile{Count: h.TotalCount(), HDR: enc}
 	if f.Count > 0 {
-		f.Min, f.Mean, f.Max = minOf(h), Mean(h), maxOf(h)
+		f.Min, f.Mean, f.Max = minOf(h), Mean(h), MaxOf(h)
 		f.P50, f.P90, f.P95 = Percentile(h, 50), Percentile(h, 90), Percentile(h, 95)
 		f.P99, f.P999, f.P9999 = Percentile(h, 99), Percentile(h, 99.9), Percentile(h, 99.99)
 	}
@@ -310,7 +310,7 @@ func metricsFromFile(f metricsFile, window time.Duration) (*Metrics, error) {
 		if !ok {
 			return nil, fmt.Errorf("histogram %s missing", nh.Name)
 		}
-		h, err := decodeHistogram(hf.HDR)
+		h, err := DecodeHistogram(hf.HDR)
 		if err != nil {
 			return nil, fmt.Errorf("histogram %s: %w", nh.Name, err)
 		}

@@ -58,14 +58,14 @@ func (s *Series) at(base, sec int64) *Point {
 	return &(*s)[sec-base]
 }
 
-// fill sets the point's figures from the second's metrics.
-func (p *Point) fill(m *Metrics) {
+// Fill sets the point's figures from the second's metrics.
+func (p *Point) Fill(m *Metrics) {
 	p.Completions = m.Started()
 	p.OK = m.Outcomes[sample.OutcomeOK]
 	p.Failed = m.Outcomes[sample.OutcomeFailed]
 	p.Interrupted = m.Outcomes[sample.OutcomeInterrupted]
 	p.Missed = m.Verdicts[sample.VerdictMissed]
-	p.Judged = judged(m)
+	p.Judged = Judged(m)
 	for st := range sample.NumSteps {
 		if enc := encodeHist(m.Steps[st]); enc != "" {
 			if p.StepHists == nil {
@@ -167,7 +167,7 @@ func (p *Point) add(o Point) error {
 	}
 	p.GapHist, p.GapP99 = gap, gap99
 	if gap != "" {
-		h, _ := decodeHistogram(gap)
+		h, _ := DecodeHistogram(gap)
 		p.GapP50 = Percentile(h, 50)
 	}
 	return nil
@@ -179,7 +179,7 @@ func mergeEncoded(a, b string, pct float64) (string, time.Duration, error) {
 		if a == "" {
 			return "", 0, nil
 		}
-		h, err := decodeHistogram(a)
+		h, err := DecodeHistogram(a)
 		if err != nil {
 			return "", 0, err
 		}
@@ -189,11 +189,11 @@ func mergeEncoded(a, b string, pct float64) (string, time.Duration, error) {
 		a, b = b, a
 		return mergeEncoded(a, b, pct)
 	}
-	ha, err := decodeHistogram(a)
+	ha, err := DecodeHistogram(a)
 	if err != nil {
 		return "", 0, err
 	}
-	hb, err := decodeHistogram(b)
+	hb, err := DecodeHistogram(b)
 	if err != nil {
 		return "", 0, err
 	}

@@ -175,7 +175,7 @@ func (mt metric) measure(m *Metrics) (value float64, samples int64, ok bool) {
 		case statMin:
 			return float64(minOf(h)), n, true
 		case statMax:
-			return float64(maxOf(h)), n, true
+			return float64(MaxOf(h)), n, true
 		case statMean:
 			return meanNs(h), n, true
 		default:

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -217,13 +215,13 @@ func TestMeasureHistogramWiring(t *testing.T) {
 	t.Parallel()
 	// Each histogram holds one value of its own, so a metric read from the wrong one shows.
 	m := NewMetrics()
-	record(m.Lag, 1*time.Millisecond)
-	record(m.Journey, 2*time.Millisecond)
-	record(m.Gap, 3*time.Millisecond)
-	record(m.GapMin, 4*time.Millisecond)
-	record(m.AutoMsg, 5*time.Millisecond)
+	RecordClamped(m.Lag, 1*time.Millisecond)
+	RecordClamped(m.Journey, 2*time.Millisecond)
+	RecordClamped(m.Gap, 3*time.Millisecond)
+	RecordClamped(m.GapMin, 4*time.Millisecond)
+	RecordClamped(m.AutoMsg, 5*time.Millisecond)
 	for s := range sample.NumSteps {
-		record(m.Steps[s], time.Duration(10+s)*time.Millisecond)
+		RecordClamped(m.Steps[s], time.Duration(10+s)*time.Millisecond)
 	}
 	tests := []struct {
 		metric string
@@ -258,7 +256,7 @@ func TestMeasureStatistics(t *testing.T) {
 	t.Parallel()
 	m := NewMetrics()
 	for i := 1; i <= 100; i++ {
-		record(m.Gap, time.Duration(i)*time.Millisecond)
+		RecordClamped(m.Gap, time.Duration(i)*time.Millisecond)
 	}
 	tests := []struct {
 		metric string
@@ -381,7 +379,7 @@ func TestMeasureNoData(t *testing.T) {
 func TestCheckBoundaries(t *testing.T) {
 	t.Parallel()
 	gap := NewMetrics()
-	record(gap.Gap, 5*time.Millisecond)
+	RecordClamped(gap.Gap, 5*time.Millisecond)
 	v, _ := mustThreshold(t, "gap.p99 < 1s").Measure(gap)
 	at := func(op string, delta float64) string { return fmt.Sprintf("gap.p99 %s %.0fns", op, v+delta) }
 
@@ -523,7 +521,7 @@ func TestFinal(t *testing.T) {
 	m.Outcomes[sample.OutcomeOK], m.Outcomes[sample.OutcomeFailed] = 5, 5
 	m.Verdicts[sample.VerdictIn] = 10
 	for _, d := range []time.Duration{time.Millisecond, time.Second, 20 * time.Second} {
-		record(m.Gap, d)
+		RecordClamped(m.Gap, d)
 	}
 	tests := []struct {
 		expr string
@@ -548,69 +546,6 @@ func TestFinal(t *testing.T) {
 		if got, want := r.Final(), tt.want; got != want {
 			t.Errorf("%q (measured %v, pass %v): Final() = %v, want %v", tt.expr, r.Measured, r.Pass, got, want)
 		}
-	}
-}
-
-// thresholdResults returns the results the golden table is made of: passes, failures, a target,
-// no data, and automsg.missing without an auto message awaited.
-func thresholdResults(t testing.TB) []ThresholdResult {
-	t.Helper()
-	overall := thCounted()
-	for i := 1; i <= 100; i++ {
-		record(overall.Gap, time.Duration(i)*100*time.Millisecond)
-		record(overall.Steps[sample.Create], time.Duration(i)*10*time.Millisecond)
-	}
-	record(overall.Lag, 10*time.Second+4194303)
-	va := NewMetrics()
-	va.Outcomes[sample.OutcomeOK], va.Outcomes[sample.OutcomeFailed] = 999, 1
-	var ths []ScopedThreshold
-	for _, s := range []struct{ target, expr string }{
-		{"", "gap.p99 < 10s"},
-		{"", "gap.p90 < 10s"},
-		{"", "window.missed < 0.1%"},
-		{"", "errors < 5%"},
-		{"va", "errors<=0.1%"},
-		{"", "step.create.p95 < 800ms"},
-		{"", "lag.max < 10s"},
-		{"", "count.dropped <= 4"},
-		{"va", "gap.p99 < 10s"},
-		{"lo", "errors < 1%"},
-		{"", "automsg.missing < 1%"},
-	} {
-		ths = append(ths, ScopedThreshold{Threshold: mustThreshold(t, s.expr), Target: s.target})
-	}
-	return EvalThresholds(ths, overall, map[string]*Metrics{"va": va})
-}
-
-func TestWriteThresholdsGolden(t *testing.T) {
-	t.Parallel()
-	var b bytes.Buffer
-	if err := WriteThresholds(&b, thresholdResults(t)); err != nil {
-		t.Fatalf("WriteThresholds: %v", err)
-	}
-	checkGolden(t, "thresholds.golden", b.String())
-}
-
-func TestWriteThresholdsEmpty(t *testing.T) {
-	t.Parallel()
-	var b bytes.Buffer
-	if err := WriteThresholds(&b, nil); err != nil {
-		t.Fatalf("WriteThresholds: %v", err)
-	}
-	if got, want := b.String(), "thresholds: 0 passed, 0 failed\n"; got != want {
-		t.Errorf("WriteThresholds(nil) = %q, want %q", got, want)
-	}
-}
-
-// thErrWriter fails every write.
-type thErrWriter struct{}
-
-func (thErrWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
-
-func TestWriteThresholdsWriteError(t *testing.T) {
-	t.Parallel()
-	if err := WriteThresholds(thErrWriter{}, thresholdResults(t)); err == nil {
-		t.Error("WriteThresholds to a failing writer returned nil, want the error")
 	}
 }
 
@@ -644,7 +579,7 @@ func FuzzParseThreshold(f *testing.F) {
 	f.Add("errors <= 0.000000000000000000001%")
 	f.Add("step..p99 < 1s")
 	m := thCounted()
-	record(m.Gap, time.Second)
+	RecordClamped(m.Gap, time.Second)
 	f.Fuzz(func(t *testing.T, in string) {
 		th, err := ParseThreshold(in)
 		if err != nil {

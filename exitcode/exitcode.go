@@ -1,0 +1,93 @@
+// Package exitcode owns lpbench's exit codes, one typed list, and the one place that decides
+// the code of a finished run (Run) and of a finished capacity search (Capacity), each with what
+// it means in one line.
+//
+// It reads the result models of package report; it knows nothing of the command line, of how
+// a code is printed or of the process that exits with it.
+package exitcode
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
+)
+
+// Code is an exit code of lpbench.
+type Code int
+
+// The exit codes.
+const (
+	OK          Code = 0   // the run measured validly and every threshold held
+	RunFailed   Code = 1   // the run failed, or no journey succeeded
+	Usage       Code = 2   // bad command line or profile (never gets as far as a result)
+	Thresholds  Code = 3   // a threshold was breached (or a history check found a regression)
+	NotValid    Code = 4   // a measurement check failed: the figures describe the generator
+	Interrupted Code = 130 // the run was interrupted
+)
+
+// notValidMeaning says which measurement checks failed and, when one of the generator's own
+// did, that the figures describe the generator, not the target.
+func notValidMeaning(cs []report.Check) string {
+	var failed []string
+	generator := false
+	for _, c := range cs {
+		if c.Failed() {
+			failed = append(failed, c.Label())
+			generator = generator || slices.Contains(report.GeneratorChecks, c.Name)
+		}
+	}
+	m := "the measurement is not valid: " + strings.Join(failed, ", ") + " failed"
+	if generator {
+		m += "; the figures describe the generator, not the target"
+	}
+	return m
+}
+
+// Run returns the exit code of a finished run and what it means in one line. A failed
+// measurement check (4) wins over breached thresholds (3): the figures they judged are not a
+// valid measurement of the target (they describe the generator, when one of its checks failed).
+func Run(r *report.Result) (code Code, meaning string) {
+	ok, started := int64(0), int64(0)
+	if r.Overall != nil {
+		ok, started = r.Overall.Outcomes[sample.OutcomeOK], r.Overall.Started()
+	}
+	switch {
+	case r.End == report.EndFailed:
+		return RunFailed, "the run failed"
+	case r.End == report.EndInterrupted:
+		return Interrupted, "the run was interrupted: what it measured so far"
+	case started > 0 && ok == 0:
+		return RunFailed, "no journey succeeded"
+	case report.ChecksFailed(r.Checks):
+		return NotValid, notValidMeaning(r.Checks)
+	case report.Breached(r.Thresholds):
+		return Thresholds, "a threshold was breached"
+	case len(r.Thresholds) == 0:
+		return OK, "no threshold judged the run"
+	}
+	return OK, "the measurement is valid and every threshold held"
+}
+
+// Capacity returns the exit code of a search and what it means in one line: 130 interrupted,
+// 4 generator-bound (the measurement is not valid: no capacity figure), 1 a step could not
+// run, 1 not converged (a cap ended the search first: BoundBudget), 0 a rate found, 3 the SLO
+// failed even at the lowest rate tried, 1 otherwise (no rate found).
+func Capacity(c *report.Capacity) (code Code, meaning string) {
+	switch {
+	case c.Interrupted:
+		return Interrupted, "the search was interrupted: what is known so far"
+	case c.Bound == report.BoundGenerator:
+		return NotValid, "generator-bound: the measurement is not valid, no capacity figure"
+	case c.Error != "":
+		return RunFailed, "a step could not run: " + c.Error
+	case c.Bound == report.BoundBudget:
+		return RunFailed, "not converged: " + c.Message
+	case c.Found:
+		return OK, "a sustainable rate was found"
+	case c.Bound == report.BoundTarget:
+		return Thresholds, "the SLO fails even at the lowest rate tried"
+	}
+	return RunFailed, "no rate found: " + c.Message
+}

@@ -1,0 +1,35 @@
+package exitcode
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lpbench/lpbench/report"
+)
+
+// TestCapacityExit: the exit of a search, decided in one place: interrupted 130, generator-bound
+// 4 (even with a rate found below), a step that could not run 1, a rate found 0, the SLO failing
+// at the lowest rate 3, the conversation cap first 1.
+func TestCapacityExit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		c       report.Capacity
+		code    Code
+		meaning string
+	}{
+		{"interrupted", report.Capacity{Interrupted: true, Found: true}, Interrupted, "interrupted"},
+		{"generator-bound", report.Capacity{Bound: report.BoundGenerator, Interval: [2]float64{100, 200}}, NotValid, "generator-bound"},
+		{"a step could not run", report.Capacity{Error: "target sim: csds: network", Found: true, Bound: report.BoundTarget}, RunFailed, "a step could not run: target sim: csds: network"},
+		{"found", report.Capacity{Found: true, Bound: report.BoundTarget}, OK, "a sustainable rate was found"},
+		{"found at the cap", report.Capacity{Found: true, Bound: report.BoundMax}, OK, "a sustainable rate was found"},
+		{"SLO fails at the lowest rate", report.Capacity{Bound: report.BoundTarget}, Thresholds, "the SLO fails even at the lowest rate tried"},
+		{"cut by a cap", report.Capacity{Bound: report.BoundBudget, Interval: [2]float64{40, 80}, Message: "the search ended at -max-steps 3 before it converged"}, RunFailed, "not converged: the search ended at -max-steps 3"},
+		{"no rate found", report.Capacity{Message: "so far: 40/s passed"}, RunFailed, "no rate found: so far: 40/s passed"},
+	} {
+		code, meaning := Capacity(&tc.c)
+		if code != tc.code || !strings.Contains(meaning, tc.meaning) {
+			t.Errorf("%s: exit %d (%s), want %d (%s)", tc.name, code, meaning, tc.code, tc.meaning)
+		}
+	}
+}
