@@ -6,7 +6,8 @@
 //   - record.go: Run and Metric, made from a result (or a capacity search) and appended;
 //   - query.go: runs read back and filtered, a run found by number or run id;
 //   - check.go: the regression check (the baseline band, the minimum effect, what is judged);
-//   - trend.go: the trend of comparable runs, for text here and for render.WriteTrendHTML.
+//   - trend.go, trend_model.go: the trend of comparable runs (Trend), which render draws as
+//     text and as trend.html.
 //
 // SCHEMA.md documents the file for other SQLite readers.
 package history

@@ -1,7 +1,7 @@
-// Package report aggregates journey records into HDR histograms and counters (one recorder
-// goroutine owns them all) and renders the result. It knows nothing of HTTP.
-//
-// The model and its recording:
+// Package report owns a run's result model: it aggregates journey records into HDR histograms
+// and counters (one recorder goroutine owns them all), writes result.json and capacity.json and
+// reads them back, merges shards, and parses and evaluates thresholds. It knows nothing of HTTP
+// and renders nothing for people: the renderers (package render) read its model.
 //
 //   - result.go: Result and what it describes (targets, arrivals, shard, end reason);
 //   - metrics.go: Metrics, the aggregates of a set of journeys, and the counts derived from them;
@@ -10,11 +10,9 @@
 //   - series.go, knee.go: the per-second series and the knee of a ramp;
 //   - merge.go: shards of one run added into one Result;
 //   - resultfile.go: result.json, written and read back;
+//   - check.go: the measurement checks' model (what a run says of its own measurement);
 //   - metricname.go, threshold.go: the metric names, and thresholds parsed and evaluated;
-//   - compare.go, interval.go: two runs compared, and the intervals behind the verdicts.
-//
-// The renderings, apart from the model: summary.go (the terminal summary, threshold table and
-// interval-log summary), html.go, html_table.go, html_chart.go, html_svg.go and html.tmpl
-// (report.html), trend_html.go and trend_html.tmpl (a history's trend.html), junit.go,
-// compare_render.go (compare as text and HTML), and format.go, how values read in all of them.
+//   - capacity.go: a capacity search's model and capacity.json;
+//   - format.go: how values read, in the threshold language and for every renderer
+//     (FormatDuration, TrimFloat, FormatValue, FormatRel).
 package report
