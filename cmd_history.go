@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
@@ -249,33 +247,7 @@ func historyList(_ *history.DB, runs []*history.Run, o *historyOptions, extra []
 	if o.last > 0 && len(runs) > o.last {
 		runs = runs[len(runs)-o.last:]
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tstart\tkind\tprofile\tshard\tlabels\texit\tmeasurement\trun id")
-	for _, r := range runs {
-		valid := "valid"
-		if ok, why := r.Judged(); !ok {
-			valid = "excluded: " + why
-		} else if rel := r.RelaxedFailures(); len(rel) > 0 {
-			var names []string
-			for _, c := range rel {
-				names = append(names, c.Label())
-			}
-			valid += " (relaxed, failed: " + strings.Join(names, ", ") + ")"
-		}
-		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%d/%d\t%s\t%d\t%s\t%s\n", r.Seq, r.Start.UTC().Format(time.RFC3339), r.Kind, r.Profile,
-			r.Shard.Index, r.Shard.Count, history.FormatLabels(r.Labels), r.ExitCode, valid, r.RunID)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(runs) == 0 {
-		if f := o.filter().String(); f != "" {
-			fmt.Fprintf(stdout, "(no run matches the filter %s)\n", f)
-		} else {
-			fmt.Fprintln(stdout, "(no run in the file)")
-		}
-	}
-	return nil
+	return render.WriteHistoryList(stdout, runs, o.filter().String())
 }
 
 // historyShow prints one run and its metrics; -result writes its result file.
@@ -291,26 +263,7 @@ func historyShow(db *history.DB, runs []*history.Run, o *historyOptions, extra [
 	if err != nil {
 		return usageError("history show: %v", err)
 	}
-	fmt.Fprintf(stdout, "run #%d (%s) of profile %s, shard %d/%d, labels %s\n", r.Seq, r.Kind, r.Profile, r.Shard.Index, r.Shard.Count, history.FormatLabels(r.Labels))
-	fmt.Fprintf(stdout, "  run id %s, lpbench %s, %s → %s, ended %s, exit %d\n", r.RunID, r.Version,
-		r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), r.EndReason, r.ExitCode)
-	for _, c := range r.Checks {
-		status := "ok"
-		switch {
-		case c.Failed():
-			status = "FAILED"
-		case !c.OK:
-			status = "FAILED, relaxed (the run stays valid: judged and a baseline)"
-		}
-		fmt.Fprintf(stdout, "  check %s: %s\n", status, c.Line())
-	}
-	fmt.Fprintf(stdout, "  result %s (sha256 %s)\n", r.ResultPath, r.ResultSHA256)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tmetric\tvalue\tsamples\t")
-	for _, m := range r.Metrics {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t\n", m.Target, m.Name, report.FormatValue(m.Kind, m.Value), m.Samples)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := render.WriteHistoryRun(stdout, r); err != nil {
 		return err
 	}
 	if o.result == "" {
@@ -384,52 +337,21 @@ func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []s
 	return writeVerdict(stdout, &v, o.verbose)
 }
 
-// writeVerdict prints a check's verdict and returns its exit code (see historyCheck).
+// writeVerdict prints a check's verdict and returns its exit code (exitcode.HistoryCheck); a run
+// without a baseline is a usage error that says why.
 func writeVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
+	if err := render.WriteHistoryVerdict(w, v, verbose); err != nil {
+		return err
+	}
 	r := v.Run
-	fmt.Fprintf(w, "history check of run #%d (%s %s, labels %s, run id %s)\n", r.Seq, r.Kind, r.Profile, history.FormatLabels(r.Labels), r.RunID)
-	switch v.Reason {
-	case history.NotValid:
-		fmt.Fprintln(w, v.NotJudged)
-		return exitCode(exitcode.NotValid)
-	case history.TooFewRuns:
-		fmt.Fprintln(w, v.NotJudged+" (a young history, which has to grow: exit 0)")
-		return nil
-	case history.NotComparable:
-		fmt.Fprintln(w, v.NotJudged)
-		if len(v.LabelsDiffer) == 0 {
-			return usageError("history check: run #%d has no baseline: the runs before it are of other shards", r.Seq)
-		}
+	switch code := exitcode.HistoryCheck(v); {
+	case code == exitcode.Usage && len(v.LabelsDiffer) == 0:
+		return usageError("history check: run #%d has no baseline: the runs before it are of other shards", r.Seq)
+	case code == exitcode.Usage:
 		return usageError("history check: run #%d has no baseline: the runs before it differ in label %s; if it changes every run (a commit), add -ignore-label %s",
 			r.Seq, strings.Join(v.LabelsDiffer, ", "), strings.Join(v.LabelsDiffer, " -ignore-label "))
-	}
-	var seqs []string
-	for _, b := range v.Baseline {
-		seqs = append(seqs, "#"+strconv.FormatInt(b.Seq, 10))
-	}
-	fmt.Fprintf(w, "baseline: %d runs (%s; up to %d), minimum effect %s\n", len(v.Baseline), strings.Join(seqs, " "), v.Options.Baseline,
-		strings.TrimPrefix(report.FormatRel(v.Options.MinEffect), "+"))
-	for _, s := range v.Warnings {
-		fmt.Fprintln(w, s)
-	}
-	regs := v.Regressions()
-	for _, j := range v.Judgments {
-		if j.Flag != "" || verbose {
-			fmt.Fprintln(w, j.String())
-		}
-	}
-	if verbose || v.Reason == history.NoMetric {
-		for _, s := range v.Skipped {
-			fmt.Fprintln(w, "not judged: "+s)
-		}
-	}
-	if v.Reason == history.NoMetric {
-		fmt.Fprintln(w, v.NotJudged+": the run could not be judged (exit 4)")
-		return exitCode(exitcode.NotValid)
-	}
-	fmt.Fprintf(w, "%d metrics judged, %d regression(s); %d not judged\n", len(v.Judgments), len(regs), len(v.Skipped))
-	if len(regs) > 0 {
-		return exitCode(exitcode.Thresholds)
+	case code != exitcode.OK:
+		return exitCode(code)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
@@ -90,4 +91,23 @@ func Capacity(c *report.Capacity) (code Code, meaning string) {
 		return Thresholds, "the SLO fails even at the lowest rate tried"
 	}
 	return RunFailed, "no rate found: " + c.Message
+}
+
+// HistoryCheck returns the exit code of a history check's verdict: 4 when the run's own
+// measurement is not valid or not one of its metrics could be judged, 2 when the runs before it
+// are not comparable with it (no baseline), 3 on a regression (a metric worse, or missing, which
+// its baseline had), 0 otherwise, also while the history is too young to judge.
+func HistoryCheck(v *history.Verdict) Code {
+	switch v.Reason {
+	case history.NotValid, history.NoMetric:
+		return NotValid
+	case history.TooFewRuns:
+		return OK
+	case history.NotComparable:
+		return Usage
+	}
+	if len(v.Regressions()) > 0 {
+		return Thresholds
+	}
+	return OK
 }
