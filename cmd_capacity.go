@@ -149,7 +149,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 		v = v.withHistory(appendHistory(db, history.FromCapacity(c, engine.Version(), int(v.code), path), v.err, path, stderr), stderr)
 	}
 	// The job summary once the exit is known: it tells the one the command ends with.
-	appendStepSummary(o.Run.Getenv, stderr, func(w io.Writer) error { return render.WriteCapacityMarkdownExit(w, c, v.code, v.meaning) })
+	appendStepSummary(o.Run.Getenv, stderr, render.CapacityMarkdownExit(c, v.code, v.meaning))
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	release() // an interrupt now ends the metrics' linger, not the search
 	live.finish(stderr)
@@ -217,17 +217,17 @@ func stepOutputs(dir string, labels labelFlag) func(int, float64, *engine.Option
 func writeCapacity(dir string, c *report.Capacity, stdout io.Writer) error {
 	for _, out := range []struct {
 		name  string
-		write func(io.Writer, *report.Capacity) error
+		write render.Reporter
 	}{
-		{"capacity.json", report.WriteCapacityJSON},
-		{"capacity.html", render.WriteCapacityHTML},
-		{"summary.txt", render.WriteCapacitySummary},
+		{"capacity.json", func(w io.Writer) error { return report.WriteCapacityJSON(w, c) }},
+		{"capacity.html", render.CapacityHTML(c)},
+		{"summary.txt", render.CapacitySummary(c)},
 	} {
-		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), func(w io.Writer) error { return out.write(w, c) }); err != nil {
+		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), out.write); err != nil {
 			return err
 		}
 	}
-	return render.WriteCapacitySummary(stdout, c)
+	return render.CapacitySummary(c)(stdout)
 }
 
 // capacityVerdict returns the verdict of a search (report.Capacity.Exit decides it); a step that

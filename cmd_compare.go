@@ -22,11 +22,11 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	write := render.WriteCompareText
+	write := render.CompareText
 	switch *format {
 	case "text":
 	case "html":
-		write = render.WriteCompareHTML
+		write = render.CompareHTML
 	default:
 		return usageError("-format must be text or html, got %q", *format)
 	}
@@ -36,7 +36,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: exitcode.Usage, err: err}
 	}
 	cs := compare.Runs(sides[0].m, sides[1].m, compare.Options{})
-	if err := write(stdout, sides[0].name, sides[1].name, cs); err != nil {
+	if err := write(sides[0].name, sides[1].name, cs)(stdout); err != nil {
 		return err
 	}
 	if *failOn == "" {

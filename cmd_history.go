@@ -247,7 +247,7 @@ func historyList(_ *history.DB, runs []*history.Run, o *historyOptions, extra []
 	if o.last > 0 && len(runs) > o.last {
 		runs = runs[len(runs)-o.last:]
 	}
-	return render.WriteHistoryList(stdout, runs, o.filter().String())
+	return render.HistoryList(runs, o.filter().String())(stdout)
 }
 
 // historyShow prints one run and its metrics; -result writes its result file.
@@ -263,7 +263,7 @@ func historyShow(db *history.DB, runs []*history.Run, o *historyOptions, extra [
 	if err != nil {
 		return usageError("history show: %v", err)
 	}
-	if err := render.WriteHistoryRun(stdout, r); err != nil {
+	if err := render.HistoryRun(r)(stdout); err != nil {
 		return err
 	}
 	if o.result == "" {
@@ -281,20 +281,20 @@ func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 	if len(extra) > 0 {
 		return usageError("history trend: unexpected argument %q", extra[0])
 	}
-	write := render.WriteTrendText
+	write := render.TrendText
 	switch o.format {
 	case "text":
 	case "html":
-		write = render.WriteTrendHTML
+		write = render.TrendHTML
 	default:
 		return usageError("history trend: -format wants text or html, got %q", o.format)
 	}
 	series, _ := history.Series(runs, nil, o.ignore)
 	t := history.BuildTrend(series, o.last, o.check(), o.filter())
 	if o.out == "" {
-		return write(stdout, t)
+		return write(t)(stdout)
 	}
-	return report.WriteFileAtomic(o.out, func(w io.Writer) error { return write(w, t) })
+	return report.WriteFileAtomic(o.out, write(t))
 }
 
 // historyCheck judges a run against its baseline: exit 3 on a regression (a metric worse, or
@@ -340,7 +340,7 @@ func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []s
 // writeVerdict prints a check's verdict and returns its exit code (exitcode.HistoryCheck); a run
 // without a baseline is a usage error that says why.
 func writeVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
-	if err := render.WriteHistoryVerdict(w, v, verbose); err != nil {
+	if err := render.HistoryVerdict(v, verbose)(w); err != nil {
 		return err
 	}
 	r := v.Run

@@ -45,7 +45,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteFileAtomic(*out, func(w io.Writer) error { return report.WriteJSON(w, m) }); err != nil {
 		return err
 	}
-	if err := render.WriteSummary(stdout, m); err != nil {
+	if err := render.Summary(m)(stdout); err != nil {
 		return err
 	}
 	for _, c := range m.Checks {
@@ -54,7 +54,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	v := recordRun(db, m, resultVerdict(m), *out, stderr) // the exit the summary tells (report.Result.Exit)
-	appendStepSummary(os.Getenv, stderr, func(w io.Writer) error { return render.WriteMarkdownExit(w, m, v.code, v.meaning) })
+	appendStepSummary(os.Getenv, stderr, render.MarkdownExit(m, v.code, v.meaning))
 	return v.err
 }
 

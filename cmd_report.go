@@ -11,9 +11,9 @@ import (
 )
 
 // renderers are the formats of lpbench report.
-var renderers = map[string]func(io.Writer, *report.Result) error{
-	"text": render.WriteSummary, "json": report.WriteJSON, "junit": render.WriteJUnit, "html": render.WriteHTML,
-	"markdown": render.WriteMarkdown,
+var renderers = map[string]func(*report.Result) render.Reporter{
+	"text": render.Summary, "junit": render.JUnit, "html": render.HTML, "markdown": render.Markdown,
+	"json": func(r *report.Result) render.Reporter { return func(w io.Writer) error { return report.WriteJSON(w, r) } },
 }
 
 // cmdReport renders a report again from a result file, or summarizes an interval log.
@@ -40,7 +40,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	return w(stdout, res)
+	return w(res)(stdout)
 }
 
 // reportFromHlog prints, per tag of an interval log, the count and percentiles of everything it
@@ -58,5 +58,5 @@ func reportFromHlog(path string, stdout, stderr io.Writer) error {
 	if len(tags) == 0 {
 		return exitCode(exitcode.RunFailed)
 	}
-	return render.WriteHlogSummary(stdout, tags)
+	return render.HlogSummary(tags)(stdout)
 }

@@ -171,11 +171,11 @@ func finishRun(db *history.DB, res *report.Result, dir string, getenv func(strin
 	if err := render.WriteRunOutputs(dir, res); err != nil {
 		return verdict{}, err
 	}
-	if err := render.WriteSummary(stdout, res); err != nil {
+	if err := render.Summary(res)(stdout); err != nil {
 		return verdict{}, fmt.Errorf("writing the summary: %w", err)
 	}
 	v := recordRun(db, res, resultVerdict(res), filepath.Join(dir, "result.json"), stderr)
-	appendStepSummary(getenv, stderr, func(w io.Writer) error { return render.WriteMarkdownExit(w, res, v.code, v.meaning) })
+	appendStepSummary(getenv, stderr, render.MarkdownExit(res, v.code, v.meaning))
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	return v, nil
 }

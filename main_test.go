@@ -193,7 +193,7 @@ func TestOutputsRoundTrip(t *testing.T) {
 	}
 	// The summary rendered from the file is the one the run printed.
 	var again bytes.Buffer
-	if err := render.WriteSummary(&again, res); err != nil {
+	if err := render.Summary(res)(&again); err != nil {
 		t.Fatal(err)
 	}
 	if again.String() != stdout {

@@ -669,7 +669,7 @@ func TestCapacityKnee(t *testing.T) {
 		t.Errorf("knee at %.0f journeys/s (second %d), want %.0f ± 20 %%", k.TargetRate, k.Second, capacity)
 	}
 	var out strings.Builder
-	render.WriteSummary(&out, res)
+	render.Summary(res)(&out)
 	if !strings.Contains(out.String(), "knee: from ") {
 		t.Errorf("the summary does not report the knee:\n%s", out.String())
 	}

@@ -15,7 +15,7 @@ func TestTrendMissing(t *testing.T) {
 	m, _ := runs[4].Metric("sim", "step.create.p50")
 	runs[4].Metrics = []history.Metric{m}
 	var b strings.Builder
-	if err := render.WriteTrendText(&b, history.BuildTrend(runs, 20, history.CheckOptions{}, history.Filter{})); err != nil {
+	if err := render.TrendText(history.BuildTrend(runs, 20, history.CheckOptions{}, history.Filter{}))(&b); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Count(b.String(), "-!") != 3 || strings.Contains(b.String(), "100ms!") { // served, errors, the legend
@@ -23,7 +23,7 @@ func TestTrendMissing(t *testing.T) {
 	}
 	// Only the last run drawn: served and errors are in no run drawn, and nothing is misplaced.
 	b.Reset()
-	if err := render.WriteTrendText(&b, history.BuildTrend(runs, 1, history.CheckOptions{}, history.Filter{})); err != nil {
+	if err := render.TrendText(history.BuildTrend(runs, 1, history.CheckOptions{}, history.Filter{}))(&b); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Count(b.String(), "-!") != 1 || strings.Contains(b.String(), "served") || !strings.Contains(b.String(), "step.create.p50") {

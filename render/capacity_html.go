@@ -42,10 +42,10 @@ type capacityPage struct {
 // capacityLink links a step's own report.
 type capacityLink struct{ Href, Label string }
 
-// WriteCapacityHTML renders c as capacity.html: the outcome, and rate → share served, gap p99
+// writeCapacityHTML renders c as capacity.html: the outcome, and rate → share served, gap p99
 // and CONVERSATION p99 with the SLO's lines and each step marked passed or failed, then the
 // steps with links to their own reports.
-func WriteCapacityHTML(w io.Writer, c *report.Capacity) error {
+func writeCapacityHTML(w io.Writer, c *report.Capacity) error {
 	pg := capacityPage{Title: "Capacity of " + c.Profile, Headline: CapacityHeadline(c), Message: c.Message,
 		Schema: c.Schema, Style: reportStyle,
 		Subtitle: fmt.Sprintf("%d steps, %s, started %s; SLO: %s", len(c.Steps),

@@ -13,7 +13,7 @@ import (
 func TestCapacitySummaryGolden(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := WriteCapacitySummary(&b, reporttest.CapacityFixture()); err != nil {
+	if err := writeCapacitySummary(&b, reporttest.CapacityFixture()); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "capacity_summary.golden", b.String())
@@ -100,7 +100,7 @@ func TestCapacityHTML(t *testing.T) {
 func renderCapacityHTML(t *testing.T, c *report.Capacity) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteCapacityHTML(&b, c); err != nil {
+	if err := writeCapacityHTML(&b, c); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

@@ -58,9 +58,9 @@ func CapacityHeadline(c *report.Capacity) string {
 	return b.String()
 }
 
-// WriteCapacitySummary writes the search as text: the headline, what it means, and a line per
+// writeCapacitySummary writes the search as text: the headline, what it means, and a line per
 // step.
-func WriteCapacitySummary(w io.Writer, c *report.Capacity) error {
+func writeCapacitySummary(w io.Writer, c *report.Capacity) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "capacity search of profile %s: %d steps in %s; SLO: %s\n", c.Profile, len(c.Steps),
 		report.FormatDuration(time.Duration(c.Elapsed*float64(time.Second))), strings.Join(c.SLO, ", "))

@@ -54,7 +54,7 @@ func TestJUnitChecks(t *testing.T) {
 	r := reporttest.SummaryResult()
 	r.Checks = reporttest.SampleChecks()
 	var b bytes.Buffer
-	if err := WriteJUnit(&b, r); err != nil {
+	if err := writeJUnit(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
@@ -92,7 +92,7 @@ func TestHTMLBanner(t *testing.T) {
 		r := reporttest.SummaryResult()
 		r.Checks = cs
 		var b bytes.Buffer
-		if err := WriteHTML(&b, r); err != nil {
+		if err := writeHTML(&b, r); err != nil {
 			t.Fatal(err)
 		}
 		return b.String()

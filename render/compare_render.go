@@ -126,12 +126,12 @@ func singleValued(cs []compare.Change) int {
 	return n
 }
 
-// WriteCompareText renders cs as an aligned table — metric, base, new, change (absolute and
+// writeCompareText renders cs as an aligned table — metric, base, new, change (absolute and
 // relative), the interval of the difference, verdict — under a line naming the runs, followed by
 // the tally of verdicts and notes on the method. Durations read like the summary's (912ms),
 // shares as percentages, their changes in percentage points (pp); a relative change from 0 reads
 // "n/a", and a row without data "-".
-func WriteCompareText(w io.Writer, baseName, newName string, cs []compare.Change) error {
+func writeCompareText(w io.Writer, baseName, newName string, cs []compare.Change) error {
 	t := newCompareTable(baseName, newName, cs)
 	var b strings.Builder
 	fmt.Fprintf(&b, "lpbench compare: base %s, new %s\n\n", t.Base, t.New)
@@ -197,11 +197,11 @@ p.note { color: #555; max-width: 60em; }
 </html>
 `))
 
-// WriteCompareHTML renders cs as a self-contained HTML page — inline style, no script, nothing
+// writeCompareHTML renders cs as a self-contained HTML page — inline style, no script, nothing
 // fetched (its Content-Security-Policy forbids it) — with the table and notes of
-// WriteCompareText; rows that got worse are marked (class "worse", red), better ones green. The
+// writeCompareText; rows that got worse are marked (class "worse", red), better ones green. The
 // page is rendered into memory first, so a failure leaves w untouched.
-func WriteCompareHTML(w io.Writer, baseName, newName string, cs []compare.Change) error {
+func writeCompareHTML(w io.Writer, baseName, newName string, cs []compare.Change) error {
 	var b bytes.Buffer
 	if err := compareHTML.Execute(&b, newCompareTable(baseName, newName, cs)); err != nil {
 		return fmt.Errorf("compare html: %w", err)

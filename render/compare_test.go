@@ -29,7 +29,7 @@ var compareGoldenChanges = sync.OnceValue(func() []compare.Change {
 func TestWriteCompareTextGolden(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := WriteCompareText(&b, "nightly-0312.json", "nightly-0313.json", compareGoldenChanges()); err != nil {
+	if err := writeCompareText(&b, "nightly-0312.json", "nightly-0313.json", compareGoldenChanges()); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "compare_text.golden", b.String())
@@ -38,7 +38,7 @@ func TestWriteCompareTextGolden(t *testing.T) {
 func TestWriteCompareHTMLGolden(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := WriteCompareHTML(&b, "nightly-0312.json", "nightly-0313.json", compareGoldenChanges()); err != nil {
+	if err := writeCompareHTML(&b, "nightly-0312.json", "nightly-0313.json", compareGoldenChanges()); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "compare_html.golden", b.String())
@@ -48,10 +48,10 @@ func TestWriteCompareContent(t *testing.T) {
 	t.Parallel()
 	cs := compareGoldenChanges()
 	var text, page bytes.Buffer
-	if err := WriteCompareText(&text, "base.json", "<new & improved>", cs); err != nil {
+	if err := writeCompareText(&text, "base.json", "<new & improved>", cs); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteCompareHTML(&page, "base.json", "<new & improved>", cs); err != nil {
+	if err := writeCompareHTML(&page, "base.json", "<new & improved>", cs); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -96,11 +96,11 @@ func TestWriteCompareContent(t *testing.T) {
 func TestWriteCompareWriteError(t *testing.T) {
 	t.Parallel()
 	cs := compareGoldenChanges()
-	if err := WriteCompareText(failWriter{}, "a", "b", cs); err == nil {
-		t.Error("WriteCompareText to a failing writer: no error")
+	if err := writeCompareText(failWriter{}, "a", "b", cs); err == nil {
+		t.Error("writeCompareText to a failing writer: no error")
 	}
-	if err := WriteCompareHTML(failWriter{}, "a", "b", cs); err == nil {
-		t.Error("WriteCompareHTML to a failing writer: no error")
+	if err := writeCompareHTML(failWriter{}, "a", "b", cs); err == nil {
+		t.Error("writeCompareHTML to a failing writer: no error")
 	}
 }
 
@@ -117,7 +117,7 @@ func TestWriteCompareBlocks(t *testing.T) {
 	base := comparetest.SeriesRun{Seed: 12, Secs: 60, PerSec: 10, Phi: 0.5, Drift: 0.1, Scale: 1}.Metrics()
 	newer := comparetest.SeriesRun{Seed: 13, Secs: 60, PerSec: 10, Phi: 0.5, Drift: 0.1, Scale: 1}.Metrics()
 	var b bytes.Buffer
-	if err := WriteCompareText(&b, "a", "b", compare.Runs(base, newer, compare.Options{Seed: 1})); err != nil {
+	if err := writeCompareText(&b, "a", "b", compare.Runs(base, newer, compare.Options{Seed: 1})); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -128,7 +128,7 @@ func TestWriteCompareBlocks(t *testing.T) {
 		t.Errorf("an interval is marked as resting on single values:\n%s", out)
 	}
 	b.Reset()
-	if err := WriteCompareText(&b, "a", "b", compare.Runs(comparetest.WithoutSeries(base), newer, compare.Options{Seed: 1})); err != nil {
+	if err := writeCompareText(&b, "a", "b", compare.Runs(comparetest.WithoutSeries(base), newer, compare.Options{Seed: 1})); err != nil {
 		t.Fatal(err)
 	}
 	if out := b.String(); strings.Count(out, "]*") != 8 || !strings.Contains(out, "*: 8 of the intervals treat a run's requests as independent") {

@@ -12,10 +12,10 @@ import (
 	"github.com/lpbench/lpbench/report"
 )
 
-// WriteHistoryList writes one line per run of a history: its number, start, kind, profile,
+// writeHistoryList writes one line per run of a history: its number, start, kind, profile,
 // shard, labels, exit code, whether its measurement was valid, and run id. filter is the
 // filter the runs were chosen by, named when no run matched it.
-func WriteHistoryList(w io.Writer, runs []*history.Run, filter string) error {
+func writeHistoryList(w io.Writer, runs []*history.Run, filter string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "run\tstart\tkind\tprofile\tshard\tlabels\texit\tmeasurement\trun id")
 	for _, r := range runs {
@@ -45,8 +45,8 @@ func WriteHistoryList(w io.Writer, runs []*history.Run, filter string) error {
 	return nil
 }
 
-// WriteHistoryRun writes one run of a history: its facts, its checks and its metrics.
-func WriteHistoryRun(w io.Writer, r *history.Run) error {
+// writeHistoryRun writes one run of a history: its facts, its checks and its metrics.
+func writeHistoryRun(w io.Writer, r *history.Run) error {
 	fmt.Fprintf(w, "run #%d (%s) of profile %s, shard %d/%d, labels %s\n", r.Seq, r.Kind, r.Profile, r.Shard.Index, r.Shard.Count, history.FormatLabels(r.Labels))
 	fmt.Fprintf(w, "  run id %s, lpbench %s, %s → %s, ended %s, exit %d\n", r.RunID, r.Version,
 		r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), r.EndReason, r.ExitCode)
@@ -72,10 +72,10 @@ func WriteHistoryRun(w io.Writer, r *history.Run) error {
 	return nil
 }
 
-// WriteHistoryVerdict writes a history check's verdict: the run judged, then why it was not
+// writeHistoryVerdict writes a history check's verdict: the run judged, then why it was not
 // judged, or its baseline, warnings, the flagged judgments (every one when verbose) and the
 // count of regressions. The exit code is exitcode.HistoryCheck's.
-func WriteHistoryVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
+func writeHistoryVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
 	r := v.Run
 	fmt.Fprintf(w, "history check of run #%d (%s %s, labels %s, run id %s)\n", r.Seq, r.Kind, r.Profile, history.FormatLabels(r.Labels), r.RunID)
 	switch v.Reason {

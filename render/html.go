@@ -25,12 +25,12 @@ var htmlTemplateText string
 
 var htmlTemplate = template.Must(template.New("report.html").Parse(htmlTemplateText))
 
-// WriteHTML renders r as report.html: the run's metadata and effective profile, the thresholds,
+// writeHTML renders r as report.html: the run's metadata and effective profile, the thresholds,
 // the charts (percentiles of every step and of the gap, the gap's distribution against the
 // window, and arrival rate, lag, gap p99, journey p99 and failures over time), the tables of the
 // whole run and of each target, and the targets side by side. The page is rendered into memory
 // first, so that a failure leaves w untouched.
-func WriteHTML(w io.Writer, r *report.Result) error {
+func writeHTML(w io.Writer, r *report.Result) error {
 	if r.Overall == nil {
 		return errors.New("html report: the result has no metrics")
 	}

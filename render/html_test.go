@@ -117,8 +117,8 @@ func oneTargetResult() *report.Result {
 func renderHTML(t testing.TB, r *report.Result) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteHTML(&b, r); err != nil {
-		t.Fatalf("WriteHTML: %v", err)
+	if err := writeHTML(&b, r); err != nil {
+		t.Fatalf("writeHTML: %v", err)
 	}
 	return b.String()
 }
@@ -383,11 +383,11 @@ func TestWriteHTMLGolden(t *testing.T) {
 
 func TestWriteHTMLErrors(t *testing.T) {
 	t.Parallel()
-	if err := WriteHTML(&bytes.Buffer{}, &report.Result{}); err == nil {
-		t.Error("WriteHTML of a result without metrics returned nil")
+	if err := writeHTML(&bytes.Buffer{}, &report.Result{}); err == nil {
+		t.Error("writeHTML of a result without metrics returned nil")
 	}
-	if err := WriteHTML(failingWriter{}, htmlResult(t)); err == nil {
-		t.Error("WriteHTML to a failing writer returned nil")
+	if err := writeHTML(failingWriter{}, htmlResult(t)); err == nil {
+		t.Error("writeHTML to a failing writer returned nil")
 	}
 }
 
@@ -560,7 +560,7 @@ func BenchmarkWriteHTML(b *testing.B) {
 	var buf bytes.Buffer
 	for b.Loop() {
 		buf.Reset()
-		if err := WriteHTML(&buf, r); err != nil {
+		if err := writeHTML(&buf, r); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -585,7 +585,7 @@ func TestHTMLHeadlineFirst(t *testing.T) {
 		{"not verified", reporttest.SummaryResult(), `<dl class="facts"><div><dt>first SEND certainly in the window (auto messages NOT verified)</dt><dd class="fail">70 of 88 consumers (79.55%)</dd>`, ""},
 	} {
 		var b strings.Builder
-		if err := WriteHTML(&b, tc.r); err != nil {
+		if err := writeHTML(&b, tc.r); err != nil {
 			t.Fatal(err)
 		}
 		if out := b.String(); !strings.Contains(out, tc.first) || !strings.Contains(out, tc.also) {

@@ -34,10 +34,10 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes the threshold results as JUnit XML, one test case per threshold, so that CI
+// writeJUnit writes the threshold results as JUnit XML, one test case per threshold, so that CI
 // systems show breached thresholds as failed tests with the measured value, then one per
 // measurement check (class lpbench.measurement; a relaxed check does not fail).
-func WriteJUnit(w io.Writer, r *report.Result) error {
+func writeJUnit(w io.Writer, r *report.Result) error {
 	suite := junitSuite{Name: "lpbench " + r.Profile, Time: r.Elapsed.Seconds()}
 	for _, t := range r.Thresholds {
 		name := t.Expr

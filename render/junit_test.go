@@ -34,7 +34,7 @@ func junitResult(t *testing.T) *report.Result {
 func TestWriteJUnitGolden(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := WriteJUnit(&b, junitResult(t)); err != nil {
+	if err := writeJUnit(&b, junitResult(t)); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "junit.golden", b.String())

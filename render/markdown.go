@@ -13,21 +13,21 @@ import (
 	"github.com/lpbench/lpbench/sample"
 )
 
-// WriteMarkdown renders the run's summary as GitHub-flavoured markdown, for a CI job's summary
+// writeMarkdown renders the run's summary as GitHub-flavoured markdown, for a CI job's summary
 // ($GITHUB_STEP_SUMMARY) or a pull request: the headline first (the consumers served, worded as
 // in the terminal summary), the exit code and what it means, why the run ended, the thresholds
 // and the measurement checks with pass or fail, then a table per target of outcomes, window
 // verdicts with their auto messages, the latency percentiles of every step, the gap, the
 // journey and the lag, and what the webhook receiver got (the terminal summary's webhooks line,
 // and the relay's with its hop). Every cell is escaped, so a pipe in a name cannot break a table.
-func WriteMarkdown(w io.Writer, r *report.Result) error {
+func writeMarkdown(w io.Writer, r *report.Result) error {
 	code, meaning := exitcode.Run(r)
-	return WriteMarkdownExit(w, r, code, meaning)
+	return writeMarkdownExit(w, r, code, meaning)
 }
 
-// WriteMarkdownExit is WriteMarkdown with the exit code and its meaning given: those of a
+// writeMarkdownExit is writeMarkdown with the exit code and its meaning given: those of a
 // command that decided more than the result did (lpbench run's, when the history append failed).
-func WriteMarkdownExit(w io.Writer, r *report.Result, code exitcode.Code, meaning string) error {
+func writeMarkdownExit(w io.Writer, r *report.Result, code exitcode.Code, meaning string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## lpbench %s\n\n", mdText(r.Profile))
 	if r.Overall != nil {
@@ -298,17 +298,17 @@ func mdFailures(b *strings.Builder, f *[sample.NumSteps][sample.NumClasses]int64
 	b.WriteString("| failed journeys: step | class | count |\n|---|---|--:|\n" + strings.Join(rows, "\n") + "\n\n")
 }
 
-// WriteCapacityMarkdown renders a capacity search as GitHub-flavoured markdown: the headline,
+// writeCapacityMarkdown renders a capacity search as GitHub-flavoured markdown: the headline,
 // the exit code and what it means (Capacity.Exit), the search's message, the SLO and a table of
 // the steps.
-func WriteCapacityMarkdown(w io.Writer, c *report.Capacity) error {
+func writeCapacityMarkdown(w io.Writer, c *report.Capacity) error {
 	code, meaning := exitcode.Capacity(c)
-	return WriteCapacityMarkdownExit(w, c, code, meaning)
+	return writeCapacityMarkdownExit(w, c, code, meaning)
 }
 
-// WriteCapacityMarkdownExit is WriteCapacityMarkdown with the exit code and its meaning given:
+// writeCapacityMarkdownExit is writeCapacityMarkdown with the exit code and its meaning given:
 // those of a command that decided more than the search did (a failed history append).
-func WriteCapacityMarkdownExit(w io.Writer, c *report.Capacity, code exitcode.Code, meaning string) error {
+func writeCapacityMarkdownExit(w io.Writer, c *report.Capacity, code exitcode.Code, meaning string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## lpbench capacity %s\n\n**%s**\n\n", mdText(c.Profile), mdText(CapacityHeadline(c)))
 	mdExit(&b, code, meaning)

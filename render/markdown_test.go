@@ -15,8 +15,8 @@ import (
 func markdown(t *testing.T, r *report.Result) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteMarkdown(&b, r); err != nil {
-		t.Fatalf("WriteMarkdown: %v", err)
+	if err := writeMarkdown(&b, r); err != nil {
+		t.Fatalf("writeMarkdown: %v", err)
 	}
 	return b.String()
 }
@@ -226,7 +226,7 @@ func checkTables(t *testing.T, md string) {
 func TestWriteCapacityMarkdownGolden(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := WriteCapacityMarkdown(&b, reporttest.CapacityFixture()); err != nil {
+	if err := writeCapacityMarkdown(&b, reporttest.CapacityFixture()); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "capacity_markdown.golden", b.String())

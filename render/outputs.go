@@ -16,9 +16,9 @@ func WriteRunOutputs(dir string, res *report.Result) error {
 		write func(io.Writer, *report.Result) error
 	}{
 		{"result.json", report.WriteJSON},
-		{"summary.txt", WriteSummary},
-		{"junit.xml", WriteJUnit},
-		{"report.html", WriteHTML},
+		{"summary.txt", writeSummary},
+		{"junit.xml", writeJUnit},
+		{"report.html", writeHTML},
 	} {
 		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), func(w io.Writer) error { return out.write(w, res) }); err != nil {
 			return err

@@ -18,9 +18,9 @@ import (
 // SummaryPercentiles are the percentiles of the terminal summary.
 var SummaryPercentiles = []float64{50, 90, 99, 99.9}
 
-// WriteSummary renders the run's terminal summary: arrivals and outcomes that add up, the window
+// writeSummary renders the run's terminal summary: arrivals and outcomes that add up, the window
 // verdicts, the latency of every step, the gap and the journey at percentiles, and the failures.
-func WriteSummary(w io.Writer, r *report.Result) error {
+func writeSummary(w io.Writer, r *report.Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "lpbench %s: %d target(s), %s/s for %s, max in flight %d, window %s\n",
 		r.Profile, len(r.Targets), report.TrimFloat(r.Rate), r.Duration, r.MaxInFlight, r.Window)
@@ -75,15 +75,15 @@ func WriteSummary(w io.Writer, r *report.Result) error {
 		if _, err := io.WriteString(w, "\n"); err != nil {
 			return err
 		}
-		return WriteThresholds(w, r.Thresholds)
+		return writeThresholds(w, r.Thresholds)
 	}
 	return nil
 }
 
-// WriteThresholds renders the results as a table — the expression ("[target] " before it when
+// writeThresholds renders the results as a table — the expression ("[target] " before it when
 // scoped), the measured value ("no data" when there was none) and PASS or FAIL — followed by the
 // line "thresholds: N passed, M failed".
-func WriteThresholds(w io.Writer, rs []report.ThresholdResult) error {
+func writeThresholds(w io.Writer, rs []report.ThresholdResult) error {
 	var b strings.Builder
 	passed := 0
 	if len(rs) > 0 {
@@ -108,8 +108,8 @@ func WriteThresholds(w io.Writer, rs []report.ThresholdResult) error {
 	return err
 }
 
-// WriteHlogSummary prints, per tag, the count and percentiles of interval-log totals.
-func WriteHlogSummary(w io.Writer, tags map[string]*hdrhistogram.Histogram) error {
+// writeHlogSummary prints, per tag, the count and percentiles of interval-log totals.
+func writeHlogSummary(w io.Writer, tags map[string]*hdrhistogram.Histogram) error {
 	names := make([]string, 0, len(tags))
 	for t := range tags {
 		names = append(names, t)

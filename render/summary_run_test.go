@@ -40,7 +40,7 @@ func TestSummaryRunLines(t *testing.T) {
 				Targets: []report.TargetInfo{{Name: "sim"}}, PerTarget: []*report.Metrics{report.NewMetrics()}}
 			tc.set(r)
 			var b strings.Builder
-			if err := WriteSummary(&b, r); err != nil {
+			if err := writeSummary(&b, r); err != nil {
 				t.Fatal(err)
 			}
 			for _, w := range tc.want {

@@ -16,8 +16,8 @@ import (
 func summary(t *testing.T, r *report.Result) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteSummary(&b, r); err != nil {
-		t.Fatalf("WriteSummary: %v", err)
+	if err := writeSummary(&b, r); err != nil {
+		t.Fatalf("writeSummary: %v", err)
 	}
 	return b.String()
 }
@@ -199,8 +199,8 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 
 func TestWriteSummaryWriteError(t *testing.T) {
 	t.Parallel()
-	if err := WriteSummary(failingWriter{}, reporttest.SummaryResult()); err == nil {
-		t.Error("WriteSummary to a failing writer returned nil")
+	if err := writeSummary(failingWriter{}, reporttest.SummaryResult()); err == nil {
+		t.Error("writeSummary to a failing writer returned nil")
 	}
 }
 

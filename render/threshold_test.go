@@ -13,8 +13,8 @@ import (
 func TestWriteThresholdsGolden(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := WriteThresholds(&b, thresholdResults(t)); err != nil {
-		t.Fatalf("WriteThresholds: %v", err)
+	if err := writeThresholds(&b, thresholdResults(t)); err != nil {
+		t.Fatalf("writeThresholds: %v", err)
 	}
 	checkGolden(t, "thresholds.golden", b.String())
 }
@@ -22,11 +22,11 @@ func TestWriteThresholdsGolden(t *testing.T) {
 func TestWriteThresholdsEmpty(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := WriteThresholds(&b, nil); err != nil {
-		t.Fatalf("WriteThresholds: %v", err)
+	if err := writeThresholds(&b, nil); err != nil {
+		t.Fatalf("writeThresholds: %v", err)
 	}
 	if got, want := b.String(), "thresholds: 0 passed, 0 failed\n"; got != want {
-		t.Errorf("WriteThresholds(nil) = %q, want %q", got, want)
+		t.Errorf("writeThresholds(nil) = %q, want %q", got, want)
 	}
 }
 
@@ -37,8 +37,8 @@ func (thErrWriter) Write([]byte) (int, error) { return 0, errors.New("disk full"
 
 func TestWriteThresholdsWriteError(t *testing.T) {
 	t.Parallel()
-	if err := WriteThresholds(thErrWriter{}, thresholdResults(t)); err == nil {
-		t.Error("WriteThresholds to a failing writer returned nil, want the error")
+	if err := writeThresholds(thErrWriter{}, thresholdResults(t)); err == nil {
+		t.Error("writeThresholds to a failing writer returned nil, want the error")
 	}
 }
 

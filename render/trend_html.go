@@ -31,10 +31,10 @@ type trendPage struct {
 	Runs            htmlTable
 }
 
-// WriteTrendHTML renders t as trend.html: a chart per target and metric with each run's value,
+// writeTrendHTML renders t as trend.html: a chart per target and metric with each run's value,
 // the baseline band it was judged against (shaded), and each flagged change marked (red a
 // regression, green an improvement), then the flagged changes and the runs as tables.
-func WriteTrendHTML(w io.Writer, t *history.Trend) error {
+func writeTrendHTML(w io.Writer, t *history.Trend) error {
 	pg := trendPage{Title: t.Title, Subtitle: t.Subtitle, Style: reportStyle}
 	flagged := htmlTable{Caption: "Flagged changes", Head: []string{"run", "target", "metric", "value", "baseline band", "verdict"},
 		Empty: "no change flagged"}

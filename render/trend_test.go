@@ -76,7 +76,7 @@ func trendFixture() *history.Trend {
 func renderTrend(t *testing.T, tr *history.Trend) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteTrendHTML(&b, tr); err != nil {
+	if err := writeTrendHTML(&b, tr); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

@@ -11,10 +11,10 @@ import (
 	"github.com/lpbench/lpbench/report"
 )
 
-// WriteTrendText writes the trend as text: per target, a table of each metric (rows) by run
+// writeTrendText writes the trend as text: per target, a table of each metric (rows) by run
 // (columns), a flagged value marked "!" (regression) or "*" (improvement), and the band the
 // newest run was judged against.
-func WriteTrendText(w io.Writer, t *history.Trend) error {
+func writeTrendText(w io.Writer, t *history.Trend) error {
 	fmt.Fprintf(w, "%s\n%s\n", t.Title, t.Subtitle)
 	if len(t.Runs) == 0 {
 		return nil

@@ -64,7 +64,7 @@ func TestHlogRoundTrip(t *testing.T) {
 		}
 	}
 	var want strings.Builder
-	if err := render.WriteHlogSummary(&want, tags); err != nil {
+	if err := render.HlogSummary(tags)(&want); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(want.String(), "all.step.create") {

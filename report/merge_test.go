@@ -97,8 +97,8 @@ func TestMergeExact(t *testing.T) {
 	var a, b bytes.Buffer
 	merged.Elapsed, single.Elapsed = 0, 0
 	single.Targets[0].AppJWTFetches = 6
-	render.WriteSummary(&a, merged)
-	render.WriteSummary(&b, single)
+	render.Summary(merged)(&a)
+	render.Summary(single)(&b)
 	if a.String() != b.String() {
 		t.Errorf("merged summary differs:\n%s\n---\n%s", a.String(), b.String())
 	}
@@ -144,7 +144,7 @@ func FuzzReadJSON(f *testing.F) {
 			t.Fatalf("%d targets, %d metrics", len(r.Targets), len(r.PerTarget))
 		}
 		var out bytes.Buffer
-		if err := render.WriteSummary(&out, r); err != nil {
+		if err := render.Summary(r)(&out); err != nil {
 			t.Fatal(err)
 		}
 	})

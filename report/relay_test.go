@@ -46,7 +46,7 @@ func TestRelayHopMerge(t *testing.T) {
 		t.Errorf("merged counters %+v, relay %q", *w, m.Relay)
 	}
 	var s strings.Builder
-	if err := render.WriteSummary(&s, m); err != nil {
+	if err := render.Summary(m)(&s); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
