@@ -13,7 +13,9 @@ import (
 // renderers are the formats of lpbench report.
 var renderers = map[string]func(*report.Result) render.Reporter{
 	"text": render.Summary, "junit": render.JUnit, "html": render.HTML, "markdown": render.Markdown,
-	"json": func(r *report.Result) render.Reporter { return func(w io.Writer) error { return report.WriteJSON(w, r) } },
+	"json": func(r *report.Result) render.Reporter {
+		return func(w io.Writer) error { return report.WriteJSON(w, r) }
+	},
 }
 
 // cmdReport renders a report again from a result file, or summarizes an interval log.
