@@ -51,14 +51,7 @@ func writeHistoryRun(w io.Writer, r *history.Run) error {
 	fmt.Fprintf(w, "  run id %s, lpbench %s, %s → %s, ended %s, exit %d\n", r.RunID, r.Version,
 		r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), r.EndReason, r.ExitCode)
 	for _, c := range r.Checks {
-		status := "ok"
-		switch {
-		case c.Failed():
-			status = "FAILED"
-		case !c.OK:
-			status = "FAILED, relaxed (the run stays valid: judged and a baseline)"
-		}
-		fmt.Fprintf(w, "  check %s: %s\n", status, c.Line())
+		fmt.Fprintf(w, "  check %s: %s\n", checkWords.history[stateOf(c)], c.Line())
 	}
 	fmt.Fprintf(w, "  result %s (sha256 %s)\n", r.ResultPath, r.ResultSHA256)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

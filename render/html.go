@@ -230,14 +230,10 @@ func checksTable(cs []report.Check) htmlTable {
 		if c.Target != "" {
 			scope = c.Target
 		}
-		result := htmlCell{"ok", "pass"}
-		switch {
-		case !c.OK && c.Relaxed:
-			result = htmlCell{"FAILED (relaxed)", "fail"}
-		case !c.OK:
-			result = htmlCell{"FAILED", "fail"}
-		case c.Relaxed:
-			result = htmlCell{"ok (relaxed)", "pass"}
+		st := stateOf(c)
+		result := htmlCell{checkWords.html[st], "pass"}
+		if !c.OK {
+			result.Class = "fail"
 		}
 		t.Rows = append(t.Rows, []htmlCell{cellText(c.Name), cellText(scope), cellText(c.Measured), cellText(c.Limit), result, {c.Message, "msg"}})
 	}

@@ -55,7 +55,7 @@ func writeJUnit(w io.Writer, r *report.Result) error {
 	for _, c := range r.Checks {
 		tc := junitCase{Name: c.Label(), ClassName: "lpbench.measurement", SystemOut: c.Line()}
 		if c.Relaxed {
-			tc.SystemOut += " (relaxed)"
+			tc.SystemOut += checkWords.junitRelaxed
 		}
 		if c.Failed() {
 			suite.Failures++

@@ -189,14 +189,7 @@ func mdChecks(b *strings.Builder, cs []report.Check) {
 	}
 	b.WriteString("| check | measured | limit | result | what it means |\n|---|---|---|---|---|\n")
 	for _, c := range cs {
-		result := "✅ holds"
-		switch {
-		case c.Failed():
-			result = "❌ FAIL"
-		case !c.OK:
-			result = "⚠️ failed, relaxed"
-		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", mdCode(c.Label()), mdText(c.Measured), mdText(c.Limit), result, mdText(c.Message))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", mdCode(c.Label()), mdText(c.Measured), mdText(c.Limit), checkWords.markdown[stateOf(c)], mdText(c.Message))
 	}
 	b.WriteString("\n")
 }

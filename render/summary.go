@@ -438,10 +438,10 @@ func writeChecks(b *strings.Builder, cs []report.Check) {
 		return
 	}
 	for _, c := range bad {
-		fmt.Fprintf(b, "measurement NOT VALID: %s\n", c.Line())
+		fmt.Fprintf(b, "%s: %s\n", checkWords.summary[checkFailed], c.Line())
 	}
 	for _, c := range relaxed {
-		fmt.Fprintf(b, "measurement, relaxed (does not invalidate the run): %s\n", c.Line())
+		fmt.Fprintf(b, "%s: %s\n", checkWords.summary[checkFailedRelaxed], c.Line())
 	}
 	if len(bad) == 0 {
 		fmt.Fprintf(b, "measurement: the other %d checks hold\n", len(cs)-len(relaxed))
