@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/lpbench/lpbench/render"
 )
 
 // stepSummaryEnv names the file a GitHub Actions job step may append markdown to; GitHub shows
@@ -17,7 +19,7 @@ const stepSummaryEnv = "GITHUB_STEP_SUMMARY"
 // after a blank line, so that it starts a block of its own. A failure is a warning on stderr:
 // the run's own files are written already, and a summary for the CI page is not worth losing
 // its exit code for.
-func appendStepSummary(getenv func(string) string, stderr io.Writer, write func(io.Writer) error) {
+func appendStepSummary(getenv func(string) string, stderr io.Writer, write render.Reporter) {
 	path := getenv(stepSummaryEnv)
 	if path == "" {
 		return
