@@ -260,20 +260,3 @@ func BenchmarkCompareBlocks(b *testing.B) {
 		Runs(base, newer, Options{Seed: 1})
 	}
 }
-
-// BenchmarkPointFill fills a second's point from metrics with every histogram populated (100
-// journeys): what the recorder does once a second per target and for the whole run.
-func BenchmarkPointFill(b *testing.B) {
-	m := report.NewMetrics()
-	r := rand.New(rand.NewPCG(1, 1))
-	for s := range sample.NumSteps {
-		comparetest.LogNormal(m.Steps[s], r, 100, 50*time.Millisecond, 0.5)
-	}
-	comparetest.LogNormal(m.Gap, r, 100, 150*time.Millisecond, 0.5)
-	comparetest.LogNormal(m.Journey, r, 100, 300*time.Millisecond, 0.5)
-	comparetest.LogNormal(m.Lag, r, 100, 300*time.Microsecond, 0.5)
-	for b.Loop() {
-		var p report.Point
-		p.Fill(m)
-	}
-}
