@@ -90,7 +90,7 @@ func TestReadmeWorkflow(t *testing.T) {
 		}
 	}
 	var sawRun, sawCheck bool
-	flags := &helpFlags{t: t}
+	flags := &helpFlags{}
 	for _, line := range lines {
 		args := commandWords(line)[1:]
 		for _, p := range flags.check(args) {
@@ -128,11 +128,10 @@ func docPages(t *testing.T) []string {
 // defined, a value where the flag takes one and of the flag's type (placeholders in capitals
 // such as D or FILE aside), no flag after a positional argument (lpbench would take it for an
 // argument), a shipped profile where run or capacity names one. Blocks fenced as ```text are
-// output and not read. Synopsis notation is read as
-// such: [optional] parts are checked as given, a|b alternatives of history's subcommand each.
-// Relative links to pages and files must lead to something that exists.
+// output and not read. Synopsis notation is read as such: [optional] parts are checked as given,
+// a|b alternatives of history's subcommand each. Relative links must lead to files that exist.
 func TestDocsCommands(t *testing.T) {
-	flags := &helpFlags{t: t}
+	flags := &helpFlags{}
 	total := 0
 	for _, page := range docPages(t) {
 		b, err := os.ReadFile(page)
@@ -159,7 +158,7 @@ func TestDocsCommands(t *testing.T) {
 
 // TestDocsCommandsCatches: the check refuses what it is there to refuse.
 func TestDocsCommandsCatches(t *testing.T) {
-	flags := &helpFlags{t: t}
+	flags := &helpFlags{}
 	for _, tc := range []struct{ line, want string }{
 		{"lpbench fly", "no such command"},
 		{"lpbench run --no-such-flag", "not defined"},
@@ -325,7 +324,6 @@ func commandWords(line string) []string {
 // helpFlags checks command lines against the flags each command's -h lists, read once per
 // command.
 type helpFlags struct {
-	t     *testing.T
 	cache map[string]map[string]string // "history check" → flag name → type ("" for a boolean)
 }
 
