@@ -2,6 +2,8 @@ package doctor
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +126,46 @@ func TestDiagnoses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBadCredentials: credentials Sentinel refuses fail the AppJWT check, name what to do, skip
+// what needs a token, and never show the secret given.
+func TestBadCredentials(t *testing.T) {
+	t.Parallel()
+	sim, err := lpsim.NewServer(simConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	f := filepath.Join(t.TempDir(), "p.yaml")
+	body := "name: wrong\ntargets:\n  - name: brand\n    account: \"12345678\"\n    csds: " + sim.URL +
+		"\n    client_id_env: DOCTOR_ID\n    client_secret_env: DOCTOR_SECRET\n"
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := profiles.Open(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DOCTOR_ID": "app-1", "DOCTOR_SECRET": "wrong-secret-0c9e"}
+	var out strings.Builder
+	ok, err := Run(context.Background(), p, Options{Engine: engine.Options{Getenv: func(k string) string { return env[k] }}}, &out)
+	if err != nil || ok {
+		t.Fatalf("Run = %v, %v; want a failed check", ok, err)
+	}
+	for _, want := range []string{
+		"PASS csds: sentinel at ", "FAIL appjwt: no AppJWT for client id app-1",
+		"fix: Sentinel refused the client credentials", "SKIP consumerjws: not run: appjwt failed", "SKIP close: not run: appjwt failed",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "wrong-secret-0c9e") || strings.Contains(out.String(), appSecret) {
+		t.Errorf("the output shows a secret:\n%s", out.String())
+	}
+	if n := len(sim.Ledger().Conversations); n != 0 {
+		t.Errorf("%d conversations created", n)
 	}
 }
