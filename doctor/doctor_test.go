@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/relay"
 )
 
 // The secrets of the test accounts: the output must never show them.
@@ -30,6 +32,12 @@ func simConfig() lpsim.Config {
 // the notifications, and returns whether every check passed and the output.
 func check(t *testing.T, cfg lpsim.Config, await time.Duration, skill string) (bool, string) {
 	t.Helper()
+	return checkVia(t, cfg, await, skill, "")
+}
+
+// checkVia is check with the receiver subscribed to the webhook relay at relayURL ("": none).
+func checkVia(t *testing.T, cfg lpsim.Config, await time.Duration, skill, relayURL string) (bool, string) {
+	t.Helper()
 	sim, err := lpsim.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +48,7 @@ func check(t *testing.T, cfg lpsim.Config, await time.Duration, skill string) (b
 		t.Fatal(err)
 	}
 	p.Journey.AwaitAutoMessage = await
+	p.Webhooks.Relay = relayURL
 	var out strings.Builder
 	o := Options{Engine: engine.Options{Sim: sim}, SendDelay: 50 * time.Millisecond,
 		Skill: func(profiles.Target) string { return skill }}
@@ -167,5 +176,24 @@ func TestBadCredentials(t *testing.T) {
 	}
 	if n := len(sim.Ledger().Conversations); n != 0 {
 		t.Errorf("%d conversations created", n)
+	}
+}
+
+// TestThroughRelay: with a webhook relay the notifications reach doctor through it, are judged
+// the same, and the capabilities.webhooks to paste name the relay's URL.
+func TestThroughRelay(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(relay.New(relay.Config{}).Handler())
+	t.Cleanup(srv.Close)
+	if ok, out := checkVia(t, simConfig(), 5*time.Second, "", srv.URL); !ok || !strings.Contains(out, "PASS auto-message: arrived") {
+		t.Errorf("a check failed through the relay:\n%s", out)
+	}
+	cfg := simConfig()
+	cfg.Accounts[0].WebhookClientID, cfg.Accounts[0].WebhookClientSecret = "other-app", otherSecret
+	ok, out := checkVia(t, cfg, time.Second, "", srv.URL)
+	for _, want := range []string{"from x-liveperson-client-id other-app", `"endpoint": "` + srv.URL + `/webhook/sim"`} {
+		if ok || !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
 	}
 }
