@@ -39,6 +39,10 @@ usage:
                                        search the highest sustainable rate (exit 0 found, 3 the SLO
                                        fails at the lowest rate, 4 generator-bound, 1 not converged)
   lpbench validate FILE...             check profiles; exit 0 when all are valid, 2 otherwise
+  lpbench doctor [PROFILE|FILE] [--live] [--sim-url URL] [--sim-ca FILE]
+                                       check each target before a run (CSDS, AppJWT, ConsumerJWS,
+                                       clock, one conversation and its webhooks): PASS/FAIL lines
+                                       with what to do; exit 0 all passed, 1 a check failed
   lpbench report RESULT.json [-format text|json|html|junit|markdown]
                                        render a report again from a result file
   lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
@@ -69,6 +73,7 @@ var commands = map[string]command{
 	"run":      cmdRun,
 	"capacity": cmdCapacity,
 	"validate": cmdValidate,
+	"doctor":   cmdDoctor,
 	"report":   cmdReport,
 	"merge":    cmdMerge,
 	"compare":  cmdCompare,

@@ -79,6 +79,8 @@ type Options struct {
 	// credentials, by target name, replace the environment's for the targets moved to a
 	// standalone simulator (SimURL).
 	credentials map[string]lpsim.App
+	// tap, when set (Preflight), sees every webhook delivery before its receiver does.
+	tap func(Delivery)
 }
 
 // InputError is an error of the profile or the options, found before anything was sent.

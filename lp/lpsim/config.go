@@ -77,6 +77,14 @@ type Account struct {
 	AutoMessages    bool   `yaml:"auto_messages"`     // AUTO_MESSAGES feature enabled for the account
 	NoControllerBot bool   `yaml:"no_controller_bot"` // the app lacks the Controller Bot permission: no auto messages
 	WebhookURL      string `yaml:"webhook_url"`       // the app installation's webhook endpoint, "http(s)://…"; "" = none
+	// WebhookEvents are the event types the installation has a webhook for, by their
+	// capabilities.webhooks names (WebhookEventTypes); empty = every type.
+	WebhookEvents []string `yaml:"webhook_events"`
+	// WebhookClientID and WebhookClientSecret, when set (both), make another app installation's
+	// the webhooks: its client id in x-liveperson-client-id, its secret signing the deliveries.
+	// Empty = the app's own (ClientID, ClientSecret). The secret is never printed.
+	WebhookClientID     string `yaml:"webhook_client_id"`
+	WebhookClientSecret string `yaml:"webhook_client_secret"`
 
 	generatedSecret bool // ClientSecret was generated locally, so it may be printed
 }
@@ -306,6 +314,7 @@ func checkAccounts(accounts []Account, bad func(string, ...any)) {
 		if err := checkWebhookURL(a.WebhookURL); err != nil {
 			bad("%s: %v", where, err)
 		}
+		checkWebhookInstallation(a, where, bad)
 	}
 }
 

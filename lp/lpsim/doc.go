@@ -147,6 +147,21 @@
 //   - Registrations survive Reset. A notification's endpoints are fixed when it is emitted:
 //     one registered later does not get it, one removed later still does.
 //
+// An account's installation may lack webhooks for some event types, or be another app's:
+//
+//   - Account.WebhookEvents (webhook_events) lists the event types the installation has a
+//     webhook for, by their capabilities.webhooks names ([WebhookEventTypes]:
+//     ms.MessagingEventNotification.ContentEvent, .RichContentEvent, .ChatStateEvent,
+//     .AcceptStatusEvent, cqm.ExConversationChangeNotification); empty, the default, is every
+//     type. A notification of another type is not emitted (Ledger.Webhooks.Unsubscribed counts
+//     it): without ContentEvent neither the consumer's echo of a text message nor any auto
+//     message arrives, while the conversation changes do.
+//   - Account.WebhookClientID and WebhookClientSecret (webhook_client_id, webhook_client_secret),
+//     set together, are the client id and secret of another installation whose webhooks reach
+//     the endpoints: deliveries carry its x-liveperson-client-id and are signed with its secret,
+//     so a receiver that checks them with the app's secret refuses them all. Unset, the
+//     default, the app's own (ClientID, ClientSecret) are used. The secret is never printed.
+//
 // Without an endpoint nothing is sent (Ledger.Webhooks.NoEndpoint counts what would have
 // been). With one or more, the simulator emits, one change per notification:
 //

@@ -58,6 +58,9 @@ type WebhookStats struct {
 	Duplicated int64 `json:"duplicated"`  // extra copies of delivered deliveries posted
 	Reordered  int64 `json:"reordered"`   // deliveries held back by an extra delay to be overtaken
 	NoEndpoint int64 `json:"no_endpoint"` // notifications not emitted: the account had no webhook endpoint
+	// Unsubscribed counts notifications not emitted: the installation has no webhook for their
+	// event type (Account.WebhookEvents).
+	Unsubscribed int64 `json:"unsubscribed"`
 	// FirstAutoMessagesDelivered and FirstAutoMessagesDropped count conversations, one at most
 	// each: those whose first auto message was delivered to every endpoint it was emitted to
 	// (Conversation.FirstAutoMessageDelivered), and those whose first auto message was dropped

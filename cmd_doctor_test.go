@@ -1,0 +1,74 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lpbench/lpbench/lp/lpsim"
+)
+
+// TestDoctorSimURL: `lpbench doctor --sim-url URL` against a default simulator exits 0 with
+// every check passed, shows none of the generated secrets, and leaves no conversation open.
+func TestDoctorSimURL(t *testing.T) {
+	t.Parallel()
+	sim, err := lpsim.NewServer(quietSimConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	code, stdout, stderr := runCLI("doctor", "--sim-url", sim.URL)
+	if code != exitOK || strings.Contains(stdout, "FAIL") || !strings.Contains(stdout, "PASS auto-message: arrived") {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, a := range sim.Config().Accounts {
+		if strings.Contains(stdout+stderr, a.ClientSecret) {
+			t.Errorf("the output shows account %s's client secret", a.ID)
+		}
+	}
+	if cv := sim.Ledger().Conversations; len(cv) != 1 || !cv[0].Closed {
+		t.Errorf("conversations = %+v, want one, closed", cv)
+	}
+}
+
+// TestDoctorUsage: usage errors exit 2 and send nothing; a live profile needs --live.
+func TestDoctorUsage(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	live := writeProfile(t, quickLoad+`targets:
+  - name: brand
+    account: "42"
+    csds: `+srv.URL+`
+    client_id_env: LPBENCH_TEST_ID
+    client_secret_env: LPBENCH_TEST_SECRET
+`)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"doctor", live}, "add --live to confirm"},
+		{[]string{"doctor", live, "--live"}, "LPBENCH_TEST_SECRET is not set"},
+		{[]string{"doctor", "smoke", "smoke"}, `unexpected argument "smoke"`},
+		{[]string{"doctor", "--sim-ca", "ca.pem"}, "-sim-ca goes with -sim-url"},
+		{[]string{"doctor", "--sim-url", "ftp://x"}, "-sim-url wants the simulator's http://HOST:PORT"},
+	} {
+		code, _, stderr := runCLI(tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %d and %q", tc.args, code, stderr, exitUsage, tc.want)
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("%d connections were opened to the live target", n)
+	}
+}
