@@ -16,6 +16,7 @@ package journal
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -57,7 +58,7 @@ type Target struct {
 	Name    string `json:"name"`
 	Account string `json:"account"`
 	// Kind is the profile's kind of target: "sim" (the embedded simulator, gone with the run),
-	// "sim-url" (a standalone simulator) or "live" (LivePerson).
+	// "simurl" (a standalone simulator) or "live" (LivePerson).
 	Kind string `json:"kind"`
 	// CSDS is the CSDS host or URL the run used; SimURL the standalone simulator the run was
 	// moved to (-sim-url), whose generated credentials a cleanup asks it for again.
@@ -84,6 +85,7 @@ type Entry struct {
 // nothing on a nil *Journal.
 type Journal struct {
 	f    *os.File
+	w    io.Writer // f; a test counts the writes through it
 	err  atomic.Pointer[error]
 	pool sync.Pool
 }
@@ -104,7 +106,7 @@ func open(path string, flag int) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Journal{f: f}, nil
+	return &Journal{f: f, w: f}, nil
 }
 
 // Path returns the journal's file name.
@@ -200,7 +202,7 @@ func (j *Journal) entry(kind string, target int, consumer, conversation, by stri
 // write hands b to the kernel in one write(2) call. A regular file takes a small write whole;
 // a short write (a full disk) is an error, kept for Err.
 func (j *Journal) write(b []byte) error {
-	n, err := j.f.Write(b)
+	n, err := j.w.Write(b)
 	if err == nil && n != len(b) {
 		err = errors.New("short write")
 	}
