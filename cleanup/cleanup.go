@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -32,7 +33,7 @@ type Options struct {
 	Live bool
 	// SimURL and SimCA, when set, replace the standalone simulator the journals name.
 	SimURL, SimCA string
-	// Getenv reads the credentials of the variables the journals name.
+	// Getenv reads the credentials of the variables the journals name (default os.Getenv).
 	Getenv func(string) string
 	// Log receives one line per journal and per conversation left open (default: nothing).
 	Log io.Writer
@@ -114,6 +115,9 @@ type plan struct {
 func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
 	}
 	if o.Workers <= 0 {
 		o.Workers = 8
