@@ -66,6 +66,7 @@ type Report struct {
 	Journals  int // journals read
 	Consumers int // consumers in them
 	Open      int // consumers the journals left possibly open
+	InFlight  int // of those, whose CONVERSATION was in flight: no conversation id known
 	Gone      int // of those, on an embedded simulator, which ended with its run
 	Counts
 }
@@ -157,10 +158,13 @@ func planJournal(ctx context.Context, path string, o *Options, rep *Report) (pla
 	pl := plan{log: l, clients: map[int]*lp.Client{}}
 	all := l.Consumers()
 	rep.Consumers += len(all)
-	gone := 0
+	gone, inFlight := 0, 0
 	for _, c := range all {
 		if !c.Open() {
 			continue
+		}
+		if c.Conversation == "" {
+			inFlight++
 		}
 		t := l.Header.Targets[c.Target]
 		if t.Kind == profiles.KindSim && t.SimURL == "" && o.SimURL == "" {
@@ -176,11 +180,13 @@ func planJournal(ctx context.Context, path string, o *Options, rep *Report) (pla
 	}
 	rep.Open += len(pl.open) + gone
 	rep.Gone += gone
+	rep.InFlight += inFlight
 	torn := ""
 	if l.Torn {
 		torn = " (its last line was torn by the kill and skipped)"
 	}
-	fmt.Fprintf(o.Log, "%s: run %s, %d consumers, %d possibly open%s\n", path, l.Header.RunID, len(all), len(pl.open)+gone, torn)
+	fmt.Fprintf(o.Log, "%s: run %s, %d consumers, %d possibly open (%d of them with their CONVERSATION in flight)%s\n",
+		path, l.Header.RunID, len(all), len(pl.open)+gone, inFlight, torn)
 	if gone > 0 {
 		fmt.Fprintf(o.Log, "  %d of them on the embedded simulator, which ended with the run: nothing to close\n", gone)
 	}

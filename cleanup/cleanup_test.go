@@ -123,7 +123,7 @@ func TestCleanup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Report{Journals: 2, Consumers: 7, Open: 5, Counts: Counts{Closed: 3, AlreadyClosed: 2}}
+	want := Report{Journals: 2, Consumers: 7, Open: 5, InFlight: 2, Counts: Counts{Closed: 3, AlreadyClosed: 2}}
 	if *rep != want {
 		t.Errorf("report %+v\nwant   %+v\n%s", *rep, want, log.String())
 	}
