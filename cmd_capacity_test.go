@@ -98,6 +98,13 @@ func TestCapacityUsage(t *testing.T) {
     client_id_env: LPBENCH_TEST_ID
     client_secret_env: LPBENCH_TEST_SECRET
 `)
+	leaveOpen := writeProfile(t, quickLoad+"journey: {close: false}\n"+`targets:
+  - name: brand
+    account: "42"
+    csds: https://127.0.0.1:1
+    client_id_env: LPBENCH_TEST_ID
+    client_secret_env: LPBENCH_TEST_SECRET
+`)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -115,6 +122,8 @@ func TestCapacityUsage(t *testing.T) {
 		{"live", []string{live}, "add --live to confirm"},
 		// ... and --max.
 		{"live without max", []string{live, "--live"}, "needs --max"},
+		// ... and closes its conversations, unless --leave-open says they stay open.
+		{"live leaving them open", []string{leaveOpen, "--live", "--max", "10"}, "journey.close is false on LivePerson itself"},
 		// A first step beyond the conversation cap could not run: refused, nothing created.
 		{"first step over the cap", []string{quick, "--from", "100", "--step", "2s", "--max-conversations", "100"}, "more than the cap of 100 (-max-conversations)"},
 	} {
