@@ -227,12 +227,11 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	rec.End = rec.Start
 	c := j.Client
 	con := Consumer{AutoMessages: j.Opts.AutoMessages}
-	if !j.identify(ctx, rec, &con) {
+	consumer := j.ConsumerID(rec.Index)
+	if !j.identify(ctx, rec, &con, consumer) {
 		return
 	}
-	var consumer string // its ext_consumer_id, for the journal only
 	if j.Opts.Journal != nil {
-		consumer = j.ConsumerID(rec.Index)
 		j.Opts.Journal.Opening(int(j.Target), consumer)
 	}
 	err := j.step(ctx, rec, sample.Create, func(ctx context.Context) (int, error) {
@@ -287,8 +286,8 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 
 // identify runs the steps that give the consumer its credentials — domain lookup, the shared
 // AppJWT, its ConsumerJWS — and reports whether they all succeeded (rec is marked failed at the
-// step that did not).
-func (j *Journey) identify(ctx context.Context, rec *sample.Record, con *Consumer) bool {
+// step that did not). consumer is its ext_consumer_id.
+func (j *Journey) identify(ctx context.Context, rec *sample.Record, con *Consumer, consumer string) bool {
 	c := j.Client
 	if d, ok := c.CachedDomains(); ok && !j.Opts.LookupPerConsumer {
 		con.Domains = d
@@ -318,7 +317,7 @@ func (j *Journey) identify(ctx context.Context, rec *sample.Record, con *Consume
 		return false
 	}
 	if err := j.step(ctx, rec, sample.ConsumerJWS, func(ctx context.Context) (int, error) {
-		jws, err := c.ConsumerJWS(ctx, con.Domains, con.AppJWT, j.ConsumerID(rec.Index))
+		jws, err := c.ConsumerJWS(ctx, con.Domains, con.AppJWT, consumer)
 		con.JWS = jws
 		return 1, j.checkAuth(err, con.AppJWT)
 	}); err != nil {
