@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,11 +73,16 @@ func TestCapacityGeneratorBound(t *testing.T) {
 		}
 	}
 	for _, st := range c.Steps {
-		for _, name := range []string{"result.json", "summary.txt", "report.html", "run.hlog", "junit.xml"} {
+		for _, name := range []string{"result.json", "summary.txt", "report.html", "run.hlog", "junit.xml", "journal.jsonl"} {
 			if _, err := os.Stat(filepath.Join(dir, filepath.Dir(st.Result), name)); err != nil {
 				t.Error(err)
 			}
 		}
+	}
+	// lpbench cleanup reads every step's journal: the steps closed what they opened.
+	if code, out, errs := runCLI("cleanup", dir); code != exitOK || !strings.HasPrefix(out, fmt.Sprintf("cleanup: %d journals", len(c.Steps))) ||
+		!strings.Contains(out, " 0 possibly open") {
+		t.Errorf("cleanup of the search: exit %d\n%s\n%s", code, out, errs)
 	}
 	first := filepath.Join(dir, c.Steps[0].Result)
 	if code, out, errs := runCLI("report", first); code != exitOK || !strings.Contains(out, "journeys") {

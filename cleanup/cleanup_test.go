@@ -222,3 +222,25 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+// TestEmbeddedSimulator: the conversations of a run on the embedded simulator ended with it:
+// nothing to close, nothing left open.
+func TestEmbeddedSimulator(t *testing.T) {
+	dir := t.TempDir()
+	j, err := journal.Create(filepath.Join(dir, journal.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.WriteHeader(journal.Header{RunID: "r", Targets: []journal.Target{{Name: "sim", Account: "1", Kind: "sim"}}})
+	j.Opening(0, "a")
+	j.Opened(0, "a", "3f2504e0-4f89-41d3-9a0c-0305e82c3301")
+	j.Close()
+	var log bytes.Buffer
+	rep, err := Run(context.Background(), dir, Options{Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Open != 1 || rep.Gone != 1 || rep.Left() != 0 || rep.Closed != 0 || !strings.Contains(log.String(), "embedded simulator") {
+		t.Errorf("report %+v\n%s", *rep, log.String())
+	}
+}
