@@ -44,8 +44,12 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	if rep != nil {
-		fmt.Fprintf(stdout, "cleanup: %d journals, %d consumers, %d possibly open: closed %d, already closed %d, could not close %d, could not resolve %d\n",
-			rep.Journals, rep.Consumers, rep.Open, rep.Closed, rep.AlreadyClosed, rep.CouldNotClose, rep.Unresolved)
+		gone := ""
+		if rep.Gone > 0 {
+			gone = fmt.Sprintf(" (%d on the embedded simulator, gone with its run)", rep.Gone)
+		}
+		fmt.Fprintf(stdout, "cleanup: %d journals, %d consumers, %d possibly open: closed %d, already closed %d, could not close %d, could not resolve %d%s\n",
+			rep.Journals, rep.Consumers, rep.Open, rep.Closed, rep.AlreadyClosed, rep.CouldNotClose, rep.Unresolved, gone)
 	}
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lpbench/lpbench/cleanup"
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/journal"
@@ -421,9 +422,15 @@ func checkLeaveOpen(p profiles.Profile, leaveOpen bool) error {
 	return usageError("profile %s: journey.close is false on LivePerson itself (targets: %s): every conversation would stay open in the account; set journey.close: true, or add --leave-open to confirm. Nothing was sent.", p.Name, liveNames(p))
 }
 
-// openJournal creates the journal of a run in dir and hands it to the run's options.
+// openJournal creates the journal of a run in dir and hands it to the run's options. It refuses
+// to replace a journal whose conversations may still be open (a killed run's, not cleaned up).
 func openJournal(dir string, o *engine.Options) (*journal.Journal, error) {
-	jl, err := journal.Create(filepath.Join(dir, journal.FileName))
+	path := filepath.Join(dir, journal.FileName)
+	// A journal that does not read (no header: the run died before sending) has nothing to lose.
+	if n, err := cleanup.LeftOpen(path); err == nil && n > 0 {
+		return nil, usageError("%s records %d conversations an earlier run may have left open: run lpbench cleanup %s first, or give another -out", path, n, dir)
+	}
+	jl, err := journal.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}

@@ -118,6 +118,13 @@ func TestCleanupAfterKill(t *testing.T) {
 	if left == 0 {
 		t.Fatal("the killed run left no conversation open: nothing to test")
 	}
+	// A new run into the same directory would lose the journal: refused, nothing sent.
+	again, err := exec.Command(bin, "run", "--rate", "5", "--duration", "1s", "--sim-url", sim.URL, "--out", dir, "--no-progress").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || !strings.Contains(string(again), "run lpbench cleanup") ||
+		sim.Ledger().ConversationsCreated != before.ConversationsCreated {
+		t.Errorf("a run into the killed run's directory: %v\n%s", err, again)
+	}
 	code, n, out := runCleanup(t, bin, dir, sim.URL)
 	if code != 0 || n[3] != 0 || n[4] != 0 || n[1] == 0 {
 		t.Errorf("cleanup: exit %d, counts %v: want exit 0, some closed, none left\n%s", code, n, out)

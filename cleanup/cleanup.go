@@ -13,6 +13,7 @@ package cleanup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -232,4 +233,24 @@ func cleanJournal(ctx context.Context, pl plan, o *Options) (Counts, error) {
 		return total, fmt.Errorf("recording the closes: %w", err)
 	}
 	return total, nil
+}
+
+// LeftOpen returns how many consumers the journal at path may have left with an open
+// conversation that a cleanup would close (an embedded simulator's ended with its run): a run
+// about to write a new journal there must not lose them. A missing journal leaves none.
+func LeftOpen(path string) (int, error) {
+	l, err := journal.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range l.Consumers() {
+		if t := l.Header.Targets[c.Target]; c.Open() && (t.Kind != profiles.KindSim || t.SimURL != "") {
+			n++
+		}
+	}
+	return n, nil
 }
