@@ -54,6 +54,9 @@ usage:
   lpbench history list|show|trend|check FILE [flags]
                                        read a history file (--history): its runs, one run, the
                                        trend of each metric, or a regression check (exit 3)
+  lpbench cleanup DIR [--live] [--sim-url URL]
+                                       close what a killed run left open (its journal.jsonl):
+                                       exit 0 nothing left open, 1 some may be
   lpbench profiles                     list the shipped profiles
   lpbench sim [-listen ADDR] [-config FILE]
                                        serve the LivePerson simulator until interrupted
@@ -80,6 +83,7 @@ var commands = map[string]command{
 	"history":  cmdHistory,
 	"sim":      cmdSim,
 	"relay":    cmdRelay,
+	"cleanup":  cmdCleanup,
 	"profiles": cmdProfiles,
 	"version":  cmdVersion,
 }

@@ -442,3 +442,38 @@ func TestUnknownAccountRefusedAtRegistration(t *testing.T) {
 		t.Errorf("%d conversations created", n)
 	}
 }
+
+// TestLiveLeaveOpen: journey.close false on a live target is refused (exit 2, one line naming the
+// key and the flag) before any request, unless --leave-open says the conversations stay open.
+func TestLiveLeaveOpen(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	f := writeProfile(t, quickLoad+"journey: {close: false}\n"+`targets:
+  - name: brand
+    account: "42"
+    csds: `+srv.URL+`
+    client_id_env: LPBENCH_TEST_ID
+    client_secret_env: LPBENCH_TEST_SECRET
+`)
+	code, _, stderr := runCLI("run", f, "--no-progress", "--live")
+	if lines := strings.Split(strings.TrimSpace(stderr), "\n"); code != exitUsage || len(lines) != 1 ||
+		!strings.Contains(stderr, "journey.close is false") || !strings.Contains(stderr, "--leave-open") {
+		t.Errorf("exit %d, want %d with one line naming journey.close and --leave-open:\n%s", code, exitUsage, stderr)
+	}
+	// --leave-open passes this check: the next one (credentials unset) refuses it.
+	code, _, stderr = runCLI("run", f, "--no-progress", "--live", "--leave-open")
+	if code != exitUsage || !strings.Contains(stderr, "LPBENCH_TEST_SECRET is not set") {
+		t.Errorf("with --leave-open: exit %d, stderr:\n%s", code, stderr)
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("%d connections were opened to the live target", n)
+	}
+}

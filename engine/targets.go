@@ -106,6 +106,9 @@ func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Serve
 			Retry:             retry,
 		},
 	}
+	if o.Journal != nil { // never a nil *Journal in the interface: no journal costs nothing
+		journey.Opts.Journal = o.Journal
+	}
 	return &targetRun{prof: t, kind: t.Kind(), client: client, journey: journey}, nil
 }
 
