@@ -80,9 +80,9 @@ func TestMalformedProfiles(t *testing.T) {
 		// A simulator target naming an account the simulator lacks.
 		{"unknown sim account", "targets:\n  - name: a\n    account: \"999\"", "bad.yaml:3: targets[0].account: the simulator has no account \"999\" (it has 12345678, 23456789, 34567890)"},
 		// A live target without the names of its credential variables.
-		{"live without env names", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net", "bad.yaml:2: targets[0]: a live target needs client_id_env and client_secret_env (names of environment variables)"},
+		{"live without env names", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    routing: default", "bad.yaml:2: targets[0]: a live target needs client_id_env and client_secret_env (names of environment variables)"},
 		// A live domain API with a path.
-		{"live http csds", "targets:\n  - name: brand\n    account: \"1\"\n    csds: https://api.liveperson.net/path\n    client_id_env: A\n    client_secret_env: B", "bad.yaml:4: targets[0].csds: want a host name such as api.liveperson.net, got \"https://api.liveperson.net/path\""},
+		{"live http csds", "targets:\n  - name: brand\n    account: \"1\"\n    csds: https://api.liveperson.net/path\n    client_id_env: A\n    client_secret_env: B\n    routing: default", "bad.yaml:4: targets[0].csds: want a host name such as api.liveperson.net, got \"https://api.liveperson.net/path\""},
 		// A lookup mode that does not exist.
 		{"lookup unknown", "journey:\n  lookup: sometimes", "bad.yaml:2: journey.lookup: must be one of cached, per_consumer, got \"sometimes\""},
 		// Consumer ids that would repeat.

@@ -60,6 +60,7 @@ targets:
     client_id_env: ID_VAR
     client_secret_env: SECRET_VAR
     max_request_rate: 7.5
+    routing: {skill_id: "1234"}
 load:
   stages:
     - duration: 1m30s
@@ -320,10 +321,10 @@ func TestDefaultThresholds(t *testing.T) {
 		// Webhooks off: timing alone.
 		{"webhooks off", "webhooks: {enabled: false}\n", []string{"window.not_in < 1%"}},
 		// A live target without public_url beside a simulator one: both.
-		{"mixed", "targets:\n  - {name: a, account: \"12345678\"}\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B}\n",
+		{"mixed", "targets:\n  - {name: a, account: \"12345678\"}\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B, routing: default}\n",
 			[]string{"automsg.missing < 1%", "window.not_in < 1%"}},
 		// A live target heard through a webhook relay: verified, as with public_url.
-		{"live through a relay", "webhooks: {relay: \"http://lpbench-relay:8080\"}\ntargets:\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B}\n",
+		{"live through a relay", "webhooks: {relay: \"http://lpbench-relay:8080\"}\ntargets:\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B, routing: default}\n",
 			[]string{"automsg.missing < 1%"}},
 		// Listed, even empty: the profile's own.
 		{"explicit empty", "thresholds: []\n", nil},
