@@ -77,6 +77,11 @@ type Account struct {
 	AutoMessages    bool   `yaml:"auto_messages"`     // AUTO_MESSAGES feature enabled for the account
 	NoControllerBot bool   `yaml:"no_controller_bot"` // the app lacks the Controller Bot permission: no auto messages
 	WebhookURL      string `yaml:"webhook_url"`       // the app installation's webhook endpoint, "http(s)://…"; "" = none
+	// Skills are the account's skill ids. nil (no list): a CONVERSATION's skillId is taken as it
+	// is. A list (even empty): an id not in it goes to the default skill "-1" (see
+	// [RouteSkill]), which is this simulator's assumption, since LivePerson does not document
+	// what it does with an unknown skill.
+	Skills []string `yaml:"skills"`
 
 	generatedSecret bool // ClientSecret was generated locally, so it may be printed
 }
@@ -305,6 +310,13 @@ func checkAccounts(accounts []Account, bad func(string, ...any)) {
 		}
 		if err := checkWebhookURL(a.WebhookURL); err != nil {
 			bad("%s: %v", where, err)
+		}
+		for k, id := range a.Skills {
+			if id == "" || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' || r == '\\' }) {
+				bad("%s.skills[%d]: want a skill id such as \"1234\", got %q", where, k, id)
+			} else if slices.Index(a.Skills, id) < k {
+				bad("%s.skills[%d]: duplicate skill %q", where, k, id)
+			}
 		}
 	}
 }
