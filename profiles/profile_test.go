@@ -3,10 +3,13 @@ package profiles
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lpbench/lpbench/lp"
 )
 
 // TestShippedProfilesValidate: every embedded profile parses and checks.
@@ -344,5 +347,56 @@ func TestDefaultThresholds(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: thresholds %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestRoutingForms: each form of a target's routing reads as written, ids as strings or
+// integers, and the effective profile writes it back in a form that reads the same; the consumer
+// profile is plainly synthetic unless the file says otherwise.
+func TestRoutingForms(t *testing.T) {
+	t.Parallel()
+	live := "    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n"
+	for _, tc := range []struct {
+		name, yaml string
+		want       *Routing
+	}{
+		{"none on a simulator", "targets:\n  - name: s\n", nil}, // the account's default, unasked
+		{"default", "targets:\n  - name: l\n    account: \"1\"\n" + live + "    routing: default\n", &Routing{Default: true}},
+		{"skill", "targets:\n  - name: l\n    account: \"1\"\n" + live + "    routing: {skill_id: \"1234\"}\n", &Routing{SkillID: "1234"}},
+		{"skill as a number", "targets:\n  - name: s\n    routing: {skill_id: 1234}\n", &Routing{SkillID: "1234"}},
+		{"any skill", "targets:\n  - name: s\n    routing: {skill_id: \"-1\"}\n", &Routing{SkillID: "-1"}},
+		{"campaign", "targets:\n  - name: l\n    account: \"1\"\n" + live + "    routing:\n      campaign_id: \"77\"\n      engagement_id: 88\n",
+			&Routing{CampaignID: "77", EngagementID: "88"}},
+	} {
+		p, err := Parse("r.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if got := p.Targets[0].Routing; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: routing %+v, want %+v", tc.name, got, tc.want)
+		}
+		eff, err := p.Effective()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := ParseEffective("r.yaml", []byte(eff))
+		if err != nil {
+			t.Errorf("%s: the effective profile does not read back: %v\n%s", tc.name, err, eff)
+			continue
+		}
+		if got := again.Targets[0].Routing; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: routing read back %+v, want %+v", tc.name, got, tc.want)
+		}
+		if got, want := again.Journey.ConsumerProfile, lp.DefaultConsumerProfile(); got != want {
+			t.Errorf("%s: consumer profile read back %+v, want %+v", tc.name, got, want)
+		}
+	}
+	p, err := Parse("c.yaml", []byte("journey:\n  consumer_profile: {first_name: Load, customer_type: test}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Journey.ConsumerProfile, (lp.ConsumerProfile{FirstName: "Load", LastName: "synthetic consumer", CustomerType: "test"}); got != want {
+		t.Errorf("consumer profile %+v, want %+v (keys left out keep their defaults)", got, want)
 	}
 }

@@ -81,6 +81,9 @@ func checkRouting(d *decoder, at string, t *Target) {
 		return
 	}
 	at += ".routing"
+	if hasErrorsUnder(d, at) {
+		return // a value that could not be read is not judged again
+	}
 	hasSkill, hasCampaign := r.SkillID != "" || d.has(at+".skill_id"), r.CampaignID != "" || r.EngagementID != ""
 	switch {
 	case r.Default:
