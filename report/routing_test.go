@@ -98,4 +98,11 @@ func TestRoutingSummaryAndFile(t *testing.T) {
 	if checked, _, _ := back.Overall.RoutingChecked(); checked != 0 || strings.Contains(summary(t, back), "routed to") {
 		t.Errorf("a result without routing reads %d checked", checked)
 	}
+
+	// A skill asked for where no change notification could be received: said, not hidden.
+	unverified := summaryResult()
+	unverified.Targets[0].Skill = "1234"
+	if out := summary(t, unverified); !strings.Contains(out, "routed to skill 1234: not verified") {
+		t.Errorf("summary of an unverified routing:\n%s", out)
+	}
 }

@@ -86,8 +86,11 @@ func WriteSummary(w io.Writer, r *Result) error {
 // skill 1234: N of M", with those on another skill and those whose skill was never seen.
 func routingLine(skill string, m *Metrics) string {
 	checked, matched, mismatched := m.RoutingChecked()
-	if skill == "" || checked == 0 {
+	switch {
+	case skill == "":
 		return ""
+	case checked == 0:
+		return fmt.Sprintf("routed to skill %s: not verified (the skill shows only in conversation-change webhooks, which this run did not receive)", skill)
 	}
 	l := fmt.Sprintf("routed to skill %s: %d of %d", skill, matched, checked)
 	if mismatched > 0 {
