@@ -39,8 +39,11 @@ func TestLedgerSkills(t *testing.T) {
 	cfg := testConfig()
 	cfg.Accounts[0].Skills = []string{"1234"}
 	s, _ := newFakeSim(t, cfg)
-	asked := []string{`"1234"`, `1234`, `"999"`, ``}
-	want := []Conversation{{SkillAsked: "1234", Skill: "1234"}, {SkillAsked: "1234", Skill: "1234"}, {SkillAsked: "999", Skill: "-1"}, {Skill: "-1"}}
+	// The skillIds asked for (raw JSON, after "skillId": ); a campaign's engagement routes
+	// nothing here (the simulator has no campaigns).
+	asked := []string{`"1234"`, `1234`, `"999"`, ``, `"-1", "campaignInfo": {"campaignId": "77", "engagementId": "88"}`}
+	want := []Conversation{{SkillAsked: "1234", Skill: "1234"}, {SkillAsked: "1234", Skill: "1234"}, {SkillAsked: "999", Skill: "-1"}, {Skill: "-1"},
+		{SkillAsked: "-1", Skill: "-1"}}
 	for i, skill := range asked {
 		c := newConsumer(t, s, accA, fmt.Sprint("consumer-", i))
 		repl := []string{"{accountid}", accA}
@@ -61,7 +64,7 @@ func TestLedgerSkills(t *testing.T) {
 			t.Errorf("skillId %s: asked %q, landed on %q; want %q, %q", asked[i], c.SkillAsked, c.Skill, want[i].SkillAsked, want[i].Skill)
 		}
 	}
-	if got, want := l.ConversationsBySkill, map[string]int64{"1234": 2, "-1": 2}; !reflect.DeepEqual(got, want) {
+	if got, want := l.ConversationsBySkill, map[string]int64{"1234": 2, "-1": 3}; !reflect.DeepEqual(got, want) {
 		t.Errorf("conversations by skill %v, want %v", got, want)
 	}
 	b, _ := json.Marshal(l)
