@@ -8,7 +8,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # cyclomatic complexity 25; test files exempt).
 REVIVE ?= $(GO) run github.com/mgechev/revive@v1.17.0
 
-.PHONY: all build test test-short run bench lint fmt clean
+.PHONY: all build test test-names test-short run bench lint fmt clean
 
 all: lint test build
 
@@ -17,15 +17,23 @@ build:
 
 # Tests whose figures are timed for real: run without the race detector, which would slow the
 # client they measure.
-TIMED = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCompareSimRunsBySecond|TestCapacityKnee|TestSoak|TestChecksHoldOnQuietRun|TestCheckGrowingQueue|TestCapacityFindsTheSimulatorsLimit|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted|TestCapacityCutByCaps
+TIMED_ENGINE = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCompareSimRunsBySecond|TestCapacityKnee|TestSoak|TestChecksHoldOnQuietRun|TestCheckGrowingQueue|TestCapacityFindsTheSimulatorsLimit|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted|TestCapacityCutByCaps
+TIMED_ROOT = TestCapacityGeneratorBound|TestHistoryAA
+TIMED_COMPARE = TestCompareBlocksCalibration
 
 # The full suite: everything with the race detector, then the timed tests without it.
-test:
+test: test-names
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
-	$(GO) test -count=1 -run '$(TIMED)' ./engine
-	$(GO) test -count=1 -run 'TestCapacityGeneratorBound|TestHistoryAA' .
-	$(GO) test -count=1 -run 'TestCompareBlocksCalibration' ./compare
+	$(GO) test -count=1 -run '$(TIMED_ENGINE)' ./engine
+	$(GO) test -count=1 -run '$(TIMED_ROOT)' .
+	$(GO) test -count=1 -run '$(TIMED_COMPARE)' ./compare
+
+# Every name the timed phase runs exists in its package (a -run pattern matching nothing passes).
+test-names:
+	.ci/has-tests ./engine '$(TIMED_ENGINE)'
+	.ci/has-tests . '$(TIMED_ROOT)'
+	.ci/has-tests ./compare '$(TIMED_COMPARE)'
 
 # The quick suite: skips the long tests.
 test-short:

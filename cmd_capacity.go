@@ -27,6 +27,7 @@ type capacityFlags struct {
 	maxConversations      float64
 	slo                   sloFlag
 	live                  bool
+	leaveOpen             bool
 	simURL, simCA, out    string
 	metrics               metricsFlags
 	history               string
@@ -68,6 +69,7 @@ func (f *capacityFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.window, "window", 0, "override the AUTO_MESSAGES window")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "override load.max_in_flight")
 	fs.BoolVar(&f.live, "live", false, "allow targets on LivePerson itself (required for them; needs --max)")
+	registerLeaveOpen(fs, &f.leaveOpen)
 	fs.StringVar(&f.simURL, "sim-url", "", "drive the profile's simulator targets on this standalone simulator (lpbench sim)")
 	fs.StringVar(&f.simCA, "sim-ca", "", "CA file (PEM) of a -sim-url simulator over TLS (lpbench sim -tls prints it)")
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
@@ -197,7 +199,15 @@ func stepOutputs(dir string, labels labelFlag) func(int, float64, *engine.Option
 			return nil, fmt.Errorf("output directory: %w", err)
 		}
 		o.Hlog = hlog
+		jl, err := openJournal(sdir, o)
+		if err != nil {
+			hlog.Close()
+			return nil, err
+		}
 		return func(res *report.Result) (string, error) {
+			if err := jl.Close(); err != nil {
+				return "", fmt.Errorf("the journal: %w", err)
+			}
 			if err := hlog.Close(); err != nil {
 				return "", err
 			}
@@ -245,6 +255,9 @@ func confirmLiveSearch(p profiles.Profile, f capacityFlags, o engine.CapacityOpt
 	}
 	if !f.live {
 		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm. Nothing was sent.", p.Name, liveNames(p))
+	}
+	if err := checkLeaveOpen(p, f.leaveOpen); err != nil {
+		return err
 	}
 	if f.max == 0 {
 		return usageError("a capacity search on LivePerson itself needs --max, the highest rate it may try. Nothing was sent.")

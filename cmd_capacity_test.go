@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -73,11 +74,16 @@ func TestCapacityGeneratorBound(t *testing.T) {
 		}
 	}
 	for _, st := range c.Steps {
-		for _, name := range []string{"result.json", "summary.txt", "report.html", "run.hlog", "junit.xml"} {
+		for _, name := range []string{"result.json", "summary.txt", "report.html", "run.hlog", "junit.xml", "journal.jsonl"} {
 			if _, err := os.Stat(filepath.Join(dir, filepath.Dir(st.Result), name)); err != nil {
 				t.Error(err)
 			}
 		}
+	}
+	// lpbench cleanup reads every step's journal: the steps closed what they opened.
+	if code, out, errs := runCLI("cleanup", dir); code != exitcode.OK || !strings.HasPrefix(out, fmt.Sprintf("cleanup: %d journals", len(c.Steps))) ||
+		!strings.Contains(out, " 0 possibly open") {
+		t.Errorf("cleanup of the search: exit %d\n%s\n%s", code, out, errs)
 	}
 	first := filepath.Join(dir, c.Steps[0].Result)
 	if code, out, errs := runCLI("report", first); code != exitcode.OK || !strings.Contains(out, "journeys") {
@@ -93,6 +99,14 @@ func TestCapacityUsage(t *testing.T) {
 	t.Parallel()
 	quick := writeProfile(t, quickLoad)
 	live := writeProfile(t, quickLoad+`targets:
+  - name: brand
+    account: "42"
+    csds: https://127.0.0.1:1
+    client_id_env: LPBENCH_TEST_ID
+    client_secret_env: LPBENCH_TEST_SECRET
+    routing: default
+`)
+	leaveOpen := writeProfile(t, quickLoad+"journey: {close: false}\n"+`targets:
   - name: brand
     account: "42"
     csds: https://127.0.0.1:1
@@ -116,6 +130,8 @@ func TestCapacityUsage(t *testing.T) {
 		{"live", []string{live}, "add --live to confirm"},
 		// ... and --max.
 		{"live without max", []string{live, "--live"}, "needs --max"},
+		// ... and closes its conversations, unless --leave-open says they stay open.
+		{"live leaving them open", []string{leaveOpen, "--live", "--max", "10"}, "journey.close is false on LivePerson itself"},
 		// A first step beyond the conversation cap could not run: refused, nothing created.
 		{"first step over the cap", []string{quick, "--from", "100", "--step", "2s", "--max-conversations", "100"}, "more than the cap of 100 (-max-conversations)"},
 	} {

@@ -16,9 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lpbench/lpbench/cleanup"
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/journal"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
@@ -44,6 +46,7 @@ type runFlags struct {
 	history     string
 	labels      labelFlag
 	relay       string
+	leaveOpen   bool
 	// set holds the names of the flags given on the command line (flag.FlagSet.Visit): a value
 	// given explicitly is judged even when it is the default's zero.
 	set map[string]bool
@@ -70,6 +73,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "override load.max_in_flight")
 	fs.DurationVar(&f.window, "window", 0, "override the AUTO_MESSAGES window")
 	fs.BoolVar(&f.live, "live", false, "allow targets on LivePerson itself (required for them)")
+	registerLeaveOpen(fs, &f.leaveOpen)
 	fs.BoolVar(&f.noProgress, "no-progress", false, "show no progress while running")
 	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
 	fs.StringVar(&f.shard, "shard", "", "run shard K of N of the arrivals, written K/N (0 ≤ K < N)")
@@ -122,7 +126,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitcode.Usage, err: err}
 	}
-	if err := confirmLive(p, f.live, stderr); err != nil {
+	if err := confirmLive(p, f.live, f.leaveOpen, stderr); err != nil {
 		return err
 	}
 	db, err := openHistory(historyPath(f.history, f.set["history"], p.Outputs.History))
@@ -135,6 +139,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return usageError("%v", err)
 	}
 	defer hlog.Close()
+	jl, err := openJournal(dir, &o)
+	if err != nil {
+		return err
+	}
+	defer closeJournal(jl, stderr)
 	live, err := startMetrics(ep, p.Window, &o, stderr)
 	if err != nil {
 		return err
@@ -202,14 +211,18 @@ func resultVerdict(res *report.Result) verdict {
 // runVerdict returns the exit of a finished run, as an error for main (nil for exit 0).
 func runVerdict(res *report.Result) error { return resultVerdict(res).err }
 
-// confirmLive refuses a profile that drives LivePerson itself unless --live confirms it and its
-// credentials are set, and prints the plan of a confirmed one.
-func confirmLive(p profiles.Profile, live bool, stderr io.Writer) error {
+// confirmLive refuses a profile that drives LivePerson itself unless --live confirms it, its
+// credentials are set and it closes its conversations (or --leave-open says they are to stay
+// open), and prints the plan of a confirmed one.
+func confirmLive(p profiles.Profile, live, leaveOpen bool, stderr io.Writer) error {
 	if !p.HasLive() {
 		return nil
 	}
 	if !live {
 		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm. Nothing was sent.", p.Name, liveNames(p))
+	}
+	if err := checkLeaveOpen(p, leaveOpen); err != nil {
+		return err
 	}
 	if err := p.CheckLive(os.Getenv); err != nil {
 		return &exitError{code: exitcode.Usage, err: err}
@@ -395,6 +408,44 @@ func printPlan(w io.Writer, p profiles.Profile) {
 	}
 	fmt.Fprintf(w, "  peak rate %s/s for %s: about %.0f conversations, %s\n",
 		strconv.FormatFloat(p.PeakRate(), 'g', -1, 64), p.Duration(), p.ExpectedArrivals(), closing)
+}
+
+// registerLeaveOpen defines --leave-open, which run and capacity share.
+func registerLeaveOpen(fs *flag.FlagSet, leaveOpen *bool) {
+	fs.BoolVar(leaveOpen, "leave-open", false, "on LivePerson itself, accept journey.close: false: every conversation the run opens stays open (lpbench cleanup DIR closes them later)")
+}
+
+// checkLeaveOpen refuses journey.close: false on LivePerson itself unless --leave-open says the
+// conversations are to stay open.
+func checkLeaveOpen(p profiles.Profile, leaveOpen bool) error {
+	if p.Journey.Close || leaveOpen {
+		return nil
+	}
+	return usageError("profile %s: journey.close is false on LivePerson itself (targets: %s): every conversation would stay open in the account; set journey.close: true, or add --leave-open to confirm. Nothing was sent.", p.Name, liveNames(p))
+}
+
+// openJournal creates the journal of a run in dir and hands it to the run's options. It refuses
+// to replace a journal whose conversations may still be open (a killed run's, not cleaned up).
+func openJournal(dir string, o *engine.Options) (*journal.Journal, error) {
+	path := filepath.Join(dir, journal.FileName)
+	// A journal that does not read (no header: the run died before sending) has nothing to lose.
+	if n, err := cleanup.LeftOpen(path); err == nil && n > 0 {
+		return nil, usageError("%s records %d conversations an earlier run may have left open: run lpbench cleanup %s first, or give another -out", path, n, dir)
+	}
+	jl, err := journal.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	o.Journal = jl
+	return jl, nil
+}
+
+// closeJournal closes a run's journal, and says so when entries could not be written: what the
+// run left open may then be unknown to lpbench cleanup.
+func closeJournal(jl *journal.Journal, stderr io.Writer) {
+	if err := jl.Close(); err != nil {
+		fmt.Fprintf(stderr, "lpbench: the journal %s is incomplete (%v): had the run been killed, lpbench cleanup could not have found every conversation\n", jl.Path(), err)
+	}
 }
 
 // openOutputs creates the output directory and the interval log, which is written as the run

@@ -29,6 +29,10 @@ usage:
                                        search the highest sustainable rate (exit 0 found, 3 the SLO
                                        fails at the lowest rate, 4 generator-bound, 1 not converged)
   lpbench validate FILE...             check profiles; exit 0 when all are valid, 2 otherwise
+  lpbench doctor [PROFILE|FILE] [--live] [--sim-url URL] [--sim-ca FILE]
+                                       check each target before a run (CSDS, AppJWT, ConsumerJWS,
+                                       clock, one conversation and its webhooks): PASS/FAIL lines
+                                       with what to do; exit 0 all passed, 1 a check failed
   lpbench report RESULT.json [-format text|json|html|junit|markdown]
                                        render a report again from a result file
   lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
@@ -40,6 +44,9 @@ usage:
   lpbench history list|show|trend|check FILE [flags]
                                        read a history file (--history): its runs, one run, the
                                        trend of each metric, or a regression check (exit 3)
+  lpbench cleanup DIR [--live] [--sim-url URL]
+                                       close what a killed run left open (its journal.jsonl):
+                                       exit 0 nothing left open, 1 some may be
   lpbench profiles                     list the shipped profiles
   lpbench sim [-listen ADDR] [-config FILE]
                                        serve the LivePerson simulator until interrupted
@@ -59,12 +66,14 @@ var commands = map[string]command{
 	"run":      cmdRun,
 	"capacity": cmdCapacity,
 	"validate": cmdValidate,
+	"doctor":   cmdDoctor,
 	"report":   cmdReport,
 	"merge":    cmdMerge,
 	"compare":  cmdCompare,
 	"history":  cmdHistory,
 	"sim":      cmdSim,
 	"relay":    cmdRelay,
+	"cleanup":  cmdCleanup,
 	"profiles": cmdProfiles,
 	"version":  cmdVersion,
 }

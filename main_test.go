@@ -153,6 +153,7 @@ func TestLiveNeedsConfirmation(t *testing.T) {
     csds: `+srv.URL+`
     client_id_env: LPBENCH_TEST_ID
     client_secret_env: LPBENCH_TEST_SECRET
+    routing: default
 `)
 	code, _, stderr := runCLI("run", f, "--no-progress")
 	if code != exitcode.Usage {
@@ -284,6 +285,7 @@ func TestInsecureTarget(t *testing.T) {
     csds: `+srv.URL+`
     client_id_env: LPBENCH_TLS_ID
     client_secret_env: LPBENCH_TLS_SECRET
+    routing: default
     insecure: `+strconv.FormatBool(insecure)+"\n")
 	}
 	code, stdout, stderr := runCLI("run", profile(false), "--live", "--no-progress", "--out", t.TempDir())
@@ -325,6 +327,7 @@ func TestCAFileTarget(t *testing.T) {
     csds: `+csds+`
     client_id_env: LPBENCH_CA_ID
     client_secret_env: LPBENCH_CA_SECRET
+    routing: default
 `+extra)
 	}
 	code, stdout, stderr := runCLI("run", profile(sim.URL, "    ca_file: "+sim.CAFile+"\n"), "--no-progress", "--out", t.TempDir())
@@ -384,6 +387,7 @@ targets:
     csds: `+sim.URL+`
     client_id_env: LPBENCH_STORM_ID
     client_secret_env: LPBENCH_STORM_SECRET
+    routing: default
 `)
 		start := time.Now()
 		code, stdout, stderr := runCLI("run", f, "--no-progress", "--out", dir)
@@ -435,6 +439,7 @@ func TestUnknownAccountRefusedAtRegistration(t *testing.T) {
     csds: `+sim.URL+`
     client_id_env: LPBENCH_NOBODY_ID
     client_secret_env: LPBENCH_NOBODY_SECRET
+    routing: default
 `)
 	code, _, stderr := runCLI("run", f, "--no-progress", "--out", t.TempDir())
 	if code != exitcode.RunFailed || !strings.Contains(stderr, `no account "99999999"`) || !strings.Contains(stderr, "target nobody") {
@@ -442,5 +447,40 @@ func TestUnknownAccountRefusedAtRegistration(t *testing.T) {
 	}
 	if n := sim.Ledger().ConversationsCreated; n != 0 {
 		t.Errorf("%d conversations created", n)
+	}
+}
+
+// TestLiveLeaveOpen: journey.close false on a live target is refused (exit 2, one line naming the
+// key and the flag) before any request, unless --leave-open says the conversations stay open.
+func TestLiveLeaveOpen(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	f := writeProfile(t, quickLoad+"journey: {close: false}\n"+`targets:
+  - name: brand
+    account: "42"
+    csds: `+srv.URL+`
+    client_id_env: LPBENCH_TEST_ID
+    client_secret_env: LPBENCH_TEST_SECRET
+`)
+	code, _, stderr := runCLI("run", f, "--no-progress", "--live")
+	if lines := strings.Split(strings.TrimSpace(stderr), "\n"); code != exitcode.Usage || len(lines) != 1 ||
+		!strings.Contains(stderr, "journey.close is false") || !strings.Contains(stderr, "--leave-open") {
+		t.Errorf("exit %d, want %d with one line naming journey.close and --leave-open:\n%s", code, exitcode.Usage, stderr)
+	}
+	// --leave-open passes this check: the next one (credentials unset) refuses it.
+	code, _, stderr = runCLI("run", f, "--no-progress", "--live", "--leave-open")
+	if code != exitcode.Usage || !strings.Contains(stderr, "LPBENCH_TEST_SECRET is not set") {
+		t.Errorf("with --leave-open: exit %d, stderr:\n%s", code, stderr)
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("%d connections were opened to the live target", n)
 	}
 }

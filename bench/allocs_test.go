@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/journal"
 	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/report"
@@ -91,9 +93,23 @@ func cannedJourney(b testing.TB, epoch time.Time) *lp.Journey {
 // run one after another on one goroutine; the journeys' records go to a recorder as in a run.
 // It reports allocs/journey and B/journey from the runtime's counters, so they show without
 // -benchmem.
-func BenchmarkJourneyAllocs(b *testing.B) {
+func BenchmarkJourneyAllocs(b *testing.B) { journeyAllocs(b, false) }
+
+// BenchmarkJourneyAllocsJournal is BenchmarkJourneyAllocs with the run's journal written (three
+// entries per journey, one write(2) each): the difference is what the journal costs a journey.
+func BenchmarkJourneyAllocsJournal(b *testing.B) { journeyAllocs(b, true) }
+
+func journeyAllocs(b *testing.B, withJournal bool) {
 	epoch := time.Now()
 	j := cannedJourney(b, epoch)
+	if withJournal {
+		jl, err := journal.Create(filepath.Join(b.TempDir(), journal.FileName))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer jl.Close()
+		j.Opts.Journal = jl
+	}
 	rec := report.NewRecorder(report.RecorderOptions{Targets: []string{"va"}, Epoch: epoch, Window: 10 * time.Second})
 	run := func(i int) {
 		r := sample.Record{Index: int64(i), Intended: time.Since(epoch)}

@@ -140,13 +140,13 @@ func TestRelayIngress(t *testing.T) {
 	}
 }
 
-// TestReadmeCommands: the README of deploy/kubernetes and the repository's "Distributed runs"
+// TestReadmeCommands: the README of deploy/kubernetes and the repository's docs/distributed.md
 // apply files that exist, apply the relay, and say where LivePerson's webhook URL points: the
 // Ingress host's /webhook/<target>, with a target of the profile.
 func TestReadmeCommands(t *testing.T) {
 	m := loadManifests(t)
 	ing := m.ingresses[relayName]
-	for _, f := range []string{filepath.Join(manifestDir, "README.md"), filepath.Join("..", "README.md")} {
+	for _, f := range []string{filepath.Join(manifestDir, "README.md"), filepath.Join("..", "docs", "distributed.md")} {
 		data, err := os.ReadFile(f)
 		if os.IsNotExist(err) {
 			continue // deploy/ on its own

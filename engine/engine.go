@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lpbench/lpbench/journal"
 	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
@@ -76,9 +77,16 @@ type Options struct {
 	// + 10 s); then they are cancelled and counted interrupted.
 	Drain time.Duration
 
+	// Journal, when not nil, records the run's conversations as they open and close (its header
+	// is written once the targets are built), so that what a killed run leaves open can be
+	// closed by lpbench cleanup. The caller creates and closes it.
+	Journal *journal.Journal
+
 	// credentials, by target name, replace the environment's for the targets moved to a
 	// standalone simulator (SimURL).
 	credentials map[string]lpsim.App
+	// tap, when set (Preflight), sees every webhook delivery before its receiver does.
+	tap func(Delivery)
 }
 
 // InputError is an error of the profile or the options, found before anything was sent.
@@ -109,6 +117,10 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	}
 	targets, hooks, err := prepare(stop, p, sim, o)
 	if err != nil {
+		return nil, err
+	}
+	if err := writeJournalHeader(p, o, targets); err != nil {
+		hooks.stop(0, len(targets))
 		return nil, err
 	}
 	c := newControl(stop, work, o)

@@ -66,6 +66,7 @@ func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Serve
 	if err != nil {
 		return nil, err
 	}
+	lt.Routing, lt.ConsumerProfile = lpRouting(t.Routing), &p.Journey.ConsumerProfile
 	// The runner of the target's load bounds its journeys (shared with other targets, or its own).
 	lt.MaxInFlight = p.Load.MaxInFlight
 	if t.Load != nil {
@@ -104,7 +105,11 @@ func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Serve
 			ConsumerPrefix:    prefix,
 			ConsumerSuffix:    suffix,
 			Retry:             retry,
+			ExpectSkill:       checkedSkill(t.Routing),
 		},
+	}
+	if o.Journal != nil { // never a nil *Journal in the interface: no journal costs nothing
+		journey.Opts.Journal = o.Journal
 	}
 	return &targetRun{prof: t, kind: t.Kind(), client: client, journey: journey}, nil
 }
@@ -141,6 +146,23 @@ func lpTarget(t profiles.Target, sim *lpsim.Server, o Options) (lp.Target, error
 		}
 	}
 	return lt, nil
+}
+
+// lpRouting returns the routing the client asks for: nothing for the account's default.
+func lpRouting(r *profiles.Routing) lp.Routing {
+	if r == nil || r.Default {
+		return lp.Routing{}
+	}
+	return lp.Routing{SkillID: r.SkillID, CampaignID: r.CampaignID, EngagementID: r.EngagementID}
+}
+
+// checkedSkill returns the skill whose routing the journeys check: the one asked for, unless
+// none was or it is "-1" (any skill, which every skill matches).
+func checkedSkill(r *profiles.Routing) string {
+	if r == nil || r.SkillID == profiles.AnySkill {
+		return ""
+	}
+	return r.SkillID
 }
 
 func simAccount(cfg lpsim.Config, id string) (lpsim.Account, bool) {
@@ -202,5 +224,6 @@ func (tr *targetRun) info(hooks *sample.WebhookStats) report.TargetInfo {
 	return report.TargetInfo{
 		Name: tr.prof.Name, Account: tr.prof.Account, Kind: tr.kind, Region: tr.prof.Region, Insecure: tr.prof.Insecure,
 		AppJWTFetches: tr.client.AppJWTFetches(), DomainLookups: tr.client.DomainLookups(), Webhooks: hooks,
+		Skill: tr.journey.Opts.ExpectSkill,
 	}
 }

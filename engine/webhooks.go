@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -65,10 +64,10 @@ func startWebhooks(p profiles.Profile, targets []*targetRun, sim *lpsim.Server, 
 		}
 		rcv := lp.NewReceiver(tr.client.Target().ClientSecret, 0)
 		w.receivers[i] = rcv
-		path := "/webhook/" + url.PathEscape(tr.prof.Name)
+		path := webhookPath(tr.prof.Name)
 		err := w.subscribe(i, tr, o)
 		if err == nil {
-			mux.Handle("POST "+path, rcv)
+			mux.Handle("POST "+path, tapped(i, rcv, o.tap))
 			err = w.register(tr, sim, w.base+path)
 		}
 		if err != nil {
@@ -103,8 +102,13 @@ func (w *webhooks) subscribe(i int, tr *targetRun, o Options) error {
 	defer cancel()
 	sub, err := relay.Subscribe(ctx, relay.Subscriber{
 		URL: w.relay, Target: tr.prof.Name, Name: name,
-		Deliver: func(d relay.Delivery) { rcv.Deliver(d.Body, d.Header.Get(lp.HeaderSignature), d.Received) },
-		Notice:  func(msg string) { fmt.Fprintf(stderr, "\nlpbench: %s\n", msg) },
+		Deliver: func(d relay.Delivery) {
+			if o.tap != nil {
+				o.tap(Delivery{Target: i, Header: d.Header, Body: d.Body})
+			}
+			rcv.Deliver(d.Body, d.Header.Get(lp.HeaderSignature), d.Received)
+		},
+		Notice: func(msg string) { fmt.Fprintf(stderr, "\nlpbench: %s\n", msg) },
 	})
 	if err != nil {
 		return err

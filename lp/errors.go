@@ -36,6 +36,10 @@ type Error struct {
 	// client (waiting for a connection from the pool, DNS, dial, TLS handshake, or the rate
 	// cap), which under a CPU-starved generator is the generator's doing, not the target's.
 	Unsent bool
+	// OpenConversation is, for a CONVERSATION refused with 400 because the consumer already holds
+	// an open conversation, that conversation's id, when the answer names it (see
+	// OpenConversationOf).
+	OpenConversation string
 }
 
 func (e *Error) Error() string {
@@ -247,6 +251,9 @@ func responseError(op string, status int, header http.Header, body []byte) *Erro
 	if err := json.Unmarshal(body, &eb); err == nil || errors.As(err, &te) {
 		e.Code = int(eb.Body.ErrorCode)
 		e.Title = cleanText(firstNonEmpty(eb.Body.Title, eb.Body.Details, eb.ErrorDescription, eb.Error, eb.Message), maxTitle)
+		if op == "create" && status == http.StatusBadRequest {
+			e.OpenConversation = firstNonEmpty(findUUID(eb.Body.Details), findUUID(eb.Body.Title))
+		}
 	}
 	if status >= 300 && status < 400 {
 		// The Location is not named: it is the server's text, and may carry anything.
@@ -286,3 +293,44 @@ func firstNonEmpty(s ...string) string {
 func protocolError(op string, status int, format string, args ...any) *Error {
 	return &Error{Op: op, Status: status, Class: sample.ClassProtocol, Err: fmt.Errorf(format, args...)}
 }
+
+// OpenConversationOf returns the id of the open conversation that a refused CONVERSATION named:
+// one consumer holds at most one open conversation, and a second CONVERSATION for it is answered
+// 400 in LivePerson's error shape, its title or details carrying the open conversation's id (a
+// UUID, as LivePerson's conversation ids are). ok is false for any other error.
+func OpenConversationOf(err error) (id string, ok bool) {
+	var e *Error
+	if errors.As(err, &e) && e.OpenConversation != "" {
+		return e.OpenConversation, true
+	}
+	return "", false
+}
+
+// findUUID returns the first UUID (8-4-4-4-12 hexadecimal digits) in s, or "".
+func findUUID(s string) string {
+	const n = 36
+	for i := 0; i+n <= len(s); i++ {
+		if isUUID(s[i:i+n]) && (i == 0 || !isHex(s[i-1])) && (i+n == len(s) || !isHex(s[i+n])) {
+			return s[i : i+n]
+		}
+	}
+	return ""
+}
+
+func isUUID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if !isHex(s[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }

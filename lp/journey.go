@@ -40,6 +40,27 @@ type JourneyOptions struct {
 	// waits up to AwaitAutoMessage for its conversation's first auto message.
 	Receiver         *Receiver
 	AwaitAutoMessage time.Duration
+	// Journal, when not nil, is told of each consumer before its CONVERSATION is sent, of the
+	// conversation it opened, and of its close, so that a run killed mid-way leaves a record of
+	// what is open. It is called from many journeys at once.
+	Journal Journal
+	// ExpectSkill, when not empty, is the skill the CONVERSATION asked for: with a Receiver, a
+	// journey that waited for its auto message compares it with the skill of its conversation's
+	// change notifications (Record.Routing).
+	ExpectSkill string
+}
+
+// Journal records the conversations of a run as they open and close (package journal writes
+// one). Targets are indexes (Journey.Target); consumers are ext_consumer_ids.
+type Journal interface {
+	// Opening: consumer is about to send CONVERSATION.
+	Opening(target int, consumer string)
+	// Opened: its CONVERSATION opened conversation.
+	Opened(target int, consumer, conversation string)
+	// Refused: an answer refused its CONVERSATION, which opened nothing.
+	Refused(target int, consumer string)
+	// Closed: conversation was closed.
+	Closed(target int, consumer, conversation string)
 }
 
 // RetryPolicy says which steps are retried, for which failure classes, how often and after what
@@ -210,26 +231,34 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	rec.End = rec.Start
 	c := j.Client
 	con := Consumer{AutoMessages: j.Opts.AutoMessages}
-	if !j.identify(ctx, rec, &con) {
+	consumer := j.ConsumerID(rec.Index)
+	if !j.identify(ctx, rec, &con, consumer) {
 		return
 	}
-	if err := j.step(ctx, rec, sample.Create, func(ctx context.Context) (int, error) {
+	if j.Opts.Journal != nil {
+		j.Opts.Journal.Opening(int(j.Target), consumer)
+	}
+	err := j.step(ctx, rec, sample.Create, func(ctx context.Context) (int, error) {
 		var tm reqTimes
 		id, err := c.createConversation(ctx, &con, &tm)
 		j.traced(&rec.Steps[sample.Create], &tm)
 		rec.ConversationID = id
 		return 1, j.checkAuth(err, con.AppJWT)
-	}); err != nil {
+	})
+	if j.Opts.Journal != nil {
+		j.journalCreate(rec, consumer, err)
+	}
+	if err != nil {
 		fail(rec, sample.Create)
 		return
 	}
-	defer j.close(ctx, rec, &con)
+	defer j.close(ctx, rec, &con, consumer)
 	awaiting := j.Opts.Receiver != nil && j.Opts.AwaitAutoMessage > 0
 	if awaiting {
 		// Registered before the first SEND, so an early auto message is not taken for another
 		// run's.
 		j.Opts.Receiver.Expect(rec.ConversationID)
-		defer j.Opts.Receiver.Forget(rec.ConversationID)
+		defer j.forget(rec)
 	}
 
 	if j.Opts.SendDelay != nil {
@@ -259,10 +288,27 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	}
 }
 
+// forget ends the receiver's registration of the journey's conversation, first judging its
+// routing from the changes seen of it when a skill was asked for.
+func (j *Journey) forget(rec *sample.Record) {
+	r := j.Opts.Receiver
+	if want := j.Opts.ExpectSkill; want != "" {
+		switch got, ok := r.Skill(rec.ConversationID); {
+		case !ok:
+			rec.Routing = sample.RoutingUnseen
+		case got == want:
+			rec.Routing = sample.RoutingMatched
+		default:
+			rec.Routing = sample.RoutingMismatched
+		}
+	}
+	r.Forget(rec.ConversationID)
+}
+
 // identify runs the steps that give the consumer its credentials — domain lookup, the shared
 // AppJWT, its ConsumerJWS — and reports whether they all succeeded (rec is marked failed at the
-// step that did not).
-func (j *Journey) identify(ctx context.Context, rec *sample.Record, con *Consumer) bool {
+// step that did not). consumer is its ext_consumer_id.
+func (j *Journey) identify(ctx context.Context, rec *sample.Record, con *Consumer, consumer string) bool {
 	c := j.Client
 	if d, ok := c.CachedDomains(); ok && !j.Opts.LookupPerConsumer {
 		con.Domains = d
@@ -292,7 +338,7 @@ func (j *Journey) identify(ctx context.Context, rec *sample.Record, con *Consume
 		return false
 	}
 	if err := j.step(ctx, rec, sample.ConsumerJWS, func(ctx context.Context) (int, error) {
-		jws, err := c.ConsumerJWS(ctx, con.Domains, con.AppJWT, j.ConsumerID(rec.Index))
+		jws, err := c.ConsumerJWS(ctx, con.Domains, con.AppJWT, consumer)
 		con.JWS = jws
 		return 1, j.checkAuth(err, con.AppJWT)
 	}); err != nil {
@@ -347,7 +393,7 @@ func (j *Journey) awaitAutoMessage(ctx context.Context, rec *sample.Record) {
 // close closes the journey's conversation when the options ask for it. It runs even when the
 // journey failed after CONVERSATION or was interrupted; in the latter case on a context detached
 // from the run, bounded by the request timeout. A failed close fails an otherwise good journey.
-func (j *Journey) close(ctx context.Context, rec *sample.Record, con *Consumer) {
+func (j *Journey) close(ctx context.Context, rec *sample.Record, con *Consumer, consumer string) {
 	if !j.Opts.Close {
 		return
 	}
@@ -356,10 +402,30 @@ func (j *Journey) close(ctx context.Context, rec *sample.Record, con *Consumer) 
 	// timeout and closeGrace for retries, so that a 429 storm cannot hold a shutdown.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.requestTimeout()+closeGrace)
 	defer cancel()
-	if err := j.step(ctx, rec, sample.Close, func(ctx context.Context) (int, error) {
+	err := j.step(ctx, rec, sample.Close, func(ctx context.Context) (int, error) {
 		return 1, j.checkAuth(j.Client.CloseConversation(ctx, con, rec.ConversationID), con.AppJWT)
-	}); err != nil && rec.Outcome == sample.OutcomeOK {
+	})
+	if err == nil && j.Opts.Journal != nil {
+		j.Opts.Journal.Closed(int(j.Target), consumer, rec.ConversationID)
+	}
+	if err != nil && rec.Outcome == sample.OutcomeOK {
 		fail(rec, sample.Close)
+	}
+}
+
+// journalCreate records the outcome of the consumer's CONVERSATION: the conversation it opened,
+// or, when a single attempt was answered with a refusal that names no open conversation, that
+// nothing was opened. Any other failure (no answer, a 5xx, a retry after either) may have opened
+// one: the journal keeps the consumer as in flight, for a cleanup to resolve.
+func (j *Journey) journalCreate(rec *sample.Record, consumer string, err error) {
+	if err == nil {
+		j.Opts.Journal.Opened(int(j.Target), consumer, rec.ConversationID)
+		return
+	}
+	sp := &rec.Steps[sample.Create]
+	var e *Error
+	if errors.As(err, &e) && e.Status >= 400 && e.Status < 500 && sp.Attempts == 1 && e.OpenConversation == "" {
+		j.Opts.Journal.Refused(int(j.Target), consumer)
 	}
 }
 

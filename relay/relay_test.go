@@ -476,35 +476,6 @@ func TestSubscribeContext(t *testing.T) {
 	}
 }
 
-// FuzzFrameReader: whatever a stream holds, reading it never panics nor reads a body beyond
-// MaxBody; a delivery frame encoded by the relay reads back as it was.
-func FuzzFrameReader(f *testing.F) {
-	f.Add([]byte("{\"type\":\"delivery\",\"seq\":1,\"len\":2}\nab\n"), []byte("body"))
-	f.Add([]byte("{\"type\":\"delivery\",\"len\":-1}\n"), []byte{})
-	f.Add([]byte("{\"type\":\"delivery\",\"len\":99999999}\n"), []byte("\n"))
-	f.Add([]byte("{\"type\":\"dropped\",\"count\":3}\n{\"type\":\"ping\"}\n"), []byte("x\ny"))
-	f.Fuzz(func(t *testing.T, stream, body []byte) {
-		fr := newFrameReader(bytes.NewReader(stream))
-		for range 100 {
-			fm, err := fr.next()
-			if err != nil {
-				break
-			}
-			if len(fm.Body) > MaxBody {
-				t.Fatalf("a body of %d bytes", len(fm.Body))
-			}
-		}
-		if len(body) > MaxBody {
-			return
-		}
-		enc := deliveryFrame(7, time.Unix(0, 42), http.Header{"X-Liveperson-Signature": {"sha1=x"}}, body)
-		got, err := newFrameReader(bytes.NewReader(enc)).next()
-		if err != nil || got.Seq != 7 || got.Received != 42 || !bytes.Equal(got.Body, body) || got.Header["X-Liveperson-Signature"] != "sha1=x" {
-			t.Fatalf("round trip of %q: %+v, %v", body, got, err)
-		}
-	})
-}
-
 // TestResubscribeRestartedRelay: when the relay process behind the URL is replaced (another
 // instance id), the deliveries the new one received before the subscription came back count as
 // missed, the reconnect as uncertain (what the old one received after the stream was lost is not

@@ -81,3 +81,19 @@ func control(ctx context.Context, c *http.Client, method, simURL, path string, b
 	}
 	return nil, fmt.Errorf("lpsim: the simulator at %s answered %s to %s (is it an lpbench simulator?)", base, resp.Status, what)
 }
+
+// Apps returns the accounts of the standalone simulator simURL and their apps' credentials
+// (GET /_lpsim/apps; secrets only where the simulator generated them). c nil means
+// http.DefaultClient; ctx bounds the call.
+func Apps(ctx context.Context, c *http.Client, simURL string) ([]App, error) {
+	const what = "GET /_lpsim/apps"
+	b, err := control(ctx, c, http.MethodGet, simURL, "/_lpsim/apps", nil, http.StatusOK, what)
+	if err != nil {
+		return nil, err
+	}
+	var apps []App
+	if err := json.Unmarshal(b, &apps); err != nil {
+		return nil, fmt.Errorf("lpsim: %s answered %s with no list of apps: %v", strings.TrimRight(simURL, "/"), what, err)
+	}
+	return apps, nil
+}

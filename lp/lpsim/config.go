@@ -77,6 +77,19 @@ type Account struct {
 	AutoMessages    bool   `yaml:"auto_messages"`     // AUTO_MESSAGES feature enabled for the account
 	NoControllerBot bool   `yaml:"no_controller_bot"` // the app lacks the Controller Bot permission: no auto messages
 	WebhookURL      string `yaml:"webhook_url"`       // the app installation's webhook endpoint, "http(s)://…"; "" = none
+	// WebhookEvents are the event types the installation has a webhook for, by their
+	// capabilities.webhooks names (WebhookEventTypes); empty = every type.
+	WebhookEvents []string `yaml:"webhook_events"`
+	// WebhookClientID and WebhookClientSecret, when set (both), make another app installation's
+	// the webhooks: its client id in x-liveperson-client-id, its secret signing the deliveries.
+	// Empty = the app's own (ClientID, ClientSecret). The secret is never printed.
+	WebhookClientID     string `yaml:"webhook_client_id"`
+	WebhookClientSecret string `yaml:"webhook_client_secret"`
+	// Skills are the account's skill ids. nil (no list): a CONVERSATION's skillId is taken as it
+	// is. A list (even empty): an id not in it goes to the default skill "-1" (see
+	// [RouteSkill]), which is this simulator's assumption, since LivePerson does not document
+	// what it does with an unknown skill.
+	Skills []string `yaml:"skills"`
 
 	generatedSecret bool // ClientSecret was generated locally, so it may be printed
 }
@@ -305,6 +318,14 @@ func checkAccounts(accounts []Account, bad func(string, ...any)) {
 		}
 		if err := checkWebhookURL(a.WebhookURL); err != nil {
 			bad("%s: %v", where, err)
+		}
+		checkWebhookInstallation(a, where, bad)
+		for k, id := range a.Skills {
+			if id == "" || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' || r == '\\' }) {
+				bad("%s.skills[%d]: want a skill id such as \"1234\", got %q", where, k, id)
+			} else if slices.Index(a.Skills, id) < k {
+				bad("%s.skills[%d]: duplicate skill %q", where, k, id)
+			}
 		}
 	}
 }

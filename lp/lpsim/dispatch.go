@@ -73,6 +73,9 @@ type dispatcher struct {
 	clock  func() time.Duration // the ledger clock
 
 	noEndpoint atomic.Int64 // notifications not emitted: the account had no webhook URL
+	// unsubscribed counts notifications not emitted: the installation has no webhook for their
+	// event type (Account.WebhookEvents).
+	unsubscribed atomic.Int64
 
 	mu      sync.Mutex
 	closed  bool
@@ -111,6 +114,7 @@ func newDispatcher(cfg WebhookConfig, seed int64, cs *conversations, clock func(
 // go out, but their outcomes are no longer counted.
 func (d *dispatcher) reset() {
 	d.noEndpoint.Store(0)
+	d.unsubscribed.Store(0)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.gen++
@@ -132,6 +136,7 @@ func (d *dispatcher) snapshot() (WebhookStats, map[string]WebhookEndpointStats) 
 	d.mu.Unlock()
 	st.Pending = st.Deliveries - st.Delivered - st.Dropped
 	st.NoEndpoint = d.noEndpoint.Load()
+	st.Unsubscribed = d.unsubscribed.Load()
 	return st, by
 }
 

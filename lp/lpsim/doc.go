@@ -115,6 +115,15 @@
 //     expired one is refused with 401 errorCode 40103.
 //   - Auto messages are notified with originatorMetadata.role CONTROLLER ([AutoMessageRole]); see
 //     Webhooks below.
+//   - Routing: a CONVERSATION's skillId (a string or a number) and campaignInfo are read; the
+//     skill a conversation lands on is the one asked for when its account has no skill list
+//     (Account.Skills nil), or the list holds it; otherwise (no skillId, "-1", or an id the list
+//     does not hold) it is the default skill "-1" ([RouteSkill]). Sending an unknown skill id to
+//     the default skill is this simulator's assumption: LivePerson does not document what it does
+//     with one. campaignInfo routes nothing (the simulator has no campaigns): such a conversation
+//     goes where its skillId, or the lack of one, says. The skill shows in
+//     conversationDetails.skillId of the conversation's change notifications, and in the ledger
+//     (Conversation.SkillAsked and Skill, Ledger.ConversationsBySkill).
 //
 // # Webhooks
 //
@@ -147,6 +156,21 @@
 //   - Registrations survive Reset. A notification's endpoints are fixed when it is emitted:
 //     one registered later does not get it, one removed later still does.
 //
+// An account's installation may lack webhooks for some event types, or be another app's:
+//
+//   - Account.WebhookEvents (webhook_events) lists the event types the installation has a
+//     webhook for, by their capabilities.webhooks names ([WebhookEventTypes]:
+//     ms.MessagingEventNotification.ContentEvent, .RichContentEvent, .ChatStateEvent,
+//     .AcceptStatusEvent, cqm.ExConversationChangeNotification); empty, the default, is every
+//     type. A notification of another type is not emitted (Ledger.Webhooks.Unsubscribed counts
+//     it): without ContentEvent neither the consumer's echo of a text message nor any auto
+//     message arrives, while the conversation changes do.
+//   - Account.WebhookClientID and WebhookClientSecret (webhook_client_id, webhook_client_secret),
+//     set together, are the client id and secret of another installation whose webhooks reach
+//     the endpoints: deliveries carry its x-liveperson-client-id and are signed with its secret,
+//     so a receiver that checks them with the app's secret refuses them all. Unset, the
+//     default, the app's own (ClientID, ClientSecret) are used. The secret is never printed.
+//
 // Without an endpoint nothing is sent (Ledger.Webhooks.NoEndpoint counts what would have
 // been). With one or more, the simulator emits, one change per notification:
 //
@@ -155,7 +179,7 @@
 //     it is closed, in the shape of lp-api.md §6 with the fields of LivePerson's schema and demo
 //     connector (testdata/fixtures/conversation-open-notification.json and
 //     conversation-close-notification.json): result.effectiveTTR (startTs + the TTR while open),
-//     skillId (the request's, "-1" when absent), the participants, the one MAIN MESSAGING dialog
+//     skillId (the skill the conversation was routed to: see "Routing" below), the participants, the one MAIN MESSAGING dialog
 //     (dialogs[], its id the conversation's, with the same participants, state, creationTs and
 //     endTs, closedBy CONSUMER), and metaDataLastUpdateTs, the time of this change, strictly
 //     increasing per conversation so a receiver can order the changes by it. The participants are

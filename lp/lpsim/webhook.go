@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -164,6 +166,40 @@ func checkWebhookURL(raw string) error {
 	return nil
 }
 
+// The event types of an app installation's webhooks (capabilities.webhooks), one endpoint each
+// at LivePerson; Account.WebhookEvents names some of them.
+const (
+	EventContent            = typeMessagingNotification + ".ContentEvent"
+	EventRichContent        = typeMessagingNotification + ".RichContentEvent"
+	EventChatState          = typeMessagingNotification + ".ChatStateEvent"
+	EventAcceptStatus       = typeMessagingNotification + ".AcceptStatusEvent"
+	EventConversationChange = typeConversationChange
+)
+
+// WebhookEventTypes lists the event types an installation may have a webhook for.
+var WebhookEventTypes = []string{EventContent, EventRichContent, EventChatState, EventAcceptStatus, EventConversationChange}
+
+// checkWebhookInstallation reports to bad what is wrong with account a's webhook installation: an
+// unknown or repeated event type, a signing client id without its secret or the other way round.
+func checkWebhookInstallation(a Account, where string, bad func(string, ...any)) {
+	for i, e := range a.WebhookEvents {
+		switch {
+		case !slices.Contains(WebhookEventTypes, e):
+			bad("%s: webhook_events[%d]: unknown event type %q (one of %s)", where, i, e, strings.Join(WebhookEventTypes, ", "))
+		case slices.Index(a.WebhookEvents, e) < i:
+			bad("%s: webhook_events[%d]: %q is listed twice", where, i, e)
+		}
+	}
+	if (a.WebhookClientID == "") != (a.WebhookClientSecret == "") {
+		bad("%s: webhook_client_id and webhook_client_secret go together (another installation signs the webhooks)", where)
+	}
+}
+
+// subscribes reports whether the account's installation has a webhook for event type typ.
+func (a *account) subscribes(typ string) bool {
+	return len(a.WebhookEvents) == 0 || slices.Contains(a.WebhookEvents, typ)
+}
+
 // AutoMessageRole is the originatorMetadata.role of auto messages in the simulated notifications.
 //
 // LivePerson does not document it. CONTROLLER is the messaging API's participant role for the
@@ -284,13 +320,18 @@ func controllerID(accountID string) string {
 	return string(b[:])
 }
 
-// newNotification returns the delivery of body to url for account a: signed with its app's
-// client secret, as LivePerson signs (Base64 HMAC-SHA1 of the exact bytes sent).
+// newNotification returns the delivery of body to url for account a: signed with its webhooks'
+// client secret (the app's, or Account.WebhookClientSecret's installation), as LivePerson signs
+// (Base64 HMAC-SHA1 of the exact bytes sent).
 func newNotification(a *account, url string, body []byte) *notification {
-	m := hmac.New(sha1.New, []byte(a.ClientSecret))
+	clientID, secret := a.ClientID, a.ClientSecret
+	if a.WebhookClientID != "" {
+		clientID, secret = a.WebhookClientID, a.WebhookClientSecret
+	}
+	m := hmac.New(sha1.New, []byte(secret))
 	m.Write(body)
 	return &notification{
-		url: url, body: body, accountID: a.ID, clientID: a.ClientID,
+		url: url, body: body, accountID: a.ID, clientID: clientID,
 		signature: "sha1=" + base64.StdEncoding.EncodeToString(m.Sum(nil)),
 		autoIndex: -1,
 	}
@@ -326,6 +367,10 @@ func newNotifications(a *account, hooks []Webhook, body []byte, conv *conversati
 func (s *Sim) notifyState(a *account, hooks []Webhook, conv conversationInfo, state string) {
 	if len(hooks) == 0 {
 		s.hooks.noEndpoint.Add(1)
+		return
+	}
+	if !a.subscribes(EventConversationChange) {
+		s.hooks.unsubscribed.Add(1)
 		return
 	}
 	var c stateChange
@@ -374,12 +419,23 @@ func (s *Sim) notifyMessage(a *account, c consumerClaims, p published, body []by
 		} `json:"body"`
 	}
 	json.Unmarshal(body, &q) // it parsed once already
-	echo := messagingChange{
-		Sequence: p.seq, OriginatorID: c.LPConsumerID, OriginatorMetadata: originator{ID: c.LPConsumerID, Role: "CONSUMER"},
-		ServerTimestamp: now, Event: q.Body.Event, ConversationID: p.conv.ID, DialogID: p.conv.ID,
+	var ev struct {
+		Type string `json:"type"`
 	}
-	s.hooks.emit(newNotifications(a, p.hooks, notificationBody(typeMessagingNotification, echo), nil, -1, p.conv.ID)...)
-
+	json.Unmarshal(q.Body.Event, &ev)
+	if a.subscribes(typeMessagingNotification + "." + ev.Type) {
+		echo := messagingChange{
+			Sequence: p.seq, OriginatorID: c.LPConsumerID, OriginatorMetadata: originator{ID: c.LPConsumerID, Role: "CONSUMER"},
+			ServerTimestamp: now, Event: q.Body.Event, ConversationID: p.conv.ID, DialogID: p.conv.ID,
+		}
+		s.hooks.emit(newNotifications(a, p.hooks, notificationBody(typeMessagingNotification, echo), nil, -1, p.conv.ID)...)
+	} else {
+		s.hooks.unsubscribed.Add(1)
+	}
+	if !a.subscribes(EventContent) {
+		s.hooks.unsubscribed.Add(int64(p.autoN))
+		return
+	}
 	id := controllerID(a.ID)
 	for i := range p.autoN {
 		ev, _ := json.Marshal(contentEvent{Type: "ContentEvent", Message: s.cfg.Webhooks.AutoMessages[i], ContentType: "text/plain"})

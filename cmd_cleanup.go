@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/lpbench/lpbench/cleanup"
+	"github.com/lpbench/lpbench/exitcode"
+)
+
+// cmdCleanup closes what a killed run left open: the conversations its journals (journal.jsonl
+// under DIR, a capacity search's steps included) do not record as closed. Exit 0 when nothing is
+// left open, 1 otherwise, 2 on usage.
+func cmdCleanup(args []string, stdout, stderr io.Writer) error {
+	var o cleanup.Options
+	fs := newFlags("cleanup", "cleanup DIR [--live] [--sim-url URL] [--sim-ca FILE]\n\n"+
+		"DIR is the output directory of a run or a capacity search: every journal.jsonl under it is read, and\n"+
+		"each conversation it does not record as closed is closed (a ConsumerJWS for the same consumer id, then close).\n", stderr)
+	fs.BoolVar(&o.Live, "live", false, "allow closing conversations on LivePerson itself (required for live targets)")
+	fs.StringVar(&o.SimURL, "sim-url", "", "the standalone simulator (lpbench sim) the run drove, when not the one its journal names")
+	fs.StringVar(&o.SimCA, "sim-ca", "", "CA file (PEM) of a -sim-url simulator over TLS")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 0:
+		return usageError("no directory: give the output directory of a run or a capacity search, lpbench cleanup DIR")
+	case len(pos) > 1:
+		return usageError("unexpected argument %q (one directory at a time)", pos[1])
+	case o.SimCA != "" && o.SimURL == "":
+		return usageError("-sim-ca goes with -sim-url")
+	}
+	o.Getenv, o.Log = os.Getenv, stderr
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	rep, err := cleanup.Run(ctx, pos[0], o)
+	var ue *cleanup.UsageError
+	if errors.As(err, &ue) {
+		return &exitError{code: exitcode.Usage, err: err}
+	}
+	if rep != nil {
+		gone := ""
+		if rep.Gone > 0 {
+			gone = fmt.Sprintf(" (%d on the embedded simulator, gone with its run)", rep.Gone)
+		}
+		fmt.Fprintf(stdout, "cleanup: %d journals, %d consumers, %d possibly open: closed %d, already closed %d, could not close %d, could not resolve %d%s\n",
+			rep.Journals, rep.Consumers, rep.Open, rep.Closed, rep.AlreadyClosed, rep.CouldNotClose, rep.Unresolved, gone)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Left() > 0 {
+		return &exitError{code: exitcode.RunFailed, err: fmt.Errorf("%d conversations may still be open: run cleanup again, or close them in the account", rep.Left())}
+	}
+	return nil
+}
