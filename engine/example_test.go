@@ -35,7 +35,7 @@ func ExampleRun() {
 	defer sim.Close()
 
 	ctx := context.Background()
-	res, err := engine.Run(ctx, ctx, p, engine.Options{Sim: sim, Progress: engine.ProgressOff})
+	res, err := engine.Run(ctx, ctx, p, engine.Options{Sim: sim})
 	if err != nil {
 		fmt.Println(err)
 		return

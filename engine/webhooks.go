@@ -98,13 +98,12 @@ func (w *webhooks) subscribe(i int, tr *targetRun, o Options) error {
 	rcv.OnHop = hop.Record
 	w.hops[i] = hop
 	name := fmt.Sprintf("%s.shard-%d-of-%d", o.RunID, o.Shard, max(o.Shards, 1))
-	stderr := o.Stderr
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sub, err := relay.Subscribe(ctx, relay.Subscriber{
 		URL: w.relay, Target: tr.prof.Name, Name: name,
 		Deliver: func(d relay.Delivery) { rcv.Deliver(d.Body, d.Header.Get(lp.HeaderSignature), d.Received) },
-		Notice:  func(msg string) { fmt.Fprintf(stderr, "\nlpbench: %s\n", msg) },
+		Notice:  func(msg string) { o.emit(Event{Kind: EventRelay, Target: tr.prof.Name, Message: msg}) },
 	})
 	if err != nil {
 		return err
