@@ -9,8 +9,8 @@
 //
 // The engine prints nothing and imports no UI: what a person should see while the run goes is
 // reported as Events (Options.Events), which the CLI shows through package ui/progress. The
-// measurement checks are package validity's statistics, fed by the engine; the capacity search
-// (package capacity) is a caller of Run like any other.
+// measurement checks are package validity's statistics, fed by the engine. The capacity search
+// (package capacity) drives Run like any other caller: the engine knows nothing of it.
 package engine
 
 import (
