@@ -469,6 +469,7 @@ func TestLiveLeaveOpen(t *testing.T) {
     csds: `+srv.URL+`
     client_id_env: LPBENCH_TEST_ID
     client_secret_env: LPBENCH_TEST_SECRET
+    routing: default
 `)
 	code, _, stderr := runCLI("run", f, "--no-progress", "--live")
 	if lines := strings.Split(strings.TrimSpace(stderr), "\n"); code != exitcode.Usage || len(lines) != 1 ||

@@ -35,7 +35,7 @@ type targetRun struct {
 func newTargets(p profiles.Profile, sim *lpsim.Server, o Options) ([]*targetRun, error) {
 	run := o.RunID
 	if run == "" {
-		run = runID()
+		run = NewRunID()
 	}
 	targets := make([]*targetRun, len(p.Targets))
 	for i, t := range p.Targets {
@@ -53,7 +53,7 @@ func newTargets(p profiles.Profile, sim *lpsim.Server, o Options) ([]*targetRun,
 // with times recorded from epoch: sim is the simulator of a "sim" target; getenv gives the
 // credentials of the others. Benchmarks use it to drive journeys without a run around them.
 func NewJourney(p profiles.Profile, t profiles.Target, sim *lpsim.Server, getenv func(string) string, epoch time.Time) (*lp.Journey, error) {
-	tr, err := newTargetRun(p, t, 0, sim, Options{Getenv: getenv}, epoch, runID())
+	tr, err := newTargetRun(p, t, 0, sim, Options{Getenv: getenv}, epoch, NewRunID())
 	if err != nil {
 		return nil, err
 	}
