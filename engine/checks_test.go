@@ -323,7 +323,7 @@ func TestSupportCheck(t *testing.T) {
 			if got := int64(tc.journeys) >= need; got != tc.ok {
 				t.Errorf("%s: %d journeys ≥ SupportNeeded(%g) = %d is %v, the check says %v", tc.name, tc.journeys, p, need, got, tc.ok)
 			}
-			above := int64(float64(tc.journeys)*(1-p/100) + 1e-9)
+			above := report.ValuesAbove(p, int64(tc.journeys))
 			want := fmt.Sprintf("%s from %d samples: %d above it (10 above needs %d samples)", th.Metric, tc.journeys, above, need)
 			if c.Measured != want {
 				t.Errorf("%s: measured %q, want %q", tc.name, c.Measured, want)

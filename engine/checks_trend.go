@@ -162,11 +162,11 @@ func supportCheck(res *report.Result) report.Check {
 			continue
 		}
 		n++
-		above := float64(count) * (1 - p/100)
-		if above < weakestAbove {
-			weakestAbove = above
+		above := report.ValuesAbove(p, count)
+		if float64(above) < weakestAbove {
+			weakestAbove = float64(above)
 			weakest = fmt.Sprintf("%s from %d samples: %d above it (%d above needs %d samples)",
-				th.Metric, count, int64(above), supportAbove, report.SupportNeeded(p))
+				th.Metric, count, above, supportAbove, report.SupportNeeded(p))
 			if th.Target != "" {
 				weakest = "[" + th.Target + "] " + weakest
 			}
