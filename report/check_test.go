@@ -19,7 +19,7 @@ func sampleChecks() []Check {
 		{Name: "generator_cpu", OK: true, Measured: "CPU 40% of 2 cores (8.0 s in 10.0 s)", Limit: "≤ 90%", Value: 0.4, LimitValue: 0.9, Message: "the generator had CPU to spare"},
 		{Name: "stationary", Target: "va", OK: false, Relaxed: true, Measured: "journey p99 grew 480ms/s over stage 1 (60/s)", Limit: "growth over a stage ≤ 50% of its median or ≤ 20ms",
 			Value: 4.8, LimitValue: 0.02, Message: "a queue that only grows"},
-		{Name: "percentile_support", OK: true, Measured: "gap.p99 from 1200 samples: 12 above it (10 above needs 1000 samples)", Limit: "≥ 10 values above each thresholded percentile", Value: 12, LimitValue: 10},
+		{Name: "percentile_support", OK: true, Measured: "gap.p99 from 1200 samples (12 above it; needs 1000)", Limit: "≥ 10 values above each thresholded percentile", Value: 12, LimitValue: 10},
 		{Name: "arrivals", OK: true, Measured: "uniform arrivals: spacing error p99 0.8ms over 599 gaps", Limit: "spacing error p99 ≤ 2ms", Value: 0.0008, LimitValue: 0.002},
 	}
 }
