@@ -10,10 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lpbench/lpbench/capacity"
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/ui/progress"
 )
 
 // capacityFlags are the flags of lpbench capacity.
@@ -62,7 +64,7 @@ func (f *capacityFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.step, "step", 0, "length of each step (default: 2 × window + 5s)")
 	fs.DurationVar(&f.coolDown, "cool-down", 5*time.Second, "pause between steps so the target's queues empty (skipped with the embedded simulator, which starts afresh each step)")
 	fs.Var(&f.slo, "slo", "a step's service level, threshold syntax (repeatable; replaces the default automsg.missing < 0.1% — window.not_in < 0.1% without verification — and errors < 0.1%)")
-	fs.IntVar(&f.maxSteps, "max-steps", engine.DefaultMaxSteps, "end the search after this many steps (a search it ends before it converged finds no rate)")
+	fs.IntVar(&f.maxSteps, "max-steps", capacity.DefaultMaxSteps, "end the search after this many steps (a search it ends before it converged finds no rate)")
 	fs.Float64Var(&f.maxConversations, "max-conversations", 100_000, "cap on the conversations of the whole search: a step that would pass it is not run")
 	fs.DurationVar(&f.window, "window", 0, "override the AUTO_MESSAGES window")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "override load.max_in_flight")
@@ -125,7 +127,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 		return usageError("output directory: %v", err)
 	}
 	o.Prepare = stepOutputs(dir, f.labels)
-	o.Progress = stderr
+	o.Events = progress.CapacitySteps(stderr)
 	live, err := startMetrics(ep, p.Window, &o.Run, stderr)
 	if err != nil {
 		return err
@@ -133,7 +135,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	defer live.close()
 	stop, work, release := interruptible(f.grace, stderr)
 	defer release()
-	c, err := engine.Capacity(stop, work, p, o)
+	c, err := capacity.Search(stop, work, p, o)
 	if err := engineError("capacity", err, c == nil, stderr); err != nil {
 		return err
 	}
@@ -157,28 +159,28 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 }
 
 // options applies the flags to the profile and returns the search's options.
-func (f *capacityFlags) options(p *profiles.Profile) (engine.CapacityOptions, error) {
+func (f *capacityFlags) options(p *profiles.Profile) (capacity.Options, error) {
 	rf := runFlags{window: f.window, maxInFlight: f.maxInFlight, simURL: f.simURL, simCA: f.simCA}
 	ro := engine.Options{Getenv: os.Getenv}
 	if err := rf.apply(p, &ro); err != nil {
-		return engine.CapacityOptions{}, err
+		return capacity.Options{}, err
 	}
 	for _, v := range []struct {
 		name string
 		v    float64
 	}{{"-from", f.from}, {"-max", f.max}, {"-max-conversations", f.maxConversations}} {
 		if v.v < 0 || math.IsNaN(v.v) || math.IsInf(v.v, 0) {
-			return engine.CapacityOptions{}, fmt.Errorf("%s must be a finite number ≥ 0, got %g", v.name, v.v)
+			return capacity.Options{}, fmt.Errorf("%s must be a finite number ≥ 0, got %g", v.name, v.v)
 		}
 	}
 	if f.maxSteps < 1 {
-		return engine.CapacityOptions{}, fmt.Errorf("-max-steps must be ≥ 1, got %d", f.maxSteps)
+		return capacity.Options{}, fmt.Errorf("-max-steps must be ≥ 1, got %d", f.maxSteps)
 	}
 	cool := f.coolDown
 	if cool == 0 {
 		cool = -1 // a zero cool-down asked for: none (the engine's zero means its default)
 	}
-	o := engine.CapacityOptions{From: f.from, Max: f.max, Resolution: f.resolution, Step: f.step, CoolDown: cool,
+	o := capacity.Options{From: f.from, Max: f.max, Resolution: f.resolution, Step: f.step, CoolDown: cool,
 		SLO: f.slo, MaxSteps: f.maxSteps, MaxConversations: f.maxConversations, Run: ro}
 	return o, nil
 }
@@ -247,7 +249,7 @@ func capacityVerdict(c *report.Capacity) verdict {
 
 // confirmLiveSearch refuses a search on LivePerson itself unless --live confirms it, --max caps
 // it and the credentials are set, and prints the worst case of the search's plan.
-func confirmLiveSearch(p profiles.Profile, f capacityFlags, o engine.CapacityOptions, stderr io.Writer) error {
+func confirmLiveSearch(p profiles.Profile, f capacityFlags, o capacity.Options, stderr io.Writer) error {
 	if !p.HasLive() {
 		return nil
 	}
@@ -263,7 +265,7 @@ func confirmLiveSearch(p profiles.Profile, f capacityFlags, o engine.CapacityOpt
 	if err := p.CheckLive(os.Getenv); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	steps, conv, d := engine.CapacityWorstCase(p, o)
+	steps, conv, d := capacity.WorstCase(p, o)
 	fmt.Fprintf(stderr, "lpbench: live capacity search of profile %s\n", p.Name)
 	for _, t := range p.Targets {
 		fmt.Fprintf(stderr, "  target %-12s account %-12s %s (%s)\n", t.Name, t.Account, t.CSDSURL(), t.Kind())

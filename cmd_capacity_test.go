@@ -103,6 +103,7 @@ func TestCapacityUsage(t *testing.T) {
     csds: https://127.0.0.1:1
     client_id_env: LPBENCH_TEST_ID
     client_secret_env: LPBENCH_TEST_SECRET
+    routing: default
 `)
 	leaveOpen := writeProfile(t, quickLoad+"journey: {close: false}\n"+`targets:
   - name: brand
@@ -110,6 +111,7 @@ func TestCapacityUsage(t *testing.T) {
     csds: https://127.0.0.1:1
     client_id_env: LPBENCH_TEST_ID
     client_secret_env: LPBENCH_TEST_SECRET
+    routing: default
 `)
 	for _, tc := range []struct {
 		name string

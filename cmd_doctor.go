@@ -14,9 +14,15 @@ import (
 	"github.com/lpbench/lpbench/profiles"
 )
 
-// doctorSkill is the skill a target's conversations must land on, for doctor's routing check;
-// "" leaves it unchecked. It is to read the target's routing once profiles have one.
-var doctorSkill = func(profiles.Target) string { return "" }
+// doctorSkill is the skill a target's conversations must land on, for doctor's routing check:
+// the target's routing.skill_id, unless it is "-1" (any skill) or the routing names none ("" leaves
+// the check out).
+func doctorSkill(t profiles.Target) string {
+	if t.Routing == nil || t.Routing.SkillID == profiles.AnySkill {
+		return ""
+	}
+	return t.Routing.SkillID
+}
 
 // cmdDoctor checks each target of a profile before a run: exit 0 when every check passed (WARN
 // allowed), 1 when one failed, 2 on usage.

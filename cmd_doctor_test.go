@@ -52,6 +52,7 @@ func TestDoctorUsage(t *testing.T) {
     csds: `+srv.URL+`
     client_id_env: LPBENCH_TEST_ID
     client_secret_env: LPBENCH_TEST_SECRET
+    routing: default
 `)
 	for _, tc := range []struct {
 		args []string
@@ -70,5 +71,34 @@ func TestDoctorUsage(t *testing.T) {
 	}
 	if n := conns.Load(); n != 0 {
 		t.Errorf("%d connections were opened to the live target", n)
+	}
+}
+
+// TestDoctorRouting: a profile whose target routes to a skill the account does not have (the
+// simulator sends it to "-1") fails doctor's routing check, naming both skills; one it has passes.
+func TestDoctorRouting(t *testing.T) {
+	t.Parallel()
+	cfg := quietSimConfig()
+	cfg.Accounts[0].Skills = []string{"5678"}
+	sim, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	for _, tc := range []struct {
+		skill, want string
+		code        int
+	}{
+		{"1234", "FAIL routing: the conversation landed on skill -1, not on skill 1234 as asked", exitRunFailed},
+		{"5678", "PASS routing: the conversation landed on skill 5678, as asked", exitOK},
+	} {
+		prof := writeProfile(t, quickLoad+`targets:
+  - name: sim
+    routing: {skill_id: "`+tc.skill+`"}
+`)
+		code, stdout, stderr := runCLI("doctor", prof, "--sim-url", sim.URL)
+		if code != tc.code || !strings.Contains(stdout, tc.want) {
+			t.Errorf("skill %s: exit %d, want %d and %q; stdout:\n%s\nstderr:\n%s", tc.skill, code, tc.code, tc.want, stdout, stderr)
+		}
 	}
 }

@@ -6,14 +6,14 @@ import (
 	"io"
 	"os"
 
-	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/validity"
 )
 
 // cmdMerge adds up the results of shards and evaluates the profile's thresholds on the sum. It
 // refuses results that are not the shards of one run (report.CheckShards), and a missing shard
 // unless --allow-partial. The shards' measurement checks are kept, each naming its shard, and
-// those of the sum are added (engine.JudgeMerged). The exit is the merged result's, as for a run
+// those of the sum are added (validity.JudgeMerged). The exit is the merged result's, as for a run
 // (report.Result.Exit): 130 when a shard was interrupted, 1 when no journey succeeded, 4 when a
 // check failed, 3 when a threshold did. With --history (or $LPBENCH_HISTORY) the merged run is
 // appended to the history as a whole run, as run appends its own.
@@ -58,7 +58,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 }
 
 // readShards reads the shards' result files, checks they are the shards of one run, and
-// returns their sum, judged (engine.JudgeMerged).
+// returns their sum, judged (validity.JudgeMerged).
 func readShards(files []string, partial bool) (*report.Result, error) {
 	var rs []*report.Result
 	for _, f := range files {
@@ -77,7 +77,7 @@ func readShards(files []string, partial bool) (*report.Result, error) {
 		return nil, usageError("%v", err)
 	}
 	m.MissingShards = missing
-	if err := engine.JudgeMerged(m, files[0]); err != nil {
+	if err := validity.JudgeMerged(m, files[0]); err != nil {
 		return nil, usageError("%v", err)
 	}
 	return m, nil

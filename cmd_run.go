@@ -22,6 +22,7 @@ import (
 	"github.com/lpbench/lpbench/journal"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/ui/progress"
 )
 
 // runFlags are the command-line overrides of a profile.
@@ -116,13 +117,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	o := engine.Options{Stderr: stderr, Getenv: os.Getenv}
+	o := engine.Options{Getenv: os.Getenv}
 	if err := f.apply(&p, &o); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	for _, w := range p.SupportWarnings(o.Shard, o.Shards) {
 		fmt.Fprintf(stderr, "lpbench: warning: %s\n", w)
 	}
+	o.Events = progress.NewConsole(stderr, f.progressMode()).Event
 	ep, err := f.metrics.endpoint(p.Outputs, f.set)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -232,6 +234,14 @@ func confirmLive(p profiles.Profile, live, leaveOpen bool, stderr io.Writer) err
 	return nil
 }
 
+// progressMode is the display of the run's progress the flags ask for.
+func (f *runFlags) progressMode() progress.Mode {
+	if f.noProgress {
+		return progress.Off
+	}
+	return progress.Auto
+}
+
 // apply puts the command-line overrides into the profile and the run options.
 func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 	if err := f.check(); err != nil {
@@ -264,9 +274,6 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 	}
 	if err := f.applyRelay(p); err != nil {
 		return err
-	}
-	if f.noProgress {
-		o.Progress = engine.ProgressOff
 	}
 	if f.shard != "" || f.set["shard"] {
 		k, n, err := parseShard(f.shard)

@@ -198,6 +198,7 @@ targets:
     csds: `+front.URL+`
     client_id_env: LPBENCH_TEST_CLIENT_ID
     client_secret_env: LPBENCH_TEST_CLIENT_SECRET
+    routing: default
 thresholds: ["errors < 1%"]
 `)
 	cmd := exec.Command(bin, "run", prof, "--out", dir, "--no-progress")

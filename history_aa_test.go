@@ -47,7 +47,7 @@ func aaRun(t *testing.T, seed int64, create lpsim.Latency, labels map[string]str
 	}
 	defer sim.Close()
 	ctx := context.Background()
-	res, err := engine.Run(ctx, ctx, p, engine.Options{Sim: sim, Progress: engine.ProgressOff, Drain: 5 * time.Second})
+	res, err := engine.Run(ctx, ctx, p, engine.Options{Sim: sim, Drain: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,6 +155,7 @@ func TestLiveNeedsConfirmation(t *testing.T) {
     csds: `+srv.URL+`
     client_id_env: LPBENCH_TEST_ID
     client_secret_env: LPBENCH_TEST_SECRET
+    routing: default
 `)
 	code, _, stderr := runCLI("run", f, "--no-progress")
 	if code != exitUsage {
@@ -286,6 +287,7 @@ func TestInsecureTarget(t *testing.T) {
     csds: `+srv.URL+`
     client_id_env: LPBENCH_TLS_ID
     client_secret_env: LPBENCH_TLS_SECRET
+    routing: default
     insecure: `+strconv.FormatBool(insecure)+"\n")
 	}
 	code, stdout, stderr := runCLI("run", profile(false), "--live", "--no-progress", "--out", t.TempDir())
@@ -327,6 +329,7 @@ func TestCAFileTarget(t *testing.T) {
     csds: `+csds+`
     client_id_env: LPBENCH_CA_ID
     client_secret_env: LPBENCH_CA_SECRET
+    routing: default
 `+extra)
 	}
 	code, stdout, stderr := runCLI("run", profile(sim.URL, "    ca_file: "+sim.CAFile+"\n"), "--no-progress", "--out", t.TempDir())
@@ -386,6 +389,7 @@ targets:
     csds: `+sim.URL+`
     client_id_env: LPBENCH_STORM_ID
     client_secret_env: LPBENCH_STORM_SECRET
+    routing: default
 `)
 		start := time.Now()
 		code, stdout, stderr := runCLI("run", f, "--no-progress", "--out", dir)
@@ -437,6 +441,7 @@ func TestUnknownAccountRefusedAtRegistration(t *testing.T) {
     csds: `+sim.URL+`
     client_id_env: LPBENCH_NOBODY_ID
     client_secret_env: LPBENCH_NOBODY_SECRET
+    routing: default
 `)
 	code, _, stderr := runCLI("run", f, "--no-progress", "--out", t.TempDir())
 	if code != exitRunFailed || !strings.Contains(stderr, `no account "99999999"`) || !strings.Contains(stderr, "target nobody") {
@@ -466,6 +471,7 @@ func TestLiveLeaveOpen(t *testing.T) {
     csds: `+srv.URL+`
     client_id_env: LPBENCH_TEST_ID
     client_secret_env: LPBENCH_TEST_SECRET
+    routing: default
 `)
 	code, _, stderr := runCLI("run", f, "--no-progress", "--live")
 	if lines := strings.Split(strings.TrimSpace(stderr), "\n"); code != exitUsage || len(lines) != 1 ||

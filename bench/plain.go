@@ -16,11 +16,12 @@ import (
 // clientProperties is the AUTO_MESSAGES header, as lpbench sends it on CONVERSATION and SEND.
 const clientProperties = `{"type":".ClientProperties","features":["AUTO_MESSAGES"]}`
 
-// createBody is the CONVERSATION body (testdata/fixtures/create-conversation.json, compact, with
-// the keys in the order lpbench writes them); %s is the account.
+// createBody is the CONVERSATION body (testdata/fixtures/create-conversation.json's shape, compact,
+// with the keys in the order lpbench writes them and lpbench's default synthetic consumer profile
+// instead of the fixture's example customer); %s is the account.
 const createBody = `[{"kind":"req","id":"1,","type":"userprofile.SetUserProfile","body":{"authenticatedData":` +
-	`{"lp_sdes":[{"type":"ctmrinfo","info":{"ctype":"vip","socialId":"1234567890"}},{"type":"personal",` +
-	`"personal":{"firstname":"John","gender":"MALE","lastname":"Doe"}}]}}},{"kind":"req","id":"2,",` +
+	`{"lp_sdes":[{"type":"personal","personal":{"firstname":"lpbench","lastname":"synthetic consumer"}}]}}},` +
+	`{"kind":"req","id":"2,",` +
 	`"type":"cm.ConsumerRequestConversation","body":{"ttrDefName":"NORMAL","channelType":"MESSAGING",` +
 	`"brandId":"%s","conversationContext":{"visitorId":"","sessionId":"","interactionContextId":"2",` +
 	`"type":"SharkContext","lang":"en-US"}}}]`

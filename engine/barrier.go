@@ -39,11 +39,11 @@ func awaitStart(stop context.Context, o Options, group loadgen.Group) start {
 		for _, r := range group {
 			r.StartFrom = late
 		}
-		fmt.Fprintf(o.Stderr, "lpbench: set up %s after the start barrier %s: joining late, the arrivals intended before are not started\n",
-			late.Round(time.Millisecond), o.StartAt.UTC().Format(time.RFC3339Nano))
+		o.emit(Event{Kind: EventJoinedLate, Message: fmt.Sprintf("set up %s after the start barrier %s: joining late, the arrivals intended before are not started",
+			late.Round(time.Millisecond), o.StartAt.UTC().Format(time.RFC3339Nano))})
 		return s
 	}
-	fmt.Fprintf(o.Stderr, "lpbench: set up; waiting %s for the start barrier %s\n", o.StartAt.Sub(now).Round(time.Millisecond), o.StartAt.UTC().Format(time.RFC3339Nano))
+	o.emit(Event{Kind: EventWaiting, Message: fmt.Sprintf("set up; waiting %s for the start barrier %s", o.StartAt.Sub(now).Round(time.Millisecond), o.StartAt.UTC().Format(time.RFC3339Nano))})
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	timer := time.NewTimer(time.Until(o.StartAt))
@@ -59,9 +59,7 @@ func awaitStart(stop context.Context, o Options, group loadgen.Group) start {
 			s.waited = time.Since(now)
 			return s
 		case <-tick.C:
-			if o.Progress != ProgressOff {
-				fmt.Fprintf(o.Stderr, "lpbench: starting in %s\n", time.Until(o.StartAt).Round(time.Second))
-			}
+			o.emit(Event{Kind: EventCountdown, Message: fmt.Sprintf("starting in %s", time.Until(o.StartAt).Round(time.Second))})
 		}
 	}
 }
@@ -93,7 +91,7 @@ func measureClock(ctx context.Context, name, url string, t lp.Target) (*report.C
 }
 
 // checkClock measures the clock offset from the first target for a run with a start barrier,
-// and warns on Stderr when it is proven past clockWarn.
+// and reports EventClockOff when it is proven past clockWarn.
 func checkClock(stop context.Context, o Options, targets []*targetRun) *report.ClockOffset {
 	if o.StartAt.IsZero() || len(targets) == 0 {
 		return nil
@@ -101,12 +99,12 @@ func checkClock(stop context.Context, o Options, targets []*targetRun) *report.C
 	t := targets[0].client.Target()
 	c, err := measureClock(stop, t.Name, t.CSDS, t)
 	if err != nil {
-		fmt.Fprintf(o.Stderr, "lpbench: could not read the clock of target %s: %v\n", t.Name, err)
+		o.emit(Event{Kind: EventClockUnread, Target: t.Name, Err: err, Message: fmt.Sprintf("could not read the clock of target %s: %v", t.Name, err)})
 		return nil
 	}
 	if c.Excludes(clockWarn) {
-		fmt.Fprintf(o.Stderr, "lpbench: WARNING: the local clock is off target %s's by between %s and %s (more than %s): shards on other machines will not start together; synchronise the clocks (NTP)\n",
-			t.Name, c.Min.Round(time.Millisecond), c.Max.Round(time.Millisecond), clockWarn)
+		o.emit(Event{Kind: EventClockOff, Target: t.Name, Message: fmt.Sprintf("WARNING: the local clock is off target %s's by between %s and %s (more than %s): shards on other machines will not start together; synchronise the clocks (NTP)",
+			t.Name, c.Min.Round(time.Millisecond), c.Max.Round(time.Millisecond), clockWarn)})
 	}
 	return c
 }

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,9 +23,10 @@ func TestStartBarrier(t *testing.T) {
 	}
 	defer sim.Close()
 	at := time.Now().Add(700 * time.Millisecond)
-	var stderr strings.Builder
+	var mu sync.Mutex
+	var events []Event
 	res, err := Run(context.Background(), context.Background(), testProfile(10, time.Second),
-		Options{Sim: sim, StartAt: at, Stderr: &stderr, Progress: ProgressOff, RunID: "barrier-1"})
+		Options{Sim: sim, StartAt: at, RunID: "barrier-1", Events: func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +45,10 @@ func TestStartBarrier(t *testing.T) {
 	if c := res.Clock; c == nil || c.Min > 0 || c.Max < 0 || c.Max-c.Min < time.Second {
 		t.Errorf("clock offset %+v: want bounds about 1 s wide around 0", c)
 	}
-	if !strings.Contains(stderr.String(), "waiting") {
-		t.Errorf("stderr does not show the wait:\n%s", stderr.String())
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.ContainsFunc(events, func(e Event) bool { return e.Kind == EventWaiting && strings.Contains(e.Message, "waiting") }) {
+		t.Errorf("no event tells of the wait: %+v", events)
 	}
 	checkIdentities(t, res)
 }
@@ -59,7 +64,7 @@ func TestStartBarrierJoinedLate(t *testing.T) {
 	defer sim.Close()
 	at := time.Now().Add(-time.Second)
 	res, err := Run(context.Background(), context.Background(), testProfile(10, 2*time.Second),
-		Options{Sim: sim, StartAt: at, Progress: ProgressOff})
+		Options{Sim: sim, StartAt: at})
 	if err != nil {
 		t.Fatal(err)
 	}

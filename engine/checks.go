@@ -1,241 +1,13 @@
 package engine
 
 import (
-	"fmt"
-	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/lpbench/lpbench/loadgen"
-	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/validity"
 )
-
-// The measurement checks judge the run's own measurement: figures taken by a generator that was
-// late, dropped its load or starved for CPU describe the generator, not the target. Each check is
-// one function of what the run measured; computeChecks calls them at the end of Run.
-
-// Rules of the checks that the profile does not configure.
-const (
-	// lagRunSeconds: the lag p99 may exceed its limit in fewer seconds in a row than this (a GC
-	// pause, a hiccup of the machine); a longer run is a generator that fell behind.
-	lagRunSeconds = 3
-	// dispatchResolution is how late a wake-up of the dispatcher may be from the timer alone
-	// (measured here: spacing error p99 0.76 ms at 20/s, idle machine). A gap between two
-	// arrivals is off by up to twice that.
-	dispatchResolution = time.Millisecond
-	// stationaryWarmUp seconds of a stage are not judged (connections, caches), and a stage is
-	// judged when at least stationaryMinSeconds whole seconds remain.
-	stationaryWarmUp     = 2
-	stationaryMinSeconds = 10
-	// A trend over a stage is a growing queue when it adds more than stationaryRelative of the
-	// stage's median and more than stationaryFloor.
-	stationaryRelative = 0.5
-	stationaryFloor    = 20 * time.Millisecond
-	// supportAbove is how many values must lie above a thresholded percentile for it to be more
-	// than one or two samples.
-	supportAbove = report.SupportAbove
-)
-
-// checkRun is what the checks are computed from.
-type checkRun struct {
-	res     *report.Result
-	limits  profiles.Checks
-	runners []runnerFit
-	cpu     cpuUse
-	// simInProcess: the embedded simulator ran in this process (its CPU counts as the
-	// generator's).
-	simInProcess bool
-}
-
-// runnerFit is one schedule of the run: its plan, final counts, the fit of its dispatch times,
-// and the targets it fed.
-type runnerFit struct {
-	name    string // the targets it fed, for messages; "" when it is the run's only schedule
-	plan    loadgen.Plan
-	counts  loadgen.Counts
-	fit     *dispatchFit
-	targets []int // indexes into res.Targets
-	// maxInFlight is the runner's bound on journeys in flight, and asked the profile's, when the
-	// process's descriptor limit cut it.
-	maxInFlight, asked int
-}
-
-// computeChecks computes every check, marks those the profile relaxes, and returns them.
-func computeChecks(in checkRun) []report.Check {
-	cs := []report.Check{lagCheck(in.res.Overall, in.limits.LagP99)}
-	for _, rf := range in.runners {
-		cs = append(cs, deliveredCheck(rf, in.limits))
-	}
-	cs = append(cs, cpuCheck(in.cpu, float64(in.limits.CPU), in.simInProcess))
-	for _, rf := range in.runners {
-		for _, ti := range rf.targets {
-			name := in.res.Targets[ti].Name
-			cs = append(cs, stationaryCheck(in.res.PerTarget[ti].Series, rf.plan, in.res.Start, name))
-		}
-	}
-	cs = append(cs, supportCheck(in.res))
-	for _, rf := range in.runners {
-		cs = append(cs, arrivalsCheck(rf, in.limits.LagP99))
-	}
-	cs = append(cs, receiverChecks(in.res)...)
-	cs = append(cs, relayChecks(in.res)...)
-	for i := range cs {
-		cs[i].Relaxed = in.limits.Relaxed(cs[i].Name)
-	}
-	return cs
-}
-
-// lagCheck: the arrivals' start lag p99 within limit, and no lagRunSeconds seconds in a row whose
-// lag p99 exceeds it. (Per-second lag p99 is of the journeys that ended in the second.)
-func lagCheck(m *report.Metrics, limit time.Duration) report.Check {
-	c := report.Check{Name: "generator_lag", OK: true, LimitValue: limit.Seconds(),
-		Limit: fmt.Sprintf("p99 ≤ %s, above it under %d s in a row", fmtMS(limit), lagRunSeconds)}
-	if m.Lag.TotalCount() == 0 {
-		c.Measured, c.Message = "no journey started", "nothing to judge"
-		return c
-	}
-	// With fewer than supportAbove/1 % arrivals, the p99 is the few latest of them (one GC pause):
-	// the run, and each second, is then judged by its supportAbove-th latest arrival.
-	pct := report.SupportedPercentile(99, m.Lag.TotalCount())
-	p99 := report.Percentile(m.Lag, pct)
-	run, longest := 0, 0
-	for _, pt := range m.Series {
-		if secondLag(pt) > limit {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	c.Value = p99.Seconds()
-	c.Measured = fmt.Sprintf("lag p%s %s, %d s in a row above %s", trimFloat(pct), fmtMS(p99), longest, fmtMS(limit))
-	c.OK = p99 <= limit && longest < lagRunSeconds
-	if c.OK {
-		c.Message = "the generator started its arrivals on time"
-	} else {
-		c.Message = "the generator, not the target, was late starting arrivals: lower max_in_flight or the rate, shard the load (--shard) over more machines, or use a bigger machine"
-	}
-	return c
-}
-
-// secondLag returns the second's lag p99, or its supportAbove-th largest lag when it has fewer
-// than 1,000 journeys.
-func secondLag(pt report.Point) time.Duration {
-	h, err := pt.LagHistogram()
-	if err != nil || h == nil {
-		return pt.LagP99
-	}
-	return report.Percentile(h, report.SupportedPercentile(99, h.TotalCount()))
-}
-
-// deliveredCheck: dropped / planned within the limit, and in every whole second of the schedule
-// (after the first) the arrivals started within rate_error (at least 2 arrivals) of those the
-// plan intended for that second. The comparison is with the plan's own arrivals, not with its
-// rate: Poisson arrivals vary by √rate from second to second by design, which is not the
-// generator's fault; for uniform arrivals the two differ by less than one.
-func deliveredCheck(rf runnerFit, l profiles.Checks) report.Check {
-	c := report.Check{Name: "load_delivered", Target: rf.name, OK: true, LimitValue: float64(l.Dropped),
-		Limit: fmt.Sprintf("dropped ≤ %s, each second within %s of the plan", l.Dropped, l.RateError)}
-	if rf.counts.Planned == 0 {
-		c.Measured, c.Message = "no arrival planned", "nothing to judge"
-		return c
-	}
-	share := float64(rf.counts.Dropped) / float64(rf.counts.Planned)
-	bad, worst, worstSec, judged := offSeconds(rf, float64(l.RateError))
-	c.Value = share
-	c.Measured = fmt.Sprintf("dropped %s (%d of %d), %d of %d s off the plan", fmtShare(share), rf.counts.Dropped, rf.counts.Planned, bad, judged)
-	if bad > 0 {
-		c.Measured += fmt.Sprintf(" (worst: second %d, %d started of %d intended)", worstSec, worst[0], worst[1])
-	}
-	dropsOK := share <= float64(l.Dropped)
-	c.OK = dropsOK && bad == 0
-	switch {
-	case c.OK:
-		c.Message = "the generator delivered the planned load"
-	case rf.counts.Late > rf.counts.Dropped-rf.counts.Late:
-		c.Message = fmt.Sprintf("the generator fell behind its schedule (max_lag) and dropped %d arrivals it could not start on time: it is short of CPU or stalled (see generator_cpu and generator_lag), not the target; lower the rate or shard the load (--shard)", rf.counts.Late)
-	case rf.counts.Dropped > 0:
-		c.Message = fmt.Sprintf("the pool was full (max_in_flight %d reached%s): arrivals were dropped, the target saw less load than planned; raise max_in_flight (--max-in-flight) if the machine has room, or lower the rate", rf.maxInFlight, cutNote(rf))
-	default:
-		c.Message = "the generator could not keep the planned rate (short of CPU, or stalled: see generator_cpu and generator_lag); lower the rate or shard the load"
-	}
-	return c
-}
-
-// cutNote says when the process's descriptor limit cut the profile's max_in_flight.
-func cutNote(rf runnerFit) string {
-	if rf.asked > rf.maxInFlight {
-		return fmt.Sprintf(", cut from %d to what the process's file descriptor limit allows a connection each: raise ulimit -n", rf.asked)
-	}
-	return ""
-}
-
-// offSeconds counts the whole seconds of rf's schedule (after the first, and before the
-// dispatcher stopped) whose started arrivals are off the intended ones by more than
-// max(rateError of them, 2); worst is the worst second's started and intended counts.
-func offSeconds(rf runnerFit, rateError float64) (bad int, worst [2]int64, worstSec, judged int) {
-	f := rf.fit
-	end := min(int(rf.plan.Duration()/time.Second), len(f.dispatched), len(f.intended)) // seconds [s, s+1) inside the plan
-	if rf.counts.NotStarted > 0 {
-		end = min(end, int(f.lastAt/time.Second)) // the dispatcher stopped in this second
-	}
-	worstOff := 0.0
-	for s := 1; s < end; s++ {
-		judged++
-		started, intended := f.dispatched[s]-f.dropped[s], f.intended[s]
-		off := math.Abs(float64(started - intended))
-		if off > max(rateError*float64(intended), 2) {
-			bad++
-			if off > worstOff {
-				worstOff, worst, worstSec = off, [2]int64{started, intended}, s
-			}
-		}
-	}
-	return bad, worst, worstSec, judged
-}
-
-// cpuCheck: the process's CPU time over the wall time of the dispatch, per usable core, within
-// limit over the whole run and over its busiest cpuWindow (a saturated spell is not averaged away
-// by the quiet drain after it). Above it the generator queues for CPU itself, and its timings include that queueing.
-func cpuCheck(u cpuUse, limit float64, simInProcess bool) report.Check {
-	whole, peak := u.Share(), u.BusiestShare()
-	worst := max(whole, peak)
-	c := report.Check{Name: "generator_cpu", Value: worst, LimitValue: limit, OK: worst <= limit,
-		Measured: fmt.Sprintf("CPU %s of %s cores (%.1f s in %.1f s), busiest %s %s", fmtShare(whole), trimFloat(u.Cores),
-			u.CPU.Seconds(), u.Wall.Seconds(), u.BusiestWall, fmtShare(peak)),
-		Limit: "≤ " + fmtShare(limit) + " over the run and its busiest " + cpuWindow.String()}
-	if c.OK {
-		c.Message = "the generator had CPU to spare"
-	} else {
-		c.Message = "the generator's process was short of CPU, so its timings include its own queueing: lower the rate, shard the load (--shard) over more machines, or use a bigger machine"
-	}
-	if simInProcess {
-		c.Message += "; the embedded simulator runs in this process and its CPU is counted (it is this machine's, not LivePerson's: run lpbench sim elsewhere and use --sim-url)"
-	}
-	return c
-}
-
-// fmtMS formats a duration to a tenth of a millisecond below 10 ms, whole milliseconds above.
-func fmtMS(d time.Duration) string {
-	if d < 10*time.Millisecond {
-		return d.Round(100 * time.Microsecond).String()
-	}
-	return d.Round(time.Millisecond).String()
-}
-
-// fmtShare formats a fraction as a percentage: "0.5%", "94%".
-func fmtShare(f float64) string {
-	if f < 0.1 {
-		return trimFloat(math.Round(f*1000)/10) + "%"
-	}
-	return trimFloat(math.Round(f*100)) + "%"
-}
-
-func trimFloat(f float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
-}
 
 // names joins target names for a check's Target.
 func names(res *report.Result, idx []int) string {
@@ -247,81 +19,21 @@ func names(res *report.Result, idx []int) string {
 	return strings.Join(ns, "+")
 }
 
-// runnerFits returns what the checks need of each runner of the group, once it has run.
-func runnerFits(group loadgen.Group, fits []*dispatchFit, targets []*targetRun, res *report.Result) []runnerFit {
-	out := make([]runnerFit, len(group))
+// runnerFits returns what the measurement checks (package validity) need of each runner of the group, once it has run.
+func runnerFits(group loadgen.Group, fits []*validity.Fit, targets []*targetRun, res *report.Result) []validity.Runner {
+	out := make([]validity.Runner, len(group))
 	for i, r := range group {
-		rf := runnerFit{plan: r.Plan, counts: r.Counts(), fit: fits[i], maxInFlight: r.MaxInFlight}
+		rf := validity.Runner{Plan: r.Plan, Counts: r.Counts(), Fit: fits[i], MaxInFlight: r.MaxInFlight}
 		for ti, tr := range targets {
 			if tr.runner == r {
-				rf.targets = append(rf.targets, ti)
-				rf.asked = tr.askedInFlight
+				rf.Targets = append(rf.Targets, ti)
+				rf.Asked = tr.askedInFlight
 			}
 		}
 		if len(group) > 1 {
-			rf.name = names(res, rf.targets)
+			rf.Name = names(res, rf.Targets)
 		}
 		out[i] = rf
 	}
 	return out
-}
-
-// receiverChecks: for each target whose auto messages are verified, the webhook receiver's
-// queue never overflowed — a delivery it drops there (answered, never matched) leaves its
-// consumer no_auto_message because of lpbench, not the target. With a relay every shard
-// receives every shard's deliveries of the target, N times the traffic of its own consumers.
-func receiverChecks(res *report.Result) []report.Check {
-	var cs []report.Check
-	for _, t := range res.Targets {
-		w := t.Webhooks
-		if w == nil {
-			continue
-		}
-		c := report.Check{Name: "webhook_receiver", Target: t.Name, OK: w.Overflow == 0, Value: float64(w.Overflow),
-			Measured: fmt.Sprintf("overflow %d of %d received", w.Overflow, w.Received), Limit: "none dropped"}
-		if c.OK {
-			c.Message = "the receiver matched every delivery it received"
-		} else {
-			c.Message = "the receiver's queue was full and it dropped deliveries unmatched (short of CPU, or too much traffic: with a relay each shard receives every shard's deliveries): consumers may show as no_auto_message because of the measurement; give the shards CPU or use fewer of them per target"
-		}
-		cs = append(cs, c)
-	}
-	return cs
-}
-
-// relayChecks: with a webhook relay, every delivery the relay received for a target reached
-// this shard — none dropped by the relay (the shard read too slowly), none missed while its
-// subscription was lost or left at the relay when the run stopped — and the shard could tell
-// (the relay did not restart during the run, its final count was read). Otherwise consumers may
-// show as no_auto_message because of lpbench's own relay, not the target. One check per
-// verified target; none without a relay.
-func relayChecks(res *report.Result) []report.Check {
-	if res.Relay == "" {
-		return nil
-	}
-	var cs []report.Check
-	for _, t := range res.Targets {
-		w := t.Webhooks
-		if w == nil {
-			continue
-		}
-		lost := w.RelayDropped + w.RelayMissed
-		c := report.Check{Name: "webhook_relay", Target: t.Name, OK: lost == 0 && w.RelayUncertain == 0, Value: float64(lost),
-			Measured: fmt.Sprintf("lost %d (dropped %d, missed %d) of %d relayed", lost, w.RelayDropped, w.RelayMissed, w.Relayed+lost), Limit: "none lost"}
-		if w.RelayUncertain > 0 {
-			c.Measured += fmt.Sprintf(", losses not known %d time(s)", w.RelayUncertain)
-		}
-		switch {
-		case c.OK:
-			c.Message = "every delivery the relay received reached this shard"
-		case lost == 0:
-			c.Message = "the relay restarted during the run, or its final count could not be read at the end: what it lost is not known (deliveries sent while no relay ran reached no one); consumers may show as no_auto_message because of the measurement"
-		case w.RelayDropped > 0:
-			c.Message = "the relay dropped deliveries for this shard, which read too slowly (give it CPU, or the relay a larger -queue): consumers may show as no_auto_message because of the measurement"
-		default:
-			c.Message = "the subscription to the relay was lost for a while: consumers may show as no_auto_message because of the measurement"
-		}
-		cs = append(cs, c)
-	}
-	return cs
 }

@@ -6,6 +6,11 @@
 // result (report) → renderers. The engine owns the wiring between those packages and nothing of
 // the command line: a Go program drives a run with Run, the CLI (package main) parses flags into
 // a Profile and Options and renders what Run returns.
+//
+// The engine prints nothing and imports no UI: what a person should see while the run goes is
+// reported as Events (Options.Events), which the CLI shows through package ui/progress. The
+// measurement checks are package validity's statistics, fed by the engine. The capacity search
+// (package capacity) drives Run like any other caller: the engine knows nothing of it.
 package engine
 
 import (
@@ -27,17 +32,16 @@ import (
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
+	"github.com/lpbench/lpbench/validity"
 )
 
 // Options are the parts of a run that are not in the profile.
 type Options struct {
-	// Progress chooses how the run shows its progress on Stderr (default: bars on a terminal,
-	// plain lines otherwise).
-	Progress ProgressMode
-	// Stderr receives the progress display (default: nothing is shown).
-	Stderr io.Writer
-	// LineEvery is the period of plain progress lines (default 5 s).
-	LineEvery time.Duration
+	// Events, when not nil, is told what the run does as it goes (see Event): the waits for a
+	// start barrier, a clock off the target's, the relay's notices, and when the dispatch starts
+	// and stops, with counters to follow it. It is called from the run's goroutines, at times
+	// concurrently, and must return quickly. The engine prints nothing itself.
+	Events func(Event)
 	// Sim, when not nil, is the simulator that "sim" targets drive instead of a new embedded one
 	// (tests use it to shape latency and read the ledger).
 	Sim *lpsim.Server
@@ -113,7 +117,7 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		defer sim.Close()
 	}
 	if o.RunID == "" {
-		o.RunID = runID()
+		o.RunID = NewRunID()
 	}
 	targets, hooks, err := prepare(stop, p, sim, o)
 	if err != nil {
@@ -134,22 +138,20 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 	rec := newRecorder(p, targets, epoch, o, c)
 	var dr drain
 	feed(group, targets, rec, &dr)
-	fits := fitDispatch(group)
+	fits := validity.FitDispatch(group)
 	st := awaitStart(c.stop, o, group)
-	prog := startProgress(o, group, rec)
+	o.emit(Event{Kind: EventDispatching, Counters: Counters{Arrivals: group, Outcomes: rec.Live}})
 	watchDone := make(chan struct{})
 	go watchTargets(targets, watchDone, c.fail)
 	go dr.watch(group, drainFor(p, o), watchDone, c.cancelWork)
-	cpu := startCPU()
+	cpu := validity.StartCPU()
 	counts := group.Run(c.stop, c.work)
-	cpuUsed := cpu.stop()
+	cpuUsed := cpu.Stop()
 	close(watchDone)
 	for _, tr := range targets {
 		tr.client.CloseIdleConnections()
 	}
-	if prog != nil {
-		prog.Stop(c.stop.Err() == nil)
-	}
+	o.emit(Event{Kind: EventDispatched, Complete: c.stop.Err() == nil})
 	hookStats, hops := hooks.stop(p.Webhooks.Grace, len(targets))
 	perTarget, overall := rec.Close()
 	endLive(o)
@@ -172,8 +174,8 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		res.Targets = append(res.Targets, info)
 	}
 	res.Thresholds = report.EvalThresholds(Thresholds(p), overall, res.ByTarget())
-	res.Checks = computeChecks(checkRun{res: res, limits: p.Checks, runners: runnerFits(group, fits, targets, res),
-		cpu: cpuUsed, simInProcess: needsSim(p)})
+	res.Checks = validity.Checks(validity.Run{Result: res, Limits: p.Checks, Runners: runnerFits(group, fits, targets, res),
+		CPU: cpuUsed, SimInProcess: needsSim(p)})
 	if res.Effective, err = p.Effective(); err != nil {
 		return res, fmt.Errorf("recording the effective profile: %w", err)
 	}
@@ -198,10 +200,6 @@ func prepare(stop context.Context, p profiles.Profile, sim *lpsim.Server, o Opti
 func (o *Options) defaults() {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
-	}
-	if o.Stderr == nil {
-		o.Stderr = io.Discard
-		o.Progress = ProgressOff
 	}
 }
 
@@ -298,8 +296,9 @@ func profileHash(effective string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// runID returns a short random id that makes consumer ids unique across runs.
-func runID() string {
+// NewRunID returns a short random id (8 hex digits) that makes consumer ids unique across runs;
+// a capacity search has one of its own.
+func NewRunID() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])

@@ -12,7 +12,9 @@ import (
 )
 
 // ExampleRun drives a short load from Go code: the shipped smoke profile cut down to 10
-// journeys/s for 1 s, against a simulator without latency started here, with no progress shown.
+// journeys/s for 1 s, against a simulator without latency started here. The engine prints
+// nothing: a program that wants to follow the run sets Options.Events (the CLI shows them with
+// package ui/progress).
 // Every journey ends ok and its first SEND is judged in the window.
 func ExampleRun() {
 	p, err := profiles.Builtin("smoke")
@@ -35,7 +37,7 @@ func ExampleRun() {
 	defer sim.Close()
 
 	ctx := context.Background()
-	res, err := engine.Run(ctx, ctx, p, engine.Options{Sim: sim, Progress: engine.ProgressOff})
+	res, err := engine.Run(ctx, ctx, p, engine.Options{Sim: sim})
 	if err != nil {
 		fmt.Println(err)
 		return

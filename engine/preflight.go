@@ -62,7 +62,7 @@ func NewPreflight(p profiles.Profile, o Options, tap func(Delivery)) (*Preflight
 		pf.sim = sim
 	}
 	if o.RunID == "" {
-		o.RunID = runID()
+		o.RunID = NewRunID()
 	}
 	o.tap = tap
 	targets, hooks, err := prepare(context.Background(), p, sim, o)

@@ -80,3 +80,16 @@ func TestRunRelayLostAtEnd(t *testing.T) {
 	}
 	t.Log(c.Line())
 }
+
+// waitFor polls cond until it holds, failing the test if it never does. It waits for a state,
+// it does not assert on how long reaching it took.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

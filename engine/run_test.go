@@ -56,8 +56,7 @@ func runAgainst(t *testing.T, p profiles.Profile, cfg lpsim.Config, setup func(*
 	var mu sync.Mutex
 	var recs []sample.Record
 	res, err := Run(context.Background(), context.Background(), p, Options{
-		Progress: ProgressOff,
-		Sim:      sim,
+		Sim: sim,
 		Observe: func(j *sample.Record) {
 			mu.Lock()
 			recs = append(recs, *j)
@@ -354,7 +353,7 @@ func TestInterruptCountsAddUp(t *testing.T) {
 	defer cancelWork()
 	time.AfterFunc(500*time.Millisecond, cancelStop)
 	time.AfterFunc(700*time.Millisecond, cancelWork)
-	res, err := Run(stop, work, testProfile(50, 5*time.Second), Options{Progress: ProgressOff, Sim: sim})
+	res, err := Run(stop, work, testProfile(50, 5*time.Second), Options{Sim: sim})
 	if err != nil {
 		t.Fatal(err)
 	}

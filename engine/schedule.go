@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/lpbench/lpbench/loadgen"
@@ -209,26 +208,4 @@ func watchTargets(targets []*targetRun, done <-chan struct{}, fail func(error)) 
 			}
 		}
 	}
-}
-
-// JudgeMerged evaluates the thresholds of the profile a merged result carries (its effective
-// profile, as the shards ran it) on the merged metrics, and adds to the shards' checks those
-// that apply to their sum: load_delivered on the merged arrivals, second by wall-clock second
-// against the whole plan, and stationary on each target's merged series. source names the file
-// the profile came from, for errors.
-func JudgeMerged(m *report.Result, source string) error {
-	if m.Effective == "" {
-		return nil
-	}
-	p, err := profiles.ParseEffective(source, []byte(m.Effective))
-	if err != nil {
-		return err
-	}
-	m.Thresholds = report.EvalThresholds(Thresholds(p), m.Overall, m.ByTarget())
-	cs, err := mergedChecks(p, m)
-	if err != nil {
-		return fmt.Errorf("merged checks of %s: %w", source, err)
-	}
-	m.Checks = append(m.Checks, cs...)
-	return nil
 }

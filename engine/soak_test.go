@@ -120,7 +120,7 @@ func TestSoak(t *testing.T) {
 	simURL, stopSim := startSoakSim(t, d)
 	defer stopSim()
 	var journeys atomic.Int64
-	o := Options{Progress: ProgressOff, SimURL: simURL, Observe: func(*sample.Record) { journeys.Add(1) }}
+	o := Options{SimURL: simURL, Observe: func(*sample.Record) { journeys.Add(1) }}
 
 	measure := func(at time.Duration, peak int) soakSample {
 		runtime.GC()

@@ -35,7 +35,7 @@ type targetRun struct {
 func newTargets(p profiles.Profile, sim *lpsim.Server, o Options) ([]*targetRun, error) {
 	run := o.RunID
 	if run == "" {
-		run = runID()
+		run = NewRunID()
 	}
 	targets := make([]*targetRun, len(p.Targets))
 	for i, t := range p.Targets {
@@ -53,7 +53,7 @@ func newTargets(p profiles.Profile, sim *lpsim.Server, o Options) ([]*targetRun,
 // with times recorded from epoch: sim is the simulator of a "sim" target; getenv gives the
 // credentials of the others. Benchmarks use it to drive journeys without a run around them.
 func NewJourney(p profiles.Profile, t profiles.Target, sim *lpsim.Server, getenv func(string) string, epoch time.Time) (*lp.Journey, error) {
-	tr, err := newTargetRun(p, t, 0, sim, Options{Getenv: getenv}, epoch, runID())
+	tr, err := newTargetRun(p, t, 0, sim, Options{Getenv: getenv}, epoch, NewRunID())
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +66,7 @@ func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Serve
 	if err != nil {
 		return nil, err
 	}
+	lt.Routing, lt.ConsumerProfile = lpRouting(t.Routing), &p.Journey.ConsumerProfile
 	// The runner of the target's load bounds its journeys (shared with other targets, or its own).
 	lt.MaxInFlight = p.Load.MaxInFlight
 	if t.Load != nil {
@@ -104,6 +105,7 @@ func newTargetRun(p profiles.Profile, t profiles.Target, i int, sim *lpsim.Serve
 			ConsumerPrefix:    prefix,
 			ConsumerSuffix:    suffix,
 			Retry:             retry,
+			ExpectSkill:       checkedSkill(t.Routing),
 		},
 	}
 	if o.Journal != nil { // never a nil *Journal in the interface: no journal costs nothing
@@ -144,6 +146,23 @@ func lpTarget(t profiles.Target, sim *lpsim.Server, o Options) (lp.Target, error
 		}
 	}
 	return lt, nil
+}
+
+// lpRouting returns the routing the client asks for: nothing for the account's default.
+func lpRouting(r *profiles.Routing) lp.Routing {
+	if r == nil || r.Default {
+		return lp.Routing{}
+	}
+	return lp.Routing{SkillID: r.SkillID, CampaignID: r.CampaignID, EngagementID: r.EngagementID}
+}
+
+// checkedSkill returns the skill whose routing the journeys check: the one asked for, unless
+// none was or it is "-1" (any skill, which every skill matches).
+func checkedSkill(r *profiles.Routing) string {
+	if r == nil || r.SkillID == profiles.AnySkill {
+		return ""
+	}
+	return r.SkillID
 }
 
 func simAccount(cfg lpsim.Config, id string) (lpsim.Account, bool) {
@@ -205,5 +224,6 @@ func (tr *targetRun) info(hooks *sample.WebhookStats) report.TargetInfo {
 	return report.TargetInfo{
 		Name: tr.prof.Name, Account: tr.prof.Account, Kind: tr.kind, Region: tr.prof.Region, Insecure: tr.prof.Insecure,
 		AppJWTFetches: tr.client.AppJWTFetches(), DomainLookups: tr.client.DomainLookups(), Webhooks: hooks,
+		Skill: tr.journey.Opts.ExpectSkill,
 	}
 }

@@ -97,7 +97,6 @@ func (w *webhooks) subscribe(i int, tr *targetRun, o Options) error {
 	rcv.OnHop = hop.Record
 	w.hops[i] = hop
 	name := fmt.Sprintf("%s.shard-%d-of-%d", o.RunID, o.Shard, max(o.Shards, 1))
-	stderr := o.Stderr
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sub, err := relay.Subscribe(ctx, relay.Subscriber{
@@ -108,7 +107,7 @@ func (w *webhooks) subscribe(i int, tr *targetRun, o Options) error {
 			}
 			rcv.Deliver(d.Body, d.Header.Get(lp.HeaderSignature), d.Received)
 		},
-		Notice: func(msg string) { fmt.Fprintf(stderr, "\nlpbench: %s\n", msg) },
+		Notice: func(msg string) { o.emit(Event{Kind: EventRelay, Target: tr.prof.Name, Message: msg}) },
 	})
 	if err != nil {
 		return err

@@ -297,7 +297,7 @@ func (g Group) Counts() Counts {
 	return c
 }
 
-// Counter is what the engine's progress display (engine.StartProgress) reads while a run goes on:
+// Counter is what a run's progress display (package ui/progress) reads while a run goes on:
 // a Runner or a Group.
 type Counter interface{ Counts() Counts }
 

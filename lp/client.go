@@ -73,6 +73,12 @@ type Target struct {
 	// with InsecureSkipVerify, nor with HTTP set.
 	RootCAs *x509.CertPool
 	CAFile  string
+	// Routing is where every CONVERSATION asks the account to route its conversation; the zero
+	// value leaves it to the account's rules.
+	Routing Routing
+	// ConsumerProfile is what every consumer sets with its CONVERSATION; nil:
+	// DefaultConsumerProfile.
+	ConsumerProfile *ConsumerProfile
 }
 
 // Client talks to one Target. It is safe for concurrent use by many journeys: domains and the
@@ -125,7 +131,14 @@ func NewClient(t Target) (*Client, error) {
 		// at high rates (a burst of 1 cannot reach them).
 		c.limiter = rate.NewLimiter(rate.Limit(t.MaxRequestRate), max(1, int(t.MaxRequestRate/10)))
 	}
-	if c.create, err = createBody(t.Account); err != nil {
+	profile := DefaultConsumerProfile()
+	if t.ConsumerProfile != nil {
+		profile = *t.ConsumerProfile
+	}
+	if err := profile.Check(); err != nil {
+		return nil, fmt.Errorf("lp: target %q: consumer profile: %w", t.Name, err)
+	}
+	if c.create, err = createBody(t.Account, t.Routing, profile); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -31,6 +31,31 @@ func fixture(t testing.TB, name string) []byte {
 	return b
 }
 
+// createFixture returns LivePerson's documented CONVERSATION body (fixtures/create-conversation.json)
+// for testAccount, with the given fields added to its cm.ConsumerRequestConversation body and
+// its userprofile.SetUserProfile body replaced by profile (JSON).
+func createFixture(t *testing.T, add map[string]any, profile string) []byte {
+	t.Helper()
+	var reqs []map[string]any
+	b := bytes.ReplaceAll(fixture(t, "create-conversation.json"), []byte("{accountid}"), []byte(testAccount))
+	if err := json.Unmarshal(b, &reqs); err != nil {
+		t.Fatal(err)
+	}
+	var up any
+	if err := json.Unmarshal([]byte(profile), &up); err != nil {
+		t.Fatal(err)
+	}
+	reqs[0]["body"] = up
+	for k, v := range add {
+		reqs[1]["body"].(map[string]any)[k] = v
+	}
+	out, err := json.Marshal(reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // jsonEqual reports whether a and b hold the same JSON value, ignoring formatting and key order.
 func jsonEqual(t *testing.T, a, b []byte) bool {
 	t.Helper()
@@ -188,9 +213,10 @@ func TestRequestsMatchFixtures(t *testing.T) {
 		op, path string
 		want     []byte
 	}{
-		// CONVERSATION: the documented two-request array with the account as brandId.
-		{"create", "/api/account/12345678/messaging/consumer/conversation?v=3",
-			bytes.ReplaceAll(fixture(t, "create-conversation.json"), []byte("{accountid}"), []byte(testAccount))},
+		// CONVERSATION: the documented two-request array with the account as brandId, and the
+		// default consumer profile instead of the documented example's John Doe.
+		{"create", "/api/account/12345678/messaging/consumer/conversation?v=3", createFixture(t, nil, `{"authenticatedData":{"lp_sdes":[`+
+			`{"type":"personal","personal":{"firstname":"lpbench","lastname":"synthetic consumer"}}]}}`)},
 		// SEND: ms.PublishEvent on the conversation.
 		{"send", "/api/account/12345678/messaging/consumer/conversation/send?v=3",
 			bytes.ReplaceAll(fixture(t, "send.json"), []byte("{conversationId}"), []byte(id))},

@@ -44,6 +44,10 @@ type JourneyOptions struct {
 	// conversation it opened, and of its close, so that a run killed mid-way leaves a record of
 	// what is open. It is called from many journeys at once.
 	Journal Journal
+	// ExpectSkill, when not empty, is the skill the CONVERSATION asked for: with a Receiver, a
+	// journey that waited for its auto message compares it with the skill of its conversation's
+	// change notifications (Record.Routing).
+	ExpectSkill string
 }
 
 // Journal records the conversations of a run as they open and close (package journal writes
@@ -254,7 +258,7 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 		// Registered before the first SEND, so an early auto message is not taken for another
 		// run's.
 		j.Opts.Receiver.Expect(rec.ConversationID)
-		defer j.Opts.Receiver.Forget(rec.ConversationID)
+		defer j.forget(rec)
 	}
 
 	if j.Opts.SendDelay != nil {
@@ -282,6 +286,23 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	} else if rec.Verdict == sample.VerdictMissed {
 		rec.Outcome, rec.Failed, rec.Class = sample.OutcomeFailed, sample.Send, sample.ClassWindowMissed
 	}
+}
+
+// forget ends the receiver's registration of the journey's conversation, first judging its
+// routing from the changes seen of it when a skill was asked for.
+func (j *Journey) forget(rec *sample.Record) {
+	r := j.Opts.Receiver
+	if want := j.Opts.ExpectSkill; want != "" {
+		switch got, ok := r.Skill(rec.ConversationID); {
+		case !ok:
+			rec.Routing = sample.RoutingUnseen
+		case got == want:
+			rec.Routing = sample.RoutingMatched
+		default:
+			rec.Routing = sample.RoutingMismatched
+		}
+	}
+	r.Forget(rec.ConversationID)
 }
 
 // identify runs the steps that give the consumer its credentials — domain lookup, the shared

@@ -45,10 +45,12 @@ type (
 		ID   string `json:"id"`
 		Type string `json:"type"`
 		Body struct {
-			AuthenticatedData struct {
-				LPSdes []sdes `json:"lp_sdes"`
-			} `json:"authenticatedData"`
+			// nil for a consumer profile with nothing to say: LivePerson takes an empty body.
+			AuthenticatedData *authenticatedData `json:"authenticatedData,omitempty"`
 		} `json:"body"`
+	}
+	authenticatedData struct {
+		LPSdes []sdes `json:"lp_sdes"`
 	}
 	conversationContext struct {
 		VisitorID            string `json:"visitorId"`
@@ -65,6 +67,8 @@ type (
 			TTRDefName          string              `json:"ttrDefName"`
 			ChannelType         string              `json:"channelType"`
 			BrandID             string              `json:"brandId"`
+			SkillID             string              `json:"skillId,omitempty"`
+			CampaignInfo        *campaignInfo       `json:"campaignInfo,omitempty"`
 			ConversationContext conversationContext `json:"conversationContext"`
 		} `json:"body"`
 	}
@@ -74,19 +78,19 @@ type (
 // CONVERSATION body; LivePerson's documented example uses "2," (trailing comma included).
 const requestConversationID = "2,"
 
-// createBody returns the CONVERSATION body for account: userprofile.SetUserProfile first (it is
-// mandatory), then cm.ConsumerRequestConversation. It is the same for every consumer of the
-// account, so it is built once per target.
-func createBody(account string) ([]byte, error) {
+// createBody returns the CONVERSATION body for account: userprofile.SetUserProfile with the
+// consumer profile p first (it is mandatory), then cm.ConsumerRequestConversation with the
+// routing r. It is the same for every consumer of the target, so it is built once per target.
+func createBody(account string, r Routing, p ConsumerProfile) ([]byte, error) {
 	up := userProfileReq{Kind: "req", ID: "1,", Type: "userprofile.SetUserProfile"}
-	up.Body.AuthenticatedData.LPSdes = []sdes{
-		{Type: "ctmrinfo", Info: map[string]string{"socialId": "1234567890", "ctype": "vip"}},
-		{Type: "personal", Personal: map[string]string{"firstname": "John", "lastname": "Doe", "gender": "MALE"}},
+	if s := p.sdes(); len(s) > 0 {
+		up.Body.AuthenticatedData = &authenticatedData{LPSdes: s}
 	}
 	rc := requestConversationReq{Kind: "req", ID: requestConversationID, Type: "cm.ConsumerRequestConversation"}
 	rc.Body.TTRDefName = "NORMAL"
 	rc.Body.ChannelType = "MESSAGING"
 	rc.Body.BrandID = account
+	r.apply(&rc.Body.SkillID, &rc.Body.CampaignInfo)
 	rc.Body.ConversationContext = conversationContext{InteractionContextID: "2", Type: "SharkContext", Lang: "en-US"}
 	return json.Marshal([]any{up, rc})
 }

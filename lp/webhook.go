@@ -1,6 +1,7 @@
 package lp
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
@@ -57,6 +58,25 @@ type ConversationChange struct {
 	State          string    // OPEN or CLOSE
 	Stage          string    // OPEN or CLOSE: a close is state and stage CLOSE
 	Updated        time.Time // metaDataLastUpdateTs: orders a conversation's changes (zero when absent)
+	// Skill is conversationDetails.skillId: the skill the conversation was routed to ("" when
+	// absent), the only evidence a client has of where it went.
+	Skill string
+}
+
+// skillID is a notification's skillId: a JSON string or number, kept as text; anything else,
+// or an id longer than maxSkillID or not a plain token, reads as absent.
+type skillID string
+
+// maxSkillID bounds a skill id kept from a notification.
+const maxSkillID = 64
+
+func (s *skillID) UnmarshalJSON(b []byte) error {
+	v := string(bytes.Trim(b, `"`))
+	if len(v) > maxSkillID || !validToken(v) || (len(b) > 0 && b[0] != '"' && strings.Trim(v, "-0123456789") != "") {
+		v = ""
+	}
+	*s = skillID(v)
+	return nil
 }
 
 type notificationBody struct {
@@ -78,9 +98,10 @@ type notificationBody struct {
 			Result struct {
 				ConvID  string `json:"convId"`
 				Details struct {
-					State                string `json:"state"`
-					Stage                string `json:"stage"`
-					MetaDataLastUpdateTs int64  `json:"metaDataLastUpdateTs"`
+					State                string  `json:"state"`
+					Stage                string  `json:"stage"`
+					MetaDataLastUpdateTs int64   `json:"metaDataLastUpdateTs"`
+					SkillID              skillID `json:"skillId"`
 				} `json:"conversationDetails"`
 			} `json:"result"`
 		} `json:"changes"`
@@ -138,7 +159,8 @@ func decodeDelivery(body []byte) ([]Notification, []ConversationChange, error) {
 			if c.Result.ConvID == "" {
 				continue
 			}
-			ch := ConversationChange{ConversationID: c.Result.ConvID, State: c.Result.Details.State, Stage: c.Result.Details.Stage}
+			ch := ConversationChange{ConversationID: c.Result.ConvID, State: c.Result.Details.State, Stage: c.Result.Details.Stage,
+				Skill: string(c.Result.Details.SkillID)}
 			if ts := c.Result.Details.MetaDataLastUpdateTs; ts > 0 {
 				ch.Updated = time.UnixMilli(ts)
 			}
@@ -173,6 +195,11 @@ type Receiver struct {
 	recent   map[string]*convSeen // finished conversations and what was seen of them
 	older    map[string]*convSeen // the generation before recent
 	genStart time.Time
+	// early holds the skills of conversation changes that came before their journey's Expect
+	// (LivePerson sends a conversation's first change as it answers CONVERSATION), in two
+	// generations of rememberFor like recent and older, each of at most maxEarly entries.
+	early, earlyOld map[string]routed
+	earlyStart      time.Time
 
 	received, badSig, undecodable, autoMsgs, dups, unmatched, late, echoes, overflow, relayed, reordered atomic.Int64
 }
@@ -203,7 +230,30 @@ type convSeen struct {
 	seqs    []int64 // the sequences of its auto messages seen
 	maxSeq  int64   // the highest of them
 	updated int64   // the latest metaDataLastUpdateTs of its changes seen (Unix ms; 0: none)
+	routed
 }
+
+// routed is the skill a conversation was routed to: that of its earliest change seen (by
+// metaDataLastUpdateTs; the first to arrive when they carry none), so that a later transfer, or
+// changes delivered out of order, do not hide where it first went.
+type routed struct {
+	skill   string
+	skillAt int64 // the metaDataLastUpdateTs of the change that gave skill (Unix ms; 0: none)
+}
+
+// sawSkill records the skill of a change updated at ts (Unix ms; 0: unknown).
+func (r *routed) sawSkill(skill string, ts int64) {
+	if skill == "" {
+		return
+	}
+	if r.skill == "" || (ts > 0 && r.skillAt > 0 && ts < r.skillAt) {
+		r.skill, r.skillAt = skill, ts
+	}
+}
+
+// maxEarly bounds each generation of the skills seen before their journey's Expect: beyond
+// it (other traffic on the webhook), changes of unknown conversations are not kept.
+const maxEarly = 1 << 16
 
 // sawMessage records an auto message of sequence seq and reports whether that sequence was seen
 // before and whether a higher one was.
@@ -230,7 +280,8 @@ func NewReceiver(clientSecret string, queue int) *Receiver {
 // newReceiver returns a receiver whose worker is not started.
 func newReceiver(clientSecret string, queue int) *Receiver {
 	return &Receiver{secret: clientSecret, now: time.Now, queue: make(chan delivery, queue), done: make(chan struct{}),
-		active: map[string]*awaited{}, recent: map[string]*convSeen{}, older: map[string]*convSeen{}, genStart: time.Now()}
+		active: map[string]*awaited{}, recent: map[string]*convSeen{}, older: map[string]*convSeen{}, genStart: time.Now(),
+		early: map[string]routed{}, earlyOld: map[string]routed{}, earlyStart: time.Now()}
 }
 
 // ServeHTTP answers a webhook delivery.
@@ -318,18 +369,24 @@ func (r *Receiver) seen(id string) *convSeen {
 	return r.older[id]
 }
 
-// handleChange records a conversation change: one older (by metaDataLastUpdateTs) than a change
-// already seen of its conversation arrived out of order. Changes of other runs' conversations
-// are not counted.
+// handleChange records a conversation change: its skill, and whether it is older (by
+// metaDataLastUpdateTs) than a change already seen of its conversation, i.e. arrived out of
+// order. Changes of other runs' conversations are not counted; those of conversations not
+// expected yet keep their skill for a while (see early).
 func (r *Receiver) handleChange(c ConversationChange) {
-	if c.Updated.IsZero() {
-		return
+	var ts int64
+	if !c.Updated.IsZero() {
+		ts = c.Updated.UnixMilli()
 	}
-	ts := c.Updated.UnixMilli()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.seen(c.ConversationID)
 	if s == nil {
+		r.keepEarly(c.ConversationID, c.Skill, ts)
+		return
+	}
+	s.sawSkill(c.Skill, ts)
+	if ts == 0 {
 		return
 	}
 	if ts < s.updated {
@@ -337,6 +394,34 @@ func (r *Receiver) handleChange(c ConversationChange) {
 		return
 	}
 	s.updated = ts
+}
+
+// keepEarly keeps the skill of a change of a conversation no journey expects yet. r.mu must be
+// held.
+func (r *Receiver) keepEarly(id, skill string, ts int64) {
+	if skill == "" {
+		return
+	}
+	if now := r.now(); now.Sub(r.earlyStart) >= rememberFor {
+		r.earlyOld, r.early, r.earlyStart = r.early, make(map[string]routed), now
+	}
+	e, ok := r.early[id]
+	if !ok && len(r.early) >= maxEarly {
+		return
+	}
+	e.sawSkill(skill, ts)
+	r.early[id] = e
+}
+
+// Skill returns the skill a conversation of this run was routed to, as its changes say (see
+// routed), and false when no change with a skill has been seen for it.
+func (r *Receiver) Skill(conversationID string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.seen(conversationID); s != nil && s.skill != "" {
+		return s.skill, true
+	}
+	return "", false
 }
 
 func (r *Receiver) handle(n Notification, at time.Time) {
@@ -379,7 +464,14 @@ func (r *Receiver) handle(n Notification, at time.Time) {
 func (r *Receiver) Expect(conversationID string) {
 	r.mu.Lock()
 	if _, ok := r.active[conversationID]; !ok {
-		r.active[conversationID] = &awaited{ch: make(chan time.Time, 1)}
+		a := &awaited{ch: make(chan time.Time, 1)}
+		for _, early := range []map[string]routed{r.earlyOld, r.early} {
+			if e, ok := early[conversationID]; ok {
+				a.sawSkill(e.skill, e.skillAt)
+				delete(early, conversationID)
+			}
+		}
+		r.active[conversationID] = a
 	}
 	r.mu.Unlock()
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -39,6 +40,7 @@ func Defaults() Profile {
 			Close:            true,
 			RequestTimeout:   30 * time.Second,
 			AwaitAutoMessage: 10 * time.Second,
+			ConsumerProfile:  lp.DefaultConsumerProfile(),
 			Retry: Retry{
 				Steps: []string{"lookup", "appjwt", "consumerjws", "close"},
 				On: map[string]RetryRule{
@@ -224,6 +226,7 @@ func (p *Profile) checkTarget(d *decoder, at string, t *Target) {
 	if t.CAFile != "" {
 		checkCAFile(d, at, t)
 	}
+	checkRouting(d, at, t)
 	switch t.Kind() {
 	case KindSim:
 		if t.Account == "" {
@@ -352,6 +355,10 @@ func (p *Profile) checkJourney(d *decoder) {
 		d.errorf(nil, "journey.consumer_id", "must contain {run} and {n} so that every consumer id is unique, got %q", j.ConsumerID)
 	}
 	checkDelay(d, "journey.send_delay", j.SendDelay)
+	var pe *lp.ProfileError
+	if err := j.ConsumerProfile.Check(); errors.As(err, &pe) {
+		d.errorf(nil, "journey.consumer_profile."+pe.Key, "%s", pe.Msg)
+	}
 	if j.RequestTimeout <= 0 {
 		d.errorf(nil, "journey.request_timeout", "must be > 0, got %v", j.RequestTimeout)
 	}

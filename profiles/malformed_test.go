@@ -80,9 +80,31 @@ func TestMalformedProfiles(t *testing.T) {
 		// A simulator target naming an account the simulator lacks.
 		{"unknown sim account", "targets:\n  - name: a\n    account: \"999\"", "bad.yaml:3: targets[0].account: the simulator has no account \"999\" (it has 12345678, 23456789, 34567890)"},
 		// A live target without the names of its credential variables.
-		{"live without env names", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net", "bad.yaml:2: targets[0]: a live target needs client_id_env and client_secret_env (names of environment variables)"},
+		// A live target without routing: refused, naming the target and the three choices.
+		{"live without routing", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B", "bad.yaml:2: targets[0]: live target \"brand\" has no routing: set routing to default (the account's own routing), {skill_id: \"1234\"}, or {campaign_id: \"…\", engagement_id: \"…\"} (best a test skill with a bot and no human agents)"},
+		// A word other than default.
+		{"routing misspelt", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n    routing: defualt", "bad.yaml:7: targets[0].routing: want default (the account's own routing), {skill_id: \"1234\"}, or {campaign_id: \"…\", engagement_id: \"…\"}, got \"defualt\""},
+		// A misspelt routing key, judged once.
+		{"routing unknown key", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n    routing: {skill: \"1\"}", "bad.yaml:7: targets[0].routing.skill: unknown key (known keys: skill_id, campaign_id, engagement_id)"},
+		// A skill id that is no LivePerson id.
+		{"skill_id not digits", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n    routing: {skill_id: sales}", "bad.yaml:7: targets[0].routing.skill_id: want a skill id of digits (or \"-1\" for any skill), got \"sales\""},
+		// A skill id that is a list.
+		{"skill_id a list", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n    routing: {skill_id: [1]}", "bad.yaml:7: targets[0].routing.skill_id: want an id such as \"1234\", got a list"},
+		// A skill and a campaign: LivePerson is asked one thing.
+		{"skill and campaign", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n    routing: {skill_id: \"1\", campaign_id: \"2\", engagement_id: \"3\"}", "bad.yaml:7: targets[0].routing: set skill_id or campaign_id with engagement_id, not both"},
+		// A campaign without its engagement.
+		{"campaign alone", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n    routing: {campaign_id: \"2\"}", "bad.yaml:7: targets[0].routing: a campaign's routing needs both campaign_id and engagement_id; engagement_id is missing"},
+		// A campaign id that is no LivePerson id.
+		{"campaign_id not digits", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n    routing: {campaign_id: spring, engagement_id: \"3\"}", "bad.yaml:7: targets[0].routing.campaign_id: want an id of digits (from the account's campaigns), got \"spring\""},
+		// An empty routing mapping.
+		{"routing empty", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n    routing: {}", "bad.yaml:7: targets[0].routing: want default (the account's own routing), {skill_id: \"1234\"}, or {campaign_id: \"…\", engagement_id: \"…\"}, got an empty mapping"},
+		// A consumer profile's gender as LivePerson does not write it.
+		{"consumer gender", "journey:\n  consumer_profile:\n    gender: male", "bad.yaml:3: journey.consumer_profile.gender: want MALE, FEMALE or \"\" (left out), got \"male\""},
+		// A social id: not a key (one fixed for every consumer would merge them).
+		{"consumer social id", "journey:\n  consumer_profile:\n    social_id: \"1\"", "bad.yaml:3: journey.consumer_profile.social_id: unknown key (known keys: first_name, last_name, gender, customer_type)"},
+		{"live without env names", "targets:\n  - name: brand\n    account: \"1\"\n    csds: api.liveperson.net\n    routing: default", "bad.yaml:2: targets[0]: a live target needs client_id_env and client_secret_env (names of environment variables)"},
 		// A live domain API with a path.
-		{"live http csds", "targets:\n  - name: brand\n    account: \"1\"\n    csds: https://api.liveperson.net/path\n    client_id_env: A\n    client_secret_env: B", "bad.yaml:4: targets[0].csds: want a host name such as api.liveperson.net, got \"https://api.liveperson.net/path\""},
+		{"live http csds", "targets:\n  - name: brand\n    account: \"1\"\n    csds: https://api.liveperson.net/path\n    client_id_env: A\n    client_secret_env: B\n    routing: default", "bad.yaml:4: targets[0].csds: want a host name such as api.liveperson.net, got \"https://api.liveperson.net/path\""},
 		// A lookup mode that does not exist.
 		{"lookup unknown", "journey:\n  lookup: sometimes", "bad.yaml:2: journey.lookup: must be one of cached, per_consumer, got \"sometimes\""},
 		// Consumer ids that would repeat.

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/report"
 )
@@ -75,6 +76,8 @@ type Target struct {
 	// its CA file). Certificates are still verified, unlike Insecure; a relative path is from the
 	// profile's directory.
 	CAFile string `yaml:"ca_file"`
+	// Routing says where the target's conversations go (see Routing); required on live targets.
+	Routing *Routing `yaml:"routing,omitempty"`
 }
 
 // Kind returns KindSim, KindSimURL or KindLive. A standalone simulator is reached by an http://
@@ -192,6 +195,9 @@ type Journey struct {
 	// AwaitAutoMessage is how long a journey waits, after its first SEND, for its conversation's
 	// first auto message to reach the webhook receiver (0: it does not wait).
 	AwaitAutoMessage time.Duration `yaml:"await_auto_message"`
+	// ConsumerProfile is the profile every synthetic consumer sets with its CONVERSATION
+	// (userprofile.SetUserProfile); by default plainly synthetic (lp.DefaultConsumerProfile).
+	ConsumerProfile lp.ConsumerProfile `yaml:"consumer_profile"`
 }
 
 // Lookup modes.

@@ -3,10 +3,13 @@ package profiles
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lpbench/lpbench/lp"
 )
 
 // TestShippedProfilesValidate: every embedded profile parses and checks.
@@ -60,6 +63,7 @@ targets:
     client_id_env: ID_VAR
     client_secret_env: SECRET_VAR
     max_request_rate: 7.5
+    routing: {skill_id: "1234"}
 load:
   stages:
     - duration: 1m30s
@@ -320,10 +324,10 @@ func TestDefaultThresholds(t *testing.T) {
 		// Webhooks off: timing alone.
 		{"webhooks off", "webhooks: {enabled: false}\n", []string{"window.not_in < 1%"}},
 		// A live target without public_url beside a simulator one: both.
-		{"mixed", "targets:\n  - {name: a, account: \"12345678\"}\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B}\n",
+		{"mixed", "targets:\n  - {name: a, account: \"12345678\"}\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B, routing: default}\n",
 			[]string{"automsg.missing < 1%", "window.not_in < 1%"}},
 		// A live target heard through a webhook relay: verified, as with public_url.
-		{"live through a relay", "webhooks: {relay: \"http://lpbench-relay:8080\"}\ntargets:\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B}\n",
+		{"live through a relay", "webhooks: {relay: \"http://lpbench-relay:8080\"}\ntargets:\n  - {name: b, account: \"1\", csds: api.liveperson.net, client_id_env: A, client_secret_env: B, routing: default}\n",
 			[]string{"automsg.missing < 1%"}},
 		// Listed, even empty: the profile's own.
 		{"explicit empty", "thresholds: []\n", nil},
@@ -343,5 +347,56 @@ func TestDefaultThresholds(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: thresholds %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestRoutingForms: each form of a target's routing reads as written, ids as strings or
+// integers, and the effective profile writes it back in a form that reads the same; the consumer
+// profile is plainly synthetic unless the file says otherwise.
+func TestRoutingForms(t *testing.T) {
+	t.Parallel()
+	live := "    csds: api.liveperson.net\n    client_id_env: A\n    client_secret_env: B\n"
+	for _, tc := range []struct {
+		name, yaml string
+		want       *Routing
+	}{
+		{"none on a simulator", "targets:\n  - name: s\n", nil}, // the account's default, unasked
+		{"default", "targets:\n  - name: l\n    account: \"1\"\n" + live + "    routing: default\n", &Routing{Default: true}},
+		{"skill", "targets:\n  - name: l\n    account: \"1\"\n" + live + "    routing: {skill_id: \"1234\"}\n", &Routing{SkillID: "1234"}},
+		{"skill as a number", "targets:\n  - name: s\n    routing: {skill_id: 1234}\n", &Routing{SkillID: "1234"}},
+		{"any skill", "targets:\n  - name: s\n    routing: {skill_id: \"-1\"}\n", &Routing{SkillID: "-1"}},
+		{"campaign", "targets:\n  - name: l\n    account: \"1\"\n" + live + "    routing:\n      campaign_id: \"77\"\n      engagement_id: 88\n",
+			&Routing{CampaignID: "77", EngagementID: "88"}},
+	} {
+		p, err := Parse("r.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if got := p.Targets[0].Routing; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: routing %+v, want %+v", tc.name, got, tc.want)
+		}
+		eff, err := p.Effective()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := ParseEffective("r.yaml", []byte(eff))
+		if err != nil {
+			t.Errorf("%s: the effective profile does not read back: %v\n%s", tc.name, err, eff)
+			continue
+		}
+		if got := again.Targets[0].Routing; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: routing read back %+v, want %+v", tc.name, got, tc.want)
+		}
+		if got, want := again.Journey.ConsumerProfile, lp.DefaultConsumerProfile(); got != want {
+			t.Errorf("%s: consumer profile read back %+v, want %+v", tc.name, got, want)
+		}
+	}
+	p, err := Parse("c.yaml", []byte("journey:\n  consumer_profile: {first_name: Load, customer_type: test}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Journey.ConsumerProfile, (lp.ConsumerProfile{FirstName: "Load", LastName: "synthetic consumer", CustomerType: "test"}); got != want {
+		t.Errorf("consumer profile %+v, want %+v (keys left out keep their defaults)", got, want)
 	}
 }

@@ -94,6 +94,12 @@ var shares = map[string]func(*Metrics) (n, total int64){
 		awaited, received := m.AutoMessages()
 		return awaited - received, awaited
 	},
+	// Conversations a skill was asked for that landed on another skill, of those whose routing
+	// was checked: no data unless a target routes to a skill other than "-1".
+	"routing.mismatched": func(m *Metrics) (int64, int64) {
+		checked, _, mismatched := m.RoutingChecked()
+		return mismatched, checked
+	},
 }
 
 func outcomeCount(o sample.Outcome) func(*Metrics) (int64, bool) {
@@ -123,7 +129,7 @@ var counts = map[string]func(*Metrics) (n int64, ok bool){
 
 const (
 	metricsHelp = "want gap, gap_min, journey, lag, automsg or step.<name> with a statistic (e.g. gap.p99, step.create.p95), " +
-		"window.in, window.missed, window.uncertain, window.not_in, errors, dropped, automsg.missing, " +
+		"window.in, window.missed, window.uncertain, window.not_in, errors, dropped, automsg.missing, routing.mismatched, " +
 		"or count.ok, count.failed, count.interrupted, count.missed, count.uncertain, count.dropped, count.anomalies"
 	statHelp = "percentiles are p50, p90, p95, p99, p99.9, p99.99, or any pNN(.N) above 0 and up to 100, " +
 		"plus min, max, mean"

@@ -52,6 +52,10 @@ type Metrics struct {
 	// never written: lost in the client (connection set-up, pool wait), not at the target.
 	Unsent [sample.NumSteps]int64
 
+	// Routing counts, by routing result, the journeys that checked where their conversation was
+	// routed (a skill was asked for); RoutingNotChecked stays 0.
+	Routing [sample.NumRoutings]int64
+
 	// Series is the per-second time series of these journeys.
 	Series Series
 }
@@ -123,6 +127,9 @@ func (m *Metrics) add(j *sample.Record) {
 		}
 	}
 	m.ByDelay[m.delayBucket(j.SendDelay)][j.Verdict]++
+	if j.Routing != sample.RoutingNotChecked && j.Routing < sample.NumRoutings {
+		m.Routing[j.Routing]++
+	}
 	if j.Outcome != sample.OutcomeOK {
 		m.Failures[j.Failed][j.Class]++
 	}
@@ -230,6 +237,9 @@ func (m *Metrics) Merge(o *Metrics) error {
 		m.AutoMsgAwaited[i] += o.AutoMsgAwaited[i]
 		m.AutoMsgReceived[i] += o.AutoMsgReceived[i]
 	}
+	for i := range m.Routing {
+		m.Routing[i] += o.Routing[i]
+	}
 	for s := range m.Failures {
 		for c := range m.Failures[s] {
 			m.Failures[s][c] += o.Failures[s][c]
@@ -282,6 +292,13 @@ func (m *Metrics) OtherStepFailures() (extra [sample.NumSteps][sample.NumClasses
 		}
 	}
 	return extra, found
+}
+
+// RoutingChecked returns how many journeys checked where their conversation was routed, and
+// how many of them found it on the skill asked for and on another.
+func (m *Metrics) RoutingChecked() (checked, matched, mismatched int64) {
+	matched, mismatched = m.Routing[sample.RoutingMatched], m.Routing[sample.RoutingMismatched]
+	return matched + mismatched + m.Routing[sample.RoutingUnseen], matched, mismatched
 }
 
 // judged returns the number of journeys that got a window verdict.

@@ -37,6 +37,9 @@ type TargetInfo struct {
 	Webhooks *sample.WebhookStats `json:"webhooks,omitempty"`
 	// RelayHop is the webhook relay's hop for this target's deliveries; nil without a relay.
 	RelayHop *RelayHop `json:"relay_hop,omitempty"`
+	// Skill is the skill the target's conversations asked to be routed to, when the journeys
+	// checked it (Metrics.Routing); "" otherwise.
+	Skill string `json:"routing_skill,omitempty"`
 }
 
 // Shard says which part of a sharded run a result holds; Count 1 (or 0) is a whole run.

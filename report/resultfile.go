@@ -83,6 +83,9 @@ type metricsFile struct {
 	ByDelay      []delayFile      `json:"by_send_delay,omitempty"`
 	AutoAwaited  map[string]int64 `json:"auto_messages_awaited"`  // by window verdict
 	AutoReceived map[string]int64 `json:"auto_messages_received"` // by window verdict
+	// Routing counts the journeys that checked their conversation's skill, by result (matched,
+	// mismatched, unseen); absent when none did.
+	Routing map[string]int64 `json:"routing,omitempty"`
 	// Served is the headline, derived from the counts above (written for readers of the file;
 	// not read back).
 	Served     headlineFile        `json:"served"`
@@ -177,6 +180,14 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 		f.Verdicts[v.String()] = m.Verdicts[v]
 		f.AutoAwaited[v.String()] = m.AutoMsgAwaited[v]
 		f.AutoReceived[v.String()] = m.AutoMsgReceived[v]
+	}
+	for r := sample.RoutingNotChecked + 1; r < sample.NumRoutings; r++ {
+		if n := m.Routing[r]; n > 0 {
+			if f.Routing == nil {
+				f.Routing = map[string]int64{}
+			}
+			f.Routing[r.String()] = n
+		}
 	}
 	for s := range sample.NumSteps {
 		f.Requests[s.String()] = m.Requests[s]
@@ -280,6 +291,9 @@ func metricsFromFile(f metricsFile, window time.Duration) (*Metrics, error) {
 		m.Verdicts[v] = f.Verdicts[v.String()]
 		m.AutoMsgAwaited[v] = f.AutoAwaited[v.String()]
 		m.AutoMsgReceived[v] = f.AutoReceived[v.String()]
+	}
+	for r := sample.RoutingNotChecked + 1; r < sample.NumRoutings; r++ {
+		m.Routing[r] = f.Routing[r.String()]
 	}
 	for s := range sample.NumSteps {
 		m.Requests[s] = f.Requests[s.String()]

@@ -58,6 +58,9 @@ func WriteSummary(w io.Writer, r *Result) error {
 		for _, l := range webhookLines(r.Relay, t) {
 			b.WriteString(l + "\n")
 		}
+		if l := routingLine(t.Skill, m); l != "" {
+			b.WriteString(l + "\n")
+		}
 		if t.Insecure {
 			fmt.Fprintf(&b, "WARNING: target %s was run without TLS certificate verification (insecure: true)\n", t.Name)
 		}
@@ -77,6 +80,26 @@ func WriteSummary(w io.Writer, r *Result) error {
 		return WriteThresholds(w, r.Thresholds)
 	}
 	return nil
+}
+
+// routingLine says where the conversations of a target that asked for skill went: "routed to
+// skill 1234: N of M", with those on another skill and those whose skill was never seen.
+func routingLine(skill string, m *Metrics) string {
+	checked, matched, mismatched := m.RoutingChecked()
+	switch {
+	case skill == "":
+		return ""
+	case checked == 0:
+		return fmt.Sprintf("routed to skill %s: not verified (the skill shows only in conversation-change webhooks, which this run did not receive)", skill)
+	}
+	l := fmt.Sprintf("routed to skill %s: %d of %d", skill, matched, checked)
+	if mismatched > 0 {
+		l += fmt.Sprintf(", %d to another skill (routing.mismatched)", mismatched)
+	}
+	if unseen := checked - matched - mismatched; unseen > 0 {
+		l += fmt.Sprintf(", %d with no conversation change seen", unseen)
+	}
+	return l
 }
 
 // WriteThresholds renders the results as a table — the expression ("[target] " before it when

@@ -21,8 +21,10 @@ import (
 //     errors (failed journeys of the ended ones: interrupted journeys are neither errors nor
 //     successes), dropped (of the planned arrivals), automsg.missing (journeys that waited
 //     for their first auto message and did not get it, whatever their timing verdict: no data
-//     unless auto messages are verified, and no data never passes), and window.not_in
-//     (missed + uncertain: the share that judges a run whose auto messages are not verified).
+//     unless auto messages are verified, and no data never passes), window.not_in
+//     (missed + uncertain: the share that judges a run whose auto messages are not verified),
+//     and routing.mismatched (conversations on another skill than the one asked for, of those
+//     whose routing was checked: no data unless a target asks for a skill other than "-1").
 //   - counts, a non-negative integer: count.ok, count.failed, count.interrupted (journeys),
 //     count.missed, count.uncertain (window verdicts), count.dropped (arrivals), count.anomalies
 //     (auto messages after a certainly missed window, which LivePerson says never come).

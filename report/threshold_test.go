@@ -15,7 +15,7 @@ import (
 // The help texts of the parser's errors, written out so that a change to them shows in a test.
 const (
 	thMetricsHelp = "want gap, gap_min, journey, lag, automsg or step.<name> with a statistic (e.g. gap.p99, step.create.p95), " +
-		"window.in, window.missed, window.uncertain, window.not_in, errors, dropped, automsg.missing, " +
+		"window.in, window.missed, window.uncertain, window.not_in, errors, dropped, automsg.missing, routing.mismatched, " +
 		"or count.ok, count.failed, count.interrupted, count.missed, count.uncertain, count.dropped, count.anomalies"
 	thStatHelp = "percentiles are p50, p90, p95, p99, p99.9, p99.99, or any pNN(.N) above 0 and up to 100, plus min, max, mean"
 )

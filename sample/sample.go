@@ -114,6 +114,33 @@ func (v Verdict) String() string {
 	return fmt.Sprintf("verdict(%d)", uint8(v))
 }
 
+// Routing is what a journey learnt of where its conversation was routed, when a skill was asked
+// for: whether the skill in the conversation's change notifications is the one asked.
+type Routing uint8
+
+// The routing results. RoutingNotChecked: no skill was asked for (or the account's default, "-1"
+// or a campaign), or no webhook receiver could see the changes.
+const (
+	RoutingNotChecked Routing = iota
+	RoutingMatched            // the conversation's change said the skill asked for
+	RoutingMismatched         // it said another skill
+	RoutingUnseen             // no change with a skill came for the conversation while its journey ran
+	NumRoutings
+)
+
+var routingNames = [NumRoutings]string{"not_checked", "matched", "mismatched", "unseen"}
+
+// String returns the routing result's name as result files write it.
+func (r Routing) String() string {
+	if r < NumRoutings {
+		return routingNames[r]
+	}
+	return fmt.Sprintf("routing(%d)", uint8(r))
+}
+
+// ParseRouting returns the routing result called name (as String writes it).
+func ParseRouting(name string) (Routing, bool) { return parse(name, NumRoutings) }
+
 // Judge returns the verdict for the given gap bounds against window.
 func Judge(gap, gapMin, window time.Duration) Verdict {
 	switch {
@@ -173,6 +200,7 @@ type Record struct {
 	Failed   Step  // the step that failed, when Outcome is OutcomeFailed or OutcomeInterrupted
 	Class    Class // the journey's failure class (ClassNone when OK)
 	Verdict  Verdict
+	Routing  Routing // where the conversation went, when a skill was asked for
 	// SendDelay is the think time the journey waited between CONVERSATION and the first SEND.
 	SendDelay time.Duration
 

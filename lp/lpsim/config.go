@@ -85,6 +85,11 @@ type Account struct {
 	// Empty = the app's own (ClientID, ClientSecret). The secret is never printed.
 	WebhookClientID     string `yaml:"webhook_client_id"`
 	WebhookClientSecret string `yaml:"webhook_client_secret"`
+	// Skills are the account's skill ids. nil (no list): a CONVERSATION's skillId is taken as it
+	// is. A list (even empty): an id not in it goes to the default skill "-1" (see
+	// [RouteSkill]), which is this simulator's assumption, since LivePerson does not document
+	// what it does with an unknown skill.
+	Skills []string `yaml:"skills"`
 
 	generatedSecret bool // ClientSecret was generated locally, so it may be printed
 }
@@ -315,6 +320,13 @@ func checkAccounts(accounts []Account, bad func(string, ...any)) {
 			bad("%s: %v", where, err)
 		}
 		checkWebhookInstallation(a, where, bad)
+		for k, id := range a.Skills {
+			if id == "" || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' || r == '\\' }) {
+				bad("%s.skills[%d]: want a skill id such as \"1234\", got %q", where, k, id)
+			} else if slices.Index(a.Skills, id) < k {
+				bad("%s.skills[%d]: duplicate skill %q", where, k, id)
+			}
+		}
 	}
 }
 

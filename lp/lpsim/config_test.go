@@ -35,6 +35,12 @@ func TestConfigValidation(t *testing.T) {
 		{"empty id", account(func(a *Account) { a.ID = "" }), "empty id"},
 		{"duplicate id", with(func(c *Config) { c.Accounts = append(c.Accounts, good) }), `duplicate id "1"`},
 		{"slash in id", account(func(a *Account) { a.ID = "1/2" }), "single URL path segment"},
+		// Skill ids are plain tokens, each once; an empty list is a list.
+		{"skills", account(func(a *Account) { a.Skills = []string{"1234", "-1"} }), ""},
+		{"empty skills", account(func(a *Account) { a.Skills = []string{} }), ""},
+		{"empty skill", account(func(a *Account) { a.Skills = []string{""} }), `accounts[0].skills[0]: want a skill id such as "1234", got ""`},
+		{"skill with a space", account(func(a *Account) { a.Skills = []string{"12 34"} }), `skills[0]: want a skill id`},
+		{"duplicate skill", account(func(a *Account) { a.Skills = []string{"1", "2", "1"} }), `accounts[0].skills[2]: duplicate skill "1"`},
 		// Regions are va, lo, sy.
 		{"bad region", account(func(a *Account) { a.Region = "us" }), `region "us"`},
 		// Credentials may be left out: they get defaults (TestConfigGeneratedCredentials).

@@ -16,7 +16,6 @@ type conversation struct {
 	startMs  int64  // creation, Unix milliseconds on the Sim's clock: startTs of state notifications
 	updateMs int64  // the last change of its metadata (creation, close): metaDataLastUpdateTs
 	ttr      string // ttrDefName of the request, NORMAL when absent
-	skill    string // skillId of the request, "-1" (any) when absent
 }
 
 // conversationInfo is what the state notifications of a conversation say about it.
@@ -28,7 +27,7 @@ type conversationInfo struct {
 
 func (c *conversation) info() conversationInfo {
 	return conversationInfo{
-		id: c.ID, consumer: c.consumer, ttr: c.ttr, skill: c.skill, startMs: c.startMs, updateMs: c.updateMs,
+		id: c.ID, consumer: c.consumer, ttr: c.ttr, skill: c.Skill, startMs: c.startMs, updateMs: c.updateMs,
 		controller: c.AutoMessagesEmitted > 0,
 	}
 }
@@ -69,16 +68,14 @@ func (cs *conversations) reset() {
 }
 
 // createConversation opens a conversation for consumer c of account a, arrived at the given
-// time, with or without the AUTO_MESSAGES header, with the given ttrDefName ("" = NORMAL). When c
+// time, with or without the AUTO_MESSAGES header, with the given ttrDefName ("" = NORMAL), the
+// skillId it asked for (asked; "" = none) and the skill it was routed to (RouteSkill). When c
 // already holds an open conversation it returns that one's id and ok false, and creates nothing.
 // hooks are the account's webhook endpoints at creation, for the OPEN notification.
-func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Duration, header bool, ttr, skill string) (info conversationInfo, hooks []Webhook, ok bool) {
+func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Duration, header bool, ttr, asked, skill string) (info conversationInfo, hooks []Webhook, ok bool) {
 	id := newUUID() // outside the lock: crypto/rand is the slowest part
 	if ttr == "" {
 		ttr = "NORMAL"
-	}
-	if skill == "" {
-		skill = "-1"
 	}
 	cs := &s.conversations
 	cs.mu.Lock()
@@ -93,11 +90,12 @@ func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Dura
 			ExtConsumerID:  c.ExtConsumerID,
 			CreateReceived: arrived,
 			CreateHeader:   header,
+			SkillAsked:     asked,
+			Skill:          skill,
 		},
 		consumer: c.LPConsumerID,
 		startMs:  s.now().UnixMilli(),
 		ttr:      ttr,
-		skill:    skill,
 	}
 	conv.updateMs = conv.startMs
 	cs.byID[id] = conv

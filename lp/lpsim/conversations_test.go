@@ -113,6 +113,7 @@ func TestAutoMessagesRule(t *testing.T) {
 				SendHeader:        tt.sendHeader,
 				FirstSend:         true,
 				AutoMessages:      tt.want,
+				Skill:             DefaultSkill, // none asked
 			}
 			if got := conversationOf(t, s, id); !reflect.DeepEqual(got, want) {
 				t.Errorf("ledger entry\n got %+v\nwant %+v", got, want)

@@ -115,6 +115,15 @@
 //     expired one is refused with 401 errorCode 40103.
 //   - Auto messages are notified with originatorMetadata.role CONTROLLER ([AutoMessageRole]); see
 //     Webhooks below.
+//   - Routing: a CONVERSATION's skillId (a string or a number) and campaignInfo are read; the
+//     skill a conversation lands on is the one asked for when its account has no skill list
+//     (Account.Skills nil), or the list holds it; otherwise (no skillId, "-1", or an id the list
+//     does not hold) it is the default skill "-1" ([RouteSkill]). Sending an unknown skill id to
+//     the default skill is this simulator's assumption: LivePerson does not document what it does
+//     with one. campaignInfo routes nothing (the simulator has no campaigns): such a conversation
+//     goes where its skillId, or the lack of one, says. The skill shows in
+//     conversationDetails.skillId of the conversation's change notifications, and in the ledger
+//     (Conversation.SkillAsked and Skill, Ledger.ConversationsBySkill).
 //
 // # Webhooks
 //
@@ -170,7 +179,7 @@
 //     it is closed, in the shape of lp-api.md §6 with the fields of LivePerson's schema and demo
 //     connector (testdata/fixtures/conversation-open-notification.json and
 //     conversation-close-notification.json): result.effectiveTTR (startTs + the TTR while open),
-//     skillId (the request's, "-1" when absent), the participants, the one MAIN MESSAGING dialog
+//     skillId (the skill the conversation was routed to: see "Routing" below), the participants, the one MAIN MESSAGING dialog
 //     (dialogs[], its id the conversation's, with the same participants, state, creationTs and
 //     endTs, closedBy CONSUMER), and metaDataLastUpdateTs, the time of this change, strictly
 //     increasing per conversation so a receiver can order the changes by it. The participants are

@@ -3,6 +3,7 @@ package lpsim
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -71,7 +72,7 @@ func (s *Sim) handleCreate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	acct := s.accounts[a.ID]
-	conv, hooks, ok := s.createConversation(acct, c, arrived, autoMessagesFeature(r.Header), ttr, skill)
+	conv, hooks, ok := s.createConversation(acct, c, arrived, autoMessagesFeature(r.Header), ttr, skill, RouteSkill(acct.Skills, skill))
 	id := conv.id
 	if !ok {
 		s.fail(w, r, ep, badRequest("Consumer already has an open conversation", "open conversation "+id))
@@ -99,6 +100,26 @@ func (s *Sim) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	out = append(out, ']')
 	s.respond(w, r, ep, http.StatusOK, out)
+}
+
+// DefaultSkill is the skill id of LivePerson's "any skill", where a conversation goes that asked
+// for none.
+const DefaultSkill = "-1"
+
+// RouteSkill returns the skill a conversation that asked for skill lands on in an account with
+// the given skill list: the one asked for when the account has no list (nil) or the list holds
+// it, DefaultSkill otherwise (none asked, "-1", or an id the account does not have). What
+// LivePerson does with an unknown skill id is not documented: sending it to the default skill is
+// this simulator's assumption.
+func RouteSkill(skills []string, skill string) string {
+	switch {
+	case skill == "":
+		return DefaultSkill
+	case skills == nil || slices.Contains(skills, skill):
+		return skill
+	default:
+		return DefaultSkill
+	}
 }
 
 // skillId returns the skillId of a ConsumerRequestConversation as notifications carry it, a

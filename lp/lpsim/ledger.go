@@ -34,6 +34,9 @@ type Ledger struct {
 	// up to those of Webhooks.
 	WebhookEndpoints map[string]WebhookEndpointStats `json:"webhook_endpoints"`
 	Conversations    []Conversation                  `json:"conversations"` // ordered by creation
+	// ConversationsBySkill counts the conversations created by the skill they were routed to
+	// (Conversation.Skill); never nil.
+	ConversationsBySkill map[string]int64 `json:"conversations_by_skill"`
 }
 
 // WebhookStats counts the notifications of the simulated Connector API (see [WebhookConfig]).
@@ -103,6 +106,10 @@ type Conversation struct {
 	FirstSend         bool          `json:"first_send"`
 	AutoMessages      bool          `json:"auto_messages"` // the AUTO_MESSAGES rule held: auto messages would be emitted
 	Closed            bool          `json:"closed"`
+	// SkillAsked is the skillId the CONVERSATION asked for ("" when none); Skill is the skill the
+	// conversation was routed to, as its change notifications say (see RouteSkill).
+	SkillAsked string `json:"skill_asked"`
+	Skill      string `json:"skill"`
 	// Webhook deliveries of the conversation's auto messages. Auto messages are emitted only when
 	// the rule held and the account had a webhook endpoint at the first send; each is one
 	// notification, delivered to every endpoint the account had then
@@ -192,7 +199,9 @@ func (s *Sim) Ledger() Ledger {
 	l.FirstSends = cs.firstSends
 	l.AutoMessagesTriggered = cs.autoMessages
 	l.Conversations = make([]Conversation, len(cs.order))
+	l.ConversationsBySkill = map[string]int64{}
 	for i, c := range cs.order {
+		l.ConversationsBySkill[c.Skill]++
 		l.Conversations[i] = c.Conversation
 		l.Conversations[i].FirstAutoMessageDeliveries = slices.Clone(c.FirstAutoMessageDeliveries)
 	}

@@ -42,6 +42,8 @@ func TestReset(t *testing.T) {
 		Webhooks:         WebhookStats{DroppedByReason: map[string]int64{}},
 		WebhookEndpoints: map[string]WebhookEndpointStats{},
 		Conversations:    []Conversation{},
+		// Conversations by skill: none.
+		ConversationsBySkill: map[string]int64{},
 	}
 	for _, e := range endpoints {
 		empty.Requests[e] = map[int]int64{}

@@ -1,4 +1,4 @@
-package engine
+package validity
 
 import (
 	"fmt"
@@ -148,4 +148,36 @@ func offPlanSeconds(l mergedLoad, start time.Time, rateError float64) offPlan {
 		}
 	}
 	return r
+}
+
+// JudgeMerged evaluates the thresholds of the profile a merged result carries (its effective
+// profile, as the shards ran it) on the merged metrics, and adds to the shards' checks those
+// that apply to their sum: load_delivered on the merged arrivals, second by wall-clock second
+// against the whole plan, and stationary on each target's merged series. source names the file
+// the profile came from, for errors.
+func JudgeMerged(m *report.Result, source string) error {
+	if m.Effective == "" {
+		return nil
+	}
+	p, err := profiles.ParseEffective(source, []byte(m.Effective))
+	if err != nil {
+		return err
+	}
+	m.Thresholds = report.EvalThresholds(scoped(p), m.Overall, m.ByTarget())
+	cs, err := mergedChecks(p, m)
+	if err != nil {
+		return fmt.Errorf("merged checks of %s: %w", source, err)
+	}
+	m.Checks = append(m.Checks, cs...)
+	return nil
+}
+
+// scoped returns the profile's thresholds with their scopes, ready to evaluate (as a run
+// evaluates them: engine.Thresholds).
+func scoped(p profiles.Profile) []report.ScopedThreshold {
+	out := make([]report.ScopedThreshold, len(p.Thresholds))
+	for i, th := range p.Thresholds {
+		out[i] = report.ScopedThreshold{Threshold: th.Parsed, Target: th.Target}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package engine
+package progress
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func readLines(t *testing.T, f *os.File) []string {
 }
 
 // stopWithin calls pr.Stop(complete), failing the test if it does not return.
-func stopWithin(t *testing.T, pr *Progress, complete bool) {
+func stopWithin(t *testing.T, pr *Meter, complete bool) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() {
@@ -67,12 +67,12 @@ func TestProgressLines(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		mode ProgressMode
+		mode Mode
 	}{
 		// Lines asked for.
-		{"lines", ProgressLines},
+		{"lines", Lines},
 		// Auto on a file that is not a terminal falls back to lines.
-		{"auto on a file", ProgressAuto},
+		{"auto on a file", Auto},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +80,7 @@ func TestProgressLines(t *testing.T) {
 			const every = 20 * time.Millisecond
 			f := tempFile(t)
 			began := time.Now()
-			pr := StartProgress(f, tt.mode, frozenRunner(), func() string { return "ok 4 failed 1" }, every)
+			pr := Start(f, tt.mode, frozenRunner(), func() string { return "ok 4 failed 1" }, every)
 			waitFor(t, "3 status lines", func() bool { return len(readLines(t, f)) >= 3 })
 			stopWithin(t, pr, true)
 			elapsed := time.Since(began)
@@ -110,7 +110,7 @@ func TestProgressLines(t *testing.T) {
 func TestProgressLinesDefaultPeriod(t *testing.T) {
 	t.Parallel()
 	f := tempFile(t)
-	pr := StartProgress(f, ProgressLines, frozenRunner(), nil, 0)
+	pr := Start(f, Lines, frozenRunner(), nil, 0)
 	time.Sleep(50 * time.Millisecond)
 	stopWithin(t, pr, true)
 	// With the default period (seconds), no line is due yet.
@@ -123,7 +123,7 @@ func TestProgressOff(t *testing.T) {
 	t.Parallel()
 	f := tempFile(t)
 	var called atomic.Bool
-	pr := StartProgress(f, ProgressOff, frozenRunner(), func() string { called.Store(true); return "x" }, time.Millisecond)
+	pr := Start(f, Off, frozenRunner(), func() string { called.Store(true); return "x" }, time.Millisecond)
 	time.Sleep(20 * time.Millisecond)
 	stopWithin(t, pr, true)
 	fi, err := f.Stat()
@@ -131,10 +131,10 @@ func TestProgressOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, want := fi.Size(), int64(0); got != want {
-		t.Errorf("ProgressOff wrote %d bytes, want %d", got, want)
+		t.Errorf("Off wrote %d bytes, want %d", got, want)
 	}
 	if called.Load() {
-		t.Error("ProgressOff called extra")
+		t.Error("Off called extra")
 	}
 }
 
@@ -142,24 +142,24 @@ func TestProgressStopIdempotent(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		mode     ProgressMode
+		mode     Mode
 		complete bool
 	}{
 		// Lines, run complete.
-		{"lines complete", ProgressLines, true},
+		{"lines complete", Lines, true},
 		// Lines, run cut short.
-		{"lines cut short", ProgressLines, false},
+		{"lines cut short", Lines, false},
 		// Nothing shown.
-		{"off", ProgressOff, true},
+		{"off", Off, true},
 		// Bars, run complete.
-		{"bars complete", ProgressBars, true},
+		{"bars complete", Bars, true},
 		// Bars, run cut short.
-		{"bars cut short", ProgressBars, false},
+		{"bars cut short", Bars, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pr := StartProgress(tempFile(t), tt.mode, frozenRunner(), nil, time.Millisecond)
+			pr := Start(tempFile(t), tt.mode, frozenRunner(), nil, time.Millisecond)
 			stopWithin(t, pr, tt.complete)
 			stopWithin(t, pr, tt.complete)
 			stopWithin(t, pr, !tt.complete)
@@ -195,7 +195,7 @@ func TestProgressBars(t *testing.T) {
 					cancel()
 				}
 			}}
-			pr := StartProgress(f, ProgressBars, r, func() string { return "extra-text" }, 0)
+			pr := Start(f, Bars, r, func() string { return "extra-text" }, 0)
 			c := r.Run(stop, context.Background())
 			stopWithin(t, pr, tt.complete)
 			if c.Planned != c.Started+c.Dropped+c.NotStarted || c.InFlight != 0 {
@@ -208,7 +208,7 @@ func TestProgressBars(t *testing.T) {
 	}
 }
 
-// TestProgressBarsWritesToFile checks that ProgressBars draws even when the output is not a
+// TestProgressBarsWritesToFile checks that Bars draws even when the output is not a
 // terminal, as its doc says, and that the last frame shows the final counts.
 func TestProgressBarsWritesToFile(t *testing.T) {
 	t.Parallel()
@@ -231,7 +231,7 @@ func TestProgressBarsWritesToFile(t *testing.T) {
 			if tt.settle {
 				r = frozen{Planned: 10, Started: 8, Dropped: 2}
 			}
-			pr := StartProgress(f, ProgressBars, r, func() string { return "extra-text" }, 0)
+			pr := Start(f, Bars, r, func() string { return "extra-text" }, 0)
 			stopWithin(t, pr, tt.complete)
 			b, err := os.ReadFile(f.Name())
 			if err != nil {

@@ -1,4 +1,4 @@
-package engine
+package validity
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"github.com/lpbench/lpbench/report"
 )
 
-// dispatchFit measures, in constant memory, how the dispatcher's actual times fit its plan. It
+// Fit measures, in constant memory, how the dispatcher's actual times fit its plan. It
 // is fed on the dispatcher's goroutine (loadgen.Runner.OnDispatch and OnDrop), and read once the
 // runner is done.
 //
@@ -22,7 +22,7 @@ import (
 // distribution. Uniform arrivals: the histogram holds the spacing error |actual gap − intended
 // gap| in nanoseconds. Per second of the run (by actual time) it also counts the arrivals
 // dispatched and dropped, so that the load delivered can be compared with the plan's.
-type dispatchFit struct {
+type Fit struct {
 	plan   loadgen.Plan
 	shards int // arrivals of the plan per arrival this runner sees: Gamma's shape
 
@@ -41,8 +41,8 @@ type dispatchFit struct {
 // gapScale is the histogram unit of rescaled (Poisson) gaps: a millionth of a mean gap.
 const gapScale = 1e6
 
-func newDispatchFit(plan loadgen.Plan) *dispatchFit {
-	f := &dispatchFit{plan: plan, shards: max(plan.Shards, 1)}
+func newFit(plan loadgen.Plan) *Fit {
+	f := &Fit{plan: plan, shards: max(plan.Shards, 1)}
 	if plan.Poisson {
 		f.gaps = hdrhistogram.New(1, int64(gapScale*1000), 3)
 	} else {
@@ -52,7 +52,7 @@ func newDispatchFit(plan loadgen.Plan) *dispatchFit {
 }
 
 // dispatch records arrival a handled at actual offset at.
-func (f *dispatchFit) dispatch(a loadgen.Arrival, at time.Duration) {
+func (f *Fit) dispatch(a loadgen.Arrival, at time.Duration) {
 	sec := int(max(at, 0) / time.Second)
 	for len(f.dispatched) <= sec {
 		f.dispatched = append(f.dispatched, 0)
@@ -84,7 +84,7 @@ func (f *dispatchFit) dispatch(a loadgen.Arrival, at time.Duration) {
 
 // drop counts a dropped arrival in the second it was dispatched (the last dispatch seen: the
 // runner drops an arrival right after handing it to OnDispatch).
-func (f *dispatchFit) drop() {
+func (f *Fit) drop() {
 	if sec := int(max(f.lastAt, 0) / time.Second); sec < len(f.dropped) {
 		f.dropped[sec]++
 	}
@@ -159,9 +159,9 @@ const minFitArrivals = 50
 // may be late anyway, or within 10 % of their gap, are uniform for any server, while a burst
 // released after a stall is off by the gaps it swallowed. Short runs (under 1,000 gaps) are
 // judged by their 10th-largest error, not their largest few.
-func arrivalsCheck(rf runnerFit, lagLimit time.Duration) report.Check {
-	f := rf.fit
-	c := report.Check{Name: "arrivals", Target: rf.name, OK: true}
+func arrivalsCheck(rf Runner, lagLimit time.Duration) report.Check {
+	f := rf.Fit
+	c := report.Check{Name: "arrivals", Target: rf.Name, OK: true}
 	n := f.gaps.TotalCount()
 	if !f.plan.Poisson {
 		meanGap := time.Duration(float64(time.Second) * float64(f.shards) / max(f.plan.PeakRate(), 1e-9))
@@ -207,12 +207,12 @@ func fitMessage(ok bool, process string) string {
 	return "the dispatcher's times do not follow the planned " + process + " process (bursts, stalls or a wrong rate): the target did not get the planned load; see generator_lag and generator_cpu"
 }
 
-// fitDispatch gives every runner of the group a dispatchFit, fed by its OnDispatch and OnDrop
+// FitDispatch gives every runner of the group a Fit, fed by its OnDispatch and OnDrop
 // (the drop handler feed set keeps running after it).
-func fitDispatch(group loadgen.Group) []*dispatchFit {
-	fits := make([]*dispatchFit, len(group))
+func FitDispatch(group loadgen.Group) []*Fit {
+	fits := make([]*Fit, len(group))
 	for i, r := range group {
-		f := newDispatchFit(r.Plan)
+		f := newFit(r.Plan)
 		fits[i] = f
 		r.OnDispatch = f.dispatch
 		drop := r.OnDrop

@@ -1,4 +1,9 @@
-package engine
+// Package progress is the terminal display of a run: bars (mpb) or plain status lines while
+// its arrivals are dispatched, the engine's events as "lpbench: …" lines (Console), and a
+// capacity search's "capacity: step …" lines (CapacitySteps). It owns every byte a run writes
+// to stderr while it goes; it reads the run only through what the engine reports (engine.Event
+// and its Counters) and knows nothing of how the run is driven or judged.
+package progress
 
 import (
 	"fmt"
@@ -8,20 +13,19 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/loadgen"
-	"github.com/lpbench/lpbench/report"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
 
-// ProgressMode chooses how a run shows its progress.
-type ProgressMode int
+// Mode chooses how a run shows its progress.
+type Mode int
 
 // Progress modes.
 const (
-	ProgressAuto  ProgressMode = iota // bars on a terminal, a status line every few seconds otherwise
-	ProgressBars                      // bars even when the output is not a terminal
-	ProgressLines                     // a plain status line every few seconds
-	ProgressOff                       // nothing
+	Auto  Mode = iota // bars on a terminal, a status line every few seconds otherwise
+	Bars              // bars even when the output is not a terminal
+	Lines             // a plain status line every few seconds
+	Off               // nothing
 )
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -34,9 +38,9 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// Progress shows a running schedule's counters (loadgen's Runner or Group). Bars refresh from a ticker that reads the runner's
+// Meter shows a running schedule's counters (loadgen's Runner or Group). Bars refresh from a ticker that reads the runner's
 // atomic counters: nothing on the workers' path sends to the display.
-type Progress struct {
+type Meter struct {
 	r       loadgen.Counter
 	extra   func() string
 	start   time.Time
@@ -47,21 +51,21 @@ type Progress struct {
 	once    sync.Once
 }
 
-// StartProgress starts showing the progress of r (a Runner or a Group) on out. extra, when not
+// Start starts showing the progress of r (a Runner or a Group) on out. extra, when not
 // nil, returns more of the run's state for the line (e.g. outcomes so far). lineEvery is the
 // period of plain lines.
-func StartProgress(out io.Writer, mode ProgressMode, r loadgen.Counter, extra func() string, lineEvery time.Duration) *Progress {
-	pr := &Progress{r: r, extra: extra, start: time.Now(), stopped: make(chan struct{})}
-	if mode == ProgressAuto {
-		mode = ProgressLines
+func Start(out io.Writer, mode Mode, r loadgen.Counter, extra func() string, lineEvery time.Duration) *Meter {
+	pr := &Meter{r: r, extra: extra, start: time.Now(), stopped: make(chan struct{})}
+	if mode == Auto {
+		mode = Lines
 		if isTerminal(out) {
-			mode = ProgressBars
+			mode = Bars
 		}
 	}
 	switch mode {
-	case ProgressBars:
+	case Bars:
 		pr.startBars(out)
-	case ProgressLines:
+	case Lines:
 		if lineEvery <= 0 {
 			lineEvery = 5 * time.Second
 		}
@@ -71,7 +75,7 @@ func StartProgress(out io.Writer, mode ProgressMode, r loadgen.Counter, extra fu
 	return pr
 }
 
-func (pr *Progress) startBars(out io.Writer) {
+func (pr *Meter) startBars(out io.Writer) {
 	total := pr.r.Counts().Planned
 	pr.p = mpb.New(mpb.WithOutput(out), mpb.WithWidth(100), mpb.WithRefreshRate(200*time.Millisecond), mpb.ForceTTY(), mpb.WithAutoRefresh())
 	pr.bar = pr.p.AddBar(total,
@@ -103,12 +107,12 @@ func (pr *Progress) startBars(out io.Writer) {
 }
 
 // finished is how many arrivals are settled: dropped, or started and done.
-func (pr *Progress) finished() int64 {
+func (pr *Meter) finished() int64 {
 	c := pr.r.Counts()
 	return c.Started - c.InFlight + c.Dropped
 }
 
-func (pr *Progress) status() string {
+func (pr *Meter) status() string {
 	c := pr.r.Counts()
 	s := fmt.Sprintf("in flight %d  dropped %d", c.InFlight, c.Dropped)
 	if pr.extra != nil {
@@ -117,7 +121,7 @@ func (pr *Progress) status() string {
 	return s
 }
 
-func (pr *Progress) lines(out io.Writer, every time.Duration) {
+func (pr *Meter) lines(out io.Writer, every time.Duration) {
 	defer pr.done.Done()
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -135,7 +139,7 @@ func (pr *Progress) lines(out io.Writer, every time.Duration) {
 
 // Stop ends the display; complete says whether the run went to its end (the bar is filled) or was
 // cut short (the bar is left where it stopped). Safe to call more than once.
-func (pr *Progress) Stop(complete bool) {
+func (pr *Meter) Stop(complete bool) {
 	pr.once.Do(func() {
 		close(pr.stopped)
 		pr.done.Wait()
@@ -149,15 +153,4 @@ func (pr *Progress) Stop(complete bool) {
 			pr.p.Wait()
 		}
 	})
-}
-
-// startProgress shows the run's progress on o.Stderr as o.Progress asks; nil when it is off.
-func startProgress(o Options, group loadgen.Group, rec *report.Recorder) *Progress {
-	if o.Progress == ProgressOff {
-		return nil
-	}
-	return StartProgress(o.Stderr, o.Progress, group, func() string {
-		l := rec.Live()
-		return fmt.Sprintf("ok %d  failed %d  window missed %d", l.OK, l.Failed, l.Missed)
-	}, o.LineEvery)
 }

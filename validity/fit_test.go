@@ -1,4 +1,4 @@
-package engine
+package validity
 
 import (
 	"errors"
@@ -24,7 +24,7 @@ func TestArrivalsCheck(t *testing.T) {
 	jitter := rand.New(rand.NewPCG(4, 5))
 	for _, tc := range []struct {
 		name string
-		rf   runnerFit
+		rf   Runner
 		ok   bool
 		want string // in Measured
 	}{
@@ -35,23 +35,23 @@ func TestArrivalsCheck(t *testing.T) {
 		// One shard of four sees Gamma(4, 1) gaps, and they fit.
 		{"sharded poisson", fitOf(poisson(80, 150*time.Second, 4, 1), onTime, never), true, "Gamma(4, 1)"},
 		// Uniform times passed off as Poisson: every rescaled gap is 1.
-		{"uniform as poisson", func() runnerFit {
+		{"uniform as poisson", func() Runner {
 			rf := fitOf(loadgen.Constant(20, 100*time.Second), onTime, never)
-			f := newDispatchFit(poisson(20, 100*time.Second, 1, 0))
+			f := newFit(poisson(20, 100*time.Second, 1, 0))
 			for k, at := range loadgen.Constant(20, 100*time.Second).Arrivals() {
 				f.dispatch(loadgen.Arrival{Index: k, Intended: at}, at)
 			}
-			rf.plan, rf.fit = f.plan, f
+			rf.Plan, rf.Fit = f.plan, f
 			return rf
 		}(), false, "KS distance"},
 		// A Poisson process 30 % faster than the plan.
-		{"rate 30% off", func() runnerFit {
+		{"rate 30% off", func() Runner {
 			fast := poisson(26, 150*time.Second, 1, 0)
-			f := newDispatchFit(poisson(20, 150*time.Second, 1, 0))
+			f := newFit(poisson(20, 150*time.Second, 1, 0))
 			for k, at := range fast.Arrivals() {
 				f.dispatch(loadgen.Arrival{Index: k, Intended: at}, at)
 			}
-			return runnerFit{plan: f.plan, fit: f}
+			return Runner{Plan: f.plan, Fit: f}
 		}(), false, "KS distance"},
 		// Bursts: the dispatcher wakes every 200 ms and sends what is due back to back.
 		{"bursts", fitOf(poisson(20, 150*time.Second, 1, 0), func(_ int64, at time.Duration) time.Duration {

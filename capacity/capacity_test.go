@@ -1,4 +1,4 @@
-package engine
+package capacity
 
 import (
 	"context"
@@ -9,10 +9,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 )
+
+// testProfile is the smoke profile at a constant rate for d, its auto messages awaited briefly.
+func testProfile(rate float64, d time.Duration) profiles.Profile {
+	p, err := profiles.Builtin("smoke")
+	if err != nil {
+		panic(err)
+	}
+	p.Load.Stages = []profiles.Stage{{Duration: d, Rate: profiles.Rate{From: rate, To: rate}}}
+	p.Journey.AwaitAutoMessage = 500 * time.Millisecond
+	p.Webhooks.Grace = 200 * time.Millisecond
+	return p
+}
+
+// quietSim returns a simulator config with no latency (tests add what they need).
+func quietSim(window time.Duration) lpsim.Config {
+	cfg := lpsim.DefaultConfig()
+	cfg.Latency = nil
+	cfg.Window = window
+	cfg.Seed = 1
+	return cfg
+}
 
 // capacityProfile is the smoke journey against a quiet embedded simulator whose CONVERSATION
 // serves at most create requests per second (0: unlimited), judged against window.
@@ -49,8 +71,8 @@ func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := capacityProfile(tc.capacity, 200*time.Millisecond)
 			start := time.Now()
-			c, err := Capacity(context.Background(), context.Background(), p, CapacityOptions{
-				From: tc.from, Step: 4 * time.Second, Progress: testWriter{t},
+			c, err := Search(context.Background(), context.Background(), p, Options{
+				From: tc.from, Step: 4 * time.Second, Events: logSteps(t),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -113,13 +135,15 @@ func edgeRates(steps []report.CapacityStep) []float64 {
 	return edge
 }
 
-// testWriter writes each line to the test log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(b[:len(b)-1]))
-	return len(b), nil
+// logSteps writes each step of the search to the test log.
+func logSteps(t *testing.T) func(Event) {
+	return func(e Event) {
+		t.Helper()
+		t.Log(e.Message)
+		for _, why := range e.Result.Why {
+			t.Log("  " + why)
+		}
+	}
 }
 
 // TestCapacityStepFailsOnStationarity: 10 % above a capacity of 100/s the queue grows by 0.1 s
@@ -132,7 +156,7 @@ func TestCapacityStepFailsOnStationarity(t *testing.T) {
 		t.Skip("a 14-s step, timed for real")
 	}
 	p := capacityProfile(100, 10*time.Second)
-	o := CapacityOptions{Step: 14 * time.Second}
+	o := Options{Step: 14 * time.Second}
 	if err := o.defaults(p); err != nil {
 		t.Fatal(err)
 	}
@@ -166,15 +190,15 @@ func TestCapacityCutByCaps(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		o    CapacityOptions
+		o    Options
 		cap  string
 	}{
-		{"max steps", CapacityOptions{From: 20, Step: time.Second, MaxSteps: 2}, "-max-steps 2"},
-		{"max conversations", CapacityOptions{From: 20, Step: 2 * time.Second, MaxConversations: 100}, "the cap of 100 conversations (-max-conversations)"},
+		{"max steps", Options{From: 20, Step: time.Second, MaxSteps: 2}, "-max-steps 2"},
+		{"max conversations", Options{From: 20, Step: 2 * time.Second, MaxConversations: 100}, "the cap of 100 conversations (-max-conversations)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.o.Progress = testWriter{t}
-			c, err := Capacity(context.Background(), context.Background(), capacityProfile(0, time.Second), tc.o)
+			tc.o.Events = logSteps(t)
+			c, err := Search(context.Background(), context.Background(), capacityProfile(0, time.Second), tc.o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,9 +222,9 @@ func TestCapacityCutByCaps(t *testing.T) {
 // judged nothing.
 func TestCapacityFirstStepOverCap(t *testing.T) {
 	t.Parallel()
-	_, err := Capacity(context.Background(), context.Background(), capacityProfile(0, time.Second),
-		CapacityOptions{From: 100, Step: 2 * time.Second, MaxConversations: 100})
-	var ie *InputError
+	_, err := Search(context.Background(), context.Background(), capacityProfile(0, time.Second),
+		Options{From: 100, Step: 2 * time.Second, MaxConversations: 100})
+	var ie *engine.InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "would open 200 conversations, more than the cap of 100 (-max-conversations)") {
 		t.Fatalf("err = %v, want an input error naming the cap", err)
 	}
@@ -231,7 +255,7 @@ func TestSearchRule(t *testing.T) {
 		{"edge passes above", 256, 60, 0, []float64{60, 120, 240, 480, 360, 300, 270, 255, 262.5, 255, 262.5, 270}, 262.5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := CapacityOptions{From: tc.from, Max: tc.max}
+			o := Options{From: tc.from, Max: tc.max}
 			if err := o.defaults(capacityProfile(0, time.Second)); err != nil {
 				t.Fatal(err)
 			}
@@ -265,14 +289,14 @@ func TestCapacityInterrupted(t *testing.T) {
 	stop, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var steps int
-	o := CapacityOptions{From: 20, Step: 2 * time.Second, Prepare: func(k int, _ float64, _ *Options) (func(*report.Result) (string, error), error) {
+	o := Options{From: 20, Step: 2 * time.Second, Prepare: func(k int, _ float64, _ *engine.Options) (func(*report.Result) (string, error), error) {
 		steps = k
 		if k == 2 {
 			time.AfterFunc(500*time.Millisecond, cancel)
 		}
 		return nil, nil
 	}}
-	c, err := Capacity(stop, context.Background(), capacityProfile(0, 2*time.Second), o)
+	c, err := Search(stop, context.Background(), capacityProfile(0, 2*time.Second), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,12 +316,12 @@ func TestCapacityInterrupted(t *testing.T) {
 func TestCapacityWorstCase(t *testing.T) {
 	t.Parallel()
 	p := capacityProfile(0, time.Second)
-	steps, conv, d := CapacityWorstCase(p, CapacityOptions{From: 10, Max: 40, Step: 10 * time.Second, CoolDown: 5 * time.Second, MaxSteps: 5})
+	steps, conv, d := WorstCase(p, Options{From: 10, Max: 40, Step: 10 * time.Second, CoolDown: 5 * time.Second, MaxSteps: 5})
 	// 10, 20, 40, 40, 40 journeys/s for 10 s each.
 	if steps != 5 || conv != 1500 || d != 75*time.Second {
 		t.Errorf("worst case %d steps, %g conversations, %s; want 5, 1500, 1m15s", steps, conv, d)
 	}
-	steps, conv, _ = CapacityWorstCase(p, CapacityOptions{From: 10, Max: 40, Step: 10 * time.Second, MaxSteps: 5, MaxConversations: 500})
+	steps, conv, _ = WorstCase(p, Options{From: 10, Max: 40, Step: 10 * time.Second, MaxSteps: 5, MaxConversations: 500})
 	if steps != 2 || conv != 300 {
 		t.Errorf("capped at 500: %d steps, %g conversations; want 2, 300", steps, conv)
 	}

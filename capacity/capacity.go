@@ -1,14 +1,20 @@
-package engine
+// Package capacity searches the highest rate a target sustains, step by step, each step one
+// constant-rate run of engine.Run judged by the SLO, the stationary check and the generator's
+// own checks. It owns the search's rule (bracket, bisect, confirm), its caps and its outcome
+// (report.Capacity); it drives the engine like any other caller and prints nothing: each step
+// done is reported as an Event (Options.Events). It knows nothing of the command line, of how a
+// step's files are written (Options.Prepare) or of how the outcome is rendered.
+package capacity
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 )
@@ -22,8 +28,8 @@ import (
 // A step that fails only on the generator's checks ends the search generator-bound: its figures
 // describe the generator, not the target.
 
-// CapacityOptions configure a capacity search.
-type CapacityOptions struct {
+// Options configure a capacity search.
+type Options struct {
 	// From is the first step's rate (default: the profile's peak rate); Max caps the rate (0:
 	// no cap).
 	From, Max float64
@@ -45,13 +51,25 @@ type CapacityOptions struct {
 	// Run are the options of every step; Prepare, when set, adjusts them for step k (from 1),
 	// e.g. to give it its own interval log, and returns what to call with the step's result
 	// (to write its outputs), which returns the path of its result.json.
-	Run     Options
-	Prepare func(k int, rate float64, o *Options) (done func(*report.Result) (string, error), err error)
-	// Progress receives a line per step (default: nothing).
-	Progress io.Writer
+	Run     engine.Options
+	Prepare func(k int, rate float64, o *engine.Options) (done func(*report.Result) (string, error), err error)
+	// Events, when not nil, is told of each step once it is judged.
+	Events func(Event)
 }
 
-// DefaultMaxSteps is the default of CapacityOptions.MaxSteps.
+// Event is a step of the search, judged.
+type Event struct {
+	// Step is the step's number (from 1) and Rate its rate.
+	Step int
+	Rate float64
+	// Result is the step as judged: its phase, verdict and the criteria it failed on (Why).
+	Result report.CapacityStep
+	// Message says the step, its verdict and what the search knows so far in one line for a
+	// person, without a prefix or a newline.
+	Message string
+}
+
+// DefaultMaxSteps is the default of Options.MaxSteps.
 const DefaultMaxSteps = 24
 
 // DefaultSLO is the service level a capacity step must meet: ≥ 99.9 % of consumers get their
@@ -75,12 +93,12 @@ func DefaultSLO(p profiles.Profile) []report.Threshold {
 	return out
 }
 
-// Validate checks the options for p as Capacity would, before anything is created or run.
-func (o CapacityOptions) Validate(p profiles.Profile) error {
+// Validate checks the options for p as Search would, before anything is created or run.
+func (o Options) Validate(p profiles.Profile) error {
 	return o.defaults(p) // on a copy: o is a value
 }
 
-func (o *CapacityOptions) defaults(p profiles.Profile) error {
+func (o *Options) defaults(p profiles.Profile) error {
 	if o.From == 0 {
 		o.From = max(p.PeakRate(), 1)
 	}
@@ -109,9 +127,6 @@ func (o *CapacityOptions) defaults(p profiles.Profile) error {
 	if o.SLO == nil {
 		o.SLO = DefaultSLO(p)
 	}
-	if o.Progress == nil {
-		o.Progress = io.Discard
-	}
 	switch {
 	case o.From < 0 || math.IsNaN(o.From) || math.IsInf(o.From, 0):
 		return fmt.Errorf("the first rate must be > 0, got %g", o.From)
@@ -130,9 +145,9 @@ func (o *CapacityOptions) defaults(p profiles.Profile) error {
 	return nil
 }
 
-// CapacityWorstCase returns the most a search of p with o can do: its steps, conversations
+// WorstCase returns the most a search of p with o can do: its steps, conversations
 // and duration (steps and cool-downs), for the plan printed before a live search.
-func CapacityWorstCase(p profiles.Profile, o CapacityOptions) (steps int, conversations float64, d time.Duration) {
+func WorstCase(p profiles.Profile, o Options) (steps int, conversations float64, d time.Duration) {
 	if err := o.defaults(p); err != nil {
 		return 0, 0, 0
 	}
@@ -170,7 +185,7 @@ type retry struct {
 }
 
 // next returns the next step's rate and phase, or done.
-func (s *search) next(o *CapacityOptions) (rate float64, phase string, done bool) {
+func (s *search) next(o *Options) (rate float64, phase string, done bool) {
 	switch {
 	case s.retry != nil:
 		return s.retry.rate, "retry", false
@@ -245,15 +260,15 @@ func (s *search) record(r float64, phase string, pass bool) {
 	}
 }
 
-// Capacity searches the highest sustainable rate of p (see CapacityOptions). stop ends the
+// Search searches the highest sustainable rate of p (see Options). stop ends the
 // search (the step running ends its arrivals and the outcome says what was known); work cancels
 // the journeys in flight. An error means a step could not run or its outputs not be written;
 // the outcome then holds the steps done so far.
-func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions) (*report.Capacity, error) {
+func Search(stop, work context.Context, p profiles.Profile, o Options) (*report.Capacity, error) {
 	if err := o.defaults(p); err != nil {
-		return nil, &InputError{err}
+		return nil, &engine.InputError{Err: err}
 	}
-	c := &report.Capacity{Schema: report.CapacitySchema, RunID: runID(), Profile: p.Name, Start: time.Now(), Resolution: o.Resolution,
+	c := &report.Capacity{Schema: report.CapacitySchema, RunID: engine.NewRunID(), Profile: p.Name, Start: time.Now(), Resolution: o.Resolution,
 		Window: p.Window.Seconds()}
 	for _, th := range o.SLO {
 		c.SLO = append(c.SLO, th.Expr)
@@ -280,9 +295,9 @@ func Capacity(stop, work context.Context, p profiles.Profile, o CapacityOptions)
 		}
 		c.Steps = append(c.Steps, st)
 		end := s.take(c, st, r, phase)
-		fmt.Fprintf(o.Progress, "capacity: step %d  %s/s  %-7s %s  — %s\n", k, trimFloat(r), st.Phase, verdictWord(st), s.soFar())
-		for _, why := range st.Why {
-			fmt.Fprintf(o.Progress, "capacity:   %s\n", why)
+		if o.Events != nil {
+			o.Events(Event{Step: k, Rate: r, Result: st,
+				Message: fmt.Sprintf("step %d  %s/s  %-7s %s  — %s", k, trimFloat(r), st.Phase, verdictWord(st), s.soFar())})
 		}
 		if end {
 			break
@@ -322,7 +337,7 @@ func (s *search) take(c *report.Capacity, st report.CapacityStep, r float64, pha
 }
 
 // runStep runs one step at rate r and judges it.
-func runStep(stop, work context.Context, p profiles.Profile, o *CapacityOptions, k int, r float64, phase string) (report.CapacityStep, error) {
+func runStep(stop, work context.Context, p profiles.Profile, o *Options, k int, r float64, phase string) (report.CapacityStep, error) {
 	p.Load.Stages = []profiles.Stage{{Duration: o.Step, Rate: profiles.Rate{From: r, To: r}}}
 	p.Thresholds = nil
 	for _, th := range o.SLO {
@@ -336,7 +351,7 @@ func runStep(stop, work context.Context, p profiles.Profile, o *CapacityOptions,
 			return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
 		}
 	}
-	res, err := Run(stop, work, p, ro)
+	res, err := engine.Run(stop, work, p, ro)
 	if err != nil && res == nil {
 		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
 	}
@@ -399,7 +414,7 @@ func stepInterrupted(c *report.Capacity) bool {
 
 // conclude fills in the outcome from the search's state; cut names the cap that ended the search
 // before its rule did ("" when it did not).
-func conclude(c *report.Capacity, s *search, o *CapacityOptions, interrupted bool, cut string) {
+func conclude(c *report.Capacity, s *search, o *Options, interrupted bool, cut string) {
 	c.Elapsed = time.Since(c.Start).Seconds()
 	c.Interval = [2]float64{s.low, s.high}
 	c.Interrupted = interrupted
@@ -432,7 +447,7 @@ func conclude(c *report.Capacity, s *search, o *CapacityOptions, interrupted boo
 }
 
 // unconfirmed says what the search still lacked when a cap ended it.
-func (s *search) unconfirmed(o *CapacityOptions) string {
+func (s *search) unconfirmed(o *Options) string {
 	switch {
 	case s.low == 0 && s.high == 0:
 		return "no step was judged"
@@ -446,7 +461,7 @@ func (s *search) unconfirmed(o *CapacityOptions) string {
 
 // freshSimEachStep reports whether every target is the embedded simulator started by Run for
 // each step (then a cool-down is pointless: each step starts with empty queues).
-func freshSimEachStep(p profiles.Profile, o Options) bool {
+func freshSimEachStep(p profiles.Profile, o engine.Options) bool {
 	if o.Sim != nil || o.SimURL != "" {
 		return false
 	}
@@ -475,6 +490,11 @@ func verdictWord(st report.CapacityStep) string {
 		return "pass"
 	}
 	return "FAIL (" + strings.Join(st.Failed, ", ") + ")"
+}
+
+// trimFloat formats a rate with at most two decimals and no trailing zeros.
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
 }
 
 // soFar says what the search knows.

@@ -1,4 +1,4 @@
-package engine
+package validity
 
 import (
 	"fmt"
@@ -74,17 +74,17 @@ func TestLagCheck(t *testing.T) {
 
 // fitOf returns the fit of a runner that dispatched plan's arrivals at their intended times
 // plus late(i, intended), dropping those drop(i) says.
-func fitOf(plan loadgen.Plan, late func(i int64, at time.Duration) time.Duration, drop func(i int64) bool) runnerFit {
-	f := newDispatchFit(plan)
-	rf := runnerFit{plan: plan, fit: f}
+func fitOf(plan loadgen.Plan, late func(i int64, at time.Duration) time.Duration, drop func(i int64) bool) Runner {
+	f := newFit(plan)
+	rf := Runner{Plan: plan, Fit: f}
 	for k, at := range plan.Arrivals() {
 		f.dispatch(loadgen.Arrival{Index: k, Intended: at}, at+late(k, at))
-		rf.counts.Planned++
+		rf.Counts.Planned++
 		if drop(k) {
 			f.drop()
-			rf.counts.Dropped++
+			rf.Counts.Dropped++
 		} else {
-			rf.counts.Started++
+			rf.Counts.Started++
 		}
 	}
 	return rf
@@ -94,14 +94,14 @@ func onTime(int64, time.Duration) time.Duration { return 0 }
 func never(int64) bool                          { return false }
 
 // late marks every drop of rf as a late one (the dispatcher was behind max_lag).
-func late(rf runnerFit) runnerFit {
-	rf.counts.Late = rf.counts.Dropped
+func late(rf Runner) Runner {
+	rf.Counts.Late = rf.Counts.Dropped
 	return rf
 }
 
 // cut gives rf a bound of 7 where the profile asked for asked.
-func cut(rf runnerFit, asked int) runnerFit {
-	rf.maxInFlight, rf.asked = 7, asked
+func cut(rf Runner, asked int) Runner {
+	rf.MaxInFlight, rf.Asked = 7, asked
 	return rf
 }
 
@@ -111,7 +111,7 @@ func TestDeliveredCheck(t *testing.T) {
 	limits := profiles.Defaults().Checks
 	for _, tc := range []struct {
 		name    string
-		rf      runnerFit
+		rf      Runner
 		ok      bool
 		message string
 	}{
@@ -136,7 +136,7 @@ func TestDeliveredCheck(t *testing.T) {
 		// A pool full whose bound the descriptor limit cut: the message says so.
 		{"cut", cut(fitOf(plan, onTime, func(i int64) bool { return i%10 == 0 }), 50000), false, "cut from 50000"},
 	} {
-		tc.rf.maxInFlight = max(tc.rf.maxInFlight, 7)
+		tc.rf.MaxInFlight = max(tc.rf.MaxInFlight, 7)
 		c := deliveredCheck(tc.rf, limits)
 		if got, want := c.OK, tc.ok; got != want {
 			t.Errorf("%s: OK = %v, want %v (%s)", tc.name, got, want, c.Measured)
@@ -151,22 +151,22 @@ func TestCPUCheck(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name  string
-		u     cpuUse
+		u     CPUUse
 		sim   bool
 		ok    bool
 		share float64
 	}{
 		// 1 s of CPU in 10 s on 2 cores: 5 %.
-		{"idle", cpuUse{CPU: time.Second, Wall: 10 * time.Second, Cores: 2}, false, true, 0.05},
+		{"idle", CPUUse{CPU: time.Second, Wall: 10 * time.Second, Cores: 2}, false, true, 0.05},
 		// 19 s in 10 s on 2 cores: 95 %, saturated.
-		{"saturated", cpuUse{CPU: 19 * time.Second, Wall: 10 * time.Second, Cores: 2}, false, false, 0.95},
+		{"saturated", CPUUse{CPU: 19 * time.Second, Wall: 10 * time.Second, Cores: 2}, false, false, 0.95},
 		// The same CPU on a 1.5-core quota is beyond it, and the simulator is said to share it.
-		{"quota", cpuUse{CPU: 14 * time.Second, Wall: 10 * time.Second, Cores: 1.5}, true, false, 14.0 / 15},
+		{"quota", CPUUse{CPU: 14 * time.Second, Wall: 10 * time.Second, Cores: 1.5}, true, false, 14.0 / 15},
 		// Nothing measured.
-		{"none", cpuUse{}, false, true, 0},
+		{"none", CPUUse{}, false, true, 0},
 		// 10 % over 50 s, but 1.9 of 2 cores in its busiest 5 s (a saturated spell, then a quiet
 		// drain): saturated.
-		{"spell", cpuUse{CPU: 10 * time.Second, Wall: 50 * time.Second, Cores: 2, Busiest: 9500 * time.Millisecond, BusiestWall: 5 * time.Second}, false, false, 0.95},
+		{"spell", CPUUse{CPU: 10 * time.Second, Wall: 50 * time.Second, Cores: 2, Busiest: 9500 * time.Millisecond, BusiestWall: 5 * time.Second}, false, false, 0.95},
 	} {
 		c := cpuCheck(tc.u, 0.9, tc.sim)
 		if got, want := c.OK, tc.ok; got != want {

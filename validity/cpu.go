@@ -1,4 +1,4 @@
-package engine
+package validity
 
 import (
 	"os"
@@ -70,24 +70,24 @@ func quotaOf(quota, period string) (float64, bool) {
 // away by the quiet drain after it.
 const cpuWindow = 5 * time.Second
 
-// cpuMeter measures the process's CPU use over a span of wall time, and samples it every second
+// CPUMeter measures the process's CPU use over a span of wall time, and samples it every second
 // so that the busiest cpuWindow can be told.
-type cpuMeter struct {
+type CPUMeter struct {
 	cpu   time.Duration
 	start time.Time
 	done  chan struct{}
 	out   chan []time.Duration // the per-second CPU samples, once stopped
 }
 
-// startCPU starts measuring; stop must follow.
-func startCPU() *cpuMeter {
-	m := &cpuMeter{cpu: processCPU(), start: time.Now(), done: make(chan struct{}), out: make(chan []time.Duration, 1)}
+// StartCPU starts measuring; stop must follow.
+func StartCPU() *CPUMeter {
+	m := &CPUMeter{cpu: processCPU(), start: time.Now(), done: make(chan struct{}), out: make(chan []time.Duration, 1)}
 	go m.sample()
 	return m
 }
 
 // sample records the CPU time used in each second until done closes.
-func (m *cpuMeter) sample() {
+func (m *CPUMeter) sample() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	var per []time.Duration
@@ -105,17 +105,17 @@ func (m *cpuMeter) sample() {
 	}
 }
 
-// cpuUse is what a cpuMeter measured: the CPU time used over the wall time, the cores the
+// CPUUse is what a CPUMeter measured: the CPU time used over the wall time, the cores the
 // process could use, and the CPU time of the busiest cpuWindow (Busiest over BusiestWall).
-type cpuUse struct {
+type CPUUse struct {
 	CPU, Wall            time.Duration
 	Cores                float64
 	Busiest, BusiestWall time.Duration
 }
 
-// stop returns the CPU use since start.
-func (m *cpuMeter) stop() cpuUse {
-	u := cpuUse{CPU: processCPU() - m.cpu, Wall: time.Since(m.start), Cores: usableCores()}
+// Stop ends the meter and returns the CPU use since StartCPU.
+func (m *CPUMeter) Stop() CPUUse {
+	u := CPUUse{CPU: processCPU() - m.cpu, Wall: time.Since(m.start), Cores: usableCores()}
 	close(m.done)
 	u.Busiest, u.BusiestWall = busiest(<-m.out, int(cpuWindow/time.Second))
 	return u
@@ -140,11 +140,11 @@ func busiest(per []time.Duration, n int) (cpu, wall time.Duration) {
 
 // Share returns the share of the usable cores the process kept busy over the whole span (0 when
 // nothing was measured).
-func (u cpuUse) Share() float64 { return share(u.CPU, u.Wall, u.Cores) }
+func (u CPUUse) Share() float64 { return share(u.CPU, u.Wall, u.Cores) }
 
 // BusiestShare returns the share of the usable cores the process kept busy in its busiest
 // cpuWindow (0 when the run was shorter than a second).
-func (u cpuUse) BusiestShare() float64 { return share(u.Busiest, u.BusiestWall, u.Cores) }
+func (u CPUUse) BusiestShare() float64 { return share(u.Busiest, u.BusiestWall, u.Cores) }
 
 func share(cpu, wall time.Duration, cores float64) float64 {
 	if wall <= 0 || cores <= 0 {

@@ -1,12 +1,23 @@
-package engine
+package validity
 
 import (
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 )
+
+// testProfile is the smoke profile at a constant rate for d.
+func testProfile(rate float64, d time.Duration) profiles.Profile {
+	p, err := profiles.Builtin("smoke")
+	if err != nil {
+		panic(err)
+	}
+	p.Load.Stages = []profiles.Stage{{Duration: d, Rate: profiles.Rate{From: rate, To: rate}}}
+	return p
+}
 
 // mergedResult returns a merged result of testProfile(10, 3s) started at t0, whose series has
 // the given arrivals in each second.
