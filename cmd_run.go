@@ -123,6 +123,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := f.apply(&p, &o); err != nil {
 		return &exitError{code: exitcode.Usage, err: err}
 	}
+	for _, w := range p.SupportWarnings(o.Shard, o.Shards) {
+		fmt.Fprintf(stderr, "lpbench: warning: %s\n", w)
+	}
 	o.Events = progress.NewConsole(stderr, f.progressMode()).Event
 	ep, err := f.metrics.endpoint(p.Outputs, f.set)
 	if err != nil {

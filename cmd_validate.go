@@ -8,7 +8,8 @@ import (
 	"github.com/lpbench/lpbench/profiles"
 )
 
-// cmdValidate checks every profile named and prints every problem found.
+// cmdValidate checks every profile named and prints every problem found, and warns of every
+// thresholded percentile its plan cannot support (exit 0: a warning is not an error).
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	files, err := parseArgs(newFlags("validate", "validate FILE...", stderr), args)
 	if err != nil {
@@ -19,9 +20,18 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	}
 	var bad error
 	for _, f := range files {
-		if _, err := profiles.Open(f); err != nil {
+		p, err := profiles.Open(f)
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			bad = exitCode(exitcode.Usage)
+			continue
+		}
+		ws := p.SupportWarnings(0, 1)
+		for _, w := range ws {
+			fmt.Fprintf(stderr, "%s: warning: %s\n", f, w)
+		}
+		if len(ws) > 0 {
+			fmt.Fprintf(stdout, "%s: ok, %d warning(s)\n", f, len(ws))
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", f)

@@ -88,6 +88,10 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", func(t *testing.T) []string { return []string{"fly"} }, exitcode.Usage, "", `unknown command "fly"`},
 		// validate: valid and invalid files.
 		{"validate ok", func(t *testing.T) []string { return []string{"validate", writeProfile(t, quickLoad)} }, exitcode.OK, ": ok", ""},
+		// A plan too short for a thresholded percentile: a warning with the numbers, still exit 0.
+		{"validate warns", func(t *testing.T) []string {
+			return []string{"validate", writeProfile(t, quickLoad+"thresholds: [\"gap.p99 < 1s\"]\n")}
+		}, exitcode.OK, ": ok, 1 warning(s)", "p.yaml: warning: thresholds[0]: the run: gap.p99 needs 1000 samples (10 above the percentile), the plan gives it 5 journeys"},
 		{"validate bad", func(t *testing.T) []string { return []string{"validate", writeProfile(t, "windw: 1s\n")} }, exitcode.Usage, "", "p.yaml:1: windw: unknown key"},
 		// profiles lists the shipped profiles.
 		{"profiles", func(t *testing.T) []string { return []string{"profiles"} }, exitcode.OK, "window-edge", ""},

@@ -1,6 +1,7 @@
 package validity
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -299,6 +300,7 @@ func TestSupportCheck(t *testing.T) {
 		{"p99 on 999", 999, "journey.p99 < 1h", false},     // 9.99 above it
 		{"p99.9 on 200", 200, "journey.p99.9 < 1h", false}, // 0.2 above it: one sample at best
 		{"p95 on 200", 200, "journey.p95 < 1h", true},      // 10 above it
+		{"p95 on 150", 150, "journey.p95 < 1h", false},     // 7.5 above it
 		{"share", 5, "errors < 1%", true},                  // not a percentile: nothing to judge
 	} {
 		m := report.NewMetrics()
@@ -313,6 +315,19 @@ func TestSupportCheck(t *testing.T) {
 		c := supportCheck(res)
 		if got, want := c.OK, tc.ok; got != want {
 			t.Errorf("%s: OK = %v, want %v (%s)", tc.name, got, want, c.Measured)
+		}
+		// The plan's prediction (report.SupportNeeded) agrees with the check, and the check says
+		// the numbers it judged, the same ones.
+		if p, ok := report.ThresholdPercentile(th); ok {
+			need := report.SupportNeeded(p)
+			if got := int64(tc.journeys) >= need; got != tc.ok {
+				t.Errorf("%s: %d journeys ≥ SupportNeeded(%g) = %d is %v, the check says %v", tc.name, tc.journeys, p, need, got, tc.ok)
+			}
+			above := report.ValuesAbove(p, int64(tc.journeys))
+			want := fmt.Sprintf("%s from %d samples: %d above it (10 above needs %d samples)", th.Metric, tc.journeys, above, need)
+			if c.Measured != want {
+				t.Errorf("%s: measured %q, want %q", tc.name, c.Measured, want)
+			}
 		}
 	}
 }

@@ -144,8 +144,8 @@ func median(vs []float64) float64 {
 }
 
 // supportCheck: every threshold on a percentile rests on at least supportAbove values above
-// it: its histogram holds at least ceil(supportAbove / (1 − p/100)) values (p99: 1,000;
-// p99.9: 10,000; p95: 200). Fewer, and the percentile is one or two samples.
+// it: its histogram holds at least report.SupportNeeded(p) values (p95: 200; p99: 1,000;
+// p99.9: 10,000). Fewer, and the percentile is the few largest samples.
 func supportCheck(res *report.Result) report.Check {
 	c := report.Check{Name: "percentile_support", OK: true, Limit: fmt.Sprintf("≥ %d values above each thresholded percentile", supportAbove), LimitValue: supportAbove}
 	byTarget := res.ByTarget()
@@ -162,11 +162,11 @@ func supportCheck(res *report.Result) report.Check {
 			continue
 		}
 		n++
-		above := float64(count) * (1 - p/100)
-		if above < weakestAbove {
-			weakestAbove = above
-			need := int64(math.Ceil(supportAbove / (1 - p/100)))
-			weakest = fmt.Sprintf("%s from %d samples (%d above it; needs %d)", th.Metric, count, int64(above), need)
+		above := report.ValuesAbove(p, count)
+		if float64(above) < weakestAbove {
+			weakestAbove = float64(above)
+			weakest = fmt.Sprintf("%s from %d samples: %d above it (%d above needs %d samples)",
+				th.Metric, count, above, supportAbove, report.SupportNeeded(p))
 			if th.Target != "" {
 				weakest = "[" + th.Target + "] " + weakest
 			}
@@ -182,7 +182,7 @@ func supportCheck(res *report.Result) report.Check {
 	if c.OK {
 		c.Message = fmt.Sprintf("%d thresholded percentile(s), each on enough samples", n)
 	} else {
-		c.Message = "the percentile rests on one or two samples, so its threshold judges noise: run longer or at a higher rate, or threshold a lower percentile"
+		c.Message = "the percentile rests on its few largest samples, so its threshold judges noise: plan more journeys for the target (longer or at a higher rate; lpbench validate predicts it), or threshold a lower percentile"
 	}
 	return c
 }
