@@ -103,3 +103,32 @@ func TestDoctorRouting(t *testing.T) {
 		}
 	}
 }
+
+// TestRunNamesTheSetUpWhenNoneServed: a run against an account whose auto messages are off gets
+// none although every first SEND was inside the window; its summary names the likely set-up
+// causes and doctor, rather than reporting only the target's failure.
+func TestRunNamesTheSetUpWhenNoneServed(t *testing.T) {
+	t.Parallel()
+	cfg := quietSimConfig()
+	cfg.Accounts[0].AutoMessages = false
+	sim, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	prof := writeProfile(t, quickLoad+"journey: {await_auto_message: 1s}\n")
+	_, stdout, stderr := runCLI("run", prof, "--sim-url", sim.URL, "--no-progress", "--out", t.TempDir())
+	want := "no consumer got an auto message although 5 first SENDs were certainly inside the window: the set-up, not the load"
+	if !strings.Contains(stdout, want) || !strings.Contains(stdout, "run lpbench doctor") {
+		t.Errorf("the summary does not name the set-up; want %q in stdout:\n%s\nstderr:\n%s", want, stdout, stderr)
+	}
+	cfg.Accounts[0].AutoMessages = true
+	on, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer on.Close()
+	if _, stdout, _ := runCLI("run", prof, "--sim-url", on.URL, "--no-progress", "--out", t.TempDir()); strings.Contains(stdout, "the set-up, not the load") {
+		t.Errorf("a run whose consumers were served names the set-up:\n%s", stdout)
+	}
+}

@@ -217,6 +217,12 @@ func headlineText(h report.Headline) (served string, notes []headlineNote) {
 			h.Served, h.Of, share(h.Served, h.Of))
 		notes = append(notes, headlineNote{text: "timing alone cannot prove a consumer got its auto message, and uncertain journeys count as not served"})
 	}
+	if h.UnservedInWindow > 0 {
+		notes = append(notes, headlineNote{text: fmt.Sprintf("no consumer got an auto message although %d first SENDs were certainly inside the window: "+
+			"the set-up, not the load, is the likely cause: the app installation's webhooks do not reach lpbench (or lack the ContentEvent one), "+
+			"AUTO_MESSAGES is not enabled for the account, the Controller Bot permission is missing, or no automatic message is configured "+
+			"for a new conversation; run lpbench doctor on the profile (docs/live-account.md)", h.UnservedInWindow)})
+	}
 	if h.NeverStarted > 0 {
 		notes = append(notes, headlineNote{text: fmt.Sprintf("and %d planned consumers were never started (dropped by the generator: see measurement)", h.NeverStarted)})
 	}

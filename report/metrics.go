@@ -340,6 +340,10 @@ type Headline struct {
 	// Anomalies are auto messages that came although the first SEND was certainly late, which
 	// LivePerson says never happens: the window is longer than configured, or the clocks lie.
 	Anomalies int64
+	// UnservedInWindow, when no consumer at all got an auto message, counts those that waited for
+	// one with their first SEND certainly inside the window: a set-up that cannot deliver auto
+	// messages (webhooks, the account's feature or permission), not a target under load.
+	UnservedInWindow int64
 }
 
 // Headline returns the headline of m.
@@ -348,6 +352,9 @@ func (m *Metrics) Headline() Headline {
 	h := Headline{Verified: awaited > 0, Of: Ended(m), Anomalies: m.AutoMsgReceived[sample.VerdictMissed], NeverStarted: m.Arrivals.Dropped}
 	if h.Verified {
 		h.Served = received
+		if received == 0 {
+			h.UnservedInWindow = m.AutoMsgAwaited[sample.VerdictIn]
+		}
 	} else {
 		h.Served = m.Verdicts[sample.VerdictIn]
 	}
