@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 )
@@ -119,16 +120,54 @@ func (cs *conversations) settle(c *conversation) {
 	cs.mu.Unlock()
 }
 
-// kept returns the conversations kept, by creation. cs.mu must be held.
-func (cs *conversations) kept() []*conversation {
-	out := make([]*conversation, 0, len(cs.lingering)+len(cs.recent))
+// each calls f on the conversations kept whose Seq is above after, by creation, until f returns
+// false. cs.mu must be held.
+func (cs *conversations) each(after int64, f func(*conversation) bool) {
+	var old []*conversation
 	for c := range cs.lingering {
-		out = append(out, c)
+		if c.Seq > after {
+			old = append(old, c)
+		}
 	}
 	// The lingering ones left the window before any of it was created: they come first.
-	slices.SortFunc(out, func(a, b *conversation) int { return cmp.Compare(a.Seq, b.Seq) })
-	out = append(out, cs.recent[cs.head:]...)
-	return append(out, cs.recent[:cs.head]...)
+	slices.SortFunc(old, func(a, b *conversation) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, c := range old {
+		if !f(c) {
+			return
+		}
+	}
+	// The window is in creation order from head on: find the first above after.
+	n := len(cs.recent)
+	at := func(i int) *conversation { return cs.recent[(cs.head+i)%n] }
+	for i := sort.Search(n, func(i int) bool { return at(i).Seq > after }); i < n; i++ {
+		if !f(at(i)) {
+			return
+		}
+	}
+}
+
+// page returns up to n (> 0) of the kept conversations q selects whose Seq is above after and at
+// most upTo, by creation, copied, and whether more of them are left.
+func (cs *conversations) page(q LedgerQuery, after, upTo int64, n int) (list []Conversation, more bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.each(after, func(c *conversation) bool {
+		if c.Seq > upTo {
+			return false
+		}
+		if !q.selects(c) {
+			return true
+		}
+		if len(list) == n {
+			more = true
+			return false
+		}
+		e := c.Conversation
+		e.FirstAutoMessageDeliveries = slices.Clone(c.FirstAutoMessageDeliveries)
+		list = append(list, e)
+		return true
+	})
+	return list, more
 }
 
 // createConversation opens a conversation for consumer c of account a, arrived at the given

@@ -315,9 +315,11 @@
 //     the last one listed, to pass as after= for the next page (absent on the last page);
 //     limit=0 lists none: the counters alone.
 //
-// Conversations come last in the JSON form, and are encoded one at a time as they are written,
-// so the answer never exists whole in the simulator's memory. A parameter that is not a whole
-// number ≥ 0 → 400 in the error shape, naming it.
+// Conversations, then next_after, come last in the JSON form: they are copied and written a
+// chunk at a time, so neither the answer nor a copy of every conversation exists whole in the
+// simulator's memory, and requests are served meanwhile. The counters are those of the answer's
+// start; conversations created after it are not listed. A parameter that is not a whole number
+// ≥ 0 → 400 in the error shape, naming it.
 //
 // # Reset and sharing
 //

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,12 +49,12 @@ type Ledger struct {
 	// to ConversationsCreated.
 	ConversationsKept      int64 `json:"conversations_kept"`
 	ConversationsForgotten int64 `json:"conversations_forgotten"`
+	// Conversations are the kept conversations the query selected (all of them for Ledger),
+	// ordered by creation. GET /_lpsim/ledger writes them, then NextAfter, after the rest.
+	Conversations []Conversation `json:"conversations"`
 	// NextAfter is set when LedgerQuery.Limit cut Conversations short: the Seq of the last one
 	// listed, for LedgerQuery.After (after=) to list the next page; 0 when none is left out.
 	NextAfter int64 `json:"next_after,omitempty"`
-	// Conversations are the kept conversations the query selected (all of them for Ledger),
-	// ordered by creation. Last in the JSON form, which GET /_lpsim/ledger streams.
-	Conversations []Conversation `json:"conversations"`
 }
 
 // LedgerQuery selects the conversations a ledger lists ([Sim.LedgerOf], GET /_lpsim/ledger's
@@ -238,7 +238,6 @@ func (s *Sim) LedgerOf(q LedgerQuery) Ledger {
 // snapshot copies into l the counters and the kept conversations q selects.
 func (cs *conversations) snapshot(l *Ledger, q LedgerQuery) {
 	cs.mu.Lock()
-	defer cs.mu.Unlock()
 	l.ConversationsCreated = cs.created
 	l.ConversationsClosed = cs.closed
 	l.Sends = cs.sends
@@ -247,21 +246,22 @@ func (cs *conversations) snapshot(l *Ledger, q LedgerQuery) {
 	l.ConversationsBySkill = maps.Clone(cs.bySkill)
 	l.ConversationsKept = int64(len(cs.byID))
 	l.ConversationsForgotten = cs.forgotten
+	cs.mu.Unlock()
 	l.Conversations = []Conversation{}
 	if q.Limit < 0 {
 		return
 	}
-	for _, c := range cs.kept() {
-		if !q.selects(c) {
-			continue
-		}
-		if q.Limit > 0 && len(l.Conversations) == q.Limit {
-			l.NextAfter = l.Conversations[len(l.Conversations)-1].Seq
-			return
-		}
-		e := c.Conversation
-		e.FirstAutoMessageDeliveries = slices.Clone(c.FirstAutoMessageDeliveries)
-		l.Conversations = append(l.Conversations, e)
+	n := q.Limit
+	if n == 0 {
+		n = math.MaxInt
+	}
+	// Another page cannot add one: nothing was created after l.ConversationsCreated then.
+	list, more := cs.page(q, q.After, l.ConversationsCreated, n)
+	if list != nil {
+		l.Conversations = list
+	}
+	if more {
+		l.NextAfter = list[len(list)-1].Seq
 	}
 }
 
@@ -281,7 +281,7 @@ func (s *Sim) handleLedger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header()["Content-Type"] = jsonContentType
-	writeLedger(w, s.LedgerOf(q))
+	s.writeLedger(w, q)
 }
 
 // parseLedgerQuery reads GET /_lpsim/ledger's parameters: account, consumer (a prefix of
@@ -308,28 +308,54 @@ func parseLedgerQuery(v url.Values) (LedgerQuery, error) {
 	return q, nil
 }
 
-// writeLedger writes l as JSON, its conversations one at a time, so the answer never exists
-// whole in memory. Conversations is l's last field: everything before it is encoded at once.
-func writeLedger(w io.Writer, l Ledger) {
-	list := l.Conversations
+// ledgerChunk is how many conversations writeLedger copies at a time.
+const ledgerChunk = 512
+
+// writeLedger writes the ledger as JSON, listing the conversations q selects a chunk at a time:
+// neither the answer nor the list of conversations ever exists whole in memory, and requests are
+// not held up while it is written. The counters are those of the start; conversations created
+// later are not listed, and one forgotten meanwhile may be left out. Conversations and
+// next_after come last.
+func (s *Sim) writeLedger(w io.Writer, q LedgerQuery) {
+	l := s.LedgerOf(LedgerQuery{Limit: -1})
 	l.Conversations = nil
 	head, err := json.Marshal(l)
 	if err != nil { // plain data only: cannot happen
 		return
 	}
-	// head ends with "conversations":null}: replace it with the streamed array.
-	head = bytes.TrimSuffix(head, []byte("null}"))
+	// head ends with "conversations":null}: the array and next_after replace it.
 	bw := bufio.NewWriterSize(w, 32<<10)
-	bw.Write(head)
+	bw.Write(bytes.TrimSuffix(head, []byte("null}")))
 	bw.WriteByte('[')
 	enc := json.NewEncoder(bw)
-	for i := range list {
-		if i > 0 {
-			bw.WriteByte(',')
+	after, listed, next := q.After, 0, int64(0)
+	for q.Limit >= 0 {
+		n := ledgerChunk
+		if q.Limit > 0 {
+			n = min(n, q.Limit-listed)
 		}
-		enc.Encode(&list[i]) // plain data: cannot fail; its trailing newline is valid JSON space
+		list, more := s.conversations.page(q, after, l.ConversationsCreated, n)
+		for i := range list {
+			if listed+i > 0 {
+				bw.WriteByte(',')
+			}
+			enc.Encode(&list[i]) // plain data: cannot fail; its trailing newline is JSON space
+		}
+		if !more {
+			break
+		}
+		listed += len(list)
+		after = list[len(list)-1].Seq
+		if listed == q.Limit {
+			next = after
+			break
+		}
 	}
-	bw.WriteString("]}\n")
+	bw.WriteByte(']')
+	if next > 0 {
+		fmt.Fprintf(bw, `,"next_after":%d`, next)
+	}
+	bw.WriteString("}\n")
 	bw.Flush()
 }
 

@@ -73,6 +73,11 @@ func TestLedgerKeepsRecent(t *testing.T) {
 		}
 	}
 
+	// The window is a ring by now: after= finds its place in it.
+	if tail := getLedger(t, s, fmt.Sprint("?after=", total-10)); len(tail.Conversations) != 10 || firstSeq(tail) != total-9 {
+		t.Errorf("after=%d: %d listed, the first seq %d; want the last 10", total-10, len(tail.Conversations), firstSeq(tail))
+	}
+
 	st, b, _ := holder.create(t, true)
 	if st != http.StatusBadRequest || !strings.Contains(string(b), openID) {
 		t.Errorf("the holder's second conversation: %d %s, want 400 naming %s", st, b, openID)
@@ -80,26 +85,40 @@ func TestLedgerKeepsRecent(t *testing.T) {
 	if st, b := holder.close(t, openID); st != http.StatusOK {
 		t.Errorf("closing the open conversation: %d %s", st, b)
 	}
-	if led := s.Ledger(); led.ConversationsKept != keep || led.Conversations[0].Seq != total-keep+1 {
+	if led := s.Ledger(); led.ConversationsKept != keep || firstSeq(led) != total-keep+1 {
 		t.Errorf("after closing the open one, outside the window: %d kept, the first seq %d; want %d, from seq %d",
-			led.ConversationsKept, led.Conversations[0].Seq, keep, total-keep+1)
+			led.ConversationsKept, firstSeq(led), keep, total-keep+1)
 	}
 }
 
-// TestLedgerKeepsAll: -1 keeps every conversation, beyond the default bound's role.
+// TestLedgerKeepsAll: -1 keeps every conversation; GET /_lpsim/ledger, which copies and writes
+// them a chunk at a time, says what Ledger says, and a limit across chunks pages exactly.
 func TestLedgerKeepsAll(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	cfg.LedgerConversations = -1
 	s, _ := newFakeSim(t, cfg)
 	c := newConsumer(t, s, accA, "all")
-	const n = 300
+	const n = 2*ledgerChunk + 100
 	for range n {
 		_, _, id := c.create(t, true)
 		c.close(t, id)
 	}
-	if led := s.Ledger(); len(led.Conversations) != n || led.ConversationsForgotten != 0 || led.ConversationsKept != n {
+	led := s.Ledger()
+	if len(led.Conversations) != n || led.ConversationsForgotten != 0 || led.ConversationsKept != n {
 		t.Errorf("listed %d, kept %d, forgotten %d, want all %d kept", len(led.Conversations), led.ConversationsKept, led.ConversationsForgotten, n)
+	}
+	if got := getLedger(t, s, ""); !reflect.DeepEqual(got, led) {
+		t.Errorf("GET /_lpsim/ledger differs from Ledger(): %d conversations listed, %d", len(got.Conversations), len(led.Conversations))
+	}
+	const limit = ledgerChunk + 50
+	page := getLedger(t, s, fmt.Sprint("?limit=", limit, "&after=10"))
+	if len(page.Conversations) != limit || firstSeq(page) != 11 || page.NextAfter != 10+limit ||
+		page.Conversations[limit-1].Seq != page.NextAfter {
+		t.Fatalf("limit %d after 10: %d listed from seq %d, next_after %d; want seq 11 to %d", limit, len(page.Conversations), firstSeq(page), page.NextAfter, 10+limit)
+	}
+	if last := getLedger(t, s, fmt.Sprint("?limit=", limit, "&after=", page.NextAfter)); len(last.Conversations) != n-10-limit || last.NextAfter != 0 {
+		t.Errorf("the last page: %d listed, next_after %d; want %d, none", len(last.Conversations), last.NextAfter, n-10-limit)
 	}
 	if got := s.Config().LedgerConversations; got != -1 {
 		t.Errorf("Config().LedgerConversations = %d, want -1", got)
@@ -174,18 +193,7 @@ func TestLedgerQuery(t *testing.T) {
 	b := newConsumer(t, s, accB, "lpbench-r1-z")
 	b.create(t, false)
 
-	get := func(query string) Ledger {
-		t.Helper()
-		st, body := call(t, s, "GET", "/_lpsim/ledger"+query, "")
-		if st != http.StatusOK {
-			t.Fatalf("GET /_lpsim/ledger%s: %d %s", query, st, body)
-		}
-		var led Ledger
-		if err := json.Unmarshal(body, &led); err != nil {
-			t.Fatalf("GET /_lpsim/ledger%s: %v", query, err)
-		}
-		return led
-	}
+	get := func(query string) Ledger { t.Helper(); return getLedger(t, s, query) }
 	exts := func(l Ledger) string {
 		var out []string
 		for _, c := range l.Conversations {
@@ -233,4 +241,26 @@ func TestLedgerQuery(t *testing.T) {
 		}
 		checkError(t, body, http.StatusBadRequest, 0)
 	}
+}
+
+// getLedger answers GET /_lpsim/ledger with the query from s, decoded.
+func getLedger(t *testing.T, s *Sim, query string) Ledger {
+	t.Helper()
+	st, body := call(t, s, "GET", "/_lpsim/ledger"+query, "")
+	if st != http.StatusOK {
+		t.Fatalf("GET /_lpsim/ledger%s: %d %s", query, st, body)
+	}
+	var led Ledger
+	if err := json.Unmarshal(body, &led); err != nil {
+		t.Fatalf("GET /_lpsim/ledger%s: %v", query, err)
+	}
+	return led
+}
+
+// firstSeq is the Seq of l's first conversation listed, -1 when none is.
+func firstSeq(l Ledger) int64 {
+	if len(l.Conversations) == 0 {
+		return -1
+	}
+	return l.Conversations[0].Seq
 }
