@@ -15,11 +15,12 @@ import (
 
 // cmdSim serves a standalone simulator until SIGINT or SIGTERM.
 func cmdSim(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sim", "sim [-listen ADDR] [-config FILE] [-tls [-tls-ca-file FILE]]", stderr)
+	fs := newFlags("sim", "sim [-listen ADDR] [-config FILE] [-tls [-tls-ca-file FILE]] [-ledger-conversations N]", stderr)
 	listen := fs.String("listen", lpsim.DefaultAddr, "address to listen on (loopback unless the config sets allow_remote)")
 	config := fs.String("config", "", "simulator configuration (YAML): accounts, latency, capacity, rate limits, faults")
 	useTLS := fs.Bool("tls", false, "speak HTTPS with a certificate signed by a CA generated at start, whose file the banner prints (config key tls)")
 	caFile := fs.String("tls-ca-file", "", "with -tls: where to write the CA certificate, a file that does not exist or one an earlier lpbench sim wrote (default: a temporary file, removed at exit; config key tls_ca_file)")
+	keep := fs.Int("ledger-conversations", 0, "how many of the most recent conversations the ledger keeps in detail, -1 for all (default: the config's, else 20000; config key ledger_conversations)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -36,6 +37,12 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		if cfg, err = profiles.ParseSimConfig(*config, data); err != nil {
 			return &exitError{code: exitcode.Usage, err: err}
 		}
+	}
+	switch {
+	case *keep < -1:
+		return usageError("-ledger-conversations %d: give a count of conversations, or -1 to keep them all", *keep)
+	case *keep != 0:
+		cfg.LedgerConversations = *keep
 	}
 	cfg.TLS = cfg.TLS || *useTLS
 	if *caFile != "" {

@@ -95,10 +95,10 @@ start_sim() {
 reset_sim() { curl -fsS -X POST "$SIM_URL/_lpsim/reset" >/dev/null; }
 
 # sim_requests: the requests the simulator served since its last reset (every endpoint, status).
-sim_requests() { curl -fsS "$SIM_URL/_lpsim/ledger" | jq '[.requests[] | to_entries[] | .value] | add // 0'; }
+sim_requests() { curl -fsS "$SIM_URL/_lpsim/ledger?limit=0" | jq '[.requests[] | to_entries[] | .value] | add // 0'; }
 # sim_webhooks: the webhook deliveries the simulator made since its last reset (lpbench's receiver
 # serves them: 4 per journey, the first of them the auto message).
-sim_webhooks() { curl -fsS "$SIM_URL/_lpsim/ledger" | jq '.webhooks.delivered // 0'; }
+sim_webhooks() { curl -fsS "$SIM_URL/_lpsim/ledger?limit=0" | jq '.webhooks.delivered // 0'; }
 
 # busy_ticks: CPU time used on the whole machine (user, nice, system, irq, softirq, steal), in
 # clock ticks (1/100 s); sim_ticks: the simulator's (user + system).

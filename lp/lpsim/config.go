@@ -145,6 +145,11 @@ type Config struct {
 	// exists is replaced only when it is a CA certificate a simulator wrote; any other is
 	// refused (CAFileError).
 	TLSCAFile string `yaml:"tls_ca_file"`
+	// LedgerConversations is how many of the most recent conversations the ledger keeps in
+	// detail (Ledger.Conversations); default DefaultLedgerConversations when zero, -1 keeps
+	// them all. Beyond it a conversation is forgotten once closed and its auto messages
+	// delivered or dropped; open ones are always kept. The ledger's counters stay exact.
+	LedgerConversations int `yaml:"ledger_conversations"`
 }
 
 // Defaults applied by New to zero fields of Config.
@@ -152,6 +157,10 @@ const (
 	DefaultAppJWTLifetime = time.Hour
 	DefaultWindow         = 10 * time.Second
 	DefaultClientID       = "lpbench-sim"
+	// DefaultLedgerConversations is the default Config.LedgerConversations: several times the
+	// largest run a test compares with the ledger (a few thousand conversations), a 20 s run at
+	// 1,000 conversations per second, and about 20 MB of detail.
+	DefaultLedgerConversations = 20000
 )
 
 // DefaultConfig returns a ready-to-use configuration that looks like a healthy multi-region
@@ -175,8 +184,9 @@ func DefaultConfig() Config {
 			account("23456789", "lo", DefaultClientID+"-lo"),
 			account("34567890", "sy", DefaultClientID+"-sy"),
 		},
-		AppJWTLifetime: DefaultAppJWTLifetime,
-		Window:         DefaultWindow,
+		AppJWTLifetime:      DefaultAppJWTLifetime,
+		Window:              DefaultWindow,
+		LedgerConversations: DefaultLedgerConversations,
 		Latency: map[Endpoint]Latency{
 			EndpointCSDS:        LogNormal(15*time.Millisecond, 60*time.Millisecond),
 			EndpointAppJWT:      LogNormal(40*time.Millisecond, 150*time.Millisecond),
@@ -243,6 +253,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Window == 0 {
 		c.Window = DefaultWindow
 	}
+	if c.LedgerConversations == 0 {
+		c.LedgerConversations = DefaultLedgerConversations
+	}
 	return c, nil
 }
 
@@ -288,6 +301,9 @@ func (c Config) problems() []string {
 	}
 	if err := c.Webhooks.Validate(); err != nil {
 		bad("webhooks: %v", err)
+	}
+	if c.LedgerConversations < -1 {
+		bad("ledger_conversations %d: give a count of conversations, or -1 to keep them all", c.LedgerConversations)
 	}
 	if c.TLSCAFile != "" && !c.TLS {
 		bad("tls_ca_file %q without tls", c.TLSCAFile)

@@ -1,8 +1,11 @@
 package lpsim
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 )
@@ -16,6 +19,10 @@ type conversation struct {
 	startMs  int64  // creation, Unix milliseconds on the Sim's clock: startTs of state notifications
 	updateMs int64  // the last change of its metadata (creation, close): metaDataLastUpdateTs
 	ttr      string // ttrDefName of the request, NORMAL when absent
+	// unsettled counts the deliveries of its auto messages not yet delivered or dropped;
+	// outside is set once it has left the window of recent conversations. Under conversations.mu.
+	unsettled int
+	outside   bool
 }
 
 // conversationInfo is what the state notifications of a conversation say about it.
@@ -42,20 +49,33 @@ type published struct {
 	unrouted int           // auto messages not emitted for want of an endpoint
 }
 
-// conversations holds every conversation of a Sim and the counters derived from them. mu guards
-// everything and is held only for map lookups and field updates, never while waiting.
+// conversations holds the conversations of a Sim whose detail it keeps, and the exact counters of
+// all of them. mu guards everything and is held only for map lookups and field updates, never
+// while waiting.
+//
+// Detail is kept for the keep most recent conversations by creation (recent, a ring once full)
+// and, beyond them, for those still open or with auto message deliveries not yet settled
+// (lingering), so that the one-open-conversation rule and the ledger's delivery records hold
+// whatever the bound. A conversation leaves for good (forgotten) once it is outside the window,
+// closed and settled. With keep 0 every conversation is kept.
 type conversations struct {
-	mu    sync.Mutex
-	byID  map[string]*conversation
-	open  map[string]*conversation // by owner: at most one open conversation per consumer
-	order []*conversation          // by creation
+	mu        sync.Mutex
+	keep      int                      // the window's size; 0 = keep all
+	byID      map[string]*conversation // every conversation kept
+	open      map[string]*conversation // by owner: at most one open conversation per consumer
+	recent    []*conversation          // the window, by creation; once full a ring whose oldest is at head
+	head      int
+	lingering map[*conversation]struct{} // outside the window, kept while open or unsettled
+	bySkill   map[string]int64           // conversations created, by the skill they were routed to
 
-	created, closed, sends, firstSends, autoMessages int64
+	created, closed, sends, firstSends, autoMessages, forgotten int64
 }
 
 func (cs *conversations) init() {
 	cs.byID = make(map[string]*conversation)
 	cs.open = make(map[string]*conversation)
+	cs.lingering = make(map[*conversation]struct{})
+	cs.bySkill = make(map[string]int64)
 }
 
 // reset forgets every conversation and zeroes the counters.
@@ -63,8 +83,91 @@ func (cs *conversations) reset() {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	cs.init()
-	cs.order = nil
-	cs.created, cs.closed, cs.sends, cs.firstSends, cs.autoMessages = 0, 0, 0, 0, 0
+	cs.recent, cs.head = nil, 0
+	cs.created, cs.closed, cs.sends, cs.firstSends, cs.autoMessages, cs.forgotten = 0, 0, 0, 0, 0, 0
+}
+
+// remember puts a new conversation into the window, pushing out the oldest once it is full.
+// cs.mu must be held.
+func (cs *conversations) remember(c *conversation) {
+	if cs.keep == 0 || len(cs.recent) < cs.keep {
+		cs.recent = append(cs.recent, c)
+		return
+	}
+	old := cs.recent[cs.head]
+	cs.recent[cs.head] = c
+	cs.head = (cs.head + 1) % cs.keep
+	old.outside = true
+	cs.lingering[old] = struct{}{}
+	cs.release(old)
+}
+
+// release forgets c when it is outside the window, closed and settled. cs.mu must be held.
+func (cs *conversations) release(c *conversation) {
+	if !c.outside || !c.Closed || c.unsettled > 0 || cs.byID[c.ID] != c { // not kept (a Reset came)
+		return
+	}
+	delete(cs.byID, c.ID)
+	delete(cs.lingering, c)
+	cs.forgotten++
+}
+
+// settle records that one delivery of c's auto messages was delivered or dropped.
+func (cs *conversations) settle(c *conversation) {
+	cs.mu.Lock()
+	c.unsettled--
+	cs.release(c)
+	cs.mu.Unlock()
+}
+
+// each calls f on the conversations kept whose Seq is above after, by creation, until f returns
+// false. cs.mu must be held.
+func (cs *conversations) each(after int64, f func(*conversation) bool) {
+	var old []*conversation
+	for c := range cs.lingering {
+		if c.Seq > after {
+			old = append(old, c)
+		}
+	}
+	// The lingering ones left the window before any of it was created: they come first.
+	slices.SortFunc(old, func(a, b *conversation) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, c := range old {
+		if !f(c) {
+			return
+		}
+	}
+	// The window is in creation order from head on: find the first above after.
+	n := len(cs.recent)
+	at := func(i int) *conversation { return cs.recent[(cs.head+i)%n] }
+	for i := sort.Search(n, func(i int) bool { return at(i).Seq > after }); i < n; i++ {
+		if !f(at(i)) {
+			return
+		}
+	}
+}
+
+// page returns up to n (> 0) of the kept conversations q selects whose Seq is above after and at
+// most upTo, by creation, copied, and whether more of them are left.
+func (cs *conversations) page(q LedgerQuery, after, upTo int64, n int) (list []Conversation, more bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.each(after, func(c *conversation) bool {
+		if c.Seq > upTo {
+			return false
+		}
+		if !q.selects(c) {
+			return true
+		}
+		if len(list) == n {
+			more = true
+			return false
+		}
+		e := c.Conversation
+		e.FirstAutoMessageDeliveries = slices.Clone(c.FirstAutoMessageDeliveries)
+		list = append(list, e)
+		return true
+	})
+	return list, more
 }
 
 // createConversation opens a conversation for consumer c of account a, arrived at the given
@@ -98,10 +201,12 @@ func (s *Sim) createConversation(a *account, c consumerClaims, arrived time.Dura
 		ttr:      ttr,
 	}
 	conv.updateMs = conv.startMs
+	cs.created++
+	conv.Seq = cs.created
 	cs.byID[id] = conv
 	cs.open[c.LPConsumerID] = conv
-	cs.order = append(cs.order, conv)
-	cs.created++
+	cs.bySkill[skill]++
+	cs.remember(conv)
 	return conv.info(), a.webhooks(), true
 }
 
@@ -160,6 +265,9 @@ func (s *Sim) publish(a *account, c consumerClaims, id string, arrived time.Dura
 				p.autoSeq, p.autoN = conv.seq, n
 				conv.seq += int64(n)
 				conv.AutoMessagesEmitted = n
+				if a.subscribes(EventContent) { // otherwise none is emitted (notifyMessage)
+					conv.unsettled += n * len(p.hooks)
+				}
 				conv.FirstAutoMessageDeliveries = make([]AutoMessageDelivery, len(p.hooks))
 				for i, h := range p.hooks {
 					conv.FirstAutoMessageDeliveries[i].Webhook = h.ID
@@ -188,6 +296,7 @@ func (s *Sim) closeConversation(a *account, c consumerClaims, id string) (info c
 		delete(cs.open, conv.consumer)
 	}
 	cs.closed++
+	cs.release(conv)
 	return conv.info(), a.webhooks(), apiErr{}
 }
 

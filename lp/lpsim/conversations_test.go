@@ -104,6 +104,7 @@ func TestAutoMessagesRule(t *testing.T) {
 			}
 			want := Conversation{
 				ID:                id,
+				Seq:               1, // the Sim's first
 				Account:           tt.acc,
 				ExtConsumerID:     "consumer",
 				CreateReceived:    time.Second,

@@ -368,6 +368,9 @@ func (d *dispatcher) delivered(n *notification) {
 	if everywhere {
 		d.stats.FirstAutoMessagesDelivered++
 	}
+	if n.conv != nil {
+		d.cs.settle(n.conv)
+	}
 	if n.dupe && !d.closed && len(d.pending) < d.cfg.QueueSize {
 		cp := &notification{
 			url: n.url, accountID: n.accountID, clientID: n.clientID, signature: n.signature, body: n.body,
@@ -399,6 +402,9 @@ func (d *dispatcher) failed(n *notification, reason string) {
 
 // drop counts n as dropped; n is no longer pending. d.mu must be held.
 func (d *dispatcher) drop(n *notification, reason string) {
+	if n.conv != nil && !n.extra {
+		defer d.cs.settle(n.conv) // after its ledger entry is updated
+	}
 	if n.extra || n.gen != d.gen {
 		return
 	}

@@ -2,9 +2,10 @@
 // domain API (CSDS), Sentinel AppJWTs, IdP ConsumerJWSs, CONVERSATION, SEND and close, with the
 // AUTO_MESSAGES rule applied at the server, and the Connector API's webhooks that deliver the auto
 // messages. It is the default target of lpbench and the ground truth of its tests: a [Ledger]
-// records every answered request, every injected fault and queue, every webhook notification
-// emitted, delivered, retried and dropped, and, per conversation, the server-side create→first-send
-// gap, whether auto messages were due, and whether the first one reached the webhook.
+// counts every answered request, every injected fault and queue, every webhook notification
+// emitted, delivered, retried and dropped, and, per recent conversation, the server-side
+// create→first-send gap, whether auto messages were due, and whether the first one reached the
+// webhook.
 //
 // It behaves like a loaded LivePerson, not like a mirror: accounts live in regions (va, lo, sy)
 // with a network offset each; every endpoint has a service-time distribution and a capacity
@@ -42,7 +43,7 @@
 //	POST /api/account/{acc}/consumer?v=1.0                                 IdP ConsumerJWS, v optional (idp host)
 //	POST /api/account/{acc}/messaging/consumer/conversation?v=3            CONVERSATION (asyncMessagingEnt host)
 //	POST /api/account/{acc}/messaging/consumer/conversation/send?v=3       SEND and close (asyncMessagingEnt host)
-//	GET  /_lpsim/ledger                                                    the Ledger as JSON
+//	GET  /_lpsim/ledger[?account=ACC&consumer=PREFIX&after=SEQ&limit=N]    the Ledger as JSON (see Ledger)
 //	POST /_lpsim/reset                                                     Sim.Reset, 204
 //	GET  /_lpsim/apps                                                      accounts and generated credentials
 //	POST /_lpsim/webhooks  {"account":ACC,"url":URL}                       register a webhook endpoint, 201
@@ -273,13 +274,64 @@
 //   - Fault draws and latency samples come from two generators seeded by Config.Seed: the same
 //     requests in the same order meet the same faults. Webhook deliveries draw from two more.
 //
+// # Ledger
+//
+// The ledger's counters are exact whatever the simulator has served: requests by endpoint and
+// status, faults, queues, tokens, conversations created and closed, sends, auto messages,
+// conversations by skill, webhook notifications and deliveries by outcome and endpoint. The
+// detail of each conversation (Ledger.Conversations) is kept for a bounded number of them, so
+// that a simulator shared by runs for weeks holds bounded memory:
+//
+//   - Config.LedgerConversations (ledger_conversations, `lpbench sim -ledger-conversations N`)
+//     is how many of the most recent conversations, by creation, are kept; default
+//     [DefaultLedgerConversations] (20,000, about 20 MB), several times the largest run a test
+//     compares with the ledger; -1 keeps every one, as before the bound (memory then grows by
+//     about 1 KB per conversation).
+//   - Beyond the most recent ones, a conversation is forgotten once it is closed and every
+//     delivery of its auto messages is delivered or dropped. An open conversation is never
+//     forgotten: the one-open-conversation-per-consumer rule and its 400, which names the open
+//     one, hold whatever the bound (and a consumer holds at most one).
+//   - A request about a forgotten conversation (SEND, close) gets 400 "Unknown conversation"
+//     rather than "Conversation is closed".
+//   - Ledger.ConversationsKept and ConversationsForgotten count the two sides; each kept
+//     conversation carries Seq, its creation number since New or Reset (from 1).
+//
+// Nothing else grows with the conversations or consumers served: open conversations are bounded
+// by the consumers holding them, pending webhook deliveries by WebhookConfig.QueueSize, verified
+// tokens by a cache of 4,096. What grows with runs rather than conversations: an entry per
+// webhook endpoint registered (Ledger.WebhookEndpoints, until Reset; an endpoint that is never
+// removed stays registered) and one per distinct skill id asked for (ConversationsBySkill).
+//
+// GET /_lpsim/ledger answers the whole ledger, every kept conversation listed, as [Sim.Ledger]
+// does; its parameters select which conversations are listed ([Sim.LedgerOf], [LedgerQuery]),
+// the counters being whole in every answer:
+//
+//   - account=ACC: only the account's conversations;
+//   - consumer=PREFIX: only those whose ext_consumer_id starts with PREFIX; lpbench's consumer
+//     ids begin with "lpbench-RUN-" (the journey.consumer_id pattern, {run} being the run's
+//     random id), so consumer=lpbench-RUN- lists one run's;
+//   - after=SEQ: only those created after the conversation with that Seq;
+//   - limit=N: at most N, in creation order; when more were left out, next_after is the Seq of
+//     the last one listed, to pass as after= for the next page (absent on the last page);
+//     limit=0 lists none: the counters alone.
+//
+// Conversations, then next_after, come last in the JSON form: they are copied and written a
+// chunk at a time, so neither the answer nor a copy of every conversation exists whole in the
+// simulator's memory, and requests are served meanwhile. The counters are those of the answer's
+// start; conversations created after it are not listed. A parameter that is not a whole number
+// ≥ 0 → 400 in the error shape, naming it.
+//
 // # Reset and sharing
 //
-// [Sim.Reset] (POST /_lpsim/reset) forgets every conversation and zeroes the ledger and the rate
-// limit buckets, keeping configuration, clock and issued tokens. Several clients may share one
+// [Sim.Reset] (POST /_lpsim/reset) forgets every conversation and zeroes the ledger (Seq starts
+// again from 1) and the rate limit buckets, keeping configuration, clock and issued tokens.
+// Several clients may share one
 // simulator: conversation ids are random UUIDs, and consumers are told apart by account and
 // ext_consumer_id, so clients using distinct consumer ids (lpbench puts a random run id in them)
-// never collide; each finds its conversations in the ledger by ext_consumer_id.
+// never collide; each finds its conversations in the ledger by ext_consumer_id (consumer=PREFIX
+// lists them alone). A shared simulator keeps the detail of its most recent conversations only
+// (see Ledger): a client that compares its run with the ledger's detail reads it before more
+// than LedgerConversations others are created, or gives the simulator a larger bound.
 //
 // # Time
 //

@@ -1,9 +1,17 @@
 package lpsim
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
 	"net/http"
-	"slices"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -33,10 +41,33 @@ type Ledger struct {
 	// included). Their Deliveries, Delivered, Dropped, Pending, Retried, Lost and Duplicated add
 	// up to those of Webhooks.
 	WebhookEndpoints map[string]WebhookEndpointStats `json:"webhook_endpoints"`
-	Conversations    []Conversation                  `json:"conversations"` // ordered by creation
 	// ConversationsBySkill counts the conversations created by the skill they were routed to
 	// (Conversation.Skill); never nil.
 	ConversationsBySkill map[string]int64 `json:"conversations_by_skill"`
+	// ConversationsKept counts the conversations whose detail the simulator keeps (see
+	// Config.LedgerConversations), ConversationsForgotten those it no longer does: they add up
+	// to ConversationsCreated.
+	ConversationsKept      int64 `json:"conversations_kept"`
+	ConversationsForgotten int64 `json:"conversations_forgotten"`
+	// Conversations are the kept conversations the query selected (all of them for Ledger),
+	// ordered by creation. GET /_lpsim/ledger writes them, then NextAfter, after the rest.
+	Conversations []Conversation `json:"conversations"`
+	// NextAfter is set when LedgerQuery.Limit cut Conversations short: the Seq of the last one
+	// listed, for LedgerQuery.After (after=) to list the next page; 0 when none is left out.
+	NextAfter int64 `json:"next_after,omitempty"`
+}
+
+// LedgerQuery selects the conversations a ledger lists ([Sim.LedgerOf], GET /_lpsim/ledger's
+// parameters); the counters are always whole. The zero LedgerQuery lists every kept one.
+type LedgerQuery struct {
+	Account  string // only this account's ("" = every account); account=
+	Consumer string // only those whose ext_consumer_id starts with it, e.g. a run's "lpbench-RUN-"; consumer=
+	After    int64  // only those created after the one with this Seq; after=
+	Limit    int    // at most this many (0 = no limit, < 0 = none: the counters alone); limit= (0 there: none)
+}
+
+func (q LedgerQuery) selects(c *conversation) bool {
+	return c.Seq > q.After && (q.Account == "" || c.Account == q.Account) && strings.HasPrefix(c.ExtConsumerID, q.Consumer)
 }
 
 // WebhookStats counts the notifications of the simulated Connector API (see [WebhookConfig]).
@@ -95,7 +126,10 @@ type WebhookEndpointStats struct {
 
 // Conversation is the ledger entry of one conversation.
 type Conversation struct {
-	ID                string        `json:"id"`
+	ID string `json:"id"`
+	// Seq numbers the conversations by creation, from 1 after New or Reset: the ledger's paging
+	// cursor (LedgerQuery.After).
+	Seq               int64         `json:"seq"`
 	Account           string        `json:"account"`
 	ExtConsumerID     string        `json:"ext_consumer_id"`
 	CreateReceived    time.Duration `json:"create_received_ns"`     // server monotonic time since the Sim was created, taken when the CONVERSATION request arrived (before any simulated latency)
@@ -158,10 +192,15 @@ func (s *Sim) count(i, status int) {
 	}
 }
 
-// Ledger returns a snapshot of the ledger that shares nothing with the Sim. Every endpoint has a
-// (possibly empty) entry in Requests, Faults and Queues, and Conversations, WebhookEndpoints and
-// Webhooks.DroppedByReason are never nil, so the JSON form is stable.
-func (s *Sim) Ledger() Ledger {
+// Ledger returns a snapshot of the ledger that shares nothing with the Sim, every kept
+// conversation listed: [Sim.LedgerOf] with the zero LedgerQuery.
+func (s *Sim) Ledger() Ledger { return s.LedgerOf(LedgerQuery{}) }
+
+// LedgerOf returns a snapshot of the ledger that shares nothing with the Sim, listing the kept
+// conversations q selects. Every endpoint has a (possibly empty) entry in Requests, Faults and
+// Queues, and Conversations, WebhookEndpoints and Webhooks.DroppedByReason are never nil, so the
+// JSON form is stable.
+func (s *Sim) LedgerOf(q LedgerQuery) Ledger {
 	l := Ledger{
 		Requests:           make(map[Endpoint]map[int]int64, numEndpoints),
 		Faults:             make(map[Endpoint]map[string]int64, numEndpoints),
@@ -190,25 +229,40 @@ func (s *Sim) Ledger() Ledger {
 			l.Queues[e] = QueueStats{}
 		}
 	}
+	s.conversations.snapshot(&l, q)
+	// Not under cs.mu: the dispatcher takes it inside its own lock.
+	l.Webhooks, l.WebhookEndpoints = s.hooks.snapshot()
+	return l
+}
 
-	cs := &s.conversations
+// snapshot copies into l the counters and the kept conversations q selects.
+func (cs *conversations) snapshot(l *Ledger, q LedgerQuery) {
 	cs.mu.Lock()
 	l.ConversationsCreated = cs.created
 	l.ConversationsClosed = cs.closed
 	l.Sends = cs.sends
 	l.FirstSends = cs.firstSends
 	l.AutoMessagesTriggered = cs.autoMessages
-	l.Conversations = make([]Conversation, len(cs.order))
-	l.ConversationsBySkill = map[string]int64{}
-	for i, c := range cs.order {
-		l.ConversationsBySkill[c.Skill]++
-		l.Conversations[i] = c.Conversation
-		l.Conversations[i].FirstAutoMessageDeliveries = slices.Clone(c.FirstAutoMessageDeliveries)
-	}
+	l.ConversationsBySkill = maps.Clone(cs.bySkill)
+	l.ConversationsKept = int64(len(cs.byID))
+	l.ConversationsForgotten = cs.forgotten
 	cs.mu.Unlock()
-	// Not under cs.mu: the dispatcher takes it inside its own lock.
-	l.Webhooks, l.WebhookEndpoints = s.hooks.snapshot()
-	return l
+	l.Conversations = []Conversation{}
+	if q.Limit < 0 {
+		return
+	}
+	n := q.Limit
+	if n == 0 {
+		n = math.MaxInt
+	}
+	// Another page cannot add one: nothing was created after l.ConversationsCreated then.
+	list, more := cs.page(q, q.After, l.ConversationsCreated, n)
+	if list != nil {
+		l.Conversations = list
+	}
+	if more {
+		l.NextAfter = list[len(list)-1].Seq
+	}
 }
 
 // handleReset answers POST /_lpsim/reset: Sim.Reset, then 204.
@@ -217,16 +271,92 @@ func (s *Sim) handleReset(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// handleLedger answers GET /_lpsim/ledger with the Ledger as JSON. Control routes are not part of
-// the simulated service: no counting, no latency, no stall.
+// handleLedger answers GET /_lpsim/ledger with the Ledger as JSON, listing the conversations its
+// parameters select (see parseLedgerQuery). Control routes are not part of the simulated service:
+// no counting, no latency, no stall.
 func (s *Sim) handleLedger(w http.ResponseWriter, r *http.Request) {
-	b, err := json.Marshal(s.Ledger())
-	if err != nil { // plain data only: cannot happen
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+	q, err := parseLedgerQuery(r.URL.Query())
+	if err != nil {
+		controlError(w, badRequest("Bad ledger query", err.Error()))
 		return
 	}
 	w.Header()["Content-Type"] = jsonContentType
-	w.Write(b)
+	s.writeLedger(w, q)
+}
+
+// parseLedgerQuery reads GET /_lpsim/ledger's parameters: account, consumer (a prefix of
+// ext_consumer_id), after (a Seq) and limit (0: no conversation, the counters alone).
+func parseLedgerQuery(v url.Values) (LedgerQuery, error) {
+	q := LedgerQuery{Account: v.Get("account"), Consumer: v.Get("consumer")}
+	if a := v.Get("after"); a != "" {
+		n, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || n < 0 {
+			return q, fmt.Errorf("after=%q: give the seq of a conversation, a whole number ≥ 0 (the ledger's next_after)", a)
+		}
+		q.After = n
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 0 {
+			return q, fmt.Errorf("limit=%q: give the most conversations to list, a whole number ≥ 0 (0: the counters alone)", l)
+		}
+		q.Limit = n
+		if n == 0 {
+			q.Limit = -1
+		}
+	}
+	return q, nil
+}
+
+// ledgerChunk is how many conversations writeLedger copies at a time.
+const ledgerChunk = 512
+
+// writeLedger writes the ledger as JSON, listing the conversations q selects a chunk at a time:
+// neither the answer nor the list of conversations ever exists whole in memory, and requests are
+// not held up while it is written. The counters are those of the start; conversations created
+// later are not listed, and one forgotten meanwhile may be left out. Conversations and
+// next_after come last.
+func (s *Sim) writeLedger(w io.Writer, q LedgerQuery) {
+	l := s.LedgerOf(LedgerQuery{Limit: -1})
+	l.Conversations = nil
+	head, err := json.Marshal(l)
+	if err != nil { // plain data only: cannot happen
+		return
+	}
+	// head ends with "conversations":null}: the array and next_after replace it.
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.Write(bytes.TrimSuffix(head, []byte("null}")))
+	bw.WriteByte('[')
+	enc := json.NewEncoder(bw)
+	after, listed, next := q.After, 0, int64(0)
+	for q.Limit >= 0 {
+		n := ledgerChunk
+		if q.Limit > 0 {
+			n = min(n, q.Limit-listed)
+		}
+		list, more := s.conversations.page(q, after, l.ConversationsCreated, n)
+		for i := range list {
+			if listed+i > 0 {
+				bw.WriteByte(',')
+			}
+			enc.Encode(&list[i]) // plain data: cannot fail; its trailing newline is JSON space
+		}
+		if !more {
+			break
+		}
+		listed += len(list)
+		after = list[len(list)-1].Seq
+		if listed == q.Limit {
+			next = after
+			break
+		}
+	}
+	bw.WriteByte(']')
+	if next > 0 {
+		fmt.Fprintf(bw, `,"next_after":%d`, next)
+	}
+	bw.WriteString("}\n")
+	bw.Flush()
 }
 
 // App is one account's app installation as GET /_lpsim/apps lists it.

@@ -106,6 +106,7 @@ func newSim(cfg Config, now func() time.Time) (*Sim, error) {
 	}
 	s.resetBuckets()
 	s.conversations.init()
+	s.conversations.keep = max(0, cfg.LedgerConversations) // -1: all
 	s.hooks = newDispatcher(cfg.Webhooks, cfg.Seed, &s.conversations, s.elapsed)
 	s.stall.init(cfg.Stalls)
 	s.mux = s.routes(func(service) bool { return true })
