@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/profiles"
 )
 
@@ -13,8 +14,8 @@ import (
 func TestSimLedgerConversations(t *testing.T) {
 	t.Parallel()
 	code, _, stderr := runCLI("sim", "-ledger-conversations", "-2")
-	if want := "-ledger-conversations -2: give a count of conversations, or -1 to keep them all"; code != exitUsage || !strings.Contains(stderr, want) {
-		t.Errorf("-ledger-conversations -2: exit %d, want %d saying %q\n%s", code, exitUsage, want, stderr)
+	if want := "-ledger-conversations -2: give a count of conversations, or -1 to keep them all"; code != exitcode.Usage || !strings.Contains(stderr, want) {
+		t.Errorf("-ledger-conversations -2: exit %d, want %d saying %q\n%s", code, exitcode.Usage, want, stderr)
 	}
 	cfg, err := profiles.ParseSimConfig("sim.yaml", []byte("ledger_conversations: 500\n"))
 	if err != nil || cfg.LedgerConversations != 500 {
