@@ -64,6 +64,14 @@ type Runner struct {
 	// its counters per lane (LaneCounts), and they are the only count of the arrivals.
 	Lanes int
 	Lane  func(k int64) int
+	// PreciseWake makes the dispatcher sleep on the kernel's high-resolution timer (Linux: a
+	// timerfd read through the runtime's poller) instead of the runtime's timers, which wake an
+	// otherwise idle process on whole milliseconds: about 0.5 ms late on average and 1 ms at worst,
+	// lag that is the generator's, not the target's. It costs CPU: system calls per arrival and
+	// more of the runtime's own spinning around the poller, 40 to 50 µs per arrival on a 2-core
+	// machine (BenchmarkDispatchLag). Off, and where the kernel has no such timer, the runtime's
+	// timers are used (as under testing/synctest, whose fake clock does not drive the kernel's).
+	PreciseWake bool
 
 	once    sync.Once
 	lanes   []lane
@@ -133,11 +141,11 @@ func (r *Runner) LaneCounts(i int) Counts {
 // Run dispatches the plan until it is exhausted or stop ends, then waits for the tasks in flight
 // and returns the final counts. Tasks run with work as their context: cancel it to interrupt them.
 //
-// One goroutine dispatches. It sleeps until the next intended time and then hands the arrival to a
-// new goroutine if fewer than MaxInFlight are running. When it falls behind (a slow wake-up, a
-// busy machine), the arrivals whose time has passed go out at once, back to back: the schedule is
-// never shifted, and the lateness shows up as lag in the tasks — up to MaxLag, past which they are
-// dropped as late until the dispatcher has caught up.
+// One goroutine dispatches. It sleeps until the next intended time (see PreciseWake) and then
+// hands the arrival to a new goroutine if fewer than MaxInFlight are running. When it falls
+// behind (a slow wake-up, a busy machine), the arrivals whose time has passed go out at once,
+// back to back: the schedule is never shifted, and the lateness shows up as lag in the tasks — up
+// to MaxLag, past which they are dropped as late until the dispatcher has caught up.
 func (r *Runner) Run(stop, work context.Context) Counts {
 	r.init()
 	if r.Epoch.IsZero() {
@@ -150,22 +158,16 @@ func (r *Runner) Run(stop, work context.Context) Counts {
 	// slots holds a token per running task; it is how a queued arrival waits for a free worker.
 	slots := make(chan struct{}, min(limit, 1<<20))
 	var wg sync.WaitGroup
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
+	w := newWaker(stop, r.PreciseWake)
+	defer w.close()
 
 dispatch:
 	for k, at := range r.Plan.Arrivals() {
 		if at < r.StartFrom {
 			continue // not started: counted so once the run is over
 		}
-		if wait := at - time.Since(r.Epoch); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-stop.Done():
-				break dispatch
-			}
+		if wait := at - time.Since(r.Epoch); wait > 0 && !w.sleep(stop, wait) {
+			break dispatch
 		}
 		a := Arrival{Index: k, Intended: at, Lane: r.laneOf(k)}
 		if r.OnDispatch != nil {
