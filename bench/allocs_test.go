@@ -175,7 +175,7 @@ func TestCannedJourney(t *testing.T) {
 
 // journeyAllocsCeiling bounds the allocations of one journey through the canned transport (see
 // BenchmarkJourneyAllocs): TestJourneyAllocs fails when they grow past it.
-const journeyAllocsCeiling = 126
+const journeyAllocsCeiling = 120
 
 // TestJourneyAllocs: one journey of lpbench's code path, network and simulator taken out,
 // allocates no more than journeyAllocsCeiling.

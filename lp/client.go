@@ -95,6 +95,7 @@ type Client struct {
 	domains cached[Domains]
 	appJWT  cached[string]
 	create  []byte // CONVERSATION body: constant per account
+	msgURLs atomic.Pointer[messagingURLs]
 }
 
 // NewClient checks t and returns a Client for it.

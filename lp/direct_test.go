@@ -67,3 +67,24 @@ func TestRoundTripAsDo(t *testing.T) {
 		t.Error("a Transport with an HTTP client accepted")
 	}
 }
+
+// TestMessagingURL: the Send API URLs are built once per host and path, and a new messaging host
+// (a refreshed domain lookup) gets its own.
+func TestMessagingURL(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient(Target{Name: "t", Account: "a/1", CSDS: "http://127.0.0.1:1", Scheme: "http"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ host, path, want string }{
+		{"h1", "/x", "http://h1/api/account/a%2F1/x"},
+		{"h1", "/y", "http://h1/api/account/a%2F1/y"},
+		{"h1", "/x", "http://h1/api/account/a%2F1/x"},
+		{"h2", "/x", "http://h2/api/account/a%2F1/x"},
+		{"h1", "/y", "http://h1/api/account/a%2F1/y"},
+	} {
+		if got := c.messagingURL(tc.host, tc.path); got != tc.want {
+			t.Errorf("%s %s: %s, want %s", tc.host, tc.path, got, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -95,9 +96,34 @@ func createBody(account string, r Routing, p ConsumerProfile) ([]byte, error) {
 	return json.Marshal([]any{up, rc})
 }
 
+// messagingURLs is the last messaging host's URLs of the Send API paths, which every journey's
+// requests share (a new host, from a refreshed domain lookup, replaces them).
+type messagingURLs struct {
+	host string
+	urls map[string]string // path → URL
+}
+
+// messagingURL returns the URL of the Send API path (under /api/account/{account}) on host,
+// built once per host and path.
+func (c *Client) messagingURL(host, path string) string {
+	if m := c.msgURLs.Load(); m != nil && m.host == host {
+		if u, ok := m.urls[path]; ok {
+			return u
+		}
+	}
+	u := c.serviceURL(host, "/api/account/"+url.PathEscape(c.t.Account)+path)
+	m := &messagingURLs{host: host, urls: map[string]string{path: u}}
+	if old := c.msgURLs.Load(); old != nil && old.host == host {
+		maps.Copy(m.urls, old.urls)
+		m.urls[path] = u
+	}
+	c.msgURLs.Store(m) // a concurrent Store may win: either is right, the other path is built again
+	return u
+}
+
 // messagingRequest builds a Send API request carrying the consumer's headers.
 func (c *Client) messagingRequest(ctx context.Context, path string, body []byte, con *Consumer) (*http.Request, error) {
-	u := c.serviceURL(con.Domains.Messaging, "/api/account/"+url.PathEscape(c.t.Account)+path)
+	u := c.messagingURL(con.Domains.Messaging, path)
 	req, err := c.newRequest(ctx, http.MethodPost, u, body, "application/json")
 	if err != nil {
 		return nil, err
