@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -27,6 +28,7 @@ import (
 // and what a journey allocates through it is the client's own: lp's requests and decoding,
 // net/http.Client.Do and the recorder, plus two allocations per request for the canned answer
 // (its Response and body reader; a real transport allocates far more, and the same for any client).
+// It calls the request's trace hooks as a real transport does.
 type canned struct {
 	sim     http.Handler
 	mu      sync.Mutex
@@ -45,8 +47,17 @@ type cannedBody struct{ bytes.Reader }
 func (*cannedBody) Close() error { return nil }
 
 // RoundTrip reads the request's body (as a transport does), then replays the answer of its
-// method and path.
+// method and path. It calls the request's trace hooks that lp uses as net/http's transport calls
+// them (a connection from the pool, the headers written, the answer's first byte): lp recycles a
+// request's trace only once they all ran.
 func (c *canned) RoundTrip(req *http.Request) (*http.Response, error) {
+	trace := httptrace.ContextClientTrace(req.Context())
+	if trace != nil && trace.GotConn != nil {
+		trace.GotConn(httptrace.GotConnInfo{Reused: true})
+	}
+	if trace != nil && trace.WroteHeaders != nil {
+		trace.WroteHeaders()
+	}
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
 		_ = req.Body.Close()
@@ -64,6 +75,9 @@ func (c *canned) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.answers[key] = a
 	}
 	c.mu.Unlock()
+	if trace != nil && trace.GotFirstResponseByte != nil {
+		trace.GotFirstResponseByte()
+	}
 	body := &cannedBody{}
 	body.Reset(a.body)
 	return &http.Response{Status: http.StatusText(a.status), StatusCode: a.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
@@ -80,7 +94,7 @@ func cannedJourney(b testing.TB, epoch time.Time) *lp.Journey {
 	const url = "http://sim.invalid"
 	j := newJourney(b, url, sim.Config().Accounts[0], epoch)
 	t := j.Client.Target()
-	t.HTTP = &http.Client{Transport: &canned{sim: sim, answers: map[string]*cannedAnswer{}}}
+	t.Transport = &canned{sim: sim, answers: map[string]*cannedAnswer{}}
 	if j.Client, err = lp.NewClient(t); err != nil {
 		b.Fatal(err)
 	}
@@ -156,5 +170,37 @@ func TestCannedJourney(t *testing.T) {
 	}
 	if got := fmt.Sprint(j.Client.DomainLookups(), j.Client.AppJWTFetches()); got != "1 1" {
 		t.Errorf("domain lookups and AppJWT fetches: %s, want 1 1", got)
+	}
+}
+
+// journeyAllocsCeiling bounds the allocations of one journey through the canned transport (see
+// BenchmarkJourneyAllocs): TestJourneyAllocs fails when they grow past it.
+const journeyAllocsCeiling = 120
+
+// TestJourneyAllocs: one journey of lpbench's code path, network and simulator taken out,
+// allocates no more than journeyAllocsCeiling.
+func TestJourneyAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	epoch := time.Now()
+	j := cannedJourney(t, epoch)
+	rec := report.NewRecorder(report.RecorderOptions{Targets: []string{"va"}, Epoch: epoch, Window: 10 * time.Second})
+	defer rec.Close()
+	i := int64(0)
+	run := func() {
+		i++
+		r := sample.Record{Index: i, Intended: time.Since(epoch)}
+		j.Run(context.Background(), &r)
+		if r.Outcome != sample.OutcomeOK {
+			t.Fatalf("journey %d: outcome %v, class %v at %v", i, r.Outcome, r.Class, r.Failed)
+		}
+		rec.Record(&r)
+	}
+	run() // the shared lookups and the first answers of each endpoint, outside the count
+	if n := testing.AllocsPerRun(500, run); n > journeyAllocsCeiling {
+		t.Errorf("%.0f allocations per journey, ceiling %d", n, journeyAllocsCeiling)
+	} else {
+		t.Logf("%.0f allocations per journey", n)
 	}
 }

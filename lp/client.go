@@ -56,6 +56,9 @@ type Target struct {
 	// accounts. Time spent waiting for the cap counts in the step it delays.
 	MaxRequestRate float64
 	HTTP           *http.Client // default: a client with keep-alive tuned for load
+	// Transport, when not nil, is the transport of the default HTTP client instead of the one
+	// tuned for load (a test's). Not with HTTP, RootCAs or InsecureSkipVerify.
+	Transport http.RoundTripper
 	// MaxInFlight is the most journeys that run against this target at once (0: not known). A
 	// journey makes one request at a time, so the default HTTP client never needs more
 	// connections to a host than that plus a few for shared fetches (SpareConns): it holds at
@@ -87,10 +90,12 @@ type Target struct {
 type Client struct {
 	t       Target
 	http    *http.Client
+	direct  http.RoundTripper // http's transport when http is the default client (see roundTrip)
 	limiter *rate.Limiter
 	domains cached[Domains]
 	appJWT  cached[string]
 	create  []byte // CONVERSATION body: constant per account
+	msgURLs atomic.Pointer[messagingURLs]
 }
 
 // NewClient checks t and returns a Client for it.
@@ -111,6 +116,9 @@ func NewClient(t Target) (*Client, error) {
 	if t.DomainsTTL <= 0 {
 		t.DomainsTTL = 60 * time.Second
 	}
+	if t.Transport != nil && (t.HTTP != nil || t.RootCAs != nil || t.InsecureSkipVerify) {
+		return nil, fmt.Errorf("lp: target %q: Transport replaces the default HTTP client's: not with HTTP, RootCAs or InsecureSkipVerify", t.Name)
+	}
 	if t.RootCAs != nil && (t.HTTP != nil || t.InsecureSkipVerify) {
 		return nil, fmt.Errorf("lp: target %q: RootCAs apply to the default HTTP client with certificates verified only", t.Name)
 	}
@@ -124,7 +132,11 @@ func NewClient(t Target) (*Client, error) {
 	}
 	c := &Client{t: t, http: t.HTTP}
 	if c.http == nil {
-		c.http = &http.Client{Transport: newTransport(t), CheckRedirect: noRedirect}
+		c.direct = t.Transport
+		if c.direct == nil {
+			c.direct = newTransport(t)
+		}
+		c.http = &http.Client{Transport: c.direct, CheckRedirect: noRedirect}
 	}
 	if t.MaxRequestRate > 0 {
 		// A burst of a tenth of a second's worth keeps the cap smooth without losing timer slack
@@ -308,7 +320,7 @@ func (c *Client) do(op string, req *http.Request, tm *reqTimes) (status int, hea
 	}
 	rt := newReqTrace(ctx)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, &rt.trace))
-	resp, err := c.http.Do(req)
+	resp, err := c.roundTrip(req)
 	sent := rt.done(tm, resp, err)
 	if err != nil {
 		e := transportError(ctx, op, err)

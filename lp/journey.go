@@ -432,6 +432,9 @@ func (j *Journey) journalCreate(rec *sample.Record, consumer string, err error) 
 // checkAuth passes err through, first dropping the shared AppJWT when the server rejected it as
 // expired or invalid, so the journeys after this one fetch a new one.
 func (j *Journey) checkAuth(err error, appJWT string) error {
+	if err == nil {
+		return nil
+	}
 	var e *Error
 	if errors.As(err, &e) && e.Code == 40102 {
 		j.Client.InvalidateAppJWT(appJWT)

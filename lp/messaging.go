@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -95,9 +96,34 @@ func createBody(account string, r Routing, p ConsumerProfile) ([]byte, error) {
 	return json.Marshal([]any{up, rc})
 }
 
+// messagingURLs is the last messaging host's URLs of the Send API paths, which every journey's
+// requests share (a new host, from a refreshed domain lookup, replaces them).
+type messagingURLs struct {
+	host string
+	urls map[string]string // path → URL
+}
+
+// messagingURL returns the URL of the Send API path (under /api/account/{account}) on host,
+// built once per host and path.
+func (c *Client) messagingURL(host, path string) string {
+	if m := c.msgURLs.Load(); m != nil && m.host == host {
+		if u, ok := m.urls[path]; ok {
+			return u
+		}
+	}
+	u := c.serviceURL(host, "/api/account/"+url.PathEscape(c.t.Account)+path)
+	m := &messagingURLs{host: host, urls: map[string]string{path: u}}
+	if old := c.msgURLs.Load(); old != nil && old.host == host {
+		maps.Copy(m.urls, old.urls)
+		m.urls[path] = u
+	}
+	c.msgURLs.Store(m) // a concurrent Store may win: either is right, the other path is built again
+	return u
+}
+
 // messagingRequest builds a Send API request carrying the consumer's headers.
 func (c *Client) messagingRequest(ctx context.Context, path string, body []byte, con *Consumer) (*http.Request, error) {
-	u := c.serviceURL(con.Domains.Messaging, "/api/account/"+url.PathEscape(c.t.Account)+path)
+	u := c.messagingURL(con.Domains.Messaging, path)
 	req, err := c.newRequest(ctx, http.MethodPost, u, body, "application/json")
 	if err != nil {
 		return nil, err
@@ -110,16 +136,20 @@ func (c *Client) messagingRequest(ctx context.Context, path string, body []byte,
 	return req, nil
 }
 
-// respCode is a response's "code": "OK" or 200 mean success (both forms are in use).
-type respCode json.RawMessage
+// rawJSON is a JSON value as it stands in an answer's body, without a copy: it aliases the body,
+// which outlives its decoding (json.RawMessage copies each value).
+type rawJSON []byte
 
-func (rc *respCode) UnmarshalJSON(b []byte) error {
-	*rc = append((*rc)[:0], b...)
+func (r *rawJSON) UnmarshalJSON(b []byte) error {
+	*r = b
 	return nil
 }
 
+// respCode is a response's "code": "OK" or 200 mean success (both forms are in use).
+type respCode = rawJSON
+
 // ok reports whether the code means success, and the numeric code when it is a number.
-func (rc respCode) ok() (bool, int) {
+func (rc rawJSON) ok() (bool, int) {
 	s := string(bytes.Trim(rc, `"`))
 	if s == "OK" || s == "ok" {
 		return true, 200
@@ -128,15 +158,27 @@ func (rc respCode) ok() (bool, int) {
 	return err == nil && n >= 200 && n < 300, n
 }
 
+// isString reports whether r is the JSON string s (escaped or not).
+func (r rawJSON) isString(s string) bool {
+	if len(r) == len(s)+2 && r[0] == '"' && string(r[1:len(r)-1]) == s {
+		return true
+	}
+	if bytes.IndexByte(r, '\\') < 0 {
+		return false
+	}
+	var v string
+	return json.Unmarshal(r, &v) == nil && v == s
+}
+
 type respElem struct {
-	Code  respCode        `json:"code"`
-	ReqID json.RawMessage `json:"reqId"`
+	Code  respCode `json:"code"`
+	ReqID rawJSON  `json:"reqId"`
 	Body  struct {
-		ConversationID string          `json:"conversationId"`
-		Sequence       json.RawMessage `json:"sequence"`
-		Title          string          `json:"title"`
-		Details        string          `json:"details"`
-		ErrorCode      flexInt         `json:"errorCode"`
+		ConversationID string  `json:"conversationId"`
+		Sequence       rawJSON `json:"sequence"`
+		Title          string  `json:"title"`
+		Details        string  `json:"details"`
+		ErrorCode      flexInt `json:"errorCode"`
 	} `json:"body"`
 }
 
@@ -174,15 +216,13 @@ func (c *Client) createConversation(ctx context.Context, con *Consumer, tm *reqT
 // "OK" or 200; other fields are ignored. A 200 whose element carries an error code fails with the
 // class of that code.
 func decodeCreate(status int, header http.Header, body []byte) (string, error) {
-	var out []respElem
+	out := make([]respElem, 0, 2) // the documented answer's two elements
 	if err := decodeJSON("create", status, header, body, &out); err != nil {
 		return "", err
 	}
 	for i := range out {
 		e := &out[i]
-		var id string
-		_ = json.Unmarshal(e.ReqID, &id)
-		if id != requestConversationID && e.Body.ConversationID == "" {
+		if !e.ReqID.isString(requestConversationID) && e.Body.ConversationID == "" {
 			continue
 		}
 		if ok, _ := e.Code.ok(); !ok && len(e.Code) > 0 {

@@ -159,7 +159,9 @@ func decodeConsumerJWS(status int, header http.Header, body []byte) (string, err
 	var out struct {
 		Token string `json:"token"`
 	}
-	if err := decodeJSON("consumerjws", status, header, body, &out); err != nil {
+	if tok, ok := onlyStringField(body, "token"); ok && status >= 200 && status <= 299 {
+		out.Token = tok // what decodeJSON would give, without its reflection
+	} else if err := decodeJSON("consumerjws", status, header, body, &out); err != nil {
 		return "", err
 	}
 	if out.Token == "" {
@@ -169,4 +171,47 @@ func decodeConsumerJWS(status int, header http.Header, body []byte) (string, err
 		return "", protocolError("consumerjws", status, "the token is not a plain token")
 	}
 	return out.Token, nil
+}
+
+// onlyStringField returns v when body is the JSON object {"key":"v"} and nothing else (white
+// space aside), v being printable ASCII without a quote or a backslash: the shape of the IdP's
+// answer, whose value json.Unmarshal gives as it stands. Any other body: false.
+func onlyStringField(body []byte, key string) (string, bool) {
+	b := skipSpace(body)
+	if len(b) == 0 || b[0] != '{' {
+		return "", false
+	}
+	b = skipSpace(b[1:])
+	if len(b) < len(key)+2 || b[0] != '"' || string(b[1:len(key)+1]) != key || b[len(key)+1] != '"' {
+		return "", false
+	}
+	b = skipSpace(b[len(key)+2:])
+	if len(b) == 0 || b[0] != ':' {
+		return "", false
+	}
+	b = skipSpace(b[1:])
+	if len(b) == 0 || b[0] != '"' {
+		return "", false
+	}
+	b = b[1:]
+	end := 0
+	for end < len(b) && b[end] >= 0x20 && b[end] <= 0x7e && b[end] != '"' && b[end] != '\\' {
+		end++
+	}
+	if end == len(b) || b[end] != '"' {
+		return "", false
+	}
+	v := b[:end]
+	if rest := skipSpace(b[end+1:]); len(rest) == 0 || rest[0] != '}' || len(skipSpace(rest[1:])) != 0 {
+		return "", false
+	}
+	return string(v), true
+}
+
+// skipSpace returns b past its leading JSON white space.
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
 }

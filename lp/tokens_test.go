@@ -211,3 +211,24 @@ func TestUnusableTarget(t *testing.T) {
 		t.Errorf("%d requests for %d callers: want %d, the rest answered from the backoff", got, calls, unusableAfter)
 	}
 }
+
+// TestOnlyStringField: the IdP answer's fast path gives what json.Unmarshal gives, or declines.
+func TestOnlyStringField(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"token":"a.b.c"}`, ` { "token" : "a.b.c" } ` + "\n", `{"token":""}`, `{"token":"a\"b"}`, `{"token":"a\u0041"}`,
+		`{"token":"a","x":1}`, `{"token":"a"}x`, `{"token":"a"`, `{"tokens":"a"}`, `{"token":1}`, `{"token":"é"}`, `[]`, ``,
+	} {
+		got, ok := onlyStringField([]byte(body), "token")
+		var out struct {
+			Token string `json:"token"`
+		}
+		err := json.Unmarshal([]byte(body), &out)
+		if ok && (err != nil || got != out.Token) {
+			t.Errorf("%q: fast path %q, json.Unmarshal %q, %v", body, got, out.Token, err)
+		}
+		if want := body == `{"token":"a.b.c"}` || body == ` { "token" : "a.b.c" } `+"\n" || body == `{"token":""}`; ok != want {
+			t.Errorf("%q: fast path taken %v, want %v", body, ok, want)
+		}
+	}
+}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"hash"
 	"io"
 	"net/http"
 	"slices"
@@ -13,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lpbench/lpbench/sample"
 )
@@ -34,12 +38,32 @@ func Sign(secret string, body []byte) string {
 	return "sha1=" + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// validSignature checks a signature header in constant time.
-func validSignature(secret string, body []byte, header string) bool {
-	if secret == "" || !strings.HasPrefix(header, "sha1=") {
+// signer checks signatures of one secret without allocating: its HMAC is reset between bodies,
+// and the expected signature is written into its own buffer.
+type signer struct {
+	mac hash.Hash
+	sum [sha1.Size]byte
+	enc [28]byte // base64.StdEncoding.EncodedLen(sha1.Size)
+}
+
+func newSigner(secret string) *signer { return &signer{mac: hmac.New(sha1.New, []byte(secret))} }
+
+// valid reports whether header is "sha1=" + Base64(HMAC-SHA1(secret, body)), as Sign writes it,
+// comparing in constant time (the length and prefix are not secret).
+func (s *signer) valid(body []byte, header string) bool {
+	sig, ok := strings.CutPrefix(header, "sha1=")
+	if !ok || len(sig) != len(s.enc) {
 		return false
 	}
-	return hmac.Equal([]byte(Sign(secret, body)), []byte(header))
+	s.mac.Reset()
+	s.mac.Write(body)
+	s.mac.Sum(s.sum[:0])
+	base64.StdEncoding.Encode(s.enc[:], s.sum[:])
+	var diff byte
+	for i := range s.enc {
+		diff |= s.enc[i] ^ sig[i]
+	}
+	return subtle.ConstantTimeByteEq(diff, 0) == 1
 }
 
 // Notification is one change of a messaging notification, as much of it as lpbench needs.
@@ -79,33 +103,74 @@ func (s *skillID) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type notificationBody struct {
-	Kind string `json:"kind"`
-	Type string `json:"type"`
+// jsonText is a JSON string read without a copy: the bytes between its quotes, which alias the
+// decoded body, when they need no unquoting (no escape, valid UTF-8); the unquoted string
+// otherwise. null leaves it as it was; any other JSON value is an error, as for a Go string.
+type jsonText []byte
+
+func (t *jsonText) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' {
+		if in := b[1 : len(b)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+			*t = in
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = []byte(s)
+		return nil
+	}
+	if string(b) == "null" {
+		return nil
+	}
+	return errNotString
+}
+
+// errNotString is the error of a notification field that should be a JSON string and is not.
+var errNotString = errors.New("a string field holds another JSON value")
+
+// deliveryBody is a webhook body as far as lpbench reads it. Its strings alias the body (see
+// jsonText): the receiver's worker reads them while it holds the body, and copies only what it
+// keeps.
+type deliveryBody struct {
+	Kind jsonText `json:"kind"`
+	Type jsonText `json:"type"`
 	Body struct {
-		Changes []struct {
-			Sequence           int64 `json:"sequence"`
-			OriginatorMetadata struct {
-				Role string `json:"role"`
-			} `json:"originatorMetadata"`
-			ServerTimestamp int64 `json:"serverTimestamp"`
-			Event           struct {
-				Type string `json:"type"`
-			} `json:"event"`
-			ConversationID string `json:"conversationId"`
-			DialogID       string `json:"dialogId"`
-			// cqm.ExConversationChangeNotification
-			Result struct {
-				ConvID  string `json:"convId"`
-				Details struct {
-					State                string  `json:"state"`
-					Stage                string  `json:"stage"`
-					MetaDataLastUpdateTs int64   `json:"metaDataLastUpdateTs"`
-					SkillID              skillID `json:"skillId"`
-				} `json:"conversationDetails"`
-			} `json:"result"`
-		} `json:"changes"`
+		Changes []deliveryChange `json:"changes"`
 	} `json:"body"`
+}
+
+// deliveryChange is one change of a delivery: a messaging event or a conversation change.
+type deliveryChange struct {
+	Sequence           int64 `json:"sequence"`
+	OriginatorMetadata struct {
+		Role jsonText `json:"role"`
+	} `json:"originatorMetadata"`
+	ServerTimestamp int64 `json:"serverTimestamp"`
+	Event           struct {
+		Type jsonText `json:"type"`
+	} `json:"event"`
+	ConversationID jsonText `json:"conversationId"`
+	DialogID       jsonText `json:"dialogId"`
+	// cqm.ExConversationChangeNotification
+	Result struct {
+		ConvID  jsonText `json:"convId"`
+		Details struct {
+			State                jsonText `json:"state"`
+			Stage                jsonText `json:"stage"`
+			MetaDataLastUpdateTs int64    `json:"metaDataLastUpdateTs"`
+			SkillID              skillID  `json:"skillId"`
+		} `json:"conversationDetails"`
+	} `json:"result"`
+}
+
+// conversation returns the change's conversation id: conversationId, else dialogId.
+func (c *deliveryChange) conversation() []byte {
+	if len(c.ConversationID) > 0 {
+		return c.ConversationID
+	}
+	return c.DialogID
 }
 
 // The notification types lpbench reads.
@@ -129,46 +194,71 @@ func DecodeConversationChanges(body []byte) ([]ConversationChange, error) {
 	return cs, err
 }
 
+// decodeInto decodes a webhook body into d, reusing its changes' storage (cleared first: the
+// decoder does not zero the elements it reuses).
+func decodeInto(body []byte, d *deliveryBody) error {
+	changes := d.Body.Changes[:cap(d.Body.Changes)]
+	clear(changes)
+	*d = deliveryBody{}
+	d.Body.Changes = changes[:0]
+	if err := json.Unmarshal(body, d); err != nil {
+		return protocolError("webhook", 0, "undecodable notification: %s", jsonErrorText(err))
+	}
+	return nil
+}
+
 // decodeDelivery reads a webhook body: its messaging changes or its conversation changes,
 // whichever its type says; changes without a conversation id are left out.
 func decodeDelivery(body []byte) ([]Notification, []ConversationChange, error) {
-	var nb notificationBody
-	if err := json.Unmarshal(body, &nb); err != nil {
-		return nil, nil, protocolError("webhook", 0, "undecodable notification: %s", jsonErrorText(err))
+	var d deliveryBody
+	if err := decodeInto(body, &d); err != nil {
+		return nil, nil, err
 	}
-	switch nb.Type {
+	switch string(d.Type) {
 	case typeMessaging:
-		out := make([]Notification, 0, len(nb.Body.Changes))
-		for _, c := range nb.Body.Changes {
-			id := c.ConversationID
-			if id == "" {
-				id = c.DialogID
+		out := make([]Notification, 0, len(d.Body.Changes))
+		for i := range d.Body.Changes {
+			if n, ok := d.Body.Changes[i].notification(); ok {
+				out = append(out, n)
 			}
-			if id == "" {
-				continue
-			}
-			out = append(out, Notification{
-				ConversationID: id, Role: c.OriginatorMetadata.Role, EventType: c.Event.Type,
-				Sequence: c.Sequence, ServerTime: time.UnixMilli(c.ServerTimestamp),
-			})
 		}
 		return out, nil, nil
 	case typeConversationChange:
-		out := make([]ConversationChange, 0, len(nb.Body.Changes))
-		for _, c := range nb.Body.Changes {
-			if c.Result.ConvID == "" {
-				continue
+		out := make([]ConversationChange, 0, len(d.Body.Changes))
+		for i := range d.Body.Changes {
+			if c, ok := d.Body.Changes[i].change(); ok {
+				out = append(out, c)
 			}
-			ch := ConversationChange{ConversationID: c.Result.ConvID, State: c.Result.Details.State, Stage: c.Result.Details.Stage,
-				Skill: string(c.Result.Details.SkillID)}
-			if ts := c.Result.Details.MetaDataLastUpdateTs; ts > 0 {
-				ch.Updated = time.UnixMilli(ts)
-			}
-			out = append(out, ch)
 		}
 		return nil, out, nil
 	}
 	return nil, nil, nil
+}
+
+// notification returns the messaging change c, false when it names no conversation.
+func (c *deliveryChange) notification() (Notification, bool) {
+	id := c.conversation()
+	if len(id) == 0 {
+		return Notification{}, false
+	}
+	return Notification{
+		ConversationID: string(id), Role: string(c.OriginatorMetadata.Role), EventType: string(c.Event.Type),
+		Sequence: c.Sequence, ServerTime: time.UnixMilli(c.ServerTimestamp),
+	}, true
+}
+
+// change returns the conversation change c, false when it names no conversation.
+func (c *deliveryChange) change() (ConversationChange, bool) {
+	if len(c.Result.ConvID) == 0 {
+		return ConversationChange{}, false
+	}
+	d := &c.Result.Details
+	ch := ConversationChange{ConversationID: string(c.Result.ConvID), State: string(d.State), Stage: string(d.Stage),
+		Skill: string(d.SkillID)}
+	if ts := d.MetaDataLastUpdateTs; ts > 0 {
+		ch.Updated = time.UnixMilli(ts)
+	}
+	return ch, true
 }
 
 // Receiver is the webhook endpoint of a run: it verifies each delivery's signature, answers at
@@ -181,10 +271,11 @@ func decodeDelivery(body []byte) ([]Notification, []ConversationChange, error) {
 // late deliveries are told apart from other runs' traffic), then forgotten. A delivery for a
 // conversation forgotten by then counts as unmatched.
 type Receiver struct {
-	secret string
-	now    func() time.Time
-	queue  chan delivery
-	done   chan struct{}
+	secret  string
+	signers sync.Pool // of *signer of secret
+	now     func() time.Time
+	queue   chan delivery
+	done    chan struct{}
 	// OnHop, if set before the first delivery, is called from the receiver's one worker with
 	// the time each relayed delivery took from the relay to this receiver's worker (see
 	// Deliver); it need not be safe for concurrent use.
@@ -279,9 +370,11 @@ func NewReceiver(clientSecret string, queue int) *Receiver {
 
 // newReceiver returns a receiver whose worker is not started.
 func newReceiver(clientSecret string, queue int) *Receiver {
-	return &Receiver{secret: clientSecret, now: time.Now, queue: make(chan delivery, queue), done: make(chan struct{}),
+	r := &Receiver{secret: clientSecret, now: time.Now, queue: make(chan delivery, queue), done: make(chan struct{}),
 		active: map[string]*awaited{}, recent: map[string]*convSeen{}, older: map[string]*convSeen{}, genStart: time.Now(),
 		early: map[string]routed{}, earlyOld: map[string]routed{}, earlyStart: time.Now()}
+	r.signers.New = func() any { return newSigner(clientSecret) }
+	return r
 }
 
 // ServeHTTP answers a webhook delivery.
@@ -291,7 +384,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, maxNotification+1))
+	body, err := readNotification(req.Body, req.ContentLength)
 	if err != nil || len(body) > maxNotification {
 		http.Error(w, "body too large or unreadable", http.StatusBadRequest)
 		return
@@ -301,6 +394,29 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// readNotification reads a webhook body of at most maxNotification+1 bytes: into one buffer of
+// its announced length (n, -1 when unknown) and a byte more, which only a body longer than
+// announced fills; a body of unknown length, or longer, is read on as io.ReadAll reads it.
+func readNotification(rd io.Reader, n int64) ([]byte, error) {
+	if n <= 0 || n > maxNotification {
+		return io.ReadAll(io.LimitReader(rd, maxNotification+1))
+	}
+	buf := make([]byte, n+1)
+	got := 0
+	for got < len(buf) {
+		m, err := rd.Read(buf[got:])
+		got += m
+		if err == io.EOF {
+			return buf[:got], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	rest, err := io.ReadAll(io.LimitReader(rd, maxNotification+1-int64(got)))
+	return append(buf, rest...), err
 }
 
 // Deliver takes a delivery that came through a webhook relay: its raw body and signature header
@@ -322,7 +438,7 @@ func (r *Receiver) Deliver(body []byte, signature string, relayedAt time.Time) b
 // accept checks the signature and queues a delivery for the worker without waiting (a full
 // queue counts as overflow); false: a bad signature.
 func (r *Receiver) accept(d delivery, signature string) bool {
-	if !validSignature(r.secret, d.body, signature) {
+	if !r.validSignature(d.body, signature) {
 		r.badSig.Add(1)
 		return false
 	}
@@ -335,24 +451,50 @@ func (r *Receiver) accept(d delivery, signature string) bool {
 	return true
 }
 
+// validSignature checks a delivery's signature with one of the receiver's signers.
+func (r *Receiver) validSignature(body []byte, signature string) bool {
+	if r.secret == "" {
+		return false
+	}
+	s := r.signers.Get().(*signer)
+	ok := s.valid(body, signature)
+	r.signers.Put(s)
+	return ok
+}
+
 // work matches queued deliveries to waiting journeys.
 func (r *Receiver) work() {
 	defer close(r.done)
+	var scratch deliveryBody
 	for d := range r.queue {
-		at := r.now()
-		if !d.relayedAt.IsZero() && r.OnHop != nil {
-			r.OnHop(at.Sub(d.relayedAt))
+		r.process(d, &scratch)
+	}
+}
+
+// process matches one delivery, decoded into scratch (whose storage the worker reuses).
+func (r *Receiver) process(d delivery, scratch *deliveryBody) {
+	at := r.now()
+	if !d.relayedAt.IsZero() && r.OnHop != nil {
+		r.OnHop(at.Sub(d.relayedAt))
+	}
+	if err := decodeInto(d.body, scratch); err != nil {
+		r.undecodable.Add(1)
+		return
+	}
+	switch string(scratch.Type) {
+	case typeMessaging:
+		for i := range scratch.Body.Changes {
+			c := &scratch.Body.Changes[i]
+			if id := c.conversation(); len(id) > 0 {
+				r.message(id, c.OriginatorMetadata.Role, c.Event.Type, c.Sequence, at)
+			}
 		}
-		ns, cs, err := decodeDelivery(d.body)
-		if err != nil {
-			r.undecodable.Add(1)
-			continue
-		}
-		for _, n := range ns {
-			r.handle(n, at)
-		}
-		for _, c := range cs {
-			r.handleChange(c)
+	case typeConversationChange:
+		for i := range scratch.Body.Changes {
+			c := &scratch.Body.Changes[i]
+			if len(c.Result.ConvID) > 0 {
+				r.changed(c.Result.ConvID, string(c.Result.Details.SkillID), c.Result.Details.MetaDataLastUpdateTs)
+			}
 		}
 	}
 }
@@ -369,23 +511,39 @@ func (r *Receiver) seen(id string) *convSeen {
 	return r.older[id]
 }
 
-// handleChange records a conversation change: its skill, and whether it is older (by
-// metaDataLastUpdateTs) than a change already seen of its conversation, i.e. arrived out of
-// order. Changes of other runs' conversations are not counted; those of conversations not
-// expected yet keep their skill for a while (see early).
+// seenKey is seen of an id in bytes, looked up without a copy. r.mu must be held.
+func (r *Receiver) seenKey(id []byte) *convSeen {
+	if a, ok := r.active[string(id)]; ok {
+		return &a.convSeen
+	}
+	if c, ok := r.recent[string(id)]; ok {
+		return c
+	}
+	return r.older[string(id)]
+}
+
+// handleChange records a conversation change (see changed).
 func (r *Receiver) handleChange(c ConversationChange) {
 	var ts int64
 	if !c.Updated.IsZero() {
 		ts = c.Updated.UnixMilli()
 	}
+	r.changed([]byte(c.ConversationID), c.Skill, ts)
+}
+
+// changed records a change of conversation id updated at ts (Unix ms; 0: unknown): its skill,
+// and whether it is older than a change already seen of its conversation, i.e. arrived out of
+// order. Changes of other runs' conversations are not counted; those of conversations not
+// expected yet keep their skill for a while (see early).
+func (r *Receiver) changed(id []byte, skill string, ts int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.seen(c.ConversationID)
+	s := r.seenKey(id)
 	if s == nil {
-		r.keepEarly(c.ConversationID, c.Skill, ts)
+		r.keepEarly(string(id), skill, ts)
 		return
 	}
-	s.sawSkill(c.Skill, ts)
+	s.sawSkill(skill, ts)
 	if ts == 0 {
 		return
 	}
@@ -424,23 +582,30 @@ func (r *Receiver) Skill(conversationID string) (string, bool) {
 	return "", false
 }
 
+// handle records a messaging notification that arrived at at (see message).
 func (r *Receiver) handle(n Notification, at time.Time) {
-	if n.Role == "CONSUMER" {
+	r.message([]byte(n.ConversationID), []byte(n.Role), []byte(n.EventType), n.Sequence, at)
+}
+
+// message records a messaging event of conversation id: the consumer's own echo, an auto
+// message (the first, a duplicate, a late one, or one of another run), or another event.
+func (r *Receiver) message(id, role, eventType []byte, seq int64, at time.Time) {
+	if string(role) == "CONSUMER" {
 		r.echoes.Add(1)
 		return
 	}
-	if n.EventType != "ContentEvent" && n.EventType != "RichContentEvent" {
+	if string(eventType) != "ContentEvent" && string(eventType) != "RichContentEvent" {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	a, running := r.active[n.ConversationID]
-	s := r.seen(n.ConversationID)
+	a, running := r.active[string(id)]
+	s := r.seenKey(id)
 	if s == nil {
 		r.unmatched.Add(1)
 		return
 	}
-	dup, outOfOrder := s.sawMessage(n.Sequence)
+	dup, outOfOrder := s.sawMessage(seq)
 	if outOfOrder {
 		r.reordered.Add(1)
 	}

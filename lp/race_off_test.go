@@ -1,0 +1,6 @@
+//go:build !race
+
+package lp
+
+// raceEnabled: the race detector adds allocations of its own, so the allocation ceilings skip.
+const raceEnabled = false
