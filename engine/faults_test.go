@@ -353,13 +353,10 @@ func TestRateLimitStorm(t *testing.T) {
 			if got := m.StepFailures[tc.step][sample.ClassRateLimited]; got != exhausted {
 				t.Errorf("rate_limited failures on %s %d, want %d", tc.step, got, exhausted)
 			}
-			// The server saw the late first SENDs for what they are.
-			if tc.lost {
-				if got, want := led.AutoMessagesTriggered, in; got != want {
-					t.Errorf("ledger auto messages %d, in-window journeys %d", got, want)
-				}
-			} else if got, want := led.AutoMessagesTriggered, int64(len(recs)); got != want {
-				t.Errorf("ledger auto messages %d, want every one of %d journeys", got, want)
+			// The server saw the late first SENDs for what they are: every journey in the window
+			// triggered auto messages, none that missed it did (the uncertain ones either way).
+			if got := led.AutoMessagesTriggered; got < in || got > in+uncertain {
+				t.Errorf("ledger auto messages %d, in-window journeys %d, uncertain %d", got, in, uncertain)
 			}
 		})
 	}
