@@ -348,8 +348,8 @@ func TestCAFileTarget(t *testing.T) {
 }
 
 // TestAuthStormStopsEarly: when the simulator refuses the app's credentials, or does not know the
-// account, the run stops before its plan ends with exit 1 and a message saying what to check, after a
-// handful of requests instead of one per journey; the report says why it ended.
+// account, the run stops before its plan ends with exit 1 and a message saying what to check,
+// after a handful of requests instead of one per journey; the report says why it ended.
 func TestAuthStormStopsEarly(t *testing.T) {
 	// Not parallel: it sets environment variables.
 	sim, err := lpsim.NewServer(quietSimConfig())
