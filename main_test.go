@@ -357,8 +357,8 @@ func TestCAFileTarget(t *testing.T) {
 }
 
 // TestAuthStormStopsEarly: when the simulator refuses the app's credentials, or does not know the
-// account, the run stops within seconds with exit 1 and a message saying what to check, after a
-// handful of requests instead of one per journey; the report says why it ended.
+// account, the run stops before its plan ends with exit 1 and a message saying what to check,
+// after a handful of requests instead of one per journey; the report says why it ended.
 func TestAuthStormStopsEarly(t *testing.T) {
 	// Not parallel: it sets environment variables.
 	sim, err := lpsim.NewServer(quietSimConfig())
@@ -398,8 +398,13 @@ targets:
 		if code != exitcode.RunFailed {
 			t.Errorf("%s: exit %d, want %d\n%s", tc.name, code, exitcode.RunFailed, stderr)
 		}
-		if took := time.Since(start); took > 8*time.Second {
-			t.Errorf("%s: took %v to give up", tc.name, took)
+		// It gave up before its 20 s plan ended: the arrivals after are not started. How many
+		// seconds that took depends on the machine's load; the requests it made (below) do not.
+		t.Logf("%s: gave up after %v", tc.name, time.Since(start).Round(time.Millisecond))
+		if res, err := report.ReadFile(filepath.Join(dir, "result.json")); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		} else if res.Arrivals.NotStarted == 0 {
+			t.Errorf("%s: arrivals %+v: the run did not stop before its plan ended", tc.name, res.Arrivals)
 		}
 		if !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "check") {
 			t.Errorf("%s: stderr does not say what failed and what to check:\n%s", tc.name, stderr)

@@ -25,19 +25,38 @@ func checkNamed(t *testing.T, res *report.Result, name, target string) report.Ch
 	return report.Check{}
 }
 
-// TestChecksHoldOnQuietRun: a short run against a quiet simulator passes every check.
+// TestEveryCheckComputed: a short run against a quiet simulator computes every check, once each
+// (one target, one schedule, no relay: all but webhook_relay), and those that judge neither the
+// machine's speed nor the timing of its arrivals hold: percentile_support (no percentile
+// threshold) and webhook_receiver (60 journeys' deliveries, none dropped).
 //
-// Timed for real: skipped under the race detector, which makes the generator late.
-func TestChecksHoldOnQuietRun(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector slows the dispatcher")
-	}
+// Whether generator_lag, generator_cpu, load_delivered, arrivals and stationary hold depends on
+// the CPU the generator got, which a busy test machine does not give: they are the run's own
+// judgement of its measurement, asserted where the machine is the generator's alone — CI's smoke
+// run, which must exit 0 (a failed check exits 4) — and each is made to fail for its reason by
+// the tests below.
+func TestEveryCheckComputed(t *testing.T) {
+	t.Parallel()
 	p := testProfile(20, 3*time.Second)
 	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), nil)
-	if got, want := len(res.Checks), len(report.CheckNames)-1; got != want {
-		t.Errorf("%d checks, want %d (one of each with one target and one schedule, but webhook_relay: no relay)", got, want)
-	}
+	seen := map[string]int{}
 	for _, c := range res.Checks {
+		seen[c.Name]++
+		t.Log(c.Line())
+	}
+	for _, name := range report.CheckNames {
+		want := 1
+		if name == "webhook_relay" {
+			want = 0
+		}
+		if seen[name] != want {
+			t.Errorf("check %s computed %d times, want %d", name, seen[name], want)
+		}
+	}
+	if len(res.Checks) != len(report.CheckNames)-1 {
+		t.Errorf("%d checks, want %d", len(res.Checks), len(report.CheckNames)-1)
+	}
+	for _, c := range []report.Check{checkNamed(t, res, "percentile_support", ""), checkNamed(t, res, "webhook_receiver", "sim")} {
 		if !c.OK {
 			t.Errorf("%s", c.Line())
 		}

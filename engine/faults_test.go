@@ -223,6 +223,9 @@ func TestRateLimitStorm(t *testing.T) {
 			p.Window = window
 			p.Journey.SendDelay = fixedDelay(delay)
 			p.Journey.AwaitAutoMessage = 0
+			// Every arrival starts, however late a loaded machine reaches it: the storm's counts
+			// are the test's, not the generator's timing.
+			p.Load.MaxLag = 0
 			// No backoff of its own: the wait is the Retry-After.
 			p.Journey.Retry = profiles.Retry{Steps: []string{tc.retry}, On: map[string]profiles.RetryRule{"rate_limited": {Retries: retries}}}
 			res, led, recs := runAgainst(t, p, cfg, nil)
@@ -276,11 +279,17 @@ func TestRateLimitStorm(t *testing.T) {
 					t.Errorf("journey %d: conversation %q not in the ledger", j.Index, j.ConversationID)
 					continue
 				}
+				// The server's gap lies within the journey's bounds, which count from the attempts
+				// that took effect; where the bounds decide, the server agrees. How far inside the
+				// window a journey that did not wait for a SEND retry fell depends on how promptly a
+				// loaded machine sent it: its bounds say, not the planned delay.
+				if conv.Gap < gapMin || conv.Gap > gap {
+					t.Errorf("journey %d: server gap %v outside the journey's bounds [%v, %v]", j.Index, conv.Gap, gapMin, gap)
+				}
+				if (j.Verdict == sample.VerdictIn) != conv.AutoMessages && j.Verdict != sample.VerdictUncertain {
+					t.Errorf("journey %d: verdict %v [%v, %v], server gap %v, auto messages %v", j.Index, j.Verdict, gapMin, gap, conv.Gap, conv.AutoMessages)
+				}
 				if sp.Retries == 0 {
-					// Nothing waited: well inside the window, at the client and at the server.
-					if j.Verdict != sample.VerdictIn || !conv.AutoMessages {
-						t.Errorf("journey %d: no retry, verdict %v [%v, %v], server gap %v, auto messages %v; want in", j.Index, j.Verdict, gapMin, gap, conv.Gap, conv.AutoMessages)
-					}
 					continue
 				}
 				retried++
@@ -296,8 +305,10 @@ func TestRateLimitStorm(t *testing.T) {
 					if gapMin < time.Duration(sp.Retries)*retryAfter+delay || j.Verdict != sample.VerdictMissed {
 						t.Errorf("journey %d: %d SEND retries, gap bounds [%v, %v], verdict %v; want missed", j.Index, sp.Retries, gapMin, gap, j.Verdict)
 					}
-				} else if gap >= sp.Duration() || j.Verdict != sample.VerdictIn {
-					t.Errorf("journey %d: %d CONVERSATION retries, gap %v (create span %v), verdict %v; want the gap from the last attempt, in", j.Index, sp.Retries, gap, sp.Duration(), j.Verdict)
+				} else if from := j.Steps[sample.Send].End - sp.LastBegin; gap > from {
+					// From the first attempt, the gap would include the ≥ 1 s waits before the last.
+					t.Errorf("journey %d: %d CONVERSATION retries, gap %v (from the last attempt at most %v, create span %v), verdict %v; want the gap from the last attempt",
+						j.Index, sp.Retries, gap, from, sp.Duration(), j.Verdict)
 				}
 				// The server's truth: after a CONVERSATION retry the window starts at the attempt
 				// that passed; after a SEND retry the first accepted SEND came ≥ 1 s late.
@@ -305,8 +316,8 @@ func TestRateLimitStorm(t *testing.T) {
 					if conv.AutoMessages || conv.Gap < delay+retryAfter {
 						t.Errorf("journey %d: %d SEND retries, server gap %v, auto messages %v; want ≥ %v, none", j.Index, sp.Retries, conv.Gap, conv.AutoMessages, delay+retryAfter)
 					}
-				} else if !conv.AutoMessages {
-					t.Errorf("journey %d: %d CONVERSATION retries, server gap %v: auto messages lost", j.Index, sp.Retries, conv.Gap)
+				} else if conv.Gap > gap || conv.AutoMessages != (conv.Gap <= window) {
+					t.Errorf("journey %d: %d CONVERSATION retries, server gap %v (journey's bound %v), auto messages %v: the window did not start at the attempt that passed", j.Index, sp.Retries, conv.Gap, gap, conv.AutoMessages)
 				}
 			}
 			t.Logf("%d journeys: %d retried (at most %d times), %d retries; verdicts in %d, uncertain %d, missed %d; ledger 429s %d",
@@ -317,7 +328,9 @@ func TestRateLimitStorm(t *testing.T) {
 			if exhausted != 0 {
 				t.Errorf("%d journeys ran out of retries", exhausted)
 			}
-			if tc.lost && missed != retried {
+			// Those that did not wait for a retry may have missed too, on a machine that sent
+			// them late: their bounds, checked above, judged them.
+			if tc.lost && missed < retried {
 				t.Errorf("%d journeys reported missed, %d lost the window to SEND retries", missed, retried)
 			}
 			if in+uncertain+missed != int64(len(recs)) {
@@ -340,13 +353,10 @@ func TestRateLimitStorm(t *testing.T) {
 			if got := m.StepFailures[tc.step][sample.ClassRateLimited]; got != exhausted {
 				t.Errorf("rate_limited failures on %s %d, want %d", tc.step, got, exhausted)
 			}
-			// The server saw the late first SENDs for what they are.
-			if tc.lost {
-				if got, want := led.AutoMessagesTriggered, in; got != want {
-					t.Errorf("ledger auto messages %d, in-window journeys %d", got, want)
-				}
-			} else if got, want := led.AutoMessagesTriggered, int64(len(recs)); got != want {
-				t.Errorf("ledger auto messages %d, want every one of %d journeys", got, want)
+			// The server saw the late first SENDs for what they are: every journey in the window
+			// triggered auto messages, none that missed it did (the uncertain ones either way).
+			if got := led.AutoMessagesTriggered; got < in || got > in+uncertain {
+				t.Errorf("ledger auto messages %d, in-window journeys %d, uncertain %d", got, in, uncertain)
 			}
 		})
 	}

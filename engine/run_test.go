@@ -377,7 +377,11 @@ func TestInterruptCountsAddUp(t *testing.T) {
 }
 
 // TestWindowEdge: send delays spread across the window's edge. Every journey's verdict agrees with
-// the simulator's ledger, and the missed share rises with the delay, bucket by bucket.
+// the simulator's ledger, and the gap the simulator saw lies within the journey's bounds of it;
+// one whose planned delay alone reaches the window is missed (its send cannot reach the simulator
+// sooner); and the by-delay counts are the journeys', bucket by bucket, all missed from the
+// window on. Where below the window a journey fell depends on how promptly a loaded machine sent
+// it, so the simulator's clock and the journey's bounds judge those, not the planned delay.
 func TestWindowEdge(t *testing.T) {
 	t.Parallel()
 	const window = time.Second
@@ -386,44 +390,52 @@ func TestWindowEdge(t *testing.T) {
 	p.Journey.SendDelay = profiles.Delay{Dist: "uniform", Min: 500 * time.Millisecond, Max: 1500 * time.Millisecond}
 	res, led, recs := runAgainst(t, p, quietSim(window), nil)
 	checkIdentities(t, res)
-	auto := map[string]bool{}
+	convs := map[string]lpsim.Conversation{}
 	for _, c := range led.Conversations {
-		auto[c.ID] = c.AutoMessages
+		convs[c.ID] = c
 	}
+	m := res.Overall
+	var want [report.DelayBuckets][sample.NumVerdicts]int64
+	late := 0
 	for _, j := range recs {
-		got, ok := auto[j.ConversationID]
+		c, ok := convs[j.ConversationID]
 		switch {
 		case !ok:
 			t.Errorf("journey %d: conversation not in the ledger", j.Index)
-		case j.Verdict == sample.VerdictIn && !got:
+		case j.Verdict == sample.VerdictIn && !c.AutoMessages:
 			t.Errorf("journey %d (delay %v): in the window, but the ledger has no auto messages", j.Index, j.SendDelay)
-		case j.Verdict == sample.VerdictMissed && got:
+		case j.Verdict == sample.VerdictMissed && c.AutoMessages:
 			t.Errorf("journey %d (delay %v): missed, but the ledger has auto messages", j.Index, j.SendDelay)
 		}
-		if j.SendDelay < window-50*time.Millisecond && j.Verdict != sample.VerdictIn {
-			t.Errorf("journey %d: delay %v, verdict %v", j.Index, j.SendDelay, j.Verdict)
+		if gap, gapMin, ok := j.Gap(); ok && (c.Gap < gapMin || c.Gap > gap) {
+			t.Errorf("journey %d: the simulator saw a gap of %v, outside the journey's bounds [%v, %v]", j.Index, c.Gap, gapMin, gap)
 		}
 		if j.SendDelay >= window && j.Verdict != sample.VerdictMissed {
 			t.Errorf("journey %d: delay %v, verdict %v", j.Index, j.SendDelay, j.Verdict)
 		}
-	}
-	last := -1.0
-	m := res.Overall
-	for i := range m.ByDelay {
-		v := m.ByDelay[i]
-		n := v[sample.VerdictIn] + v[sample.VerdictMissed] + v[sample.VerdictUncertain]
-		if n == 0 {
-			continue
+		if ok && j.SendDelay < window && c.Gap > window {
+			late++
 		}
-		missed := float64(v[sample.VerdictMissed]) / float64(n)
-		if missed < last {
-			t.Errorf("missed share falls from %.2f to %.2f at bucket %d", last, missed, i)
+		b := min(max(int(j.SendDelay*10/window), 0), report.DelayBuckets-1)
+		want[b][j.Verdict]++
+	}
+	if late > 0 {
+		t.Logf("%d journeys planned within the window reached the simulator after it (a loaded machine)", late)
+	}
+	if m.ByDelay != want {
+		t.Errorf("by delay %v, the journeys' verdicts by delay %v", m.ByDelay, want)
+	}
+	for i := 10; i < report.DelayBuckets; i++ {
+		if v := m.ByDelay[i]; v[sample.VerdictIn] != 0 || v[sample.VerdictUncertain] != 0 {
+			t.Errorf("bucket %d, at or past the window: verdicts %v, want all missed", i, v)
 		}
-		last = missed
 	}
-	if m.Verdicts[sample.VerdictIn] == 0 || m.Verdicts[sample.VerdictMissed] == 0 {
-		t.Errorf("verdicts %v: want both in and missed journeys", m.Verdicts)
+	// A planned delay of the window or more is missed whatever the machine's speed; how many
+	// made it in depends on it (none, when every send was held up half a second).
+	if m.Verdicts[sample.VerdictMissed] == 0 {
+		t.Errorf("verdicts %v: want missed journeys", m.Verdicts)
 	}
+	t.Logf("verdicts %v", m.Verdicts)
 }
 
 // TestTargetsShareByWeight: two simulator accounts with weights 3 and 1 get 3/4 and 1/4 of the

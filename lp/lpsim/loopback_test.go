@@ -114,9 +114,10 @@ func TestLoopbackLoad(t *testing.T) {
 	if l.ConversationsCreated != journeys || l.FirstSends != journeys || l.ConversationsClosed != journeys {
 		t.Errorf("ledger: created %d, first sends %d, closed %d; clients finished %d journeys", l.ConversationsCreated, l.FirstSends, l.ConversationsClosed, journeys)
 	}
-	// A floor far below any real figure (race detector included): only a broken server misses it.
-	if rate := float64(n) / elapsed.Seconds(); rate < 300 {
-		t.Errorf("%.0f requests/s", rate)
+	// The rate is logged, not judged: what a shared machine gives this process says nothing of
+	// the server (BenchmarkLoopback measures it). A server that served nothing is broken.
+	if journeys == 0 {
+		t.Errorf("no journey finished in %v", elapsed)
 	}
 }
 
@@ -192,8 +193,9 @@ func TestStandaloneLoad(t *testing.T) {
 	t.Logf("%d requests (%d journeys) in %v from %d clients: %.0f requests/s; server (GOMAXPROCS=1) CPU %v, %.0f%% of one core: %.0f requests per server CPU-second",
 		n, journeys, elapsed.Round(time.Millisecond), clients, float64(n)/elapsed.Seconds(),
 		cpu.Round(time.Millisecond), 100*cpu.Seconds()/elapsed.Seconds(), float64(n)/cpu.Seconds())
-	if rate := float64(n) / elapsed.Seconds(); rate < 300 {
-		t.Errorf("%.0f requests/s", rate)
+	// Logged, not judged, as in TestLoopbackLoad.
+	if journeys == 0 {
+		t.Errorf("no journey finished in %v", elapsed)
 	}
 }
 

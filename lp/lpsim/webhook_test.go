@@ -155,13 +155,17 @@ func (h *hookReceiver) accepted() map[string][]delivery {
 	return m
 }
 
-// webhookConfig is testConfig with every account's webhook at url, fast deliveries and short
-// retries.
+// webhookConfig is testConfig with every account's webhook at url, the default AUTO_MESSAGES
+// window, fast deliveries and short retries.
 func webhookConfig(url string) Config {
 	cfg := testConfig()
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].WebhookURL = url
 	}
+	// The AUTO_MESSAGES window of the real service: these tests run on the real clock, where a
+	// loaded machine can take longer than testConfig's 200 ms between a create and its send;
+	// the window itself is tested on a fake clock (TestWebhookNoAutoMessages).
+	cfg.Window = DefaultWindow
 	cfg.Webhooks = WebhookConfig{
 		Latency:       Uniform(0, 2*time.Millisecond),
 		RetryInterval: 50 * time.Millisecond,
