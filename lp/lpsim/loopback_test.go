@@ -77,7 +77,13 @@ func runLoad(t testing.TB, cs []*loopClient, d time.Duration) (requests, journey
 // do sends request i of the cycle and reads the whole answer (so the connection is reused).
 func (c *loopClient) do(ctx context.Context, i int, out *bytes.Buffer) (int, error) {
 	tmpl := c.j.next(i)
-	req, err := http.NewRequestWithContext(ctx, "POST", c.rm.url(tmpl.URL.RequestURI()), tmpl.Body)
+	// A body of its own: the transport may still be writing a request's body after Do returned
+	// (an early answer, a cancel), while the template's reader and bytes are reused.
+	body, err := io.ReadAll(tmpl.Body)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", c.rm.url(tmpl.URL.RequestURI()), bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
