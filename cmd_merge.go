@@ -28,8 +28,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(files) == 0 || *out == "" {
-		fs.Usage()
-		return usageError("name the shards' result files and -o")
+		return flagError(fs, "name the shards' result files and -o")
 	}
 	m, err := readShards(files, *partial)
 	if err != nil {
@@ -53,9 +52,10 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "lpbench merge: measurement not valid: %s\n", c.Line())
 		}
 	}
-	v := recordRun(db, m, resultVerdict(m), *out, stderr) // the exit the summary tells (report.Result.Exit)
-	appendStepSummary(os.Getenv, stderr, render.MarkdownExit(m, v.code, v.meaning))
-	return v.err
+	o := runOutcome(m, *out)
+	v := o.recorded(db, stderr) // the exit the summary tells (exitcode.Run)
+	appendStepSummary(os.Getenv, stderr, o.markdown(v.Code, v.Meaning))
+	return verdictError(v)
 }
 
 // readShards reads the shards' result files, checks they are the shards of one run, and

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
@@ -51,7 +50,7 @@ usage:
   lpbench sim [-listen ADDR] [-config FILE]
                                        serve the LivePerson simulator until interrupted
   lpbench relay [-listen ADDR]         serve the webhook relay of distributed runs until interrupted
-  lpbench version                      print the version
+  lpbench version                      print the version (also lpbench --version)
 
 Run 'lpbench COMMAND -h' for a command's flags.
 Exit codes: 0 success, 1 run failed, 2 bad usage or profile, 3 thresholds breached (or a
@@ -93,10 +92,12 @@ func cli(args []string, stdout, stderr io.Writer) exitcode.Code {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitcode.OK
+	case "-version", "--version":
+		args[0] = "version"
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "lpbench: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "lpbench: unknown command %q\nrun 'lpbench -h'\n", args[0])
 		return exitcode.Usage
 	}
 	err := cmd(args[1:], stdout, stderr)
@@ -139,34 +140,6 @@ func exitCode(code exitcode.Code) error { return &exitError{code: code} }
 
 // errHelp is returned when -h asked for the usage, which was printed: exit 0.
 var errHelp = flag.ErrHelp
-
-// newFlags returns a command's flag set; synopsis is the usage line printed by -h and on errors.
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: lpbench %s\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseArgs parses the arguments of a command: positional arguments first, then flags, then
-// more positional arguments; it returns the positional ones. -h prints the usage (errHelp); a
-// bad flag is a usage error (the flag package has printed what was wrong).
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		pos, args = append(pos, args[0]), args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, errHelp
-		}
-		return nil, exitCode(exitcode.Usage)
-	}
-	return append(pos, fs.Args()...), nil
-}
 
 // cmdProfiles lists the shipped profiles.
 func cmdProfiles(args []string, stdout, stderr io.Writer) error {
