@@ -140,7 +140,9 @@ func finishRun(res *report.Result, dir string, stdout io.Writer) (*outcome, erro
 func runOutcome(res *report.Result, path string) *outcome {
 	return &outcome{verdict: resultVerdict(res), result: path,
 		record: func(code exitcode.Code) (*history.Run, error) { return history.FromResult(res, int(code), path) },
-		markdown: func(code exitcode.Code, meaning string) render.Reporter { return render.MarkdownExit(res, code, meaning) }}
+		markdown: func(code exitcode.Code, meaning string) render.Reporter {
+			return render.MarkdownExit(res, code, meaning)
+		}}
 }
 
 // resultVerdict returns the verdict of a finished run (exitcode.Run decides it).

@@ -42,7 +42,7 @@ type job interface {
 // outcome is what a finished job tells the lifecycle.
 type outcome struct {
 	verdict  exitcode.Verdict
-	result   string                                        // the result file (history)
+	result   string                                      // the result file (history)
 	record   func(exitcode.Code) (*history.Run, error)   // the history's run
 	markdown func(exitcode.Code, string) render.Reporter // the job summary
 }
