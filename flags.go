@@ -39,9 +39,11 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		pos, args = append(pos, args[0]), args[1:]
 	}
-	out := fs.Output()
-	fs.SetOutput(io.Discard) // the error is told in one line, not with the whole usage
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {} // the error is told in one line, not with the whole usage
+	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
+	fs.Usage = usage
 	fs.SetOutput(out)
 	switch {
 	case errors.Is(err, flag.ErrHelp):

@@ -32,13 +32,13 @@ usage:
                                        check each target before a run (CSDS, AppJWT, ConsumerJWS,
                                        clock, one conversation and its webhooks): PASS/FAIL lines
                                        with what to do; exit 0 all passed, 1 a check failed
-  lpbench report RESULT.json [-format text|json|html|junit|markdown]
+  lpbench report RESULT.json [--format text|json|html|junit|markdown]
                                        render a report again from a result file
-  lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
-  lpbench merge SHARD.json... -o MERGED.json [--allow-partial] [--history FILE]
+  lpbench report --from-hlog run.hlog  summarize an interval log (e.g. of a killed run)
+  lpbench merge SHARD.json... --o MERGED.json [--allow-partial] [--history FILE]
                                        add up the shards of one run exactly (refuses others)
   lpbench compare BASE.json NEW.json   compare two runs, metric by metric, with confidence intervals
-  lpbench compare RESULT.json -targets A,B
+  lpbench compare RESULT.json --targets A,B
                                        compare two targets of one run
   lpbench history list|show|trend|check FILE [flags]
                                        read a history file (--history): its runs, one run, the
@@ -47,12 +47,12 @@ usage:
                                        close what a killed run left open (its journal.jsonl):
                                        exit 0 nothing left open, 1 some may be
   lpbench profiles                     list the shipped profiles
-  lpbench sim [-listen ADDR] [-config FILE]
+  lpbench sim [--listen ADDR] [--config FILE]
                                        serve the LivePerson simulator until interrupted
-  lpbench relay [-listen ADDR]         serve the webhook relay of distributed runs until interrupted
+  lpbench relay [--listen ADDR]        serve the webhook relay of distributed runs until interrupted
   lpbench version                      print the version (also lpbench --version)
 
-Run 'lpbench COMMAND -h' for a command's flags.
+Run 'lpbench COMMAND --h' for a command's flags.
 Exit codes: 0 success, 1 run failed, 2 bad usage or profile, 3 thresholds breached (or a
 history check found a regression),
 4 the measurement is not valid (a measurement check failed; it wins over 3), 130 interrupted.
