@@ -70,7 +70,9 @@ func (f *capacityFlags) options(p *profiles.Profile) (capacity.Options, error) {
 	if err := f.check(); err != nil {
 		return capacity.Options{}, err
 	}
-	f.commonFlags.apply(p)
+	if err := f.override().Apply(p, ""); err != nil {
+		return capacity.Options{}, err
+	}
 	for _, v := range []struct {
 		name string
 		v    float64
@@ -113,11 +115,8 @@ func (j *capacityJob) confirmLive() error {
 // an earlier search may have left open; each step opens its own files (stepOutputs).
 func (j *capacityJob) open(dir string) (func(), error) {
 	j.dir = dir
-	steps, _ := filepath.Glob(filepath.Join(dir, "step-*"))
-	for _, s := range steps {
-		if err := refuseOpenJournal(filepath.Join(s, "journal.jsonl"), s); err != nil {
-			return nil, err
-		}
+	if err := refuseLeftOpen(dir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, usageError("output directory: %v", err)

@@ -3,14 +3,11 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
@@ -159,25 +156,19 @@ func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	if f.rate > 0 || f.duration > 0 {
-		rate, d := f.rate, f.duration
-		if rate == 0 {
-			rate = p.Load.Plan(0, 1).PeakRate()
-		}
-		if d == 0 {
-			d = p.Load.Plan(0, 1).Duration()
-		}
-		p.Load.Stages = []profiles.Stage{{Duration: d, Rate: profiles.Rate{From: rate, To: rate}}}
+	ov := f.override()
+	ov.Rate, ov.Duration = f.rate, f.duration
+	if f.set["webhook-relay"] {
+		ov.Relay = &f.relay
 	}
-	f.commonFlags.apply(p)
-	o.SimURL, o.SimCA = f.simURL, f.simCA
-	if err := f.applyRelay(p); err != nil {
+	if err := ov.Apply(p, "--webhook-relay"); err != nil {
 		return err
 	}
+	o.SimURL, o.SimCA = f.simURL, f.simCA
 	if f.shard != "" || f.set["shard"] {
-		k, n, err := parseShard(f.shard)
+		k, n, err := engine.ParseShard(f.shard)
 		if err != nil {
-			return err
+			return fmt.Errorf("--shard %w", err)
 		}
 		o.Shard, o.Shards = k, n
 	}
@@ -204,27 +195,6 @@ func (f *runFlags) check() error {
 	return f.commonFlags.check()
 }
 
-// applyRelay puts --webhook-relay into the profile's webhooks.relay, refusing what the profile
-// would refuse there.
-func (f *runFlags) applyRelay(p *profiles.Profile) error {
-	if !f.set["webhook-relay"] {
-		return nil
-	}
-	switch {
-	case f.relay == "":
-		return errors.New("--webhook-relay wants the relay's base URL, e.g. http://lpbench-relay:8080, got \"\"")
-	case !p.Webhooks.Enabled:
-		return fmt.Errorf("--webhook-relay: profile %s has webhooks.enabled false: no receiver to subscribe", p.Name)
-	case p.Webhooks.PublicURL != "":
-		return fmt.Errorf("--webhook-relay: profile %s sets webhooks.public_url: with a relay, LivePerson's webhook URL is the relay's; remove public_url", p.Name)
-	}
-	if err := profiles.CheckRelayURL(f.relay); err != nil {
-		return fmt.Errorf("--webhook-relay: %v", err)
-	}
-	p.Webhooks.Relay = f.relay
-	return nil
-}
-
 // applyRun sets the run id (flag, else $LPBENCH_RUN_ID) and the start barrier, read at now.
 func (f *runFlags) applyRun(o *engine.Options, now time.Time) error {
 	id := f.runID
@@ -232,44 +202,17 @@ func (f *runFlags) applyRun(o *engine.Options, now time.Time) error {
 		id = os.Getenv("LPBENCH_RUN_ID")
 	}
 	if f.set["run-id"] || id != "" {
-		if err := checkRunID(id); err != nil {
-			return err
+		if err := engine.CheckRunID(id); err != nil {
+			return fmt.Errorf("--run-id (or $LPBENCH_RUN_ID) %w", err)
 		}
 	}
 	o.RunID = id
 	if f.startAt != "" || f.set["start-at"] {
-		t, err := parseStartAt(f.startAt, now)
+		t, err := engine.ParseStartAt(f.startAt, now)
 		if err != nil {
-			return err
+			return fmt.Errorf("--start-at %w", err)
 		}
 		o.StartAt = t
 	}
 	return nil
-}
-
-// parseStartAt reads the --start-at instant: RFC 3339, or +DURATION after now.
-func parseStartAt(s string, now time.Time) (time.Time, error) {
-	if d, ok := strings.CutPrefix(s, "+"); ok {
-		dur, err := time.ParseDuration(d)
-		if err != nil || dur < 0 {
-			return time.Time{}, fmt.Errorf("--start-at wants an RFC 3339 time or +DURATION (e.g. +2m), got %q", s)
-		}
-		return now.Add(dur), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("--start-at wants an RFC 3339 time (e.g. 2026-12-01T10:00:00Z) or +DURATION, got %q", s)
-	}
-	return t, nil
-}
-
-// parseShard reads "K/N".
-func parseShard(s string) (k, n int, err error) {
-	ks, ns, ok := strings.Cut(s, "/")
-	k, err1 := strconv.Atoi(ks)
-	n, err2 := strconv.Atoi(ns)
-	if !ok || err1 != nil || err2 != nil || n < 1 || k < 0 || k >= n {
-		return 0, 0, fmt.Errorf("--shard wants K/N with 0 ≤ K < N, got %q", s)
-	}
-	return k, n, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
@@ -146,19 +147,9 @@ func (f *commonFlags) check() error {
 	return nil
 }
 
-// apply puts the common overrides into the profile.
-func (f *commonFlags) apply(p *profiles.Profile) {
-	if f.maxInFlight > 0 {
-		p.Load.MaxInFlight = f.maxInFlight
-	}
-	if f.window > 0 {
-		p.Window = f.window
-	}
-	for _, name := range f.relax {
-		if !p.Checks.Relaxed(name) {
-			p.Checks.Relax = append(p.Checks.Relax, name)
-		}
-	}
+// override is what the common flags change in the profile.
+func (f *commonFlags) override() profiles.Override {
+	return profiles.Override{MaxInFlight: f.maxInFlight, Window: f.window, Relax: f.relax}
 }
 
 // progressMode is the display of the progress the flags ask for.
@@ -195,7 +186,7 @@ func (l *labelFlag) Set(kv string) error {
 	if !ok {
 		return fmt.Errorf("want key=value, got %q", kv)
 	}
-	if err := checkRunID(k); err != nil {
+	if !engine.IsName(k) {
 		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
 	}
 	if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
@@ -239,7 +230,7 @@ func (f *ignoreFlag) String() string { return strings.Join(*f, ",") }
 
 // Set adds one label key.
 func (f *ignoreFlag) Set(k string) error {
-	if err := checkRunID(k); err != nil {
+	if !engine.IsName(k) {
 		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
 	}
 	*f = append(*f, k)
@@ -258,18 +249,5 @@ func (p *percentFlag) Set(s string) error {
 		return fmt.Errorf("want a percentage above 0 and below 100, e.g. 5%%, got %q", s)
 	}
 	*p = percentFlag(v / 100)
-	return nil
-}
-
-// checkRunID accepts 1 to 64 letters, digits, '.', '_' and '-': the id goes into every
-// consumer id and into file paths.
-func checkRunID(id string) error {
-	ok := id != "" && len(id) <= 64
-	for _, r := range id {
-		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
-	}
-	if !ok {
-		return fmt.Errorf("--run-id (or $LPBENCH_RUN_ID) wants 1 to 64 letters, digits, '.', '_' or '-', got %q", id)
-	}
 	return nil
 }

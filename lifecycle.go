@@ -194,14 +194,7 @@ func openHistory(path string) (*history.DB, error) {
 // closes the history; its error says the run is not in the history.
 func appendHistory(db *history.DB, r *history.Run, resultPath string, stderr io.Writer) error {
 	defer db.Close()
-	file, err := os.ReadFile(resultPath)
-	if err == nil {
-		if abs, aerr := filepath.Abs(resultPath); aerr == nil {
-			r.ResultPath = abs
-		}
-		err = db.Append(context.Background(), r, file)
-	}
-	if err != nil {
+	if err := db.AppendFile(context.Background(), r, resultPath); err != nil {
 		return fmt.Errorf("the run is not in the history: %w", err)
 	}
 	fmt.Fprintf(stderr, "lpbench: appended to history %s as run #%d\n", db.Path(), r.Seq)
@@ -214,7 +207,7 @@ func openRunFiles(dir string, o *engine.Options) (close func() error, err error)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, usageError("output directory: %v", err)
 	}
-	if err := refuseOpenJournal(filepath.Join(dir, journal.FileName), dir); err != nil {
+	if err := refuseLeftOpen(dir); err != nil {
 		return nil, err
 	}
 	hlog, err := os.Create(filepath.Join(dir, "run.hlog"))
@@ -239,11 +232,10 @@ func openRunFiles(dir string, o *engine.Options) (close func() error, err error)
 	}, nil
 }
 
-// refuseOpenJournal refuses a journal at path that records conversations an earlier run may
-// have left open. A journal that does not read (no header: the run died before sending) has
-// nothing to lose.
-func refuseOpenJournal(path, dir string) error {
-	if n, err := cleanup.LeftOpen(path); err == nil && n > 0 {
+// refuseLeftOpen refuses an output directory whose journal (or a step's) records conversations
+// an earlier run may have left open (cleanup.FindLeftOpen).
+func refuseLeftOpen(dir string) error {
+	if path, n := cleanup.FindLeftOpen(dir); n > 0 {
 		return usageError("%s records %d conversations an earlier run may have left open: run lpbench cleanup %s first, or give another --out", path, n, dir)
 	}
 	return nil
