@@ -43,7 +43,7 @@ func TestPlanSendsNothing(t *testing.T) {
 		want []string
 	}{
 		{[]string{"run", "smoke"}, []string{"plan of run of profile smoke", "stages          10s at 20/s",
-			"idp (ConsumerJWS) 20/s", "asyncMessagingEnt (CONVERSATION, SEND, close) 60/s: 80/s at the peak",
+			"idp               20/s (ConsumerJWS)", "asyncMessagingEnt 60/s (CONVERSATION, SEND, close)", "80/s at the peak",
 			"routing ", "webhook ", "consumer ids    lpbench-{run}-{target}-{n}", "thresholds      "}},
 		{[]string{"capacity", "smoke", "--max", "100", "--no-progress", "--relax-check", "arrivals"},
 			[]string{"plan of capacity search of profile smoke", "worst case: ", "highest step    100 journeys/s"}},

@@ -122,9 +122,10 @@ type TargetPlan struct {
 
 // ServiceRate is a service's requests per second at a plan's peak.
 type ServiceRate struct {
-	Service   string
+	Service   string // lp's name of it: csds, sentinel, idp, asyncMessagingEnt
+	Requests  string // which requests: look-up, AppJWT, ConsumerJWS, CONVERSATION…
 	PerSecond float64
-	Note      string // e.g. "cached" for a look-up shared by the target's journeys
+	Cached    bool // one request shared by the target's journeys, renewed now and then
 }
 
 // Plan returns the profile's run plan (every shard's arrivals together).
@@ -179,16 +180,17 @@ func (p Profile) targetPlan(t *Target, total int) TargetPlan {
 // journey, and CONVERSATION, the first SEND and the close (when the journey closes) on the
 // messaging service. Retries add to these.
 func (j Journey) requests(rate float64) []ServiceRate {
-	lookup := ServiceRate{Service: "csds (look-up)", Note: "cached"}
+	lookup := ServiceRate{Service: "csds", Requests: "look-up", Cached: true}
 	if j.Lookup == LookupPerConsumer {
-		lookup = ServiceRate{Service: "csds (look-up)", PerSecond: rate}
+		lookup = ServiceRate{Service: "csds", Requests: "look-up", PerSecond: rate}
 	}
 	msgs, what := 2.0, "CONVERSATION, SEND"
 	if j.Close {
 		msgs, what = 3, "CONVERSATION, SEND, close"
 	}
-	return []ServiceRate{lookup, {Service: lp.ServiceSentinel + " (AppJWT)", Note: "cached"},
-		{Service: lp.ServiceIdP + " (ConsumerJWS)", PerSecond: rate}, {Service: lp.ServiceMessaging + " (" + what + ")", PerSecond: msgs * rate}}
+	return []ServiceRate{lookup, {Service: lp.ServiceSentinel, Requests: "AppJWT", Cached: true},
+		{Service: lp.ServiceIdP, Requests: "ConsumerJWS", PerSecond: rate},
+		{Service: lp.ServiceMessaging, Requests: what, PerSecond: msgs * rate}}
 }
 
 // webhookOf says where LivePerson's notifications for t go, or why the run takes none.

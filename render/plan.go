@@ -64,14 +64,6 @@ func writeTargetPlan(b *strings.Builder, t profiles.TargetPlan, step bool) {
 		row("stages", planStages(t.Stages))
 		row("peak", fmt.Sprintf("%s journeys/s, %s: about %.0f conversations", planRate(t.PeakRate), t.Duration, t.Conversations))
 	}
-	var svc []string
-	for _, r := range t.Requests {
-		v := planRate(r.PerSecond) + "/s"
-		if r.Note != "" {
-			v = r.Note
-		}
-		svc = append(svc, r.Service+" "+v)
-	}
 	limit := "max_request_rate: none"
 	if t.MaxRequestRate > 0 {
 		limit = "max_request_rate " + planRate(t.MaxRequestRate) + "/s"
@@ -79,7 +71,14 @@ func writeTargetPlan(b *strings.Builder, t profiles.TargetPlan, step bool) {
 			limit += ": OVER the cap, requests will wait for it"
 		}
 	}
-	row("requests/s", fmt.Sprintf("%s: %s/s at the peak (%s)", strings.Join(svc, ", "), planRate(t.RequestRate), limit))
+	row("requests", fmt.Sprintf("%s/s at the peak (%s)", planRate(t.RequestRate), limit))
+	for _, r := range t.Requests {
+		v := planRate(r.PerSecond) + "/s"
+		if r.Cached {
+			v = "cached"
+		}
+		fmt.Fprintf(b, "      %-17s %s (%s)\n", r.Service, v, r.Requests)
+	}
 	row("routing", t.Routing)
 	row("webhook", t.Webhook)
 	row("consumer ids", t.ConsumerID)
