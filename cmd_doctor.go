@@ -54,7 +54,7 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: exitcode.Usage, err: err}
 	}
 	if p.HasLive() && !*live {
-		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm (doctor opens and closes one conversation per target). Nothing was sent.", p.Name, liveNames(p))
+		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm (doctor opens and closes one conversation per target). Nothing was sent.", p.Name, p.LiveNames())
 	}
 	if err := p.CheckLive(os.Getenv); err != nil {
 		return &exitError{code: exitcode.Usage, err: err}

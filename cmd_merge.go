@@ -30,9 +30,12 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if len(files) == 0 || *out == "" {
 		return flagError(fs, "name the shards' result files and -o")
 	}
-	m, err := readShards(files, *partial)
+	m, err := report.MergeFiles(files, *partial)
+	if err == nil {
+		err = validity.JudgeMerged(m, files[0])
+	}
 	if err != nil {
-		return err
+		return usageError("%v", err)
 	}
 	histSet := false
 	fs.Visit(func(fl *flag.Flag) { histSet = histSet || fl.Name == "history" })
@@ -56,30 +59,4 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	v := o.recorded(db, stderr) // the exit the summary tells (exitcode.Run)
 	appendStepSummary(os.Getenv, stderr, o.markdown(v.Code, v.Meaning))
 	return verdictError(v)
-}
-
-// readShards reads the shards' result files, checks they are the shards of one run, and
-// returns their sum, judged (validity.JudgeMerged).
-func readShards(files []string, partial bool) (*report.Result, error) {
-	var rs []*report.Result
-	for _, f := range files {
-		r, err := report.ReadFile(f)
-		if err != nil {
-			return nil, usageError("%v", err)
-		}
-		rs = append(rs, r)
-	}
-	missing, err := report.CheckShards(files, rs, partial)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	m, err := report.MergeNamed(files, rs)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	m.MissingShards = missing
-	if err := validity.JudgeMerged(m, files[0]); err != nil {
-		return nil, usageError("%v", err)
-	}
-	return m, nil
 }

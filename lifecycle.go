@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -125,10 +124,10 @@ func confirmLive(name string, p profiles.Profile, c *commonFlags, j job, stderr 
 		return nil
 	}
 	if !c.live {
-		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm (--plan shows what it would do). Nothing was sent.", p.Name, liveNames(p))
+		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm (--plan shows what it would do). Nothing was sent.", p.Name, p.LiveNames())
 	}
 	if !p.Journey.Close && !c.leaveOpen {
-		return usageError("profile %s: journey.close is false on LivePerson itself (targets: %s): every conversation would stay open in the account; set journey.close: true, or add --leave-open to confirm. Nothing was sent.", p.Name, liveNames(p))
+		return usageError("profile %s: journey.close is false on LivePerson itself (targets: %s): every conversation would stay open in the account; set journey.close: true, or add --leave-open to confirm. Nothing was sent.", p.Name, p.LiveNames())
 	}
 	if err := j.confirmLive(); err != nil {
 		return err
@@ -141,17 +140,6 @@ func confirmLive(name string, p profiles.Profile, c *commonFlags, j job, stderr 
 		return &exitError{code: exitcode.Usage, err: err}
 	}
 	return render.Plan(fmt.Sprintf("lpbench: live %s of profile %s", name, p.Name), rp)(stderr)
-}
-
-// liveNames lists the profile's targets on LivePerson itself.
-func liveNames(p profiles.Profile) string {
-	var names []string
-	for _, t := range p.Targets {
-		if t.Kind() == profiles.KindLive {
-			names = append(names, t.Name)
-		}
-	}
-	return strings.Join(names, ", ")
 }
 
 // verdictError is the error a command ends with for v (nil for exit 0). An exit 1 tells its

@@ -208,3 +208,14 @@ func (p Profile) webhookOf(t *Target) string {
 	}
 	return "lpbench's receiver on " + p.Webhooks.Listen + path
 }
+
+// LiveNames lists the names of the profile's targets on LivePerson itself, comma-separated.
+func (p Profile) LiveNames() string {
+	var names []string
+	for _, t := range p.Targets {
+		if t.Kind() == KindLive {
+			names = append(names, t.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
