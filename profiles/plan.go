@@ -141,6 +141,9 @@ func (p Profile) Plan() RunPlan {
 	for i := range p.Targets {
 		rp.Targets = append(rp.Targets, p.targetPlan(&p.Targets[i], total))
 	}
+	// Predictions from the plan (whether the planned journeys can support each thresholded
+	// percentile, as validate says) go into rp.Notes here: --plan, a live run's confirmation and
+	// a capacity search's plan (capacity.Plan calls this) then all show them.
 	return rp
 }
 
