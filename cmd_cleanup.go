@@ -29,9 +29,9 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) error {
 	}
 	switch {
 	case len(pos) == 0:
-		return usageError("no directory: give the output directory of a run or a capacity search, lpbench cleanup DIR")
+		return flagError(fs, "no directory: give the output directory of a run or a capacity search, lpbench cleanup DIR")
 	case len(pos) > 1:
-		return usageError("unexpected argument %q (one directory at a time)", pos[1])
+		return flagError(fs, "unexpected argument %q (one directory at a time)", pos[1])
 	case o.SimCA != "" && o.SimURL == "":
 		return flagError(fs, "--sim-ca goes with --sim-url")
 	}

@@ -83,12 +83,12 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 	subs := map[string]func(*history.DB, []*history.Run, *historyOptions, []string, io.Writer) error{
 		"list": historyList, "show": historyShow, "trend": historyTrend, "check": historyCheck,
 	}
-	if len(args) == 0 || subs[args[0]] == nil {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 		fmt.Fprint(stderr, "usage: lpbench "+historyUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-			return nil
-		}
-		return exitCode(exitcode.Usage)
+		return nil
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		return usageError("want list, show, trend or check, then the history file\nrun 'lpbench history -h'")
 	}
 	sub := args[0]
 	var o historyOptions
@@ -99,7 +99,7 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return usageError("history %s: which history file?", sub)
+		return flagError(fs, "history %s: which history file?", sub)
 	}
 	if (sub == "trend" && o.last < 1) || o.last < 0 {
 		return usageError("history %s: -n %d: want a number of runs, at least 1", sub, o.last)
