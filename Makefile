@@ -12,8 +12,13 @@ REVIVE ?= $(GO) run github.com/mgechev/revive@v1.17.0
 
 all: lint test build
 
+# The version every result and history row carries: git describe of the checkout (go run and this
+# machine's GOFLAGS=-buildvcs=false record none), else the module's or "(devel)".
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null)
+LDFLAGS = $(if $(VERSION),-X github.com/lpbench/lpbench/engine.version=$(VERSION))
+
 build:
-	$(GO) build -o $(BIN) .
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 # Tests whose figures are timed for real: run without the race detector, which would slow the
 # client they measure. (A -run pattern that matches nothing passes: test-names checks each name.)
@@ -44,7 +49,7 @@ test-short:
 
 # The smoke profile against the embedded simulator.
 run:
-	$(GO) run . run
+	$(GO) run -ldflags '$(LDFLAGS)' . run
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

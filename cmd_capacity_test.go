@@ -149,3 +149,33 @@ func TestCapacityUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestCapacityCommonFlags: capacity takes --no-progress (no line per step on stderr; the step
+// table tells them) and --relax-check (each step's check is relaxed), as run does.
+func TestCapacityCommonFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI("capacity", writeProfile(t, quickLoad), "--from", "5", "--step", "1s", "--max-steps", "1",
+		"--cool-down", "0s", "--no-progress", "--relax-check", "percentile_support", "--out", dir)
+	if code == exitcode.Usage {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "capacity: step") {
+		t.Errorf("--no-progress, yet a line per step:\n%s", stderr)
+	}
+	steps, _ := filepath.Glob(filepath.Join(dir, "step-*", "result.json"))
+	if len(steps) != 1 {
+		t.Fatalf("step results %v, want one\nstdout:\n%s", steps, stdout)
+	}
+	res, err := report.ReadFile(steps[0])
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s", err, stdout)
+	}
+	relaxed := false
+	for _, c := range res.Checks {
+		relaxed = relaxed || (c.Name == "percentile_support" && c.Relaxed)
+	}
+	if !relaxed {
+		t.Errorf("the step's percentile_support check is not relaxed: %+v", res.Checks)
+	}
+}

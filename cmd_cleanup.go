@@ -22,19 +22,18 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) error {
 		"DIR is the output directory of a run or a capacity search: every journal.jsonl under it is read, and\n"+
 		"each conversation it does not record as closed is closed (a ConsumerJWS for the same consumer id, then close).\n", stderr)
 	fs.BoolVar(&o.Live, "live", false, "allow closing conversations on LivePerson itself (required for live targets)")
-	fs.StringVar(&o.SimURL, "sim-url", "", "the standalone simulator (lpbench sim) the run drove, when not the one its journal names")
-	fs.StringVar(&o.SimCA, "sim-ca", "", "CA file (PEM) of a -sim-url simulator over TLS")
+	registerSim(fs, &o.SimURL, &o.SimCA, "the standalone simulator (lpbench sim) the run drove, when not the one its journal names")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
 	case len(pos) == 0:
-		return usageError("no directory: give the output directory of a run or a capacity search, lpbench cleanup DIR")
+		return flagError(fs, "no directory: give the output directory of a run or a capacity search, lpbench cleanup DIR")
 	case len(pos) > 1:
-		return usageError("unexpected argument %q (one directory at a time)", pos[1])
+		return flagError(fs, "unexpected argument %q (one directory at a time)", pos[1])
 	case o.SimCA != "" && o.SimURL == "":
-		return usageError("-sim-ca goes with -sim-url")
+		return flagError(fs, "--sim-ca goes with --sim-url")
 	}
 	o.Getenv, o.Log = os.Getenv, stderr
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -32,8 +32,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	sides, err := compareSides(files, *targets)
 	if err != nil {
-		fs.Usage()
-		return &exitError{code: exitcode.Usage, err: err}
+		return flagError(fs, "%v", err)
 	}
 	cs := compare.Runs(sides[0].m, sides[1].m, compare.Options{})
 	if err := write(sides[0].name, sides[1].name, cs)(stdout); err != nil {

@@ -32,8 +32,8 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) error {
 		"Checks each target of the profile (default smoke) before a run: CSDS, AppJWT, ConsumerJWS, the clock,\n"+
 		"then one conversation (opened and closed) whose notifications tell whether auto messages reach lpbench.\n", stderr)
 	live := fs.Bool("live", false, "allow targets on LivePerson itself (required for them): one conversation per target is opened and closed")
-	simURL := fs.String("sim-url", "", "check the profile's simulator targets on this standalone simulator (lpbench sim) instead of an embedded one")
-	simCA := fs.String("sim-ca", "", "CA file (PEM) of a -sim-url simulator over TLS")
+	var simURL, simCA string
+	registerSim(fs, &simURL, &simCA, "check the profile's simulator targets on this standalone simulator (lpbench sim) instead of an embedded one")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -44,24 +44,24 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) error {
 	case 1:
 		name = pos[0]
 	default:
-		return usageError("unexpected argument %q (one profile at a time)", pos[1])
+		return flagError(fs, "unexpected argument %q (one profile at a time)", pos[1])
 	}
-	if *simCA != "" && *simURL == "" {
-		return usageError("-sim-ca goes with -sim-url")
+	if simCA != "" && simURL == "" {
+		return flagError(fs, "--sim-ca goes with --sim-url")
 	}
 	p, err := profiles.Open(name)
 	if err != nil {
 		return &exitError{code: exitcode.Usage, err: err}
 	}
 	if p.HasLive() && !*live {
-		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm (doctor opens and closes one conversation per target). Nothing was sent.", p.Name, liveNames(p))
+		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm (doctor opens and closes one conversation per target). Nothing was sent.", p.Name, p.LiveNames())
 	}
 	if err := p.CheckLive(os.Getenv); err != nil {
 		return &exitError{code: exitcode.Usage, err: err}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := doctor.Options{Engine: engine.Options{SimURL: *simURL, SimCA: *simCA, Getenv: os.Getenv}, Skill: doctorSkill}
+	o := doctor.Options{Engine: engine.Options{SimURL: simURL, SimCA: simCA, Getenv: os.Getenv}, Skill: doctorSkill}
 	ok, err := doctor.Run(ctx, p, o, stdout)
 	var in *engine.InputError
 	switch {

@@ -62,7 +62,7 @@ func TestDoctorUsage(t *testing.T) {
 		{[]string{"doctor", live}, "add --live to confirm"},
 		{[]string{"doctor", live, "--live"}, "LPBENCH_TEST_SECRET is not set"},
 		{[]string{"doctor", "smoke", "smoke"}, `unexpected argument "smoke"`},
-		{[]string{"doctor", "--sim-ca", "ca.pem"}, "-sim-ca goes with -sim-url"},
+		{[]string{"doctor", "--sim-ca", "ca.pem"}, "--sim-ca goes with --sim-url"},
 		{[]string{"doctor", "--sim-url", "ftp://x"}, "-sim-url wants the simulator's http://HOST:PORT"},
 	} {
 		code, _, stderr := runCLI(tc.args...)

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/lpbench/lpbench/exitcode"
@@ -17,93 +13,6 @@ import (
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
-
-// labelFlag collects the repeatable --label key=value flag.
-type labelFlag map[string]string
-
-func (l *labelFlag) String() string { return history.FormatLabels(*l) }
-
-// Set adds one label: the key is 1 to 64 letters, digits, '.', '_' or '-'; the value is any
-// text up to 256 bytes without control characters.
-func (l *labelFlag) Set(kv string) error {
-	k, v, ok := strings.Cut(kv, "=")
-	if !ok {
-		return fmt.Errorf("want key=value, got %q", kv)
-	}
-	if err := checkRunID(k); err != nil {
-		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
-	}
-	if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return fmt.Errorf("label %s: the value is up to 256 bytes without control characters", k)
-	}
-	if *l == nil {
-		*l = labelFlag{}
-	}
-	if _, dup := (*l)[k]; dup {
-		return fmt.Errorf("label %s given twice", k)
-	}
-	(*l)[k] = v
-	return nil
-}
-
-// historyPath returns the history file of a run: the flag, else $LPBENCH_HISTORY, else the
-// profile's outputs.history; "" for none.
-func historyPath(flagValue string, flagSet bool, profileValue string) string {
-	if flagSet {
-		return flagValue
-	}
-	if env := os.Getenv("LPBENCH_HISTORY"); env != "" {
-		return env
-	}
-	return profileValue
-}
-
-// openHistory opens (creating) the history file of a run before it starts, so that a file that
-// is not a history stops the run before anything is sent; nil for none.
-func openHistory(path string) (*history.DB, error) {
-	if path == "" {
-		return nil, nil
-	}
-	db, err := history.Open(path, true)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	return db, nil
-}
-
-// appendHistory adds a finished run (or search) to the history with the command's verdict and
-// its result file; a failure is the command's (exit 1): the run is not in the history.
-func appendHistory(db *history.DB, r *history.Run, verdict error, resultPath string, stderr io.Writer) error {
-	if db == nil {
-		return verdict
-	}
-	defer db.Close()
-	r.ExitCode = int(exitCodeOf(verdict))
-	file, err := os.ReadFile(resultPath)
-	if err == nil {
-		if abs, aerr := filepath.Abs(resultPath); aerr == nil {
-			r.ResultPath = abs
-		}
-		err = db.Append(context.Background(), r, file)
-	}
-	if err != nil {
-		return fmt.Errorf("the run is not in the history: %w", err)
-	}
-	fmt.Fprintf(stderr, "lpbench: appended to history %s as run #%d\n", db.Path(), r.Seq)
-	return verdict
-}
-
-// exitCodeOf returns the exit code main gives err.
-func exitCodeOf(err error) exitcode.Code {
-	var e *exitError
-	switch {
-	case err == nil:
-		return exitcode.OK
-	case errors.As(err, &e):
-		return e.code
-	}
-	return exitcode.RunFailed
-}
 
 const historyUsage = `history list|show|trend|check FILE [flags]
 
@@ -123,20 +32,6 @@ comparable when they have the same kind, profile, shard and labels; -ignore-labe
 label that changes every run (a commit id).
 `
 
-// ignoreFlag collects the repeatable --ignore-label KEY flag.
-type ignoreFlag []string
-
-func (f *ignoreFlag) String() string { return strings.Join(*f, ",") }
-
-// Set adds one label key.
-func (f *ignoreFlag) Set(k string) error {
-	if err := checkRunID(k); err != nil {
-		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
-	}
-	*f = append(*f, k)
-	return nil
-}
-
 // historyOptions are the flags of the history commands.
 type historyOptions struct {
 	profile, target, run, format, out, result string
@@ -145,21 +40,6 @@ type historyOptions struct {
 	last, baseline                            int
 	verbose                                   bool
 	minEffect                                 percentFlag
-}
-
-// percentFlag is a share given as a percentage: 5% or 5 is 0.05.
-type percentFlag float64
-
-func (p *percentFlag) String() string { return strconv.FormatFloat(float64(*p)*100, 'g', -1, 64) + "%" }
-
-// Set reads "5%" or "5" as 0.05.
-func (p *percentFlag) Set(s string) error {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-	if err != nil || v <= 0 || v >= 100 {
-		return fmt.Errorf("want a percentage above 0 and below 100, e.g. 5%%, got %q", s)
-	}
-	*p = percentFlag(v / 100)
-	return nil
 }
 
 func (o *historyOptions) register(fs *flag.FlagSet, sub string) {
@@ -203,12 +83,12 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 	subs := map[string]func(*history.DB, []*history.Run, *historyOptions, []string, io.Writer) error{
 		"list": historyList, "show": historyShow, "trend": historyTrend, "check": historyCheck,
 	}
-	if len(args) == 0 || subs[args[0]] == nil {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 		fmt.Fprint(stderr, "usage: lpbench "+historyUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-			return nil
-		}
-		return exitCode(exitcode.Usage)
+		return nil
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		return usageError("want list, show, trend or check, then the history file\nrun 'lpbench history -h'")
 	}
 	sub := args[0]
 	var o historyOptions
@@ -219,7 +99,7 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return usageError("history %s: which history file?", sub)
+		return flagError(fs, "history %s: which history file?", sub)
 	}
 	if (sub == "trend" && o.last < 1) || o.last < 0 {
 		return usageError("history %s: -n %d: want a number of runs, at least 1", sub, o.last)

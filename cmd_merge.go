@@ -28,12 +28,14 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(files) == 0 || *out == "" {
-		fs.Usage()
-		return usageError("name the shards' result files and -o")
+		return flagError(fs, "name the shards' result files and -o")
 	}
-	m, err := readShards(files, *partial)
+	m, err := report.MergeFiles(files, *partial)
+	if err == nil {
+		err = validity.JudgeMerged(m, files[0])
+	}
 	if err != nil {
-		return err
+		return usageError("%v", err)
 	}
 	histSet := false
 	fs.Visit(func(fl *flag.Flag) { histSet = histSet || fl.Name == "history" })
@@ -53,33 +55,8 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "lpbench merge: measurement not valid: %s\n", c.Line())
 		}
 	}
-	v := recordRun(db, m, resultVerdict(m), *out, stderr) // the exit the summary tells (report.Result.Exit)
-	appendStepSummary(os.Getenv, stderr, render.MarkdownExit(m, v.code, v.meaning))
-	return v.err
-}
-
-// readShards reads the shards' result files, checks they are the shards of one run, and
-// returns their sum, judged (validity.JudgeMerged).
-func readShards(files []string, partial bool) (*report.Result, error) {
-	var rs []*report.Result
-	for _, f := range files {
-		r, err := report.ReadFile(f)
-		if err != nil {
-			return nil, usageError("%v", err)
-		}
-		rs = append(rs, r)
-	}
-	missing, err := report.CheckShards(files, rs, partial)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	m, err := report.MergeNamed(files, rs)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	m.MissingShards = missing
-	if err := validity.JudgeMerged(m, files[0]); err != nil {
-		return nil, usageError("%v", err)
-	}
-	return m, nil
+	o := runOutcome(m, *out)
+	v := o.recorded(db, stderr) // the exit the summary tells (exitcode.Run)
+	appendStepSummary(os.Getenv, stderr, o.markdown(v.Code, v.Meaning))
+	return verdictError(v)
 }

@@ -23,7 +23,7 @@ func cmdRelay(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
+		return flagError(fs, "unexpected argument %q", pos[0])
 	}
 	if *queue < 1 {
 		return usageError("-queue must be ≥ 1, got %d", *queue)

@@ -31,8 +31,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		return reportFromHlog(*fromHlog, stdout, stderr)
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return usageError("name one result file")
+		return flagError(fs, "name one result file")
 	}
 	w, ok := renderers[*format]
 	if !ok {

@@ -26,7 +26,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
+		return flagError(fs, "unexpected argument %q", pos[0])
 	}
 	cfg := profiles.SimDefaults()
 	if *config != "" {

@@ -11,12 +11,13 @@ import (
 // cmdValidate checks every profile named and prints every problem found, and warns of every
 // thresholded percentile its plan cannot support (exit 0: a warning is not an error).
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
-	files, err := parseArgs(newFlags("validate", "validate FILE...", stderr), args)
+	fs := newFlags("validate", "validate FILE...", stderr)
+	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return usageError("name at least one profile file")
+		return flagError(fs, "name at least one profile file")
 	}
 	var bad error
 	for _, f := range files {

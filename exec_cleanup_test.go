@@ -199,7 +199,7 @@ func TestCleanupUsage(t *testing.T) {
 	}{
 		{nil, "lpbench cleanup DIR"},
 		{[]string{t.TempDir()}, "no journal.jsonl under"},
-		{[]string{t.TempDir(), "--sim-ca", "ca.pem"}, "-sim-ca goes with -sim-url"},
+		{[]string{t.TempDir(), "--sim-ca", "ca.pem"}, "--sim-ca goes with --sim-url"},
 	} {
 		code, _, stderr := runCLI(append([]string{"cleanup"}, tc.args...)...)
 		if code != exitcode.Usage || !strings.Contains(stderr, tc.want) {

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
@@ -33,13 +32,13 @@ usage:
                                        check each target before a run (CSDS, AppJWT, ConsumerJWS,
                                        clock, one conversation and its webhooks): PASS/FAIL lines
                                        with what to do; exit 0 all passed, 1 a check failed
-  lpbench report RESULT.json [-format text|json|html|junit|markdown]
+  lpbench report RESULT.json [--format text|json|html|junit|markdown]
                                        render a report again from a result file
-  lpbench report -from-hlog run.hlog   summarize an interval log (e.g. of a killed run)
-  lpbench merge SHARD.json... -o MERGED.json [--allow-partial] [--history FILE]
+  lpbench report --from-hlog run.hlog  summarize an interval log (e.g. of a killed run)
+  lpbench merge SHARD.json... --o MERGED.json [--allow-partial] [--history FILE]
                                        add up the shards of one run exactly (refuses others)
   lpbench compare BASE.json NEW.json   compare two runs, metric by metric, with confidence intervals
-  lpbench compare RESULT.json -targets A,B
+  lpbench compare RESULT.json --targets A,B
                                        compare two targets of one run
   lpbench history list|show|trend|check FILE [flags]
                                        read a history file (--history): its runs, one run, the
@@ -48,12 +47,12 @@ usage:
                                        close what a killed run left open (its journal.jsonl):
                                        exit 0 nothing left open, 1 some may be
   lpbench profiles                     list the shipped profiles
-  lpbench sim [-listen ADDR] [-config FILE]
+  lpbench sim [--listen ADDR] [--config FILE]
                                        serve the LivePerson simulator until interrupted
-  lpbench relay [-listen ADDR]         serve the webhook relay of distributed runs until interrupted
-  lpbench version                      print the version
+  lpbench relay [--listen ADDR]        serve the webhook relay of distributed runs until interrupted
+  lpbench version                      print the version (also lpbench --version)
 
-Run 'lpbench COMMAND -h' for a command's flags.
+Run 'lpbench COMMAND --h' for a command's flags.
 Exit codes: 0 success, 1 run failed, 2 bad usage or profile, 3 thresholds breached (or a
 history check found a regression),
 4 the measurement is not valid (a measurement check failed; it wins over 3), 130 interrupted.
@@ -93,10 +92,12 @@ func cli(args []string, stdout, stderr io.Writer) exitcode.Code {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitcode.OK
+	case "-version", "--version":
+		args[0] = "version"
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "lpbench: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "lpbench: unknown command %q\nrun 'lpbench -h'\n", args[0])
 		return exitcode.Usage
 	}
 	err := cmd(args[1:], stdout, stderr)
@@ -139,34 +140,6 @@ func exitCode(code exitcode.Code) error { return &exitError{code: code} }
 
 // errHelp is returned when -h asked for the usage, which was printed: exit 0.
 var errHelp = flag.ErrHelp
-
-// newFlags returns a command's flag set; synopsis is the usage line printed by -h and on errors.
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: lpbench %s\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseArgs parses the arguments of a command: positional arguments first, then flags, then
-// more positional arguments; it returns the positional ones. -h prints the usage (errHelp); a
-// bad flag is a usage error (the flag package has printed what was wrong).
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		pos, args = append(pos, args[0]), args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, errHelp
-		}
-		return nil, exitCode(exitcode.Usage)
-	}
-	return append(pos, fs.Args()...), nil
-}
 
 // cmdProfiles lists the shipped profiles.
 func cmdProfiles(args []string, stdout, stderr io.Writer) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,16 +58,19 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 				return ""
 			}
 			var stdout, stderr bytes.Buffer
-			v, err := finishRun(db, res, dir, getenv, &stdout, &stderr)
+			out, err := finishRun(res, dir, &stdout)
 			if err != nil {
 				t.Fatal(err)
 			}
+			v := out.recorded(db, &stderr)
+			appendStepSummary(getenv, &stderr, out.markdown(v.Code, v.Meaning))
+			verr := verdictError(v)
 			md, err := os.ReadFile(summary)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := exitCodeOf(v.err); got != tc.code || v.code != tc.code {
-				t.Errorf("exit %d (verdict %d), want %d", got, v.code, tc.code)
+			if got := exitCodeOf(verr); got != tc.code || v.Code != tc.code {
+				t.Errorf("exit %d (verdict %d), want %d", got, v.Code, tc.code)
 			}
 			if !strings.Contains(string(md), tc.md) || strings.Count(string(md), "**exit ") != 1 {
 				t.Errorf("the job summary lacks %q, or tells more than one exit:\n%s", tc.md, md)
@@ -74,22 +78,32 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 			if warned := strings.Contains(stderr.String(), "lpbench: warning: the run is not in the history: "); warned != tc.warning {
 				t.Errorf("warning on stderr %v, want %v:\n%s", warned, tc.warning, stderr.String())
 			}
-			if tc.code == exitcode.RunFailed && !strings.Contains(v.err.Error(), "the run is not in the history") {
-				t.Errorf("exit 1 with error %v, want the history's failure", v.err)
+			if tc.code == exitcode.RunFailed && !strings.Contains(verr.Error(), "the run is not in the history") {
+				t.Errorf("exit 1 with error %v, want the history's failure", verr)
 			}
 		})
 	}
 }
 
-// TestVerdictWithHistory: an append that succeeded (it returns the verdict's own error) leaves
-// the verdict as it is.
+// TestVerdictWithHistory: an append that succeeded leaves the verdict as it is, with no warning.
 func TestVerdictWithHistory(t *testing.T) {
 	t.Parallel()
 	for _, code := range []exitcode.Code{exitcode.OK, exitcode.RunFailed, exitcode.Thresholds, exitcode.NotValid, exitcode.Interrupted} {
-		v := newVerdict(code, "meaning", false)
-		var stderr bytes.Buffer
-		if got := v.withHistory(v.err, &stderr); got != v || stderr.Len() > 0 {
-			t.Errorf("exit %d: %+v after a successful append, want %+v; stderr %q", code, got, v, stderr.String())
+		v := exitcode.Verdict{Code: code, Meaning: "meaning"}
+		if got, warning := v.WithHistory(nil); got != v || warning != "" {
+			t.Errorf("exit %d: %+v after a successful append, want %+v; warning %q", code, got, v, warning)
 		}
 	}
+}
+
+// exitCodeOf returns the exit code main gives err.
+func exitCodeOf(err error) exitcode.Code {
+	var e *exitError
+	switch {
+	case err == nil:
+		return exitcode.OK
+	case errors.As(err, &e):
+		return e.code
+	}
+	return exitcode.RunFailed
 }

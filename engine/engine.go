@@ -270,12 +270,40 @@ func (c *control) end() report.EndReason {
 	return report.EndCompleted
 }
 
-// Version returns lpbench's version, from the build information.
+// version is stamped by the build (make build: -ldflags "-X
+// github.com/lpbench/lpbench/engine.version=$(git describe --always --dirty)").
+var version string
+
+// Version returns lpbench's version: the one the build stamped, else the module's version (go
+// install …@v1.2.3), else the VCS revision and time the toolchain recorded, else "(devel)".
 func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	if version != "" {
+		return version
 	}
-	return "(devel)"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value[:min(12, len(s.Value))]
+		case "vcs.time":
+			at = " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return "(devel)"
+	}
+	return rev + dirty + at
 }
 
 // needsSim reports whether a target drives the embedded simulator.

@@ -102,10 +102,16 @@ func Builtin(name string) (Profile, error) {
 	return Parse(name+".yaml", data)
 }
 
-// Open reads the profile nameOrFile: a file when one exists at that path (or the name ends in
-// .yaml/.yml), a shipped profile otherwise.
+// Open reads the profile nameOrFile: a shipped profile when it is a shipped name (without .yaml,
+// .yml or a slash: ./regions/ does not hide the shipped regions, ./regions.yaml is a file), else
+// a file when one exists at that path (or the name ends in .yaml/.yml or holds a slash), else a
+// shipped profile (whose error lists them).
 func Open(nameOrFile string) (Profile, error) {
-	if _, err := os.Stat(nameOrFile); err == nil || strings.HasSuffix(nameOrFile, ".yaml") || strings.HasSuffix(nameOrFile, ".yml") || strings.ContainsRune(nameOrFile, os.PathSeparator) {
+	path := strings.HasSuffix(nameOrFile, ".yaml") || strings.HasSuffix(nameOrFile, ".yml") || strings.ContainsAny(nameOrFile, "/"+string(os.PathSeparator))
+	if _, err := fs.Stat(builtin, nameOrFile+".yaml"); err == nil && !path {
+		return Builtin(nameOrFile)
+	}
+	if _, err := os.Stat(nameOrFile); err == nil || path {
 		data, err := os.ReadFile(nameOrFile)
 		if err != nil {
 			return Profile{}, fmt.Errorf("reading profile: %w", err)

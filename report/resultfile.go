@@ -350,13 +350,18 @@ func ReadFile(path string) (*Result, error) {
 }
 
 // WriteFileAtomic writes a file through a temporary file in the same directory, renamed into
-// place once complete: readers see the old file or the whole new one, never a part.
+// place once complete: readers see the old file or the whole new one, never a part. The file is
+// readable by all (0644, as a report another user or a CI step reads; a temporary file is 0600).
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := write(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/ui/progress"
+)
+
+// The flags of every command are defined here, so that a flag means the same on every command
+// that takes it.
+
+// newFlags returns a command's flag set; synopsis is the usage line printed by -h.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: lpbench %s\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses the arguments of a command: positional arguments first, then flags, then
+// more positional arguments; it returns the positional ones. -h prints the usage (errHelp); a
+// bad flag is a usage error of one line (flagError).
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {} // the error is told in one line, not with the whole usage
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return nil, errHelp
+	case err != nil:
+		return nil, flagError(fs, "%s", flagProblem(fs, err))
+	}
+	return append(pos, fs.Args()...), nil
+}
+
+// flagError is a usage error of command fs's: one line, and where the flags are told.
+func flagError(fs *flag.FlagSet, format string, a ...any) error {
+	return usageError("%s\nrun 'lpbench %s -h'", fmt.Sprintf(format, a...), fs.Name())
+}
+
+var badValue = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+): (.*)$`)
+
+// flagProblem says what the flag package's err found, with the flags written --name; a duration
+// without a unit says what to write.
+func flagProblem(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag --" + strings.TrimPrefix(name, "-")
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "--" + strings.TrimPrefix(name, "-") + " needs a value"
+	}
+	m := badValue.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	why := m[3]
+	if g, ok := fs.Lookup(m[2]).Value.(flag.Getter); ok {
+		if _, isDur := g.Get().(time.Duration); isDur {
+			why = "want a duration, e.g. 10s or 2m"
+			if _, err := strconv.ParseFloat(m[1], 64); err == nil {
+				why = "a duration needs a unit, e.g. " + m[1] + "s"
+			}
+		}
+	}
+	return fmt.Sprintf("--%s %s: %s", m[2], m[1], why)
+}
+
+// commonFlags are the flags of the commands that run a profile (run and capacity).
+type commonFlags struct {
+	live, leaveOpen, noProgress, plan bool
+	simURL, simCA, out, history       string
+	window, grace                     time.Duration
+	maxInFlight                       int
+	relax                             relaxFlag
+	labels                            labelFlag
+	metrics                           metricsFlags
+	// set holds the names of the flags given on the command line (flag.FlagSet.Visit): a value
+	// given explicitly is judged even when it is the default's zero.
+	set map[string]bool
+}
+
+// register defines the common flags on fs; out says what --out holds.
+func (f *commonFlags) register(fs *flag.FlagSet, out string) {
+	fs.BoolVar(&f.plan, "plan", false, "print the plan (per target: stages, peak rate, conversations, requests per second per service, routing, webhook, consumer ids, thresholds) and exit 0: nothing is sent")
+	fs.DurationVar(&f.window, "window", 0, "override the AUTO_MESSAGES window")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "override load.max_in_flight")
+	fs.BoolVar(&f.live, "live", false, "allow targets on LivePerson itself (required for them)")
+	fs.BoolVar(&f.leaveOpen, "leave-open", false, "on LivePerson itself, accept journey.close: false: every conversation the run opens stays open (lpbench cleanup DIR closes them later)")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "show no progress while running")
+	fs.DurationVar(&f.grace, "grace", 15*time.Second, "on interrupt, how long journeys in flight may finish before they are cancelled")
+	registerSim(fs, &f.simURL, &f.simCA, "drive the profile's simulator targets on this standalone simulator (lpbench sim) instead of an embedded one")
+	fs.Var(&f.relax, "relax-check", "relax measurement check NAME (repeatable): it is computed and shown, but its failure does not make the run exit 4")
+	fs.StringVar(&f.out, "out", "", out)
+	fs.StringVar(&f.history, "history", "", "append the run to this history file, SQLite, created if need be (default: $LPBENCH_HISTORY, else outputs.history of the profile)")
+	fs.Var(&f.labels, "label", "label the run key=value (repeatable): kept in result.json and the history, which compares only runs with the same labels")
+	f.metrics.register(fs)
+}
+
+// registerSim defines --sim-url and --sim-ca: what --sim-url does is the command's.
+func registerSim(fs *flag.FlagSet, url, ca *string, what string) {
+	fs.StringVar(url, "sim-url", "", what)
+	fs.StringVar(ca, "sim-ca", "", "CA file (PEM) of a --sim-url simulator over TLS (lpbench sim --tls prints it): certificates verified against it")
+}
+
+// visited records the flags given on the command line.
+func (f *commonFlags) visited(fs *flag.FlagSet) {
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+}
+
+// check refuses the common flag values a run cannot use, naming the flag.
+func (f *commonFlags) check() error {
+	switch {
+	case f.maxInFlight < 0 || (f.set["max-in-flight"] && f.maxInFlight == 0):
+		return fmt.Errorf("--max-in-flight must be ≥ 1, got %d", f.maxInFlight)
+	case f.window < 0 || (f.set["window"] && f.window == 0):
+		return fmt.Errorf("--window must be > 0, got %v", f.window)
+	case f.grace < 0:
+		return fmt.Errorf("--grace must be ≥ 0, got %v", f.grace)
+	case f.simCA != "" && f.simURL == "":
+		return errors.New("--sim-ca goes with --sim-url")
+	}
+	return nil
+}
+
+// override is what the common flags change in the profile.
+func (f *commonFlags) override() profiles.Override {
+	return profiles.Override{MaxInFlight: f.maxInFlight, Window: f.window, Relax: f.relax}
+}
+
+// progressMode is the display of the progress the flags ask for.
+func (f *commonFlags) progressMode() progress.Mode {
+	if f.noProgress {
+		return progress.Off
+	}
+	return progress.Auto
+}
+
+// relaxFlag collects the repeatable --relax-check flag.
+type relaxFlag []string
+
+func (r *relaxFlag) String() string { return strings.Join(*r, ",") }
+
+// Set adds one check name.
+func (r *relaxFlag) Set(name string) error {
+	if !slices.Contains(report.CheckNames, name) {
+		return fmt.Errorf("no check named %q (checks: %s)", name, strings.Join(report.CheckNames, ", "))
+	}
+	*r = append(*r, name)
+	return nil
+}
+
+// labelFlag collects the repeatable --label key=value flag.
+type labelFlag map[string]string
+
+func (l *labelFlag) String() string { return history.FormatLabels(*l) }
+
+// Set adds one label: the key is 1 to 64 letters, digits, '.', '_' or '-'; the value is any
+// text up to 256 bytes without control characters.
+func (l *labelFlag) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok {
+		return fmt.Errorf("want key=value, got %q", kv)
+	}
+	if !engine.IsName(k) {
+		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
+	}
+	if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return fmt.Errorf("label %s: the value is up to 256 bytes without control characters", k)
+	}
+	if *l == nil {
+		*l = labelFlag{}
+	}
+	if _, dup := (*l)[k]; dup {
+		return fmt.Errorf("label %s given twice", k)
+	}
+	(*l)[k] = v
+	return nil
+}
+
+// sloFlag collects the repeatable --slo flag, each a threshold expression.
+type sloFlag []report.Threshold
+
+func (s *sloFlag) String() string {
+	var es []string
+	for _, t := range *s {
+		es = append(es, t.Expr)
+	}
+	return strings.Join(es, ", ")
+}
+
+// Set adds one threshold.
+func (s *sloFlag) Set(expr string) error {
+	t, err := report.ParseThreshold(expr)
+	if err != nil {
+		return err
+	}
+	*s = append(*s, t)
+	return nil
+}
+
+// ignoreFlag collects the repeatable --ignore-label KEY flag.
+type ignoreFlag []string
+
+func (f *ignoreFlag) String() string { return strings.Join(*f, ",") }
+
+// Set adds one label key.
+func (f *ignoreFlag) Set(k string) error {
+	if !engine.IsName(k) {
+		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
+	}
+	*f = append(*f, k)
+	return nil
+}
+
+// percentFlag is a share given as a percentage: 5% or 5 is 0.05.
+type percentFlag float64
+
+func (p *percentFlag) String() string { return strconv.FormatFloat(float64(*p)*100, 'g', -1, 64) + "%" }
+
+// Set reads "5%" or "5" as 0.05.
+func (p *percentFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || v <= 0 || v >= 100 {
+		return fmt.Errorf("want a percentage above 0 and below 100, e.g. 5%%, got %q", s)
+	}
+	*p = percentFlag(v / 100)
+	return nil
+}
