@@ -103,6 +103,11 @@ func HistoryRun(r *history.Run) Reporter {
 	return func(w io.Writer) error { return writeHistoryRun(w, r) }
 }
 
+// HistoryVerdictMarkdown is a history check's verdict as markdown, for a job summary.
+func HistoryVerdictMarkdown(v *history.Verdict) Reporter {
+	return func(w io.Writer) error { return writeHistoryVerdictMarkdown(w, v) }
+}
+
 // HistoryVerdict is a history check's verdict; verbose lists every judgment.
 func HistoryVerdict(v *history.Verdict, verbose bool) Reporter {
 	return func(w io.Writer) error { return writeHistoryVerdict(w, v, verbose) }
