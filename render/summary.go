@@ -352,7 +352,7 @@ func writeSideBySide(b *strings.Builder, r *report.Result) {
 			continue
 		}
 		for _, p := range []float64{50, 99} {
-			row(fmt.Sprintf("step.%s p%g", s, p), func(m *report.Metrics) string { return report.FormatDuration(report.Percentile(m.Steps[s], p)) })
+			row(fmt.Sprintf("step.%s p%g", s, p), func(m *report.Metrics) string { return stepDuration(m, s, report.Percentile(m.Steps[s], p)) })
 		}
 	}
 	row("gap p99", func(m *report.Metrics) string { return report.FormatDuration(report.Percentile(m.Gap, 99)) })
