@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,87 +14,164 @@ import (
 	"github.com/lpbench/lpbench/report"
 )
 
-// cmdCompare compares two results, or two targets of one result.
+const compareSynopsis = "compare BASE.json NEW.json... | lpbench compare RESULT.json --targets A,B,C " +
+	"[--format text|html|markdown] [--fail-on-regression METRIC:PCT[,METRIC:PCT...]]"
+
+// cmdCompare compares results, or targets of one result: each against the first, with one
+// verdict for them all.
 func cmdCompare(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("compare", "compare BASE.json NEW.json | lpbench compare RESULT.json -targets A,B [-format text|html] [-fail-on-regression METRIC:PCT]", stderr)
-	targets := fs.String("targets", "", "compare these two targets of one result, written A,B")
-	format := fs.String("format", "text", "text or html")
-	failOn := fs.String("fail-on-regression", "", "exit 3 when METRIC worsens significantly by more than PCT percent, written METRIC:PCT (e.g. step.create.p99:10)")
+	fs := newFlags("compare", compareSynopsis, stderr)
+	targets := fs.String("targets", "", "compare these targets of one result, each against the first, written A,B[,C...]")
+	format := fs.String("format", "text", "text, html or markdown")
+	failOn := fs.String("fail-on-regression", "", "exit 3 when METRIC worsens significantly by more than PCT: percent for a duration "+
+		"(step.create.p95:10), percentage points for a share (served:1); several separated by commas")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	write := render.CompareText
-	switch *format {
-	case "text":
-	case "html":
-		write = render.CompareHTML
-	default:
-		return usageError("-format must be text or html, got %q", *format)
+	writers := map[string]func([]compare.Pair) render.Reporter{
+		"text": render.CompareText, "html": render.CompareHTML, "markdown": render.CompareMarkdown,
 	}
-	sides, err := compareSides(files, *targets)
+	write := writers[*format]
+	if write == nil {
+		return usageError("--format must be text, html or markdown, got %q", *format)
+	}
+	gates, err := parseGates(*failOn)
+	if err != nil {
+		return err
+	}
+	sides, percentiles, err := compareSides(files, *targets)
 	if err != nil {
 		return flagError(fs, "%v", err)
 	}
-	cs := compare.Runs(sides[0].m, sides[1].m, compare.Options{})
-	if err := write(sides[0].name, sides[1].name, cs)(stdout); err != nil {
+	o := compare.Options{Percentiles: slices.Clone(compare.DefaultPercentiles)}
+	for _, g := range gates {
+		percentiles = append(percentiles, g.percentile)
+	}
+	for _, p := range percentiles {
+		if p > 0 && !slices.Contains(o.Percentiles, p) {
+			o.Percentiles = append(o.Percentiles, p)
+		}
+	}
+	slices.Sort(o.Percentiles)
+	pairs := compare.Against(sides[0], sides[1:], o)
+	if err := write(pairs)(stdout); err != nil {
 		return err
 	}
-	if *failOn == "" {
-		return nil
+	return judgeGates(pairs, gates, stderr)
+}
+
+// gate is one --fail-on-regression METRIC:PCT.
+type gate struct {
+	metric     string
+	pct        float64
+	percentile float64 // the metric's percentile, 0 for a share
+}
+
+// parseGates reads --fail-on-regression: METRIC:PCT, several separated by commas.
+func parseGates(s string) ([]gate, error) {
+	if s == "" {
+		return nil, nil
 	}
-	metric, pcts, ok := strings.Cut(*failOn, ":")
-	pct, err := strconv.ParseFloat(pcts, 64)
-	if !ok || err != nil || pct < 0 {
-		return usageError("-fail-on-regression wants METRIC:PCT, got %q", *failOn)
+	var gs []gate
+	for _, one := range strings.Split(s, ",") {
+		metric, pcts, ok := strings.Cut(strings.TrimSpace(one), ":")
+		pct, err := strconv.ParseFloat(pcts, 64)
+		if !ok || err != nil || pct < 0 || metric == "" {
+			return nil, usageError("--fail-on-regression wants METRIC:PCT (e.g. step.create.p95:10, served:1), got %q", one)
+		}
+		gs = append(gs, gate{metric: metric, pct: pct, percentile: percentileOf(metric)})
 	}
-	worse, err := compare.Regressed(cs, metric, pct)
-	if err != nil {
-		return usageError("%v", err)
+	return gs, nil
+}
+
+// percentileOf returns the percentile a metric name ends in (step.create.p95: 95), 0 for none.
+func percentileOf(metric string) float64 {
+	i := strings.LastIndex(metric, ".p")
+	if i < 0 {
+		return 0
 	}
-	if worse {
-		fmt.Fprintf(stderr, "lpbench compare: %s is significantly worse by more than %g%%\n", metric, pct)
+	p, err := strconv.ParseFloat(metric[i+2:], 64)
+	if err != nil || p <= 0 || p > 100 {
+		return 0
+	}
+	return p
+}
+
+// judgeGates returns exit 3 when a gated metric regressed in any pair, naming each on stderr.
+func judgeGates(pairs []compare.Pair, gates []gate, stderr io.Writer) error {
+	failed := false
+	for _, g := range gates {
+		unit := "%"
+		if percentileOf(g.metric) == 0 {
+			unit = " percentage points"
+		}
+		for _, p := range pairs {
+			worse, err := compare.Regressed(p.Changes, g.metric, g.pct)
+			if err != nil {
+				return usageError("--fail-on-regression: %v", err)
+			}
+			if worse {
+				fmt.Fprintf(stderr, "lpbench compare: %s of %s is significantly worse than %s's by more than %g%s\n", g.metric, p.New, p.Base, g.pct, unit)
+				failed = true
+			}
+		}
+	}
+	if failed {
 		return exitCode(exitcode.Thresholds)
 	}
 	return nil
 }
 
-// side is one side of a comparison.
-type side struct {
-	name string
-	m    *report.Metrics
-}
-
-// compareSides reads the two sides: two result files, or two targets of one.
-func compareSides(files []string, targets string) ([2]side, error) {
-	var out [2]side
+// compareSides reads the sides, the first the base: result files, or targets of one. It returns
+// too the percentiles the results' thresholds name, so that each is compared.
+func compareSides(files []string, targets string) ([]compare.Named, []float64, error) {
+	var out []compare.Named
+	var ps []float64
 	switch {
 	case targets != "" && len(files) == 1:
 		r, err := report.ReadFile(files[0])
 		if err != nil {
-			return out, err
+			return nil, nil, err
 		}
-		a, b, ok := strings.Cut(targets, ",")
-		if !ok {
-			return out, fmt.Errorf("-targets wants two names A,B, got %q", targets)
+		names := strings.Split(targets, ",")
+		if len(names) < 2 {
+			return nil, nil, fmt.Errorf("--targets wants two names or more, A,B[,C...], got %q", targets)
 		}
 		byName := r.ByTarget()
-		for i, name := range []string{a, b} {
-			if out[i].m = byName[name]; out[i].m == nil {
-				return out, fmt.Errorf("%s has no target %q", files[0], name)
+		for _, name := range names {
+			name = strings.TrimSpace(name)
+			m := byName[name]
+			if m == nil {
+				return nil, nil, fmt.Errorf("%s has no target %q: it has %s", files[0], name, strings.Join(slices.Sorted(maps.Keys(byName)), ", "))
 			}
-			out[i].name = name
+			if slices.ContainsFunc(out, func(n compare.Named) bool { return n.Name == name }) {
+				return nil, nil, fmt.Errorf("--targets names %q twice", name)
+			}
+			out = append(out, compare.Named{Name: name, Metrics: m})
 		}
-	case targets == "" && len(files) == 2:
-		for i, f := range files {
+		ps = thresholdPercentiles(r, ps)
+	case targets == "" && len(files) >= 2:
+		for _, f := range files {
 			r, err := report.ReadFile(f)
 			if err != nil {
-				return out, err
+				return nil, nil, err
 			}
-			out[i] = side{f, r.Overall}
+			out = append(out, compare.Named{Name: f, Metrics: r.Overall})
+			ps = thresholdPercentiles(r, ps)
 		}
 	default:
-		return out, fmt.Errorf("name two result files, or one with -targets")
+		return nil, nil, fmt.Errorf("name two result files or more, or one with --targets")
 	}
-	return out, nil
+	return out, ps, nil
+}
+
+// thresholdPercentiles appends the percentiles r's thresholds name.
+func thresholdPercentiles(r *report.Result, ps []float64) []float64 {
+	for _, t := range r.Thresholds {
+		if p := percentileOf(t.Metric); p > 0 {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -40,6 +41,9 @@ type historyOptions struct {
 	last, baseline                            int
 	verbose                                   bool
 	minEffect                                 percentFlag
+	// stderr and getenv are the command's: check appends its verdict to $GITHUB_STEP_SUMMARY.
+	stderr io.Writer
+	getenv func(string) string
 }
 
 func (o *historyOptions) register(fs *flag.FlagSet, sub string) {
@@ -91,7 +95,7 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 		return usageError("want list, show, trend or check, then the history file\nrun 'lpbench history -h'")
 	}
 	sub := args[0]
-	var o historyOptions
+	o := historyOptions{stderr: stderr, getenv: os.Getenv}
 	fs := newFlags("history "+sub, "history "+sub+" FILE [flags]", stderr)
 	o.register(fs, sub)
 	pos, err := parseArgs(fs, args[1:])
@@ -183,6 +187,9 @@ func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 // label that differs: -ignore-label), 0 when no metric regressed, or while the history is young
 // (fewer than history.MinBaseline valid runs of its kind and profile before it at all).
 //
+// With $GITHUB_STEP_SUMMARY set, the verdict is appended to that file as markdown (whatever the
+// exit code), so that the job's page shows the gate.
+//
 // -label chooses the run judged, not its baseline: that is the comparable runs among every run of
 // the profile (-label commit=… -ignore-label commit judges one commit against the others). With
 // -target, the newest run is judged even if that target is silent in it (its metrics missing).
@@ -214,7 +221,9 @@ func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []s
 	}
 	i := slices.IndexFunc(all, func(x *history.Run) bool { return x.Seq == r.Seq })
 	v := history.Check(all, all[i], o.check())
-	return writeVerdict(stdout, &v, o.verbose)
+	err = writeVerdict(stdout, &v, o.verbose)
+	appendStepSummary(o.getenv, o.stderr, render.HistoryVerdictMarkdown(&v))
+	return err
 }
 
 // writeVerdict prints a check's verdict and returns its exit code (exitcode.HistoryCheck); a run

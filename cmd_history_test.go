@@ -101,7 +101,8 @@ func TestHistoryCommands(t *testing.T) {
 		{[]string{"trend", file, "--label", "env=ci"}, 0, []string{"130ms!", "8 runs (#1 … #9)", "step.create.p50", "! regression"}},
 		{[]string{"trend", file, "-format", "html", "-o", out + ".html"}, 0, nil},
 		{[]string{"check", file}, exitcode.Thresholds, []string{"history check of run #9", "baseline: 7 runs (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 5.0%",
-			"regression: step.create.p50 of target sim: 130ms, baseline band", "above the band, +30.0% on the mean", "1 regression(s)"}},
+			"regression: step.create.p50 of target sim: 130ms, baseline band", "above the band, +30.0% on the mean; detects +7.2% or worse", "1 regression(s)",
+			"smallest change for the worse this baseline of 7 runs can flag: +7.2% (step.create.p50 of sim); shares -0.10pp (served of sim) (-v: each metric)"}},
 		{[]string{"check", file, "--min-effect", "40%", "-v"}, 0, []string{"0 regression(s)", "served of target sim: 100.00%, baseline band 100.00% – 100.00%"}},
 		{[]string{"check", file, "--run", "7"}, 0, []string{"history check of run #7", "baseline: 6 runs"}},
 		{[]string{"check", file, "--run", "8"}, exitcode.Usage, []string{"NOT JUDGED: run #8: 7 earlier valid runs of kind run, profile nightly, but only 0 comparable with it: they differ in label env in 7",
@@ -244,5 +245,60 @@ func TestHistoryCheckNothingJudged(t *testing.T) {
 	code, stdout, _ = runCLI("history", "show", path, "3")
 	if code != 0 || !strings.Contains(stdout, "check FAILED, relaxed (the run stays valid: judged and a baseline): stationary [sim]: grew (limit ≤ 50%)") {
 		t.Errorf("show (exit %d) does not show the relaxed failure:\n%s", code, stdout)
+	}
+}
+
+// TestHistoryCheckStepSummary: with $GITHUB_STEP_SUMMARY set, check appends its verdict as
+// markdown — the outcome and exit code, the baseline's size, every metric judged with the
+// smallest change it can flag, the flagged changes — for exit 0, 3 and 4 alike, after what
+// the file held. (Not parallel: it sets the environment.)
+func TestHistoryCheckStepSummary(t *testing.T) {
+	file := historyFixture(t)
+	db, err := history.Open(file, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	invalid := &history.Run{Kind: history.KindRun, RunID: "runk", Profile: "nightly", Shard: report.Shard{Count: 1},
+		Start: start, End: start.Add(5 * time.Minute), Version: "test", EndReason: string(report.EndCompleted), ChecksOK: false,
+		Labels: map[string]string{"env": "ci"}, Checks: []report.Check{{Name: "generator_lag", OK: false, Measured: "p99 64ms", Limit: "≤ 10ms"}}}
+	if err := db.Append(context.Background(), invalid, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, c := range []struct {
+		args []string
+		code exitcode.Code
+		want []string
+	}{
+		{[]string{"--run", "9", "--min-effect", "40%"}, exitcode.OK, []string{"### lpbench history check: no regression (exit 0)",
+			"Baseline: **7 runs** (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 40.0%.", "| sim | step.create.p50 | 130ms | ", "| +40.0% | within |",
+			"2 metrics judged, 0 regression(s)"}},
+		{[]string{"--run", "9"}, exitcode.Thresholds, []string{"### lpbench history check: REGRESSION: 1 metric(s) worse (exit 3)",
+			"Baseline: **7 runs**", "| sim | step.create.p50 | 130ms | ", "| **regression** |", "The smallest change for the worse this baseline can flag: +7.2% (step.create.p50 of sim); shares -0.10pp (served of sim).", "| +7.2% | **regression** |"}},
+		{nil, exitcode.NotValid, []string{"### lpbench history check: NOT JUDGED: the run could not be judged (exit 4)",
+			`NOT JUDGED: run \#10: its measurement checks failed`}},
+	} {
+		path := filepath.Join(t.TempDir(), "summary.md")
+		if err := os.WriteFile(path, []byte("# earlier step\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(stepSummaryEnv, path)
+		code, stdout, stderr := runCLI(append([]string{"history", "check", file, "--label", "env=ci"}, c.args...)...)
+		if code != c.code {
+			t.Errorf("check %v: exit %d, want %d\n%s%s", c.args, code, c.code, stdout, stderr)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(b), "# earlier step\n\n### lpbench history check: ") {
+			t.Errorf("check %v: the summary does not follow the file's content:\n%s", c.args, b)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("check %v: the job summary lacks %q:\n%s", c.args, w, b)
+			}
+		}
 	}
 }

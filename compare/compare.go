@@ -27,6 +27,18 @@ const (
 	DirectionWorse  Direction = "worse"                 // new is higher, beyond noise and by at least MinEffect
 	DirectionNone   Direction = "no significant change" // the difference is within noise, or too small to matter
 	DirectionNoData Direction = "no data"               // one run (or both) has nothing to measure
+	// DirectionNotJudged: the metric is shown but never judged (Change.NotJudged says why): a
+	// step served mostly from a cache, or the generator's own lag.
+	DirectionNotJudged Direction = "not judged"
+)
+
+// Why a Change is not judged (Change.NotJudged).
+const (
+	// NotJudgedCached: a step whose values are mostly cache hits (fewer requests than half its
+	// samples) in either run: its percentiles compare a cache's nanoseconds with the odd refresh.
+	NotJudgedCached = "cached"
+	// NotJudgedGenerator: lag, the generator's lateness in starting journeys, not the target's.
+	NotJudgedGenerator = "generator"
 )
 
 // Change is one metric of two runs side by side.
@@ -57,7 +69,17 @@ type Change struct {
 	// Confidence and MinEffect are the options the Direction was decided with (the same in every
 	// Change of one Compare), so that a rendering can state them.
 	Confidence, MinEffect float64
+	// HigherBetter: more is better (served); Direction and MinEffect then judge the complement
+	// (the unserved share), so that 2 % means 2 % more consumers unserved.
+	HigherBetter bool
+	// NotJudged is why the metric is never judged (NotJudgedCached, NotJudgedGenerator), "" when
+	// it is: Direction is then DirectionNotJudged (or DirectionNoData), Low and High are 0, and
+	// it is not one of the comparisons the confidence is shared among.
+	NotJudged string
 }
+
+// Judged reports whether the change can be flagged: it is not cached nor the generator's.
+func (c Change) Judged() bool { return c.NotJudged == "" }
 
 // Options tune Compare. The zero value asks for the defaults.
 type Options struct {
@@ -115,15 +137,21 @@ type comparison struct {
 }
 
 // Compare puts two runs' metrics side by side: every step measured in either run (step.<name>),
-// gap, journey and lag, each at every percentile, then the shares window.missed (missed of the
-// journeys judged against the window) and errors (failed of the journeys that ended). Lower is
-// better for all of them. A nil Metrics has no data.
+// gap and journey, each at every percentile, then the shares served (consumers whose first auto
+// message came, of those that waited for one: more is better), window.not_in (journeys whose
+// first SEND was not certainly in the window), window.missed (missed of the journeys judged
+// against the window) and errors (failed of the journeys that ended), and last lag, at every
+// percentile. Lower is better for all but served. A nil Metrics has no data.
 //
 // Each Change carries an interval for the difference New − Base that accounts for sampling noise,
 // and a verdict: "worse" when the interval lies above 0 and New exceeds Base by at least
 // MinEffect (relative), "better" when it lies below 0 and New is lower by at least MinEffect,
 // "no significant change" otherwise, and "no data" when either run has nothing to measure (an
-// empty histogram, a share of nobody). A step that neither run measured is left out.
+// empty histogram, a share of nobody). Served is judged on its complement, the unserved share. A
+// step that neither run measured is left out. Two kinds of metric are shown but never judged
+// ("not judged", no interval, not among the comparisons that share the confidence): a step served
+// mostly from a cache in either run (a cached AppJWT is some 500 ns at every percentile, and the
+// odd refresh is not the target's latency), and lag, the generator's own lateness.
 //
 // The statistics:
 //
@@ -199,14 +227,14 @@ func Runs(base, newer *report.Metrics, o Options) []Change {
 		}
 	}
 	var cs []*comparison
-	hist := func(name string, b, n *hdrhistogram.Histogram, second secondHist) {
+	hist := func(name, why string, b, n *hdrhistogram.Histogram, second secondHist) {
 		bd, nd := newBootDist(b), newBootDist(n)
 		// Cut into blocks once per run and metric, by the first comparison that needs them.
 		bb := sync.OnceValue(func() *blockDist { return newBlockDist(base.Series, second, bd.n) })
 		nb := sync.OnceValue(func() *blockDist { return newBlockDist(newer.Series, second, nd.n) })
 		for _, p := range percentiles {
 			cs = append(cs, &comparison{
-				c:    Change{Metric: name + ".p" + report.TrimFloat(p), Kind: report.KindDuration, BaseN: bd.n, NewN: nd.n},
+				c:    Change{Metric: name + ".p" + report.TrimFloat(p), Kind: report.KindDuration, BaseN: bd.n, NewN: nd.n, NotJudged: why},
 				base: bd, newer: nd, bBlock: bb, nBlock: nb, p: p,
 			})
 		}
@@ -216,27 +244,31 @@ func Runs(base, newer *report.Metrics, o Options) []Change {
 		if report.CountOf(b) == 0 && report.CountOf(n) == 0 {
 			continue // not measured by these journeys
 		}
-		name := s.String()
-		hist("step."+name, b, n, func(p *report.Point) string { return p.StepHists[name] })
+		name, why := s.String(), ""
+		if base.MostlyCached(s) || newer.MostlyCached(s) {
+			why = NotJudgedCached
+		}
+		hist("step."+name, why, b, n, func(p *report.Point) string { return p.StepHists[name] })
 	}
-	for _, name := range []string{"gap", "journey", "lag"} {
-		hist(name, report.HistogramMetrics[name](base), report.HistogramMetrics[name](newer), secondHists[name])
+	for _, name := range []string{"gap", "journey"} {
+		hist(name, "", report.HistogramMetrics[name](base), report.HistogramMetrics[name](newer), secondHists[name])
 	}
-	for _, name := range []string{"window.missed", "errors"} {
-		bn, bt := report.ShareMetrics[name](base)
-		nn, nt := report.ShareMetrics[name](newer)
+	for _, name := range []string{"served", "window.not_in", "window.missed", "errors"} {
+		bn, bt := shareOf(name, base)
+		nn, nt := shareOf(name, newer)
 		bn, nn = min(max(bn, 0), bt), min(max(nn, 0), nt) // a share is of its population
 		cs = append(cs, &comparison{
-			c:  Change{Metric: name, Kind: report.KindShare, BaseN: max(bt, 0), NewN: max(nt, 0)},
+			c:  Change{Metric: name, Kind: report.KindShare, BaseN: max(bt, 0), NewN: max(nt, 0), HigherBetter: name == "served"},
 			bn: bn, bt: bt, nn: nn, nt: nt,
 			bDeff: func() (float64, int) { return shareDesignEffect(base.Series, secondShares[name], bn, bt) },
 			nDeff: func() (float64, int) { return shareDesignEffect(newer.Series, secondShares[name], nn, nt) },
 		})
 	}
+	hist("lag", NotJudgedGenerator, base.Lag, newer.Lag, secondHists["lag"])
 
 	k := 0
 	for _, c := range cs {
-		if c.c.BaseN > 0 && c.c.NewN > 0 {
+		if c.c.BaseN > 0 && c.c.NewN > 0 && c.c.Judged() {
 			k++
 		}
 	}
@@ -268,6 +300,7 @@ func (c *comparison) run(o Options, alpha float64, resamples int, diffs []float6
 	ch := c.c
 	ch.Confidence, ch.MinEffect, ch.Direction = o.Confidence, o.MinEffect, DirectionNoData
 	both := ch.BaseN > 0 && ch.NewN > 0
+	judged := both && ch.Judged()
 	if ch.Kind == report.KindDuration {
 		if ch.BaseN > 0 {
 			ch.Base = float64(c.base.value(c.base.rank(c.p)))
@@ -275,7 +308,7 @@ func (c *comparison) run(o Options, alpha float64, resamples int, diffs []float6
 		if ch.NewN > 0 {
 			ch.New = float64(c.newer.value(c.newer.rank(c.p)))
 		}
-		if both {
+		if judged {
 			rng := rand.New(rand.NewPCG(o.Seed, metricSeed(ch.Metric)))
 			diffs = c.resample(diffs[:0], rng, resamples)
 			ch.Low, ch.High = percentileInterval(diffs, alpha)
@@ -288,7 +321,7 @@ func (c *comparison) run(o Options, alpha float64, resamples int, diffs []float6
 		if ch.NewN > 0 {
 			ch.New = float64(c.nn) / float64(c.nt)
 		}
-		if both {
+		if judged {
 			bd, bl := c.bDeff()
 			nd, nl := c.nDeff()
 			ch.Low, ch.High = newcombeInterval(float64(c.bn)/bd, float64(c.bt)/bd, float64(c.nn)/nd, float64(c.nt)/nd, zFor(alpha))
@@ -298,6 +331,12 @@ func (c *comparison) run(o Options, alpha float64, resamples int, diffs []float6
 	if both {
 		ch.Abs = ch.New - ch.Base
 		ch.Rel = relChange(ch.Base, ch.New)
+		ch.Direction = DirectionNotJudged
+	}
+	switch {
+	case judged && ch.HigherBetter: // judged on the complement: the unserved share
+		ch.Direction = directionOf(-ch.High, -ch.Low, relChange(1-ch.Base, 1-ch.New), o.MinEffect)
+	case judged:
 		ch.Direction = directionOf(ch.Low, ch.High, ch.Rel, o.MinEffect)
 	}
 	return ch, diffs
@@ -347,10 +386,25 @@ var secondHists = map[string]secondHist{
 	"lag":     func(p *report.Point) string { return p.LagHist },
 }
 
-// secondShares read a point's count and population of window.missed and errors.
+// secondShares read a point's count and population of a share; a share a point does not hold
+// (served, window.not_in) reads nothing, and its interval treats journeys as independent.
 var secondShares = map[string]secondShare{
 	"window.missed": func(p *report.Point) (int64, int64) { return p.Missed, p.Judged },
 	"errors":        func(p *report.Point) (int64, int64) { return p.Failed, p.OK + p.Failed },
+	"served":        noSeconds,
+	"window.not_in": noSeconds,
+}
+
+func noSeconds(*report.Point) (int64, int64) { return 0, 0 }
+
+// shareOf returns a share's count and population in m: served is the consumers whose first auto
+// message came of those that waited for one (1 − automsg.missing); the others are report's.
+func shareOf(name string, m *report.Metrics) (n, total int64) {
+	if name == "served" {
+		awaited, received := m.AutoMessages()
+		return received, awaited
+	}
+	return report.ShareMetrics[name](m)
 }
 
 // relChange returns (newer − base)/base, with a zero base giving +Inf for a rise and 0 otherwise.
@@ -383,11 +437,19 @@ func metricSeed(name string) uint64 {
 }
 
 // Regressed reports whether metric (a Change's Metric, e.g. "step.create.p99") got significantly
-// worse by more than pct percent: its Direction is DirectionWorse and Rel > pct/100. A metric
-// without data has not regressed. The error names the known metrics when metric is not among cs.
+// worse by more than pct: its Direction is DirectionWorse and, for a duration, Rel > pct/100
+// (percent), for a share |Abs| > pct/100 (percentage points: served:1 is a fall of more than
+// one point). A metric without data, or a cached step, has not regressed; lag is refused, being
+// the generator's. The error names the known metrics when metric is not among cs.
 func Regressed(cs []Change, metric string, pct float64) (bool, error) {
 	for _, c := range cs {
-		if c.Metric == metric {
+		switch {
+		case c.Metric != metric:
+		case c.NotJudged == NotJudgedGenerator:
+			return false, fmt.Errorf("%s is the generator's own lateness, not the target's: the run's measurement checks judge it", metric)
+		case c.Kind == report.KindShare:
+			return c.Direction == DirectionWorse && math.Abs(c.Abs) > pct/100, nil
+		default:
 			return c.Direction == DirectionWorse && c.Rel > pct/100, nil
 		}
 	}
@@ -396,4 +458,35 @@ func Regressed(cs []Change, metric string, pct float64) (bool, error) {
 		names[i] = c.Metric
 	}
 	return false, fmt.Errorf("unknown metric %q: the compared metrics are %s", metric, strings.Join(names, ", "))
+}
+
+// Named is one side of a comparison: a run, or a target of one, and its name.
+type Named struct {
+	Name    string
+	Metrics *report.Metrics
+}
+
+// Pair is one comparison of a set: New against Base, metric by metric.
+type Pair struct {
+	Base, New string
+	Changes   []Change
+	// Confidence is the level at which the intervals of every pair of the set hold together
+	// (the options' Confidence); each Change's Confidence is its pair's share of it.
+	Confidence float64
+}
+
+// Against compares each of news with base (Runs), and is one verdict for them all: every pair's
+// intervals are at 1 − (1 − Confidence)/len(news), so that the intervals of all the pairs hold
+// together with probability Confidence (Bonferroni over the pairs, on top of Runs' over the
+// metrics of each). Comparing each with the first, rather than every pair, keeps the number of
+// comparisons, and the power each loses, growing as N − 1 rather than N(N − 1)/2.
+func Against(base Named, news []Named, o Options) []Pair {
+	o = o.withDefaults()
+	each := o
+	each.Confidence = 1 - (1-o.Confidence)/float64(max(len(news), 1))
+	out := make([]Pair, len(news))
+	for i, n := range news {
+		out[i] = Pair{Base: base.Name, New: n.Name, Changes: Runs(base.Metrics, n.Metrics, each), Confidence: o.Confidence}
+	}
+	return out
 }

@@ -63,7 +63,8 @@ func TestCompareCreateShift(t *testing.T) {
 			}
 			// Nothing else changed.
 			for _, c := range cs {
-				if !strings.HasPrefix(c.Metric, "step.create.") && c.Direction != DirectionNone {
+				skip := c.Metric == "served" || strings.HasPrefix(c.Metric, "lag.") // no data; never judged
+				if !strings.HasPrefix(c.Metric, "step.create.") && !skip && c.Direction != DirectionNone {
 					t.Errorf("%s: %s, want %s", c.Metric, c.Direction, DirectionNone)
 				}
 			}
@@ -306,16 +307,16 @@ func TestCompareOptions(t *testing.T) {
 		// Defaults: p50, p90, p99; a 1 % change is below the 2 % minimum effect.
 		{"defaults", Options{},
 			[]string{"step.create.p50", "step.create.p90", "step.create.p99", "gap.p50", "gap.p90", "gap.p99",
-				"journey.p50", "journey.p90", "journey.p99", "lag.p50", "lag.p90", "lag.p99", "window.missed", "errors"},
+				"journey.p50", "journey.p90", "journey.p99", "served", "window.not_in", "window.missed", "errors", "lag.p50", "lag.p90", "lag.p99"},
 			DirectionNone},
 		// No minimum effect: the difference is far beyond noise at this n.
 		{"no minimum effect", Options{Percentiles: []float64{50, 99.9}, MinEffect: -1},
 			[]string{"step.create.p50", "step.create.p99.9", "gap.p50", "gap.p99.9", "journey.p50", "journey.p99.9",
-				"lag.p50", "lag.p99.9", "window.missed", "errors"},
+				"served", "window.not_in", "window.missed", "errors", "lag.p50", "lag.p99.9"},
 			DirectionWorse},
 		// A minimum effect above the change.
 		{"minimum effect 5%", Options{Percentiles: []float64{50}, MinEffect: 0.05},
-			[]string{"step.create.p50", "gap.p50", "journey.p50", "lag.p50", "window.missed", "errors"},
+			[]string{"step.create.p50", "gap.p50", "journey.p50", "served", "window.not_in", "window.missed", "errors", "lag.p50"},
 			DirectionNone},
 	}
 	for _, tt := range tests {

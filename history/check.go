@@ -74,6 +74,11 @@ type Judgment struct {
 	Mean, Lo, Hi float64
 	N            int    // baseline runs that measured it
 	Flag         string // FlagRegression, FlagImprovement or ""
+	// Detect is the smallest change for the worse from the baseline's mean that this baseline
+	// flags, in the metric's unit (a duration's ns, a share's fraction, a rate): the band's half
+	// width or the minimum effect, whichever is larger. Up for a latency or an error share, down
+	// for served, window.in and a sustainable rate (see Worse).
+	Detect float64
 	// Missing: the run lacks the metric, which N ≥ MinBaseline baseline runs had: a regression
 	// (Value, Mean, Lo and Hi are 0).
 	Missing bool
@@ -85,6 +90,31 @@ func (j Judgment) Rel() float64 {
 		return math.Inf(int(math.Copysign(1, j.Value)))
 	}
 	return (j.Value - j.Mean) / math.Abs(j.Mean)
+}
+
+// Worse returns the sign of a change for the worse: +1 when a higher value is worse, −1 when a
+// lower one is (served, served.unverified, window.in, a sustainable rate).
+func (j Judgment) Worse() float64 { return orient(j.Metric, 1) - orient(j.Metric, 0) }
+
+// Detectable says the smallest change for the worse the baseline can flag: relative to the mean
+// ("+12.5%"), a share's in percentage points ("-0.80pp"), a duration from a mean of 0 in its
+// unit; "" for a missing metric.
+func (j Judgment) Detectable() string {
+	if j.Missing {
+		return ""
+	}
+	d := j.Worse() * j.Detect
+	switch {
+	case j.Kind == report.KindShare:
+		s := strconv.FormatFloat(100*d, 'f', 2, 64) + "pp"
+		if d >= 0 {
+			s = "+" + s
+		}
+		return s
+	case j.Mean == 0:
+		return "+" + report.FormatValue(j.Kind, d)
+	}
+	return report.FormatRel(d / math.Abs(j.Mean))
 }
 
 // Outside returns how far the value lies outside the band (0 inside): value − Hi above it,
@@ -113,6 +143,7 @@ func (j Judgment) String() string {
 		}
 		s += fmt.Sprintf(", %s %s the band, %s on the mean", f(out), side, report.FormatRel(j.Rel()))
 	}
+	s += "; detects " + j.Detectable() + " or worse"
 	if j.Flag != "" {
 		s = j.Flag + ": " + s
 	}
@@ -377,7 +408,7 @@ func judgeMetric(m Metric, baseline []*Run, o CheckOptions) (Judgment, string) {
 	half := tQuantile(len(xs)-1) * sd * math.Sqrt(1+1/n)
 	x := orient(m.Name, m.Value)
 	effect := max(o.MinEffect*math.Abs(mean), floor(m.Kind))
-	jd := Judgment{Target: m.Target, Metric: m.Name, Kind: m.Kind, Value: m.Value, N: len(xs)}
+	jd := Judgment{Target: m.Target, Metric: m.Name, Kind: m.Kind, Value: m.Value, N: len(xs), Detect: max(half, effect)}
 	switch d := x - mean; {
 	case d > half && d >= effect:
 		jd.Flag = FlagRegression

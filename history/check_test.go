@@ -279,3 +279,52 @@ func TestJudgeProfileChanged(t *testing.T) {
 		t.Errorf("warnings %q", v.Warnings)
 	}
 }
+
+// TestJudgeDetect: the smallest change a baseline can flag is its band's half width or the
+// minimum effect, whichever is larger; a value just beyond it is flagged, one just short not.
+func TestJudgeDetect(t *testing.T) {
+	ms := float64(time.Millisecond)
+	for _, c := range []struct {
+		name string
+		base []float64
+		want string
+	}{
+		{"quiet 7 runs: the minimum effect", []float64{100, 101, 99, 100, 100, 101, 99}, "+5.0%"},
+		{"noisy 3 runs: the band", []float64{100, 160, 40}, ""},
+	} {
+		v := Judge(series(append(c.base, 100)...), len(c.base), CheckOptions{})
+		j := judgmentOf(t, v, "step.create.p50")
+		mean, _ := meanSD(c.base)
+		half := (j.Hi - j.Lo) / 2
+		if j.Lo == 0 { // clamped at 0: the half width is above the mean
+			half = j.Hi - j.Mean
+		}
+		if want := max(half, 0.05*mean*ms); math.Abs(j.Detect-want) > 1 {
+			t.Errorf("%s: Detect %g, want %g", c.name, j.Detect, want)
+		}
+		if c.want != "" && j.Detectable() != c.want {
+			t.Errorf("%s: Detectable %q, want %q", c.name, j.Detectable(), c.want)
+		}
+		for _, f := range []struct {
+			scale float64
+			flag  string
+		}{{0.99, ""}, {1.01, FlagRegression}} {
+			x := (j.Mean + f.scale*j.Detect) / ms
+			if got := judgmentOf(t, Judge(series(append(c.base, x)...), len(c.base), CheckOptions{}), "step.create.p50"); got.Flag != f.flag {
+				t.Errorf("%s: %gms (%.2f × Detect above the mean): flag %q, want %q", c.name, x, f.scale, got.Flag, f.flag)
+			}
+		}
+	}
+	// served: a fall, in percentage points.
+	runs := series(100, 100, 100, 100)
+	for i, v := range []float64{0.99, 0.992, 0.988} {
+		for k := range runs[i].Metrics {
+			if runs[i].Metrics[k].Name == "served" {
+				runs[i].Metrics[k].Value = v
+			}
+		}
+	}
+	if j := judgmentOf(t, Judge(runs, 3, CheckOptions{}), "served"); !strings.HasPrefix(j.Detectable(), "-") || !strings.HasSuffix(j.Detectable(), "pp") {
+		t.Errorf("served: Detectable %q, want a fall in points", j.Detectable())
+	}
+}

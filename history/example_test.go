@@ -48,5 +48,5 @@ func ExampleJudge() {
 		fmt.Println(j)
 	}
 	// Output:
-	// regression: step.create.p95 of target va: 240ms, baseline band 190ms – 212ms (mean 201ms of 7 runs), 28.4ms above the band, +19.7% on the mean
+	// regression: step.create.p95 of target va: 240ms, baseline band 190ms – 212ms (mean 201ms of 7 runs), 28.4ms above the band, +19.7% on the mean; detects +5.5% or worse
 }

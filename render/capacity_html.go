@@ -46,7 +46,7 @@ type capacityLink struct{ Href, Label string }
 // and CONVERSATION p99 with the SLO's lines and each step marked passed or failed, then the
 // steps with links to their own reports.
 func writeCapacityHTML(w io.Writer, c *report.Capacity) error {
-	pg := capacityPage{Title: "Capacity of " + c.Profile, Headline: CapacityHeadline(c), Message: c.Message,
+	pg := capacityPage{Title: "Capacity search: profile " + c.Profile, Headline: CapacityHeadline(c), Message: c.Message,
 		Schema: c.Schema, Style: reportStyle,
 		Subtitle: fmt.Sprintf("%d steps, %s, started %s; SLO: %s", len(c.Steps),
 			report.FormatDuration(time.Duration(c.Elapsed*float64(time.Second))), c.Start.UTC().Format(time.RFC3339), strings.Join(c.SLO, ", "))}

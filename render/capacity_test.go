@@ -79,7 +79,7 @@ func TestCapacityHTML(t *testing.T) {
 	t.Parallel()
 	page := renderCapacityHTML(t, reporttest.CapacityFixture())
 	for _, want := range []string{`data-chart="served"`, `data-chart="gap-p99"`, `data-chart="create-p99"`, `data-series="pass"`, `data-series="fail"`,
-		`SLO: automsg.missing &lt; 0.1%`, `href="step-01/report.html"`, "default-src &#39;none&#39;", "sustainable: 103.125 journeys/s"} {
+		`SLO: automsg.missing &lt; 0.1%`, `href="step-01/report.html"`, "<title>Capacity search: profile ", "default-src &#39;none&#39;", "sustainable: 103.125 journeys/s"} {
 		if !strings.Contains(page, want) && !strings.Contains(page, strings.ReplaceAll(want, "&#39;", "'")) {
 			t.Errorf("page lacks %s", want)
 		}

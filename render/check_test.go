@@ -114,6 +114,14 @@ func TestHTMLBanner(t *testing.T) {
 	if !strings.Contains(bad, "FAILED (relaxed)") {
 		t.Error("checks table does not mark the relaxed failure")
 	}
+	// The measured and limit cells wrap (white-space:normal), so that the table fits the page
+	// instead of scrolling sideways and hiding its limit column.
+	if n := strings.Count(bad, `<td class="wrap">`); n != 2*len(reporttest.SampleChecks()) {
+		t.Errorf("%d wrapping cells in the checks table, want measured and limit of %d checks", n, len(reporttest.SampleChecks()))
+	}
+	if !strings.Contains(bad, "td.wrap{white-space:normal;") {
+		t.Error("the style sheet does not let the checks table's cells wrap")
+	}
 	var ok []report.Check
 	for _, c := range reporttest.SampleChecks() {
 		c.OK = true

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
 )
 
 // share renders n of a population as a percentage with two decimals, "-" for a population of 0.
@@ -60,4 +61,35 @@ func measured(r report.ThresholdResult) string {
 		return r.Format(r.Measured)
 	}
 	return "no data"
+}
+
+// cachedNote explains the marks of a step served mostly from the target's shared cache.
+const cachedNote = "(cached): served mostly from the shared cache; hit: a cache hit, no request, under 1µs"
+
+// stepLabel names step s of m for a latency table, marked "(cached)" when m served it mostly
+// from the shared cache (report.Metrics.MostlyCached).
+func stepLabel(m *report.Metrics, s sample.Step) string {
+	if m.MostlyCached(s) {
+		return "step." + s.String() + " (cached)"
+	}
+	return "step." + s.String()
+}
+
+// stepDuration writes a percentile of step s of m: "hit" for a cached step's value under 1 µs
+// (a cache hit takes no time; the histogram holds it in its lowest bucket, as some 511ns).
+func stepDuration(m *report.Metrics, s sample.Step, d time.Duration) string {
+	if d < time.Microsecond && m.MostlyCached(s) {
+		return "hit"
+	}
+	return report.FormatDuration(d)
+}
+
+// anyCached reports whether a step of m was served mostly from the shared cache.
+func anyCached(m *report.Metrics) bool {
+	for s := range sample.NumSteps {
+		if m.MostlyCached(s) {
+			return true
+		}
+	}
+	return false
 }

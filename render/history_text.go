@@ -88,6 +88,13 @@ func writeHistoryVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
 	for _, s := range v.Warnings {
 		fmt.Fprintln(w, s)
 	}
+	if d := detectRange(v.Judgments); d != "" {
+		more := ""
+		if !verbose {
+			more = " (-v: each metric)"
+		}
+		fmt.Fprintf(w, "smallest change for the worse this baseline of %d runs can flag: %s%s\n", len(v.Baseline), d, more)
+	}
 	regs := v.Regressions()
 	for _, j := range v.Judgments {
 		if j.Flag != "" || verbose {

@@ -235,7 +235,9 @@ func checksTable(cs []report.Check) htmlTable {
 		if !c.OK {
 			result.Class = "fail"
 		}
-		t.Rows = append(t.Rows, []htmlCell{cellText(c.Name), cellText(scope), cellText(c.Measured), cellText(c.Limit), result, {c.Message, "msg"}})
+		// Measured and limit wrap, as the meaning does: long ones ("p99 ≤ 10ms, above it under 3 s
+		// in a row") would make the table wider than the page.
+		t.Rows = append(t.Rows, []htmlCell{cellText(c.Name), cellText(scope), {c.Measured, "wrap"}, {c.Limit, "wrap"}, result, {c.Message, "msg"}})
 	}
 	return t
 }

@@ -127,7 +127,7 @@ const gapBins = 40
 // one path of rectangles.
 func gapHistogramChart(m *report.Metrics, window time.Duration) svgChart {
 	c := svgChart{ID: "gap-histogram", Title: "Gap distribution against the window", Box: chartBox,
-		Desc: "Journeys by gap (send end − create begin, the upper bound of the gap the server sees). " +
+		Desc: "Journeys by gap (SEND's first response byte − CONVERSATION written, the upper bound of the gap the server sees). " +
 			"Right of the line the first SEND may have missed the window; whether it did depends on gap_min.",
 		XLabel: "gap", YLabel: "journeys per bar"}
 	v := m.Verdicts
@@ -310,7 +310,7 @@ func charts(r *report.Result) []svgChart {
 		}
 	}
 	if m.Gap.TotalCount() > 0 {
-		curves = append(curves, curve{name: "gap", label: "gap (send end − create begin)", color: "cg", kind: "line gap", h: m.Gap})
+		curves = append(curves, curve{name: "gap", label: "gap (SEND first byte − CONVERSATION written)", color: "cg", kind: "line gap", h: m.Gap})
 	}
 	cs := []svgChart{
 		percentileChart("percentiles", "Latency by percentile",

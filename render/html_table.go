@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -105,14 +106,23 @@ func latencyTable(m *report.Metrics) htmlTable {
 		head = append(head, "p"+report.TrimFloat(p))
 	}
 	t := htmlTable{Caption: "Latency", Head: append(head, "max"),
-		Note: "step.*: service time of successful steps; gap: send end − create begin (upper bound); " +
-			"gap_min: send begin − create end (lower bound); journey: intended start → last step end; lag: actual − intended start."}
+		Note: "step.*: service time of successful steps; gap: SEND's first response byte − CONVERSATION written (upper bound); " +
+			"gap_min: SEND written − CONVERSATION's first response byte (lower bound); journey: intended start → last step end; " +
+			"lag: actual − intended start."}
 	for _, nh := range latencyHistograms(m) {
-		row := []htmlCell{cellText(nh.Name), cellCount(nh.H.TotalCount())}
-		for _, p := range SummaryPercentiles {
-			row = append(row, cellDur(report.Percentile(nh.H, p)))
+		name, dur := nh.Name, cellDur
+		if st, ok := sample.ParseStep(strings.TrimPrefix(nh.Name, "step.")); ok && strings.HasPrefix(nh.Name, "step.") {
+			name = stepLabel(m, st)
+			dur = func(d time.Duration) htmlCell { return cellNum(stepDuration(m, st, d)) }
 		}
-		t.Rows = append(t.Rows, append(row, cellDur(report.MaxOf(nh.H))))
+		row := []htmlCell{cellText(name), cellCount(nh.H.TotalCount())}
+		for _, p := range SummaryPercentiles {
+			row = append(row, dur(report.Percentile(nh.H, p)))
+		}
+		t.Rows = append(t.Rows, append(row, dur(report.MaxOf(nh.H))))
+	}
+	if anyCached(m) {
+		t.Note += " " + cachedNote + "."
 	}
 	return t
 }

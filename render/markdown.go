@@ -262,7 +262,12 @@ func mdLatency(b *strings.Builder, m *report.Metrics) {
 		if report.CountOf(m.Steps[s]) == 0 && s == sample.AutoMsg {
 			continue // not measured by this journey
 		}
-		row("step."+s.String(), m.Steps[s])
+		h := m.Steps[s]
+		fmt.Fprintf(b, "| %s | %d |", mdCode(stepLabel(m, s)), report.CountOf(h))
+		for _, p := range SummaryPercentiles {
+			fmt.Fprintf(b, " %s |", stepDuration(m, s, report.Percentile(h, p)))
+		}
+		fmt.Fprintf(b, " %s |\n", stepDuration(m, s, report.MaxOf(h)))
 	}
 	row("gap", m.Gap)
 	row("gap_min", m.GapMin)
@@ -271,6 +276,9 @@ func mdLatency(b *strings.Builder, m *report.Metrics) {
 	}
 	row("journey", m.Journey)
 	row("lag", m.Lag)
+	if anyCached(m) {
+		b.WriteString("\n" + mdText(cachedNote) + "\n")
+	}
 	b.WriteString("\n")
 }
 

@@ -47,14 +47,19 @@ func HlogSummary(tags map[string]*hdrhistogram.Histogram) Reporter {
 	return func(w io.Writer) error { return writeHlogSummary(w, tags) }
 }
 
-// CompareText is a comparison of two runs (or two targets), named baseName and newName, as text.
-func CompareText(baseName, newName string, cs []compare.Change) Reporter {
-	return func(w io.Writer) error { return writeCompareText(w, baseName, newName, cs) }
+// CompareText is a comparison of pairs of runs (or targets) as text, its one-line verdict first.
+func CompareText(pairs []compare.Pair) Reporter {
+	return func(w io.Writer) error { return writeCompare(w, pairs) }
 }
 
 // CompareHTML is CompareText as an HTML page.
-func CompareHTML(baseName, newName string, cs []compare.Change) Reporter {
-	return func(w io.Writer) error { return writeCompareHTML(w, baseName, newName, cs) }
+func CompareHTML(pairs []compare.Pair) Reporter {
+	return func(w io.Writer) error { return writeCompareHTMLPairs(w, pairs) }
+}
+
+// CompareMarkdown is CompareText as GitHub-flavoured markdown.
+func CompareMarkdown(pairs []compare.Pair) Reporter {
+	return func(w io.Writer) error { return writeCompareMarkdown(w, pairs) }
 }
 
 // CapacitySummary is a capacity search's terminal summary (its summary.txt).
@@ -96,6 +101,11 @@ func HistoryList(runs []*history.Run, filter string) Reporter {
 // HistoryRun is one run of a history: its facts, checks and metrics.
 func HistoryRun(r *history.Run) Reporter {
 	return func(w io.Writer) error { return writeHistoryRun(w, r) }
+}
+
+// HistoryVerdictMarkdown is a history check's verdict as markdown, for a job summary.
+func HistoryVerdictMarkdown(v *history.Verdict) Reporter {
+	return func(w io.Writer) error { return writeHistoryVerdictMarkdown(w, v) }
 }
 
 // HistoryVerdict is a history check's verdict; verbose lists every judgment.

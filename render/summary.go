@@ -288,7 +288,12 @@ func writeLatency(b *strings.Builder, m *report.Metrics) {
 		if m.Steps[s].TotalCount() == 0 && s == sample.AutoMsg {
 			continue // not measured by this journey
 		}
-		row("step."+s.String(), m.Steps[s])
+		h := m.Steps[s]
+		fmt.Fprintf(tw, "%-18s\t%d\t", stepLabel(m, s), h.TotalCount())
+		for _, p := range SummaryPercentiles {
+			fmt.Fprintf(tw, "%s\t", stepDuration(m, s, report.Percentile(h, p)))
+		}
+		fmt.Fprintf(tw, "%s\t\n", stepDuration(m, s, report.MaxOf(h)))
 	}
 	row("gap", m.Gap)
 	row("gap_min", m.GapMin)
@@ -303,6 +308,9 @@ func writeLatency(b *strings.Builder, m *report.Metrics) {
 	b.WriteString("  journey: intended start → last step end; lag: actual − intended start\n")
 	if m.AutoMsg.TotalCount() > 0 {
 		b.WriteString("  automsg: create begin → first auto message received by the webhook receiver\n")
+	}
+	if anyCached(m) {
+		b.WriteString("  " + cachedNote + "\n")
 	}
 }
 
@@ -350,7 +358,7 @@ func writeSideBySide(b *strings.Builder, r *report.Result) {
 			continue
 		}
 		for _, p := range []float64{50, 99} {
-			row(fmt.Sprintf("step.%s p%g", s, p), func(m *report.Metrics) string { return report.FormatDuration(report.Percentile(m.Steps[s], p)) })
+			row(fmt.Sprintf("step.%s p%g", s, p), func(m *report.Metrics) string { return stepDuration(m, s, report.Percentile(m.Steps[s], p)) })
 		}
 	}
 	row("gap p99", func(m *report.Metrics) string { return report.FormatDuration(report.Percentile(m.Gap, 99)) })

@@ -81,7 +81,7 @@ func TestWriteSummaryContent(t *testing.T) {
 		// One latency row per measured step, with its count.
 		{"latency header", `(?m)^ *latency +count +p50 +p90 +p99 +p99\.9 +max *$`},
 		{"step.lookup", `(?m)^ *step\.lookup +90 `},
-		{"step.appjwt", `(?m)^ *step\.appjwt +90 `},
+		{"step.appjwt", `(?m)^ *step\.appjwt \(cached\) +90 +hit +hit `},
 		{"step.consumerjws", `(?m)^ *step\.consumerjws +89 `},
 		{"step.create", `(?m)^ *step\.create +84 `},
 		{"step.send", `(?m)^ *step\.send +82 `},

@@ -21,6 +21,14 @@ var trendTemplateText string
 
 var trendTemplate = template.Must(template.Must(htmlTemplate.Clone()).Parse(trendTemplateText))
 
+// trendStyle adds to report.html's style sheet the marks of runs in no baseline: hollow grey
+// squares, off the line.
+const trendStyle template.CSS = `
+path.hollow{fill:none;stroke:currentColor;stroke-width:1.6}
+.swatch.hollow{width:8px;height:8px;background:none;border:1.6px solid currentColor}
+.cx{color:#8c959f}
+`
+
 // trendPage is what trend_html.tmpl renders.
 type trendPage struct {
 	Title, Subtitle string
@@ -35,7 +43,7 @@ type trendPage struct {
 // the baseline band it was judged against (shaded), and each flagged change marked (red a
 // regression, green an improvement), then the flagged changes and the runs as tables.
 func writeTrendHTML(w io.Writer, t *history.Trend) error {
-	pg := trendPage{Title: t.Title, Subtitle: t.Subtitle, Style: reportStyle}
+	pg := trendPage{Title: t.Title, Subtitle: t.Subtitle, Style: reportStyle + trendStyle}
 	flagged := htmlTable{Caption: "Flagged changes", Head: []string{"run", "target", "metric", "value", "baseline band", "verdict"},
 		Empty: "no change flagged"}
 	var regressions int
@@ -90,7 +98,7 @@ func writeTrendHTML(w io.Writer, t *history.Trend) error {
 // on their own axis labels.
 func trendChart(t *history.Trend, c history.TrendChart) svgChart {
 	ch := svgChart{ID: c.Target + ":" + c.Metric, Title: c.Metric + " of target " + c.Target, Box: chartBox, XLabel: "run", YLabel: c.Metric,
-		Desc: "each run's value; shaded: the baseline band it was judged against; marked: a flagged change"}
+		Desc: "each run's value; shaded: the baseline band it was judged against; marked: a flagged change; hollow grey, off the line: a run in no baseline"}
 	scaleOf := func(v float64) float64 {
 		if c.Kind == report.KindShare {
 			return 100 * v
@@ -127,7 +135,7 @@ func trendChart(t *history.Trend, c history.TrendChart) svgChart {
 		ch.YTicks = append(ch.YTicks, svgTick{coord(y.at(v)), label})
 	}
 	every := max(1, n/12)
-	var line, reg, imp pathData
+	var line, reg, imp, excl pathData
 	for i, p := range c.Points {
 		if i%every == 0 && i < len(t.Runs) {
 			ch.XTicks = append(ch.XTicks, svgTick{coord(x.at(float64(i))), "#" + strconv.FormatInt(t.Runs[i].Seq, 10)})
@@ -143,6 +151,11 @@ func trendChart(t *history.Trend, c history.TrendChart) svgChart {
 			continue
 		}
 		px, py := x.at(float64(i)), y.at(scaleOf(p.Value))
+		if i < len(t.Runs) && t.Runs[i].Excluded { // in no baseline: a mark of its own, off the line
+			line.lift()
+			excl.bar(px-4, px+4, py+4, py-4)
+			continue
+		}
 		line.to(px, py)
 		switch p.Flag {
 		case history.FlagRegression:
@@ -154,6 +167,10 @@ func trendChart(t *history.Trend, c history.TrendChart) svgChart {
 	ch.Series = append(ch.Series, svgSeries{Name: "value", Label: c.Metric + " of each run", Kind: "line", Color: "c0", D: line.String()},
 		svgSeries{Name: "regression", Label: "regression", Kind: "bars", Color: "c3", D: reg.String()},
 		svgSeries{Name: "improvement", Label: "improvement", Kind: "bars", Color: "c2", D: imp.String()})
+	if excl.String() != "" {
+		ch.Series = append(ch.Series, svgSeries{Name: "excluded", Label: "run in no baseline (its measurement checks failed): never judged",
+			Kind: "hollow", Color: "cx", D: excl.String()})
+	}
 	return ch
 }
 

@@ -91,10 +91,15 @@ func TestTrendHTML(t *testing.T) {
 		`data-chart="sim:step.create.p50"`, `data-chart="sim:served"`, `class="band"`, `data-series="regression"`,
 		"<td>step.create.p50</td>", `<td class="fail">regression</td>`, "118ms", "95.0ms – 106ms",
 		"checks failed: excluded", "12 runs &lt;script&gt;", "default-src 'none'",
+		// Run 5, in no baseline, is a hollow grey mark off the line, with a legend entry.
+		`class="series hollow cx" data-series="excluded"`, `<span class="swatch hollow"></span><span class="lbl">run in no baseline`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("trend.html lacks %q", want)
 		}
+	}
+	if n := strings.Count(page, `data-series="excluded"`); n != 2 {
+		t.Errorf("%d excluded series, want one per chart", n)
 	}
 	if n := strings.Count(page, `class="band"`); n != 2*8 {
 		t.Errorf("%d bands, want 16 (8 judged runs × 2 charts)", n)
@@ -118,7 +123,8 @@ func TestTrendHTMLInBrowser(t *testing.T) {
 	checkPageInBrowser(t, "trend.html", renderTrend(t, trendFixture()), []pageCheck{
 		{"charts", `document.querySelectorAll('svg.chart').length`, 2},
 		{"charts laid out", `[...document.querySelectorAll('svg.chart')].filter(s => s.getBoundingClientRect().width > 600).length`, 2},
-		{"series", `document.querySelectorAll('svg.chart[data-chart="sim:step.create.p50"] .series').length`, 3},
+		{"series", `document.querySelectorAll('svg.chart[data-chart="sim:step.create.p50"] .series').length`, 4},
+		{"excluded mark drawn", `document.querySelector('svg.chart[data-chart="sim:step.create.p50"] [data-series="excluded"]').getBoundingClientRect().width > 0 ? 1 : 0`, 1},
 		{"bands drawn", `[...document.querySelectorAll('svg.chart rect.band')].filter(r => r.getBoundingClientRect().height > 0).length`, 16},
 		{"regression mark drawn", `document.querySelector('svg.chart[data-chart="sim:step.create.p50"] [data-series="regression"]').getBoundingClientRect().width > 0 ? 1 : 0`, 1},
 		{"flagged rows", `document.querySelectorAll('#flagged tbody tr').length`, 1},

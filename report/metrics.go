@@ -325,6 +325,18 @@ func (m *Metrics) AutoMessages() (awaited, received int64) {
 	return awaited, received
 }
 
+// MostlyCached reports whether step s was served mostly from the target's shared cache in m:
+// it is a step a cache can serve (the domain lookup, the AppJWT), it has values, and fewer
+// requests were made than half of them (a cache hit makes none). Its percentiles are then a
+// cache's nanoseconds and the odd refresh, not the target's latency.
+func (m *Metrics) MostlyCached(s sample.Step) bool {
+	if s != sample.Lookup && s != sample.AppJWT {
+		return false
+	}
+	n := CountOf(m.Steps[s])
+	return n > 0 && 2*m.Requests[s] < n
+}
+
 // Headline is the number that matters of a set of journeys: how many consumers were served out
 // of those whose journeys ended.
 type Headline struct {
