@@ -26,7 +26,15 @@ const (
 	// BoundBudget: the search's step or conversation cap ended it before it converged; its
 	// interval says what was known, and no rate counts as found.
 	BoundBudget Bound = "budget"
+	// BoundRateLimit: the lowest failing step failed on 429s, the account's quota, not on the
+	// service; the highest passing rate is the quota found (Capacity.QuotaLine says so).
+	BoundRateLimit Bound = "rate_limit"
 )
+
+// QuotaLine says what a search bound by the account's quota found, in one line.
+func (c *Capacity) QuotaLine() string {
+	return fmt.Sprintf("LivePerson's quota for this account, not the service's capacity: the search reached %s journeys/s", rate(c.SustainableRate))
+}
 
 // Criteria a capacity step can fail on (CapacityStep.Failed).
 const (
@@ -34,6 +42,7 @@ const (
 	CriterionStationary  = "stationary"  // latency grew through the step: a queue that only grows
 	CriterionGenerator   = "generator"   // generator_lag, load_delivered or generator_cpu failed
 	CriterionInterrupted = "interrupted" // the step was interrupted and not judged
+	CriterionRateLimit   = "rate_limit"  // 429s (the account's quota) were the main signal of the failure
 )
 
 // Capacity is the outcome of a capacity search: the highest sustainable arrival rate, the
@@ -88,6 +97,9 @@ type CapacityStep struct {
 	GapP99    float64 `json:"gap_p99_s"`
 	CreateP99 float64 `json:"create_p99_s"`
 	GapGrowth float64 `json:"gap_p99_growth"`
+	// RateLimited counts the step's 429 responses (every step, retried or not) of its Requests.
+	RateLimited int64 `json:"rate_limited,omitempty"`
+	Requests    int64 `json:"requests,omitempty"`
 }
 
 // NewCapacityStep records the figures of a step's result; the caller judges it.
@@ -109,6 +121,10 @@ func NewCapacityStep(rate float64, d time.Duration, phase string, res *Result) C
 		st.CreateP99 = time.Duration(Percentile(c, 99)).Seconds()
 	}
 	st.GapGrowth = gapGrowth(m.Series)
+	for s := range sample.NumSteps {
+		st.RateLimited += m.RateLimited[s]
+		st.Requests += m.Requests[s]
+	}
 	return st
 }
 
@@ -220,7 +236,8 @@ func rate(r float64) string { return trimFloat(r) }
 
 // Exit returns the exit code of a search and what it means in one line: 130 interrupted, 4
 // generator-bound (the measurement is not valid: no capacity figure), 1 a step could not run, 1
-// not converged (a cap ended the search first: BoundBudget), 0 a rate found, 3 the SLO failed
+// not converged (a cap ended the search first: BoundBudget), 0 a rate found (BoundRateLimit
+// included: the account's quota found is the result), 3 the SLO failed
 // even at the lowest rate tried, 1 otherwise (no rate found). As Result.Exit for a run, it is
 // the one place that decides.
 func (c *Capacity) Exit() (code int, meaning string) {
@@ -252,6 +269,8 @@ func CapacityHeadline(c *Capacity) string {
 		if lo > 0 {
 			fmt.Fprintf(&b, " (the target sustained %s/s, the highest rate the generator delivered)", rate(lo))
 		}
+	case c.Found && c.Bound == BoundRateLimit:
+		fmt.Fprintf(&b, "rate-limited: %s (between %s and %s)", c.QuotaLine(), rate(lo), rate(hi))
 	case c.Found && c.Bound == BoundMax:
 		fmt.Fprintf(&b, "sustainable: at least %s journeys/s: every step passed up to the --max cap", rate(lo))
 	case c.Found:

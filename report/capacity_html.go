@@ -52,6 +52,8 @@ func WriteCapacityHTML(w io.Writer, c *Capacity) error {
 	switch c.Bound {
 	case BoundGenerator:
 		pg.Banner = "Generator-bound: the generator could not deliver the load, so no capacity figure of the target was measured."
+	case BoundRateLimit:
+		pg.Banner = "Rate-limited: " + c.QuotaLine() + "."
 	case BoundBudget:
 		pg.Banner = "Not converged: a cap (-max-steps or -max-conversations) ended the search before its rule did, so no rate is found."
 	}
