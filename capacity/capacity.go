@@ -355,7 +355,7 @@ func (s *search) take(c *report.Capacity, st report.CapacityStep, r float64, pha
 		// The measurement is not valid: a stall of the generator (another process took the
 		// CPU) spoils one step and not the next. Repeat it once before believing it.
 		s.retry = &retry{rate: r, phase: phase}
-	case onlyGenerator(st):
+	case generatorBound(st):
 		c.Bound, s.high = report.BoundGenerator, r
 		return true
 	default:
@@ -495,10 +495,13 @@ func quotaSignal(res *report.Result) bool {
 	return limited > 0 && float64(limited) >= 0.001*float64(m.Started()) && limited > other
 }
 
-// onlyGenerator reports whether the step failed on the generator's checks alone: the target
-// met the SLO and held steady, but the measurement is not valid.
-func onlyGenerator(st report.CapacityStep) bool {
-	return len(st.Failed) == 1 && st.Failed[0] == report.CriterionGenerator
+// generatorBound reports whether the step failed on the generator's checks while the target met
+// the SLO: the measurement is not valid, and a growth seen in it (stationary) is no verdict on
+// the target either, a stalled generator delaying what it measures. (conclude tells a target
+// saturated at that rate apart: saturated.)
+func generatorBound(st report.CapacityStep) bool {
+	return slices.Contains(st.Failed, report.CriterionGenerator) && !slices.Contains(st.Failed, report.CriterionSLO) &&
+		!slices.Contains(st.Failed, report.CriterionRateLimit)
 }
 
 // stepInterrupted reports whether the last step was interrupted (and not judged).
@@ -564,10 +567,12 @@ func concludeQuota(c *report.Capacity, s *search) {
 
 // saturated reports whether a step's latency grew through it as a saturated target's does: the
 // gap p99's trend rose over the step by more than a quarter of the step's gap p99 (a queue that
-// grows from the step's start rises by about its p99) and by more than 100 ms.
+// grows from the step's start rises by about its p99) and by more than 100 ms, while
+// CONVERSATION's p99 passed a second: a target's queue, which a generator's stall of a step
+// does not build.
 func saturated(st report.CapacityStep) bool {
 	rise := st.GapGrowth * st.Duration
-	return rise > 0.25*st.GapP99 && rise > 0.1
+	return rise > 0.25*st.GapP99 && rise > 0.1 && st.CreateP99 >= 1
 }
 
 // lowerFrom is the first rate to suggest after a saturated step: the highest rate that passed,
