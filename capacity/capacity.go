@@ -355,7 +355,7 @@ func (s *search) take(c *report.Capacity, st report.CapacityStep, r float64, pha
 		// The measurement is not valid: a stall of the generator (another process took the
 		// CPU) spoils one step and not the next. Repeat it once before believing it.
 		s.retry = &retry{rate: r, phase: phase}
-	case generatorBound(st):
+	case generatorBound(st, c.Steps):
 		c.Bound, s.high = report.BoundGenerator, r
 		return true
 	default:
@@ -497,9 +497,13 @@ func quotaSignal(res *report.Result) bool {
 
 // generatorBound reports whether the step failed on the generator's checks while the target met
 // the SLO: the measurement is not valid, and a growth seen in it (stationary) is no verdict on
-// the target either, a stalled generator delaying what it measures. (conclude tells a target
-// saturated at that rate apart: saturated.)
-func generatorBound(st report.CapacityStep) bool {
+// the target either, a stalled generator delaying what it measures — unless the target is
+// saturated (saturated: its CONVERSATION queued): an overloaded target holds the generator's
+// journeys and delays it, and the step counts against the target. steps are the search's.
+func generatorBound(st report.CapacityStep, steps []report.CapacityStep) bool {
+	if slices.Contains(st.Failed, report.CriterionStationary) && saturated(st, steps) {
+		return false
+	}
 	return slices.Contains(st.Failed, report.CriterionGenerator) && !slices.Contains(st.Failed, report.CriterionSLO) &&
 		!slices.Contains(st.Failed, report.CriterionRateLimit)
 }
@@ -523,7 +527,7 @@ func conclude(c *report.Capacity, s *search, o *Options, interrupted bool, cut s
 		}
 		c.Message = fmt.Sprintf("the search ended at %s before it converged (%s): %s; raise the cap, or start -from nearer the capacity",
 			cut, s.soFar(), s.unconfirmed(o))
-	case c.Bound == report.BoundGenerator && len(c.Steps) > 0 && saturated(c.Steps[len(c.Steps)-1]):
+	case c.Bound == report.BoundGenerator && len(c.Steps) > 0 && saturated(c.Steps[len(c.Steps)-1], c.Steps):
 		st := c.Steps[len(c.Steps)-1]
 		c.Message = fmt.Sprintf("at %s/s the generator's checks failed while the target's latency grew (gap p99 %s, growing %s/s; CONVERSATION p99 %s): "+
 			"the target is saturated at this rate and holds the generator's journeys in flight, so the generator is not the limit. "+
@@ -568,11 +572,17 @@ func concludeQuota(c *report.Capacity, s *search) {
 // saturated reports whether a step's latency grew through it as a saturated target's does: the
 // gap p99's trend rose over the step by more than a quarter of the step's gap p99 (a queue that
 // grows from the step's start rises by about its p99) and by more than 100 ms, while
-// CONVERSATION's p99 passed a second: a target's queue, which a generator's stall of a step
-// does not build.
-func saturated(st report.CapacityStep) bool {
+// CONVERSATION's p99 passed a second and three times its p99 at the lowest rate that passed
+// (of steps): a target's queue, which a generator's stall of a step does not build.
+func saturated(st report.CapacityStep, steps []report.CapacityStep) bool {
+	base, lowest := 0.0, math.Inf(1)
+	for _, o := range steps {
+		if o.Pass && o.Rate < lowest {
+			base, lowest = o.CreateP99, o.Rate
+		}
+	}
 	rise := st.GapGrowth * st.Duration
-	return rise > 0.25*st.GapP99 && rise > 0.1 && st.CreateP99 >= 1
+	return rise > 0.25*st.GapP99 && rise > 0.1 && st.CreateP99 >= max(1, 3*base)
 }
 
 // lowerFrom is the first rate to suggest after a saturated step: the highest rate that passed,

@@ -244,3 +244,32 @@ func TestSaturatedNotGeneratorBound(t *testing.T) {
 		})
 	}
 }
+
+// TestSaturatedStepCountsAgainstTarget: a step that fails the generator's checks while the
+// target's queue grows (stationary, CONVERSATION p99 many times the lowest passing step's) is
+// the target's failure, not a generator-bound end: the search narrows on; a step whose growth
+// comes without such a queue still ends the search generator-bound.
+func TestSaturatedStepCountsAgainstTarget(t *testing.T) {
+	t.Parallel()
+	verdict := func(createP99 float64) func(r float64) report.CapacityStep {
+		return func(r float64) report.CapacityStep {
+			if r <= 150 {
+				st := passStep(r)
+				st.CreateP99, st.GapP99 = 0.4, 0.5
+				return st
+			}
+			st := failStep(r, report.CriterionGenerator, report.CriterionStationary)
+			st.GapP99, st.GapGrowth, st.CreateP99 = 2.5, 0.18, createP99
+			return st
+		}
+	}
+	c, asked := searchSynthetic(t, Options{From: 50}, verdict(2.05))
+	t.Log(asked)
+	if c.Bound != report.BoundTarget || !c.Found || c.SustainableRate != 150 {
+		t.Errorf("bound %q, found %v, rate %g: want target, found, 150 (%s)", c.Bound, c.Found, c.SustainableRate, c.Message)
+	}
+	c, _ = searchSynthetic(t, Options{From: 50}, verdict(0.45))
+	if c.Bound != report.BoundGenerator || c.Found {
+		t.Errorf("bound %q, found %v: want generator-bound, no rate (%s)", c.Bound, c.Found, c.Message)
+	}
+}
