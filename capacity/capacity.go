@@ -397,17 +397,31 @@ func runStep(stop, work context.Context, p profiles.Profile, o *Options, k int, 
 		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s) failed: %s", k, trimFloat(r), res.Reason)
 	}
 	st := report.NewCapacityStep(r, o.Step, phase, res)
-	judgeStep(&st, res, o.Step)
+	g := judgeStep(&st, res, o.Step)
 	if done != nil {
 		if st.Result, err = done(res); err != nil {
 			return st, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
 		}
 	}
-	return st, nil
+	return st, tooShort(st, g, k, o.Step)
 }
 
-// judgeStep decides whether a step of length d passed and, if not, on which criteria.
-func judgeStep(st *report.CapacityStep, res *report.Result, d time.Duration) {
+// tooShort refuses the step length when step k could not be judged for a growing queue while
+// the generator kept its schedule: the profile's journeys end too late in the step (or too few
+// per second) for its trend, so the length, not the target, is at fault; it names a length that
+// would have had the seconds needed. nil when the step was judged.
+func tooShort(st report.CapacityStep, g validity.Growth, k int, step time.Duration) error {
+	if g.Judged || g.Needed == 0 || slices.Contains(st.Failed, report.CriterionGenerator) || slices.Contains(st.Failed, report.CriterionInterrupted) {
+		return nil
+	}
+	longer := step + time.Duration(g.Needed-g.Seconds)*time.Second
+	return &engine.InputError{Err: fmt.Errorf("step %d (%s/s) could not be judged for a growing queue: %d whole seconds had journeys ending after the warm-up, %d are needed: -step %v is too short for this profile's journeys; use -step %v or longer",
+		k, trimFloat(st.Rate), g.Seconds, g.Needed, step, longer)}
+}
+
+// judgeStep decides whether a step of length d passed and, if not, on which criteria; it returns
+// the step's growth (validity.StepGrowth), Needed 0 when it was not looked at.
+func judgeStep(st *report.CapacityStep, res *report.Result, d time.Duration) (g validity.Growth) {
 	add := func(criterion, why string) {
 		if !slices.Contains(st.Failed, criterion) {
 			st.Failed = append(st.Failed, criterion)
@@ -416,7 +430,7 @@ func judgeStep(st *report.CapacityStep, res *report.Result, d time.Duration) {
 	}
 	if res.End == report.EndInterrupted {
 		add(report.CriterionInterrupted, "the search was interrupted during this step: not judged")
-		return
+		return g
 	}
 	for _, t := range res.Thresholds {
 		if !t.Pass {
@@ -437,7 +451,7 @@ func judgeStep(st *report.CapacityStep, res *report.Result, d time.Duration) {
 		}
 	}
 	if !slices.Contains(st.Failed, report.CriterionStationary) {
-		if g := stepGrowth(res, d); !g.Judged || g.Grows {
+		if g = stepGrowth(res, d); !g.Judged || g.Grows {
 			add(report.CriterionStationary, g.Line)
 		}
 	}
@@ -445,6 +459,7 @@ func judgeStep(st *report.CapacityStep, res *report.Result, d time.Duration) {
 	if !st.Pass && quotaSignal(res) {
 		add(report.CriterionRateLimit, fmt.Sprintf("%d of %d requests answered 429: the account's quota, not the service's capacity", st.RateLimited, st.Requests))
 	}
+	return g
 }
 
 // stepGrowth judges the growth of each target's latency through a step of length d: the worst

@@ -136,7 +136,7 @@ func TestQuotaSignal(t *testing.T) {
 func series(start time.Time, n int, v func(i int) time.Duration) report.Series {
 	var s report.Series
 	for i := range n {
-		s = append(s, report.Point{Unix: start.Unix() + int64(i), Completions: 50, GapP99: v(i), JourneyP99: v(i) + time.Second})
+		s = append(s, report.Point{Unix: start.Unix() + int64(i), Completions: 50, GapP50: v(i) / 2, GapP99: v(i), JourneyP99: v(i) + time.Second})
 	}
 	return s
 }
@@ -271,5 +271,32 @@ func TestSaturatedStepCountsAgainstTarget(t *testing.T) {
 	c, _ = searchSynthetic(t, Options{From: 50}, verdict(0.45))
 	if c.Bound != report.BoundGenerator || c.Found {
 		t.Errorf("bound %q, found %v: want generator-bound, no rate (%s)", c.Bound, c.Found, c.Message)
+	}
+}
+
+// TestTooShortRefused: a step that could not be judged while the generator kept its schedule
+// refuses the step length (an input error: exit 2), naming a length with the seconds it lacked;
+// one the generator failed, or one judged, does not.
+func TestTooShortRefused(t *testing.T) {
+	t.Parallel()
+	start := time.Unix(1_700_000_000, 0)
+	m := report.NewMetrics()
+	m.Series = series(start, 4, func(int) time.Duration { return 300 * time.Millisecond })
+	res := &report.Result{Start: start.Add(200 * time.Millisecond), Overall: m, PerTarget: []*report.Metrics{m}}
+	st := report.CapacityStep{Rate: 100}
+	g := judgeStep(&st, res, 8*time.Second)
+	err := tooShort(st, g, 3, 8*time.Second)
+	var ie *engine.InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "step 3 (100/s) could not be judged") || !strings.Contains(err.Error(), "use -step 11s or longer") {
+		t.Errorf("err = %v, want an input error naming -step 11s (2 seconds judged of 5)", err)
+	}
+	st.Failed = append(st.Failed, report.CriterionGenerator)
+	if err := tooShort(st, g, 3, 8*time.Second); err != nil {
+		t.Errorf("a step the generator failed: %v, want no refusal", err)
+	}
+	m.Series = series(start, 9, func(int) time.Duration { return 300 * time.Millisecond })
+	st = report.CapacityStep{Rate: 100}
+	if g := judgeStep(&st, res, 8*time.Second); tooShort(st, g, 3, 8*time.Second) != nil || !st.Pass {
+		t.Errorf("a judged step: pass %v, %v", st.Pass, st.Why)
 	}
 }
