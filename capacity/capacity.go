@@ -587,8 +587,8 @@ func concludeQuota(c *report.Capacity, s *search) {
 // saturated reports whether a step's latency grew through it as a saturated target's does: the
 // gap p99's trend rose over the step by more than a quarter of the step's gap p99 (a queue that
 // grows from the step's start rises by about its p99) and by more than 100 ms, while
-// CONVERSATION's p99 passed a second and three times its p99 at the lowest rate that passed
-// (of steps): a target's queue, which a generator's stall of a step does not build.
+// CONVERSATION's p99 passed twice its p99 at the lowest rate that passed (of steps) plus 200 ms:
+// a target's queue, which a generator's stall of a step does not build.
 func saturated(st report.CapacityStep, steps []report.CapacityStep) bool {
 	base, lowest := 0.0, math.Inf(1)
 	for _, o := range steps {
@@ -597,7 +597,7 @@ func saturated(st report.CapacityStep, steps []report.CapacityStep) bool {
 		}
 	}
 	rise := st.GapGrowth * st.Duration
-	return rise > 0.25*st.GapP99 && rise > 0.1 && st.CreateP99 >= max(1, 3*base)
+	return rise > 0.25*st.GapP99 && rise > 0.1 && st.CreateP99 >= 2*base+0.2
 }
 
 // lowerFrom is the first rate to suggest after a saturated step: the highest rate that passed,
