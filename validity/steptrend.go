@@ -36,7 +36,7 @@ type Growth struct {
 	// Judged is false when too few seconds had journeys ending after the warm-up: a step that
 	// cannot be judged is not a pass.
 	Judged bool
-	// Grows: the gap p99 rose through the step, a queue that only grows.
+	// Grows: the gap p50 or p99 rose through the step, a queue that only grows.
 	Grows bool
 	// Slope is the worst trend's Theil–Sen slope (seconds per second); Line says what was
 	// measured in one line.
@@ -47,7 +47,7 @@ type Growth struct {
 	Seconds, Needed int
 }
 
-// StepGrowth judges whether the per-second gap p99 of series rose through the constant-rate step
+// StepGrowth judges whether the per-second gap p50 or p99 of series rose through the constant-rate step
 // that began at start and lasted d.
 func StepGrowth(series report.Series, start time.Time, d time.Duration) Growth {
 	var pts []report.Point

@@ -8,7 +8,8 @@ import (
 )
 
 // TestShortestStepJudged: a step of ShortestStep is judged wherever it starts within its second,
-// and one a second shorter is not, from any offset: the shortest step a capacity search accepts can be judged.
+// and one a second shorter is not, from any offset: the shortest step a capacity search accepts
+// can be judged.
 func TestShortestStepJudged(t *testing.T) {
 	t.Parallel()
 	base := time.Unix(1_700_000_000, 0)
