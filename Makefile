@@ -23,7 +23,7 @@ build:
 # Tests whose figures are timed for real: run without the race detector, which would slow the
 # client they measure. (A -run pattern that matches nothing passes: test-names checks each name.)
 TIMED_ENGINE = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCompareSimRunsBySecond|TestCapacityKnee|TestSoak|TestCheckGrowingQueue
-TIMED_CAPACITY = TestCapacityFindsTheSimulatorsLimit|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted|TestCapacityCutByCaps
+TIMED_CAPACITY = TestCapacityFindsTheSimulatorsLimit|TestCapacityFindsTheQuota|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted|TestCapacityCutByCaps
 TIMED_ROOT = TestCapacityGeneratorBound|TestHistoryAA
 TIMED_COMPARE = TestCompareBlocksCalibration
 

@@ -31,10 +31,10 @@ type capacityFlags struct {
 }
 
 func (f *capacityFlags) register(fs *flag.FlagSet) {
-	fs.Float64Var(&f.from, "from", 0, "first rate tried, journeys/s (default: the profile's peak rate)")
+	fs.Float64Var(&f.from, "from", 0, "first rate tried, journeys/s (default: a quarter of the profile's peak rate, at least 10)")
 	fs.Float64Var(&f.max, "max", 0, "highest rate tried, journeys/s (default: no cap; required with --live)")
 	fs.Float64Var(&f.resolution, "resolution", 0.05, "stop bisecting when (high − low)/low ≤ this")
-	fs.DurationVar(&f.step, "step", 0, "length of each step (default: 2 × window + 5s)")
+	fs.DurationVar(&f.step, "step", 0, "length of each step (default: 2 × window + 5s, at least 7s; a shorter step is refused: its growth could not be judged)")
 	fs.DurationVar(&f.coolDown, "cool-down", 5*time.Second, "pause between steps so the target's queues empty (skipped with the embedded simulator, which starts afresh each step)")
 	fs.Var(&f.slo, "slo", "a step's service level, threshold syntax (repeatable; replaces the default automsg.missing < 0.1% — window.not_in < 0.1% without verification — and errors < 0.1%)")
 	fs.IntVar(&f.maxSteps, "max-steps", capacity.DefaultMaxSteps, "end the search after this many steps (a search it ends before it converged finds no rate)")

@@ -39,7 +39,7 @@ func TestCapacityGeneratorBound(t *testing.T) {
 	dir := t.TempDir()
 	jobSummary := filepath.Join(t.TempDir(), "summary.md")
 	t.Setenv(stepSummaryEnv, jobSummary) // and the search appends its markdown summary there
-	code, stdout, stderr := runCLI("capacity", writeProfile(t, noLimitProfile), "--from", "400", "--step", "3s", "--max", "12800", "--out", dir)
+	code, stdout, stderr := runCLI("capacity", writeProfile(t, noLimitProfile), "--from", "400", "--step", "7s", "--max", "12800", "--out", dir)
 	t.Logf("stdout:\n%s", stdout)
 	if got, want := code, exitcode.NotValid; got != want {
 		t.Fatalf("exit %d, want %d (generator-bound)\nstderr:\n%s", got, want, stderr)
@@ -125,8 +125,8 @@ func TestCapacityUsage(t *testing.T) {
 		{"slo", []string{quick, "--slo", "gap.p99 < 10"}, "needs a duration with a unit"},
 		// The cap is not below the first rate.
 		{"max below from", []string{quick, "--from", "100", "--max", "50"}, "below the first rate"},
-		// Steps shorter than a second judge nothing.
-		{"step", []string{quick, "--step", "500ms"}, "at least 1s"},
+		// Steps too short to judge a growing queue are refused, naming the shortest accepted.
+		{"step", []string{quick, "--step", "5s"}, "the shortest step accepted is 7s"},
 		// A live target needs --live ...
 		{"live", []string{live}, "add --live to confirm"},
 		// ... and --max.
@@ -134,7 +134,7 @@ func TestCapacityUsage(t *testing.T) {
 		// ... and closes its conversations, unless --leave-open says they stay open.
 		{"live leaving them open", []string{leaveOpen, "--live", "--max", "10"}, "journey.close is false on LivePerson itself"},
 		// A first step beyond the conversation cap could not run: refused, nothing created.
-		{"first step over the cap", []string{quick, "--from", "100", "--step", "2s", "--max-conversations", "100"}, "more than the cap of 100 (-max-conversations)"},
+		{"first step over the cap", []string{quick, "--from", "100", "--step", "7s", "--max-conversations", "100"}, "more than the cap of 100 (--max-conversations)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -155,7 +155,7 @@ func TestCapacityUsage(t *testing.T) {
 func TestCapacityCommonFlags(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	code, stdout, stderr := runCLI("capacity", writeProfile(t, quickLoad), "--from", "5", "--step", "1s", "--max-steps", "1",
+	code, stdout, stderr := runCLI("capacity", writeProfile(t, quickLoad), "--from", "5", "--step", "7s", "--max-steps", "1",
 		"--cool-down", "0s", "--no-progress", "--relax-check", "percentile_support", "--out", dir)
 	if code == exitcode.Usage {
 		t.Fatalf("exit %d\n%s", code, stderr)

@@ -17,6 +17,8 @@ import (
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/sample"
+	"github.com/lpbench/lpbench/validity"
 )
 
 // A capacity search runs the profile's journey step by step, each step one constant-rate run of
@@ -27,15 +29,22 @@ import (
 // one step at the found rate (it must pass) and one at the lowest failing rate (it should fail).
 // A step that fails only on the generator's checks ends the search generator-bound: its figures
 // describe the generator, not the target.
+//
+// Every step is judged for a growing queue (validity.StepGrowth, on steps as short as
+// validity.ShortestStep; a shorter step is refused): a step that cannot be judged is not a pass.
+// A step that fails while 429s are its main signal (quotaSignal) failed on the account's quota,
+// not on the service: the search narrows below it as below any failure, never runs the step
+// above it again, and a search whose lowest failing rate is such a step ends bound by the quota
+// (report.BoundRateLimit): the highest passing rate is the quota found.
 
 // Options configure a capacity search.
 type Options struct {
-	// From is the first step's rate (default: the profile's peak rate); Max caps the rate (0:
-	// no cap).
+	// From is the first step's rate (default: DefaultFrom); Max caps the rate (0: no cap).
 	From, Max float64
 	// Resolution ends the bisection when (high − low)/low ≤ Resolution (default 0.05).
 	Resolution float64
-	// Step is each step's length (default 2 × window + 5 s); CoolDown the pause between steps
+	// Step is each step's length (default 2 × window + 5 s, at least validity.ShortestStep; a
+	// shorter one is refused: its growth could not be judged); CoolDown the pause between steps
 	// (default 5 s; negative: none), skipped when every target is the embedded simulator, which
 	// is started afresh for each step (its queues are then empty by construction).
 	Step, CoolDown time.Duration
@@ -98,15 +107,25 @@ func (o Options) Validate(p profiles.Profile) error {
 	return o.defaults(p) // on a copy: o is a value
 }
 
+// DefaultFrom is the first rate of a search of p by default: a quarter of the profile's peak
+// rate, a step cheap (a quarter of the conversations) and likely to pass, so that it bounds the
+// search from below (a first step at a peak beyond the target's capacity says only "below the
+// peak", at the highest cost); at least 10/s (or the peak, when lower), where every second of a
+// step has journeys ending, so its growth can be judged.
+func DefaultFrom(p profiles.Profile) float64 {
+	peak := p.PeakRate()
+	return max(peak/4, min(peak, 10), 1)
+}
+
 func (o *Options) defaults(p profiles.Profile) error {
 	if o.From == 0 {
-		o.From = max(p.PeakRate(), 1)
+		o.From = DefaultFrom(p)
 	}
 	if o.Resolution == 0 {
 		o.Resolution = 0.05
 	}
 	if o.Step == 0 {
-		o.Step = 2*p.Window + 5*time.Second
+		o.Step = max(2*p.Window+5*time.Second, validity.ShortestStep)
 	}
 	switch {
 	case o.CoolDown == 0:
@@ -121,7 +140,7 @@ func (o *Options) defaults(p profiles.Profile) error {
 		o.MaxConversations = 100_000
 	}
 	if first := o.From * o.Step.Seconds(); o.From > 0 && first > o.MaxConversations {
-		return fmt.Errorf("the first step (%s/s for %s) would open %.0f conversations, more than the cap of %.0f (-max-conversations): no step could run",
+		return fmt.Errorf("the first step (%s/s for %s) would open %.0f conversations, more than the cap of %.0f (--max-conversations): no step could run",
 			trimFloat(o.From), o.Step, first, o.MaxConversations)
 	}
 	if o.SLO == nil {
@@ -134,8 +153,9 @@ func (o *Options) defaults(p profiles.Profile) error {
 		return fmt.Errorf("the rate cap %g is below the first rate %g", o.Max, o.From)
 	case o.Resolution <= 0 || o.Resolution >= 1:
 		return fmt.Errorf("the resolution must be between 0 and 1 (e.g. 0.05), got %g", o.Resolution)
-	case o.Step < time.Second:
-		return fmt.Errorf("a step must last at least 1s, got %v", o.Step)
+	case o.Step < validity.ShortestStep:
+		return fmt.Errorf("--step %v is too short to judge whether the target's queue grows (%s): the shortest step accepted is %v; use --step %v or longer",
+			o.Step, validity.StepNeeds, validity.ShortestStep, validity.ShortestStep)
 	}
 	for _, t := range p.Targets {
 		if t.Load != nil {
@@ -175,6 +195,7 @@ type search struct {
 	halvings         int
 	passes           []float64 // every rate that passed, in order
 	fails            []float64 // every rate that failed on the target, in order
+	quota            []float64 // the rates that failed on 429s (report.CriterionRateLimit)
 	retry            *retry    // the step to repeat next, its measurement being invalid
 }
 
@@ -209,7 +230,8 @@ func (s *search) next(o *Options) (rate float64, phase string, done bool) {
 		return (s.low + s.high) / 2, "bisect", false
 	case !s.confirmed:
 		return s.low, "confirm", false
-	case !s.above:
+	case !s.above && !s.quotaAt(s.high):
+		// The step above is not run again where the account's quota refused: its 429s said it.
 		return s.high, "above", false
 	}
 	return 0, "", true
@@ -268,6 +290,16 @@ func Search(stop, work context.Context, p profiles.Profile, o Options) (*report.
 	if err := o.defaults(p); err != nil {
 		return nil, &engine.InputError{Err: err}
 	}
+	return searchWith(stop, p, o, func(k int, r float64, phase string) (report.CapacityStep, error) {
+		return runStep(stop, work, p, &o, k, r, phase)
+	})
+}
+
+// stepFunc runs step k at rate r for phase and returns it judged.
+type stepFunc func(k int, r float64, phase string) (report.CapacityStep, error)
+
+// searchWith is the search's loop over steps that run judges: its rule, caps and outcome.
+func searchWith(stop context.Context, p profiles.Profile, o Options, run stepFunc) (*report.Capacity, error) {
 	c := &report.Capacity{Schema: report.CapacitySchema, RunID: engine.NewRunID(), Profile: p.Name, Start: time.Now(), Resolution: o.Resolution,
 		Window: p.Window.Seconds()}
 	for _, th := range o.SLO {
@@ -283,14 +315,14 @@ func Search(stop, work context.Context, p profiles.Profile, o Options) (*report.
 			break
 		}
 		if total += r * o.Step.Seconds(); total > o.MaxConversations {
-			cut = fmt.Sprintf("step %d, which would pass the cap of %.0f conversations (-max-conversations)", k, o.MaxConversations)
+			cut = fmt.Sprintf("step %d, which would pass the cap of %.0f conversations (--max-conversations)", k, o.MaxConversations)
 			break
 		}
 		if k > 1 && o.CoolDown > 0 && !freshSimEachStep(p, o.Run) && !sleepStop(stop, o.CoolDown) {
 			break
 		}
 		var st report.CapacityStep
-		if st, err = runStep(stop, work, p, &o, k, r, phase); err != nil {
+		if st, err = run(k, r, phase); err != nil {
 			break
 		}
 		c.Steps = append(c.Steps, st)
@@ -323,7 +355,7 @@ func (s *search) take(c *report.Capacity, st report.CapacityStep, r float64, pha
 		// The measurement is not valid: a stall of the generator (another process took the
 		// CPU) spoils one step and not the next. Repeat it once before believing it.
 		s.retry = &retry{rate: r, phase: phase}
-	case onlyGenerator(st):
+	case generatorBound(st, c.Steps):
 		c.Bound, s.high = report.BoundGenerator, r
 		return true
 	default:
@@ -332,9 +364,15 @@ func (s *search) take(c *report.Capacity, st report.CapacityStep, r float64, pha
 		}
 		s.retry = nil
 		s.record(r, phase, st.Pass)
+		if slices.Contains(st.Failed, report.CriterionRateLimit) {
+			s.quota = append(s.quota, r)
+		}
 	}
 	return false
 }
+
+// quotaAt reports whether a step at rate r failed on the account's quota.
+func (s *search) quotaAt(r float64) bool { return r > 0 && slices.Contains(s.quota, r) }
 
 // runStep runs one step at rate r and judges it.
 func runStep(stop, work context.Context, p profiles.Profile, o *Options, k int, r float64, phase string) (report.CapacityStep, error) {
@@ -359,17 +397,31 @@ func runStep(stop, work context.Context, p profiles.Profile, o *Options, k int, 
 		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s) failed: %s", k, trimFloat(r), res.Reason)
 	}
 	st := report.NewCapacityStep(r, o.Step, phase, res)
-	judgeStep(&st, res)
+	g := judgeStep(&st, res, o.Step)
 	if done != nil {
 		if st.Result, err = done(res); err != nil {
 			return st, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
 		}
 	}
-	return st, nil
+	return st, tooShort(st, g, k, o.Step)
 }
 
-// judgeStep decides whether a step passed and, if not, on which criteria.
-func judgeStep(st *report.CapacityStep, res *report.Result) {
+// tooShort refuses the step length when step k could not be judged for a growing queue while
+// the generator kept its schedule: the profile's journeys end too late in the step (or too few
+// per second) for its trend, so the length, not the target, is at fault; it names a length that
+// would have had the seconds needed. nil when the step was judged.
+func tooShort(st report.CapacityStep, g validity.Growth, k int, step time.Duration) error {
+	if g.Judged || g.Needed == 0 || slices.Contains(st.Failed, report.CriterionGenerator) || slices.Contains(st.Failed, report.CriterionInterrupted) {
+		return nil
+	}
+	longer := step + time.Duration(g.Needed-g.Seconds)*time.Second
+	return &engine.InputError{Err: fmt.Errorf("step %d (%s/s) could not be judged for a growing queue: %d whole seconds had journeys ending after the warm-up, %d are needed: --step %v is too short for this profile's journeys; use --step %v or longer",
+		k, trimFloat(st.Rate), g.Seconds, g.Needed, step, longer)}
+}
+
+// judgeStep decides whether a step of length d passed and, if not, on which criteria; it returns
+// the step's growth (validity.StepGrowth), Needed 0 when it was not looked at.
+func judgeStep(st *report.CapacityStep, res *report.Result, d time.Duration) (g validity.Growth) {
 	add := func(criterion, why string) {
 		if !slices.Contains(st.Failed, criterion) {
 			st.Failed = append(st.Failed, criterion)
@@ -378,7 +430,7 @@ func judgeStep(st *report.CapacityStep, res *report.Result) {
 	}
 	if res.End == report.EndInterrupted {
 		add(report.CriterionInterrupted, "the search was interrupted during this step: not judged")
-		return
+		return g
 	}
 	for _, t := range res.Thresholds {
 		if !t.Pass {
@@ -398,13 +450,77 @@ func judgeStep(st *report.CapacityStep, res *report.Result) {
 			add(report.CriterionGenerator, ch.Line())
 		}
 	}
+	if !slices.Contains(st.Failed, report.CriterionStationary) {
+		if g = stepGrowth(res, d); !g.Judged || g.Grows {
+			add(report.CriterionStationary, g.Line)
+		}
+	}
 	st.Pass = len(st.Failed) == 0
+	if !st.Pass && quotaSignal(res) {
+		add(report.CriterionRateLimit, fmt.Sprintf("%d of %d requests answered 429: the account's quota, not the service's capacity", st.RateLimited, st.Requests))
+	}
+	return g
 }
 
-// onlyGenerator reports whether the step failed on the generator's checks alone: the target
-// met the SLO and held steady, but the measurement is not valid.
-func onlyGenerator(st report.CapacityStep) bool {
-	return len(st.Failed) == 1 && st.Failed[0] == report.CriterionGenerator
+// stepGrowth judges the growth of each target's latency through a step of length d: the worst
+// target's verdict (one that grows, else one not judged, else the steepest).
+func stepGrowth(res *report.Result, d time.Duration) validity.Growth {
+	var worst validity.Growth
+	for i, m := range res.PerTarget {
+		g := validity.StepGrowth(m.Series, res.Start, d)
+		if len(res.PerTarget) > 1 && i < len(res.Targets) {
+			g.Line = "[" + res.Targets[i].Name + "] " + g.Line
+		}
+		rank := func(g validity.Growth) int {
+			switch {
+			case g.Grows:
+				return 2
+			case !g.Judged:
+				return 1
+			}
+			return 0
+		}
+		if i == 0 || rank(g) > rank(worst) || rank(g) == rank(worst) && g.Slope > worst.Slope {
+			worst = g
+		}
+	}
+	if len(res.PerTarget) == 0 && res.Overall != nil {
+		worst = validity.StepGrowth(res.Overall.Series, res.Start, d)
+	}
+	return worst
+}
+
+// quotaSignal reports whether 429s are the main signal of a failed step: at least one journey
+// in a thousand met one (the default SLO's error budget), and they outnumber the journeys that
+// failed for any other reason (another class, or a missed window).
+func quotaSignal(res *report.Result) bool {
+	m := res.Overall
+	if m == nil {
+		return false
+	}
+	var limited, other int64
+	for s := range sample.NumSteps {
+		limited += m.RateLimited[s]
+		for c, n := range m.Failures[s] {
+			if sample.Class(c) != sample.ClassRateLimited {
+				other += n
+			}
+		}
+	}
+	return limited > 0 && float64(limited) >= 0.001*float64(m.Started()) && limited > other
+}
+
+// generatorBound reports whether the step failed on the generator's checks while the target met
+// the SLO: the measurement is not valid, and a growth seen in it (stationary) is no verdict on
+// the target either, a stalled generator delaying what it measures — unless the target is
+// saturated (saturated: its CONVERSATION queued): an overloaded target holds the generator's
+// journeys and delays it, and the step counts against the target. steps are the search's.
+func generatorBound(st report.CapacityStep, steps []report.CapacityStep) bool {
+	if slices.Contains(st.Failed, report.CriterionStationary) && saturated(st, steps) {
+		return false
+	}
+	return slices.Contains(st.Failed, report.CriterionGenerator) && !slices.Contains(st.Failed, report.CriterionSLO) &&
+		!slices.Contains(st.Failed, report.CriterionRateLimit)
 }
 
 // stepInterrupted reports whether the last step was interrupted (and not judged).
@@ -426,12 +542,19 @@ func conclude(c *report.Capacity, s *search, o *Options, interrupted bool, cut s
 		}
 		c.Message = fmt.Sprintf("the search ended at %s before it converged (%s): %s; raise the cap, or start -from nearer the capacity",
 			cut, s.soFar(), s.unconfirmed(o))
+	case c.Bound == report.BoundGenerator && len(c.Steps) > 0 && saturated(c.Steps[len(c.Steps)-1], c.Steps):
+		st := c.Steps[len(c.Steps)-1]
+		c.Message = fmt.Sprintf("at %s/s the generator's checks failed while the target's latency grew (gap p99 %s, growing %s/s; CONVERSATION p99 %s): "+
+			"the target is saturated at this rate and holds the generator's journeys in flight, so the generator is not the limit. "+
+			"Search again from a lower rate: -from %s", trimFloat(s.high), fmtSeconds(st.GapP99), fmtSeconds(st.GapGrowth), fmtSeconds(st.CreateP99), trimFloat(lowerFrom(s)))
 	case c.Bound == report.BoundGenerator:
 		c.Message = fmt.Sprintf("at %s/s the generator could not deliver its load (its own checks failed while the target met the SLO): "+
 			"the target's capacity is above what this machine generates. Shard the load over several generators "+
 			"(lpbench run --shard K/N on each, then lpbench merge; deploy/kubernetes runs the shards as a Job) and search from there.", trimFloat(s.high))
 	case s.low > 0 && s.high == 0 && o.Max > 0 && s.low >= o.Max:
 		c.Bound, c.Found, c.SustainableRate = report.BoundMax, true, s.low
+	case s.high > 0 && !interrupted && s.quotaAt(s.high):
+		concludeQuota(c, s)
 	case s.low > 0 && s.high > 0 && !interrupted:
 		c.Bound, c.Found, c.SustainableRate = report.BoundTarget, true, s.low
 	case s.low == 0 && s.high > 0 && !interrupted:
@@ -444,6 +567,56 @@ func conclude(c *report.Capacity, s *search, o *Options, interrupted bool, cut s
 			c.Message += fmt.Sprintf(", %s/s failed", trimFloat(s.high))
 		}
 	}
+}
+
+// concludeQuota fills in the outcome of a search whose lowest failing rate failed on the
+// account's quota: the highest passing rate is the quota found, never the target's capacity.
+func concludeQuota(c *report.Capacity, s *search) {
+	c.Bound = report.BoundRateLimit
+	if s.low == 0 {
+		c.Interval[1] = s.lowest
+		c.Message = fmt.Sprintf("every step failed on 429s, down to %s/s: the account's quota is below the lowest rate tried, and the service was not measured; search from a lower -from, or ask LivePerson (the account team) for a higher quota",
+			trimFloat(s.lowest))
+		return
+	}
+	c.Found, c.SustainableRate = true, s.low
+	c.Message = c.QuotaLine() + fmt.Sprintf("; at %s/s LivePerson answered 429 (see the step's rate_limit line). "+
+		"The service's capacity is not measured above the quota: ask LivePerson (the account team) for a higher quota to search beyond it", trimFloat(s.high))
+}
+
+// saturated reports whether a step's latency grew through it as a saturated target's does: the
+// gap p99's trend rose over the step by more than a quarter of the step's gap p99 (a queue that
+// grows from the step's start rises by about its p99) and by more than 100 ms, while
+// CONVERSATION's p99 passed twice its p99 at the lowest rate that passed (of steps) plus 200 ms:
+// a target's queue, which a generator's stall of a step does not build.
+func saturated(st report.CapacityStep, steps []report.CapacityStep) bool {
+	base, lowest := 0.0, math.Inf(1)
+	for _, o := range steps {
+		if o.Pass && o.Rate < lowest {
+			base, lowest = o.CreateP99, o.Rate
+		}
+	}
+	rise := st.GapGrowth * st.Duration
+	return rise > 0.25*st.GapP99 && rise > 0.1 && st.CreateP99 >= 2*base+0.2
+}
+
+// lowerFrom is the first rate to suggest after a saturated step: the highest rate that passed,
+// else a quarter of the saturated step's rate.
+func lowerFrom(s *search) float64 {
+	if s.low > 0 {
+		return s.low
+	}
+	return max(s.high/4, 1)
+}
+
+// fmtSeconds formats seconds as a rounded duration.
+func fmtSeconds(v float64) string {
+	d := time.Duration(v * float64(time.Second))
+	switch {
+	case d >= time.Second || d <= -time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 // unconfirmed says what the search still lacked when a cap ended it.

@@ -15,6 +15,7 @@ import (
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/validity"
 )
 
 // testProfile is the smoke profile at a constant rate for d, its auto messages awaited briefly.
@@ -74,7 +75,7 @@ func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
 			p := capacityProfile(tc.capacity, 200*time.Millisecond)
 			start := time.Now()
 			c, err := Search(context.Background(), context.Background(), p, Options{
-				From: tc.from, Step: 4 * time.Second, Events: logSteps(t),
+				From: tc.from, Step: validity.ShortestStep, Events: logSteps(t),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -94,7 +95,7 @@ func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
 			}
 			// The search converges without wandering: after its first failure it never doubles
 			// again. A clean edge takes at most 12 steps. A rate at the edge may pass and fail
-			// in turn (with 4-s steps and a 200-ms window, 262.5/s is one: CI saw it pass, fail,
+			// in turn (with short steps and a 200-ms window, 262.5/s is one: CI saw it pass, fail,
 			// pass), and a failed confirmation reopens the bisection below it, which may cost a
 			// few steps more: then 20 (within the default MaxSteps, 24).
 			edge := edgeRates(c.Steps)
@@ -195,8 +196,8 @@ func TestCapacityCutByCaps(t *testing.T) {
 		o    Options
 		cap  string
 	}{
-		{"max steps", Options{From: 20, Step: time.Second, MaxSteps: 2}, "-max-steps 2"},
-		{"max conversations", Options{From: 20, Step: 2 * time.Second, MaxConversations: 100}, "the cap of 100 conversations (-max-conversations)"},
+		{"max steps", Options{From: 20, Step: 7 * time.Second, MaxSteps: 2}, "-max-steps 2"},
+		{"max conversations", Options{From: 20, Step: 7 * time.Second, MaxConversations: 200}, "the cap of 200 conversations (--max-conversations)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.o.Events = logSteps(t)
@@ -225,9 +226,9 @@ func TestCapacityCutByCaps(t *testing.T) {
 func TestCapacityFirstStepOverCap(t *testing.T) {
 	t.Parallel()
 	_, err := Search(context.Background(), context.Background(), capacityProfile(0, time.Second),
-		Options{From: 100, Step: 2 * time.Second, MaxConversations: 100})
+		Options{From: 100, Step: 7 * time.Second, MaxConversations: 100})
 	var ie *engine.InputError
-	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "would open 200 conversations, more than the cap of 100 (-max-conversations)") {
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "would open 700 conversations, more than the cap of 100 (--max-conversations)") {
 		t.Fatalf("err = %v, want an input error naming the cap", err)
 	}
 }
@@ -291,7 +292,7 @@ func TestCapacityInterrupted(t *testing.T) {
 	stop, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var steps int
-	o := Options{From: 20, Step: 2 * time.Second, Prepare: func(k int, _ float64, _ *engine.Options) (func(*report.Result) (string, error), error) {
+	o := Options{From: 20, Step: 7 * time.Second, Prepare: func(k int, _ float64, _ *engine.Options) (func(*report.Result) (string, error), error) {
 		steps = k
 		if k == 2 {
 			time.AfterFunc(500*time.Millisecond, cancel)

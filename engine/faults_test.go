@@ -186,7 +186,8 @@ func TestFaultsClassifiedLikeTheLedger(t *testing.T) {
 // The verdicts follow from the gap bounds: gap = send end − create begin (retries of either step
 // included) and gap_min = send begin − create end (retries of neither). A retry therefore raises
 // the upper bound only, and can turn a journey's verdict from in to uncertain but never to
-// missed; see the send case.
+// missed; see the send case. Every 429 is counted, retried or not (Span.RateLimited, and
+// Metrics.RateLimited in the result).
 func TestRateLimitStorm(t *testing.T) {
 	t.Parallel()
 	const (
@@ -239,7 +240,12 @@ func TestRateLimitStorm(t *testing.T) {
 				auto[c.ID] = c
 			}
 
-			var sumRetries, retried, exhausted, maxRetries, in, uncertain, missed int64
+			var sumRetries, retried, exhausted, maxRetries, in, uncertain, missed, sum429 int64
+			defer func() {
+				if m.RateLimited[tc.step] != sum429 || sum429 == 0 {
+					t.Errorf("result: %d 429s at %s, the journeys %d: want equal, and some", m.RateLimited[tc.step], tc.step, sum429)
+				}
+			}()
 			for _, j := range recs {
 				sp := j.Steps[tc.step]
 				sumRetries += int64(sp.Retries)
@@ -247,6 +253,11 @@ func TestRateLimitStorm(t *testing.T) {
 				if sp.Class == sample.ClassRateLimited {
 					exhausted++ // its last 429 was not retried
 				}
+				// Every 429 counts, the retried ones too: here every failed attempt is one.
+				if want := int(sp.Retries) + btoi(sp.Class == sample.ClassRateLimited); int(sp.RateLimited) != want {
+					t.Errorf("journey %d: %s counted %d 429s, want %d (%d retries, class %s)", j.Index, tc.step, sp.RateLimited, want, sp.Retries, sp.Class)
+				}
+				sum429 += int64(sp.RateLimited)
 				if j.Outcome != sample.OutcomeOK && j.Class != sample.ClassWindowMissed {
 					t.Errorf("journey %d: %v at %s (%s)", j.Index, j.Outcome, j.Failed, j.Class)
 					continue
@@ -360,4 +371,12 @@ func TestRateLimitStorm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -128,6 +128,9 @@ func (j *Journey) step(ctx context.Context, rec *sample.Record, s sample.Step, f
 		if err == nil {
 			break
 		}
+		if ClassOf(err) == sample.ClassRateLimited {
+			sp.RateLimited = uint8(min(int(sp.RateLimited)+1, 255))
+		}
 		if j.Opts.OnError != nil {
 			j.Opts.OnError(s, err)
 		}

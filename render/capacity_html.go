@@ -53,8 +53,10 @@ func writeCapacityHTML(w io.Writer, c *report.Capacity) error {
 	switch c.Bound {
 	case report.BoundGenerator:
 		pg.Banner = "Generator-bound: the generator could not deliver the load, so no capacity figure of the target was measured."
+	case report.BoundRateLimit:
+		pg.Banner = "Rate-limited: " + c.QuotaLine() + "."
 	case report.BoundBudget:
-		pg.Banner = "Not converged: a cap (-max-steps or -max-conversations) ended the search before its rule did, so no rate is found."
+		pg.Banner = "Not converged: a cap (--max-steps or --max-conversations) ended the search before its rule did, so no rate is found."
 	}
 	bound := string(c.Bound)
 	if bound == "" {

@@ -23,6 +23,8 @@ func CapacityHeadline(c *report.Capacity) string {
 		if lo > 0 {
 			fmt.Fprintf(&b, " (the target sustained %s/s, the highest rate the generator delivered)", rate(lo))
 		}
+	case c.Found && c.Bound == report.BoundRateLimit:
+		fmt.Fprintf(&b, "rate-limited: %s (between %s and %s)", c.QuotaLine(), rate(lo), rate(hi))
 	case c.Found && c.Bound == report.BoundMax:
 		fmt.Fprintf(&b, "sustainable: at least %s journeys/s: every step passed up to the --max cap", rate(lo))
 	case c.Found:

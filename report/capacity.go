@@ -25,7 +25,15 @@ const (
 	// BoundBudget: the search's step or conversation cap ended it before it converged; its
 	// interval says what was known, and no rate counts as found.
 	BoundBudget Bound = "budget"
+	// BoundRateLimit: the lowest failing step failed on 429s, the account's quota, not on the
+	// service; the highest passing rate is the quota found (Capacity.QuotaLine says so).
+	BoundRateLimit Bound = "rate_limit"
 )
+
+// QuotaLine says what a search bound by the account's quota found, in one line.
+func (c *Capacity) QuotaLine() string {
+	return fmt.Sprintf("LivePerson's quota for this account, not the service's capacity: the search reached %s journeys/s", TrimFloat(c.SustainableRate))
+}
 
 // Criteria a capacity step can fail on (CapacityStep.Failed).
 const (
@@ -33,6 +41,7 @@ const (
 	CriterionStationary  = "stationary"  // latency grew through the step: a queue that only grows
 	CriterionGenerator   = "generator"   // generator_lag, load_delivered or generator_cpu failed
 	CriterionInterrupted = "interrupted" // the step was interrupted and not judged
+	CriterionRateLimit   = "rate_limit"  // 429s (the account's quota) were the main signal of the failure
 )
 
 // Capacity is the outcome of a capacity search: the highest sustainable arrival rate, the
@@ -87,6 +96,9 @@ type CapacityStep struct {
 	GapP99    float64 `json:"gap_p99_s"`
 	CreateP99 float64 `json:"create_p99_s"`
 	GapGrowth float64 `json:"gap_p99_growth"`
+	// RateLimited counts the step's 429 responses (every step, retried or not) of its Requests.
+	RateLimited int64 `json:"rate_limited,omitempty"`
+	Requests    int64 `json:"requests,omitempty"`
 }
 
 // NewCapacityStep records the figures of a step's result; the caller judges it.
@@ -108,6 +120,10 @@ func NewCapacityStep(rate float64, d time.Duration, phase string, res *Result) C
 		st.CreateP99 = time.Duration(Percentile(c, 99)).Seconds()
 	}
 	st.GapGrowth = gapGrowth(m.Series)
+	for s := range sample.NumSteps {
+		st.RateLimited += m.RateLimited[s]
+		st.Requests += m.Requests[s]
+	}
 	return st
 }
 

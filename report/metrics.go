@@ -48,6 +48,8 @@ type Metrics struct {
 
 	Requests [sample.NumSteps]int64 // requests made per step (cache hits make none)
 	Retries  [sample.NumSteps]int64 // retries per step
+	// RateLimited counts, per step, the responses 429 (a quota), retried or not.
+	RateLimited [sample.NumSteps]int64
 	// Unsent counts, per step, the failed steps (timeout or network) whose last request was
 	// never written: lost in the client (connection set-up, pool wait), not at the target.
 	Unsent [sample.NumSteps]int64
@@ -112,6 +114,7 @@ func (m *Metrics) add(j *sample.Record) {
 		}
 		m.Requests[s] += int64(sp.Attempts)
 		m.Retries[s] += int64(sp.Retries)
+		m.RateLimited[s] += int64(sp.RateLimited)
 		if sp.Class != sample.ClassNone {
 			m.StepFailures[s][sp.Class]++
 			if sp.Unsent && (sp.Class == sample.ClassTimeout || sp.Class == sample.ClassNetwork) {
@@ -247,6 +250,7 @@ func (m *Metrics) Merge(o *Metrics) error {
 		}
 		m.Requests[s] += o.Requests[s]
 		m.Retries[s] += o.Retries[s]
+		m.RateLimited[s] += o.RateLimited[s]
 		m.Unsent[s] += o.Unsent[s]
 	}
 	if m.Window != o.Window && o.Started() > 0 && m.Started() > 0 {

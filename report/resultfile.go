@@ -80,6 +80,9 @@ type metricsFile struct {
 	Requests     map[string]int64 `json:"requests"`
 	Retries      map[string]int64 `json:"retries"`
 	Unsent       map[string]int64 `json:"unsent,omitempty"` // by step, steps with none left out
+	// RateLimited counts the 429 responses by step, retried or not; steps with none left out
+	// (absent in files written before it was counted: read as none).
+	RateLimited  map[string]int64 `json:"rate_limited,omitempty"`
 	ByDelay      []delayFile      `json:"by_send_delay,omitempty"`
 	AutoAwaited  map[string]int64 `json:"auto_messages_awaited"`  // by window verdict
 	AutoReceived map[string]int64 `json:"auto_messages_received"` // by window verdict
@@ -198,6 +201,12 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 			}
 			f.Unsent[s.String()] = n
 		}
+		if n := m.RateLimited[s]; n > 0 {
+			if f.RateLimited == nil {
+				f.RateLimited = map[string]int64{}
+			}
+			f.RateLimited[s.String()] = n
+		}
 		for c := range sample.NumClasses {
 			if n := m.Failures[s][c]; n > 0 {
 				f.Failures = append(f.Failures, failureFile{s.String(), c.String(), n})
@@ -299,6 +308,7 @@ func metricsFromFile(f metricsFile, window time.Duration) (*Metrics, error) {
 		m.Requests[s] = f.Requests[s.String()]
 		m.Retries[s] = f.Retries[s.String()]
 		m.Unsent[s] = f.Unsent[s.String()]
+		m.RateLimited[s] = f.RateLimited[s.String()]
 	}
 	for _, list := range []struct {
 		in  []failureFile

@@ -162,6 +162,9 @@ type Span struct {
 	Class      Class // failure class; ClassNone on success
 	Attempts   uint8 // requests made (retries included); 0 for steps served from a cache
 	Retries    uint8 // times the step was tried again after a failure
+	// RateLimited counts the attempts answered 429 (a quota), the last one included: retries
+	// that succeed hide them from the step's class, not from this count.
+	RateLimited uint8
 	// LastBegin is when the last attempt began (Begin when there was one attempt). A request the
 	// server refused with an answer (e.g. 429) took no effect, so what counts is the last one.
 	LastBegin time.Duration
