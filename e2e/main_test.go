@@ -14,13 +14,16 @@ import (
 	"github.com/lpbench/lpbench/exitcode"
 )
 
-// binPath is the lpbench binary built for this test run ("" with -short: no test runs it).
+// binPath is the lpbench binary built for this test run ("" with -short or -list: no test runs
+// it).
 var binPath string
 
-// TestMain builds the lpbench binary once for every test of the package, and removes it after.
+// TestMain builds the lpbench binary once for every test of the package (a plain go build, as a
+// user builds it: the race detector would slow the generator these tests run), says so on
+// stderr, and removes it after.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if testing.Short() {
+	if testing.Short() || listing() {
 		os.Exit(m.Run())
 	}
 	dir, err := os.MkdirTemp("", "lpbench-e2e")
@@ -41,6 +44,12 @@ func TestMain(m *testing.M) {
 		return m.Run()
 	}()
 	os.Exit(code)
+}
+
+// listing reports that the test binary only lists its tests (go test -list): nothing runs.
+func listing() bool {
+	f := flag.Lookup("test.list")
+	return f != nil && f.Value.String() != ""
 }
 
 // lpbenchBinary returns the binary TestMain built; a test that runs it is skipped with -short.
