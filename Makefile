@@ -24,7 +24,7 @@ build:
 # client they measure. (A -run pattern that matches nothing passes: test-names checks each name.)
 TIMED_ENGINE = TestFixedLatencyMeasured|TestStallNotHidden|TestCompareSimRuns|TestCompareSimRunsBySecond|TestCapacityKnee|TestSoak|TestCheckGrowingQueue
 TIMED_CAPACITY = TestCapacityFindsTheSimulatorsLimit|TestCapacityFindsTheQuota|TestCapacityStepFailsOnStationarity|TestCapacityInterrupted|TestCapacityCutByCaps
-TIMED_ROOT = TestCapacityGeneratorBound|TestHistoryAA
+TIMED_E2E = TestCapacityGeneratorBound|TestHistoryAA
 TIMED_COMPARE = TestCompareBlocksCalibration
 
 # The full suite: everything with the race detector, then the timed tests without it.
@@ -33,14 +33,14 @@ test: test-names
 	$(GO) test -race -count=1 -timeout 25m ./...
 	$(GO) test -count=1 -run '$(TIMED_ENGINE)' ./engine
 	$(GO) test -count=1 -run '$(TIMED_CAPACITY)' ./capacity
-	$(GO) test -count=1 -run '$(TIMED_ROOT)' .
+	$(GO) test -count=1 -run '$(TIMED_E2E)' ./e2e
 	$(GO) test -count=1 -run '$(TIMED_COMPARE)' ./compare
 
 # Every name the timed phase runs exists in its package (a -run pattern matching nothing passes).
 test-names:
 	.ci/has-tests ./engine '$(TIMED_ENGINE)'
 	.ci/has-tests ./capacity '$(TIMED_CAPACITY)'
-	.ci/has-tests . '$(TIMED_ROOT)'
+	.ci/has-tests ./e2e '$(TIMED_E2E)'
 	.ci/has-tests ./compare '$(TIMED_COMPARE)'
 
 # The quick suite: skips the long tests.

@@ -153,8 +153,6 @@ func resultVerdict(res *report.Result) exitcode.Verdict {
 	return exitcode.Verdict{Code: code, Meaning: meaning, Said: res.End == report.EndFailed}
 }
 
-// runVerdict returns the exit of a finished run, as an error for main (nil for exit 0).
-func runVerdict(res *report.Result) error { return verdictError(resultVerdict(res)) }
 
 // apply puts the command-line overrides into the profile and the run options.
 func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {

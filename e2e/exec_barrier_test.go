@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"fmt"
@@ -96,7 +96,7 @@ func TestShardsStartTogether(t *testing.T) {
 		}
 	}
 	merged := filepath.Join(dir, "merged.json")
-	if code, _, stderr := runCLI(append(args, "-o", merged)...); code != exitcode.OK {
+	if code, _, stderr := runBin(t, append(args, "-o", merged)...); code != exitcode.OK {
 		t.Fatalf("merge: exit %d\n%s", code, stderr)
 	}
 	res, err := report.ReadFile(merged)

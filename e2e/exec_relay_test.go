@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -234,7 +234,7 @@ func mergeShards(t *testing.T, dir string, ks []int, flags ...string) *report.Re
 		args = append(args, filepath.Join(dir, fmt.Sprint("shard-", k), "result.json"))
 	}
 	out := filepath.Join(dir, "merged.json")
-	if code, stdout, stderr := runCLI(append(append(args, "-o", out), flags...)...); code != exitcode.OK {
+	if code, stdout, stderr := runBin(t, append(append(args, "-o", out), flags...)...); code != exitcode.OK {
 		t.Fatalf("merge: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	m, err := report.ReadFile(out)
@@ -290,23 +290,5 @@ func checkRelayedShards(t *testing.T, dir string, ks []int, led lpsim.Ledger, st
 	}
 	if st.Received == 0 || st.TooLarge != 0 {
 		t.Errorf("relay stats %+v", st)
-	}
-}
-
-// TestRelayFlags: bounds the relay cannot work with are refused (exit 2), naming the flag.
-func TestRelayFlags(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-queue", "0"}, "-queue must be ≥ 1, got 0"},
-		{[]string{"-queue-bytes", "1000"}, "-queue-bytes must be ≥ 1048576"},
-		{[]string{"-max-targets", "0"}, "-max-targets must be ≥ 1, got 0"},
-	} {
-		code, _, stderr := runCLI(append([]string{"relay", "-listen", "127.0.0.1:0"}, tc.args...)...)
-		if code != exitcode.Usage || !strings.Contains(stderr, tc.want) {
-			t.Errorf("relay %q: exit %d, stderr %q; want %d with %q", tc.args, code, stderr, exitcode.Usage, tc.want)
-		}
 	}
 }

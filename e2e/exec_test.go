@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -28,36 +28,6 @@ import (
 )
 
 // These tests run the lpbench binary as a user does, against simulators on 127.0.0.1.
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// lpbenchBinary builds the binary once for the package's tests.
-func lpbenchBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lpbench-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "lpbench")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building lpbench: %v", buildErr)
-	}
-	return binPath
-}
 
 // TestInterruptWritesEverything: SIGINT mid-run stops the arrivals, lets the journeys in flight
 // finish, writes every file, and exits 130; the counts add up.
@@ -159,7 +129,7 @@ func TestKillLeavesReadableLog(t *testing.T) {
 	if h == nil || h.TotalCount() < 40 {
 		t.Fatalf("all.journey in the log: %v", h)
 	}
-	code, out, errs := runCLI("report", "-from-hlog", filepath.Join(dir, "run.hlog"))
+	code, out, errs := runBin(t, "report", "-from-hlog", filepath.Join(dir, "run.hlog"))
 	if code != exitcode.OK || !strings.Contains(out, "all.step.create") {
 		t.Errorf("report -from-hlog: exit %d\n%s%s", code, out, errs)
 	}
@@ -312,7 +282,7 @@ thresholds: ["errors < 1%"]
 		args = append(args, filepath.Join(dir, fmt.Sprint("shard-", k), "result.json"))
 	}
 	merged := filepath.Join(dir, "merged.json")
-	if code, _, stderr := runCLI(append(args, "-o", merged)...); code != exitcode.OK {
+	if code, _, stderr := runBin(t, append(args, "-o", merged)...); code != exitcode.OK {
 		t.Fatalf("merge: exit %d\n%s", code, stderr)
 	}
 	res, err := report.ReadFile(merged)

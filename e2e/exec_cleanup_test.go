@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -187,23 +187,5 @@ func checkNoneOpen(t *testing.T, bin string, sim *lpsim.Server, dir string) {
 	}
 	if !strings.Contains(out, "0 possibly open") {
 		t.Errorf("cleanup output:\n%s", out)
-	}
-}
-
-// TestCleanupUsage: a cleanup without a directory, or of one without a journal, exits 2.
-func TestCleanupUsage(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{nil, "lpbench cleanup DIR"},
-		{[]string{t.TempDir()}, "no journal.jsonl under"},
-		{[]string{t.TempDir(), "--sim-ca", "ca.pem"}, "--sim-ca goes with --sim-url"},
-	} {
-		code, _, stderr := runCLI(append([]string{"cleanup"}, tc.args...)...)
-		if code != exitcode.Usage || !strings.Contains(stderr, tc.want) {
-			t.Errorf("cleanup %q: exit %d, want %d with %q:\n%s", tc.args, code, exitcode.Usage, tc.want, stderr)
-		}
 	}
 }

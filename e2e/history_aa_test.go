@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -12,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/lp/lpsim"
-	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -25,18 +23,27 @@ import (
 // CONVERSATION.
 var aaCreate = lpsim.LogNormal(100*time.Millisecond, 130*time.Millisecond)
 
-// aaRun runs the shipped smoke profile cut down to 100 journeys/s for 3 s (300 journeys: p50 and
-// p95 are judged, p99 has too few samples above it) on a fresh simulator whose CONVERSATION
-// takes create, and returns the result with the history run made of it.
-func aaRun(t *testing.T, seed int64, create lpsim.Latency, labels map[string]string) (*report.Result, *history.Run) {
+// aaProfile is the shipped smoke profile (its thresholds) cut down to 100 journeys/s for 3 s
+// (300 journeys: p50 and p95 are judged, p99 has too few samples above it), each journey waiting
+// a second at most for its auto message and the receiver staying up 200 ms after the last.
+const aaProfile = `name: smoke
+load:
+  stages:
+    - {duration: 3s, rate: 100}
+  max_in_flight: 500
+journey: {await_auto_message: 1s}
+webhooks: {grace: 200ms}
+thresholds:
+  - "automsg.missing < 1%"
+  - "window.missed < 0.1%"
+  - "errors < 1%"
+`
+
+// aaRun runs lpbench run with aaProfile on a fresh standalone simulator whose CONVERSATION takes
+// create, appending the run to the history file with the label build=aa, and returns the result
+// and the history's runs, the newest last.
+func aaRun(t *testing.T, file string, seed int64, create lpsim.Latency) (*report.Result, []*history.Run) {
 	t.Helper()
-	p, err := profiles.Builtin("smoke")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Load.Stages = []profiles.Stage{{Duration: 3 * time.Second, Rate: profiles.Rate{From: 100, To: 100}}}
-	p.Journey.AwaitAutoMessage = time.Second
-	p.Webhooks.Grace = 200 * time.Millisecond
 	cfg := lpsim.DefaultConfig()
 	cfg.Latency = map[lpsim.Endpoint]lpsim.Latency{lpsim.EndpointCreate: create}
 	cfg.Capacity = nil
@@ -47,30 +54,37 @@ func aaRun(t *testing.T, seed int64, create lpsim.Latency, labels map[string]str
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	ctx := context.Background()
-	res, err := engine.Run(ctx, ctx, p, engine.Options{Sim: sim, Drain: 5 * time.Second})
+	dir := t.TempDir()
+	code, _, stderr := runBin(t, "run", writeProfile(t, aaProfile), "--sim-url", sim.URL, "--history", file, "--label", "build=aa",
+		"--out", dir, "--no-progress")
+	res, err := report.ReadFile(filepath.Join(dir, "result.json"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("run: exit %d, %v\n%s", code, err, stderr)
 	}
-	res.Labels = labels
-	code := exitCodeOf(runVerdict(res))
-	r, err := history.FromResult(res, int(code), "")
-	if err != nil {
-		t.Fatal(err)
+	runs := historyRuns(t, file)
+	r := runs[len(runs)-1]
+	if r.ExitCode != int(code) {
+		t.Fatalf("run #%d: exit %d, %d in the history\n%s", r.Seq, code, r.ExitCode, stderr)
 	}
-	return res, r
+	return res, runs
 }
 
-// appendResult appends a run to db with its result file.
-func appendResult(t *testing.T, db *history.DB, res *report.Result, r *history.Run) {
+// historyRuns returns every run of the history file, oldest first.
+func historyRuns(t *testing.T, file string) []*history.Run {
 	t.Helper()
-	var b bytes.Buffer
-	if err := report.WriteJSON(&b, res); err != nil {
+	db, err := history.Open(file, false)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Append(context.Background(), r, b.Bytes()); err != nil {
+	defer db.Close()
+	runs, err := db.Runs(context.Background(), history.Filter{})
+	if err != nil {
 		t.Fatal(err)
 	}
+	if len(runs) == 0 {
+		t.Fatalf("no run in %s", file)
+	}
+	return runs
 }
 
 // TestHistoryAA is the A/A test of the regression check: the same simulator profile runs 10
@@ -83,16 +97,11 @@ func TestHistoryAA(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("11 timed runs of 3 s each")
 	}
+	lpbenchBinary(t)
 	file := filepath.Join(t.TempDir(), "history.db")
-	db, err := history.Open(file, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	labels := map[string]string{"build": "aa"}
 	judged, metrics, alarms := 0, 0, 0
 	for i := range 10 {
-		v := aaAppendValid(t, db, int64(i+1), aaCreate, labels)
+		v := aaAppendValid(t, file, int64(i+1), aaCreate)
 		if v.NotJudged != "" {
 			t.Logf("run %d: %s", i+1, v.NotJudged)
 			continue
@@ -110,7 +119,7 @@ func TestHistoryAA(t *testing.T) {
 		alarms, metrics, judged, history.MinBaseline, 100*float64(alarms)/float64(max(judged, 1)), 100*float64(alarms)/float64(max(metrics, 1)))
 
 	slow := lpsim.LogNormal(aaCreate.Median*115/100, aaCreate.P99*115/100)
-	v := aaAppendValid(t, db, 11, slow, labels)
+	v := aaAppendValid(t, file, 11, slow)
 	flagged := map[string]bool{}
 	for _, j := range v.Regressions() {
 		flagged[j.Metric] = true
@@ -121,7 +130,6 @@ func TestHistoryAA(t *testing.T) {
 			t.Errorf("run 11 (CONVERSATION 15%% slower): %s not flagged; judgments:\n%s", want, judgmentLines(v))
 		}
 	}
-	db.Close()
 	checkCLIRegression(t, file)
 }
 
@@ -133,16 +141,11 @@ const aaAttempts = 4
 // the generator: its checks failed) is appended too, and history check must refuse to judge it;
 // it is in no later baseline. Where no valid run comes, the machine is too busy to measure: the
 // test is skipped, except in CI (CI is set), where it fails.
-func aaAppendValid(t *testing.T, db *history.DB, seed int64, create lpsim.Latency, labels map[string]string) history.Verdict {
+func aaAppendValid(t *testing.T, file string, seed int64, create lpsim.Latency) history.Verdict {
 	t.Helper()
-	ctx := context.Background()
 	for attempt := range aaAttempts {
-		res, r := aaRun(t, seed*100+int64(attempt), create, labels)
-		appendResult(t, db, res, r)
-		runs, err := db.Runs(ctx, history.Filter{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res, runs := aaRun(t, file, seed*100+int64(attempt), create)
+		r := runs[len(runs)-1]
 		v := history.Judge(runs, len(runs)-1, history.CheckOptions{})
 		ok, why := r.Judged()
 		switch {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -159,7 +159,7 @@ func TestPrometheusScrapesARun(t *testing.T) {
 	dir := t.TempDir()
 	prof := writeProfile(t, "load:\n  stages:\n    - {duration: 3s, rate: 50}\n"+relaxTiming+
 		"outputs:\n  metrics_listen: "+target+"\n  metrics_linger: 5s\n")
-	code, _, stderr := runCLI("run", prof, "--no-progress", "--out", dir)
+	code, _, stderr := runBin(t, "run", prof, "--no-progress", "--out", dir)
 	exited := time.Now()
 	if code != exitcode.OK && code != exitcode.Thresholds && code != exitcode.NotValid { // the figures count either way
 		t.Fatalf("exit %d\n%s", code, stderr)
@@ -215,7 +215,7 @@ func TestPrometheusScrapesARun(t *testing.T) {
 // failures (the run had none).
 func checkDashboardQueries(t *testing.T, web string, at time.Time) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("deploy", "grafana", "lpbench.json"))
+	data, err := os.ReadFile(filepath.Join("..", "deploy", "grafana", "lpbench.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
