@@ -153,7 +153,6 @@ func resultVerdict(res *report.Result) exitcode.Verdict {
 	return exitcode.Verdict{Code: code, Meaning: meaning, Said: res.End == report.EndFailed}
 }
 
-
 // apply puts the command-line overrides into the profile and the run options.
 func (f *runFlags) apply(p *profiles.Profile, o *engine.Options) error {
 	if err := f.check(); err != nil {
