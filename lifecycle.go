@@ -60,6 +60,7 @@ func lifecycle(name string, c *commonFlags, p profiles.Profile, o *engine.Option
 		if err != nil {
 			return &exitError{code: exitcode.Usage, err: err}
 		}
+		simAt(&rp, o.SimURL)
 		return render.Plan(fmt.Sprintf("plan of %s of profile %s (--plan: nothing is sent)", name, p.Name), rp)(stdout)
 	}
 	if err := confirmLive(name, p, c, j, stderr); err != nil {
@@ -140,6 +141,19 @@ func confirmLive(name string, p profiles.Profile, c *commonFlags, j job, stderr 
 		return &exitError{code: exitcode.Usage, err: err}
 	}
 	return render.Plan(fmt.Sprintf("lpbench: live %s of profile %s", name, p.Name), rp)(stderr)
+}
+
+// simAt names the standalone simulator that --sim-url moves the profile's simulator targets to,
+// in the plan rp.
+func simAt(rp *profiles.RunPlan, url string) {
+	if url == "" {
+		return
+	}
+	for i := range rp.Targets {
+		if rp.Targets[i].Kind == profiles.KindSim {
+			rp.Targets[i].Endpoint = "the standalone simulator at " + url
+		}
+	}
 }
 
 // verdictError is the error a command ends with for v (nil for exit 0). An exit 1 tells its
