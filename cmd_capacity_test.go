@@ -71,7 +71,7 @@ func TestCapacityUsage(t *testing.T) {
 func TestCapacityCommonFlags(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	code, stdout, stderr := runCLI("capacity", writeProfile(t, quickLoad), "--from", "5", "--step", "7s", "--max-steps", "1",
+	code, stdout, stderr := runCLI("capacity", writeProfile(t, quickLoad), "--from", "20", "--step", "10s", "--max-steps", "1",
 		"--cool-down", "0s", "--no-progress", "--relax-check", "percentile_support", "--out", dir)
 	if code == exitcode.Usage {
 		t.Fatalf("exit %d\n%s", code, stderr)

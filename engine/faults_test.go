@@ -23,9 +23,10 @@ func TestFaultsClassifiedLikeTheLedger(t *testing.T) {
 		share    = 0.3 // of the endpoint's requests that get the fault
 		// The trickle rows bound every request by trickleTimeout, and trickle answers one byte per
 		// trickleDelay: every answer is longer than 5 bytes, so a trickled one never completes in
-		// time, while unfaulted requests (no simulated latency) have a wide margin.
-		trickleTimeout = time.Second
-		trickleDelay   = 200 * time.Millisecond
+		// time (5 × trickleDelay > trickleTimeout), while unfaulted requests (no simulated
+		// latency) have a wide margin: a machine would have to stall one for 2 s.
+		trickleTimeout = 2 * time.Second
+		trickleDelay   = 500 * time.Millisecond
 	)
 	for _, tc := range []struct {
 		name   string
