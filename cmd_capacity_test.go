@@ -73,7 +73,10 @@ func TestCapacityCommonFlags(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, stderr := runCLI("capacity", writeProfile(t, quickLoad), "--from", "20", "--step", "10s", "--max-steps", "1",
 		"--cool-down", "0s", "--no-progress", "--relax-check", "percentile_support", "--out", dir)
-	if code == exitcode.Usage {
+	// The flags are what is tested: a step that a slow machine (-race, other load) left with too
+	// few seconds to judge its queue ends the search with exit 2 after the step ran, and its
+	// outputs are checked all the same.
+	if code == exitcode.Usage && !strings.Contains(stderr, "could not be judged for a growing queue") {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	if strings.Contains(stderr, "capacity: step") {

@@ -26,7 +26,7 @@ func testProfile(rate float64, d time.Duration) profiles.Profile {
 		panic(err)
 	}
 	p.Load.Stages = []profiles.Stage{{Duration: d, Rate: profiles.Rate{From: rate, To: rate}}}
-	p.Journey.AwaitAutoMessage = 500 * time.Millisecond
+	p.Journey.AwaitAutoMessage = 2 * time.Second // a loaded machine delivered some after 500 ms
 	p.Webhooks.Grace = 200 * time.Millisecond
 	return p
 }
