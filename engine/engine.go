@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -81,6 +82,11 @@ type Options struct {
 	// + 10 s); then they are cancelled and counted interrupted.
 	Drain time.Duration
 
+	// MemoryLimit is the process's soft memory limit while the run goes (debug.SetMemoryLimit,
+	// the one before restored after it): 0 is DefaultMemoryLimit, unless GOMEMLIMIT is set in
+	// the environment, whose limit then stands; < 0 is none.
+	MemoryLimit int64
+
 	// Journal, when not nil, records the run's conversations as they open and close (its header
 	// is written once the targets are built), so that what a killed run leaves open can be
 	// closed by lpbench cleanup. The caller creates and closes it.
@@ -105,6 +111,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // are to blame).
 func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Result, error) {
 	o.defaults()
+	defer limitMemory(o.MemoryLimit)()
 	if err := useSimURL(&p, &o); err != nil {
 		return nil, err
 	}
@@ -115,9 +122,6 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 			return nil, fmt.Errorf("starting the embedded simulator: %w", err)
 		}
 		defer sim.Close()
-	}
-	if o.RunID == "" {
-		o.RunID = NewRunID()
 	}
 	targets, hooks, err := prepare(stop, p, sim, o)
 	if err != nil {
@@ -201,6 +205,32 @@ func (o *Options) defaults() {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
+	if o.RunID == "" {
+		o.RunID = NewRunID()
+	}
+}
+
+// DefaultMemoryLimit is a run's soft memory limit (see Options.MemoryLimit). Below it the
+// collector runs as GOGC says, letting the heap grow to twice what is live between collections;
+// above it, it collects as often as it takes to stay near it (taking at most about half the CPU,
+// then letting the heap grow past it). A run that keeps up holds 50 – 200 MB and never meets
+// it; a generator that fell behind its rate holds thousands of journeys in flight, each with its
+// connection (about 30 KB), and would otherwise take twice their memory.
+const DefaultMemoryLimit = 256 << 20
+
+// limitMemory sets the process's soft memory limit for a run (see Options.MemoryLimit) and
+// returns what restores the one before.
+func limitMemory(limit int64) func() {
+	switch {
+	case limit == 0 && os.Getenv("GOMEMLIMIT") != "":
+		return func() {}
+	case limit == 0:
+		limit = DefaultMemoryLimit
+	case limit < 0:
+		limit = math.MaxInt64
+	}
+	before := debug.SetMemoryLimit(limit)
+	return func() { debug.SetMemoryLimit(before) }
 }
 
 // control holds the run's own stop and work contexts, derived from the caller's, and why they
