@@ -7,10 +7,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lpbench/lpbench/lp"
 )
 
 // TestMemoryLimit: a run sets the process's soft memory limit while it dispatches — the one
-// asked, DefaultMemoryLimit by default, none when asked for none, the environment's when
+// asked, by default DefaultMemoryLimit or more for a run of many journeys in flight, none when asked for none, the environment's when
 // GOMEMLIMIT is set — and restores the one before when it returns. (Not parallel: the limit is
 // the process's.)
 func TestMemoryLimit(t *testing.T) {
@@ -23,13 +25,20 @@ func TestMemoryLimit(t *testing.T) {
 	}{
 		{"asked", 96 << 20, "", 96 << 20},
 		{"default", 0, "", DefaultMemoryLimit},
+		// 20,000 asked, as many as the descriptor limit allows a connection each (9,984 for
+		// 20,000 descriptors): 351 MiB.
+		{"default, 20,000 in flight", 0, "", max(DefaultMemoryLimit, int64(inFlightBound(20000, lp.MaxJourneys()))*journeyMemory)},
 		{"none", -1, "", math.MaxInt64},
 		{"GOMEMLIMIT", 0, "200MiB", before},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GOMEMLIMIT", tc.env)
 			var during atomic.Int64
-			_, err := Run(context.Background(), context.Background(), testProfile(20, 100*time.Millisecond), Options{
+			p := testProfile(20, 100*time.Millisecond)
+			if tc.name == "default, 20,000 in flight" {
+				p.Load.MaxInFlight = 20000
+			}
+			_, err := Run(context.Background(), context.Background(), p, Options{
 				MemoryLimit: tc.limit,
 				Events: func(e Event) {
 					if e.Kind == EventDispatching {
