@@ -91,6 +91,7 @@ type Client struct {
 	t       Target
 	http    *http.Client
 	direct  http.RoundTripper // http's transport when http is the default client (see roundTrip)
+	shared  http.RoundTripper // with direct, the transport of the hosts a journey visits once (see via)
 	limiter *rate.Limiter
 	domains cached[Domains]
 	appJWT  cached[string]
@@ -132,9 +133,9 @@ func NewClient(t Target) (*Client, error) {
 	}
 	c := &Client{t: t, http: t.HTTP}
 	if c.http == nil {
-		c.direct = t.Transport
+		c.direct, c.shared = t.Transport, t.Transport
 		if c.direct == nil {
-			c.direct = newTransport(t)
+			c.direct, c.shared = newTransport(t), newSharedTransport(t)
 		}
 		c.http = &http.Client{Transport: c.direct, CheckRedirect: noRedirect}
 	}
@@ -208,6 +209,25 @@ func MaxJourneys() int {
 		return 0
 	}
 	return max(1, n-SpareConns)
+}
+
+// sharedIdleConns is how many idle connections per host the default HTTP client keeps to the
+// hosts a journey visits once (see newSharedTransport).
+const sharedIdleConns = 256
+
+// newSharedTransport returns the default HTTP client's transport for the hosts a journey visits
+// once or not at all — the idp host (its ConsumerJWS), Sentinel and CSDS (shared fetches) — as
+// newTransport's, but with at most sharedIdleConns idle connections per host. A journey holds its
+// messaging connection for its whole life, but its idp connection only for one request: when
+// many journeys start at once (a burst, a generator that fell behind), each ConsumerJWS finds no
+// idle connection and dials one, which would then stay idle, two goroutines and its buffers
+// (about 25 KB), for every journey in flight. Past sharedIdleConns such connections are closed
+// once their request is answered. Concurrent ConsumerJWS requests stay below it in a run that
+// keeps up (a rate times the IdP's latency: 1,000/s × 0.1 s is 100), so none is dialled again.
+func newSharedTransport(t Target) *http.Transport {
+	tr := newTransport(t)
+	tr.MaxIdleConnsPerHost = min(tr.MaxIdleConnsPerHost, sharedIdleConns)
+	return tr
 }
 
 // newTransport returns the transport of the default HTTP client for t: certificates verified
@@ -320,7 +340,7 @@ func (c *Client) do(op string, req *http.Request, tm *reqTimes) (status int, hea
 	}
 	rt := newReqTrace(ctx)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, &rt.trace))
-	resp, err := c.roundTrip(req)
+	resp, err := c.roundTrip(c.via(op), req)
 	sent := rt.done(tm, resp, err)
 	if err != nil {
 		e := transportError(ctx, op, err)
@@ -421,7 +441,12 @@ func (c *Client) Unusable() error {
 
 // CloseIdleConnections closes the client's idle keep-alive connections (at the end of a run, so
 // that none outlives it).
-func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	c.http.CloseIdleConnections()
+	if cl, ok := c.shared.(interface{ CloseIdleConnections() }); ok && c.shared != c.direct {
+		cl.CloseIdleConnections()
+	}
+}
 
 // reqTimes is what a traced request tells of its server's receipt of it. wrote is a lower bound:
 // the server cannot have received the request before it; over HTTP/1 it is when the headers

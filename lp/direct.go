@@ -13,12 +13,12 @@ import (
 // overall timeout, redirects returned as answers: see NewClient), it hands req straight to the
 // transport, with Do's checks and errors but without its per-request copies (the header, kept
 // for redirects the client never follows; the URL, for a cookie jar it has not), which are a
-// tenth of a journey's allocations.
-func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
-	if c.direct == nil || req.URL.User != nil {
+// tenth of a journey's allocations. tr is c.direct or c.shared (see via).
+func (c *Client) roundTrip(tr http.RoundTripper, req *http.Request) (*http.Response, error) {
+	if tr == nil || req.URL.User != nil {
 		return c.http.Do(req)
 	}
-	resp, err := c.direct.RoundTrip(req)
+	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		if tlsErr, ok := err.(tls.RecordHeaderError); ok && string(tlsErr.RecordHeader[:]) == "HTTP/" {
 			err = http.ErrSchemeMismatch
@@ -27,10 +27,10 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	switch {
 	case resp == nil:
-		return nil, doError(req, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.direct))
+		return nil, doError(req, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", tr))
 	case resp.Body == nil && resp.ContentLength > 0 && req.Method != http.MethodHead:
 		return nil, doError(req, fmt.Errorf("http: RoundTripper implementation (%T) returned a *Response with content length %d but a nil Body",
-			c.direct, resp.ContentLength))
+			tr, resp.ContentLength))
 	case resp.Body == nil:
 		resp.Body = io.NopCloser(strings.NewReader(""))
 	}
@@ -44,6 +44,16 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, nil
+}
+
+// via returns the transport of operation op: c.shared for the hosts a journey visits once (idp,
+// Sentinel, CSDS), c.direct for the messaging host; nil when the client is not lp's own.
+func (c *Client) via(op string) http.RoundTripper {
+	switch op {
+	case "consumerjws", "appjwt", "csds":
+		return c.shared
+	}
+	return c.direct
 }
 
 // redirected reports whether http.Client would take resp as a redirect of req.

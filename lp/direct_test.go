@@ -45,7 +45,7 @@ func TestRoundTripAsDo(t *testing.T) {
 	https := "https://" + srv.Listener.Addr().String()
 	for _, u := range []string{srv.URL + "/", srv.URL + "/moved", srv.URL + "/bad-location", refused + "/", https + "/"} {
 		var got [2]string
-		for i, send := range []func(*http.Request) (*http.Response, error){c.roundTrip, c.http.Do} {
+		for i, send := range []func(*http.Request) (*http.Response, error){func(r *http.Request) (*http.Response, error) { return c.roundTrip(c.direct, r) }, c.http.Do} {
 			req, err := c.newRequest(context.Background(), http.MethodPost, u, []byte("{}"), "application/json")
 			if err != nil {
 				t.Fatal(err)
