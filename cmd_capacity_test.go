@@ -79,8 +79,10 @@ func TestCapacityCommonFlags(t *testing.T) {
 	if code == exitcode.Usage && !strings.Contains(stderr, "could not be judged for a growing queue") {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	if strings.Contains(stderr, "capacity: step") {
-		t.Errorf("--no-progress, yet a line per step:\n%s", stderr)
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(line, "capacity: step") {
+			t.Errorf("--no-progress, yet a line per step:\n%s", stderr)
+		}
 	}
 	steps, _ := filepath.Glob(filepath.Join(dir, "step-*", "result.json"))
 	if len(steps) != 1 {
