@@ -406,6 +406,11 @@ func (j *Journey) close(ctx context.Context, rec *sample.Record, con *Consumer, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.requestTimeout()+closeGrace)
 	defer cancel()
 	err := j.step(ctx, rec, sample.Close, func(ctx context.Context) (int, error) {
+		// The shared AppJWT as it is now: the journey's own may have expired while it waited for
+		// its auto message (the cache renews it a fifth of its lifetime early, at most 60 s).
+		if tok, ok := j.Client.CachedAppJWT(); ok {
+			con.AppJWT = tok
+		}
 		return 1, j.checkAuth(j.Client.CloseConversation(ctx, con, rec.ConversationID), con.AppJWT)
 	})
 	if err == nil && j.Opts.Journal != nil {
