@@ -509,7 +509,7 @@ func TestCompareSimRuns(t *testing.T) {
 			changed := 0
 			for _, c := range cs {
 				if strings.HasPrefix(c.Metric, "step.") && strings.HasSuffix(c.Metric, ".p50") &&
-					c.Direction != compare.DirectionNone && c.Direction != compare.DirectionNoData {
+					(c.Direction == compare.DirectionBetter || c.Direction == compare.DirectionWorse) {
 					changed++
 					t.Logf("pair %d: %s %s (%v → %v)", pair, c.Metric, c.Direction, time.Duration(c.Base), time.Duration(c.New))
 				}
