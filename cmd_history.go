@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
@@ -41,6 +42,7 @@ type historyOptions struct {
 	last, baseline                            int
 	verbose                                   bool
 	minEffect                                 percentFlag
+	minDuration                               time.Duration
 	// stderr and getenv are the command's: check appends its verdict to $GITHUB_STEP_SUMMARY.
 	stderr io.Writer
 	getenv func(string) string
@@ -64,6 +66,7 @@ func (o *historyOptions) register(fs *flag.FlagSet, sub string) {
 		o.minEffect = history.DefaultMinEffect
 		fs.IntVar(&o.baseline, "baseline", history.DefaultBaseline, "judge against the previous K comparable valid runs")
 		fs.Var(&o.minEffect, "min-effect", "the smallest change that can be a regression, a percentage")
+		fs.DurationVar(&o.minDuration, "min-duration", history.DefaultMinDuration, "the smallest change of a duration that can be a regression")
 	}
 	if sub == "trend" || sub == "check" {
 		fs.Var(&o.ignore, "ignore-label", "a label KEY that does not make runs different, e.g. a commit id (repeatable)")
@@ -79,7 +82,7 @@ func (o *historyOptions) filter() history.Filter {
 }
 
 func (o *historyOptions) check() history.CheckOptions {
-	return history.CheckOptions{Baseline: o.baseline, MinEffect: float64(o.minEffect), IgnoreLabels: o.ignore}
+	return history.CheckOptions{Baseline: o.baseline, MinEffect: float64(o.minEffect), MinDuration: o.minDuration, IgnoreLabels: o.ignore}
 }
 
 // cmdHistory reads a history file: list, show, trend or check.
@@ -107,6 +110,9 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 	}
 	if (sub == "trend" && o.last < 1) || o.last < 0 {
 		return usageError("history %s: -n %d: want a number of runs, at least 1", sub, o.last)
+	}
+	if (sub == "trend" || sub == "check") && o.minDuration <= 0 {
+		return usageError("history %s: --min-duration %v: want a positive duration, e.g. 5ms", sub, o.minDuration)
 	}
 	if (sub == "trend" || sub == "check") && o.baseline < history.MinBaseline {
 		return usageError("history %s: -baseline %d: at least %d (a shorter baseline can never judge)", sub, o.baseline, history.MinBaseline)

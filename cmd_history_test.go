@@ -100,7 +100,7 @@ func TestHistoryCommands(t *testing.T) {
 		{[]string{"show", file, "runc", "-result", out + ".json"}, 0, []string{"run #3"}},
 		{[]string{"trend", file, "--label", "env=ci"}, 0, []string{"130ms!", "8 runs (#1 … #9)", "step.create.p50", "! regression"}},
 		{[]string{"trend", file, "-format", "html", "-o", out + ".html"}, 0, nil},
-		{[]string{"check", file}, exitcode.Thresholds, []string{"history check of run #9", "baseline: 7 runs (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 5.0%",
+		{[]string{"check", file}, exitcode.Thresholds, []string{"history check of run #9", "baseline: 7 runs (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 5.0% (5.00ms for a duration)",
 			"regression: step.create.p50 of target sim: 130ms, baseline band", "above the band, +30.0% on the mean; detects +7.2% or worse", "1 regression(s)",
 			"smallest change for the worse this baseline of 7 runs can flag: +7.2% (step.create.p50 of sim); shares -0.10pp (served of sim) (-v: each metric)"}},
 		{[]string{"check", file, "--min-effect", "40%", "-v"}, 0, []string{"0 regression(s)", "served of target sim: 100.00%, baseline band 100.00% – 100.00%"}},
@@ -272,7 +272,7 @@ func TestHistoryCheckStepSummary(t *testing.T) {
 		want []string
 	}{
 		{[]string{"--run", "9", "--min-effect", "40%"}, exitcode.OK, []string{"### lpbench history check: no regression (exit 0)",
-			"Baseline: **7 runs** (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 40.0%.", "| sim | step.create.p50 | 130ms | ", "| +40.0% | within |",
+			"Baseline: **7 runs** (#1 #2 #3 #4 #5 #6 #7; up to 7), minimum effect 40.0% (5.00ms for a duration).", "| sim | step.create.p50 | 130ms | ", "| +40.0% | within |",
 			"2 metrics judged, 0 regression(s)"}},
 		{[]string{"--run", "9"}, exitcode.Thresholds, []string{"### lpbench history check: REGRESSION: 1 metric(s) worse (exit 3)",
 			"Baseline: **7 runs**", "| sim | step.create.p50 | 130ms | ", "| **regression** |", "The smallest change for the worse this baseline can flag: +7.2% (step.create.p50 of sim); shares -0.10pp (served of sim).", "| +7.2% | **regression** |"}},

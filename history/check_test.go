@@ -78,6 +78,22 @@ func TestJudgeMinimumEffect(t *testing.T) {
 			t.Errorf("%gms, min effect %g: flag %q, want %q", c.value, c.minEffect, j.Flag, c.flag)
 		}
 	}
+	// A fast step (the A/A series' step.automsg.p95 on the CI machine): 1.7 ms above a baseline
+	// of 2.5 ms whose runs varied by 0.2 ms is far outside the band and +70 %, but under the
+	// 5-ms floor; with --min-duration 1ms it is a regression, 6 ms above it always is.
+	fast := []float64{2.3, 2.5, 2.7, 2.4, 2.6}
+	for _, c := range []struct {
+		value float64
+		floor time.Duration
+		flag  string
+	}{
+		{4.23, 0, ""}, {4.23, time.Millisecond, FlagRegression}, {8.6, 0, FlagRegression},
+	} {
+		j := judgmentOf(t, Judge(series(append(fast, c.value)...), len(fast), CheckOptions{MinDuration: c.floor}), "step.create.p50")
+		if j.Flag != c.flag {
+			t.Errorf("%gms after a %v baseline, floor %v: flag %q, want %q (%s)", c.value, fast, c.floor, j.Flag, c.flag, j)
+		}
+	}
 	// Shares: from 0 % errors, 0.05 % is under the 0.1-point floor, 0.5 % is a regression.
 	for _, c := range []struct {
 		errors float64

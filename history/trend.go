@@ -2,10 +2,6 @@ package history
 
 import (
 	"fmt"
-
-	"strings"
-
-	"github.com/lpbench/lpbench/report"
 )
 
 // BuildTrend returns the trend of the last n runs of runs (comparable runs, oldest first), each
@@ -25,7 +21,7 @@ func BuildTrend(runs []*Run, n int, o CheckOptions, f Filter) *Trend {
 	t.Title += ": " + last.Profile
 	t.Subtitle = fmt.Sprintf("%d runs (#%d … #%d) of %s %s, labels %s; each judged against up to %d previous valid runs, minimum effect %s",
 		len(runs)-first, runs[first].Seq, last.Seq, last.Kind, last.Profile, FormatLabels(last.Labels), o.withDefaults().Baseline,
-		strings.TrimPrefix(report.FormatRel(o.withDefaults().MinEffect), "+"))
+		o.MinEffectString())
 	if s := f.String(); s != "" {
 		t.Subtitle += "; filter: " + s
 	}

@@ -93,7 +93,7 @@ func writeHistoryVerdictMarkdown(w io.Writer, v *history.Verdict) error {
 			seqs = append(seqs, "#"+strconv.FormatInt(x.Seq, 10))
 		}
 		fmt.Fprintf(&b, "\nBaseline: **%d runs** (%s; up to %d), minimum effect %s.\n", len(v.Baseline), strings.Join(seqs, " "),
-			v.Options.Baseline, strings.TrimPrefix(report.FormatRel(v.Options.MinEffect), "+"))
+			v.Options.Baseline, v.Options.MinEffectString())
 	}
 	for _, s := range v.Warnings {
 		fmt.Fprintf(&b, "\n%s\n", mdText(s))

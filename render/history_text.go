@@ -84,7 +84,7 @@ func writeHistoryVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
 		seqs = append(seqs, "#"+strconv.FormatInt(b.Seq, 10))
 	}
 	fmt.Fprintf(w, "baseline: %d runs (%s; up to %d), minimum effect %s\n", len(v.Baseline), strings.Join(seqs, " "), v.Options.Baseline,
-		strings.TrimPrefix(report.FormatRel(v.Options.MinEffect), "+"))
+		v.Options.MinEffectString())
 	for _, s := range v.Warnings {
 		fmt.Fprintln(w, s)
 	}
