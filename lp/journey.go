@@ -226,8 +226,9 @@ func (j *Journey) ConsumerID(index int64) string {
 
 // Run drives one consumer through the journey and fills rec, whose Index and Intended the caller
 // has set. ctx ending (the run stopping) makes the step in flight end as canceled and the journey
-// interrupted. A conversation that was opened is closed even then, on a short detached context,
-// so that no consumer is left with an open conversation.
+// interrupted — except a CONVERSATION already sent, which is awaited (within its request timeout)
+// so that its conversation is known. A conversation that was opened is closed even then, on a
+// short detached context, so that no consumer is left with an open conversation.
 func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	rec.Target = j.Target
 	rec.Start = j.since()
@@ -241,9 +242,17 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	if j.Opts.Journal != nil {
 		j.Opts.Journal.Opening(int(j.Target), consumer)
 	}
-	err := j.step(ctx, rec, sample.Create, func(ctx context.Context) (int, error) {
+	err := j.step(ctx, rec, sample.Create, func(actx context.Context) (int, error) {
+		if err := actx.Err(); err != nil {
+			return 0, err // the run stopped before this attempt: nothing is sent
+		}
+		// Once sent, a CONVERSATION runs to its answer, within its own request timeout, even
+		// when the run stops meanwhile: the server opens the conversation whether or not the
+		// client waits, and only its answer names the conversation to close.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(actx), j.requestTimeout())
+		defer cancel()
 		var tm reqTimes
-		id, err := c.createConversation(ctx, &con, &tm)
+		id, err := c.createConversation(rctx, &con, &tm)
 		j.traced(&rec.Steps[sample.Create], &tm)
 		rec.ConversationID = id
 		return 1, j.checkAuth(err, con.AppJWT)

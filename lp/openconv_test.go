@@ -130,3 +130,42 @@ func TestJourneyJournal(t *testing.T) {
 		t.Errorf("journal calls\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestInterruptedCreateIsClosed: the run stops while a CONVERSATION is on its way (the simulator,
+// like LivePerson, has opened the conversation and not yet answered). The journey waits for the
+// answer, ends interrupted, and closes the conversation it now knows: none is left open.
+func TestInterruptedCreateIsClosed(t *testing.T) {
+	cfg := lpsim.DefaultConfig()
+	cfg.Latency = map[lpsim.Endpoint]lpsim.Latency{lpsim.EndpointCreate: lpsim.Fixed(300 * time.Millisecond)}
+	sim, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	acct := sim.Config().Accounts[0]
+	c, err := NewClient(Target{Name: "sim", Account: acct.ID, CSDS: sim.URL, Scheme: "http", ClientID: acct.ClientID, ClientSecret: acct.ClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	j := &Journey{Client: c, Epoch: time.Now(), Opts: JourneyOptions{Window: 10 * time.Second, Close: true, RequestTimeout: 10 * time.Second}}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { // cancel once the simulator has opened the conversation (bounded polling)
+		defer cancel()
+		for range 1000 {
+			if sim.Ledger().ConversationsCreated > 0 {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	var rec sample.Record
+	j.Run(ctx, &rec)
+	led := sim.Ledger()
+	if led.ConversationsCreated != 1 || led.ConversationsClosed != 1 {
+		t.Errorf("created %d, closed %d conversations; want 1 and 1", led.ConversationsCreated, led.ConversationsClosed)
+	}
+	if rec.Outcome != sample.OutcomeInterrupted || rec.ConversationID == "" {
+		t.Errorf("outcome %v, conversation %q: want interrupted, with the conversation's id", rec.Outcome, rec.ConversationID)
+	}
+}
