@@ -102,10 +102,11 @@ func freeAddr(t *testing.T) string {
 
 // TestSharedStandaloneSimulator: two runs share one standalone simulator (same account), each
 // through -sim-url, which registers its own webhook receiver. Every notification reaches both
-// receivers, each losing its own 10 %; each run's received first auto messages equal the
+// receivers, each losing its own 10 %; each run's first auto messages — received in time, or
+// late (after its journey stopped waiting, which a loaded machine makes happen) — equal the
 // ledger's deliveries to its endpoint for its own conversations, it counts the other run's as
 // unmatched, and the two add up to the ledger's total of consumers served at their own run's
-// endpoint.
+// endpoint. A journey is ok only for one received in time.
 func TestSharedStandaloneSimulator(t *testing.T) {
 	t.Parallel()
 	sim, err := lpsim.NewServer(webhookSim(0.1, 0))
@@ -143,7 +144,7 @@ func TestSharedStandaloneSimulator(t *testing.T) {
 		return
 	}
 	led := sim.Ledger()
-	var total, mine int64 // the ledger's served consumers, and conversations, of both runs
+	var total, mine, late int64 // the ledger's served consumers, and conversations, of both runs; late ones
 	for _, r := range runs {
 		checkIdentities(t, r.res)
 		id := endpointOf(t, led, "http://"+r.hook+"/webhook/"+r.res.Targets[0].Name)
@@ -163,18 +164,19 @@ func TestSharedStandaloneSimulator(t *testing.T) {
 		if w == nil {
 			t.Fatalf("run at %s verified nothing", r.hook)
 		}
-		if got := received(r.res.Overall); got != want || w.AutoMessages != want {
-			t.Errorf("run at %s: received %d (receiver %d), ledger delivered %d to it for its conversations %+v", r.hook, got, w.AutoMessages, want, *w)
+		if got := received(r.res.Overall); got != w.AutoMessages || w.AutoMessages+w.Late != want {
+			t.Errorf("run at %s: received %d (receiver %d in time, %d late), ledger delivered %d to it for its conversations %+v", r.hook, got, w.AutoMessages, w.Late, want, *w)
 		}
-		if ok := r.res.Overall.Outcomes[sample.OutcomeOK]; ok > want {
-			t.Errorf("run at %s: ok %d > served %d", r.hook, ok, want)
+		if ok := r.res.Overall.Outcomes[sample.OutcomeOK]; ok > w.AutoMessages {
+			t.Errorf("run at %s: ok %d > served in time %d", r.hook, ok, w.AutoMessages)
 		}
+		late += w.Late
 		if other := led.ConversationsCreated - int64(len(own)); w.Unmatched < other*8/10 {
 			t.Errorf("run at %s: %d unmatched, the other run made %d conversations", r.hook, w.Unmatched, other)
 		}
 	}
-	if got, want := received(runs[0].res.Overall)+received(runs[1].res.Overall), total; got != want || total == 0 {
-		t.Errorf("the runs received %d first auto messages, the ledger delivered %d to their own endpoints", got, want)
+	if got, want := received(runs[0].res.Overall)+received(runs[1].res.Overall)+late, total; got != want || total == 0 {
+		t.Errorf("the runs received %d first auto messages (%d late), the ledger delivered %d to their own endpoints", got, late, want)
 	}
 	if mine != led.ConversationsCreated {
 		t.Errorf("the runs' conversations %d, the ledger's %d", mine, led.ConversationsCreated)
