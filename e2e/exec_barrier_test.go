@@ -52,7 +52,9 @@ func TestShardsStartTogether(t *testing.T) {
 	simURL := startSimProcess(t, bin)
 	dir := t.TempDir()
 	const rate, seconds, shards = 30, 4, 3
-	barrier := time.Now().Add(5500 * time.Millisecond)
+	// The last shard starts 4 s in: 5.5 s more for its process to start and set up, however
+	// busy the machine (a shard ready after the barrier joins late, which is another test's).
+	barrier := time.Now().Add(9500 * time.Millisecond)
 	var wg sync.WaitGroup
 	errs := make([]error, shards)
 	for k := range shards {

@@ -71,11 +71,15 @@ func TestStartBarrierJoinedLate(t *testing.T) {
 	if !res.Start.Equal(at) || res.JoinedLate < time.Second {
 		t.Errorf("start %v (barrier %v), joined late %v: want the barrier, ≥ 1s late", res.Start, at, res.JoinedLate)
 	}
+	// The arrivals due before the run was ready (10/s over JoinedLate, which a busy machine's
+	// set-up lengthens past the barrier's 1 s), give or take the one at its edge.
 	a := res.Arrivals
-	if a.NotStarted < 10 || a.NotStarted > 11 || a.Dropped != 0 || a.Started != a.Planned-a.NotStarted {
-		t.Errorf("arrivals %+v: want the 10 or 11 of the first second not started, none dropped", a)
+	passed := int64(res.JoinedLate * 10 / time.Second)
+	if a.NotStarted < passed-1 || a.NotStarted > passed+1 || a.NotStarted < 10 || a.Dropped != 0 || a.Started != a.Planned-a.NotStarted {
+		t.Errorf("arrivals %+v, joined late %v: want the %d of that time not started, none dropped", a, res.JoinedLate, passed)
 	}
-	if lag := time.Duration(res.Overall.Lag.Max()); lag > 100*time.Millisecond {
+	// A passed arrival sent anyway would be at least 1 s late.
+	if lag := time.Duration(res.Overall.Lag.Max()); lag > 500*time.Millisecond {
 		t.Errorf("max lag %v: a late join must not send the passed arrivals late", lag)
 	}
 	checkIdentities(t, res)

@@ -23,7 +23,7 @@ func TestDrainEndsStuckJourneys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	sim.SetLatency(lpsim.EndpointSend, lpsim.Fixed(3*time.Second)) // well past the drain
+	sim.SetLatency(lpsim.EndpointSend, lpsim.Fixed(30*time.Second)) // far past the drain
 	start := time.Now()
 	res, err := Run(context.Background(), context.Background(), p, Options{Sim: sim, Drain: 300 * time.Millisecond})
 	if err != nil {
@@ -32,7 +32,7 @@ func TestDrainEndsStuckJourneys(t *testing.T) {
 	took := time.Since(start)
 	checkIdentities(t, res)
 	if got, want := res.Overall.Failures[sample.Send][sample.ClassTimeout], res.Arrivals.Started; got != want || res.Overall.Outcomes[sample.OutcomeInterrupted] != 0 {
-		t.Errorf("send timeouts %d, want every journey (%d), none interrupted (%d): SEND takes 3 s, the drain 300 ms",
+		t.Errorf("send timeouts %d, want every journey (%d), none interrupted (%d): SEND takes 30 s, the drain 300 ms",
 			got, want, res.Overall.Outcomes[sample.OutcomeInterrupted])
 	}
 	if h := res.Overall.Headline(); h.Served != 0 || h.Of != res.Arrivals.Started {
@@ -44,9 +44,9 @@ func TestDrainEndsStuckJourneys(t *testing.T) {
 	if led := sim.Ledger(); led.ConversationsClosed != led.ConversationsCreated {
 		t.Errorf("closed %d of %d conversations", led.ConversationsClosed, led.ConversationsCreated)
 	}
-	// 0.5 s of arrivals + 0.3 s of drain + the closes and the webhook grace: far under the 3 s
-	// a SEND would take.
-	if took > 2500*time.Millisecond {
+	// 0.5 s of arrivals + 0.3 s of drain + the closes and the webhook grace, on however busy a
+	// machine: far under the 30 s a SEND would take.
+	if took > 15*time.Second {
 		t.Errorf("the run took %v", took)
 	}
 }
