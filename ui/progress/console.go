@@ -3,6 +3,7 @@ package progress
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,12 +76,29 @@ func outcomes(live func() report.Live) func() string {
 }
 
 // CapacitySteps returns a capacity.Options.Events that writes each step of a search to out:
-// "capacity: step …", then a line per criterion it failed on.
+// "capacity: step …", then a line per criterion it failed on, cut to whyWidth characters: the
+// step table at the end gives each reason whole.
 func CapacitySteps(out io.Writer) func(capacity.Event) {
 	return func(e capacity.Event) {
 		fmt.Fprintf(out, "capacity: %s\n", e.Message)
 		for _, why := range e.Result.Why {
-			fmt.Fprintf(out, "capacity:   %s\n", why)
+			fmt.Fprintf(out, "capacity:   %s\n", cut(why, whyWidth))
 		}
 	}
+}
+
+// whyWidth is how much of a failed criterion's reason a progress line shows.
+const whyWidth = 110
+
+// cut returns s, or its first n characters ending at a word and "…" when it is longer.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	r = r[:n]
+	if i := strings.LastIndexByte(string(r), ' '); i > n/2 {
+		return string(r)[:i] + " …"
+	}
+	return string(r) + "…"
 }

@@ -80,4 +80,13 @@ func TestCapacitySteps(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
+	// A long reason is cut at a word: the step table gives it whole.
+	out.Reset()
+	long := "stationary: the gap p99 grew 532ms/s over the step's last 10 s (limit 20ms/s): requests queue at the target; " + strings.Repeat("more detail ", 20)
+	show(capacity.Event{Step: 3, Rate: 80, Message: "step 3  80/s  bracket FAIL (stationary)", Result: report.CapacityStep{Why: []string{long}}})
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || len([]rune(lines[1])) > len("capacity:   ")+whyWidth+2 || !strings.HasSuffix(lines[1], " …") ||
+		!strings.HasPrefix(lines[1], "capacity:   stationary: the gap p99 grew 532ms/s") {
+		t.Errorf("a %d-character reason is shown as %q", len(long), out.String())
+	}
 }
