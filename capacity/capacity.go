@@ -141,7 +141,7 @@ func (o *Options) defaults(p profiles.Profile) error {
 	}
 	if first := o.From * o.Step.Seconds(); o.From > 0 && first > o.MaxConversations {
 		return fmt.Errorf("the first step (%s/s for %s) would open %.0f conversations, more than the cap of %.0f (--max-conversations): no step could run",
-			trimFloat(o.From), o.Step, first, o.MaxConversations)
+			report.TrimDecimals(o.From, 2), o.Step, first, o.MaxConversations)
 	}
 	if o.SLO == nil {
 		o.SLO = DefaultSLO(p)
@@ -329,7 +329,7 @@ func searchWith(stop context.Context, p profiles.Profile, o Options, run stepFun
 		end := s.take(c, st, r, phase)
 		if o.Events != nil {
 			o.Events(Event{Step: k, Rate: r, Result: st,
-				Message: fmt.Sprintf("step %d  %s/s  %-7s %s  — %s", k, trimFloat(r), st.Phase, verdictWord(st), s.soFar())})
+				Message: fmt.Sprintf("step %d  %s/s  %-7s %s  — %s", k, report.TrimDecimals(r, 2), st.Phase, verdictWord(st), s.soFar())})
 		}
 		if end {
 			break
@@ -386,21 +386,21 @@ func runStep(stop, work context.Context, p profiles.Profile, o *Options, k int, 
 	if o.Prepare != nil {
 		var err error
 		if done, err = o.Prepare(k, r, &ro); err != nil {
-			return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
+			return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, report.TrimDecimals(r, 2), err)
 		}
 	}
 	res, err := engine.Run(stop, work, p, ro)
 	if err != nil && res == nil {
-		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
+		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, report.TrimDecimals(r, 2), err)
 	}
 	if res.End == report.EndFailed {
-		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s) failed: %s", k, trimFloat(r), res.Reason)
+		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s) failed: %s", k, report.TrimDecimals(r, 2), res.Reason)
 	}
 	st := report.NewCapacityStep(r, o.Step, phase, res)
 	g := judgeStep(&st, res, o.Step)
 	if done != nil {
 		if st.Result, err = done(res); err != nil {
-			return st, fmt.Errorf("step %d (%s/s): %w", k, trimFloat(r), err)
+			return st, fmt.Errorf("step %d (%s/s): %w", k, report.TrimDecimals(r, 2), err)
 		}
 	}
 	return st, tooShort(st, g, k, o.Step)
@@ -416,7 +416,7 @@ func tooShort(st report.CapacityStep, g validity.Growth, k int, step time.Durati
 	}
 	longer := step + time.Duration(g.Needed-g.Seconds)*time.Second
 	return &engine.InputError{Err: fmt.Errorf("step %d (%s/s) could not be judged for a growing queue: %d whole seconds had journeys ending after the warm-up, %d are needed: --step %v is too short for this profile's journeys; use --step %v or longer",
-		k, trimFloat(st.Rate), g.Seconds, g.Needed, step, longer)}
+		k, report.TrimDecimals(st.Rate, 2), g.Seconds, g.Needed, step, longer)}
 }
 
 // judgeStep decides whether a step of length d passed and, if not, on which criteria; it returns
@@ -546,11 +546,11 @@ func conclude(c *report.Capacity, s *search, o *Options, interrupted bool, cut s
 		st := c.Steps[len(c.Steps)-1]
 		c.Message = fmt.Sprintf("at %s/s the generator's checks failed while the target's latency grew (gap p99 %s, growing %s/s; CONVERSATION p99 %s): "+
 			"the target is saturated at this rate and holds the generator's journeys in flight, so the generator is not the limit. "+
-			"Search again from a lower rate: -from %s", trimFloat(s.high), fmtSeconds(st.GapP99), fmtSeconds(st.GapGrowth), fmtSeconds(st.CreateP99), trimFloat(lowerFrom(s)))
+			"Search again from a lower rate: -from %s", report.TrimDecimals(s.high, 2), fmtSeconds(st.GapP99), fmtSeconds(st.GapGrowth), fmtSeconds(st.CreateP99), report.TrimDecimals(lowerFrom(s), 2))
 	case c.Bound == report.BoundGenerator:
 		c.Message = fmt.Sprintf("at %s/s the generator could not deliver its load (its own checks failed while the target met the SLO): "+
 			"the target's capacity is above what this machine generates. Shard the load over several generators "+
-			"(lpbench run --shard K/N on each, then lpbench merge; deploy/kubernetes runs the shards as a Job) and search from there.", trimFloat(s.high))
+			"(lpbench run --shard K/N on each, then lpbench merge; deploy/kubernetes runs the shards as a Job) and search from there.", report.TrimDecimals(s.high, 2))
 	case s.low > 0 && s.high == 0 && o.Max > 0 && s.low >= o.Max:
 		c.Bound, c.Found, c.SustainableRate = report.BoundMax, true, s.low
 	case s.high > 0 && !interrupted && s.quotaAt(s.high):
@@ -562,9 +562,9 @@ func conclude(c *report.Capacity, s *search, o *Options, interrupted bool, cut s
 		c.Interval[1] = s.lowest
 	}
 	if c.Message == "" && !c.Found && s.low > 0 {
-		c.Message = fmt.Sprintf("so far: %s/s passed", trimFloat(s.low))
+		c.Message = fmt.Sprintf("so far: %s/s passed", report.TrimDecimals(s.low, 2))
 		if s.high > 0 {
-			c.Message += fmt.Sprintf(", %s/s failed", trimFloat(s.high))
+			c.Message += fmt.Sprintf(", %s/s failed", report.TrimDecimals(s.high, 2))
 		}
 	}
 }
@@ -576,12 +576,12 @@ func concludeQuota(c *report.Capacity, s *search) {
 	if s.low == 0 {
 		c.Interval[1] = s.lowest
 		c.Message = fmt.Sprintf("every step failed on 429s, down to %s/s: the account's quota is below the lowest rate tried, and the service was not measured; search from a lower -from, or ask LivePerson (the account team) for a higher quota",
-			trimFloat(s.lowest))
+			report.TrimDecimals(s.lowest, 2))
 		return
 	}
 	c.Found, c.SustainableRate = true, s.low
 	c.Message = c.QuotaLine() + fmt.Sprintf("; at %s/s LivePerson answered 429 (see the step's rate_limit line). "+
-		"The service's capacity is not measured above the quota: ask LivePerson (the account team) for a higher quota to search beyond it", trimFloat(s.high))
+		"The service's capacity is not measured above the quota: ask LivePerson (the account team) for a higher quota to search beyond it", report.TrimDecimals(s.high, 2))
 }
 
 // saturated reports whether a step's latency grew through it as a saturated target's does: the
@@ -627,9 +627,9 @@ func (s *search) unconfirmed(o *Options) string {
 	case s.low == 0 || s.high == 0 || (s.high-s.low)/s.low > o.Resolution:
 		return "the interval is wider than the resolution, and no rate is confirmed"
 	case s.confirmed:
-		return fmt.Sprintf("%s/s was confirmed, but the step at %s/s, above it, was not run", trimFloat(s.low), trimFloat(s.high))
+		return fmt.Sprintf("%s/s was confirmed, but the step at %s/s, above it, was not run", report.TrimDecimals(s.low, 2), report.TrimDecimals(s.high, 2))
 	}
-	return fmt.Sprintf("the interval is narrow enough, but %s/s was not confirmed", trimFloat(s.low))
+	return fmt.Sprintf("the interval is narrow enough, but %s/s was not confirmed", report.TrimDecimals(s.low, 2))
 }
 
 // freshSimEachStep reports whether every target is the embedded simulator started by Run for
@@ -665,20 +665,15 @@ func verdictWord(st report.CapacityStep) string {
 	return "FAIL (" + strings.Join(st.Failed, ", ") + ")"
 }
 
-// trimFloat formats a rate with at most two decimals and no trailing zeros.
-func trimFloat(f float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
-}
-
 // soFar says what the search knows.
 func (s *search) soFar() string {
 	switch {
 	case s.low > 0 && s.high > 0:
-		return fmt.Sprintf("so far between %s and %s/s", trimFloat(s.low), trimFloat(s.high))
+		return fmt.Sprintf("so far between %s and %s/s", report.TrimDecimals(s.low, 2), report.TrimDecimals(s.high, 2))
 	case s.low > 0:
-		return fmt.Sprintf("so far ≥ %s/s", trimFloat(s.low))
+		return fmt.Sprintf("so far ≥ %s/s", report.TrimDecimals(s.low, 2))
 	case s.high > 0:
-		return fmt.Sprintf("so far < %s/s", trimFloat(s.high))
+		return fmt.Sprintf("so far < %s/s", report.TrimDecimals(s.high, 2))
 	}
 	return "nothing known yet"
 }

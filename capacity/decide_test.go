@@ -41,7 +41,7 @@ func searchSynthetic(t *testing.T, o Options, verdict func(r float64) report.Cap
 	}
 	var asked []string
 	c, err := searchWith(context.Background(), p, o, func(_ int, r float64, phase string) (report.CapacityStep, error) {
-		asked = append(asked, trimFloat(r)+" "+phase)
+		asked = append(asked, report.TrimDecimals(r, 2)+" "+phase)
 		st := verdict(r)
 		st.Phase = phase
 		return st, nil
@@ -84,7 +84,7 @@ func TestQuotaBoundsTheSearch(t *testing.T) {
 			t.Errorf("last step %q: the step above a quota that answered 429 was run again", last)
 		}
 		h := render.CapacityHeadline(c)
-		if !strings.Contains(h, "LivePerson's quota for this account, not the service's capacity: the search reached "+trimFloat(c.SustainableRate)+" journeys/s") ||
+		if !strings.Contains(h, "LivePerson's quota for this account, not the service's capacity: the search reached "+report.TrimDecimals(c.SustainableRate, 2)+" journeys/s") ||
 			strings.Contains(h, "limited by the target") || !strings.Contains(c.Message, "quota") {
 			t.Errorf("headline %q, message %q: want the quota named, not the target", h, c.Message)
 		}

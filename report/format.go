@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -49,9 +48,13 @@ func FormatDuration(d time.Duration) string {
 	return neg + strconv.FormatFloat(x, 'f', prec, 64) + name
 }
 
-// trimFloat renders f with at most three decimals and no trailing zeros (12.5, 0.1, 3).
-func TrimFloat(f float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
+// TrimFloat renders f with at most three decimals and no trailing zeros (12.5, 0.1, 3).
+func TrimFloat(f float64) string { return TrimDecimals(f, 3) }
+
+// TrimDecimals renders f with at most n decimals and no trailing zeros (TrimDecimals(2.50, 2)
+// is 2.5): rates and shares in the capacity search's and the checks' wording take 2.
+func TrimDecimals(f float64, n int) string {
+	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(f, 'f', n, 64), "0"), ".")
 }
 
 // fmtValue renders a metric's value: a duration, or a share as a percentage.

@@ -15,7 +15,6 @@ package validity
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/lpbench/lpbench/loadgen"
@@ -117,7 +116,7 @@ func lagCheck(m *report.Metrics, limit time.Duration) report.Check {
 		}
 	}
 	c.Value = p99.Seconds()
-	c.Measured = fmt.Sprintf("lag p%s %s, %d s in a row above %s", trimFloat(pct), fmtMS(p99), longest, fmtMS(limit))
+	c.Measured = fmt.Sprintf("lag p%s %s, %d s in a row above %s", report.TrimDecimals(pct, 2), fmtMS(p99), longest, fmtMS(limit))
 	c.OK = p99 <= limit && longest < lagRunSeconds
 	if c.OK {
 		c.Message = "the generator started its arrivals on time"
@@ -210,7 +209,7 @@ func cpuCheck(u CPUUse, limit float64, simInProcess bool) report.Check {
 	whole, peak := u.Share(), u.BusiestShare()
 	worst := max(whole, peak)
 	c := report.Check{Name: "generator_cpu", Value: worst, LimitValue: limit, OK: worst <= limit,
-		Measured: fmt.Sprintf("CPU %s of %s cores (%.1f s in %.1f s), busiest %s %s", fmtShare(whole), trimFloat(u.Cores),
+		Measured: fmt.Sprintf("CPU %s of %s cores (%.1f s in %.1f s), busiest %s %s", fmtShare(whole), report.TrimDecimals(u.Cores, 2),
 			u.CPU.Seconds(), u.Wall.Seconds(), u.BusiestWall, fmtShare(peak)),
 		Limit: "≤ " + fmtShare(limit) + " over the run and its busiest " + cpuWindow.String()}
 	if c.OK {
@@ -235,13 +234,9 @@ func fmtMS(d time.Duration) string {
 // fmtShare formats a fraction as a percentage: "0.5%", "94%".
 func fmtShare(f float64) string {
 	if f < 0.1 {
-		return trimFloat(math.Round(f*1000)/10) + "%"
+		return report.TrimDecimals(math.Round(f*1000)/10, 2) + "%"
 	}
-	return trimFloat(math.Round(f*100)) + "%"
-}
-
-func trimFloat(f float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+	return report.TrimDecimals(math.Round(f*100), 2) + "%"
 }
 
 // receiverChecks: for each target whose auto messages are verified, the webhook receiver's

@@ -174,7 +174,7 @@ func arrivalsCheck(rf Runner, lagLimit time.Duration) report.Check {
 		pct := report.SupportedPercentile(99, n)
 		p99 := time.Duration(f.gaps.ValueAtQuantile(pct))
 		c.Value, c.OK = p99.Seconds(), p99 <= limit
-		c.Measured = fmt.Sprintf("uniform arrivals: spacing error p%s %s over %d gaps", trimFloat(pct), fmtMS(p99), n)
+		c.Measured = fmt.Sprintf("uniform arrivals: spacing error p%s %s over %d gaps", report.TrimDecimals(pct, 2), fmtMS(p99), n)
 		c.Message = fitMessage(c.OK, "uniform")
 		return c
 	}
@@ -187,7 +187,7 @@ func arrivalsCheck(rf Runner, lagLimit time.Duration) report.Check {
 	case n < minFitArrivals:
 		c.Measured, c.Message = fmt.Sprintf("not judged: %d gaps", n), "too few arrivals to judge"
 	case allow >= 0.5:
-		c.Measured = fmt.Sprintf("not judged: at %s/s the gaps are within the dispatcher's resolution (%s)", trimFloat(f.plan.PeakRate()), dispatchResolution)
+		c.Measured = fmt.Sprintf("not judged: at %s/s the gaps are within the dispatcher's resolution (%s)", report.TrimDecimals(f.plan.PeakRate(), 2), dispatchResolution)
 		c.Message = "the rate is judged by load_delivered and generator_lag"
 	default:
 		c.Value, c.OK = d, d <= crit+allow

@@ -67,13 +67,13 @@ func stationaryCheck(series report.Series, plan loadgen.Plan, start time.Time, t
 	}
 	c.Value = worst.growth.Seconds()
 	c.Measured = fmt.Sprintf("%s grew %s/s over stage %d (%s/s): %s in all, median %s", worst.metric, fmtMS(worst.slope),
-		worst.stage, trimFloat(worst.rate), fmtMS(worst.growth), fmtMS(worst.median))
+		worst.stage, report.TrimDecimals(worst.rate, 2), fmtMS(worst.growth), fmtMS(worst.median))
 	c.OK = !worst.grows()
 	if c.OK {
 		c.Message = fmt.Sprintf("%d stage(s) judged: latency held steady", judged)
 	} else {
 		c.Message = fmt.Sprintf("at %s/s (stage %d) the %s grew %s/s: a queue that only grows; the rate is not sustainable for the target (this is the target's limit, not the generator's)",
-			trimFloat(worst.rate), worst.stage, worst.metric, fmtMS(worst.slope))
+			report.TrimDecimals(worst.rate, 2), worst.stage, worst.metric, fmtMS(worst.slope))
 	}
 	return c
 }
