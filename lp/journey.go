@@ -415,12 +415,15 @@ func (j *Journey) close(ctx context.Context, rec *sample.Record, con *Consumer, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.requestTimeout()+closeGrace)
 	defer cancel()
 	err := j.step(ctx, rec, sample.Close, func(ctx context.Context) (int, error) {
-		// The shared AppJWT as it is now: the journey's own may have expired while it waited for
-		// its auto message (the cache renews it a fifth of its lifetime early, at most 60 s).
-		if tok, ok := j.Client.CachedAppJWT(); ok {
-			con.AppJWT = tok
+		j.renewAppJWT(ctx, con)
+		err := j.checkAuth(j.Client.CloseConversation(ctx, con, rec.ConversationID), con.AppJWT)
+		if !expired(err) {
+			return 1, err
 		}
-		return 1, j.checkAuth(j.Client.CloseConversation(ctx, con, rec.ConversationID), con.AppJWT)
+		// The token expired on its way (a busy machine, a short-lived token): the conversation
+		// must still be closed, so once more with a new one, whatever the retry policy says.
+		j.renewAppJWT(ctx, con)
+		return 2, j.checkAuth(j.Client.CloseConversation(ctx, con, rec.ConversationID), con.AppJWT)
 	})
 	if err == nil && j.Opts.Journal != nil {
 		j.Opts.Journal.Closed(int(j.Target), consumer, rec.ConversationID)
@@ -446,14 +449,30 @@ func (j *Journey) journalCreate(rec *sample.Record, consumer string, err error) 
 	}
 }
 
+// renewAppJWT gives con the shared AppJWT as it is now, fetched again if the cache holds none
+// fresh: the journey's own may have expired while it waited for its auto message (the cache
+// renews it a fifth of its lifetime early, at most 60 s). On a failed fetch con keeps its own.
+func (j *Journey) renewAppJWT(ctx context.Context, con *Consumer) {
+	if tok, ok := j.Client.CachedAppJWT(); ok {
+		con.AppJWT = tok
+	} else if tok, _, err := j.Client.AppJWT(ctx, con.Domains); err == nil {
+		con.AppJWT = tok
+	}
+}
+
+// expired reports whether err is the server's rejection of an expired or invalid AppJWT.
+func expired(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == 40102
+}
+
 // checkAuth passes err through, first dropping the shared AppJWT when the server rejected it as
 // expired or invalid, so the journeys after this one fetch a new one.
 func (j *Journey) checkAuth(err error, appJWT string) error {
 	if err == nil {
 		return nil
 	}
-	var e *Error
-	if errors.As(err, &e) && e.Code == 40102 {
+	if expired(err) {
 		j.Client.InvalidateAppJWT(appJWT)
 	}
 	return err

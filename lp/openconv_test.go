@@ -169,3 +169,31 @@ func TestInterruptedCreateIsClosed(t *testing.T) {
 		t.Errorf("outcome %v, conversation %q: want interrupted, with the conversation's id", rec.Outcome, rec.ConversationID)
 	}
 }
+
+// TestCloseRenewsTheAppJWT: a journey whose AppJWT expired before its close (its SEND was
+// refused for it) still closes its conversation, with a token fetched again.
+func TestCloseRenewsTheAppJWT(t *testing.T) {
+	cfg := lpsim.DefaultConfig()
+	cfg.AppJWTLifetime = 2 * time.Second
+	sim, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	acct := sim.Config().Accounts[0]
+	c, err := NewClient(Target{Name: "sim", Account: acct.ID, CSDS: sim.URL, Scheme: "http", ClientID: acct.ClientID, ClientSecret: acct.ClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	j := &Journey{Client: c, Epoch: time.Now(), Opts: JourneyOptions{Window: 10 * time.Second, Close: true, RequestTimeout: 10 * time.Second,
+		SendDelay: func() time.Duration { return 3 * time.Second }}}
+	var rec sample.Record
+	j.Run(context.Background(), &rec)
+	if rec.Failed != sample.Send || rec.Class != sample.ClassAuth {
+		t.Errorf("failed at %v (%v): want the SEND refused for the expired token", rec.Failed, rec.Class)
+	}
+	if led := sim.Ledger(); led.ConversationsCreated != 1 || led.ConversationsClosed != 1 {
+		t.Errorf("created %d, closed %d conversations; want 1 and 1", led.ConversationsCreated, led.ConversationsClosed)
+	}
+}

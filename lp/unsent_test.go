@@ -242,7 +242,8 @@ func TestJourneyUnsent(t *testing.T) {
 			}
 			defer c.CloseIdleConnections()
 			j := &Journey{Client: c, Epoch: time.Now(), Opts: JourneyOptions{Window: 10 * time.Second, AutoMessages: true,
-				Message: "hello", LookupPerConsumer: true, RequestTimeout: 300 * time.Millisecond, ConsumerPrefix: "unsent-"}}
+				// The steps before the held SEND must not time out on a busy machine.
+				Message: "hello", LookupPerConsumer: true, RequestTimeout: 2 * time.Second, ConsumerPrefix: "unsent-"}}
 			var rec sample.Record
 			j.Run(context.Background(), &rec)
 			if got, want := rec.Failed, tc.step; got != want || rec.Outcome != sample.OutcomeFailed {
