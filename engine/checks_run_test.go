@@ -64,7 +64,9 @@ func TestEveryCheckComputed(t *testing.T) {
 }
 
 // TestCheckStalledDispatcher: the dispatcher waits for a slot (when_full: queue) behind two slow
-// journeys, so the arrivals go out seconds late: generator_lag fails and names the generator.
+// journeys, so the arrivals go out seconds late: generator_lag fails and names the generator —
+// or, where a busy machine left most of them unstarted when the run ended (the lag is judged on
+// started arrivals), load_delivered does: either way the run is no measurement of the target.
 func TestCheckStalledDispatcher(t *testing.T) {
 	t.Parallel()
 	p := testProfile(20, 2*time.Second)
@@ -72,12 +74,17 @@ func TestCheckStalledDispatcher(t *testing.T) {
 	res, _, _ := runAgainst(t, p, quietSim(10*time.Second), func(s *lpsim.Server) {
 		s.SetLatency(lpsim.EndpointSend, lpsim.Fixed(200*time.Millisecond))
 	})
-	c := checkNamed(t, res, "generator_lag", "")
-	t.Log(c.Line())
-	if c.OK {
-		t.Fatalf("generator_lag holds: %s", c.Line())
+	lag, delivered := checkNamed(t, res, "generator_lag", ""), checkNamed(t, res, "load_delivered", "")
+	t.Log(lag.Line())
+	t.Log(delivered.Line())
+	c := lag
+	if lag.OK {
+		c = delivered
 	}
-	if !strings.Contains(c.Message, "the generator, not the target") {
+	if c.OK {
+		t.Fatalf("generator_lag and load_delivered hold: %s; %s", lag.Line(), delivered.Line())
+	}
+	if !strings.Contains(c.Message, "the generator") {
 		t.Errorf("message %q does not name the generator", c.Message)
 	}
 	if !report.ChecksFailed(res.Checks) {
