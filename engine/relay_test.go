@@ -23,7 +23,7 @@ func TestRunThroughRelay(t *testing.T) {
 	t.Cleanup(srv.Close)
 	p := testProfile(10, 2*time.Second)
 	p.Webhooks.Relay = srv.URL
-	p.Webhooks.Listen = "256.0.0.1:1" // would fail, were it used
+	p.Webhooks.Listen = "256.0.0.1:1"             // would fail, were it used
 	p.Journey.AwaitAutoMessage = 10 * time.Second // two hops on a busy machine: every one is awaited
 	res, led, _ := runAgainst(t, p, quietSim(10*time.Second), nil)
 	w, hop := res.Targets[0].Webhooks, res.Targets[0].RelayHop

@@ -650,7 +650,7 @@ func TestLateWebhooksCounted(t *testing.T) {
 	p := testProfile(20, 500*time.Millisecond)
 	p.Journey.AwaitAutoMessage = 50 * time.Millisecond
 	p.Webhooks.Grace = 5 * time.Second // the receiver's wait after the run: 300 ms deliveries on a busy machine
-	p.Journey.Close = false // the last deliveries then come after the last journey ends
+	p.Journey.Close = false            // the last deliveries then come after the last journey ends
 	res, _, _ := runAgainst(t, p, cfg, nil)
 	w := res.Targets[0].Webhooks
 	if w == nil || w.Late != res.Arrivals.Started || w.AutoMessages != 0 {
