@@ -44,7 +44,7 @@ func quietSim(window time.Duration) lpsim.Config {
 func capacityProfile(create float64, window time.Duration) profiles.Profile {
 	p := testProfile(10, time.Second)
 	p.Sim = quietSim(window)
-	p.Sim.Capacity = map[lpsim.Endpoint]lpsim.Capacity{lpsim.EndpointCreate: {Rate: create}}
+	p.Sim.Capacity = map[lpsim.Endpoint]lpsim.ServiceLimit{lpsim.EndpointCreate: {Rate: create}}
 	p.Window = window
 	p.Load.MaxInFlight = 20000
 	return p

@@ -143,7 +143,7 @@ func TestCheckGrowingQueue(t *testing.T) {
 		t.Skip("a 15 s timed run: run without -race and -short")
 	}
 	cfg := quietSim(time.Minute)
-	cfg.Capacity = map[lpsim.Endpoint]lpsim.Capacity{lpsim.EndpointCreate: {Concurrency: 1}}
+	cfg.Capacity = map[lpsim.Endpoint]lpsim.ServiceLimit{lpsim.EndpointCreate: {Concurrency: 1}}
 	p := testProfile(25, 15*time.Second)
 	p.Window = time.Minute
 	res, _, _ := runAgainst(t, p, cfg, func(s *lpsim.Server) {

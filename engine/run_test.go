@@ -669,7 +669,7 @@ func TestCapacityKnee(t *testing.T) {
 	}
 	const capacity = 200.0
 	cfg := quietSim(10 * time.Second)
-	cfg.Capacity = map[lpsim.Endpoint]lpsim.Capacity{lpsim.EndpointCreate: {Concurrency: 10}}
+	cfg.Capacity = map[lpsim.Endpoint]lpsim.ServiceLimit{lpsim.EndpointCreate: {Concurrency: 10}}
 	p := testProfile(0, 0)
 	p.Load.Stages = []profiles.Stage{{Duration: 12 * time.Second, Rate: profiles.Rate{From: 50, To: 350}}}
 	p.Load.MaxInFlight = 20000

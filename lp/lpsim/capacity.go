@@ -10,19 +10,19 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Capacity is what one endpoint serves before requests queue: at most Concurrency requests in
+// ServiceLimit is what one endpoint serves before requests queue: at most Concurrency requests in
 // service at once, and at most Rate requests per second entering service. Zero means unlimited.
 // Beyond either, requests wait in an unbounded FIFO queue (they are not refused), so latency
 // grows with load: a ramp shows a knee where the offered rate passes Concurrency / mean service
 // time, or Rate. Only the endpoint's own service time occupies a slot: the region offset and
 // stalls do not.
-type Capacity struct {
+type ServiceLimit struct {
 	Concurrency int     `yaml:"concurrency"` // requests in service at once; 0 = unlimited
 	Rate        float64 `yaml:"rate"`        // requests per second entering service; 0 = unlimited
 }
 
 // Validate reports whether c has sensible values.
-func (c Capacity) Validate() error {
+func (c ServiceLimit) Validate() error {
 	if c.Concurrency < 0 {
 		return fmt.Errorf("negative concurrency %d", c.Concurrency)
 	}
@@ -51,7 +51,7 @@ type queue struct {
 	queued, maxDepth, waitNs, maxWait atomic.Int64
 }
 
-func newQueue(c Capacity) *queue {
+func newQueue(c ServiceLimit) *queue {
 	q := &queue{}
 	if c.Concurrency > 0 {
 		q.slots = make(chan struct{}, c.Concurrency)

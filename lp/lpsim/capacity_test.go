@@ -15,7 +15,7 @@ func TestCapacityConcurrency(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	cfg.Latency = map[Endpoint]Latency{EndpointCSDS: Fixed(50 * time.Millisecond)}
-	cfg.Capacity = map[Endpoint]Capacity{EndpointCSDS: {Concurrency: 2}}
+	cfg.Capacity = map[Endpoint]ServiceLimit{EndpointCSDS: {Concurrency: 2}}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestCapacityArrivalTime(t *testing.T) {
 	cfg := testConfig()
 	cfg.Window = 10 * time.Second
 	cfg.Latency = map[Endpoint]Latency{EndpointCreate: Fixed(100 * time.Millisecond)}
-	cfg.Capacity = map[Endpoint]Capacity{EndpointCreate: {Concurrency: 1}}
+	cfg.Capacity = map[Endpoint]ServiceLimit{EndpointCreate: {Concurrency: 1}}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestCapacityArrivalTime(t *testing.T) {
 func TestCapacityRate(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
-	cfg.Capacity = map[Endpoint]Capacity{EndpointCSDS: {Rate: 100}} // burst 1
+	cfg.Capacity = map[Endpoint]ServiceLimit{EndpointCSDS: {Rate: 100}} // burst 1
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestCapacityClosePrompt(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	cfg.Latency = map[Endpoint]Latency{EndpointCSDS: Fixed(time.Minute)}
-	cfg.Capacity = map[Endpoint]Capacity{EndpointCSDS: {Concurrency: 1, Rate: 0.01}}
+	cfg.Capacity = map[Endpoint]ServiceLimit{EndpointCSDS: {Concurrency: 1, Rate: 0.01}}
 	srv := startServer(t, cfg)
 	var wg sync.WaitGroup
 	for range 3 {
@@ -173,7 +173,7 @@ func TestCapacityKnee(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.Latency = map[Endpoint]Latency{EndpointCSDS: Fixed(20 * time.Millisecond)}
-	cfg.Capacity = map[Endpoint]Capacity{EndpointCSDS: {Concurrency: 4}}
+	cfg.Capacity = map[Endpoint]ServiceLimit{EndpointCSDS: {Concurrency: 4}}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

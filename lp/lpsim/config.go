@@ -116,7 +116,7 @@ type Config struct {
 	// "sy"): the network distance to that region. It does not occupy the endpoint's capacity.
 	RegionLatency map[string]time.Duration `yaml:"region_latency"`
 	// Capacity is what each endpoint serves before requests queue (shared by all accounts).
-	Capacity map[Endpoint]Capacity `yaml:"capacity"`
+	Capacity map[Endpoint]ServiceLimit `yaml:"capacity"`
 	// RateLimits are per account and endpoint: beyond them, requests are refused with 429.
 	RateLimits map[Endpoint]RateLimit `yaml:"rate_limits"`
 	// Faults are injected per endpoint with the given probabilities.
@@ -199,7 +199,7 @@ func DefaultConfig() Config {
 		// Mean service times are about 1.2 × the median (σ ≈ 0.58), so the throughput of an
 		// endpoint saturates near Concurrency / (1.2 × median): CONVERSATION at 32 / 107ms ≈ 300/s,
 		// the others at 1,000/s or more.
-		Capacity: map[Endpoint]Capacity{
+		Capacity: map[Endpoint]ServiceLimit{
 			EndpointCSDS:        {Concurrency: 256},
 			EndpointAppJWT:      {Concurrency: 16},
 			EndpointConsumerJWS: {Concurrency: 64},
@@ -291,7 +291,7 @@ func (c Config) problems() []string {
 			bad("region latency[%s]: negative %v", r, d)
 		}
 	}
-	checkEach(c.Capacity, "capacity", bad, Capacity.Validate)
+	checkEach(c.Capacity, "capacity", bad, ServiceLimit.Validate)
 	checkEach(c.RateLimits, "rate limits", bad, RateLimit.Validate)
 	checkEach(c.Faults, "faults", bad, Faults.Validate)
 	for i, w := range c.Stalls {

@@ -62,9 +62,9 @@ func TestConfigValidation(t *testing.T) {
 		{"unknown region offset", with(func(c *Config) { c.RegionLatency = map[string]time.Duration{"us": 1} }), `region latency: region "us"`},
 		{"negative region offset", with(func(c *Config) { c.RegionLatency = map[string]time.Duration{"lo": -1} }), "region latency[lo]: negative"},
 		// Capacities are for known endpoints, not negative.
-		{"capacity endpoint", with(func(c *Config) { c.Capacity = map[Endpoint]Capacity{"nope": {}} }), `capacity: unknown endpoint "nope"`},
-		{"capacity concurrency", with(func(c *Config) { c.Capacity = map[Endpoint]Capacity{EndpointCreate: {Concurrency: -1}} }), "capacity[create]: negative concurrency"},
-		{"capacity rate", with(func(c *Config) { c.Capacity = map[Endpoint]Capacity{EndpointCreate: {Rate: -1}} }), "capacity[create]: rate -1"},
+		{"capacity endpoint", with(func(c *Config) { c.Capacity = map[Endpoint]ServiceLimit{"nope": {}} }), `capacity: unknown endpoint "nope"`},
+		{"capacity concurrency", with(func(c *Config) { c.Capacity = map[Endpoint]ServiceLimit{EndpointCreate: {Concurrency: -1}} }), "capacity[create]: negative concurrency"},
+		{"capacity rate", with(func(c *Config) { c.Capacity = map[Endpoint]ServiceLimit{EndpointCreate: {Rate: -1}} }), "capacity[create]: rate -1"},
 		// Rate limits likewise.
 		{"rate limit endpoint", with(func(c *Config) { c.RateLimits = map[Endpoint]RateLimit{"nope": {}} }), `rate limits: unknown endpoint "nope"`},
 		{"rate limit rate", with(func(c *Config) { c.RateLimits = map[Endpoint]RateLimit{EndpointSend: {Rate: -2}} }), "rate limits[send]: rate -2"},
@@ -182,7 +182,7 @@ func TestConfigRoundTripModels(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	cfg.RegionLatency = map[string]time.Duration{"lo": time.Millisecond}
-	cfg.Capacity = map[Endpoint]Capacity{EndpointCreate: {Concurrency: 3, Rate: 4}}
+	cfg.Capacity = map[Endpoint]ServiceLimit{EndpointCreate: {Concurrency: 3, Rate: 4}}
 	cfg.RateLimits = map[Endpoint]RateLimit{EndpointSend: {Rate: 5, Burst: 6, RetryAfter: time.Second}}
 	cfg.Faults = map[Endpoint]Faults{EndpointClose: {Reset: 0.5, TrickleDelay: time.Millisecond}}
 	cfg.Stalls = []StallWindow{{At: time.Hour, For: time.Second}}
@@ -197,7 +197,7 @@ func TestConfigRoundTripModels(t *testing.T) {
 		!reflect.DeepEqual(got.Stalls, cfg.Stalls) || got.ConsumerJWSLifetime != time.Minute {
 		t.Errorf("Config() = %+v, want the models of %+v", got, cfg)
 	}
-	cfg.Capacity[EndpointCreate] = Capacity{}
+	cfg.Capacity[EndpointCreate] = ServiceLimit{}
 	cfg.Faults[EndpointClose] = Faults{}
 	cfg.Stalls[0].At = 0
 	if c := s.Config(); c.Capacity[EndpointCreate].Concurrency != 3 || c.Faults[EndpointClose].Reset != 0.5 || c.Stalls[0].At != time.Hour {

@@ -13,7 +13,7 @@ import (
 func TestReset(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
-	cfg.Capacity = map[Endpoint]Capacity{EndpointCSDS: {Concurrency: 1}}
+	cfg.Capacity = map[Endpoint]ServiceLimit{EndpointCSDS: {Concurrency: 1}}
 	cfg.Latency = map[Endpoint]Latency{EndpointCSDS: Fixed(20 * time.Millisecond)}
 	s, err := New(cfg)
 	if err != nil {
