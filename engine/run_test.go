@@ -622,7 +622,7 @@ func TestAutoMessagesLost(t *testing.T) {
 			}
 		}
 		th, _ := report.ParseThreshold("automsg.missing < 1%")
-		if v, ok, pass := th.Check(res.Overall); !ok || pass || v != float64(missing)/float64(res.Overall.AutoMsgAwaited[sample.VerdictIn]) {
+		if v, ok, pass := th.Assess(res.Overall); !ok || pass || v != float64(missing)/float64(res.Overall.AutoMsgAwaited[sample.VerdictIn]) {
 			t.Errorf("automsg.missing = %v (ok %v, pass %v)", v, ok, pass)
 		}
 	})

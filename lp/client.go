@@ -148,7 +148,7 @@ func NewClient(t Target) (*Client, error) {
 	if t.ConsumerProfile != nil {
 		profile = *t.ConsumerProfile
 	}
-	if err := profile.Check(); err != nil {
+	if err := profile.Validate(); err != nil {
 		return nil, fmt.Errorf("lp: target %q: consumer profile: %w", t.Name, err)
 	}
 	if c.create, err = createBody(t.Account, t.Routing, profile); err != nil {

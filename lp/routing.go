@@ -42,9 +42,9 @@ type ProfileError struct {
 
 func (e *ProfileError) Error() string { return e.Key + ": " + e.Msg }
 
-// Check returns a *ProfileError for the first field of p that lpbench would not send: a gender
+// Validate returns a *ProfileError for the first field of p that lpbench would not send: a gender
 // other than MALE or FEMALE, a field longer than 100 bytes or with control characters.
-func (p ConsumerProfile) Check() error {
+func (p ConsumerProfile) Validate() error {
 	if p.Gender != "" && p.Gender != "MALE" && p.Gender != "FEMALE" {
 		return &ProfileError{"gender", `want MALE, FEMALE or "" (left out), got "` + p.Gender + `"`}
 	}

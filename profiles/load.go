@@ -362,7 +362,7 @@ func (p *Profile) checkJourney(d *decoder) {
 	}
 	checkDelay(d, "journey.send_delay", j.SendDelay)
 	var pe *lp.ProfileError
-	if err := j.ConsumerProfile.Check(); errors.As(err, &pe) {
+	if err := j.ConsumerProfile.Validate(); errors.As(err, &pe) {
 		d.errorf(nil, "journey.consumer_profile."+pe.Key, "%s", pe.Msg)
 	}
 	if j.RequestTimeout <= 0 {

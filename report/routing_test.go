@@ -36,15 +36,15 @@ func TestRoutingMismatched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok, pass := th.Check(routedResult().Overall); !ok || pass || v != 0.2 {
+	if v, ok, pass := th.Assess(routedResult().Overall); !ok || pass || v != 0.2 {
 		t.Errorf("routing.mismatched = %v (data %v, pass %v), want 0.2 failing", v, ok, pass)
 	}
-	if _, ok, pass := th.Check(report.NewMetrics()); ok || pass {
+	if _, ok, pass := th.Assess(report.NewMetrics()); ok || pass {
 		t.Errorf("routing.mismatched with nothing checked: data %v, pass %v; want no data, failing", ok, pass)
 	}
 	m := report.NewMetrics()
 	m.AddForTest(&sample.Record{Routing: sample.RoutingMatched})
-	if v, ok, pass := th.Check(m); !ok || !pass || v != 0 {
+	if v, ok, pass := th.Assess(m); !ok || !pass || v != 0 {
 		t.Errorf("routing.mismatched of one matched = %v (data %v, pass %v)", v, ok, pass)
 	}
 }

@@ -196,8 +196,8 @@ func (mt metric) measure(m *Metrics) (value float64, samples int64, ok bool) {
 	return 0, 0, false // cannot happen: parseMetric sets one of them
 }
 
-// Check measures the threshold on m and compares. pass is false when there is no data (ok false).
-func (t Threshold) Check(m *Metrics) (measured float64, ok, pass bool) {
+// Assess measures the threshold on m and compares. pass is false when there is no data (ok false).
+func (t Threshold) Assess(m *Metrics) (measured float64, ok, pass bool) {
 	measured, ok = t.Measure(m)
 	return measured, ok, ok && t.holds(measured)
 }
@@ -231,7 +231,7 @@ func (st ScopedThreshold) Eval(overall *Metrics, byTarget map[string]*Metrics) T
 	if st.Target != "" {
 		m = byTarget[st.Target]
 	}
-	v, ok, pass := st.Check(m)
+	v, ok, pass := st.Assess(m)
 	return ThresholdResult{Threshold: st.Threshold, Target: st.Target, Measured: v, NoData: !ok, Pass: pass}
 }
 

@@ -420,13 +420,13 @@ func TestCheckBoundaries(t *testing.T) {
 		{"gap.p99 < 10m", NewMetrics(), false},     // no data fails
 	}
 	for _, tt := range tests {
-		_, _, pass := mustThreshold(t, tt.expr).Check(tt.m)
+		_, _, pass := mustThreshold(t, tt.expr).Assess(tt.m)
 		if got, want := pass, tt.pass; got != want {
 			t.Errorf("%q: pass = %v, want %v", tt.expr, got, want)
 		}
 	}
 	// An operator the parser would reject never passes.
-	if _, ok, pass := (Threshold{Metric: "count.failed", Op: "==", Value: 3}).Check(fails); !ok || pass {
+	if _, ok, pass := (Threshold{Metric: "count.failed", Op: "==", Value: 3}).Assess(fails); !ok || pass {
 		t.Errorf("op ==: ok, pass = %v, %v, want true, false", ok, pass)
 	}
 }
@@ -602,7 +602,7 @@ func FuzzParseThreshold(f *testing.F) {
 			t.Errorf("ParseThreshold(%q).Value = %v, want a share at most 1", in, th.Value)
 		}
 		// Everything an accepted threshold leads to must not panic either.
-		v, _, _ := th.Check(m)
+		v, _, _ := th.Assess(m)
 		_ = th.Format(v)
 		_ = ScopedThreshold{Threshold: th, Target: "x"}.Eval(m, nil).Final()
 	})
@@ -631,7 +631,7 @@ func TestAutoMsgMissing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, ok, pass := th.Check(m)
+		v, ok, pass := th.Assess(m)
 		if ok != tc.ok || pass || math.Abs(v-tc.want) > 1e-12 {
 			t.Errorf("%s: automsg.missing = %v (ok %v, pass %v), want %v failing (ok %v)", tc.name, v, ok, pass, tc.want, tc.ok)
 		}
@@ -648,7 +648,7 @@ func TestWindowNotIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok, pass := th.Check(m); !ok || pass || math.Abs(v-0.10) > 1e-12 {
+	if v, ok, pass := th.Assess(m); !ok || pass || math.Abs(v-0.10) > 1e-12 {
 		t.Errorf("window.not_in = %v (ok %v, pass %v), want 0.10 failing", v, ok, pass)
 	}
 }
