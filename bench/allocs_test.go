@@ -174,8 +174,10 @@ func TestCannedJourney(t *testing.T) {
 }
 
 // journeyAllocsCeiling bounds the allocations of one journey through the canned transport (see
-// BenchmarkJourneyAllocs): TestJourneyAllocs fails when they grow past it.
-const journeyAllocsCeiling = 120
+// BenchmarkJourneyAllocs): TestJourneyAllocs fails when they grow past it. 120 measured, and one
+// more since CONVERSATION's attempts run on a context detached from the run's (so that one in
+// flight when the run stops is awaited and its conversation closed).
+const journeyAllocsCeiling = 121
 
 // TestJourneyAllocs: one journey of lpbench's code path, network and simulator taken out,
 // allocates no more than journeyAllocsCeiling.

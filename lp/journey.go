@@ -107,6 +107,13 @@ func (j *Journey) since() time.Duration { return time.Since(j.Epoch) }
 // says, and records its span: begin and end include every retry and backoff, because the journey
 // waited for all of them. It returns the last attempt's error.
 func (j *Journey) step(ctx context.Context, rec *sample.Record, s sample.Step, fn func(ctx context.Context) (requests int, err error)) error {
+	return j.stepOn(ctx, ctx, rec, s, fn)
+}
+
+// stepOn is step whose attempts run on actx (within the request timeout) while ctx decides
+// whether another attempt starts: with actx detached from ctx, an attempt once started runs to
+// its answer even when the run stops.
+func (j *Journey) stepOn(ctx, actx context.Context, rec *sample.Record, s sample.Step, fn func(ctx context.Context) (requests int, err error)) error {
 	sp := &rec.Steps[s]
 	sp.Ran = true
 	sp.Begin = j.since()
@@ -120,7 +127,9 @@ func (j *Journey) step(ctx context.Context, rec *sample.Record, s sample.Step, f
 		}
 		sp.LastWrote, sp.FirstByte = 0, 0 // the last attempt's: fn records them if it traces
 		var n int
-		n, err = j.attempt(ctx, fn)
+		if err = ctx.Err(); err == nil { // the run stopped before this attempt: nothing is sent
+			n, err = j.attempt(actx, fn)
+		}
 		requests += n
 		if try == 0 {
 			sp.Wrote = sp.LastWrote
@@ -242,17 +251,12 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	if j.Opts.Journal != nil {
 		j.Opts.Journal.Opening(int(j.Target), consumer)
 	}
-	err := j.step(ctx, rec, sample.Create, func(actx context.Context) (int, error) {
-		if err := actx.Err(); err != nil {
-			return 0, err // the run stopped before this attempt: nothing is sent
-		}
-		// Once sent, a CONVERSATION runs to its answer, within its own request timeout, even
-		// when the run stops meanwhile: the server opens the conversation whether or not the
-		// client waits, and only its answer names the conversation to close.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(actx), j.requestTimeout())
-		defer cancel()
+	// Once sent, a CONVERSATION runs to its answer, within its request timeout, even when the
+	// run stops meanwhile: the server opens the conversation whether or not the client waits,
+	// and only its answer names the conversation to close.
+	err := j.stepOn(ctx, context.WithoutCancel(ctx), rec, sample.Create, func(ctx context.Context) (int, error) {
 		var tm reqTimes
-		id, err := c.createConversation(rctx, &con, &tm)
+		id, err := c.createConversation(ctx, &con, &tm)
 		j.traced(&rec.Steps[sample.Create], &tm)
 		rec.ConversationID = id
 		return 1, j.checkAuth(err, con.AppJWT)
