@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -27,82 +26,43 @@ func (f *metricsFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.linger, "metrics-linger", 0, "how long the metrics endpoint stays up after the run, for a final scrape; an interrupt ends it, 0 closes it at once (default: outputs.metrics_linger, else 30s)")
 }
 
-// metricsEndpoint is where the live metrics are served ("": nowhere) and how long after the run.
-type metricsEndpoint struct {
-	listen string
-	linger time.Duration
-}
-
-// endpoint returns the endpoint the profile's outputs ask for, the flags given (set) in place of
-// its keys, checked. The flags do not change the profile: its effective form is what the shards
-// of one run share (profile_hash), and each may serve its metrics on an address of its own.
-func (f *metricsFlags) endpoint(out profiles.Outputs, set map[string]bool) (metricsEndpoint, error) {
-	ep := metricsEndpoint{listen: out.MetricsListen, linger: out.MetricsLinger}
+// endpoint returns the endpoint of the profile's outputs with the flags given (set) in place.
+func (f *metricsFlags) endpoint(out profiles.Outputs, set map[string]bool) (prom.Endpoint, error) {
+	var listen *string
+	var linger *time.Duration
 	if set["metrics-listen"] {
-		if f.listen != "" {
-			if err := profiles.CheckListen(f.listen); err != nil {
-				return ep, fmt.Errorf("-metrics-listen: %w", err)
-			}
-		}
-		ep.listen = f.listen // "" given explicitly: no endpoint
+		listen = &f.listen
 	}
 	if set["metrics-linger"] {
-		if f.linger < 0 {
-			return ep, fmt.Errorf("-metrics-linger must be ≥ 0, got %v", f.linger)
-		}
-		ep.linger = f.linger
+		linger = &f.linger
 	}
-	return ep, nil
+	return prom.EndpointOf(out, listen, linger)
 }
 
-// liveMetrics is a command's metrics endpoint.
-type liveMetrics struct {
-	srv    *prom.Server
-	linger time.Duration
+// startMetrics serves the live metrics on ep, fed by the runs of o, and says where; nil when ep
+// is nowhere. An address that cannot be bound is a usage error (exit 2), found before anything
+// is sent.
+func startMetrics(ep prom.Endpoint, window time.Duration, o *engine.Options, stderr io.Writer) (*prom.Live, error) {
+	live, err := prom.Start(ep, window, o.Shard, o.Shards)
+	if err != nil || live == nil {
+		return nil, usageErr(err)
+	}
+	o.Live = live.Set
+	fmt.Fprintf(stderr, "lpbench: live metrics at %s\n", live.URL())
+	return live, nil
 }
 
-// startMetrics serves the live metrics on ep, fed by the runs of o (window: their AUTO_MESSAGES
-// window), and says where; nil when ep is nowhere. An address that cannot be bound is a usage
-// error (exit 2), found before anything is sent and mended on the command line or in the
-// profile, as an output directory that cannot be made is.
-func startMetrics(ep metricsEndpoint, window time.Duration, o *engine.Options, stderr io.Writer) (*liveMetrics, error) {
-	if ep.listen == "" {
-		return nil, nil
-	}
-	shard := "" // the shard label only for a shard of a distributed run (--shard)
-	if o.Shards > 0 {
-		shard = strconv.Itoa(o.Shard)
-	}
-	set := prom.New(window, shard)
-	srv, err := prom.Serve(ep.listen, set)
-	if err != nil {
-		return nil, usageError("%v (-metrics-listen or outputs.metrics_listen)", err)
-	}
-	o.Live = set
-	fmt.Fprintf(stderr, "lpbench: live metrics at %s\n", srv.URL())
-	return &liveMetrics{srv: srv, linger: ep.linger}, nil
-}
-
-// finish keeps the endpoint up for its linger, which an interrupt ends, then closes it.
-func (m *liveMetrics) finish(stderr io.Writer) {
-	if m == nil {
+// finishMetrics keeps the endpoint up for its linger, which an interrupt ends, then closes it.
+func finishMetrics(live *prom.Live, stderr io.Writer) {
+	if live == nil {
 		return
 	}
-	if m.linger == 0 {
-		m.close()
-		return
+	if d := live.Lingers(); d > 0 {
+		fmt.Fprintf(stderr, "lpbench: the metrics endpoint stays up %s for a final scrape (interrupt to end it now)\n", d)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(stderr, "lpbench: the metrics endpoint stays up %s for a final scrape (interrupt to end it now)\n", m.linger)
-	if err := m.srv.Linger(ctx, m.linger); err != nil {
+	if err := live.Finish(ctx); err != nil {
 		fmt.Fprintf(stderr, "lpbench: closing the metrics endpoint: %v\n", err)
-	}
-}
-
-// close closes the endpoint at once (a command that ends before its run does).
-func (m *liveMetrics) close() {
-	if m != nil {
-		_ = m.srv.Close()
 	}
 }

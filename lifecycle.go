@@ -53,7 +53,7 @@ type outcome struct {
 func lifecycle(name string, c *commonFlags, p profiles.Profile, o *engine.Options, j job, defaultDir string, stdout, stderr io.Writer) error {
 	ep, err := c.metrics.endpoint(p.Outputs, c.set)
 	if err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	if c.plan {
 		rp, err := j.plan()
@@ -81,7 +81,7 @@ func lifecycle(name string, c *commonFlags, p profiles.Profile, o *engine.Option
 	if err != nil {
 		return err
 	}
-	defer live.close()
+	defer live.Close()
 	stop, work, release := interruptible(c.grace, stderr)
 	defer release()
 	out, err := j.run(stop, work)
@@ -93,7 +93,7 @@ func lifecycle(name string, c *commonFlags, p profiles.Profile, o *engine.Option
 	appendStepSummary(o.Getenv, stderr, out.markdown(v.Code, v.Meaning))
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	release() // an interrupt now ends the metrics' linger, not the run
-	live.finish(stderr)
+	finishMetrics(live, stderr)
 	return verdictError(v)
 }
 

@@ -135,6 +135,14 @@ func usageError(format string, a ...any) error {
 	return &exitError{code: exitcode.Usage, err: fmt.Errorf(format, a...)}
 }
 
+// usageErr is err as a usage error (exit 2); nil stays nil.
+func usageErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: exitcode.Usage, err: err}
+}
+
 // exitCode ends a command quietly with code.
 func exitCode(code exitcode.Code) error { return &exitError{code: code} }
 
