@@ -16,24 +16,6 @@ import (
 	"github.com/lpbench/lpbench/report"
 )
 
-// TestHistoryPathPrecedence: --history, else $LPBENCH_HISTORY, else outputs.history.
-func TestHistoryPathPrecedence(t *testing.T) {
-	t.Setenv("LPBENCH_HISTORY", "")
-	if got := historyPath("", false, "p.db"); got != "p.db" {
-		t.Errorf("profile only: %q", got)
-	}
-	t.Setenv("LPBENCH_HISTORY", "env.db")
-	if got := historyPath("", false, "p.db"); got != "env.db" {
-		t.Errorf("env over profile: %q", got)
-	}
-	if got := historyPath("flag.db", true, "p.db"); got != "flag.db" {
-		t.Errorf("flag over env: %q", got)
-	}
-	if got := historyPath("", true, "p.db"); got != "" {
-		t.Errorf("--history '' turns it off: %q", got)
-	}
-}
-
 func TestLabelFlag(t *testing.T) {
 	var l labelFlag
 	for _, kv := range []string{"build=1234", "env=ci", "empty="} {

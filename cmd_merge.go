@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/validity"
@@ -39,7 +40,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	histSet := false
 	fs.Visit(func(fl *flag.Flag) { histSet = histSet || fl.Name == "history" })
-	db, err := openHistory(historyPath(*hist, histSet, ""))
+	db, err := openHistory(history.PathFor(*hist, histSet, os.Getenv, ""))
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func lifecycle(name string, c *commonFlags, p profiles.Profile, o *engine.Option
 	if err := confirmLive(name, p, c, j, stderr); err != nil {
 		return err
 	}
-	db, err := openHistory(historyPath(c.history, c.set["history"], p.Outputs.History))
+	db, err := openHistory(history.PathFor(c.history, c.set["history"], os.Getenv, p.Outputs.History))
 	if err != nil {
 		return err
 	}
@@ -168,15 +168,6 @@ func verdictError(v exitcode.Verdict) error {
 		return &exitError{code: v.Code, err: errors.New(v.Meaning)}
 	}
 	return exitCode(v.Code)
-}
-
-// historyPath returns the history file of a run: the flag, else $LPBENCH_HISTORY, else the
-// profile's outputs.history; "" for none.
-func historyPath(flagValue string, flagSet bool, profileValue string) string {
-	if flagSet {
-		return flagValue
-	}
-	return cmp.Or(os.Getenv("LPBENCH_HISTORY"), profileValue)
 }
 
 // openHistory opens (creating) the history file of a run before it starts, so that a file that
