@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -13,17 +12,8 @@ import (
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/render"
 )
-
-// doctorSkill is the skill a target's conversations must land on, for doctor's routing check:
-// the target's routing.skill_id, unless it is "-1" (any skill) or the routing names none ("" leaves
-// the check out).
-func doctorSkill(t profiles.Target) string {
-	if t.Routing == nil || t.Routing.SkillID == profiles.AnySkill {
-		return ""
-	}
-	return t.Routing.SkillID
-}
 
 // cmdDoctor checks each target of a profile before a run: exit 0 when every check passed (WARN
 // allowed), 1 when one failed, 2 on usage.
@@ -61,18 +51,25 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := doctor.Options{Engine: engine.Options{SimURL: simURL, SimCA: simCA, Getenv: os.Getenv}, Skill: doctorSkill}
-	ok, err := doctor.Run(ctx, p, o, stdout)
+	emit := func(e doctor.Event) {
+		if h := e.Header; h != nil {
+			_ = render.DoctorHeader(h.Index, h.Name, h.Account, h.Domain)(stdout)
+		} else if l := e.Line; l != nil {
+			_ = render.DoctorLine(string(l.Status), l.Check, l.Seen, l.Fix, l.Paste)(stdout)
+		}
+	}
+	o := doctor.Options{Engine: engine.Options{SimURL: simURL, SimCA: simCA, Getenv: os.Getenv}, Skill: doctor.RoutedSkill, Emit: emit}
+	ok, err := doctor.Run(ctx, p, o)
 	var in *engine.InputError
 	switch {
 	case errors.As(err, &in):
 		return &exitError{code: exitcode.Usage, err: err}
 	case err != nil:
 		return err
-	case !ok:
-		fmt.Fprintln(stdout, "\ndoctor: a check failed (FAIL above, with what to do)")
+	}
+	_ = render.DoctorVerdict(ok)(stdout)
+	if !ok {
 		return exitCode(exitcode.RunFailed)
 	}
-	fmt.Fprintln(stdout, "\ndoctor: every check passed")
 	return nil
 }
