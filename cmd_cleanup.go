@@ -11,6 +11,7 @@ import (
 
 	"github.com/lpbench/lpbench/cleanup"
 	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/render"
 )
 
 // cmdCleanup closes what a killed run left open: the conversations its journals (journal.jsonl
@@ -44,12 +45,7 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: exitcode.Usage, err: err}
 	}
 	if rep != nil {
-		gone := ""
-		if rep.Gone > 0 {
-			gone = fmt.Sprintf(" (%d on the embedded simulator, gone with its run)", rep.Gone)
-		}
-		fmt.Fprintf(stdout, "cleanup: %d journals, %d consumers, %d possibly open: closed %d, already closed %d, could not close %d, could not resolve %d%s\n",
-			rep.Journals, rep.Consumers, rep.Open, rep.Closed, rep.AlreadyClosed, rep.CouldNotClose, rep.Unresolved, gone)
+		_ = render.CleanupSummary(rep)(stdout)
 	}
 	if err != nil {
 		return err

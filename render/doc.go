@@ -13,5 +13,6 @@
 //   - capacity_text.go, capacity_html.go, capacity_html.tmpl: a capacity search;
 //   - trend_text.go, trend_html.go, trend_html.tmpl: a history's trend;
 //   - outputs.go: the files a run writes into its directory;
+//   - doctor.go, cleanup.go: doctor's checklist as it comes, and cleanup's summary;
 //   - format.go: the renderers' own value formats (shares, signed differences, wrapped text).
 package render
