@@ -17,6 +17,7 @@ import (
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
+	"github.com/lpbench/lpbench/rundir"
 	"github.com/lpbench/lpbench/ui/progress"
 )
 
@@ -115,11 +116,8 @@ func (j *capacityJob) confirmLive() error {
 // an earlier search may have left open; each step opens its own files (stepOutputs).
 func (j *capacityJob) open(dir string) (func(), error) {
 	j.dir = dir
-	if err := refuseLeftOpen(dir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, usageError("output directory: %v", err)
+	if err := rundir.Prepare(dir); err != nil {
+		return nil, dirError(err)
 	}
 	j.o.Prepare = j.stepOutputs
 	return func() {}, nil
@@ -133,7 +131,11 @@ func (j *capacityJob) run(stop, work context.Context) (*outcome, error) {
 	if len(j.f.labels) > 0 {
 		c.Labels = j.f.labels
 	}
-	if err := writeCapacity(j.dir, c, j.stdout); err != nil {
+	// The files first: what was measured is kept even if stdout fails.
+	if err := render.WriteCapacityOutputs(j.dir, c); err != nil {
+		return nil, err
+	}
+	if err := render.CapacitySummary(c)(j.stdout); err != nil {
 		return nil, err
 	}
 	code, meaning := exitcode.Capacity(c)
@@ -150,7 +152,7 @@ func (j *capacityJob) run(stop, work context.Context) (*outcome, error) {
 // stepOutputs gives step k a directory step-KK with its interval log and journal, and writes
 // its reports, with the search's labels, when it ends.
 func (j *capacityJob) stepOutputs(k int, _ float64, o *engine.Options) (func(*report.Result) (string, error), error) {
-	rel := fmt.Sprintf("step-%02d", k)
+	rel := rundir.Step(k)
 	sdir := filepath.Join(j.dir, rel)
 	closeFiles, err := openRunFiles(sdir, o)
 	if err != nil {
@@ -168,22 +170,4 @@ func (j *capacityJob) stepOutputs(k int, _ float64, o *engine.Options) (func(*re
 		}
 		return filepath.ToSlash(filepath.Join(rel, "result.json")), nil
 	}, nil
-}
-
-// writeCapacity writes capacity.json, capacity.html and summary.txt into dir, and the summary
-// to stdout.
-func writeCapacity(dir string, c *report.Capacity, stdout io.Writer) error {
-	for _, out := range []struct {
-		name  string
-		write render.Reporter
-	}{
-		{"capacity.json", func(w io.Writer) error { return report.WriteCapacityJSON(w, c) }},
-		{"capacity.html", render.CapacityHTML(c)},
-		{"summary.txt", render.CapacitySummary(c)},
-	} {
-		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), out.write); err != nil {
-			return err
-		}
-	}
-	return render.CapacitySummary(c)(stdout)
 }

@@ -8,18 +8,16 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/lpbench/lpbench/cleanup"
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
-	"github.com/lpbench/lpbench/journal"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/render"
+	"github.com/lpbench/lpbench/rundir"
 )
 
 // job is what a command that runs a profile (run, capacity) does inside the lifecycle they
@@ -194,44 +192,24 @@ func appendHistory(db *history.DB, r *history.Run, resultPath string, stderr io.
 	return nil
 }
 
-// openRunFiles opens a run's interval log and journal in dir, refusing first, before any file
-// is opened, a journal whose conversations may still be open (a killed run's, not cleaned up).
+// openRunFiles opens a run's interval log and journal in dir (rundir.Open) for the engine's
+// options o, and returns what closes them.
 func openRunFiles(dir string, o *engine.Options) (close func() error, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, usageError("output directory: %v", err)
-	}
-	if err := refuseLeftOpen(dir); err != nil {
-		return nil, err
-	}
-	hlog, err := os.Create(filepath.Join(dir, "run.hlog"))
+	f, err := rundir.Open(dir)
 	if err != nil {
-		return nil, usageError("output directory: %v", err)
+		return nil, dirError(err)
 	}
-	jl, err := journal.Create(filepath.Join(dir, journal.FileName))
-	if err != nil {
-		hlog.Close()
-		return nil, fmt.Errorf("output directory: %w", err)
-	}
-	o.Hlog, o.Journal = hlog, jl
-	return func() error {
-		err := jl.Close()
-		if err != nil {
-			err = fmt.Errorf("the journal %s is incomplete (%v): had the run been killed, lpbench cleanup could not have found every conversation", jl.Path(), err)
-		}
-		if herr := hlog.Close(); err == nil && herr != nil {
-			err = herr
-		}
-		return err
-	}, nil
+	o.Hlog, o.Journal = f.Hlog, f.Journal
+	return f.Close, nil
 }
 
-// refuseLeftOpen refuses an output directory whose journal (or a step's) records conversations
-// an earlier run may have left open (cleanup.FindLeftOpen).
-func refuseLeftOpen(dir string) error {
-	if path, n := cleanup.FindLeftOpen(dir); n > 0 {
-		return usageError("%s records %d conversations an earlier run may have left open: run lpbench cleanup %s first, or give another --out", path, n, dir)
+// dirError is a directory rundir refused as a usage error (exit 2).
+func dirError(err error) error {
+	var ue *rundir.UsageError
+	if errors.As(err, &ue) {
+		return usageErr(err)
 	}
-	return nil
+	return err
 }
 
 // interruptible returns two contexts: stop ends at the first SIGINT or SIGTERM (no new arrivals);
