@@ -57,7 +57,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 		err = j.o.Validate(j.p)
 	}
 	if err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	if !f.noProgress {
 		j.o.Events = progress.CapacitySteps(stderr) // with --no-progress, the step table at the end

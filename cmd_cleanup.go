@@ -42,7 +42,7 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) error {
 	rep, err := cleanup.Run(ctx, pos[0], o)
 	var ue *cleanup.UsageError
 	if errors.As(err, &ue) {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	if rep != nil {
 		_ = render.CleanupSummary(rep)(stdout)
@@ -51,7 +51,7 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if rep.Left() > 0 {
-		return &exitError{code: exitcode.RunFailed, err: fmt.Errorf("%d conversations may still be open: run cleanup again, or close them in the account", rep.Left())}
+		return &exitcode.Error{Code: exitcode.RunFailed, Err: fmt.Errorf("%d conversations may still be open: run cleanup again, or close them in the account", rep.Left())}
 	}
 	return nil
 }

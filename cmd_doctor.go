@@ -41,13 +41,13 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) error {
 	}
 	p, err := profiles.Open(name)
 	if err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	if p.HasLive() && !*live {
 		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm (doctor opens and closes one conversation per target). Nothing was sent.", p.Name, p.LiveNames())
 	}
 	if err := p.CheckLive(os.Getenv); err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -63,7 +63,7 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) error {
 	var in *engine.InputError
 	switch {
 	case errors.As(err, &in):
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	case err != nil:
 		return err
 	}

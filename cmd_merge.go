@@ -59,5 +59,5 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	o := runOutcome(m, *out)
 	v := o.recorded(db, stderr) // the exit the summary tells (exitcode.Run)
 	appendStepSummary(os.Getenv, stderr, o.markdown(v.Code, v.Meaning))
-	return verdictError(v)
+	return v.Exit()
 }

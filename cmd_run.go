@@ -49,7 +49,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	j := &runJob{p: p, o: engine.Options{Getenv: os.Getenv}, labels: f.labels, stdout: stdout, stderr: stderr}
 	if err := f.apply(&j.p, &j.o); err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	if !f.plan { // --plan shows the same predictions as notes of the plan
 		for _, w := range j.p.SupportWarnings(j.o.Shard, j.o.Shards) {
@@ -78,7 +78,7 @@ func openProfile(fs *flag.FlagSet, args []string, c *commonFlags) (profiles.Prof
 	}
 	p, err := profiles.Open(name)
 	if err != nil {
-		return p, &exitError{code: exitcode.Usage, err: err}
+		return p, usageErr(err)
 	}
 	return p, nil
 }

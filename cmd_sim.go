@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
 )
@@ -35,7 +34,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 			return usageError("%v", err)
 		}
 		if cfg, err = profiles.ParseSimConfig(*config, data); err != nil {
-			return &exitError{code: exitcode.Usage, err: err}
+			return usageErr(err)
 		}
 	}
 	switch {

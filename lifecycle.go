@@ -56,7 +56,7 @@ func lifecycle(name string, c *commonFlags, p profiles.Profile, o *engine.Option
 	if c.plan {
 		rp, err := j.plan()
 		if err != nil {
-			return &exitError{code: exitcode.Usage, err: err}
+			return usageErr(err)
 		}
 		simAt(&rp, o.SimURL)
 		return render.Plan(fmt.Sprintf("plan of %s of profile %s (--plan: nothing is sent)", name, p.Name), rp)(stdout)
@@ -92,7 +92,7 @@ func lifecycle(name string, c *commonFlags, p profiles.Profile, o *engine.Option
 	fmt.Fprintf(stderr, "lpbench: results in %s\n", dir)
 	release() // an interrupt now ends the metrics' linger, not the run
 	finishMetrics(live, stderr)
-	return verdictError(v)
+	return v.Exit()
 }
 
 // recorded appends the outcome to the history db, if any, and returns the verdict the command
@@ -132,11 +132,11 @@ func confirmLive(name string, p profiles.Profile, c *commonFlags, j job, stderr 
 		return err
 	}
 	if err := p.CheckLive(os.Getenv); err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	rp, err := j.plan()
 	if err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	return render.Plan(fmt.Sprintf("lpbench: live %s of profile %s", name, p.Name), rp)(stderr)
 }
@@ -152,20 +152,6 @@ func simAt(rp *profiles.RunPlan, url string) {
 			rp.Targets[i].Endpoint = "the standalone simulator at " + url
 		}
 	}
-}
-
-// verdictError is the error a command ends with for v (nil for exit 0). An exit 1 tells its
-// meaning unless its failure was said already.
-func verdictError(v exitcode.Verdict) error {
-	switch {
-	case v.Code == exitcode.OK:
-		return nil
-	case v.Err != nil:
-		return &exitError{code: v.Code, err: v.Err}
-	case v.Code == exitcode.RunFailed && !v.Said:
-		return &exitError{code: v.Code, err: errors.New(v.Meaning)}
-	}
-	return exitCode(v.Code)
 }
 
 // openHistory opens (creating) the history file of a run before it starts, so that a file that
@@ -254,7 +240,7 @@ func engineError(cmd string, err error, noResult bool, stderr io.Writer) error {
 	var in *engine.InputError
 	switch {
 	case errors.As(err, &in):
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	case err != nil && noResult:
 		return err
 	case err != nil:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,12 +63,12 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 			}
 			v := out.recorded(db, &stderr)
 			appendStepSummary(getenv, &stderr, out.markdown(v.Code, v.Meaning))
-			verr := verdictError(v)
+			verr := v.Exit()
 			md, err := os.ReadFile(summary)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := exitCodeOf(verr); got != tc.code || v.Code != tc.code {
+			if got, _ := exitcode.Of(verr); got != tc.code || v.Code != tc.code {
 				t.Errorf("exit %d (verdict %d), want %d", got, v.Code, tc.code)
 			}
 			if !strings.Contains(string(md), tc.md) || strings.Count(string(md), "**exit ") != 1 {
@@ -94,16 +93,4 @@ func TestVerdictWithHistory(t *testing.T) {
 			t.Errorf("exit %d: %+v after a successful append, want %+v; warning %q", code, got, v, warning)
 		}
 	}
-}
-
-// exitCodeOf returns the exit code main gives err.
-func exitCodeOf(err error) exitcode.Code {
-	var e *exitError
-	switch {
-	case err == nil:
-		return exitcode.OK
-	case errors.As(err, &e):
-		return e.code
-	}
-	return exitcode.RunFailed
 }
