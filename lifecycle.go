@@ -58,7 +58,7 @@ func lifecycle(name string, c *commonFlags, p profiles.Profile, o *engine.Option
 		if err != nil {
 			return usageErr(err)
 		}
-		simAt(&rp, o.SimURL)
+		rp.SimAt(o.SimURL)
 		return render.Plan(fmt.Sprintf("plan of %s of profile %s (--plan: nothing is sent)", name, p.Name), rp)(stdout)
 	}
 	if err := confirmLive(name, p, c, j, stderr); err != nil {
@@ -122,11 +122,8 @@ func confirmLive(name string, p profiles.Profile, c *commonFlags, j job, stderr 
 	if !p.HasLive() {
 		return nil
 	}
-	if !c.live {
-		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm (--plan shows what it would do). Nothing was sent.", p.Name, p.LiveNames())
-	}
-	if !p.Journey.Close && !c.leaveOpen {
-		return usageError("profile %s: journey.close is false on LivePerson itself (targets: %s): every conversation would stay open in the account; set journey.close: true, or add --leave-open to confirm. Nothing was sent.", p.Name, p.LiveNames())
+	if err := p.ConfirmLive(c.live, c.leaveOpen); err != nil {
+		return usageErr(err)
 	}
 	if err := j.confirmLive(); err != nil {
 		return err
@@ -139,19 +136,6 @@ func confirmLive(name string, p profiles.Profile, c *commonFlags, j job, stderr 
 		return usageErr(err)
 	}
 	return render.Plan(fmt.Sprintf("lpbench: live %s of profile %s", name, p.Name), rp)(stderr)
-}
-
-// simAt names the standalone simulator that --sim-url moves the profile's simulator targets to,
-// in the plan rp.
-func simAt(rp *profiles.RunPlan, url string) {
-	if url == "" {
-		return
-	}
-	for i := range rp.Targets {
-		if rp.Targets[i].Kind == profiles.KindSim {
-			rp.Targets[i].Endpoint = "the standalone simulator at " + url
-		}
-	}
 }
 
 // openHistory opens (creating) the history file of a run before it starts, so that a file that
