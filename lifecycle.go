@@ -7,14 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sync"
-	"syscall"
-	"time"
 
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/interrupt"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/rundir"
@@ -80,7 +77,9 @@ func lifecycle(name string, c *commonFlags, p profiles.Profile, o *engine.Option
 		return err
 	}
 	defer live.Close()
-	stop, work, release := interruptible(c.grace, stderr)
+	stop, work, release := interrupt.Contexts(c.grace, func() {
+		fmt.Fprintf(stderr, "\nlpbench: stopping arrivals; journeys in flight have %s to finish (interrupt again to cancel them)\n", c.grace)
+	})
 	defer release()
 	out, err := j.run(stop, work)
 	if err != nil {
@@ -180,41 +179,6 @@ func dirError(err error) error {
 		return usageErr(err)
 	}
 	return err
-}
-
-// interruptible returns two contexts: stop ends at the first SIGINT or SIGTERM (no new arrivals);
-// work ends grace later, or at a second signal (journeys in flight are cancelled). release stops
-// listening for signals; calling it again does nothing.
-func interruptible(grace time.Duration, stderr io.Writer) (stop, work context.Context, release func()) {
-	stop, stopArrivals := context.WithCancel(context.Background())
-	work, cancel := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-sigs:
-		case <-done:
-			return
-		}
-		fmt.Fprintf(stderr, "\nlpbench: stopping arrivals; journeys in flight have %s to finish (interrupt again to cancel them)\n", grace)
-		stopArrivals()
-		t := time.NewTimer(grace)
-		defer t.Stop()
-		select {
-		case <-sigs:
-		case <-t.C:
-		case <-done:
-			return
-		}
-		cancel()
-	}()
-	return stop, work, sync.OnceFunc(func() {
-		signal.Stop(sigs)
-		close(done)
-		stopArrivals()
-		cancel()
-	})
 }
 
 // engineError sorts an error the engine returned with its result: the profile's or the options'
