@@ -28,7 +28,7 @@ type capacityFlags struct {
 	step, coolDown        time.Duration
 	maxSteps              int
 	maxConversations      float64
-	slo                   sloFlag
+	slo                   report.ThresholdList
 }
 
 func (f *capacityFlags) register(fs *flag.FlagSet) {

@@ -40,7 +40,7 @@ type historyOptions struct {
 	ignore                                    ignoreFlag
 	last, baseline                            int
 	verbose                                   bool
-	minEffect                                 percentFlag
+	minEffect                                 history.Percent
 	minDuration                               time.Duration
 	// stderr and getenv are the command's: check appends its verdict to $GITHUB_STEP_SUMMARY.
 	stderr io.Writer

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,7 +94,7 @@ type commonFlags struct {
 	simURL, simCA, out, history       string
 	window, grace                     time.Duration
 	maxInFlight                       int
-	relax                             relaxFlag
+	relax                             report.CheckList
 	labels                            labelFlag
 	metrics                           metricsFlags
 	// set holds the names of the flags given on the command line (flag.FlagSet.Visit): a value
@@ -160,20 +159,6 @@ func (f *commonFlags) progressMode() progress.Mode {
 	return progress.Auto
 }
 
-// relaxFlag collects the repeatable --relax-check flag.
-type relaxFlag []string
-
-func (r *relaxFlag) String() string { return strings.Join(*r, ",") }
-
-// Set adds one check name.
-func (r *relaxFlag) Set(name string) error {
-	if !slices.Contains(report.CheckNames, name) {
-		return fmt.Errorf("no check named %q (checks: %s)", name, strings.Join(report.CheckNames, ", "))
-	}
-	*r = append(*r, name)
-	return nil
-}
-
 // labelFlag collects the repeatable --label key=value flag.
 type labelFlag map[string]string
 
@@ -202,27 +187,6 @@ func (l *labelFlag) Set(kv string) error {
 	return nil
 }
 
-// sloFlag collects the repeatable --slo flag, each a threshold expression.
-type sloFlag []report.Threshold
-
-func (s *sloFlag) String() string {
-	var es []string
-	for _, t := range *s {
-		es = append(es, t.Expr)
-	}
-	return strings.Join(es, ", ")
-}
-
-// Set adds one threshold.
-func (s *sloFlag) Set(expr string) error {
-	t, err := report.ParseThreshold(expr)
-	if err != nil {
-		return err
-	}
-	*s = append(*s, t)
-	return nil
-}
-
 // ignoreFlag collects the repeatable --ignore-label KEY flag.
 type ignoreFlag []string
 
@@ -234,20 +198,5 @@ func (f *ignoreFlag) Set(k string) error {
 		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
 	}
 	*f = append(*f, k)
-	return nil
-}
-
-// percentFlag is a share given as a percentage: 5% or 5 is 0.05.
-type percentFlag float64
-
-func (p *percentFlag) String() string { return strconv.FormatFloat(float64(*p)*100, 'g', -1, 64) + "%" }
-
-// Set reads "5%" or "5" as 0.05.
-func (p *percentFlag) Set(s string) error {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-	if err != nil || v <= 0 || v >= 100 {
-		return fmt.Errorf("want a percentage above 0 and below 100, e.g. 5%%, got %q", s)
-	}
-	*p = percentFlag(v / 100)
 	return nil
 }
