@@ -13,6 +13,7 @@ import (
 
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -265,7 +266,7 @@ func TestHistoryCheckStepSummary(t *testing.T) {
 		if err := os.WriteFile(path, []byte("# earlier step\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		t.Setenv(stepSummaryEnv, path)
+		t.Setenv(render.StepSummaryEnv, path)
 		code, stdout, stderr := runCLI(append([]string{"history", "check", file, "--label", "env=ci"}, c.args...)...)
 		if code != c.code {
 			t.Errorf("check %v: exit %d, want %d\n%s%s", c.args, code, c.code, stdout, stderr)

@@ -197,17 +197,11 @@ func engineError(cmd string, err error, noResult bool, stderr io.Writer) error {
 	return nil
 }
 
-// stepSummaryEnv names the file a GitHub Actions job step may append markdown to.
-const stepSummaryEnv = "GITHUB_STEP_SUMMARY"
-
-// appendStepSummary appends what write renders to the job summary that $GITHUB_STEP_SUMMARY
-// names, when getenv says it is set (render.AppendStepSummary). A failure is a warning: the
-// command's own files are written already, and a summary for the CI page is not worth losing
-// its exit code for.
+// appendStepSummary appends what write renders to the job summary $GITHUB_STEP_SUMMARY names,
+// if any (render.AppendJobSummary). A failure is a warning: the command's own files are written
+// already, and a summary for the CI page is not worth losing its exit code for.
 func appendStepSummary(getenv func(string) string, stderr io.Writer, write render.Reporter) {
-	if path := getenv(stepSummaryEnv); path != "" {
-		if err := render.AppendStepSummary(path, write); err != nil {
-			fmt.Fprintf(stderr, "lpbench: warning: the job summary was not written to $%s (%s): %v\n", stepSummaryEnv, path, err)
-		}
+	if path, err := render.AppendJobSummary(getenv, write); err != nil {
+		fmt.Fprintf(stderr, "lpbench: warning: the job summary was not written to $%s (%s): %v\n", render.StepSummaryEnv, path, err)
 	}
 }

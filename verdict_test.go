@@ -10,6 +10,7 @@ import (
 
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
@@ -51,7 +52,7 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 			tc.result(res)
 			summary := filepath.Join(dir, "summary.md")
 			getenv := func(k string) string {
-				if k == stepSummaryEnv {
+				if k == render.StepSummaryEnv {
 					return summary
 				}
 				return ""
