@@ -11,6 +11,7 @@ import (
 
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/lifecycle"
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
@@ -197,7 +198,7 @@ func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []s
 		return err
 	}
 	err = writeVerdict(stdout, &v, o.verbose)
-	appendStepSummary(o.getenv, o.stderr, render.HistoryVerdictMarkdown(&v))
+	lifecycle.AppendJobSummary(o.getenv, o.stderr, render.HistoryVerdictMarkdown(&v))
 	return err
 }
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,7 +14,9 @@ import (
 
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/lifecycle"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/prom"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/ui/progress"
 )
@@ -151,6 +155,18 @@ func (f *commonFlags) override() profiles.Override {
 	return profiles.Override{MaxInFlight: f.maxInFlight, Window: f.window, Relax: f.relax}
 }
 
+// config is the lifecycle the common flags ask for, of job name on profile p, in dir unless
+// --out says where.
+func (f *commonFlags) config(name string, p profiles.Profile, dir string, stdout, stderr io.Writer) (*lifecycle.Config, error) {
+	ep, err := f.metrics.endpoint(p.Outputs, f.set)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	return &lifecycle.Config{Name: name, Profile: p, Plan: f.plan, Live: f.live, LeaveOpen: f.leaveOpen,
+		History: history.PathFor(f.history, f.set["history"], os.Getenv, p.Outputs.History),
+		Dir:     cmp.Or(f.out, dir), Grace: f.grace, Metrics: ep, Getenv: os.Getenv, Stdout: stdout, Stderr: stderr}, nil
+}
+
 // progressMode is the display of the progress the flags ask for.
 func (f *commonFlags) progressMode() progress.Mode {
 	if f.noProgress {
@@ -199,4 +215,28 @@ func (f *ignoreFlag) Set(k string) error {
 	}
 	*f = append(*f, k)
 	return nil
+}
+
+// metricsFlags are the flags of the live metrics endpoint, on run and capacity.
+type metricsFlags struct {
+	listen string
+	linger time.Duration
+}
+
+func (f *metricsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.listen, "metrics-listen", "", "serve live Prometheus metrics at http://ADDR/metrics while running, ADDR host:port (default: outputs.metrics_listen of the profile, else none)")
+	fs.DurationVar(&f.linger, "metrics-linger", 0, "how long the metrics endpoint stays up after the run, for a final scrape; an interrupt ends it, 0 closes it at once (default: outputs.metrics_linger, else 30s)")
+}
+
+// endpoint returns the endpoint of the profile's outputs with the flags given (set) in place.
+func (f *metricsFlags) endpoint(out profiles.Outputs, set map[string]bool) (prom.Endpoint, error) {
+	var listen *string
+	var linger *time.Duration
+	if set["metrics-listen"] {
+		listen = &f.listen
+	}
+	if set["metrics-linger"] {
+		linger = &f.linger
+	}
+	return prom.EndpointOf(out, listen, linger)
 }

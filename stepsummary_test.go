@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,15 +73,5 @@ func TestStepSummaryUnwritable(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "result.json")); err != nil {
 		t.Errorf("the run's result is missing: %v", err)
-	}
-}
-
-// TestStepSummaryUnset: without $GITHUB_STEP_SUMMARY nothing is written anywhere.
-func TestStepSummaryUnset(t *testing.T) {
-	t.Setenv(render.StepSummaryEnv, "")
-	called := false
-	appendStepSummary(os.Getenv, os.Stderr, func(io.Writer) error { called = true; return nil })
-	if called {
-		t.Error("the summary was rendered with $GITHUB_STEP_SUMMARY empty")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package lifecycle
 
 import (
 	"bytes"
@@ -62,8 +62,8 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v := out.recorded(db, &stderr)
-			appendStepSummary(getenv, &stderr, out.markdown(v.Code, v.Meaning))
+			v := out.Recorded(db, &stderr)
+			AppendJobSummary(getenv, &stderr, out.Markdown(v.Code, v.Meaning))
 			verr := v.Exit()
 			md, err := os.ReadFile(summary)
 			if err != nil {
@@ -93,5 +93,18 @@ func TestVerdictWithHistory(t *testing.T) {
 		if got, warning := v.WithHistory(nil); got != v || warning != "" {
 			t.Errorf("exit %d: %+v after a successful append, want %+v; warning %q", code, got, v, warning)
 		}
+	}
+}
+
+// shardResult returns a minimal result of shard k/n of run id, profile hash h, started at start.
+func shardResult(id, h string, k, n int, start time.Time) *report.Result {
+	m := report.NewMetrics()
+	m.Window = 10 * time.Second
+	pt := report.NewMetrics()
+	pt.Window = 10 * time.Second
+	return &report.Result{
+		Profile: "smoke", RunID: id, ProfileHash: h, Shard: report.Shard{Index: k, Count: n}, Start: start,
+		Elapsed: time.Second, End: report.EndCompleted, Window: 10 * time.Second,
+		Targets: []report.TargetInfo{{Name: "sim", Kind: "sim"}}, PerTarget: []*report.Metrics{pt}, Overall: m,
 	}
 }
