@@ -37,8 +37,8 @@ label that changes every run (a commit id).
 // historyOptions are the flags of the history commands.
 type historyOptions struct {
 	profile, target, run, format, out, result string
-	labels                                    labelFlag
-	ignore                                    ignoreFlag
+	labels                                    history.Labels
+	ignore                                    history.LabelKeys
 	last, baseline                            int
 	verbose                                   bool
 	minEffect                                 history.Percent

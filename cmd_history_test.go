@@ -17,24 +17,6 @@ import (
 	"github.com/lpbench/lpbench/report"
 )
 
-func TestLabelFlag(t *testing.T) {
-	var l labelFlag
-	for _, kv := range []string{"build=1234", "env=ci", "empty="} {
-		if err := l.Set(kv); err != nil {
-			t.Errorf("%s: %v", kv, err)
-		}
-	}
-	if l.String() != "build=1234,empty=,env=ci" {
-		t.Errorf("labels %s", l.String())
-	}
-	for kv, want := range map[string]string{"env=prod": "given twice", "novalue": "want key=value", "bad key=x": "label key", "=x": "label key",
-		"k=a\nb": "control characters"} {
-		if err := l.Set(kv); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: %v, want %q", kv, err, want)
-		}
-	}
-}
-
 // historyFixture writes a history of 8 comparable runs of profile nightly (labels env=ci) and one
 // of another label set: CONVERSATION p50 near 100 ms, 130 ms in the last one.
 func historyFixture(t *testing.T) string {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/lifecycle"
 	"github.com/lpbench/lpbench/profiles"
@@ -99,7 +98,7 @@ type commonFlags struct {
 	window, grace                     time.Duration
 	maxInFlight                       int
 	relax                             report.CheckList
-	labels                            labelFlag
+	labels                            history.Labels
 	metrics                           metricsFlags
 	// set holds the names of the flags given on the command line (flag.FlagSet.Visit): a value
 	// given explicitly is judged even when it is the default's zero.
@@ -173,48 +172,6 @@ func (f *commonFlags) progressMode() progress.Mode {
 		return progress.Off
 	}
 	return progress.Auto
-}
-
-// labelFlag collects the repeatable --label key=value flag.
-type labelFlag map[string]string
-
-func (l *labelFlag) String() string { return history.FormatLabels(*l) }
-
-// Set adds one label: the key is 1 to 64 letters, digits, '.', '_' or '-'; the value is any
-// text up to 256 bytes without control characters.
-func (l *labelFlag) Set(kv string) error {
-	k, v, ok := strings.Cut(kv, "=")
-	if !ok {
-		return fmt.Errorf("want key=value, got %q", kv)
-	}
-	if !engine.IsName(k) {
-		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
-	}
-	if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return fmt.Errorf("label %s: the value is up to 256 bytes without control characters", k)
-	}
-	if *l == nil {
-		*l = labelFlag{}
-	}
-	if _, dup := (*l)[k]; dup {
-		return fmt.Errorf("label %s given twice", k)
-	}
-	(*l)[k] = v
-	return nil
-}
-
-// ignoreFlag collects the repeatable --ignore-label KEY flag.
-type ignoreFlag []string
-
-func (f *ignoreFlag) String() string { return strings.Join(*f, ",") }
-
-// Set adds one label key.
-func (f *ignoreFlag) Set(k string) error {
-	if !engine.IsName(k) {
-		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
-	}
-	*f = append(*f, k)
-	return nil
 }
 
 // metricsFlags are the flags of the live metrics endpoint, on run and capacity.

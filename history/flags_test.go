@@ -1,6 +1,9 @@
 package history
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestPercent: 5% and 5 are 0.05; 0, 100 and words are refused.
 func TestPercent(t *testing.T) {
@@ -18,5 +21,25 @@ func TestPercent(t *testing.T) {
 	}
 	if p := Percent(0.05); p.String() != "5%" {
 		t.Errorf("String %q", p.String())
+	}
+}
+
+// TestLabels: key=value labels, sorted when told; a duplicate, a missing value, a bad key or a
+// control character is refused.
+func TestLabels(t *testing.T) {
+	var l Labels
+	for _, kv := range []string{"build=1234", "env=ci", "empty="} {
+		if err := l.Set(kv); err != nil {
+			t.Errorf("%s: %v", kv, err)
+		}
+	}
+	if l.String() != "build=1234,empty=,env=ci" {
+		t.Errorf("labels %s", l.String())
+	}
+	for kv, want := range map[string]string{"env=prod": "given twice", "novalue": "want key=value", "bad key=x": "label key", "=x": "label key",
+		"k=a\nb": "control characters"} {
+		if err := l.Set(kv); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", kv, err, want)
+		}
 	}
 }

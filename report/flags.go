@@ -42,3 +42,13 @@ func (r *CheckList) Set(name string) error {
 	*r = append(*r, name)
 	return nil
 }
+
+// IsName reports whether s is 1 to 64 letters, digits, '.', '_' and '-': a run id's and a
+// label key's form.
+func IsName(s string) bool {
+	ok := s != "" && len(s) <= 64
+	for _, r := range s {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}
+	return ok
+}
