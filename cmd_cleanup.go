@@ -1,16 +1,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lpbench/lpbench/cleanup"
 	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/interrupt"
 	"github.com/lpbench/lpbench/render"
 )
 
@@ -37,7 +35,7 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) error {
 		return flagError(fs, "--sim-ca goes with --sim-url")
 	}
 	o.Getenv, o.Log = os.Getenv, stderr
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := interrupt.Context()
 	defer cancel()
 	rep, err := cleanup.Run(ctx, pos[0], o)
 	var ue *cleanup.UsageError

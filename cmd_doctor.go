@@ -1,16 +1,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lpbench/lpbench/doctor"
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/interrupt"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/render"
 )
@@ -49,7 +47,7 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) error {
 	if err := p.CheckLive(os.Getenv); err != nil {
 		return usageErr(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context()
 	defer stop()
 	emit := func(e doctor.Event) {
 		if h := e.Header; h != nil {

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/lpbench/lpbench/interrupt"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
 )
@@ -34,7 +31,7 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context()
 	defer stop()
 	err = lpsim.Serve(ctx, *listen, cfg, stdout)
 	var exists *lpsim.CAFileError

@@ -1,7 +1,8 @@
 // Package interrupt owns the two-stage interrupt of a run: the first SIGINT or SIGTERM stops
 // the arrivals (the stop context that engine.Run and capacity.Search take), and the journeys in
 // flight get a grace period to finish before the work context ends and cancels them; a second
-// signal cancels them at once. It prints nothing: the caller is told of the first signal.
+// signal cancels them at once (Contexts); Context is the one-stage interrupt of a server or a
+// check. It prints nothing: the caller is told of the first signal.
 package interrupt
 
 import (
@@ -46,4 +47,10 @@ func Contexts(grace time.Duration, onStop func()) (stop, work context.Context, r
 		stopArrivals()
 		cancel()
 	})
+}
+
+// Context returns a context that ends at the first SIGINT or SIGTERM, for what one signal
+// simply ends (a server, a check, a linger); stop stops listening.
+func Context() (ctx context.Context, stop context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }

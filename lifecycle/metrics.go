@@ -1,16 +1,13 @@
 package lifecycle
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/interrupt"
 	"github.com/lpbench/lpbench/prom"
 )
 
@@ -35,7 +32,7 @@ func finishMetrics(live *prom.Live, stderr io.Writer) {
 	if d := live.Lingers(); d > 0 {
 		fmt.Fprintf(stderr, "lpbench: the metrics endpoint stays up %s for a final scrape (interrupt to end it now)\n", d)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context()
 	defer stop()
 	if err := live.Finish(ctx); err != nil {
 		fmt.Fprintf(stderr, "lpbench: closing the metrics endpoint: %v\n", err)
