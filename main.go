@@ -3,9 +3,10 @@
 // CONVERSATION, the first SEND and close at a controlled arrival rate, and judges every first SEND
 // against the 10-second window.
 //
-// main is the CLI only: each subcommand (cmd_*.go) parses its arguments, calls the engine or the
-// report package, prints, and returns an error that carries its exit code; main prints that
-// error once and is the one place that exits.
+// main is the CLI only: each subcommand (cmd_*.go) parses its arguments (the flags are in
+// flags.go), calls the package that owns its concept (run and capacity: lifecycle), renders what
+// it has to say (render), and returns an error that carries its exit code (exitcode.Error);
+// main prints that error once and is the one place that exits.
 package main
 
 import (
