@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -12,10 +11,8 @@ import (
 
 	"github.com/lpbench/lpbench/capacity"
 	"github.com/lpbench/lpbench/engine"
-	"github.com/lpbench/lpbench/exitcode"
-	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/lifecycle"
 	"github.com/lpbench/lpbench/profiles"
-	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/ui/progress"
 )
@@ -27,7 +24,7 @@ type capacityFlags struct {
 	step, coolDown        time.Duration
 	maxSteps              int
 	maxConversations      float64
-	slo                   sloFlag
+	slo                   report.ThresholdList
 }
 
 func (f *capacityFlags) register(fs *flag.FlagSet) {
@@ -51,18 +48,22 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	j := &capacityJob{p: p, f: &f, stdout: stdout, stderr: stderr}
-	if j.o, err = f.options(&j.p); err == nil {
-		err = j.o.Validate(j.p)
+	j := &lifecycle.Capacity{Labels: f.labels}
+	if j.Options, err = f.options(&p); err == nil {
+		err = j.Options.Validate(p)
 	}
 	if err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	if !f.noProgress {
-		j.o.Events = progress.CapacitySteps(stderr) // with --no-progress, the step table at the end
+		j.Options.Events = progress.CapacitySteps(stderr) // with --no-progress, the step table at the end
 	}
 	dir := filepath.Join("results", time.Now().Format("20060102-150405")+"-capacity-"+p.Name)
-	return lifecycle("capacity search", &f.commonFlags, j.p, &j.o.Run, j, dir, stdout, stderr)
+	c, err := f.config("capacity search", p, dir, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	return lifecycle.Measure(c, j)
 }
 
 // options applies the flags to the profile and returns the search's options.
@@ -91,99 +92,4 @@ func (f *capacityFlags) options(p *profiles.Profile) (capacity.Options, error) {
 	ro := engine.Options{Getenv: os.Getenv, SimURL: f.simURL, SimCA: f.simCA}
 	return capacity.Options{From: f.from, Max: f.max, Resolution: f.resolution, Step: f.step, CoolDown: cool,
 		SLO: f.slo, MaxSteps: f.maxSteps, MaxConversations: f.maxConversations, Run: ro}, nil
-}
-
-// capacityJob is lpbench capacity inside the lifecycle.
-type capacityJob struct {
-	p              profiles.Profile
-	f              *capacityFlags
-	o              capacity.Options
-	dir            string
-	stdout, stderr io.Writer
-}
-
-func (j *capacityJob) plan() (profiles.RunPlan, error) { return capacity.Plan(j.p, j.o) }
-
-func (j *capacityJob) confirmLive() error {
-	if j.f.max == 0 {
-		return usageError("a capacity search on LivePerson itself needs --max, the highest rate it may try. Nothing was sent.")
-	}
-	return nil
-}
-
-// open makes the search's directory, refusing one whose steps' journals record conversations
-// an earlier search may have left open; each step opens its own files (stepOutputs).
-func (j *capacityJob) open(dir string) (func(), error) {
-	j.dir = dir
-	if err := refuseLeftOpen(dir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, usageError("output directory: %v", err)
-	}
-	j.o.Prepare = j.stepOutputs
-	return func() {}, nil
-}
-
-func (j *capacityJob) run(stop, work context.Context) (*outcome, error) {
-	c, err := capacity.Search(stop, work, j.p, j.o)
-	if err := engineError("capacity", err, c == nil, j.stderr); err != nil {
-		return nil, err
-	}
-	if len(j.f.labels) > 0 {
-		c.Labels = j.f.labels
-	}
-	if err := writeCapacity(j.dir, c, j.stdout); err != nil {
-		return nil, err
-	}
-	code, meaning := exitcode.Capacity(c)
-	path := filepath.Join(j.dir, "capacity.json")
-	return &outcome{verdict: exitcode.Verdict{Code: code, Meaning: meaning, Said: c.Error != ""}, result: path,
-		record: func(code exitcode.Code) (*history.Run, error) {
-			return history.FromCapacity(c, engine.Version(), int(code), path), nil
-		},
-		markdown: func(code exitcode.Code, meaning string) render.Reporter {
-			return render.CapacityMarkdownExit(c, code, meaning)
-		}}, nil
-}
-
-// stepOutputs gives step k a directory step-KK with its interval log and journal, and writes
-// its reports, with the search's labels, when it ends.
-func (j *capacityJob) stepOutputs(k int, _ float64, o *engine.Options) (func(*report.Result) (string, error), error) {
-	rel := fmt.Sprintf("step-%02d", k)
-	sdir := filepath.Join(j.dir, rel)
-	closeFiles, err := openRunFiles(sdir, o)
-	if err != nil {
-		return nil, err
-	}
-	return func(res *report.Result) (string, error) {
-		if err := closeFiles(); err != nil {
-			return "", err
-		}
-		if len(j.f.labels) > 0 {
-			res.Labels = j.f.labels
-		}
-		if err := render.WriteRunOutputs(sdir, res); err != nil {
-			return "", err
-		}
-		return filepath.ToSlash(filepath.Join(rel, "result.json")), nil
-	}, nil
-}
-
-// writeCapacity writes capacity.json, capacity.html and summary.txt into dir, and the summary
-// to stdout.
-func writeCapacity(dir string, c *report.Capacity, stdout io.Writer) error {
-	for _, out := range []struct {
-		name  string
-		write render.Reporter
-	}{
-		{"capacity.json", func(w io.Writer) error { return report.WriteCapacityJSON(w, c) }},
-		{"capacity.html", render.CapacityHTML(c)},
-		{"summary.txt", render.CapacitySummary(c)},
-	} {
-		if err := report.WriteFileAtomic(filepath.Join(dir, out.name), out.write); err != nil {
-			return err
-		}
-	}
-	return render.CapacitySummary(c)(stdout)
 }

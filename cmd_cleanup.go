@@ -1,16 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lpbench/lpbench/cleanup"
 	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/interrupt"
+	"github.com/lpbench/lpbench/render"
 )
 
 // cmdCleanup closes what a killed run left open: the conversations its journals (journal.jsonl
@@ -36,26 +35,21 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) error {
 		return flagError(fs, "--sim-ca goes with --sim-url")
 	}
 	o.Getenv, o.Log = os.Getenv, stderr
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := interrupt.Context()
 	defer cancel()
 	rep, err := cleanup.Run(ctx, pos[0], o)
 	var ue *cleanup.UsageError
 	if errors.As(err, &ue) {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	if rep != nil {
-		gone := ""
-		if rep.Gone > 0 {
-			gone = fmt.Sprintf(" (%d on the embedded simulator, gone with its run)", rep.Gone)
-		}
-		fmt.Fprintf(stdout, "cleanup: %d journals, %d consumers, %d possibly open: closed %d, already closed %d, could not close %d, could not resolve %d%s\n",
-			rep.Journals, rep.Consumers, rep.Open, rep.Closed, rep.AlreadyClosed, rep.CouldNotClose, rep.Unresolved, gone)
+		_ = render.CleanupSummary(rep)(stdout)
 	}
 	if err != nil {
 		return err
 	}
 	if rep.Left() > 0 {
-		return &exitError{code: exitcode.RunFailed, err: fmt.Errorf("%d conversations may still be open: run cleanup again, or close them in the account", rep.Left())}
+		return &exitcode.Error{Code: exitcode.RunFailed, Err: fmt.Errorf("%d conversations may still be open: run cleanup again, or close them in the account", rep.Left())}
 	}
 	return nil
 }

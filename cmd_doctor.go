@@ -1,29 +1,17 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lpbench/lpbench/doctor"
 	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/interrupt"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/render"
 )
-
-// doctorSkill is the skill a target's conversations must land on, for doctor's routing check:
-// the target's routing.skill_id, unless it is "-1" (any skill) or the routing names none ("" leaves
-// the check out).
-func doctorSkill(t profiles.Target) string {
-	if t.Routing == nil || t.Routing.SkillID == profiles.AnySkill {
-		return ""
-	}
-	return t.Routing.SkillID
-}
 
 // cmdDoctor checks each target of a profile before a run: exit 0 when every check passed (WARN
 // allowed), 1 when one failed, 2 on usage.
@@ -51,28 +39,35 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) error {
 	}
 	p, err := profiles.Open(name)
 	if err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
 	if p.HasLive() && !*live {
 		return usageError("profile %s drives LivePerson itself (targets: %s); add --live to confirm (doctor opens and closes one conversation per target). Nothing was sent.", p.Name, p.LiveNames())
 	}
 	if err := p.CheckLive(os.Getenv); err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context()
 	defer stop()
-	o := doctor.Options{Engine: engine.Options{SimURL: simURL, SimCA: simCA, Getenv: os.Getenv}, Skill: doctorSkill}
-	ok, err := doctor.Run(ctx, p, o, stdout)
+	emit := func(e doctor.Event) {
+		if h := e.Header; h != nil {
+			_ = render.DoctorHeader(h.Index, h.Name, h.Account, h.Domain)(stdout)
+		} else if l := e.Line; l != nil {
+			_ = render.DoctorLine(string(l.Status), l.Check, l.Seen, l.Fix, l.Paste)(stdout)
+		}
+	}
+	o := doctor.Options{Engine: engine.Options{SimURL: simURL, SimCA: simCA, Getenv: os.Getenv}, Skill: doctor.RoutedSkill, Emit: emit}
+	ok, err := doctor.Run(ctx, p, o)
 	var in *engine.InputError
 	switch {
 	case errors.As(err, &in):
-		return &exitError{code: exitcode.Usage, err: err}
+		return usageErr(err)
 	case err != nil:
 		return err
-	case !ok:
-		fmt.Fprintln(stdout, "\ndoctor: a check failed (FAIL above, with what to do)")
+	}
+	_ = render.DoctorVerdict(ok)(stdout)
+	if !ok {
 		return exitCode(exitcode.RunFailed)
 	}
-	fmt.Fprintln(stdout, "\ndoctor: every check passed")
 	return nil
 }

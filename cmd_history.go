@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/lifecycle"
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
@@ -37,11 +37,11 @@ label that changes every run (a commit id).
 // historyOptions are the flags of the history commands.
 type historyOptions struct {
 	profile, target, run, format, out, result string
-	labels                                    labelFlag
-	ignore                                    ignoreFlag
+	labels                                    history.Labels
+	ignore                                    history.LabelKeys
 	last, baseline                            int
 	verbose                                   bool
-	minEffect                                 percentFlag
+	minEffect                                 history.Percent
 	minDuration                               time.Duration
 	// stderr and getenv are the command's: check appends its verdict to $GITHUB_STEP_SUMMARY.
 	stderr io.Writer
@@ -111,11 +111,8 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 	if (sub == "trend" && o.last < 1) || o.last < 0 {
 		return usageError("history %s: -n %d: want a number of runs, at least 1", sub, o.last)
 	}
-	if (sub == "trend" || sub == "check") && o.minDuration <= 0 {
-		return usageError("history %s: --min-duration %v: want a positive duration, e.g. 5ms", sub, o.minDuration)
-	}
-	if (sub == "trend" || sub == "check") && o.baseline < history.MinBaseline {
-		return usageError("history %s: -baseline %d: at least %d (a shorter baseline can never judge)", sub, o.baseline, history.MinBaseline)
+	if err := o.check().Validate(); err != nil && (sub == "trend" || sub == "check") {
+		return usageError("history %s: %v", sub, err)
 	}
 	db, err := history.Open(pos[0], false)
 	if err != nil {
@@ -187,48 +184,21 @@ func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 	return report.WriteFileAtomic(o.out, write(t))
 }
 
-// historyCheck judges a run against its baseline: exit 3 on a regression (a metric worse, or
-// missing, which its baseline had), 4 when the run's own measurement is not valid or not one of
-// its metrics could be judged, 2 when enough runs came before it but too few comparable ones (a
-// label that differs: -ignore-label), 0 when no metric regressed, or while the history is young
-// (fewer than history.MinBaseline valid runs of its kind and profile before it at all).
-//
-// With $GITHUB_STEP_SUMMARY set, the verdict is appended to that file as markdown (whatever the
-// exit code), so that the job's page shows the gate.
-//
-// -label chooses the run judged, not its baseline: that is the comparable runs among every run of
-// the profile (-label commit=… -ignore-label commit judges one commit against the others). With
-// -target, the newest run is judged even if that target is silent in it (its metrics missing).
+// historyCheck judges a run against its baseline (history.DB.CheckRun); with
+// $GITHUB_STEP_SUMMARY set, the verdict is appended to that file as markdown (whatever the exit
+// code), so that the job's page shows the gate.
 func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
 	if len(extra) > 0 {
 		return usageError("history check: unexpected argument %q", extra[0])
 	}
-	ctx := context.Background()
-	all, err := db.Runs(ctx, history.Filter{Profile: o.profile, Target: o.target, KeepEmpty: true})
-	if err != nil {
-		return err
-	}
-	if o.target != "" && !slices.ContainsFunc(all, func(x *history.Run) bool { return len(x.Metrics) > 0 }) {
-		return usageError("history check: no run has metrics of target %q", o.target)
-	}
-	chosen, err := db.Runs(ctx, history.Filter{Profile: o.profile, Target: o.target, Labels: o.labels, KeepEmpty: true})
-	if err != nil {
-		return err
-	}
-	if len(chosen) == 0 {
-		if f := o.filter().String(); f != "" {
-			return usageError("history check: no run matches the filter %s", f)
-		}
-		return usageError("history check: no run in %s", db.Path())
-	}
-	r, err := history.Find(chosen, o.run)
-	if err != nil {
+	v, err := db.CheckRun(context.Background(), o.filter(), o.run, o.check())
+	if history.IsChoice(err) {
 		return usageError("history check: %v", err)
+	} else if err != nil {
+		return err
 	}
-	i := slices.IndexFunc(all, func(x *history.Run) bool { return x.Seq == r.Seq })
-	v := history.Check(all, all[i], o.check())
 	err = writeVerdict(stdout, &v, o.verbose)
-	appendStepSummary(o.getenv, o.stderr, render.HistoryVerdictMarkdown(&v))
+	lifecycle.AppendJobSummary(o.getenv, o.stderr, render.HistoryVerdictMarkdown(&v))
 	return err
 }
 

@@ -13,44 +13,9 @@ import (
 
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
-
-// TestHistoryPathPrecedence: --history, else $LPBENCH_HISTORY, else outputs.history.
-func TestHistoryPathPrecedence(t *testing.T) {
-	t.Setenv("LPBENCH_HISTORY", "")
-	if got := historyPath("", false, "p.db"); got != "p.db" {
-		t.Errorf("profile only: %q", got)
-	}
-	t.Setenv("LPBENCH_HISTORY", "env.db")
-	if got := historyPath("", false, "p.db"); got != "env.db" {
-		t.Errorf("env over profile: %q", got)
-	}
-	if got := historyPath("flag.db", true, "p.db"); got != "flag.db" {
-		t.Errorf("flag over env: %q", got)
-	}
-	if got := historyPath("", true, "p.db"); got != "" {
-		t.Errorf("--history '' turns it off: %q", got)
-	}
-}
-
-func TestLabelFlag(t *testing.T) {
-	var l labelFlag
-	for _, kv := range []string{"build=1234", "env=ci", "empty="} {
-		if err := l.Set(kv); err != nil {
-			t.Errorf("%s: %v", kv, err)
-		}
-	}
-	if l.String() != "build=1234,empty=,env=ci" {
-		t.Errorf("labels %s", l.String())
-	}
-	for kv, want := range map[string]string{"env=prod": "given twice", "novalue": "want key=value", "bad key=x": "label key", "=x": "label key",
-		"k=a\nb": "control characters"} {
-		if err := l.Set(kv); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: %v, want %q", kv, err, want)
-		}
-	}
-}
 
 // historyFixture writes a history of 8 comparable runs of profile nightly (labels env=ci) and one
 // of another label set: CONVERSATION p50 near 100 ms, 130 ms in the last one.
@@ -283,7 +248,7 @@ func TestHistoryCheckStepSummary(t *testing.T) {
 		if err := os.WriteFile(path, []byte("# earlier step\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		t.Setenv(stepSummaryEnv, path)
+		t.Setenv(render.StepSummaryEnv, path)
 		code, stdout, stderr := runCLI(append([]string{"history", "check", file, "--label", "env=ci"}, c.args...)...)
 		if code != c.code {
 			t.Errorf("check %v: exit %d, want %d\n%s%s", c.args, code, c.code, stdout, stderr)

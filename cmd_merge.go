@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/lifecycle"
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/validity"
@@ -39,7 +41,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	histSet := false
 	fs.Visit(func(fl *flag.Flag) { histSet = histSet || fl.Name == "history" })
-	db, err := openHistory(historyPath(*hist, histSet, ""))
+	db, err := lifecycle.OpenHistory(history.PathFor(*hist, histSet, os.Getenv, ""))
 	if err != nil {
 		return err
 	}
@@ -55,8 +57,8 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "lpbench merge: measurement not valid: %s\n", c.Line())
 		}
 	}
-	o := runOutcome(m, *out)
-	v := o.recorded(db, stderr) // the exit the summary tells (exitcode.Run)
-	appendStepSummary(os.Getenv, stderr, o.markdown(v.Code, v.Meaning))
-	return verdictError(v)
+	o := lifecycle.RunOutcome(m, *out)
+	v := o.Recorded(db, stderr) // the exit the summary tells (exitcode.Run)
+	lifecycle.AppendJobSummary(os.Getenv, stderr, o.Markdown(v.Code, v.Meaning))
+	return v.Exit()
 }

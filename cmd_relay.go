@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/lpbench/lpbench/interrupt"
 	"github.com/lpbench/lpbench/relay"
 )
 
@@ -34,7 +31,7 @@ func cmdRelay(args []string, stdout, stderr io.Writer) error {
 	if *maxTargets < 1 {
 		return usageError("-max-targets must be ≥ 1, got %d", *maxTargets)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context()
 	defer stop()
 	if err := relay.Serve(ctx, *listen, relay.Config{QueueFrames: *queue, QueueBytes: *queueBytes, MaxTargets: *maxTargets, Log: stderr}, stdout); err != nil {
 		return usageError("%v", err)

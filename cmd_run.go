@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -11,11 +10,8 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
-	"github.com/lpbench/lpbench/exitcode"
-	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/lifecycle"
 	"github.com/lpbench/lpbench/profiles"
-	"github.com/lpbench/lpbench/render"
-	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/ui/progress"
 )
 
@@ -47,18 +43,22 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	j := &runJob{p: p, o: engine.Options{Getenv: os.Getenv}, labels: f.labels, stdout: stdout, stderr: stderr}
-	if err := f.apply(&j.p, &j.o); err != nil {
-		return &exitError{code: exitcode.Usage, err: err}
+	j := &lifecycle.Run{Options: engine.Options{Getenv: os.Getenv}, Labels: f.labels}
+	if err := f.apply(&p, &j.Options); err != nil {
+		return usageErr(err)
 	}
 	if !f.plan { // --plan shows the same predictions as notes of the plan
-		for _, w := range j.p.SupportWarnings(j.o.Shard, j.o.Shards) {
+		for _, w := range p.SupportWarnings(j.Options.Shard, j.Options.Shards) {
 			fmt.Fprintf(stderr, "lpbench: warning: %s\n", w)
 		}
 	}
-	j.o.Events = progress.NewConsole(stderr, f.progressMode()).Event
+	j.Options.Events = progress.NewConsole(stderr, f.progressMode()).Event
 	dir := filepath.Join("results", time.Now().Format("20060102-150405")+"-"+p.Name)
-	return lifecycle("run", &f.commonFlags, j.p, &j.o, j, cmp.Or(p.Outputs.Dir, dir), stdout, stderr)
+	c, err := f.config("run", p, cmp.Or(p.Outputs.Dir, dir), stdout, stderr)
+	if err != nil {
+		return err
+	}
+	return lifecycle.Measure(c, j)
 }
 
 // openProfile parses a run's or a search's command line and opens its profile (default smoke).
@@ -78,79 +78,9 @@ func openProfile(fs *flag.FlagSet, args []string, c *commonFlags) (profiles.Prof
 	}
 	p, err := profiles.Open(name)
 	if err != nil {
-		return p, &exitError{code: exitcode.Usage, err: err}
+		return p, usageErr(err)
 	}
 	return p, nil
-}
-
-// runJob is lpbench run inside the lifecycle.
-type runJob struct {
-	p              profiles.Profile
-	o              engine.Options
-	labels         labelFlag
-	dir            string
-	stdout, stderr io.Writer
-}
-
-func (j *runJob) plan() (profiles.RunPlan, error) { return j.p.Plan(), nil }
-
-func (j *runJob) confirmLive() error { return nil }
-
-func (j *runJob) open(dir string) (func(), error) {
-	j.dir = dir
-	closeFiles, err := openRunFiles(dir, &j.o)
-	if err != nil {
-		return nil, err
-	}
-	return func() {
-		if err := closeFiles(); err != nil {
-			fmt.Fprintf(j.stderr, "lpbench: %v\n", err)
-		}
-	}, nil
-}
-
-func (j *runJob) run(stop, work context.Context) (*outcome, error) {
-	stderr := j.stderr
-	j.o.OnFail = func(err error) { fmt.Fprintf(stderr, "\nlpbench: %v\nlpbench: stopping the run\n", err) }
-	j.o.OnAbort = func() {
-		fmt.Fprintln(stderr, "\nlpbench: a threshold with abort_on_fail failed: stopping the arrivals")
-	}
-	res, err := engine.Run(stop, work, j.p, j.o)
-	if err := engineError("run", err, res == nil, stderr); err != nil {
-		return nil, err
-	}
-	if len(j.labels) > 0 {
-		res.Labels = j.labels
-	}
-	return finishRun(res, j.dir, j.stdout)
-}
-
-// finishRun writes the outputs of a finished run (or merge) and its summary, and returns its
-// outcome; its error is that of writing the outputs.
-func finishRun(res *report.Result, dir string, stdout io.Writer) (*outcome, error) {
-	// The files first: what was measured is kept even if stdout fails.
-	if err := render.WriteRunOutputs(dir, res); err != nil {
-		return nil, err
-	}
-	if err := render.Summary(res)(stdout); err != nil {
-		return nil, fmt.Errorf("writing the summary: %w", err)
-	}
-	return runOutcome(res, filepath.Join(dir, "result.json")), nil
-}
-
-// runOutcome is the outcome of a finished run whose result file is path.
-func runOutcome(res *report.Result, path string) *outcome {
-	return &outcome{verdict: resultVerdict(res), result: path,
-		record: func(code exitcode.Code) (*history.Run, error) { return history.FromResult(res, int(code), path) },
-		markdown: func(code exitcode.Code, meaning string) render.Reporter {
-			return render.MarkdownExit(res, code, meaning)
-		}}
-}
-
-// resultVerdict returns the verdict of a finished run (exitcode.Run decides it).
-func resultVerdict(res *report.Result) exitcode.Verdict {
-	code, meaning := exitcode.Run(res)
-	return exitcode.Verdict{Code: code, Meaning: meaning, Said: res.End == report.EndFailed}
 }
 
 // apply puts the command-line overrides into the profile and the run options.

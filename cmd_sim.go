@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/interrupt"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
 )
@@ -28,30 +24,14 @@ func cmdSim(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 {
 		return flagError(fs, "unexpected argument %q", pos[0])
 	}
-	cfg := profiles.SimDefaults()
-	if *config != "" {
-		data, err := os.ReadFile(*config)
-		if err != nil {
-			return usageError("%v", err)
-		}
-		if cfg, err = profiles.ParseSimConfig(*config, data); err != nil {
-			return &exitError{code: exitcode.Usage, err: err}
-		}
+	cfg, err := profiles.OpenSimConfig(*config)
+	if err == nil {
+		err = profiles.SimOverride{LedgerConversations: *keep, TLS: *useTLS, TLSCAFile: *caFile}.Apply(&cfg)
 	}
-	switch {
-	case *keep < -1:
-		return usageError("-ledger-conversations %d: give a count of conversations, or -1 to keep them all", *keep)
-	case *keep != 0:
-		cfg.LedgerConversations = *keep
+	if err != nil {
+		return usageErr(err)
 	}
-	cfg.TLS = cfg.TLS || *useTLS
-	if *caFile != "" {
-		cfg.TLSCAFile = *caFile
-	}
-	if cfg.TLSCAFile != "" && !cfg.TLS {
-		return usageError("-tls-ca-file (tls_ca_file) goes with -tls (tls: true)")
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context()
 	defer stop()
 	err = lpsim.Serve(ctx, *listen, cfg, stdout)
 	var exists *lpsim.CAFileError

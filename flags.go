@@ -1,19 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/lpbench/lpbench/engine"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/lifecycle"
 	"github.com/lpbench/lpbench/profiles"
+	"github.com/lpbench/lpbench/prom"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/ui/progress"
 )
@@ -95,8 +97,8 @@ type commonFlags struct {
 	simURL, simCA, out, history       string
 	window, grace                     time.Duration
 	maxInFlight                       int
-	relax                             relaxFlag
-	labels                            labelFlag
+	relax                             report.CheckList
+	labels                            history.Labels
 	metrics                           metricsFlags
 	// set holds the names of the flags given on the command line (flag.FlagSet.Visit): a value
 	// given explicitly is judged even when it is the default's zero.
@@ -152,6 +154,18 @@ func (f *commonFlags) override() profiles.Override {
 	return profiles.Override{MaxInFlight: f.maxInFlight, Window: f.window, Relax: f.relax}
 }
 
+// config is the lifecycle the common flags ask for, of job name on profile p, in dir unless
+// --out says where.
+func (f *commonFlags) config(name string, p profiles.Profile, dir string, stdout, stderr io.Writer) (*lifecycle.Config, error) {
+	ep, err := f.metrics.endpoint(p.Outputs, f.set)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	return &lifecycle.Config{Name: name, Profile: p, Plan: f.plan, Live: f.live, LeaveOpen: f.leaveOpen,
+		History: history.PathFor(f.history, f.set["history"], os.Getenv, p.Outputs.History),
+		Dir:     cmp.Or(f.out, dir), Grace: f.grace, Metrics: ep, Getenv: os.Getenv, Stdout: stdout, Stderr: stderr}, nil
+}
+
 // progressMode is the display of the progress the flags ask for.
 func (f *commonFlags) progressMode() progress.Mode {
 	if f.noProgress {
@@ -160,94 +174,26 @@ func (f *commonFlags) progressMode() progress.Mode {
 	return progress.Auto
 }
 
-// relaxFlag collects the repeatable --relax-check flag.
-type relaxFlag []string
-
-func (r *relaxFlag) String() string { return strings.Join(*r, ",") }
-
-// Set adds one check name.
-func (r *relaxFlag) Set(name string) error {
-	if !slices.Contains(report.CheckNames, name) {
-		return fmt.Errorf("no check named %q (checks: %s)", name, strings.Join(report.CheckNames, ", "))
-	}
-	*r = append(*r, name)
-	return nil
+// metricsFlags are the flags of the live metrics endpoint, on run and capacity.
+type metricsFlags struct {
+	listen string
+	linger time.Duration
 }
 
-// labelFlag collects the repeatable --label key=value flag.
-type labelFlag map[string]string
-
-func (l *labelFlag) String() string { return history.FormatLabels(*l) }
-
-// Set adds one label: the key is 1 to 64 letters, digits, '.', '_' or '-'; the value is any
-// text up to 256 bytes without control characters.
-func (l *labelFlag) Set(kv string) error {
-	k, v, ok := strings.Cut(kv, "=")
-	if !ok {
-		return fmt.Errorf("want key=value, got %q", kv)
-	}
-	if !engine.IsName(k) {
-		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
-	}
-	if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return fmt.Errorf("label %s: the value is up to 256 bytes without control characters", k)
-	}
-	if *l == nil {
-		*l = labelFlag{}
-	}
-	if _, dup := (*l)[k]; dup {
-		return fmt.Errorf("label %s given twice", k)
-	}
-	(*l)[k] = v
-	return nil
+func (f *metricsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.listen, "metrics-listen", "", "serve live Prometheus metrics at http://ADDR/metrics while running, ADDR host:port (default: outputs.metrics_listen of the profile, else none)")
+	fs.DurationVar(&f.linger, "metrics-linger", 0, "how long the metrics endpoint stays up after the run, for a final scrape; an interrupt ends it, 0 closes it at once (default: outputs.metrics_linger, else 30s)")
 }
 
-// sloFlag collects the repeatable --slo flag, each a threshold expression.
-type sloFlag []report.Threshold
-
-func (s *sloFlag) String() string {
-	var es []string
-	for _, t := range *s {
-		es = append(es, t.Expr)
+// endpoint returns the endpoint of the profile's outputs with the flags given (set) in place.
+func (f *metricsFlags) endpoint(out profiles.Outputs, set map[string]bool) (prom.Endpoint, error) {
+	var listen *string
+	var linger *time.Duration
+	if set["metrics-listen"] {
+		listen = &f.listen
 	}
-	return strings.Join(es, ", ")
-}
-
-// Set adds one threshold.
-func (s *sloFlag) Set(expr string) error {
-	t, err := report.ParseThreshold(expr)
-	if err != nil {
-		return err
+	if set["metrics-linger"] {
+		linger = &f.linger
 	}
-	*s = append(*s, t)
-	return nil
-}
-
-// ignoreFlag collects the repeatable --ignore-label KEY flag.
-type ignoreFlag []string
-
-func (f *ignoreFlag) String() string { return strings.Join(*f, ",") }
-
-// Set adds one label key.
-func (f *ignoreFlag) Set(k string) error {
-	if !engine.IsName(k) {
-		return fmt.Errorf("label key %q: 1 to 64 letters, digits, '.', '_' or '-'", k)
-	}
-	*f = append(*f, k)
-	return nil
-}
-
-// percentFlag is a share given as a percentage: 5% or 5 is 0.05.
-type percentFlag float64
-
-func (p *percentFlag) String() string { return strconv.FormatFloat(float64(*p)*100, 'g', -1, 64) + "%" }
-
-// Set reads "5%" or "5" as 0.05.
-func (p *percentFlag) Set(s string) error {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-	if err != nil || v <= 0 || v >= 100 {
-		return fmt.Errorf("want a percentage above 0 and below 100, e.g. 5%%, got %q", s)
-	}
-	*p = percentFlag(v / 100)
-	return nil
+	return prom.EndpointOf(out, listen, linger)
 }

@@ -3,9 +3,10 @@
 // CONVERSATION, the first SEND and close at a controlled arrival rate, and judges every first SEND
 // against the 10-second window.
 //
-// main is the CLI only: each subcommand (cmd_*.go) parses its arguments, calls the engine or the
-// report package, prints, and returns an error that carries its exit code; main prints that
-// error once and is the one place that exits.
+// main is the CLI only: each subcommand (cmd_*.go) parses its arguments (the flags are in
+// flags.go), calls the package that owns its concept (run and capacity: lifecycle), renders what
+// it has to say (render), and returns an error that carries its exit code (exitcode.Error);
+// main prints that error once and is the one place that exits.
 package main
 
 import (
@@ -101,42 +102,23 @@ func cli(args []string, stdout, stderr io.Writer) exitcode.Code {
 		return exitcode.Usage
 	}
 	err := cmd(args[1:], stdout, stderr)
-	if err == nil || errors.Is(err, errHelp) {
+	if errors.Is(err, errHelp) {
 		return exitcode.OK
 	}
-	var e *exitError
-	if !errors.As(err, &e) {
-		e = &exitError{code: exitcode.RunFailed, err: err}
+	code, err := exitcode.Of(err)
+	if err != nil {
+		fmt.Fprintf(stderr, "lpbench %s: %v\n", args[0], err)
 	}
-	if e.err != nil {
-		fmt.Fprintf(stderr, "lpbench %s: %v\n", args[0], e.err)
-	}
-	return e.code
+	return code
 }
 
-// exitError is a command's failure with its exit code; err nil exits quietly (the command has
-// said what there was to say).
-type exitError struct {
-	code exitcode.Code
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit %d", e.code)
-	}
-	return e.err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.err }
-
-// usageError is a bad command line or profile (exit 2).
-func usageError(format string, a ...any) error {
-	return &exitError{code: exitcode.Usage, err: fmt.Errorf(format, a...)}
-}
-
-// exitCode ends a command quietly with code.
-func exitCode(code exitcode.Code) error { return &exitError{code: code} }
+// usageError, usageErr and exitCode end a command with exit 2 (told by a format, or err), or
+// quietly with a code.
+var (
+	usageError = exitcode.Usagef
+	usageErr   = exitcode.AsUsage
+	exitCode   = exitcode.Quiet
+)
 
 // errHelp is returned when -h asked for the usage, which was printed: exit 0.
 var errHelp = flag.ErrHelp

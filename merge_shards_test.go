@@ -11,6 +11,7 @@ import (
 
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
@@ -182,7 +183,7 @@ func TestMergeVerdict(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			summary := filepath.Join(t.TempDir(), "summary.md")
-			t.Setenv(stepSummaryEnv, summary)
+			t.Setenv(render.StepSummaryEnv, summary)
 			a, b := shardResult("r1", "h1", 0, 2, t0), shardResult("r1", "h1", 1, 2, t0)
 			tc.shard(a)
 			tc.shard(b)

@@ -6,6 +6,8 @@
 // renders nothing (render writes a comparison and its one-line verdict).
 //
 //   - compare.go: Runs, Against, Options, Change, Pair and Regressed;
+//   - sides.go: the sides of a comparison read from result files, or targets of one;
+//   - gates.go: the regression gates (--fail-on-regression) and the percentiles compared;
 //   - blocks.go: the per-second blocks and their length (Politis and White);
 //   - interval.go: the bootstrap and score intervals.
 package compare

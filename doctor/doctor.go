@@ -8,9 +8,10 @@
 // or routing to another skill.
 //
 // It owns the checklist (PASS, FAIL, WARN, SKIP lines with what was seen, and what to do for
-// each FAIL) and the diagnosis. It sets nothing up itself: engine.Preflight builds the clients
-// and starts and registers the webhook receivers exactly as a run does. It must not know the
-// command line, exit codes or where the profile came from, and never prints a secret.
+// each FAIL) and the diagnosis, told as they come (Options.Emit; render.DoctorLine writes them). It sets
+// nothing up itself: engine.Preflight builds the clients and starts and registers the webhook
+// receivers exactly as a run does. It must not know the command line, exit codes or where the
+// profile came from, prints nothing, and never tells a secret.
 package doctor
 
 import (
@@ -18,7 +19,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/lpbench/lpbench/engine"
@@ -35,16 +35,21 @@ type Options struct {
 	// Skill returns the skill id target t's conversations must land on; "" (or a nil Skill)
 	// leaves routing unchecked.
 	Skill func(t profiles.Target) string
+	// Emit receives the checklist as it goes (render.DoctorHeader and DoctorLine write it); nil drops it.
+	Emit func(Event)
 }
 
 // DefaultSendDelay is the time from the CONVERSATION request to the first SEND: well inside the
 // window, as a consumer who types at once.
 const DefaultSendDelay = time.Second
 
-// Run checks every target of p, writing the checklist to w, and reports whether every check
+// Run checks every target of p, telling the checklist to o.Emit, and reports whether every check
 // passed (WARN and SKIP allowed). An error means the checks could not start (an
 // *engine.InputError when the profile or the options are to blame).
-func Run(ctx context.Context, p profiles.Profile, o Options, w io.Writer) (bool, error) {
+func Run(ctx context.Context, p profiles.Profile, o Options) (bool, error) {
+	if o.Emit == nil {
+		o.Emit = func(Event) {}
+	}
 	if o.SendDelay <= 0 {
 		o.SendDelay = DefaultSendDelay
 	}
@@ -64,11 +69,8 @@ func Run(ctx context.Context, p profiles.Profile, o Options, w io.Writer) (bool,
 	ok := true
 	for i, pt := range pf.Targets {
 		boxes[i].setSecret(pt.Client.Target().ClientSecret)
-		tc := &targetCheck{p: p, pt: pt, in: boxes[i], o: o, c: &checklist{w: w}}
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		tc.run(ctx)
+		tc := &targetCheck{p: p, pt: pt, in: boxes[i], o: o, c: &checklist{emit: o.Emit}}
+		tc.run(ctx, i)
 		ok = ok && !tc.c.failed()
 	}
 	return ok, nil
@@ -87,11 +89,11 @@ type targetCheck struct {
 // checkNames are the checks of a target, in order.
 var checkNames = []string{"csds", "appjwt", "consumerjws", "clock", "conversation", "send", "webhooks", "auto-message", "routing", "close"}
 
-// run prints the target's header and its checklist.
-func (tc *targetCheck) run(ctx context.Context) {
+// run tells the header of target number i and its checklist.
+func (tc *targetCheck) run(ctx context.Context, i int) {
 	tc.client = tc.pt.Client
 	t := tc.client.Target()
-	fmt.Fprintf(tc.c.w, "target %s: account %s, domain API %s\n", tc.pt.Profile.Name, t.Account, t.CSDS)
+	tc.c.emit(Event{Header: &Header{Index: i, Name: tc.pt.Profile.Name, Account: t.Account, Domain: t.CSDS}})
 	d, ok := tc.domains(ctx)
 	if !ok {
 		tc.skip("csds", checkNames[1:]...)
@@ -145,4 +147,14 @@ func randomHex() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// RoutedSkill is the skill target t's conversations must land on (an Options.Skill): its
+// routing.skill_id, unless that is "-1" (any skill) or the routing names none ("": the routing
+// check is left out).
+func RoutedSkill(t profiles.Target) string {
+	if t.Routing == nil || t.Routing.SkillID == profiles.AnySkill {
+		return ""
+	}
+	return t.Routing.SkillID
 }

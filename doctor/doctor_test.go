@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,6 +21,18 @@ const (
 	appSecret   = "app-secret-7f3a91c0"
 	otherSecret = "other-secret-5be2d417"
 )
+
+// textOf writes each line of the checklist to out, as `STATUS check: seen`, then its fix and
+// paste block (render.DoctorLine writes them for the command); a header as `target NAME`.
+func textOf(out *strings.Builder) func(Event) {
+	return func(e Event) {
+		if h := e.Header; h != nil {
+			fmt.Fprintf(out, "target %s: account %s, domain API %s\n", h.Name, h.Account, h.Domain)
+			return
+		}
+		fmt.Fprintf(out, "%s %s: %s\n     fix: %s\n%s\n", e.Line.Status, e.Line.Check, e.Line.Seen, e.Line.Fix, e.Line.Paste)
+	}
+}
 
 // simConfig is a quick simulator: one account with AUTO_MESSAGES, no latency, fast webhooks.
 func simConfig() lpsim.Config {
@@ -51,8 +64,8 @@ func checkVia(t *testing.T, cfg lpsim.Config, await time.Duration, skill, relayU
 	p.Webhooks.Relay = relayURL
 	var out strings.Builder
 	o := Options{Engine: engine.Options{Sim: sim}, SendDelay: 50 * time.Millisecond,
-		Skill: func(profiles.Target) string { return skill }}
-	ok, err := Run(context.Background(), p, o, &out)
+		Skill: func(profiles.Target) string { return skill }, Emit: textOf(&out)}
+	ok, err := Run(context.Background(), p, o)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -159,7 +172,7 @@ func TestBadCredentials(t *testing.T) {
 	}
 	env := map[string]string{"DOCTOR_ID": "app-1", "DOCTOR_SECRET": "wrong-secret-0c9e"}
 	var out strings.Builder
-	ok, err := Run(context.Background(), p, Options{Engine: engine.Options{Getenv: func(k string) string { return env[k] }}}, &out)
+	ok, err := Run(context.Background(), p, Options{Engine: engine.Options{Getenv: func(k string) string { return env[k] }}, Emit: textOf(&out)})
 	if err != nil || ok {
 		t.Fatalf("Run = %v, %v; want a failed check", ok, err)
 	}

@@ -3,8 +3,6 @@ package doctor
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"strings"
 )
 
 // Status is the outcome of one check.
@@ -28,23 +26,28 @@ type Line struct {
 	Paste  string
 }
 
-// checklist is the lines of one target, printed as they come.
+// Header begins the checklist of target number Index: its name, account and domain API.
+type Header struct {
+	Index                 int
+	Name, Account, Domain string
+}
+
+// Event is what the checklist tells as it goes: a target's Header, or one of its Lines (one of
+// the two is set). render writes them.
+type Event struct {
+	Header *Header
+	Line   *Line
+}
+
+// checklist is the lines of one target, told as they come.
 type checklist struct {
-	w     io.Writer
+	emit  func(Event)
 	lines []Line
 }
 
 func (c *checklist) add(l Line) {
 	c.lines = append(c.lines, l)
-	fmt.Fprintf(c.w, "%s %s: %s\n", l.Status, l.Check, l.Seen)
-	if l.Fix != "" {
-		fmt.Fprintf(c.w, "     fix: %s\n", l.Fix)
-	}
-	if l.Paste != "" {
-		for _, s := range strings.Split(strings.TrimRight(l.Paste, "\n"), "\n") {
-			fmt.Fprintf(c.w, "       %s\n", s)
-		}
-	}
+	c.emit(Event{Line: &l})
 }
 
 func (c *checklist) pass(check, format string, a ...any) {

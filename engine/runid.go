@@ -5,24 +5,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lpbench/lpbench/report"
 )
 
 // CheckRunID accepts a run id (Options.RunID) of 1 to 64 letters, digits, '.', '_' and '-': it
 // goes into every consumer id and into file paths.
 func CheckRunID(id string) error {
-	if !IsName(id) {
+	if !report.IsName(id) {
 		return fmt.Errorf("wants 1 to 64 letters, digits, '.', '_' or '-', got %q", id)
 	}
 	return nil
-}
-
-// IsName reports whether s is 1 to 64 letters, digits, '.', '_' and '-'.
-func IsName(s string) bool {
-	ok := s != "" && len(s) <= 64
-	for _, r := range s {
-		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
-	}
-	return ok
 }
 
 // ParseShard reads shard K of N (Options.Shard, Options.Shards), written "K/N".

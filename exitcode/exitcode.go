@@ -1,6 +1,7 @@
 // Package exitcode owns lpbench's exit codes, one typed list, and the one place that decides
 // the code of a finished run (Run) and of a finished capacity search (Capacity), each with what
-// it means in one line.
+// it means in one line; and the error that carries a command's code to the process's exit
+// (Error, Of).
 //
 // It reads the result models of package report; it knows nothing of the command line, of how
 // a code is printed or of the process that exits with it.

@@ -1,6 +1,8 @@
 package exitcode
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -31,5 +33,32 @@ func TestCapacityExit(t *testing.T) {
 		if code != tc.code || !strings.Contains(meaning, tc.meaning) {
 			t.Errorf("%s: exit %d (%s), want %d (%s)", tc.name, code, meaning, tc.code, tc.meaning)
 		}
+	}
+}
+
+// TestOf: nil is 0; an Error its code, quiet or told; any other error exit 1, told.
+func TestOf(t *testing.T) {
+	other := errors.New("boom")
+	for _, tc := range []struct {
+		err  error
+		code Code
+		told error
+	}{
+		{nil, OK, nil},
+		{Quiet(Thresholds), Thresholds, nil},
+		{fmt.Errorf("wrapped: %w", AsUsage(other)), Usage, other},
+		{other, RunFailed, other},
+		{Verdict{Code: RunFailed, Meaning: "no journey succeeded"}.Exit(), RunFailed, nil},
+	} {
+		code, told := Of(tc.err)
+		if code != tc.code || (tc.told != nil && told != tc.told) {
+			t.Errorf("Of(%v) = %d, %v; want %d, %v", tc.err, code, told, tc.code, tc.told)
+		}
+	}
+	if _, told := Of(Verdict{Code: RunFailed, Meaning: "m", Said: true}.Exit()); told != nil {
+		t.Errorf("a failure said already is told again: %v", told)
+	}
+	if AsUsage(nil) != nil || (Verdict{Code: OK}).Exit() != nil {
+		t.Error("nil is not kept nil")
 	}
 }

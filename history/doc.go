@@ -6,6 +6,7 @@
 //   - record.go: Run and Metric, made from a result (or a capacity search) and appended;
 //   - query.go: runs read back and filtered, a run found by number or run id;
 //   - check.go: the regression check (the baseline band, the minimum effect, what is judged);
+//   - checkrun.go: the run a check judges, chosen in the file, its options checked, the file of a run;
 //   - trend.go, trend_model.go: the trend of comparable runs (Trend), which render draws as
 //     text and as trend.html.
 //

@@ -125,3 +125,22 @@ func TestFromCapacity(t *testing.T) {
 		t.Errorf("interrupted search: %+v", r)
 	}
 }
+
+// TestPathFor: --history, else $LPBENCH_HISTORY, else outputs.history.
+func TestPathFor(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	if got := PathFor("", false, getenv, "p.db"); got != "p.db" {
+		t.Errorf("profile only: %q", got)
+	}
+	env["LPBENCH_HISTORY"] = "env.db"
+	if got := PathFor("", false, getenv, "p.db"); got != "env.db" {
+		t.Errorf("env over profile: %q", got)
+	}
+	if got := PathFor("flag.db", true, getenv, "p.db"); got != "flag.db" {
+		t.Errorf("flag over env: %q", got)
+	}
+	if got := PathFor("", true, getenv, "p.db"); got != "" {
+		t.Errorf("--history '' turns it off: %q", got)
+	}
+}

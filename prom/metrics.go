@@ -7,7 +7,9 @@
 // A Set is fed by the engine (it is an engine.Live): the journeys' records as the recorder counts
 // them, read through report.Values and report.AutoMessage so that the live figures are the
 // result's, and the load generator's arrival counts, read when Prometheus scrapes. Its
-// registry is its own, never the global one. Serve puts it on an HTTP endpoint.
+// registry is its own, never the global one. Serve puts it on an HTTP endpoint; Start does so
+// on the Endpoint a command's profile and flags ask for (EndpointOf), and a Live lingers and
+// closes it.
 package prom
 
 import (

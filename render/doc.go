@@ -12,6 +12,10 @@
 //   - compare_render.go: compare as text and HTML;
 //   - capacity_text.go, capacity_html.go, capacity_html.tmpl: a capacity search;
 //   - trend_text.go, trend_html.go, trend_html.tmpl: a history's trend;
-//   - outputs.go: the files a run writes into its directory;
+//   - outputs.go, capacity_outputs.go: the files a run and a capacity search write into their
+//     directories;
+//   - stepsummary.go, jobsummary.go: the CI job summary appended to, and where it is;
+//   - compare_gates.go: the regression gates a comparison failed;
+//   - doctor.go, cleanup.go: doctor's checklist as it comes, and cleanup's summary;
 //   - format.go: the renderers' own value formats (shares, signed differences, wrapped text).
 package render

@@ -1,8 +1,7 @@
-package main
+package lifecycle
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/history"
+	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
@@ -52,7 +52,7 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 			tc.result(res)
 			summary := filepath.Join(dir, "summary.md")
 			getenv := func(k string) string {
-				if k == stepSummaryEnv {
+				if k == render.StepSummaryEnv {
 					return summary
 				}
 				return ""
@@ -62,14 +62,14 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v := out.recorded(db, &stderr)
-			appendStepSummary(getenv, &stderr, out.markdown(v.Code, v.Meaning))
-			verr := verdictError(v)
+			v := out.Recorded(db, &stderr)
+			AppendJobSummary(getenv, &stderr, out.Markdown(v.Code, v.Meaning))
+			verr := v.Exit()
 			md, err := os.ReadFile(summary)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := exitCodeOf(verr); got != tc.code || v.Code != tc.code {
+			if got, _ := exitcode.Of(verr); got != tc.code || v.Code != tc.code {
 				t.Errorf("exit %d (verdict %d), want %d", got, v.Code, tc.code)
 			}
 			if !strings.Contains(string(md), tc.md) || strings.Count(string(md), "**exit ") != 1 {
@@ -96,14 +96,15 @@ func TestVerdictWithHistory(t *testing.T) {
 	}
 }
 
-// exitCodeOf returns the exit code main gives err.
-func exitCodeOf(err error) exitcode.Code {
-	var e *exitError
-	switch {
-	case err == nil:
-		return exitcode.OK
-	case errors.As(err, &e):
-		return e.code
+// shardResult returns a minimal result of shard k/n of run id, profile hash h, started at start.
+func shardResult(id, h string, k, n int, start time.Time) *report.Result {
+	m := report.NewMetrics()
+	m.Window = 10 * time.Second
+	pt := report.NewMetrics()
+	pt.Window = 10 * time.Second
+	return &report.Result{
+		Profile: "smoke", RunID: id, ProfileHash: h, Shard: report.Shard{Index: k, Count: n}, Start: start,
+		Elapsed: time.Second, End: report.EndCompleted, Window: 10 * time.Second,
+		Targets: []report.TargetInfo{{Name: "sim", Kind: "sim"}}, PerTarget: []*report.Metrics{pt}, Overall: m,
 	}
-	return exitcode.RunFailed
 }
