@@ -204,7 +204,7 @@ func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []s
 
 // writeVerdict prints a check's verdict and returns its exit code (exitcode.HistoryCheck); a run
 // without a baseline is a usage error that says why.
-func writeVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
+func writeVerdict(w io.Writer, v *history.RunJudgment, verbose bool) error {
 	if err := render.HistoryVerdict(v, verbose)(w); err != nil {
 		return err
 	}

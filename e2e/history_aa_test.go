@@ -141,7 +141,7 @@ const aaAttempts = 4
 // the generator: its checks failed) is appended too, and history check must refuse to judge it;
 // it is in no later baseline. Where no valid run comes, the machine is too busy to measure: the
 // test is skipped, except in CI (CI is set), where it fails.
-func aaAppendValid(t *testing.T, file string, seed int64, create lpsim.Latency) history.Verdict {
+func aaAppendValid(t *testing.T, file string, seed int64, create lpsim.Latency) history.RunJudgment {
 	t.Helper()
 	for attempt := range aaAttempts {
 		res, runs := aaRun(t, file, seed*100+int64(attempt), create)
@@ -163,7 +163,7 @@ func aaAppendValid(t *testing.T, file string, seed int64, create lpsim.Latency) 
 		t.Fatalf("%d runs in a row were not valid: the machine starves the generator", aaAttempts)
 	}
 	t.Skipf("%d runs in a row were not valid: the machine is too busy to measure (CI does not skip this test)", aaAttempts)
-	return history.Verdict{}
+	return history.RunJudgment{}
 }
 
 // checkCLIRegression runs lpbench history check on file, whose newest run regressed: exit 3, and
@@ -193,7 +193,7 @@ func checkLines(res *report.Result) string {
 	return b.String()
 }
 
-func judgmentLines(v history.Verdict) string {
+func judgmentLines(v history.RunJudgment) string {
 	var b strings.Builder
 	for _, j := range v.Judgments {
 		fmt.Fprintln(&b, j)

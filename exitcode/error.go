@@ -50,7 +50,7 @@ func Of(err error) (Code, error) {
 
 // Exit is the error a command ends with for v (nil for exit 0). An exit 1 tells its meaning
 // unless its failure was said already.
-func (v Verdict) Exit() error {
+func (v Decision) Exit() error {
 	switch {
 	case v.Code == OK:
 		return nil

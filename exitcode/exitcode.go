@@ -98,7 +98,7 @@ func Capacity(c *report.Capacity) (code Code, meaning string) {
 // measurement is not valid or not one of its metrics could be judged, 2 when the runs before it
 // are not comparable with it (no baseline), 3 on a regression (a metric worse, or missing, which
 // its baseline had), 0 otherwise, also while the history is too young to judge.
-func HistoryCheck(v *history.Verdict) Code {
+func HistoryCheck(v *history.RunJudgment) Code {
 	switch v.Reason {
 	case history.NotValid, history.NoMetric:
 		return NotValid

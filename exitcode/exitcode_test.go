@@ -48,17 +48,17 @@ func TestOf(t *testing.T) {
 		{Quiet(Thresholds), Thresholds, nil},
 		{fmt.Errorf("wrapped: %w", AsUsage(other)), Usage, other},
 		{other, RunFailed, other},
-		{Verdict{Code: RunFailed, Meaning: "no journey succeeded"}.Exit(), RunFailed, nil},
+		{Decision{Code: RunFailed, Meaning: "no journey succeeded"}.Exit(), RunFailed, nil},
 	} {
 		code, told := Of(tc.err)
 		if code != tc.code || (tc.told != nil && told != tc.told) {
 			t.Errorf("Of(%v) = %d, %v; want %d, %v", tc.err, code, told, tc.code, tc.told)
 		}
 	}
-	if _, told := Of(Verdict{Code: RunFailed, Meaning: "m", Said: true}.Exit()); told != nil {
+	if _, told := Of(Decision{Code: RunFailed, Meaning: "m", Said: true}.Exit()); told != nil {
 		t.Errorf("a failure said already is told again: %v", told)
 	}
-	if AsUsage(nil) != nil || (Verdict{Code: OK}).Exit() != nil {
+	if AsUsage(nil) != nil || (Decision{Code: OK}).Exit() != nil {
 		t.Error("nil is not kept nil")
 	}
 }

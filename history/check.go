@@ -183,8 +183,9 @@ const (
 	NoMetric
 )
 
-// Verdict is the check of one run.
-type Verdict struct {
+// RunJudgment is the regression check of one run: its baseline, each metric's Judgment, or why it was
+// not judged.
+type RunJudgment struct {
 	Run      *Run
 	Baseline []*Run // the comparable runs it was judged against, oldest first
 	// Options are the options it was judged with, defaults applied.
@@ -203,10 +204,10 @@ type Verdict struct {
 }
 
 // Invalid reports whether the run was not judged because its own measurement is not valid.
-func (v *Verdict) Invalid() bool { return v.Reason == NotValid }
+func (v *RunJudgment) Invalid() bool { return v.Reason == NotValid }
 
 // Regressions returns the judgments flagged as regressions.
-func (v *Verdict) Regressions() []Judgment {
+func (v *RunJudgment) Regressions() []Judgment {
 	var out []Judgment
 	for _, j := range v.Judgments {
 		if j.Flag == FlagRegression {
@@ -239,13 +240,13 @@ func Series(runs []*Run, r *Run, ignore []string) ([]*Run, int) {
 	return out, i
 }
 
-// Check judges r, one of runs (every run of the history, oldest first), against its comparable
+// JudgeRun judges r, one of runs (every run of the history, oldest first), against its comparable
 // runs as Judge does; when too few comparable valid runs came before it, it tells a young history
 // (TooFewRuns) from one whose runs differ from r in labels or shard (NotComparable).
-func Check(runs []*Run, r *Run, o CheckOptions) Verdict {
+func JudgeRun(runs []*Run, r *Run, o CheckOptions) RunJudgment {
 	series, i := Series(runs, r, o.IgnoreLabels)
 	if i < 0 {
-		return Verdict{Run: r, Options: o.withDefaults(), Reason: NotValid, NotJudged: fmt.Sprintf("NOT JUDGED: run #%d is not one of the runs", r.Seq)}
+		return RunJudgment{Run: r, Options: o.withDefaults(), Reason: NotValid, NotJudged: fmt.Sprintf("NOT JUDGED: run #%d is not one of the runs", r.Seq)}
 	}
 	v := Judge(series, i, o)
 	if v.Reason != TooFewRuns {
@@ -314,10 +315,10 @@ func hasKey(l map[string]string, k string) bool { _, ok := l[k]; return ok }
 // Judge checks runs[i] against the previous o.Baseline runs of runs (oldest first) comparable
 // with it (but for o.IgnoreLabels) whose own measurement was valid: each metric of the run, and
 // each metric that at least MinBaseline baseline runs had and the run lacks (a regression).
-func Judge(runs []*Run, i int, o CheckOptions) Verdict {
+func Judge(runs []*Run, i int, o CheckOptions) RunJudgment {
 	o = o.withDefaults()
 	r := runs[i]
-	v := Verdict{Run: r, Options: o}
+	v := RunJudgment{Run: r, Options: o}
 	if ok, why := r.Judged(); !ok {
 		v.Reason, v.NotJudged = NotValid, "NOT JUDGED: run #"+strconv.FormatInt(r.Seq, 10)+": "+why
 		return v
@@ -352,7 +353,7 @@ func Judge(runs []*Run, i int, o CheckOptions) Verdict {
 // judgeMissing flags each metric that at least MinBaseline baseline runs had and the run lacks
 // (a consumer-facing number that stopped being measured is no good news); one fewer baseline
 // runs had is skipped, with why.
-func (v *Verdict) judgeMissing() {
+func (v *RunJudgment) judgeMissing() {
 	type key struct{ target, metric string }
 	var order []key
 	count, kind := map[key]int{}, map[key]report.ValueKind{}
@@ -379,7 +380,7 @@ func (v *Verdict) judgeMissing() {
 }
 
 // warnProfile warns when the run's profile (its hash) differs from that of baseline runs.
-func (v *Verdict) warnProfile() {
+func (v *RunJudgment) warnProfile() {
 	var seqs []string
 	for _, b := range v.Baseline {
 		if b.ProfileHash != v.Run.ProfileHash {

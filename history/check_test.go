@@ -21,7 +21,7 @@ func series(values ...float64) []*Run {
 	return runs
 }
 
-func judgmentOf(t *testing.T, v Verdict, metric string) Judgment {
+func judgmentOf(t *testing.T, v RunJudgment, metric string) Judgment {
 	t.Helper()
 	for _, j := range v.Judgments {
 		if j.Metric == metric {
@@ -228,7 +228,7 @@ func TestJudgeIgnoreLabels(t *testing.T) {
 // JUDGED.
 func TestCheckNotJudged(t *testing.T) {
 	runs := series(100, 100, 100)
-	if v := Check(runs, runs[2], CheckOptions{}); v.Reason != TooFewRuns || !strings.HasPrefix(v.NotJudged, "NOT JUDGED: run #3: 2 comparable") {
+	if v := JudgeRun(runs, runs[2], CheckOptions{}); v.Reason != TooFewRuns || !strings.HasPrefix(v.NotJudged, "NOT JUDGED: run #3: 2 comparable") {
 		t.Errorf("young history: %d %q", v.Reason, v.NotJudged)
 	}
 	runs = series(100, 100, 100, 100, 100)
@@ -236,12 +236,12 @@ func TestCheckNotJudged(t *testing.T) {
 		r.Labels = map[string]string{"env": "ci", "commit": string(rune('a' + i))}
 	}
 	runs[1].Shard = report.Shard{Index: 1, Count: 2}
-	v := Check(runs, runs[4], CheckOptions{})
+	v := JudgeRun(runs, runs[4], CheckOptions{})
 	if v.Reason != NotComparable || len(v.LabelsDiffer) != 1 || v.LabelsDiffer[0] != "commit" ||
 		!strings.Contains(v.NotJudged, "4 earlier valid runs of kind run, profile p, but only 0 comparable with it: they differ in label commit in 4, the shard in 1") {
 		t.Errorf("a label that changes every run: %d %v %q", v.Reason, v.LabelsDiffer, v.NotJudged)
 	}
-	if v := Check(runs, runs[4], CheckOptions{IgnoreLabels: []string{"commit"}}); v.Reason != Judged || len(v.Baseline) != 3 {
+	if v := JudgeRun(runs, runs[4], CheckOptions{IgnoreLabels: []string{"commit"}}); v.Reason != Judged || len(v.Baseline) != 3 {
 		t.Errorf("commit ignored: %d %q, baseline %d", v.Reason, v.NotJudged, len(v.Baseline))
 	}
 	// Every metric of the run has too few samples, and it lacks none of the baseline's.
@@ -249,7 +249,7 @@ func TestCheckNotJudged(t *testing.T) {
 	for _, r := range runs {
 		r.Metrics = []Metric{{Target: "sim", Name: "step.create.p99", Kind: report.KindDuration, Value: 1e8, Samples: 999}}
 	}
-	if v := Check(runs, runs[3], CheckOptions{}); v.Reason != NoMetric || len(v.Judgments) != 0 || !strings.HasPrefix(v.NotJudged, "NOT JUDGED") {
+	if v := JudgeRun(runs, runs[3], CheckOptions{}); v.Reason != NoMetric || len(v.Judgments) != 0 || !strings.HasPrefix(v.NotJudged, "NOT JUDGED") {
 		t.Errorf("nothing judgeable: %d %q", v.Reason, v.NotJudged)
 	}
 }

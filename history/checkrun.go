@@ -43,30 +43,30 @@ func choiceError(format string, a ...any) error { return &ChoiceError{fmt.Sprint
 // every run of f's profile (labels commit=… with IgnoreLabels commit judges one commit against
 // the others). With f.Target, the newest run is judged even if that target is silent in it (its
 // metrics missing). A *ChoiceError says no run is chosen.
-func (db *DB) CheckRun(ctx context.Context, f Filter, ref string, o CheckOptions) (Verdict, error) {
+func (db *DB) CheckRun(ctx context.Context, f Filter, ref string, o CheckOptions) (RunJudgment, error) {
 	all, err := db.Runs(ctx, Filter{Profile: f.Profile, Target: f.Target, KeepEmpty: true})
 	if err != nil {
-		return Verdict{}, err
+		return RunJudgment{}, err
 	}
 	if f.Target != "" && !slices.ContainsFunc(all, func(x *Run) bool { return len(x.Metrics) > 0 }) {
-		return Verdict{}, choiceError("no run has metrics of target %q", f.Target)
+		return RunJudgment{}, choiceError("no run has metrics of target %q", f.Target)
 	}
 	chosen, err := db.Runs(ctx, Filter{Profile: f.Profile, Target: f.Target, Labels: f.Labels, KeepEmpty: true})
 	if err != nil {
-		return Verdict{}, err
+		return RunJudgment{}, err
 	}
 	if len(chosen) == 0 {
 		if s := f.String(); s != "" {
-			return Verdict{}, choiceError("no run matches the filter %s", s)
+			return RunJudgment{}, choiceError("no run matches the filter %s", s)
 		}
-		return Verdict{}, choiceError("no run in %s", db.Path())
+		return RunJudgment{}, choiceError("no run in %s", db.Path())
 	}
 	r, err := Find(chosen, ref)
 	if err != nil {
-		return Verdict{}, &ChoiceError{err.Error()}
+		return RunJudgment{}, &ChoiceError{err.Error()}
 	}
 	i := slices.IndexFunc(all, func(x *Run) bool { return x.Seq == r.Seq })
-	return Check(all, all[i], o), nil
+	return JudgeRun(all, all[i], o), nil
 }
 
 // IsChoice reports whether err is a *ChoiceError.

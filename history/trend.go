@@ -25,7 +25,7 @@ func BuildTrend(runs []*Run, n int, o CheckOptions, f Filter) *Trend {
 	if s := f.String(); s != "" {
 		t.Subtitle += "; filter: " + s
 	}
-	verdicts := make([]Verdict, len(runs))
+	verdicts := make([]RunJudgment, len(runs))
 	for i := first; i < len(runs); i++ {
 		verdicts[i] = Judge(runs, i, o)
 		ok, _ := runs[i].Judged()

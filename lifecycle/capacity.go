@@ -62,7 +62,7 @@ func (j *Capacity) run(c *Config, stop, work context.Context) (*Outcome, error) 
 	}
 	code, meaning := exitcode.Capacity(s)
 	path := filepath.Join(c.Dir, "capacity.json")
-	return &Outcome{Verdict: exitcode.Verdict{Code: code, Meaning: meaning, Said: s.Error != ""}, Result: path,
+	return &Outcome{Verdict: exitcode.Decision{Code: code, Meaning: meaning, Said: s.Error != ""}, Result: path,
 		Record: func(code exitcode.Code) (*history.Run, error) {
 			return history.FromCapacity(s, engine.Version(), int(code), path), nil
 		},

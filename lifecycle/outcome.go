@@ -13,7 +13,7 @@ import (
 
 // Outcome is what a finished job (or a merge) tells the lifecycle.
 type Outcome struct {
-	Verdict exitcode.Verdict
+	Verdict exitcode.Decision
 	// Result is the result file (result.json, capacity.json) the history keeps.
 	Result string
 	// Record returns the history's run, given the exit the command ends with.
@@ -26,7 +26,7 @@ type Outcome struct {
 // is exitcode.Run's.
 func RunOutcome(res *report.Result, path string) *Outcome {
 	code, meaning := exitcode.Run(res)
-	return &Outcome{Verdict: exitcode.Verdict{Code: code, Meaning: meaning, Said: res.End == report.EndFailed}, Result: path,
+	return &Outcome{Verdict: exitcode.Decision{Code: code, Meaning: meaning, Said: res.End == report.EndFailed}, Result: path,
 		Record: func(code exitcode.Code) (*history.Run, error) { return history.FromResult(res, int(code), path) },
 		Markdown: func(code exitcode.Code, meaning string) render.Reporter {
 			return render.MarkdownExit(res, code, meaning)
@@ -35,7 +35,7 @@ func RunOutcome(res *report.Result, path string) *Outcome {
 
 // Recorded appends the outcome to the history db, if any, and returns the verdict the command
 // ends with: a failed append never hides the run's own 1, 3, 4 or 130 (exitcode.Verdict).
-func (out *Outcome) Recorded(db *history.DB, stderr io.Writer) exitcode.Verdict {
+func (out *Outcome) Recorded(db *history.DB, stderr io.Writer) exitcode.Decision {
 	v := out.Verdict
 	if db == nil {
 		return v

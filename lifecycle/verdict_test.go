@@ -89,7 +89,7 @@ func TestHistoryFailureKeepsVerdict(t *testing.T) {
 func TestVerdictWithHistory(t *testing.T) {
 	t.Parallel()
 	for _, code := range []exitcode.Code{exitcode.OK, exitcode.RunFailed, exitcode.Thresholds, exitcode.NotValid, exitcode.Interrupted} {
-		v := exitcode.Verdict{Code: code, Meaning: "meaning"}
+		v := exitcode.Decision{Code: code, Meaning: "meaning"}
 		if got, warning := v.WithHistory(nil); got != v || warning != "" {
 			t.Errorf("exit %d: %+v after a successful append, want %+v; warning %q", code, got, v, warning)
 		}

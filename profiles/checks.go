@@ -11,10 +11,10 @@ import (
 	"github.com/lpbench/lpbench/report"
 )
 
-// Checks are the limits of the run's measurement checks (see report.Check), and the checks the
+// CheckLimits are the limits of the run's measurement checks (see report.Check), and the checks the
 // profile relaxes: a relaxed check is computed and reported, but its failure does not make the
 // run invalid.
-type Checks struct {
+type CheckLimits struct {
 	LagP99    time.Duration `yaml:"lag_p99"`    // generator_lag: the arrivals' start lag p99 (default 10ms)
 	Dropped   Percent       `yaml:"dropped"`    // load_delivered: dropped / planned (default 1%)
 	RateError Percent       `yaml:"rate_error"` // load_delivered: a second's arrivals off its target rate (default 5%)
@@ -23,12 +23,12 @@ type Checks struct {
 }
 
 // defaultChecks are the checks' limits when a profile sets none.
-func defaultChecks() Checks {
-	return Checks{LagP99: 10 * time.Millisecond, Dropped: 0.01, RateError: 0.05, CPU: 0.90}
+func defaultChecks() CheckLimits {
+	return CheckLimits{LagP99: 10 * time.Millisecond, Dropped: 0.01, RateError: 0.05, CPU: 0.90}
 }
 
 // Relaxed reports whether the profile relaxes check name.
-func (c Checks) Relaxed(name string) bool { return slices.Contains(c.Relax, name) }
+func (c CheckLimits) Relaxed(name string) bool { return slices.Contains(c.Relax, name) }
 
 // Percent is a share written as a percentage ("1%", "0.5%"); it holds the fraction (0.01).
 type Percent float64

@@ -35,7 +35,7 @@ type Profile struct {
 	// Sim configures the embedded simulator that "sim" targets drive.
 	Sim lpsim.Config `yaml:"sim"`
 	// Checks are the limits of the measurement checks and the checks relaxed.
-	Checks Checks `yaml:"checks"`
+	Checks CheckLimits `yaml:"checks"`
 
 	// Source is where the profile came from: a file path or "builtin:NAME".
 	Source string `yaml:"-"`

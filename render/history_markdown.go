@@ -59,7 +59,7 @@ func cmpFloat(a, b float64) int {
 }
 
 // historyOutcome says what a check's exit code means, for a heading.
-func historyOutcome(v *history.Verdict) string {
+func historyOutcome(v *history.RunJudgment) string {
 	switch code := exitcode.HistoryCheck(v); {
 	case code == exitcode.Thresholds:
 		return fmt.Sprintf("REGRESSION: %d metric(s) worse (exit 3)", len(v.Regressions()))
@@ -78,7 +78,7 @@ func historyOutcome(v *history.Verdict) string {
 // baseline (its size, its runs, the minimum effect), warnings, then a table of every metric
 // judged — flagged ones first — with its value, baseline band and mean, the smallest change for
 // the worse the baseline can flag, and the verdict; the metrics not judged are counted.
-func writeHistoryVerdictMarkdown(w io.Writer, v *history.Verdict) error {
+func writeHistoryVerdictMarkdown(w io.Writer, v *history.RunJudgment) error {
 	r := v.Run
 	var b strings.Builder
 	fmt.Fprintf(&b, "### lpbench history check: %s\n\n", mdText(historyOutcome(v)))

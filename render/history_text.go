@@ -68,7 +68,7 @@ func writeHistoryRun(w io.Writer, r *history.Run) error {
 // writeHistoryVerdict writes a history check's verdict: the run judged, then why it was not
 // judged, or its baseline, warnings, the flagged judgments (every one when verbose) and the
 // count of regressions. The exit code is exitcode.HistoryCheck's.
-func writeHistoryVerdict(w io.Writer, v *history.Verdict, verbose bool) error {
+func writeHistoryVerdict(w io.Writer, v *history.RunJudgment, verbose bool) error {
 	r := v.Run
 	fmt.Fprintf(w, "history check of run #%d (%s %s, labels %s, run id %s)\n", r.Seq, r.Kind, r.Profile, history.FormatLabels(r.Labels), r.RunID)
 	switch v.Reason {

@@ -104,11 +104,11 @@ func HistoryRun(r *history.Run) Reporter {
 }
 
 // HistoryVerdictMarkdown is a history check's verdict as markdown, for a job summary.
-func HistoryVerdictMarkdown(v *history.Verdict) Reporter {
+func HistoryVerdictMarkdown(v *history.RunJudgment) Reporter {
 	return func(w io.Writer) error { return writeHistoryVerdictMarkdown(w, v) }
 }
 
 // HistoryVerdict is a history check's verdict; verbose lists every judgment.
-func HistoryVerdict(v *history.Verdict, verbose bool) Reporter {
+func HistoryVerdict(v *history.RunJudgment, verbose bool) Reporter {
 	return func(w io.Writer) error { return writeHistoryVerdict(w, v, verbose) }
 }

@@ -47,7 +47,7 @@ const (
 // Run is what the checks are computed from.
 type Run struct {
 	Result  *report.Result
-	Limits  profiles.Checks
+	Limits  profiles.CheckLimits
 	Runners []Runner
 	CPU     CPUUse
 	// SimInProcess: the embedded simulator ran in this process (its CPU counts as the
@@ -141,7 +141,7 @@ func secondLag(pt report.Point) time.Duration {
 // plan intended for that second. The comparison is with the plan's own arrivals, not with its
 // rate: Poisson arrivals vary by √rate from second to second by design, which is not the
 // generator's fault; for uniform arrivals the two differ by less than one.
-func deliveredCheck(rf Runner, l profiles.Checks) report.Check {
+func deliveredCheck(rf Runner, l profiles.CheckLimits) report.Check {
 	c := report.Check{Name: "load_delivered", Target: rf.Name, OK: true, LimitValue: float64(l.Dropped),
 		Limit: fmt.Sprintf("dropped ≤ %s, each second within %s of the plan", l.Dropped, l.RateError)}
 	if rf.Counts.Planned == 0 {

@@ -82,7 +82,7 @@ func mergedChecks(p profiles.Profile, m *report.Result) ([]report.Check, error) 
 // mergedDelivered is load_delivered of the merged run l: dropped / planned within the limit,
 // and in every wall-clock second wholly inside the plan (after the first) the started arrivals
 // within rate_error (at least 2) of the plan's.
-func mergedDelivered(l mergedLoad, m *report.Result, lim profiles.Checks) report.Check {
+func mergedDelivered(l mergedLoad, m *report.Result, lim profiles.CheckLimits) report.Check {
 	c := report.Check{Name: "load_delivered", Target: l.label, OK: true, LimitValue: float64(lim.Dropped),
 		Limit: fmt.Sprintf("dropped ≤ %s, each second within %s of the plan", lim.Dropped, lim.RateError)}
 	a := l.arrivals

@@ -2,10 +2,10 @@ package exitcode
 
 import "fmt"
 
-// Verdict is a command's exit: its code and what it means in one line, as a job summary tells
+// Decision is a command's exit: its code and what it means in one line, as a job summary tells
 // it. Err, when set, is the failure the command ends with (a history that could not take the
 // run); Said says a failure was printed already (an exit 1 then tells nothing more).
-type Verdict struct {
+type Decision struct {
 	Code    Code
 	Meaning string
 	Err     error
@@ -17,12 +17,12 @@ type Verdict struct {
 // 0) into exit 1 with that error. It never hides what the run decided itself: a 1, 3, 4 or 130
 // stays, the more meaningful code, and the failure is a warning, returned to be printed, and
 // added to the meaning.
-func (v Verdict) WithHistory(failed error) (Verdict, string) {
+func (v Decision) WithHistory(failed error) (Decision, string) {
 	switch {
 	case failed == nil:
 		return v, ""
 	case v.Code == OK:
-		return Verdict{Code: RunFailed, Err: failed,
+		return Decision{Code: RunFailed, Err: failed,
 			Meaning: fmt.Sprintf("%v (the run itself: exit %d, %s)", failed, v.Code, v.Meaning)}, ""
 	}
 	warning := fmt.Sprintf("warning: %v; the exit code stays %d (%s)", failed, v.Code, v.Meaning)
