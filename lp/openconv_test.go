@@ -44,17 +44,7 @@ func TestOpenConversationOf(t *testing.T) {
 // TestSecondConversationNamesTheOpenOne: the simulator refuses a second CONVERSATION of a consumer
 // with a 400 that names its open conversation, and the client reads it.
 func TestSecondConversationNamesTheOpenOne(t *testing.T) {
-	sim, err := lpsim.NewServer(lpsim.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	acct := sim.Config().Accounts[0]
-	c, err := NewClient(Target{Name: "sim", Account: acct.ID, CSDS: sim.URL, Scheme: "http", ClientID: acct.ClientID, ClientSecret: acct.ClientSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
+	_, c := simClient(t, lpsim.DefaultConfig())
 	ctx := context.Background()
 	d, _, err := c.Domains(ctx)
 	if err != nil {
@@ -103,17 +93,7 @@ func (f *fakeJournal) Closed(t int, c, conv string) {
 // conversation it opened and of its close; a CONVERSATION refused by an answer is recorded as
 // opening nothing; one whose answer never came stays in flight.
 func TestJourneyJournal(t *testing.T) {
-	sim, err := lpsim.NewServer(lpsim.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	acct := sim.Config().Accounts[0]
-	c, err := NewClient(Target{Name: "sim", Account: acct.ID, CSDS: sim.URL, Scheme: "http", ClientID: acct.ClientID, ClientSecret: acct.ClientSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
+	sim, c := simClient(t, lpsim.DefaultConfig())
 	jl := &fakeJournal{}
 	j := &Journey{Client: c, Epoch: time.Now(), Target: 2, Opts: JourneyOptions{Window: 10 * time.Second, Close: true,
 		ConsumerPrefix: "c-", Journal: jl, RequestTimeout: 5 * time.Second}}
@@ -137,17 +117,7 @@ func TestJourneyJournal(t *testing.T) {
 func TestInterruptedCreateIsClosed(t *testing.T) {
 	cfg := lpsim.DefaultConfig()
 	cfg.Latency = map[lpsim.Endpoint]lpsim.Latency{lpsim.EndpointCreate: lpsim.Fixed(300 * time.Millisecond)}
-	sim, err := lpsim.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	acct := sim.Config().Accounts[0]
-	c, err := NewClient(Target{Name: "sim", Account: acct.ID, CSDS: sim.URL, Scheme: "http", ClientID: acct.ClientID, ClientSecret: acct.ClientSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
+	sim, c := simClient(t, cfg)
 	j := &Journey{Client: c, Epoch: time.Now(), Opts: JourneyOptions{Window: 10 * time.Second, Close: true, RequestTimeout: 10 * time.Second}}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { // cancel once the simulator has opened the conversation (bounded polling)
@@ -175,17 +145,7 @@ func TestInterruptedCreateIsClosed(t *testing.T) {
 func TestCloseRenewsTheAppJWT(t *testing.T) {
 	cfg := lpsim.DefaultConfig()
 	cfg.AppJWTLifetime = 2 * time.Second
-	sim, err := lpsim.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	acct := sim.Config().Accounts[0]
-	c, err := NewClient(Target{Name: "sim", Account: acct.ID, CSDS: sim.URL, Scheme: "http", ClientID: acct.ClientID, ClientSecret: acct.ClientSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
+	sim, c := simClient(t, cfg)
 	j := &Journey{Client: c, Epoch: time.Now(), Opts: JourneyOptions{Window: 10 * time.Second, Close: true, RequestTimeout: 10 * time.Second,
 		SendDelay: func() time.Duration { return 3 * time.Second }}}
 	var rec sample.Record
@@ -196,4 +156,22 @@ func TestCloseRenewsTheAppJWT(t *testing.T) {
 	if led := sim.Ledger(); led.ConversationsCreated != 1 || led.ConversationsClosed != 1 {
 		t.Errorf("created %d, closed %d conversations; want 1 and 1", led.ConversationsCreated, led.ConversationsClosed)
 	}
+}
+
+// simClient starts a simulator of cfg and returns it with a client of its first account; both
+// are closed when the test ends.
+func simClient(t *testing.T, cfg lpsim.Config) (*lpsim.Server, *Client) {
+	t.Helper()
+	sim, err := lpsim.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	acct := sim.Config().Accounts[0]
+	c, err := NewClient(Target{Name: "sim", Account: acct.ID, CSDS: sim.URL, Scheme: "http", ClientID: acct.ClientID, ClientSecret: acct.ClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return sim, c
 }
