@@ -48,8 +48,10 @@ func TestAbortOnFail(t *testing.T) {
 			if got := res.Targets[0].Name; tc.target != "" && got != tc.target {
 				t.Fatalf("the profile's target is %q: fix the test's scope", got)
 			}
-			if res.End != report.EndAborted || told.Load() != 1 || res.Arrivals.NotStarted == 0 {
-				t.Errorf("end %q, told %d times, not started %d: want aborted, once, > 0", res.End, told.Load(), res.Arrivals.NotStarted)
+			// Aborted 1 s after the first failing second, not at the schedule's end: most of the
+			// 10 s of arrivals never start (a tenth, however busy the machine).
+			if res.End != report.EndAborted || told.Load() != 1 || res.Arrivals.NotStarted < res.Arrivals.Planned/10 {
+				t.Errorf("end %q, told %d times, not started %d of %d: want aborted, once, a tenth or more not started", res.End, told.Load(), res.Arrivals.NotStarted, res.Arrivals.Planned)
 			}
 			// How soon it stopped depends on the machine: arrivals not started (above) prove it
 			// stopped before its schedule ended.

@@ -65,8 +65,9 @@ func TestEveryCheckComputed(t *testing.T) {
 
 // TestCheckStalledDispatcher: the dispatcher waits for a slot (when_full: queue) behind two slow
 // journeys, so the arrivals go out seconds late: generator_lag fails and names the generator —
-// or, where a busy machine left most of them unstarted when the run ended (the lag is judged on
-// started arrivals), load_delivered does: either way the run is no measurement of the target.
+// or, where a busy machine left most of them unstarted when the run ended (fewer than 20: the
+// lag is judged on started arrivals), load_delivered does: either way the run is no measurement
+// of the target.
 func TestCheckStalledDispatcher(t *testing.T) {
 	t.Parallel()
 	p := testProfile(20, 2*time.Second)
@@ -78,7 +79,9 @@ func TestCheckStalledDispatcher(t *testing.T) {
 	t.Log(lag.Line())
 	t.Log(delivered.Line())
 	c := lag
-	if lag.OK {
+	if lag.OK && res.Arrivals.Started >= 20 { // a quiet machine starts 25 – 30 of the 40, late
+		t.Errorf("generator_lag holds over %d started arrivals: %s", res.Arrivals.Started, lag.Line())
+	} else if lag.OK {
 		c = delivered
 	}
 	if c.OK {

@@ -133,6 +133,11 @@ func Run(stop, work context.Context, p profiles.Profile, o Options) (*report.Res
 		return nil, err
 	}
 	c := newControl(stop, work, o)
+	outlive, endOutlive := lp.Outlive(c.work)
+	defer endOutlive()
+	for _, tr := range targets {
+		tr.journey.Opts.Outlive = outlive
+	}
 	clock := checkClock(c.stop, o, targets)
 	epoch := o.StartAt
 	if epoch.IsZero() {

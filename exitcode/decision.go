@@ -12,7 +12,7 @@ type Decision struct {
 	Said    bool
 }
 
-// WithHistory returns the verdict once the run was appended to the history: failed is the
+// WithHistory returns the decision once the run was appended to the history: failed is the
 // append's error, nil when the run is in the history. A failed append turns a clean run (exit
 // 0) into exit 1 with that error. It never hides what the run decided itself: a 1, 3, 4 or 130
 // stays, the more meaningful code, and the failure is a warning, returned to be printed, and

@@ -164,7 +164,7 @@ func (j Judgment) String() string {
 	return s
 }
 
-// Reason says why a run was not judged (Verdict.Reason).
+// Reason says why a run was not judged (RunJudgment.Reason).
 type Reason int
 
 // Why a run was not judged.

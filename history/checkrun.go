@@ -37,7 +37,7 @@ func (e *ChoiceError) Error() string { return e.msg }
 
 func choiceError(format string, a ...any) error { return &ChoiceError{fmt.Sprintf(format, a...)} }
 
-// CheckRun judges a run of the history (Check) against the runs before it that are comparable
+// CheckRun judges a run of the history (JudgeRun) against the runs before it that are comparable
 // with it. The run is the newest that f matches, or the one ref names (a number or a run id;
 // Find). f's labels choose the run judged, not its baseline: that is the comparable runs among
 // every run of f's profile (labels commit=… with IgnoreLabels commit judges one commit against

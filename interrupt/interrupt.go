@@ -1,8 +1,9 @@
 // Package interrupt owns the two-stage interrupt of a run: the first SIGINT or SIGTERM stops
 // the arrivals (the stop context that engine.Run and capacity.Search take), and the journeys in
 // flight get a grace period to finish before the work context ends and cancels them; a second
-// signal cancels them at once (Contexts); Context is the one-stage interrupt of a server or a
-// check. It prints nothing: the caller is told of the first signal.
+// signal cancels them at once (Contexts), and a third is the runtime's (it ends the process);
+// Context is the one-stage interrupt of a server or a check. It prints nothing: the caller is
+// told of the first signal.
 package interrupt
 
 import (
@@ -40,6 +41,9 @@ func Contexts(grace time.Duration, onStop func()) (stop, work context.Context, r
 			return
 		}
 		cancel()
+		// From now on a signal is the runtime's again: what is left (a CONVERSATION already
+		// sent, the closes, the reports) is bounded, and one more Ctrl-C ends the process.
+		signal.Stop(sigs)
 	}()
 	return stop, work, sync.OnceFunc(func() {
 		signal.Stop(sigs)

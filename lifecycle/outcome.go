@@ -34,7 +34,7 @@ func RunOutcome(res *report.Result, path string) *Outcome {
 }
 
 // Recorded appends the outcome to the history db, if any, and returns the verdict the command
-// ends with: a failed append never hides the run's own 1, 3, 4 or 130 (exitcode.Verdict).
+// ends with: a failed append never hides the run's own 1, 3, 4 or 130 (exitcode.Decision).
 func (out *Outcome) Recorded(db *history.DB, stderr io.Writer) exitcode.Decision {
 	v := out.Verdict
 	if db == nil {

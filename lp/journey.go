@@ -27,6 +27,10 @@ type JourneyOptions struct {
 	Close bool
 	// RequestTimeout bounds each request (default 30 s).
 	RequestTimeout time.Duration
+	// Outlive, when not nil, is the context a CONVERSATION already sent runs on once the run's
+	// context has ended (see Outlive): the run shares one. Without it each journey detaches its
+	// own, bounded by the request timeout alone.
+	Outlive context.Context
 	// ConsumerPrefix and ConsumerSuffix surround the arrival index in every ext_consumer_id, so
 	// ids are unique within a run, and across runs when they carry a run id.
 	ConsumerPrefix, ConsumerSuffix string
@@ -185,8 +189,17 @@ func (j *Journey) offset(t time.Time) time.Duration {
 	return t.Sub(j.Epoch)
 }
 
-// closeGrace is what a close may spend beyond one request timeout (its retries' backoff).
-const closeGrace = 5 * time.Second
+// CloseGrace is what a close may spend beyond one request timeout (its retries' backoff), and
+// what a CONVERSATION in flight may outlive the run's context by (Outlive).
+const CloseGrace = 5 * time.Second
+
+// Outlive returns a context for JourneyOptions.Outlive: it ends CloseGrace after ctx does (or
+// when stop is called), and carries none of ctx's cancellation before that.
+func Outlive(ctx context.Context) (outlive context.Context, stop func()) {
+	out, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	unhook := context.AfterFunc(ctx, func() { time.AfterFunc(CloseGrace, cancel) })
+	return out, func() { unhook(); cancel() }
+}
 
 // requestTimeout returns the bound of each request (default 30 s).
 func (j *Journey) requestTimeout() time.Duration {
@@ -248,13 +261,22 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	if !j.identify(ctx, rec, &con, consumer) {
 		return
 	}
+	if ctx.Err() != nil { // the run stopped before CONVERSATION: nothing was sent or opened
+		rec.Steps[sample.Create].Class = sample.ClassCanceled
+		fail(rec, sample.Create)
+		return
+	}
 	if j.Opts.Journal != nil {
 		j.Opts.Journal.Opening(int(j.Target), consumer)
 	}
 	// Once sent, a CONVERSATION runs to its answer, within its request timeout, even when the
-	// run stops meanwhile: the server opens the conversation whether or not the client waits,
-	// and only its answer names the conversation to close.
-	err := j.stepOn(ctx, context.WithoutCancel(ctx), rec, sample.Create, func(ctx context.Context) (int, error) {
+	// run stops meanwhile (at most CloseGrace longer, with Opts.Outlive): the server opens the
+	// conversation whether or not the client waits, and only its answer names the one to close.
+	detached := j.Opts.Outlive
+	if detached == nil {
+		detached = context.WithoutCancel(ctx)
+	}
+	err := j.stepOn(ctx, detached, rec, sample.Create, func(ctx context.Context) (int, error) {
 		var tm reqTimes
 		id, err := c.createConversation(ctx, &con, &tm)
 		j.traced(&rec.Steps[sample.Create], &tm)
@@ -415,8 +437,8 @@ func (j *Journey) close(ctx context.Context, rec *sample.Record, con *Consumer, 
 	}
 	// Always on a context detached from the run's cancellation, so that a close in flight when
 	// the run is cancelled still closes the consumer's conversation — bounded by one request
-	// timeout and closeGrace for retries, so that a 429 storm cannot hold a shutdown.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.requestTimeout()+closeGrace)
+	// timeout and CloseGrace for retries, so that a 429 storm cannot hold a shutdown.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.requestTimeout()+CloseGrace)
 	defer cancel()
 	err := j.step(ctx, rec, sample.Close, func(ctx context.Context) (int, error) {
 		j.renewAppJWT(ctx, con)

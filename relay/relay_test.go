@@ -33,7 +33,7 @@ func (c *collector) all() []Delivery {
 	return append([]Delivery(nil), c.ds...)
 }
 
-// waitFor polls cond every 5 ms for up to 10 s.
+// waitFor polls cond every 5 ms for up to 60 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second) // a slow subscriber drains 1,024 frames at 1 ms each, slower on a busy machine

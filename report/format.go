@@ -54,7 +54,11 @@ func TrimFloat(f float64) string { return TrimDecimals(f, 3) }
 // TrimDecimals renders f with at most n decimals and no trailing zeros (TrimDecimals(2.50, 2)
 // is 2.5): rates and shares in the capacity search's and the checks' wording take 2.
 func TrimDecimals(f float64, n int) string {
-	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(f, 'f', n, 64), "0"), ".")
+	s := strconv.FormatFloat(f, 'f', n, 64)
+	if n <= 0 {
+		return s // no decimals: its zeros are the integer's
+	}
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
 // fmtValue renders a metric's value: a duration, or a share as a percentage.

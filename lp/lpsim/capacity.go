@@ -41,7 +41,7 @@ type QueueStats struct {
 	MaxWait  time.Duration `json:"max_wait_ns"` // longest single wait
 }
 
-// queue enforces one endpoint's Capacity and keeps its statistics. A queue with neither limit
+// queue enforces one endpoint's ServiceLimit and keeps its statistics. A queue with neither limit
 // costs one nil check per request.
 type queue struct {
 	slots chan struct{} // a semaphore of Concurrency slots; nil = unlimited
