@@ -1,11 +1,7 @@
 package main
 
 import (
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/lpbench/lpbench/exitcode"
@@ -38,15 +34,7 @@ func TestDoctorSimURL(t *testing.T) {
 // TestDoctorUsage: usage errors exit 2 and send nothing; a live profile needs --live.
 func TestDoctorUsage(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.StartTLS()
-	defer srv.Close()
+	srv, conns := countingTLSServer(t)
 	live := writeProfile(t, quickLoad+`targets:
   - name: brand
     account: "42"

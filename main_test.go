@@ -142,15 +142,7 @@ func TestHelpEverySubcommand(t *testing.T) {
 // connection is opened to it.
 func TestLiveNeedsConfirmation(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.StartTLS()
-	defer srv.Close()
+	srv, conns := countingTLSServer(t)
 	f := writeProfile(t, quickLoad+`targets:
   - name: brand
     account: "42"
@@ -463,15 +455,7 @@ func TestUnknownAccountRefusedAtRegistration(t *testing.T) {
 // key and the flag) before any request, unless --leave-open says the conversations stay open.
 func TestLiveLeaveOpen(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.StartTLS()
-	defer srv.Close()
+	srv, conns := countingTLSServer(t)
 	f := writeProfile(t, quickLoad+"journey: {close: false}\n"+`targets:
   - name: brand
     account: "42"
@@ -493,4 +477,20 @@ func TestLiveLeaveOpen(t *testing.T) {
 	if n := conns.Load(); n != 0 {
 		t.Errorf("%d connections were opened to the live target", n)
 	}
+}
+
+// countingTLSServer starts a TLS server that answers 404 and counts the connections made to it
+// (a live target that must not be touched); it is closed when the test ends.
+func countingTLSServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	conns := new(atomic.Int64)
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, conns
 }

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/lpbench/lpbench/exitcode"
@@ -72,15 +68,7 @@ func TestPlanSendsNothing(t *testing.T) {
 // connection, and shows the target's routing and its cap.
 func TestPlanOfLiveProfile(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.StartTLS()
-	defer srv.Close()
+	srv, conns := countingTLSServer(t)
 	f := writeProfile(t, quickLoad+`targets:
   - name: brand
     account: "42"
