@@ -100,20 +100,7 @@ func shortTrend(pts []report.Point, get func(report.Point) time.Duration) (tr tr
 	if len(xs) < stepMinSeconds {
 		return trend{}, 0, false
 	}
-	if n := len(xs); n > 300 { // bounded cost on a long step, as theilSen
-		var tx, ty []float64
-		for i := range 300 {
-			j := i * (n - 1) / 299
-			tx, ty = append(tx, xs[j]), append(ty, ys[j])
-		}
-		xs, ys = tx, ty
-	}
-	var slopes []float64
-	for i := range xs {
-		for j := i + 1; j < len(xs); j++ {
-			slopes = append(slopes, (ys[j]-ys[i])/(xs[j]-xs[i]))
-		}
-	}
+	slopes := pairSlopes(xs, ys)
 	slices.Sort(slopes)
 	slope := median(slopes)
 	tr = trend{slope: time.Duration(slope), growth: time.Duration(slope * (xs[len(xs)-1] - xs[0])), median: time.Duration(median(ys))}

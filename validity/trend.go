@@ -108,9 +108,12 @@ func stageTrend(pts []report.Point, get func(report.Point) time.Duration) (trend
 		median: time.Duration(median(ys))}, true
 }
 
-// theilSen returns the median of the slopes between every pair of points (xs increasing). Long
-// series are thinned to 300 evenly spaced points first, which keeps the cost bounded.
-func theilSen(xs, ys []float64) float64 {
+// theilSen returns the median of the slopes between every pair of points (xs increasing).
+func theilSen(xs, ys []float64) float64 { return median(pairSlopes(xs, ys)) }
+
+// pairSlopes returns the slopes between every pair of points with distinct xs (xs increasing).
+// Long series are thinned to 300 evenly spaced points first, which keeps the cost bounded.
+func pairSlopes(xs, ys []float64) []float64 {
 	if n := len(xs); n > 300 {
 		var tx, ty []float64
 		for i := range 300 {
@@ -127,10 +130,9 @@ func theilSen(xs, ys []float64) float64 {
 			}
 		}
 	}
-	return median(slopes)
+	return slopes
 }
 
-// median returns the median of vs (0 for none); it sorts a copy.
 func median(vs []float64) float64 {
 	if len(vs) == 0 {
 		return 0
