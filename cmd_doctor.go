@@ -26,13 +26,9 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	name := "smoke"
-	switch len(pos) {
-	case 0:
-	case 1:
-		name = pos[0]
-	default:
-		return flagError(fs, "unexpected argument %q (one profile at a time)", pos[1])
+	name, err := profileArg(fs, pos)
+	if err != nil {
+		return err
 	}
 	if simCA != "" && simURL == "" {
 		return flagError(fs, "--sim-ca goes with --sim-url")

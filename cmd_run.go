@@ -68,13 +68,9 @@ func openProfile(fs *flag.FlagSet, args []string, c *commonFlags) (profiles.Prof
 		return profiles.Profile{}, err
 	}
 	c.visited(fs)
-	name := "smoke"
-	switch len(pos) {
-	case 0:
-	case 1:
-		name = pos[0]
-	default:
-		return profiles.Profile{}, flagError(fs, "unexpected argument %q (one profile at a time)", pos[1])
+	name, err := profileArg(fs, pos)
+	if err != nil {
+		return profiles.Profile{}, err
 	}
 	p, err := profiles.Open(name)
 	if err != nil {

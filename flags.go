@@ -59,6 +59,17 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // flagError is a usage error of command fs's: one line, and where the flags are told.
+// profileArg returns the one profile a command's positional arguments name (default smoke).
+func profileArg(fs *flag.FlagSet, pos []string) (string, error) {
+	switch len(pos) {
+	case 0:
+		return "smoke", nil
+	case 1:
+		return pos[0], nil
+	}
+	return "", flagError(fs, "unexpected argument %q (one profile at a time)", pos[1])
+}
+
 func flagError(fs *flag.FlagSet, format string, a ...any) error {
 	return usageError("%s\nrun 'lpbench %s -h'", fmt.Sprintf(format, a...), fs.Name())
 }
