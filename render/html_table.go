@@ -69,19 +69,9 @@ func metricsTables(m *report.Metrics, a report.Arrivals, window time.Duration) [
 // byDelayTable shows the verdicts by send delay, when the delays spread over more than one bucket.
 func byDelayTable(m *report.Metrics) (htmlTable, bool) {
 	t := htmlTable{Caption: "Window verdicts by send delay", Head: []string{"send delay", "judged", "in", "uncertain", "missed", "missed share"}}
-	for i := range m.ByDelay {
-		v := &m.ByDelay[i]
-		n := report.JudgedOf(v)
-		if n == 0 {
-			continue
-		}
-		lo, hi := m.DelayBucketRange(i)
-		span := report.FormatDuration(lo) + " – " + report.FormatDuration(hi)
-		if hi == 0 {
-			span = "≥ " + report.FormatDuration(lo)
-		}
-		t.Rows = append(t.Rows, []htmlCell{cellText(span), cellCount(n), cellCount(v[sample.VerdictIn]), cellCount(v[sample.VerdictUncertain]),
-			cellCount(v[sample.VerdictMissed]), cellNum(share(v[sample.VerdictMissed], n))})
+	for _, r := range delayRows(m) {
+		t.Rows = append(t.Rows, []htmlCell{cellText(r.span), cellCount(r.judged), cellCount(r.in), cellCount(r.uncertain),
+			cellCount(r.missed), cellNum(r.missedShare)})
 	}
 	return t, len(t.Rows) >= 2
 }

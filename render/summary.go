@@ -382,21 +382,17 @@ func writeKnee(b *strings.Builder, s report.Series) {
 	}
 }
 
-// writeByDelay shows the verdicts by send delay when the journeys' delays spread over more than
-// one bucket.
-func writeByDelay(b *strings.Builder, m *report.Metrics) {
-	used := 0
-	for i := range m.ByDelay {
-		if report.JudgedOf(&m.ByDelay[i]) > 0 {
-			used++
-		}
-	}
-	if used < 2 {
-		return
-	}
-	b.WriteString("  by send delay:\n")
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "    %-16s\tjudged\tin\tuncertain\tmissed\tmissed share\t\n", "send delay")
+// delayRow is one send-delay bucket of the window verdicts, as the summary and the HTML page
+// show it.
+type delayRow struct {
+	span                          string
+	judged, in, uncertain, missed int64
+	missedShare                   string
+}
+
+// delayRows returns the buckets that judged journeys, in order.
+func delayRows(m *report.Metrics) []delayRow {
+	var rows []delayRow
 	for i := range m.ByDelay {
 		v := &m.ByDelay[i]
 		n := report.JudgedOf(v)
@@ -404,12 +400,27 @@ func writeByDelay(b *strings.Builder, m *report.Metrics) {
 			continue
 		}
 		lo, hi := m.DelayBucketRange(i)
-		span := fmt.Sprintf("%s – %s", report.FormatDuration(lo), report.FormatDuration(hi))
+		span := report.FormatDuration(lo) + " – " + report.FormatDuration(hi)
 		if hi == 0 {
 			span = "≥ " + report.FormatDuration(lo)
 		}
-		fmt.Fprintf(tw, "    %-16s\t%d\t%d\t%d\t%d\t%s\t\n", span, n, v[sample.VerdictIn], v[sample.VerdictUncertain],
-			v[sample.VerdictMissed], share(v[sample.VerdictMissed], n))
+		rows = append(rows, delayRow{span, n, v[sample.VerdictIn], v[sample.VerdictUncertain], v[sample.VerdictMissed], share(v[sample.VerdictMissed], n)})
+	}
+	return rows
+}
+
+// writeByDelay shows the verdicts by send delay when the journeys' delays spread over more than
+// one bucket.
+func writeByDelay(b *strings.Builder, m *report.Metrics) {
+	rows := delayRows(m)
+	if len(rows) < 2 {
+		return
+	}
+	b.WriteString("  by send delay:\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "    %-16s\tjudged\tin\tuncertain\tmissed\tmissed share\t\n", "send delay")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "    %-16s\t%d\t%d\t%d\t%d\t%s\t\n", r.span, r.judged, r.in, r.uncertain, r.missed, r.missedShare)
 	}
 	tw.Flush()
 }
