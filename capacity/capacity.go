@@ -59,7 +59,9 @@ type Options struct {
 	MaxConversations float64
 	// Run are the options of every step; Prepare, when set, adjusts them for step k (from 1),
 	// e.g. to give it its own interval log, and returns what to call with the step's result
-	// (to write its outputs), which returns the path of its result.json.
+	// (to write its outputs), which returns the path of its result.json. done is called once
+	// for every step it was returned for: with nil when the step's run gave no result (it then
+	// only closes what Prepare opened).
 	Run     engine.Options
 	Prepare func(k int, rate float64, o *engine.Options) (done func(*report.Result) (string, error), err error)
 	// Events, when not nil, is told of each step once it is judged.
@@ -390,10 +392,13 @@ func runStep(stop, work context.Context, p profiles.Profile, o *Options, k int, 
 		}
 	}
 	res, err := engine.Run(stop, work, p, ro)
-	if err != nil && res == nil {
-		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, report.TrimDecimals(r, 2), err)
-	}
-	if res.End == report.EndFailed {
+	if (err != nil && res == nil) || res.End == report.EndFailed {
+		if done != nil { // the step's files closed, and what it measured written
+			done(res)
+		}
+		if res == nil {
+			return report.CapacityStep{}, fmt.Errorf("step %d (%s/s): %w", k, report.TrimDecimals(r, 2), err)
+		}
 		return report.CapacityStep{}, fmt.Errorf("step %d (%s/s) failed: %s", k, report.TrimDecimals(r, 2), res.Reason)
 	}
 	st := report.NewCapacityStep(r, o.Step, phase, res)

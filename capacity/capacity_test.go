@@ -3,6 +3,7 @@ package capacity
 import (
 	"context"
 	"errors"
+	"net"
 	"math"
 	"slices"
 	"strings"
@@ -327,5 +328,29 @@ func TestCapacityWorstCase(t *testing.T) {
 	steps, conv, _ = WorstCase(p, Options{From: 10, Max: 40, Step: 10 * time.Second, MaxSteps: 5, MaxConversations: 500})
 	if steps != 2 || conv != 300 {
 		t.Errorf("capped at 500: %d steps, %g conversations; want 2, 300", steps, conv)
+	}
+}
+
+// TestCapacityFailedStepClosesItsFiles: a step whose run cannot start (its standalone simulator
+// is not there) ends the search with an error, and what Prepare opened for it is closed: done
+// is called once, with no result.
+func TestCapacityFailedStepClosesItsFiles(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	var calls []*report.Result
+	o := Options{From: 20, Step: 7 * time.Second, Run: engine.Options{SimURL: gone},
+		Prepare: func(int, float64, *engine.Options) (func(*report.Result) (string, error), error) {
+			return func(res *report.Result) (string, error) { calls = append(calls, res); return "", nil }, nil
+		}}
+	if _, err := Search(context.Background(), context.Background(), capacityProfile(0, time.Second), o); err == nil {
+		t.Fatal("the search ran against a simulator that is not there")
+	}
+	if len(calls) != 1 || calls[0] != nil {
+		t.Errorf("done called %d times (%v), want once with nil", len(calls), calls)
 	}
 }

@@ -82,7 +82,7 @@ func (j *Capacity) stepOutputs(dir string) func(int, float64, *engine.Options) (
 			return nil, err
 		}
 		return func(res *report.Result) (string, error) {
-			if err := closeFiles(); err != nil {
+			if err := closeFiles(); err != nil || res == nil {
 				return "", err
 			}
 			if len(j.Labels) > 0 {
