@@ -3,8 +3,8 @@ package capacity
 import (
 	"context"
 	"errors"
-	"net"
 	"math"
+	"net"
 	"slices"
 	"strings"
 	"testing"
