@@ -278,6 +278,7 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	}
 	err := j.stepOn(ctx, detached, rec, sample.Create, func(ctx context.Context) (int, error) {
 		var tm reqTimes
+		j.renewAppJWT(ctx, &con)
 		id, err := c.createConversation(ctx, &con, &tm)
 		j.traced(&rec.Steps[sample.Create], &tm)
 		rec.ConversationID = id
@@ -309,6 +310,7 @@ func (j *Journey) Run(ctx context.Context, rec *sample.Record) {
 	}
 	if err := j.step(ctx, rec, sample.Send, func(ctx context.Context) (int, error) {
 		var tm reqTimes
+		j.renewAppJWT(ctx, &con)
 		_, err := c.send(ctx, &con, rec.ConversationID, j.Opts.Message, &tm)
 		j.traced(&rec.Steps[sample.Send], &tm)
 		return 1, j.checkAuth(err, con.AppJWT)
@@ -476,8 +478,10 @@ func (j *Journey) journalCreate(rec *sample.Record, consumer string, err error) 
 }
 
 // renewAppJWT gives con the shared AppJWT as it is now, fetched again if the cache holds none
-// fresh: the journey's own may have expired while it waited for its auto message (the cache
-// renews it a fifth of its lifetime early, at most 60 s). On a failed fetch con keeps its own.
+// fresh, before each CONVERSATION, SEND and close: the journey's own may have expired since it
+// was taken (a send delay, the wait for an auto message, a busy machine; the cache renews it a
+// fifth of its lifetime early, at most 60 s), and a request refused for lpbench's own stale token
+// would be counted against the target. On a failed fetch con keeps its own.
 func (j *Journey) renewAppJWT(ctx context.Context, con *Consumer) {
 	if tok, ok := j.Client.CachedAppJWT(); ok {
 		con.AppJWT = tok
