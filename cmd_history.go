@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/lpbench/lpbench/exitcode"
@@ -197,26 +196,9 @@ func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []s
 	} else if err != nil {
 		return err
 	}
-	err = writeVerdict(stdout, &v, o.verbose)
+	if err = render.HistoryVerdict(&v, o.verbose)(stdout); err == nil {
+		err = exitcode.HistoryCheckExit(&v)
+	}
 	lifecycle.AppendJobSummary(o.getenv, o.stderr, render.HistoryVerdictMarkdown(&v))
 	return err
-}
-
-// writeVerdict prints a check's verdict and returns its exit code (exitcode.HistoryCheck); a run
-// without a baseline is a usage error that says why.
-func writeVerdict(w io.Writer, v *history.RunJudgment, verbose bool) error {
-	if err := render.HistoryVerdict(v, verbose)(w); err != nil {
-		return err
-	}
-	r := v.Run
-	switch code := exitcode.HistoryCheck(v); {
-	case code == exitcode.Usage && len(v.LabelsDiffer) == 0:
-		return usageError("history check: run #%d has no baseline: the runs before it are of other shards", r.Seq)
-	case code == exitcode.Usage:
-		return usageError("history check: run #%d has no baseline: the runs before it differ in label %s; if it changes every run (a commit), add -ignore-label %s",
-			r.Seq, strings.Join(v.LabelsDiffer, ", "), strings.Join(v.LabelsDiffer, " -ignore-label "))
-	case code != exitcode.OK:
-		return exitCode(code)
-	}
-	return nil
 }

@@ -8,6 +8,7 @@
 package exitcode
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -111,4 +112,22 @@ func HistoryCheck(v *history.RunJudgment) Code {
 		return Thresholds
 	}
 	return OK
+}
+
+// HistoryCheckExit is the error a history check ends with for v (nil for exit 0): HistoryCheck's
+// code, quietly (the verdict has said it), except a run without a baseline, which is a usage
+// error that says why and, when labels differ, which -ignore-label would make the runs
+// comparable.
+func HistoryCheckExit(v *history.RunJudgment) error {
+	code := HistoryCheck(v)
+	switch {
+	case code == Usage && len(v.LabelsDiffer) == 0:
+		return Usagef("history check: run #%d has no baseline: the runs before it are of other shards", v.Run.Seq)
+	case code == Usage:
+		return &Error{Code: Usage, Err: fmt.Errorf("history check: run #%d has no baseline: the runs before it differ in label %s; if it changes every run (a commit), add -ignore-label %s",
+			v.Run.Seq, strings.Join(v.LabelsDiffer, ", "), strings.Join(v.LabelsDiffer, " -ignore-label "))}
+	case code != OK:
+		return Quiet(code)
+	}
+	return nil
 }
