@@ -34,7 +34,8 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) error {
 	case o.SimCA != "" && o.SimURL == "":
 		return flagError(fs, "--sim-ca goes with --sim-url")
 	}
-	o.Getenv, o.Log = os.Getenv, stderr
+	o.Getenv = os.Getenv
+	o.Events = func(e cleanup.Event) { _ = render.CleanupEvent(e)(stderr) }
 	ctx, cancel := interrupt.Context()
 	defer cancel()
 	rep, err := cleanup.Run(ctx, pos[0], o)

@@ -8,14 +8,14 @@
 //
 // The package owns that procedure and its counts. It knows the journal's entries and the Send
 // API through package lp; it knows nothing of profiles' loading, the engine or the command line,
-// and prints only the lines its caller asks for (Options.Log), never a credential.
+// and prints nothing: it tells its caller what it reads and what it could not close as events
+// (Options.Events), none of which holds a credential.
 package cleanup
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,12 +36,33 @@ type Options struct {
 	SimURL, SimCA string
 	// Getenv reads the credentials of the variables the journals name (default os.Getenv).
 	Getenv func(string) string
-	// Log receives one line per journal and per conversation left open (default: nothing).
-	Log io.Writer
+	// Events, when set, receives an Event per journal read and per consumer left open; it is
+	// called from one goroutine at a time.
+	Events func(Event)
 	// Workers is how many consumers are cleaned up at once (default 8).
 	Workers int
 	// RequestTimeout bounds each request (default 30 s).
 	RequestTimeout time.Duration
+}
+
+// Event is one thing a cleanup tells as it goes: a journal read, or a consumer left open.
+type Event struct {
+	Journal  *JournalRead
+	Consumer *ConsumerLeft
+}
+
+// JournalRead is a journal read: its run, its consumers, how many may be open, how many of those
+// had their CONVERSATION in flight, and how many were on an embedded simulator, gone with the run.
+type JournalRead struct {
+	Path, RunID                      string
+	Consumers, Open, InFlight, Gone int
+	Torn                             bool // its last line was torn by the kill and skipped
+}
+
+// ConsumerLeft is a consumer the cleanup could not close or resolve: Problem says what went wrong
+// (lp errors carry no credential).
+type ConsumerLeft struct {
+	Target, Consumer, Problem string
 }
 
 // Counts are the outcomes of a cleanup, per consumer that the journal left possibly open.
@@ -115,8 +136,8 @@ type plan struct {
 // that a refusal (a *UsageError) comes before any request; then it resolves each consumer left
 // open and records the closes in the journal, so that a second cleanup finds nothing to do.
 func Run(ctx context.Context, dir string, o Options) (*Report, error) {
-	if o.Log == nil {
-		o.Log = io.Discard
+	if o.Events == nil {
+		o.Events = func(Event) {}
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
@@ -182,15 +203,8 @@ func planJournal(ctx context.Context, path string, o *Options, rep *Report) (pla
 	rep.Open += len(pl.open) + gone
 	rep.Gone += gone
 	rep.InFlight += inFlight
-	torn := ""
-	if l.Torn {
-		torn = " (its last line was torn by the kill and skipped)"
-	}
-	fmt.Fprintf(o.Log, "%s: run %s, %d consumers, %d possibly open (%d of them with their CONVERSATION in flight)%s\n",
-		path, l.Header.RunID, len(all), len(pl.open)+gone, inFlight, torn)
-	if gone > 0 {
-		fmt.Fprintf(o.Log, "  %d of them on the embedded simulator, which ended with the run: nothing to close\n", gone)
-	}
+	o.Events(Event{Journal: &JournalRead{Path: path, RunID: l.Header.RunID, Consumers: len(all), Open: len(pl.open) + gone,
+		InFlight: inFlight, Gone: gone, Torn: l.Torn}})
 	return pl, nil
 }
 

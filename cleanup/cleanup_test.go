@@ -1,9 +1,9 @@
 package cleanup
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -118,8 +118,8 @@ func TestCleanup(t *testing.T) {
 	step.Opened(0, "step", f.open("step", false))
 	step.Close()
 
-	var log bytes.Buffer
-	rep, err := Run(context.Background(), dir, Options{Log: &log, RequestTimeout: 5 * time.Second})
+	var log eventLog
+	rep, err := Run(context.Background(), dir, Options{Events: log.add, RequestTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,8 +170,8 @@ func TestCannotClose(t *testing.T) {
 	j.Opening(0, "b")
 	j.Close()
 	env := map[string]string{"ID_VAR": "id", "SECRET_VAR": "s3cr3t-value"}
-	var log bytes.Buffer
-	rep, err := Run(context.Background(), dir, Options{Getenv: func(k string) string { return env[k] }, Log: &log, Workers: 1})
+	var log eventLog
+	rep, err := Run(context.Background(), dir, Options{Getenv: func(k string) string { return env[k] }, Events: log.add, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,12 +235,24 @@ func TestEmbeddedSimulator(t *testing.T) {
 	j.Opening(0, "a")
 	j.Opened(0, "a", "3f2504e0-4f89-41d3-9a0c-0305e82c3301")
 	j.Close()
-	var log bytes.Buffer
-	rep, err := Run(context.Background(), dir, Options{Log: &log})
+	var log eventLog
+	rep, err := Run(context.Background(), dir, Options{Events: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Open != 1 || rep.Gone != 1 || rep.Left() != 0 || rep.Closed != 0 || !strings.Contains(log.String(), "embedded simulator") {
+	if rep.Open != 1 || rep.Gone != 1 || rep.Left() != 0 || rep.Closed != 0 || !strings.Contains(log.String(), "Gone:1 ") {
 		t.Errorf("report %+v\n%s", *rep, log.String())
+	}
+}
+
+// eventLog keeps a cleanup's events as text, a line each, every field named.
+type eventLog struct{ strings.Builder }
+
+func (l *eventLog) add(e Event) {
+	switch {
+	case e.Journal != nil:
+		fmt.Fprintf(l, "%+v\n", *e.Journal)
+	case e.Consumer != nil:
+		fmt.Fprintf(l, "%+v\n", *e.Consumer)
 	}
 }

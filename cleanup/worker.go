@@ -20,8 +20,8 @@ type worker struct {
 	jl     *journal.Journal
 	o      *Options
 	c      journal.Consumer
-	name   string      // the target's name, for the log
-	mu     *sync.Mutex // guards the log
+	name   string      // the target's name, for the events
+	mu     *sync.Mutex // guards Options.Events
 }
 
 // resolve closes the consumer's open conversation, if it has one, and returns the outcome.
@@ -147,9 +147,9 @@ func (w *worker) try(ctx context.Context, fn func(ctx context.Context) error) er
 	return err
 }
 
-// logf writes one line about the consumer (lp errors carry no credential).
+// logf tells that the consumer is left open, and why (lp errors carry no credential).
 func (w *worker) logf(format string, a ...any) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	fmt.Fprintf(w.o.Log, "  target %s consumer %s: %s\n", w.name, w.c.Consumer, fmt.Sprintf(format, a...))
+	w.o.Events(Event{Consumer: &ConsumerLeft{Target: w.name, Consumer: w.c.Consumer, Problem: fmt.Sprintf(format, a...)}})
 }

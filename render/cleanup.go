@@ -20,3 +20,28 @@ func CleanupSummary(rep *cleanup.Report) Reporter {
 		return err
 	}
 }
+
+// CleanupEvent renders what a cleanup tells as it goes: a line per journal read (and one for
+// those of its consumers that were on an embedded simulator), a line per consumer left open.
+func CleanupEvent(e cleanup.Event) Reporter {
+	return func(w io.Writer) error {
+		if c := e.Consumer; c != nil {
+			_, err := fmt.Fprintf(w, "  target %s consumer %s: %s\n", c.Target, c.Consumer, c.Problem)
+			return err
+		}
+		j := e.Journal
+		if j == nil {
+			return nil
+		}
+		torn := ""
+		if j.Torn {
+			torn = " (its last line was torn by the kill and skipped)"
+		}
+		if _, err := fmt.Fprintf(w, "%s: run %s, %d consumers, %d possibly open (%d of them with their CONVERSATION in flight)%s\n",
+			j.Path, j.RunID, j.Consumers, j.Open, j.InFlight, torn); err != nil || j.Gone == 0 {
+			return err
+		}
+		_, err := fmt.Fprintf(w, "  %d of them on the embedded simulator, which ended with the run: nothing to close\n", j.Gone)
+		return err
+	}
+}
