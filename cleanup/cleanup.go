@@ -54,9 +54,9 @@ type Event struct {
 // JournalRead is a journal read: its run, its consumers, how many may be open, how many of those
 // had their CONVERSATION in flight, and how many were on an embedded simulator, gone with the run.
 type JournalRead struct {
-	Path, RunID                      string
+	Path, RunID                     string
 	Consumers, Open, InFlight, Gone int
-	Torn                             bool // its last line was torn by the kill and skipped
+	Torn                            bool // its last line was torn by the kill and skipped
 }
 
 // ConsumerLeft is a consumer the cleanup could not close or resolve: Problem says what went wrong
