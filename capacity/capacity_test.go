@@ -98,14 +98,22 @@ func TestCapacityFindsTheSimulatorsLimit(t *testing.T) {
 			// again. A clean edge takes at most 12 steps. A rate at the edge may pass and fail
 			// in turn (with short steps and a 200-ms window, 262.5/s is one: CI saw it pass, fail,
 			// pass), and a failed confirmation reopens the bisection below it, which may cost a
-			// few steps more: then 20 (within the default MaxSteps, 24).
+			// few steps more: then 20 (within the default MaxSteps, 24). A step repeated because
+			// the generator was late (phase retry: a busy machine's doing, not the search's) is
+			// not counted.
 			edge := edgeRates(c.Steps)
 			bound := 12
 			if len(edge) > 0 {
 				bound = 20
 			}
-			if n := len(c.Steps); n > bound {
-				t.Errorf("%d steps, want at most %d (rates that both passed and failed: %v)", n, bound, edge)
+			retries := 0
+			for _, st := range c.Steps {
+				if st.Phase == "retry" {
+					retries++
+				}
+			}
+			if n := len(c.Steps) - retries; n > bound {
+				t.Errorf("%d steps besides %d retried, want at most %d (rates that both passed and failed: %v)", n, retries, bound, edge)
 			}
 			// The first failure the search recorded (not a step it repeated for its generator
 			// checks: those are retried, then bracketing goes on).
