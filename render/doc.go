@@ -16,6 +16,7 @@
 //     directories;
 //   - stepsummary.go, jobsummary.go: the CI job summary appended to, and where it is;
 //   - compare_gates.go: the regression gates a comparison failed;
-//   - doctor.go, cleanup.go: doctor's checklist as it comes, and cleanup's summary;
+//   - doctor.go, cleanup.go: doctor's checklist and cleanup's lines as they come, and cleanup's
+//     summary;
 //   - format.go: the renderers' own value formats (shares, signed differences, wrapped text).
 package render
