@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/compare/comparetest"
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/report"
@@ -26,17 +28,17 @@ func regionsResult(t *testing.T) string {
 		m := comparetest.Metrics(61+uint64(i), 2000, tc.scale)
 		m.Steps[sample.AppJWT].Reset()
 		for range 1999 {
-			report.RecordClamped(m.Steps[sample.AppJWT], 511)
+			hdr.Record(m.Steps[sample.AppJWT], 511)
 		}
 		refresh := 60 * time.Millisecond
 		if tc.name == "lo" {
 			refresh = 900 * time.Millisecond
 			m.Lag.Reset()
 			for range 2000 {
-				report.RecordClamped(m.Lag, 40*time.Millisecond)
+				hdr.Record(m.Lag, 40*time.Millisecond)
 			}
 		}
-		report.RecordClamped(m.Steps[sample.AppJWT], refresh)
+		hdr.Record(m.Steps[sample.AppJWT], refresh)
 		m.Requests[sample.AppJWT] = 1
 		m.AutoMsgAwaited[sample.VerdictIn], m.AutoMsgReceived[sample.VerdictIn] = 2000, 2000
 		r.Targets = append(r.Targets, report.TargetInfo{Name: tc.name})

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/engine"
@@ -142,16 +144,16 @@ func exactLatency(h http.Handler, d time.Duration) http.Handler {
 func BenchmarkStepTiming(b *testing.B) {
 	const latency = 20 * time.Millisecond
 	run := func(b *testing.B, journey func(i int, jws, create, send *hdrhistogram.Histogram)) {
-		jws, create, send := report.NewHistogram(), report.NewHistogram(), report.NewHistogram()
+		jws, create, send := hdr.New(), hdr.New(), hdr.New()
 		b.ResetTimer()
 		for i := range b.N {
 			journey(i, jws, create, send)
 		}
 		b.StopTimer()
-		b.ReportMetric(float64(report.Percentile(create, 50)-latency)/1e3, "create-p50-err-µs")
-		b.ReportMetric(float64(report.Percentile(send, 50)-latency)/1e3, "send-p50-err-µs")
+		b.ReportMetric(float64(hdr.Percentile(create, 50)-latency)/1e3, "create-p50-err-µs")
+		b.ReportMetric(float64(hdr.Percentile(send, 50)-latency)/1e3, "send-p50-err-µs")
 		if jws.TotalCount() > 0 {
-			b.ReportMetric(float64(report.Percentile(jws, 50))/1e3, "consumerjws-p50-µs")
+			b.ReportMetric(float64(hdr.Percentile(jws, 50))/1e3, "consumerjws-p50-µs")
 		}
 	}
 	sim, err := lpsim.New(fastConfig())
@@ -204,12 +206,12 @@ func BenchmarkStepTiming(b *testing.B) {
 // waits with timers). One op is one sleep; it reports the p50 and p99 lateness.
 func BenchmarkTimerLateness(b *testing.B) {
 	const d = 20 * time.Millisecond
-	h := report.NewHistogram()
+	h := hdr.New()
 	for range b.N {
 		t0 := time.Now()
 		time.Sleep(d)
 		_ = h.RecordValue(int64(time.Since(t0) - d))
 	}
-	b.ReportMetric(float64(report.Percentile(h, 50))/1e3, "late-p50-µs")
-	b.ReportMetric(float64(report.Percentile(h, 99))/1e3, "late-p99-µs")
+	b.ReportMetric(float64(hdr.Percentile(h, 50))/1e3, "late-p50-µs")
+	b.ReportMetric(float64(hdr.Percentile(h, 99))/1e3, "late-p99-µs")
 }

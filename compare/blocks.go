@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -46,10 +48,10 @@ type secondHist func(*report.Point) string
 // the run's histogram (an older result without them, a series cut short), or too few seconds
 // hold any for MinBlocks blocks.
 func newBlockDist(s report.Series, hist secondHist, want int64) *blockDist {
-	secs := make([][]report.Bar, len(s))
+	secs := make([][]hdr.Bar, len(s))
 	first, last, total := -1, -1, int64(0)
 	var medians []float64
-	var dec report.BarDecoder
+	var dec hdr.BarDecoder
 	for i := range s {
 		enc := hist(&s[i])
 		if enc == "" {
@@ -91,7 +93,7 @@ func newBlockDist(s report.Series, hist secondHist, want int64) *blockDist {
 }
 
 // barsPercentile returns percentile p of the n values of bars, as HdrHistogram ranks it.
-func barsPercentile(bars []report.Bar, n int64, p float64) int64 {
+func barsPercentile(bars []hdr.Bar, n int64, p float64) int64 {
 	rank, c := rankOf(p, n), int64(0)
 	for _, b := range bars {
 		if c += b.Count; c >= rank {
@@ -102,7 +104,7 @@ func barsPercentile(bars []report.Bar, n int64, p float64) int64 {
 }
 
 // distinctValues returns the values of the seconds' bars, ascending, each once.
-func distinctValues(secs [][]report.Bar) []int64 {
+func distinctValues(secs [][]hdr.Bar) []int64 {
 	var vs []int64
 	for _, bars := range secs {
 		for _, b := range bars {
@@ -115,7 +117,7 @@ func distinctValues(secs [][]report.Bar) []int64 {
 
 // cumulative returns the cumulative counts over d.val of the seconds' values, nil when they hold
 // none.
-func (d *blockDist) cumulative(secs [][]report.Bar) []int64 {
+func (d *blockDist) cumulative(secs [][]hdr.Bar) []int64 {
 	var c []int64
 	for _, bars := range secs {
 		for _, b := range bars {

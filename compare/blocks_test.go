@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/compare/comparetest"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -62,7 +64,7 @@ func TestCompareBlocksShift(t *testing.T) {
 		}
 	}
 	c := changeOf(t, cs, "step.create.p50")
-	if want := float64(report.Percentile(base.Steps[sample.Create], 50)); c.Base != want {
+	if want := float64(hdr.Percentile(base.Steps[sample.Create], 50)); c.Base != want {
 		t.Errorf("base p50 %g, want the histogram's %g", c.Base, want)
 	}
 }
@@ -200,7 +202,7 @@ func TestNewBlockDist(t *testing.T) {
 	for range 100 {
 		var v int64
 		v, pick = d.draw(r, 50, pick)
-		if report.Percentile(m.Steps[sample.Create], 0) > time.Duration(v) || time.Duration(v) > report.MaxOf(m.Steps[sample.Create]) {
+		if hdr.Percentile(m.Steps[sample.Create], 0) > time.Duration(v) || time.Duration(v) > hdr.MaxOf(m.Steps[sample.Create]) {
 			t.Fatalf("draw %d outside the run's values", v)
 		}
 	}
@@ -220,7 +222,7 @@ func seriesCount(s report.Series, hist secondHist) int64 {
 	var n int64
 	for i := range s {
 		if enc := hist(&s[i]); enc != "" {
-			h, _ := report.DecodeHistogram(enc)
+			h, _ := hdr.Decode(enc)
 			n += h.TotalCount()
 		}
 	}

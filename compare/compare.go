@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/report"
@@ -241,7 +243,7 @@ func Runs(base, newer *report.Metrics, o Options) []Change {
 	}
 	for s := range sample.NumSteps {
 		b, n := base.Steps[s], newer.Steps[s]
-		if report.CountOf(b) == 0 && report.CountOf(n) == 0 {
+		if hdr.CountOf(b) == 0 && hdr.CountOf(n) == 0 {
 			continue // not measured by these journeys
 		}
 		name, why := s.String(), ""

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/compare/comparetest"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -152,7 +154,7 @@ func TestBootDistDrawIsResampling(t *testing.T) {
 	t.Parallel()
 	// The order-statistic shortcut must give the distribution that resampling n values and
 	// taking their percentile gives.
-	h := report.NewHistogram()
+	h := hdr.New()
 	r := rand.New(rand.NewPCG(7, 7))
 	const n = 301
 	comparetest.LogNormal(h, r, n, 50*time.Millisecond, 0.5)
@@ -230,8 +232,8 @@ func TestCompareNoData(t *testing.T) {
 	t.Parallel()
 	base := comparetest.Metrics(1, 500, 1)
 	newer := comparetest.Metrics(2, 500, 1)
-	newer.Steps[sample.Create] = report.NewHistogram() // create not measured in new
-	base.Gap, newer.Gap = report.NewHistogram(), report.NewHistogram()
+	newer.Steps[sample.Create] = hdr.New() // create not measured in new
+	base.Gap, newer.Gap = hdr.New(), hdr.New()
 	newer.Lag = nil // e.g. read from a file without it
 	newer.Verdicts = [sample.NumVerdicts]int64{}
 	cs := Runs(base, newer, Options{})
@@ -427,7 +429,7 @@ func TestRelChange(t *testing.T) {
 func TestRegressed(t *testing.T) {
 	t.Parallel()
 	base, newer := comparetest.Metrics(1, 2000, 1), comparetest.Metrics(2, 2000, 1.2)
-	newer.Steps[sample.Send] = report.NewHistogram()
+	newer.Steps[sample.Send] = hdr.New()
 	cs := Runs(base, newer, Options{Seed: 1})
 	tests := []struct {
 		name    string

@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/lpbench/lpbench/hdr"
 
-	"github.com/lpbench/lpbench/report"
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // The intervals Compare puts around a difference of two runs: a bootstrap from the histograms for
@@ -24,7 +24,7 @@ type bootDist struct {
 
 // newBootDist reads h (nil is empty).
 func newBootDist(h *hdrhistogram.Histogram) *bootDist {
-	d := &bootDist{n: report.CountOf(h)}
+	d := &bootDist{n: hdr.CountOf(h)}
 	if d.n == 0 {
 		return d
 	}

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/compare/comparetest"
-	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
 
@@ -17,12 +18,12 @@ func TestCompareNotJudged(t *testing.T) {
 	base, newer := comparetest.Metrics(21, 2000, 1), comparetest.Metrics(22, 2000, 1)
 	base.Steps[sample.AppJWT].Reset()
 	for range 2000 {
-		report.RecordClamped(base.Steps[sample.AppJWT], 511)
+		hdr.Record(base.Steps[sample.AppJWT], 511)
 	}
 	base.Requests[sample.AppJWT] = 1
 	newer.Lag.Reset()
 	for range 2000 {
-		report.RecordClamped(newer.Lag, 8*time.Millisecond)
+		hdr.Record(newer.Lag, 8*time.Millisecond)
 	}
 	cs := Runs(base, newer, Options{Seed: 5})
 	for _, c := range cs {

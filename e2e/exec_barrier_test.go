@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/report"
 )
@@ -89,7 +91,7 @@ func TestShardsStartTogether(t *testing.T) {
 		}
 		dev := r.Start.Sub(barrier).Abs()
 		t.Logf("shard %d: start − barrier %v, waited %v, lag p99 %v max %v, clock offset %+v", k, dev, r.Waited.Round(time.Millisecond),
-			time.Duration(report.Percentile(r.Overall.Lag, 99)), time.Duration(r.Overall.Lag.Max()), r.Clock)
+			time.Duration(hdr.Percentile(r.Overall.Lag, 99)), time.Duration(r.Overall.Lag.Max()), r.Clock)
 		if dev > 10*time.Millisecond || r.JoinedLate != 0 {
 			t.Errorf("shard %d: start %v, barrier %v (joined late %v): want the barrier within 10ms", k, r.Start, barrier, r.JoinedLate)
 		}

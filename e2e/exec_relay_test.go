@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/exitcode"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/relay"
@@ -286,7 +288,7 @@ func checkRelayedShards(t *testing.T, dir string, ks []int, led lpsim.Ledger, st
 		if noAuto != 0 {
 			t.Errorf("shard %d: %d no_auto_message, though every auto message was delivered", k, noAuto)
 		}
-		t.Logf("shard %d: relayed %d, hop p50 %v p99 %v max %v", k, w.Relayed, report.Percentile(hop.H, 50), report.Percentile(hop.H, 99), time.Duration(hop.H.Max()))
+		t.Logf("shard %d: relayed %d, hop p50 %v p99 %v max %v", k, w.Relayed, hdr.Percentile(hop.H, 50), hdr.Percentile(hop.H, 99), time.Duration(hop.H.Max()))
 	}
 	if st.Received == 0 || st.TooLarge != 0 {
 		t.Errorf("relay stats %+v", st)

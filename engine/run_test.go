@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/compare"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
@@ -259,7 +261,7 @@ func TestFixedLatencyMeasured(t *testing.T) {
 	checkIdentities(t, res)
 	tol := time.Millisecond + L*2/100
 	for _, s := range []sample.Step{sample.Create, sample.Send} {
-		p50 := report.Percentile(res.Overall.Steps[s], 50)
+		p50 := hdr.Percentile(res.Overall.Steps[s], 50)
 		if d := p50 - L; d < -tol || d > tol {
 			t.Errorf("step.%s p50 = %v, want %v ± %v", s, p50, L, tol)
 		}
@@ -300,10 +302,10 @@ func TestStallNotHidden(t *testing.T) {
 	if got, want := res.Arrivals.Started, res.Arrivals.Planned; got != want {
 		t.Errorf("started %d of %d planned", got, want)
 	}
-	if p99 := report.Percentile(res.Overall.Journey, 99); p99 < 1500*time.Millisecond {
+	if p99 := hdr.Percentile(res.Overall.Journey, 99); p99 < 1500*time.Millisecond {
 		t.Errorf("journey p99 = %v: the 2 s stall is hidden", p99)
 	}
-	if p50 := report.Percentile(res.Overall.Lag, 50); p50 > 5*time.Millisecond {
+	if p50 := hdr.Percentile(res.Overall.Lag, 50); p50 > 5*time.Millisecond {
 		t.Errorf("lag p50 = %v, want < 5ms: arrivals were held back", p50)
 	}
 }

@@ -8,9 +8,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/compare"
 	"github.com/lpbench/lpbench/compare/comparetest"
-	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
 
@@ -18,7 +19,7 @@ import (
 // share from 0, a few more errors, no lag in the base run, automsg measured in neither.
 var compareGoldenChanges = sync.OnceValue(func() []compare.Change {
 	base, newer := comparetest.Metrics(11, 2000, 1), comparetest.Metrics(12, 2000, 1.2)
-	base.Lag = report.NewHistogram()
+	base.Lag = hdr.New()
 	base.Verdicts = [sample.NumVerdicts]int64{sample.VerdictIn: 1990, sample.VerdictUncertain: 10}
 	newer.Verdicts = [sample.NumVerdicts]int64{sample.VerdictIn: 1950, sample.VerdictUncertain: 10, sample.VerdictMissed: 40}
 	base.Outcomes = [sample.NumOutcomes]int64{sample.OutcomeOK: 1990, sample.OutcomeFailed: 10}

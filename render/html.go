@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
@@ -146,7 +148,7 @@ func facts(r *report.Result) []htmlFact {
 		{"window missed", share(m.Verdicts[sample.VerdictMissed], report.Judged(m)), ""},
 	}...)
 	if m.Gap.TotalCount() > 0 {
-		p99 := report.Percentile(m.Gap, 99)
+		p99 := hdr.Percentile(m.Gap, 99)
 		class := "pass"
 		if p99 >= r.Window {
 			class = "fail"

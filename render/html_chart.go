@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/report"
@@ -43,9 +45,9 @@ func percentileCurve(h *hdrhistogram.Histogram) (xs, ys []float64) {
 		return nil, nil
 	}
 	end := math.Log10(float64(n))
-	last := float64(report.MaxOf(h))
+	last := float64(hdr.MaxOf(h))
 	if end > pctDecades {
-		end, last = pctDecades, float64(report.Percentile(h, 100*(1-math.Pow(10, -pctDecades))))
+		end, last = pctDecades, float64(hdr.Percentile(h, 100*(1-math.Pow(10, -pctDecades))))
 	}
 	var ps []float64
 	for k := 0; float64(k)/pctPerDecade < end; k++ {
@@ -53,7 +55,7 @@ func percentileCurve(h *hdrhistogram.Histogram) (xs, ys []float64) {
 		xs = append(xs, x)
 		ps = append(ps, 100*(1-math.Pow(10, -x)))
 	}
-	for _, v := range report.Percentiles(h, ps) {
+	for _, v := range hdr.Percentiles(h, ps) {
 		ys = append(ys, float64(v))
 	}
 	return append(xs, end), append(ys, last)
@@ -100,7 +102,7 @@ func percentileChart(id, title, desc string, curves []curve) svgChart {
 	x := scale{0, end, b.L, b.R}
 	d0, d1, ticks := logAxis(lo, hi)
 	y := scale{d0, d1, b.B, b.T}
-	ylog := func(v float64) float64 { return y.at(math.Log10(max(v, float64(report.HistMin)))) }
+	ylog := func(v float64) float64 { return y.at(math.Log10(max(v, float64(hdr.Lowest)))) }
 	for _, t := range pctTicks {
 		if t.x <= end {
 			c.XTicks = append(c.XTicks, svgTick{coord(x.at(t.x)), t.label})
@@ -180,7 +182,7 @@ func gapHistogramChart(m *report.Metrics, window time.Duration) svgChart {
 // bar straddles the line, unless the window is so small against the largest gap that this would
 // make far too many bars.
 func gapBars(h *hdrhistogram.Histogram, window time.Duration) (counts []int64, width time.Duration, top int64) {
-	hi := max(report.MaxOf(h), window*12/10)
+	hi := max(hdr.MaxOf(h), window*12/10)
 	width = hi / gapBins
 	if window > 0 {
 		k := max(int64(math.Round(float64(gapBins)*float64(window)/float64(hi))), 1)

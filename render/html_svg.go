@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -200,7 +202,7 @@ func linearAxis(hi float64) (top float64, ticks []float64) {
 // logAxis returns the decades (as powers of ten) that hold lo..hi, with a tick at each decade,
 // and at 2 and 5 times it when there are no more than two decades.
 func logAxis(lo, hi float64) (d0, d1 float64, ticks []float64) {
-	lo = max(lo, float64(report.HistMin))
+	lo = max(lo, float64(hdr.Lowest))
 	hi = max(hi, lo)
 	d0, d1 = math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
 	if d1 <= d0 {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/report"
@@ -51,8 +53,8 @@ func metricsTables(m *report.Metrics, a report.Arrivals, window time.Duration) [
 		}
 	}
 	if m.Gap.TotalCount() > 0 {
-		p99 := report.Percentile(m.Gap, 99)
-		verdicts.Note = fmt.Sprintf("gap p99 %s, max %s: %s of the window left at p99", report.FormatDuration(p99), report.FormatDuration(report.MaxOf(m.Gap)), report.FormatDuration(window-p99))
+		p99 := hdr.Percentile(m.Gap, 99)
+		verdicts.Note = fmt.Sprintf("gap p99 %s, max %s: %s of the window left at p99", report.FormatDuration(p99), report.FormatDuration(hdr.MaxOf(m.Gap)), report.FormatDuration(window-p99))
 	}
 	ts := []htmlTable{counts, verdicts}
 	if t, ok := byDelayTable(m); ok {
@@ -107,9 +109,9 @@ func latencyTable(m *report.Metrics) htmlTable {
 		}
 		row := []htmlCell{cellText(name), cellCount(nh.H.TotalCount())}
 		for _, p := range SummaryPercentiles {
-			row = append(row, dur(report.Percentile(nh.H, p)))
+			row = append(row, dur(hdr.Percentile(nh.H, p)))
 		}
-		t.Rows = append(t.Rows, append(row, dur(report.MaxOf(nh.H))))
+		t.Rows = append(t.Rows, append(row, dur(hdr.MaxOf(nh.H))))
 	}
 	if anyCached(m) {
 		t.Note += " " + cachedNote + "."
@@ -170,7 +172,7 @@ func sideBySide(r *report.Result) htmlTable {
 		row("window "+v.String(), func(m *report.Metrics) string { return share(m.Verdicts[v], report.Judged(m)) })
 	}
 	pct := func(h func(m *report.Metrics) *hdrhistogram.Histogram, p float64) func(m *report.Metrics) string {
-		return func(m *report.Metrics) string { return report.FormatDuration(report.Percentile(h(m), p)) }
+		return func(m *report.Metrics) string { return report.FormatDuration(hdr.Percentile(h(m), p)) }
 	}
 	for s := range sample.NumSteps {
 		if r.Overall.Steps[s].TotalCount() == 0 {
@@ -182,7 +184,7 @@ func sideBySide(r *report.Result) htmlTable {
 	}
 	row("gap p50", pct(func(m *report.Metrics) *hdrhistogram.Histogram { return m.Gap }, 50))
 	row("gap p99", pct(func(m *report.Metrics) *hdrhistogram.Histogram { return m.Gap }, 99))
-	row("gap max", func(m *report.Metrics) string { return report.FormatDuration(report.MaxOf(m.Gap)) })
+	row("gap max", func(m *report.Metrics) string { return report.FormatDuration(hdr.MaxOf(m.Gap)) })
 	row("journey p99", pct(func(m *report.Metrics) *hdrhistogram.Histogram { return m.Journey }, 99))
 	row("lag p99", pct(func(m *report.Metrics) *hdrhistogram.Histogram { return m.Lag }, 99))
 	return t

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/report"
@@ -226,7 +228,7 @@ func TestGapHistogramEdges(t *testing.T) {
 			t.Parallel()
 			m := report.NewMetrics()
 			for _, g := range tt.gaps {
-				report.RecordClamped(m.Gap, g)
+				hdr.Record(m.Gap, g)
 			}
 			c := gapHistogramChart(m, tt.window)
 			if bars := strings.Count(c.Series[0].D, "Z"); bars > 2 {
@@ -505,7 +507,7 @@ func TestPercentileCurve(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
 			t.Parallel()
-			h := report.NewHistogram()
+			h := hdr.New()
 			reporttest.Fill(h, tt.n, time.Millisecond, time.Second)
 			xs, ys := percentileCurve(h)
 			if got := xs[len(xs)-1]; got < tt.wantEnd-1e-9 || got > tt.wantEnd+1e-9 {

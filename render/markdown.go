@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/exitcode"
@@ -252,26 +254,26 @@ func mdLatency(b *strings.Builder, m *report.Metrics) {
 	}
 	b.WriteString(" max |\n|---|--:|" + strings.Repeat("--:|", len(SummaryPercentiles)+1) + "\n")
 	row := func(name string, h *hdrhistogram.Histogram) {
-		fmt.Fprintf(b, "| %s | %d |", mdCode(name), report.CountOf(h))
+		fmt.Fprintf(b, "| %s | %d |", mdCode(name), hdr.CountOf(h))
 		for _, p := range SummaryPercentiles {
-			fmt.Fprintf(b, " %s |", report.FormatDuration(report.Percentile(h, p)))
+			fmt.Fprintf(b, " %s |", report.FormatDuration(hdr.Percentile(h, p)))
 		}
-		fmt.Fprintf(b, " %s |\n", report.FormatDuration(report.MaxOf(h)))
+		fmt.Fprintf(b, " %s |\n", report.FormatDuration(hdr.MaxOf(h)))
 	}
 	for s := range sample.NumSteps {
-		if report.CountOf(m.Steps[s]) == 0 && s == sample.AutoMsg {
+		if hdr.CountOf(m.Steps[s]) == 0 && s == sample.AutoMsg {
 			continue // not measured by this journey
 		}
 		h := m.Steps[s]
-		fmt.Fprintf(b, "| %s | %d |", mdCode(stepLabel(m, s)), report.CountOf(h))
+		fmt.Fprintf(b, "| %s | %d |", mdCode(stepLabel(m, s)), hdr.CountOf(h))
 		for _, p := range SummaryPercentiles {
-			fmt.Fprintf(b, " %s |", stepDuration(m, s, report.Percentile(h, p)))
+			fmt.Fprintf(b, " %s |", stepDuration(m, s, hdr.Percentile(h, p)))
 		}
-		fmt.Fprintf(b, " %s |\n", stepDuration(m, s, report.MaxOf(h)))
+		fmt.Fprintf(b, " %s |\n", stepDuration(m, s, hdr.MaxOf(h)))
 	}
 	row("gap", m.Gap)
 	row("gap_min", m.GapMin)
-	if report.CountOf(m.AutoMsg) > 0 {
+	if hdr.CountOf(m.AutoMsg) > 0 {
 		row("automsg", m.AutoMsg)
 	}
 	row("journey", m.Journey)

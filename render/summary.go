@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/report"
@@ -149,9 +151,9 @@ func writeHlogSummary(w io.Writer, tags map[string]*hdrhistogram.Histogram) erro
 		h := tags[n]
 		fmt.Fprintf(tw, "%-28s\t%d\t", n, h.TotalCount())
 		for _, p := range SummaryPercentiles {
-			fmt.Fprintf(tw, "%s\t", report.FormatDuration(report.Percentile(h, p)))
+			fmt.Fprintf(tw, "%s\t", report.FormatDuration(hdr.Percentile(h, p)))
 		}
-		fmt.Fprintf(tw, "%s\t\n", report.FormatDuration(report.MaxOf(h)))
+		fmt.Fprintf(tw, "%s\t\n", report.FormatDuration(hdr.MaxOf(h)))
 	}
 	return tw.Flush()
 }
@@ -263,9 +265,9 @@ func writeVerdicts(b *strings.Builder, m *report.Metrics, window time.Duration) 
 	writeByDelay(b, m)
 	writeKnee(b, m.Series)
 	if m.Gap.TotalCount() > 0 {
-		p99 := report.Percentile(m.Gap, 99)
+		p99 := hdr.Percentile(m.Gap, 99)
 		fmt.Fprintf(b, "  gap p99 %s, max %s: %s of the window left at p99\n",
-			report.FormatDuration(p99), report.FormatDuration(report.MaxOf(m.Gap)), report.FormatDuration(window-p99))
+			report.FormatDuration(p99), report.FormatDuration(hdr.MaxOf(m.Gap)), report.FormatDuration(window-p99))
 	}
 }
 
@@ -280,9 +282,9 @@ func writeLatency(b *strings.Builder, m *report.Metrics) {
 	row := func(name string, h *hdrhistogram.Histogram) {
 		fmt.Fprintf(tw, "%-18s\t%d\t", name, h.TotalCount())
 		for _, p := range SummaryPercentiles {
-			fmt.Fprintf(tw, "%s\t", report.FormatDuration(report.Percentile(h, p)))
+			fmt.Fprintf(tw, "%s\t", report.FormatDuration(hdr.Percentile(h, p)))
 		}
-		fmt.Fprintf(tw, "%s\t\n", report.FormatDuration(report.MaxOf(h)))
+		fmt.Fprintf(tw, "%s\t\n", report.FormatDuration(hdr.MaxOf(h)))
 	}
 	for s := range sample.NumSteps {
 		if m.Steps[s].TotalCount() == 0 && s == sample.AutoMsg {
@@ -291,9 +293,9 @@ func writeLatency(b *strings.Builder, m *report.Metrics) {
 		h := m.Steps[s]
 		fmt.Fprintf(tw, "%-18s\t%d\t", stepLabel(m, s), h.TotalCount())
 		for _, p := range SummaryPercentiles {
-			fmt.Fprintf(tw, "%s\t", stepDuration(m, s, report.Percentile(h, p)))
+			fmt.Fprintf(tw, "%s\t", stepDuration(m, s, hdr.Percentile(h, p)))
 		}
-		fmt.Fprintf(tw, "%s\t\n", stepDuration(m, s, report.MaxOf(h)))
+		fmt.Fprintf(tw, "%s\t\n", stepDuration(m, s, hdr.MaxOf(h)))
 	}
 	row("gap", m.Gap)
 	row("gap_min", m.GapMin)
@@ -358,11 +360,11 @@ func writeSideBySide(b *strings.Builder, r *report.Result) {
 			continue
 		}
 		for _, p := range []float64{50, 99} {
-			row(fmt.Sprintf("step.%s p%g", s, p), func(m *report.Metrics) string { return stepDuration(m, s, report.Percentile(m.Steps[s], p)) })
+			row(fmt.Sprintf("step.%s p%g", s, p), func(m *report.Metrics) string { return stepDuration(m, s, hdr.Percentile(m.Steps[s], p)) })
 		}
 	}
-	row("gap p99", func(m *report.Metrics) string { return report.FormatDuration(report.Percentile(m.Gap, 99)) })
-	row("journey p99", func(m *report.Metrics) string { return report.FormatDuration(report.Percentile(m.Journey, 99)) })
+	row("gap p99", func(m *report.Metrics) string { return report.FormatDuration(hdr.Percentile(m.Gap, 99)) })
+	row("journey p99", func(m *report.Metrics) string { return report.FormatDuration(hdr.Percentile(m.Journey, 99)) })
 	tw.Flush()
 }
 
@@ -532,7 +534,7 @@ func webhookLines(relayURL string, t report.TargetInfo) []string {
 	h := hop.H
 	b.Reset()
 	fmt.Fprintf(&b, "relay hop (relay receive → shard receive, two clocks; part of automsg): p50 %s, p99 %s, max %s over %d deliveries",
-		report.FormatDuration(report.Percentile(h, 50)), report.FormatDuration(report.Percentile(h, 99)), report.FormatDuration(report.MaxOf(h)), h.TotalCount())
+		report.FormatDuration(hdr.Percentile(h, 50)), report.FormatDuration(hdr.Percentile(h, 99)), report.FormatDuration(hdr.MaxOf(h)), h.TotalCount())
 	if hop.Behind > 0 {
 		fmt.Fprintf(&b, "; %d negative (the relay's clock ahead), counted as 0", hop.Behind)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
@@ -48,10 +50,10 @@ func thresholdResults(t testing.TB) []report.ThresholdResult {
 	t.Helper()
 	overall := thCounted()
 	for i := 1; i <= 100; i++ {
-		report.RecordClamped(overall.Gap, time.Duration(i)*100*time.Millisecond)
-		report.RecordClamped(overall.Steps[sample.Create], time.Duration(i)*10*time.Millisecond)
+		hdr.Record(overall.Gap, time.Duration(i)*100*time.Millisecond)
+		hdr.Record(overall.Steps[sample.Create], time.Duration(i)*10*time.Millisecond)
 	}
-	report.RecordClamped(overall.Lag, 10*time.Second+4194303)
+	hdr.Record(overall.Lag, 10*time.Second+4194303)
 	va := report.NewMetrics()
 	va.Outcomes[sample.OutcomeOK], va.Outcomes[sample.OutcomeFailed] = 999, 1
 	var ths []report.ScopedThreshold

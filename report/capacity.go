@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/sample"
 )
 
@@ -114,10 +116,10 @@ func NewCapacityStep(rate float64, d time.Duration, phase string, res *Result) C
 		st.Served = float64(h.Served) / float64(h.Of)
 	}
 	if m.Gap != nil && m.Gap.TotalCount() > 0 {
-		st.GapP99 = time.Duration(Percentile(m.Gap, 99)).Seconds()
+		st.GapP99 = time.Duration(hdr.Percentile(m.Gap, 99)).Seconds()
 	}
 	if c := m.Steps[sample.Create]; c != nil && c.TotalCount() > 0 {
-		st.CreateP99 = time.Duration(Percentile(c, 99)).Seconds()
+		st.CreateP99 = time.Duration(hdr.Percentile(c, 99)).Seconds()
 	}
 	st.GapGrowth = gapGrowth(m.Series)
 	for s := range sample.NumSteps {

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
@@ -97,5 +99,5 @@ func (p Point) LagHistogram() (*hdrhistogram.Histogram, error) {
 	if p.LagHist == "" {
 		return nil, nil
 	}
-	return DecodeHistogram(p.LagHist)
+	return hdr.Decode(p.LagHist)
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
@@ -63,11 +65,11 @@ func ReadHlog(rd io.Reader) (map[string]*hdrhistogram.Histogram, error) {
 		tag := h.Tag()
 		tot, ok := out[tag]
 		if !ok {
-			tot = NewHistogram()
+			tot = hdr.New()
 			tot.SetTag(tag)
 			out[tag] = tot
 		}
-		if err := mergeHistogram(tot, h); err != nil {
+		if err := hdr.Merge(tot, h); err != nil {
 			return out, fmt.Errorf("interval log, tag %s: %w", tag, err)
 		}
 	}

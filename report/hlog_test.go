@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 )
@@ -57,9 +59,9 @@ func TestHlogRoundTrip(t *testing.T) {
 			h, ok := tags[scope+"."+nh.Name]
 			if n := nh.H.TotalCount(); !ok && n > 0 {
 				t.Errorf("%s.%s: not in the log, want %d values", scope, nh.Name, n)
-			} else if ok && (h.TotalCount() != n || report.Percentile(h, 50) != report.Percentile(nh.H, 50)) {
+			} else if ok && (h.TotalCount() != n || hdr.Percentile(h, 50) != hdr.Percentile(nh.H, 50)) {
 				t.Errorf("%s.%s: log holds %d values, p50 %v; totals %d, %v",
-					scope, nh.Name, h.TotalCount(), report.Percentile(h, 50), n, report.Percentile(nh.H, 50))
+					scope, nh.Name, h.TotalCount(), hdr.Percentile(h, 50), n, hdr.Percentile(nh.H, 50))
 			}
 		}
 	}

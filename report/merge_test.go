@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/render"
@@ -108,15 +110,15 @@ func TestMergeExact(t *testing.T) {
 // without loss, and is refused with a clear error.
 func TestMergeRefusesOtherGeometry(t *testing.T) {
 	t.Parallel()
-	into := report.NewHistogram()
+	into := hdr.New()
 	other := hdrhistogram.New(1, int64(time.Hour), 2)
 	other.RecordValue(5000)
-	err := report.MergeHistogram(into, other)
+	err := hdr.Merge(into, other)
 	if err == nil || !strings.Contains(err.Error(), "geometry differs") {
 		t.Errorf("err = %v", err)
 	}
 	enc, _ := other.EncodeV2()
-	if _, err := report.DecodeHistogram(string(enc)); err == nil || !strings.Contains(err.Error(), "geometry differs") {
+	if _, err := hdr.Decode(string(enc)); err == nil || !strings.Contains(err.Error(), "geometry differs") {
 		t.Errorf("decode err = %v", err)
 	}
 	// Results of different windows are not parts of one run.

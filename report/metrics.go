@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/sample"
@@ -83,12 +85,12 @@ func (m *Metrics) DelayBucketRange(i int) (lo, hi time.Duration) {
 	return lo, hi
 }
 
-// NewMetrics returns empty Metrics, every histogram made by NewHistogram. Window is left 0: set
+// NewMetrics returns empty Metrics, every histogram made by hdr.New. Window is left 0: set
 // it before adding journeys, or every send delay counts in the first ByDelay bucket.
 func NewMetrics() *Metrics {
-	m := &Metrics{Lag: NewHistogram(), Journey: NewHistogram(), Gap: NewHistogram(), GapMin: NewHistogram(), AutoMsg: NewHistogram()}
+	m := &Metrics{Lag: hdr.New(), Journey: hdr.New(), Gap: hdr.New(), GapMin: hdr.New(), AutoMsg: hdr.New()}
 	for i := range m.Steps {
-		m.Steps[i] = NewHistogram()
+		m.Steps[i] = hdr.New()
 	}
 	return m
 }
@@ -106,7 +108,7 @@ func (m *Metrics) Started() int64 {
 func (m *Metrics) add(j *sample.Record) {
 	m.Outcomes[j.Outcome]++
 	hs := m.histograms()
-	Values(j, func(h int, d time.Duration) { RecordClamped(hs[h], d) })
+	Values(j, func(h int, d time.Duration) { hdr.Record(hs[h], d) })
 	for s := range sample.NumSteps {
 		sp := &j.Steps[s]
 		if !sp.Ran {
@@ -227,7 +229,7 @@ func (m *Metrics) Histograms() []NamedHistogram {
 func (m *Metrics) Merge(o *Metrics) error {
 	mh, oh := m.Histograms(), o.Histograms()
 	for i := range mh {
-		if err := mergeHistogram(mh[i].H, oh[i].H); err != nil {
+		if err := hdr.Merge(mh[i].H, oh[i].H); err != nil {
 			return fmt.Errorf("%s: %w", mh[i].Name, err)
 		}
 	}
@@ -337,7 +339,7 @@ func (m *Metrics) MostlyCached(s sample.Step) bool {
 	if s != sample.Lookup && s != sample.AppJWT {
 		return false
 	}
-	n := CountOf(m.Steps[s])
+	n := hdr.CountOf(m.Steps[s])
 	return n > 0 && 2*m.Requests[s] < n
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/sample"
@@ -439,7 +441,7 @@ func TestRecorderStepP50(t *testing.T) {
 		t.Fatalf("count = %d, want %d", got, want)
 	}
 	for _, p := range []float64{50, 99.9, 100} {
-		got := Percentile(h, p)
+		got := hdr.Percentile(h, p)
 		if rel := math.Abs(float64(got-50*ms)) / float64(50*ms); rel > 0.001 {
 			t.Errorf("p%g = %v, want 50ms ± 0.1%% (off by %.4f%%)", p, got, 100*rel)
 		}

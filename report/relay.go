@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
@@ -20,14 +22,14 @@ type RelayHop struct {
 }
 
 // NewRelayHop returns an empty distribution.
-func NewRelayHop() *RelayHop { return &RelayHop{H: NewHistogram()} }
+func NewRelayHop() *RelayHop { return &RelayHop{H: hdr.New()} }
 
 // Record adds one hop. Not safe for concurrent use.
 func (r *RelayHop) Record(d time.Duration) {
 	if d < 0 {
 		r.Behind++
 	}
-	RecordClamped(r.H, d)
+	hdr.Record(r.H, d)
 }
 
 // relayHopFile is RelayHop in the result file.
@@ -51,7 +53,7 @@ func (r *RelayHop) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return err
 	}
-	h, err := DecodeHistogram(f.HDR)
+	h, err := hdr.Decode(f.HDR)
 	if err != nil {
 		return fmt.Errorf("relay_hop: %w", err)
 	}
@@ -69,7 +71,7 @@ func addRelayHop(a, b *RelayHop) (*RelayHop, error) {
 		if o == nil {
 			continue
 		}
-		if err := mergeHistogram(sum.H, o.H); err != nil {
+		if err := hdr.Merge(sum.H, o.H); err != nil {
 			return nil, fmt.Errorf("relay_hop: %w", err)
 		}
 		sum.Behind += o.Behind

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
@@ -39,8 +41,8 @@ func TestRelayHopMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	hop, w := m.Targets[0].RelayHop, m.Targets[0].Webhooks
-	if hop.H.TotalCount() != 40 || hop.Behind != 2 || report.MaxOf(hop.H) < 8*time.Millisecond || report.Percentile(hop.H, 50) < 7*time.Millisecond {
-		t.Errorf("merged hop: %d hops, %d behind, p50 %v, max %v", hop.H.TotalCount(), hop.Behind, report.Percentile(hop.H, 50), report.MaxOf(hop.H))
+	if hop.H.TotalCount() != 40 || hop.Behind != 2 || hdr.MaxOf(hop.H) < 8*time.Millisecond || hdr.Percentile(hop.H, 50) < 7*time.Millisecond {
+		t.Errorf("merged hop: %d hops, %d behind, p50 %v, max %v", hop.H.TotalCount(), hop.Behind, hdr.Percentile(hop.H, 50), hdr.MaxOf(hop.H))
 	}
 	if w.Relayed != 40 || w.RelayDropped != 4 || w.RelayMissed != 6 || w.RelayReconnects != 2 || m.Relay != a.Relay {
 		t.Errorf("merged counters %+v, relay %q", *w, m.Relay)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/sample"
@@ -235,15 +237,15 @@ func metricsToFile(m *Metrics) (metricsFile, error) {
 }
 
 func histToFile(h *hdrhistogram.Histogram) (histFile, error) {
-	enc, err := encodeHistogram(h)
+	enc, err := hdr.Encode(h)
 	if err != nil {
 		return histFile{}, err
 	}
 	f := histFile{Count: h.TotalCount(), HDR: enc}
 	if f.Count > 0 {
-		f.Min, f.Mean, f.Max = minOf(h), Mean(h), MaxOf(h)
-		f.P50, f.P90, f.P95 = Percentile(h, 50), Percentile(h, 90), Percentile(h, 95)
-		f.P99, f.P999, f.P9999 = Percentile(h, 99), Percentile(h, 99.9), Percentile(h, 99.99)
+		f.Min, f.Mean, f.Max = hdr.MinOf(h), hdr.Mean(h), hdr.MaxOf(h)
+		f.P50, f.P90, f.P95 = hdr.Percentile(h, 50), hdr.Percentile(h, 90), hdr.Percentile(h, 95)
+		f.P99, f.P999, f.P9999 = hdr.Percentile(h, 99), hdr.Percentile(h, 99.9), hdr.Percentile(h, 99.99)
 	}
 	return f, nil
 }
@@ -334,11 +336,11 @@ func metricsFromFile(f metricsFile, window time.Duration) (*Metrics, error) {
 		if !ok {
 			return nil, fmt.Errorf("histogram %s missing", nh.Name)
 		}
-		h, err := DecodeHistogram(hf.HDR)
+		h, err := hdr.Decode(hf.HDR)
 		if err != nil {
 			return nil, fmt.Errorf("histogram %s: %w", nh.Name, err)
 		}
-		if err := mergeHistogram(nh.H, h); err != nil {
+		if err := hdr.Merge(nh.H, h); err != nil {
 			return nil, fmt.Errorf("histogram %s: %w", nh.Name, err)
 		}
 	}

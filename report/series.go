@@ -5,6 +5,8 @@ import (
 	"maps"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/sample"
@@ -77,14 +79,14 @@ func (p *Point) Fill(m *Metrics) {
 	p.LagP99, p.LagHist = percentileAndHist(m.Lag, 99)
 	p.JourneyP99, p.JourneyHist = percentileAndHist(m.Journey, 99)
 	p.GapP99, p.GapHist = percentileAndHist(m.Gap, 99)
-	p.GapP50 = Percentile(m.Gap, 50)
+	p.GapP50 = hdr.Percentile(m.Gap, 50)
 }
 
 func percentileAndHist(h *hdrhistogram.Histogram, p float64) (time.Duration, string) {
 	if h.TotalCount() == 0 {
 		return 0, ""
 	}
-	return Percentile(h, p), encodeHist(h)
+	return hdr.Percentile(h, p), encodeHist(h)
 }
 
 // encodeHist returns h in HdrHistogram's compressed form, "" when it is empty.
@@ -92,7 +94,7 @@ func encodeHist(h *hdrhistogram.Histogram) string {
 	if h.TotalCount() == 0 {
 		return ""
 	}
-	enc, err := encodeHistogram(h)
+	enc, err := hdr.Encode(h)
 	if err != nil {
 		return ""
 	}
@@ -167,8 +169,8 @@ func (p *Point) add(o Point) error {
 	}
 	p.GapHist, p.GapP99 = gap, gap99
 	if gap != "" {
-		h, _ := DecodeHistogram(gap)
-		p.GapP50 = Percentile(h, 50)
+		h, _ := hdr.Decode(gap)
+		p.GapP50 = hdr.Percentile(h, 50)
 	}
 	return nil
 }
@@ -179,30 +181,30 @@ func mergeEncoded(a, b string, pct float64) (string, time.Duration, error) {
 		if a == "" {
 			return "", 0, nil
 		}
-		h, err := DecodeHistogram(a)
+		h, err := hdr.Decode(a)
 		if err != nil {
 			return "", 0, err
 		}
-		return a, Percentile(h, pct), nil
+		return a, hdr.Percentile(h, pct), nil
 	}
 	if a == "" {
 		a, b = b, a
 		return mergeEncoded(a, b, pct)
 	}
-	ha, err := DecodeHistogram(a)
+	ha, err := hdr.Decode(a)
 	if err != nil {
 		return "", 0, err
 	}
-	hb, err := DecodeHistogram(b)
+	hb, err := hdr.Decode(b)
 	if err != nil {
 		return "", 0, err
 	}
-	if err := mergeHistogram(ha, hb); err != nil {
+	if err := hdr.Merge(ha, hb); err != nil {
 		return "", 0, err
 	}
-	enc, err := encodeHistogram(ha)
+	enc, err := hdr.Encode(ha)
 	if err != nil {
 		return "", 0, err
 	}
-	return enc, Percentile(ha, pct), nil
+	return enc, hdr.Percentile(ha, pct), nil
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lpbench/lpbench/hdr"
 )
 
 // Threshold is one parsed expression "METRIC OP VALUE", such as "gap.p99 < 10s".
@@ -175,13 +177,13 @@ func (mt metric) measure(m *Metrics) (value float64, samples int64, ok bool) {
 		n := h.TotalCount()
 		switch mt.stat {
 		case statMin:
-			return float64(minOf(h)), n, true
+			return float64(hdr.MinOf(h)), n, true
 		case statMax:
-			return float64(MaxOf(h)), n, true
+			return float64(hdr.MaxOf(h)), n, true
 		case statMean:
-			return meanNs(h), n, true
+			return hdr.MeanNs(h), n, true
 		default:
-			return float64(Percentile(h, mt.p)), n, true
+			return float64(hdr.Percentile(h, mt.p)), n, true
 		}
 	case mt.ratio != nil:
 		n, total := mt.ratio(m)

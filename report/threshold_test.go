@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/sample"
 )
 
@@ -215,13 +217,13 @@ func TestMeasureHistogramWiring(t *testing.T) {
 	t.Parallel()
 	// Each histogram holds one value of its own, so a metric read from the wrong one shows.
 	m := NewMetrics()
-	RecordClamped(m.Lag, 1*time.Millisecond)
-	RecordClamped(m.Journey, 2*time.Millisecond)
-	RecordClamped(m.Gap, 3*time.Millisecond)
-	RecordClamped(m.GapMin, 4*time.Millisecond)
-	RecordClamped(m.AutoMsg, 5*time.Millisecond)
+	hdr.Record(m.Lag, 1*time.Millisecond)
+	hdr.Record(m.Journey, 2*time.Millisecond)
+	hdr.Record(m.Gap, 3*time.Millisecond)
+	hdr.Record(m.GapMin, 4*time.Millisecond)
+	hdr.Record(m.AutoMsg, 5*time.Millisecond)
 	for s := range sample.NumSteps {
-		RecordClamped(m.Steps[s], time.Duration(10+s)*time.Millisecond)
+		hdr.Record(m.Steps[s], time.Duration(10+s)*time.Millisecond)
 	}
 	tests := []struct {
 		metric string
@@ -256,7 +258,7 @@ func TestMeasureStatistics(t *testing.T) {
 	t.Parallel()
 	m := NewMetrics()
 	for i := 1; i <= 100; i++ {
-		RecordClamped(m.Gap, time.Duration(i)*time.Millisecond)
+		hdr.Record(m.Gap, time.Duration(i)*time.Millisecond)
 	}
 	tests := []struct {
 		metric string
@@ -379,7 +381,7 @@ func TestMeasureNoData(t *testing.T) {
 func TestCheckBoundaries(t *testing.T) {
 	t.Parallel()
 	gap := NewMetrics()
-	RecordClamped(gap.Gap, 5*time.Millisecond)
+	hdr.Record(gap.Gap, 5*time.Millisecond)
 	v, _ := mustThreshold(t, "gap.p99 < 1s").Measure(gap)
 	at := func(op string, delta float64) string { return fmt.Sprintf("gap.p99 %s %.0fns", op, v+delta) }
 
@@ -521,7 +523,7 @@ func TestFinal(t *testing.T) {
 	m.Outcomes[sample.OutcomeOK], m.Outcomes[sample.OutcomeFailed] = 5, 5
 	m.Verdicts[sample.VerdictIn] = 10
 	for _, d := range []time.Duration{time.Millisecond, time.Second, 20 * time.Second} {
-		RecordClamped(m.Gap, d)
+		hdr.Record(m.Gap, d)
 	}
 	tests := []struct {
 		expr string
@@ -579,7 +581,7 @@ func FuzzParseThreshold(f *testing.F) {
 	f.Add("errors <= 0.000000000000000000001%")
 	f.Add("step..p99 < 1s")
 	m := thCounted()
-	RecordClamped(m.Gap, time.Second)
+	hdr.Record(m.Gap, time.Second)
 	f.Fuzz(func(t *testing.T, in string) {
 		th, err := ParseThreshold(in)
 		if err != nil {

@@ -17,6 +17,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/lpbench/lpbench/loadgen"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"
@@ -105,7 +107,7 @@ func lagCheck(m *report.Metrics, limit time.Duration) report.Check {
 	// With fewer than supportAbove/1 % arrivals, the p99 is the few latest of them (one GC pause):
 	// the run, and each second, is then judged by its supportAbove-th latest arrival.
 	pct := report.SupportedPercentile(99, m.Lag.TotalCount())
-	p99 := report.Percentile(m.Lag, pct)
+	p99 := hdr.Percentile(m.Lag, pct)
 	run, longest := 0, 0
 	for _, pt := range m.Series {
 		if secondLag(pt) > limit {
@@ -133,7 +135,7 @@ func secondLag(pt report.Point) time.Duration {
 	if err != nil || h == nil {
 		return pt.LagP99
 	}
-	return report.Percentile(h, report.SupportedPercentile(99, h.TotalCount()))
+	return hdr.Percentile(h, report.SupportedPercentile(99, h.TotalCount()))
 }
 
 // deliveredCheck: dropped / planned within the limit, and in every whole second of the schedule

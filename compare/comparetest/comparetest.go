@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/report"
@@ -32,7 +34,7 @@ var Medians = map[sample.Step]time.Duration{
 // LogNormal records n values median·exp(σ·Z) into h.
 func LogNormal(h *hdrhistogram.Histogram, r *rand.Rand, n int, median time.Duration, sigma float64) {
 	for range n {
-		report.RecordClamped(h, time.Duration(float64(median)*math.Exp(sigma*r.NormFloat64())))
+		hdr.Record(h, time.Duration(float64(median)*math.Exp(sigma*r.NormFloat64())))
 	}
 }
 

@@ -5,6 +5,8 @@ package reporttest
 import (
 	"time"
 
+	"github.com/lpbench/lpbench/hdr"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/report"
@@ -18,7 +20,7 @@ func Fill(h *hdrhistogram.Histogram, n int, lo, hi time.Duration) {
 		if n > 1 {
 			d += (hi - lo) * time.Duration(i) / time.Duration(n-1)
 		}
-		report.RecordClamped(h, d)
+		hdr.Record(h, d)
 	}
 }
 

@@ -12,9 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lpbench/lpbench/loadgen"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/lpbench/lpbench/loadgen"
 )
 
 // Mode chooses how a run shows its progress.

@@ -1,4 +1,4 @@
-package report
+package hdr
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 
 func TestNewHistogramGeometry(t *testing.T) {
 	t.Parallel()
-	h := NewHistogram()
+	h := New()
 	if got, want := h.LowestTrackableValue(), int64(time.Microsecond); got != want {
 		t.Errorf("LowestTrackableValue() = %d, want %d", got, want)
 	}
@@ -33,12 +33,12 @@ func TestNewHistogramGeometry(t *testing.T) {
 
 func TestHistogramsMergeWithoutLoss(t *testing.T) {
 	t.Parallel()
-	a, b := NewHistogram(), NewHistogram()
+	a, b := New(), New()
 	for _, d := range []time.Duration{0, time.Microsecond, 50 * time.Millisecond, 9 * time.Second} {
-		RecordClamped(a, d)
+		Record(a, d)
 	}
 	for _, d := range []time.Duration{3 * time.Microsecond, time.Second, 10 * time.Minute, 20 * time.Minute} {
-		RecordClamped(b, d)
+		Record(b, d)
 	}
 	if got, want := a.Merge(b), int64(0); got != want {
 		t.Errorf("Merge dropped %d values, want %d", got, want)
@@ -80,8 +80,8 @@ func TestRecordClamps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := NewHistogram()
-			RecordClamped(h, tt.in)
+			h := New()
+			Record(h, tt.in)
 			if got, want := h.TotalCount(), int64(1); got != want {
 				t.Fatalf("TotalCount() = %d, want %d", got, want)
 			}
@@ -94,9 +94,9 @@ func TestRecordClamps(t *testing.T) {
 
 func TestPercentileAndMean(t *testing.T) {
 	t.Parallel()
-	h := NewHistogram()
+	h := New()
 	for i := 1; i <= 100; i++ {
-		RecordClamped(h, time.Duration(i)*time.Millisecond)
+		Record(h, time.Duration(i)*time.Millisecond)
 	}
 	tests := []struct {
 		p    float64
@@ -125,7 +125,7 @@ func TestPercentileAndMean(t *testing.T) {
 // renders as zeros rather than as the top of the lowest bucket.
 func TestEmptyHistogramStatistics(t *testing.T) {
 	t.Parallel()
-	h := NewHistogram()
+	h := New()
 	tests := []struct {
 		name string
 		got  time.Duration
@@ -133,7 +133,7 @@ func TestEmptyHistogramStatistics(t *testing.T) {
 		{"Percentile(50)", Percentile(h, 50)},   // the median of nothing
 		{"Percentile(100)", Percentile(h, 100)}, // the top percentile of nothing
 		{"Mean", Mean(h)},                       // the mean of nothing
-		{"minOf", minOf(h)},                     // the smallest of nothing
+		{"MinOf", MinOf(h)},                     // the smallest of nothing
 		{"maxOf", MaxOf(h)},                     // hdrhistogram's own Max reports 511ns here
 	}
 	for _, tt := range tests {
@@ -149,9 +149,9 @@ func TestEmptyHistogramStatistics(t *testing.T) {
 // TestPercentilesMatchPercentile: the one-pass form gives what Percentile gives one at a time.
 func TestPercentilesMatchPercentile(t *testing.T) {
 	t.Parallel()
-	h := NewHistogram()
+	h := New()
 	for i := 1; i <= 1000; i++ {
-		RecordClamped(h, time.Duration(i*i)*time.Microsecond)
+		Record(h, time.Duration(i*i)*time.Microsecond)
 	}
 	ps := []float64{0, 10, 50, 90, 99, 99.9, 100}
 	for i, got := range Percentiles(h, ps) {
@@ -190,13 +190,13 @@ func reencodeWithGeometry(t *testing.T, h *hdrhistogram.Histogram, g geometry) s
 	return base64.StdEncoding.EncodeToString(out)
 }
 
-// TestDecodeHistogramGeometry: decodeHistogram reads back lpbench's histograms and refuses any
+// TestDecodeHistogramGeometry: Decode reads back lpbench's histograms and refuses any
 // other geometry, from the header alone — a header claiming an enormous range must be refused
 // before hdrhistogram allocates for it.
 func TestDecodeHistogramGeometry(t *testing.T) {
 	t.Parallel()
-	h := NewHistogram()
-	RecordClamped(h, 42*time.Millisecond)
+	h := New()
+	Record(h, 42*time.Millisecond)
 	tests := []struct {
 		name    string
 		g       geometry
@@ -207,12 +207,12 @@ func TestDecodeHistogramGeometry(t *testing.T) {
 		// A finer lowest value.
 		{"lowest", geometry{1, histMax, histSigFigs}, "geometry differs"},
 		// A range of 2^62 ns: decoding would allocate gigabytes.
-		{"enormous highest", geometry{HistMin, 1 << 62, histSigFigs}, "geometry differs"},
+		{"enormous highest", geometry{Lowest, 1 << 62, histSigFigs}, "geometry differs"},
 		// Five digits: counts arrays a hundred times larger.
-		{"digits", geometry{HistMin, histMax, 5}, "geometry differs"},
+		{"digits", geometry{Lowest, histMax, 5}, "geometry differs"},
 	}
 	for _, tt := range tests {
-		got, err := DecodeHistogram(reencodeWithGeometry(t, h, tt.g))
+		got, err := Decode(reencodeWithGeometry(t, h, tt.g))
 		switch {
 		case tt.wantErr == "" && err != nil:
 			t.Errorf("%s: %v", tt.name, err)
@@ -228,10 +228,10 @@ func TestDecodeHistogramGeometry(t *testing.T) {
 // from the header alone; decoding it first would allocate its counts (some 50 MB). Not parallel:
 // it reads the process's allocation total.
 func TestDecodeHistogramRefusesBeforeAllocating(t *testing.T) {
-	s := reencodeWithGeometry(t, NewHistogram(), geometry{1, math.MaxInt64, 5})
+	s := reencodeWithGeometry(t, New(), geometry{1, math.MaxInt64, 5})
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := DecodeHistogram(s)
+	_, err := Decode(s)
 	runtime.ReadMemStats(&after)
 	if err == nil || !strings.Contains(err.Error(), "geometry differs") {
 		t.Errorf("err = %v, want a geometry error", err)
@@ -245,7 +245,7 @@ func TestDecodeHistogramRefusesBeforeAllocating(t *testing.T) {
 // nanoseconds, and its encoder writes 1) is refused by both decoders, naming the ratio.
 func TestDecodeHistogramRefusesRatio(t *testing.T) {
 	t.Parallel()
-	snap := NewHistogram().Export()
+	snap := New().Export()
 	snap.IntegerToDoubleConversionRatio = 0.5
 	h := hdrhistogram.Import(snap)
 	_ = h.RecordValue(int64(time.Millisecond))
@@ -253,7 +253,7 @@ func TestDecodeHistogramRefusesRatio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := DecodeHistogram(string(enc)); err == nil || !strings.Contains(err.Error(), "conversion ratio 0.5") {
+	if _, err := Decode(string(enc)); err == nil || !strings.Contains(err.Error(), "conversion ratio 0.5") {
 		t.Errorf("decodeHistogram: %v, want the ratio refused", err)
 	}
 	if _, err := DecodeBars(string(enc)); err == nil || !strings.Contains(err.Error(), "conversion ratio 0.5") {
@@ -270,8 +270,8 @@ func TestDecodeHistogramUndecodable(t *testing.T) {
 		"SElTVEY=",             // base64 of 5 bytes: shorter than the cookie and length
 		"SElTVEYwMDAwMDAwMDA=", // a cookie and length, then no zlib stream
 	} {
-		if _, err := DecodeHistogram(s); err == nil || !strings.Contains(err.Error(), "undecodable") {
-			t.Errorf("DecodeHistogram(%q) err = %v, want undecodable", s, err)
+		if _, err := Decode(s); err == nil || !strings.Contains(err.Error(), "undecodable") {
+			t.Errorf("Decode(%q) err = %v, want undecodable", s, err)
 		}
 	}
 }
@@ -280,18 +280,18 @@ func TestDecodeHistogramUndecodable(t *testing.T) {
 // refused before anything is added.
 func TestMergeHistogramGeometry(t *testing.T) {
 	t.Parallel()
-	into, from := NewHistogram(), NewHistogram()
-	RecordClamped(into, time.Millisecond)
-	RecordClamped(from, time.Second)
-	if err := mergeHistogram(into, from); err != nil {
+	into, from := New(), New()
+	Record(into, time.Millisecond)
+	Record(from, time.Second)
+	if err := Merge(into, from); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := into.TotalCount(), int64(2); got != want {
 		t.Errorf("merged count = %d, want %d", got, want)
 	}
-	other := hdrhistogram.New(HistMin, histMax, 2)
+	other := hdrhistogram.New(Lowest, histMax, 2)
 	other.RecordValue(int64(time.Second))
-	if err := mergeHistogram(into, other); err == nil || !strings.Contains(err.Error(), "2 digits") {
+	if err := Merge(into, other); err == nil || !strings.Contains(err.Error(), "2 digits") {
 		t.Errorf("merging 2 digits into 3: err = %v, want a geometry error naming both", err)
 	}
 	if got, want := into.TotalCount(), int64(2); got != want {
@@ -307,8 +307,8 @@ func TestEncodeHistogramAsLibrary(t *testing.T) {
 	t.Parallel()
 	cases := map[string]func(h *hdrhistogram.Histogram){
 		"empty":     func(*hdrhistogram.Histogram) {},
-		"one value": func(h *hdrhistogram.Histogram) { RecordClamped(h, 42*time.Millisecond) },
-		"the ends":  func(h *hdrhistogram.Histogram) { RecordClamped(h, 0); RecordClamped(h, time.Duration(histMax)) },
+		"one value": func(h *hdrhistogram.Histogram) { Record(h, 42*time.Millisecond) },
+		"the ends":  func(h *hdrhistogram.Histogram) { Record(h, 0); Record(h, time.Duration(histMax)) },
 		"borders": func(h *hdrhistogram.Histogram) {
 			for idx := int64(0); idx < countsLen; idx += 37 {
 				_ = h.RecordValue(highestOfIndex(idx))
@@ -332,18 +332,18 @@ func TestEncodeHistogramAsLibrary(t *testing.T) {
 		cases[fmt.Sprintf("log-normal %d", i)] = func(h *hdrhistogram.Histogram) {
 			n, median, sigma := 1+r.IntN(2000), time.Duration(1+r.IntN(500))*time.Millisecond, 0.2+r.Float64()
 			for range n {
-				RecordClamped(h, time.Duration(float64(median)*math.Exp(sigma*r.NormFloat64())))
+				Record(h, time.Duration(float64(median)*math.Exp(sigma*r.NormFloat64())))
 			}
 		}
 	}
 	for name, fill := range cases {
-		h := NewHistogram()
+		h := New()
 		fill(h)
 		want, err := h.EncodeV2()
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := encodeHistogram(h)
+		got, err := Encode(h)
 		if err != nil || got != string(want) {
 			t.Errorf("%s: the pooled encoder differs from EncodeV2 (%v):\n%s\n%s", name, err, got, want)
 		}
@@ -351,7 +351,7 @@ func TestEncodeHistogramAsLibrary(t *testing.T) {
 	other := hdrhistogram.New(1, 1000, 2)
 	_ = other.RecordValue(500)
 	want, _ := other.EncodeV2()
-	if got, err := encodeHistogram(other); err != nil || got != string(want) {
+	if got, err := Encode(other); err != nil || got != string(want) {
 		t.Errorf("another geometry: %v %q, want %q", err, got, want)
 	}
 }

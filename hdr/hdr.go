@@ -1,4 +1,9 @@
-package report
+// Package hdr owns lpbench's one histogram geometry (nanoseconds from 1 µs to 10 minutes at 3
+// significant digits) and everything done with such a histogram: make, record (clamped into
+// range), encode and decode HdrHistogram's compressed form (refusing another geometry or damaged
+// input before allocating), merge without loss, read a second's non-empty buckets (Bars), and
+// its statistics. It knows nothing of journeys, results or files.
+package hdr
 
 import (
 	"bytes"
@@ -16,23 +21,21 @@ import (
 )
 
 // The one histogram geometry of lpbench: nanoseconds from 1 µs to 10 min at 3 significant digits.
-// Every histogram is made by NewHistogram so that any two merge without loss. This file is the
-// one home of what the package does with a histogram: make, record, check, decode, merge, and
-// read its statistics (percentiles, mean, min, max, count).
+// Every histogram is made by New so that any two merge without loss.
 const (
-	HistMin     = int64(time.Microsecond)
+	Lowest      = int64(time.Microsecond)
 	histMax     = int64(10 * time.Minute)
 	histSigFigs = 3
 )
 
-// NewHistogram returns an empty histogram of lpbench's geometry.
-func NewHistogram() *hdrhistogram.Histogram {
-	return hdrhistogram.New(HistMin, histMax, histSigFigs)
+// New returns an empty histogram of lpbench's geometry.
+func New() *hdrhistogram.Histogram {
+	return hdrhistogram.New(Lowest, histMax, histSigFigs)
 }
 
-// RecordClamped adds d to h, clamped into the histogram's range: a negative duration (clock granularity)
+// Record adds d to h, clamped into the histogram's range: a negative duration (clock granularity)
 // counts as 0, and one beyond 10 minutes as 10 minutes, so no sample is lost.
-func RecordClamped(h *hdrhistogram.Histogram, d time.Duration) {
+func Record(h *hdrhistogram.Histogram, d time.Duration) {
 	v := int64(d)
 	if v < 0 {
 		v = 0
@@ -48,8 +51,8 @@ type geometry struct {
 	lowest, highest, sigFigs int64
 }
 
-// lpbenchGeometry is the geometry of every histogram NewHistogram makes.
-var lpbenchGeometry = geometry{HistMin, histMax, histSigFigs}
+// lpbenchGeometry is the geometry of every histogram New makes.
+var lpbenchGeometry = geometry{Lowest, histMax, histSigFigs}
 
 // geometryOf returns h's geometry.
 func geometryOf(h *hdrhistogram.Histogram) geometry {
@@ -98,7 +101,7 @@ func encodedGeometry(s string) (geometry, error) {
 }
 
 // checkRatio refuses a V2 payload header whose integer-to-double conversion ratio is not 1:
-// lpbench's histograms count nanoseconds, and its encoder (encodeHistogram) writes 1.
+// lpbench's histograms count nanoseconds, and its encoder (Encode) writes 1.
 func checkRatio(hdr []byte) error {
 	if r := math.Float64frombits(binary.BigEndian.Uint64(hdr[32:40])); r != 1 {
 		return fmt.Errorf("histogram conversion ratio %g, want 1 (nanoseconds)", r)
@@ -106,9 +109,9 @@ func checkRatio(hdr []byte) error {
 	return nil
 }
 
-// DecodeHistogram reads a histogram in HdrHistogram's compressed form and checks it has
+// Decode reads a histogram in HdrHistogram's compressed form and checks it has
 // lpbench's geometry, before decoding (see encodedGeometry) and after.
-func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
+func Decode(s string) (*hdrhistogram.Histogram, error) {
 	g, err := encodedGeometry(s)
 	if err != nil {
 		return nil, err
@@ -131,7 +134,7 @@ func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 type Bar struct{ To, Count int64 }
 
 // DecodeBars reads a histogram in HdrHistogram's compressed form (V2) of lpbench's geometry as
-// its non-empty buckets, ascending: what DecodeHistogram(s).Distribution() holds, without
+// its non-empty buckets, ascending: what Decode(s).Distribution() holds, without
 // allocating the geometry's whole counts array (some 170 kB, where a second's histogram holds a
 // few dozen values). The counts are ZigZag LEB128 numbers from index 0, a negative one a run of
 // that many empty buckets; index i holds the values of bucket i>>10 − 1 (0 for the first two
@@ -233,9 +236,9 @@ func highestOfIndex(idx int64) int64 {
 	return lowest + 1<<(bucket+unitMagnitude) - 1
 }
 
-// mergeHistogram adds from into into, refusing a histogram of another geometry (whose values
+// Merge adds from into into, refusing a histogram of another geometry (whose values
 // would be lost or moved) and any merge that drops values.
-func mergeHistogram(into, from *hdrhistogram.Histogram) error {
+func Merge(into, from *hdrhistogram.Histogram) error {
 	if err := checkGeometry(geometryOf(from), geometryOf(into)); err != nil {
 		return err
 	}
@@ -250,7 +253,7 @@ func Percentile(h *hdrhistogram.Histogram, p float64) time.Duration {
 	return time.Duration(h.ValueAtQuantile(p))
 }
 
-// percentiles returns the values at the percentiles ps (0–100) in one pass over h.
+// Percentiles returns the values at the percentiles ps (0–100) in one pass over h.
 func Percentiles(h *hdrhistogram.Histogram, ps []float64) []time.Duration {
 	vs := h.ValueAtPercentilesSlice(ps)
 	ds := make([]time.Duration, len(vs))
@@ -261,15 +264,15 @@ func Percentiles(h *hdrhistogram.Histogram, ps []float64) []time.Duration {
 }
 
 // Mean returns the histogram's mean as a Duration (truncated to the nanosecond).
-func Mean(h *hdrhistogram.Histogram) time.Duration { return time.Duration(meanNs(h)) }
+func Mean(h *hdrhistogram.Histogram) time.Duration { return time.Duration(MeanNs(h)) }
 
-// meanNs returns the histogram's mean in nanoseconds, not truncated (for thresholds).
-func meanNs(h *hdrhistogram.Histogram) float64 { return h.Mean() }
+// MeanNs returns the histogram's mean in nanoseconds, not truncated (for thresholds).
+func MeanNs(h *hdrhistogram.Histogram) float64 { return h.Mean() }
 
-// minOf returns the histogram's smallest value (the lowest value equivalent to it), 0 when empty.
-func minOf(h *hdrhistogram.Histogram) time.Duration { return time.Duration(h.Min()) }
+// MinOf returns the histogram's smallest value (the lowest value equivalent to it), 0 when empty.
+func MinOf(h *hdrhistogram.Histogram) time.Duration { return time.Duration(h.Min()) }
 
-// maxOf returns the histogram's largest value, 0 when it is empty (hdrhistogram reports the top
+// MaxOf returns the histogram's largest value, 0 when it is empty (hdrhistogram reports the top
 // of its lowest bucket then).
 func MaxOf(h *hdrhistogram.Histogram) time.Duration {
 	if h.TotalCount() == 0 {
@@ -286,11 +289,11 @@ func CountOf(h *hdrhistogram.Histogram) int64 {
 	return h.TotalCount()
 }
 
-// encodeHistogram returns h in HdrHistogram's compressed form (V2), byte for byte what
+// Encode returns h in HdrHistogram's compressed form (V2), byte for byte what
 // h.EncodeV2() returns, but with a deflater and buffers reused from a pool: EncodeV2 makes a new
 // deflater (some 800 kB) for every histogram, and the recorder encodes a dozen each second per
 // scope. A histogram of another geometry, or with a count beyond 2⁵⁵, goes to EncodeV2.
-func encodeHistogram(h *hdrhistogram.Histogram) (string, error) {
+func Encode(h *hdrhistogram.Histogram) (string, error) {
 	if geometryOf(h) != lpbenchGeometry {
 		enc, err := h.EncodeV2()
 		return string(enc), err
@@ -316,7 +319,7 @@ type histEncoder struct {
 
 var histEncoders = sync.Pool{New: func() any {
 	zw, _ := zlib.NewWriterLevel(nil, zlib.BestCompression) // a valid level: cannot fail
-	return &histEncoder{sparse: hdrhistogram.NewPacked(HistMin, histMax, histSigFigs), zw: zw}
+	return &histEncoder{sparse: hdrhistogram.NewPacked(Lowest, histMax, histSigFigs), zw: zw}
 }}
 
 // The V2 cookies of HdrHistogram's encoding (the payload's and the compressed envelope's), and
@@ -338,7 +341,7 @@ func (e *histEncoder) encode(h *hdrhistogram.Histogram) (string, bool) {
 	p = binary.BigEndian.AppendUint32(p, 0) // the payload's length, set below
 	p = binary.BigEndian.AppendUint32(p, 0) // normalizing index offset
 	p = binary.BigEndian.AppendUint32(p, histSigFigs)
-	p = binary.BigEndian.AppendUint64(p, uint64(HistMin))
+	p = binary.BigEndian.AppendUint64(p, uint64(Lowest))
 	p = binary.BigEndian.AppendUint64(p, uint64(histMax))
 	p = binary.BigEndian.AppendUint64(p, math.Float64bits(1)) // integer to double conversion ratio
 	ok := true

@@ -1,4 +1,4 @@
-package report
+package hdr
 
 import (
 	"bytes"
@@ -12,8 +12,6 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/lpbench/lpbench/sample"
 )
 
 // TestDecodeBars: the sparse decoding of a second's histogram holds exactly the non-empty
@@ -23,10 +21,10 @@ func TestDecodeBars(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 3))
 	for _, n := range []int{0, 1, 50, 5000} {
-		h := NewHistogram()
+		h := New()
 		for range n {
 			// Log-uniform from 1 ns to beyond the 10-minute top (clamped), so every bucket shows.
-			RecordClamped(h, time.Duration(math.Exp(r.Float64()*math.Log(2e12))))
+			Record(h, time.Duration(math.Exp(r.Float64()*math.Log(2e12))))
 		}
 		enc, err := h.EncodeV2()
 		if err != nil {
@@ -47,8 +45,8 @@ func TestDecodeBars(t *testing.T) {
 		}
 	}
 	// The top of the range decodes; an index beyond the geometry does not.
-	top := NewHistogram()
-	RecordClamped(top, 10*time.Minute)
+	top := New()
+	Record(top, 10*time.Minute)
 	enc, _ := top.EncodeV2()
 	if bars, err := DecodeBars(string(enc)); err != nil || len(bars) != 1 || bars[0].To < int64(10*time.Minute) {
 		t.Errorf("10 minutes: %v, %v", bars, err)
@@ -62,7 +60,7 @@ func TestDecodeBars(t *testing.T) {
 		t.Fatalf("a count at the last index: %v", err)
 	}
 	// The crafted form is HdrHistogram's: the library reads the same bucket.
-	h, err := DecodeHistogram(last)
+	h, err := Decode(last)
 	if err != nil {
 		t.Fatalf("the library refuses the crafted histogram: %v", err)
 	}
@@ -103,7 +101,7 @@ func craftedHistogram(t *testing.T, idx int) string {
 	payload = binary.BigEndian.AppendUint32(payload, uint32(len(counts)))
 	payload = binary.BigEndian.AppendUint32(payload, 0) // normalizing index offset
 	payload = binary.BigEndian.AppendUint32(payload, uint32(histSigFigs))
-	payload = binary.BigEndian.AppendUint64(payload, uint64(HistMin))
+	payload = binary.BigEndian.AppendUint64(payload, uint64(Lowest))
 	payload = binary.BigEndian.AppendUint64(payload, uint64(histMax))
 	payload = binary.BigEndian.AppendUint64(payload, math.Float64bits(1))
 	payload = append(payload, counts...)
@@ -120,10 +118,10 @@ func craftedHistogram(t *testing.T, idx int) string {
 // FuzzDecodeBars: any input decodes to ascending non-empty buckets or an error, never a panic;
 // what the library decodes too holds the same buckets.
 func FuzzDecodeBars(f *testing.F) {
-	h := NewHistogram()
+	h := New()
 	r := rand.New(rand.NewPCG(1, 1))
 	for range 30 { // log-normal around 90ms, σ 0.3
-		RecordClamped(h, time.Duration(float64(90*time.Millisecond)*math.Exp(0.3*r.NormFloat64())))
+		Record(h, time.Duration(float64(90*time.Millisecond)*math.Exp(0.3*r.NormFloat64())))
 	}
 	enc, _ := h.EncodeV2()
 	f.Add(string(enc))
@@ -139,7 +137,7 @@ func FuzzDecodeBars(f *testing.F) {
 				t.Fatalf("bar %d: %+v after %+v", i, b, bars[max(i-1, 0)])
 			}
 		}
-		lib, err := DecodeHistogram(s)
+		lib, err := Decode(s)
 		if err != nil {
 			return
 		}
@@ -153,26 +151,4 @@ func FuzzDecodeBars(f *testing.F) {
 			t.Fatalf("sparse %v, library %v", bars, want)
 		}
 	})
-}
-
-// BenchmarkPointFill fills a second's point from metrics with every histogram populated (100
-// journeys): what the recorder does once a second per target and for the whole run.
-func BenchmarkPointFill(b *testing.B) {
-	m := NewMetrics()
-	r := rand.New(rand.NewPCG(1, 1))
-	logNormal := func(h *hdrhistogram.Histogram, median time.Duration) {
-		for range 100 {
-			RecordClamped(h, time.Duration(float64(median)*math.Exp(0.5*r.NormFloat64())))
-		}
-	}
-	for s := range sample.NumSteps {
-		logNormal(m.Steps[s], 50*time.Millisecond)
-	}
-	logNormal(m.Gap, 150*time.Millisecond)
-	logNormal(m.Journey, 300*time.Millisecond)
-	logNormal(m.Lag, 300*time.Microsecond)
-	for b.Loop() {
-		var p Point
-		p.Fill(m)
-	}
 }
