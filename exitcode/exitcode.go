@@ -1,14 +1,14 @@
 // Package exitcode owns lpbench's exit codes, one typed list, and the one place that decides
-// the code of a finished run (Run) and of a finished capacity search (Capacity), each with what
-// it means in one line; and the error that carries a command's code to the process's exit
-// (Error, Of).
+// the code of a finished run (Run), of a finished capacity search (Capacity) and of a history
+// check (HistoryCheck, and HistoryCheckExit, whose error for a run without a baseline names the
+// label to ignore), each with what it means; and the error that carries a command's code to the
+// process's exit (Error, Of).
 //
-// It reads the result models of package report; it knows nothing of the command line, of how
-// a code is printed or of the process that exits with it.
+// It reads the result models of packages report and history; it knows nothing of how a command
+// line is parsed, of how a code is printed or of the process that exits with it.
 package exitcode
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -124,8 +124,8 @@ func HistoryCheckExit(v *history.RunJudgment) error {
 	case code == Usage && len(v.LabelsDiffer) == 0:
 		return Usagef("history check: run #%d has no baseline: the runs before it are of other shards", v.Run.Seq)
 	case code == Usage:
-		return &Error{Code: Usage, Err: fmt.Errorf("history check: run #%d has no baseline: the runs before it differ in label %s; if it changes every run (a commit), add -ignore-label %s",
-			v.Run.Seq, strings.Join(v.LabelsDiffer, ", "), strings.Join(v.LabelsDiffer, " -ignore-label "))}
+		return Usagef("history check: run #%d has no baseline: the runs before it differ in label %s; if it changes every run (a commit), add -ignore-label %s",
+			v.Run.Seq, strings.Join(v.LabelsDiffer, ", "), strings.Join(v.LabelsDiffer, " -ignore-label "))
 	case code != OK:
 		return Quiet(code)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lpbench/lpbench/history"
 	"github.com/lpbench/lpbench/report"
 )
 
@@ -60,5 +61,37 @@ func TestOf(t *testing.T) {
 	}
 	if AsUsage(nil) != nil || (Decision{Code: OK}).Exit() != nil {
 		t.Error("nil is not kept nil")
+	}
+}
+
+// TestHistoryCheckExit: a history check's exit: quiet 3 on a regression, quiet 4 when the run is
+// not valid, nil while the history is too young and when nothing regressed; a run without a
+// baseline is a usage error that says why: other shards, or the labels to ignore.
+func TestHistoryCheckExit(t *testing.T) {
+	t.Parallel()
+	run := &history.Run{Seq: 7}
+	for _, tc := range []struct {
+		name string
+		v    history.RunJudgment
+		code Code
+		say  string
+	}{
+		{"judged, nothing worse", history.RunJudgment{Run: run, Judgments: []history.Judgment{{Flag: history.FlagImprovement}}}, OK, ""},
+		{"a regression", history.RunJudgment{Run: run, Judgments: []history.Judgment{{Flag: history.FlagRegression}}}, Thresholds, ""},
+		{"too young", history.RunJudgment{Run: run, Reason: history.TooFewRuns}, OK, ""},
+		{"not valid", history.RunJudgment{Run: run, Reason: history.NotValid}, NotValid, ""},
+		{"other shards", history.RunJudgment{Run: run, Reason: history.NotComparable},
+			Usage, "history check: run #7 has no baseline: the runs before it are of other shards"},
+		{"labels differ", history.RunJudgment{Run: run, Reason: history.NotComparable, LabelsDiffer: []string{"commit", "pr"}},
+			Usage, "history check: run #7 has no baseline: the runs before it differ in label commit, pr; if it changes every run (a commit), add -ignore-label commit -ignore-label pr"},
+	} {
+		code, err := Of(HistoryCheckExit(&tc.v))
+		said := ""
+		if err != nil {
+			said = err.Error()
+		}
+		if code != tc.code || said != tc.say {
+			t.Errorf("%s: exit %d %q, want %d %q", tc.name, code, said, tc.code, tc.say)
+		}
 	}
 }
