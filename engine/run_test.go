@@ -2,15 +2,15 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/compare"
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/render"
@@ -470,41 +470,58 @@ func TestTargetsShareByWeight(t *testing.T) {
 // client's own fraction of a millisecond) is not what is compared. (At 10 ms, one CI run's close
 // p50 was 10.70 ms in some runs and 11.07 ms in others, 3.4 %, past the 2 % minimum effect; at
 // 40 ms on a busy machine, one lookup p50 42.66 and 44.30 ms.)
-func compareRun(t *testing.T, seed int64, median time.Duration) *report.Metrics {
-	t.Helper()
-	cfg := quietSim(10 * time.Second)
-	cfg.Seed = seed
-	cfg.Capacity = nil // latency, not queueing: 400/s × 200 ms is 80 CONVERSATIONs at a time
-	p := testProfile(400, 3*time.Second)
-	p.Journey.Lookup = profiles.LookupPerConsumer
-	res, _, _ := runAgainst(t, p, cfg, func(s *lpsim.Server) {
-		for _, e := range []lpsim.Endpoint{lpsim.EndpointCSDS, lpsim.EndpointConsumerJWS, lpsim.EndpointSend, lpsim.EndpointClose} {
-			s.SetLatency(e, lpsim.LogNormal(100*time.Millisecond, 160*time.Millisecond))
-		}
-		s.SetLatency(lpsim.EndpointCreate, lpsim.LogNormal(median, median*16/10))
-	})
-	return res.Overall
+func compareRun(seed int64, median time.Duration) func() (*report.Metrics, error) {
+	return func() (*report.Metrics, error) {
+		cfg := quietSim(10 * time.Second)
+		cfg.Seed = seed
+		cfg.Capacity = nil // latency, not queueing: 400/s × 200 ms is 80 CONVERSATIONs at a time
+		p := testProfile(400, 3*time.Second)
+		p.Journey.Lookup = profiles.LookupPerConsumer
+		return simMetrics(p, cfg, func(s *lpsim.Server) {
+			for _, e := range []lpsim.Endpoint{lpsim.EndpointCSDS, lpsim.EndpointConsumerJWS, lpsim.EndpointSend, lpsim.EndpointClose} {
+				s.SetLatency(e, lpsim.LogNormal(100*time.Millisecond, 160*time.Millisecond))
+			}
+			s.SetLatency(lpsim.EndpointCreate, lpsim.LogNormal(median, median*16/10))
+		})
+	}
 }
 
-// atOnce runs a and b at the same time, each in a parallel subtest, so that what the machine's
-// load does to one run it does to the other: run one after the other, a busy CI machine once
-// slowed every step of one run by 20–25 ms, and compare rightly called that run worse.
-func atOnce(t *testing.T, a, b func(*testing.T) *report.Metrics) (ra, rb *report.Metrics) {
+// simMetrics runs p against a simulator made from cfg, shaped by setup, and returns the run's
+// overall metrics. Unlike runAgainst it needs no *testing.T, so that two can run in goroutines.
+func simMetrics(p profiles.Profile, cfg lpsim.Config, setup func(*lpsim.Server)) (*report.Metrics, error) {
+	sim, err := lpsim.NewServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer sim.Close()
+	setup(sim)
+	res, err := Run(context.Background(), context.Background(), p, Options{Sim: sim})
+	if err != nil {
+		return nil, err
+	}
+	return res.Overall, nil
+}
+
+// atOnce runs a and b at the same time, each in a goroutine of its own, so that what the
+// machine's load does to one run it does to the other: run one after the other, a busy CI
+// machine once slowed every step of one run by 20–25 ms, and compare rightly called that run
+// worse.
+func atOnce(t *testing.T, a, b func() (*report.Metrics, error)) (ra, rb *report.Metrics) {
 	t.Helper()
-	t.Run("pair", func(t *testing.T) {
-		t.Run("a", func(t *testing.T) { t.Parallel(); ra = a(t) })
-		t.Run("b", func(t *testing.T) { t.Parallel(); rb = b(t) })
-	})
-	if ra == nil || rb == nil {
-		t.FailNow()
+	var errA, errB error
+	var wg sync.WaitGroup
+	wg.Go(func() { ra, errA = a() })
+	wg.Go(func() { rb, errB = b() })
+	wg.Wait()
+	if err := errors.Join(errA, errB); err != nil {
+		t.Fatal(err)
 	}
 	return ra, rb
 }
 
 // comparePair runs compareRun with seeds and CONVERSATION medians a and b, at once (atOnce).
 func comparePair(t *testing.T, seedA, seedB int64, a, b time.Duration) (ra, rb *report.Metrics) {
-	return atOnce(t, func(t *testing.T) *report.Metrics { return compareRun(t, seedA, a) },
-		func(t *testing.T) *report.Metrics { return compareRun(t, seedB, b) })
+	return atOnce(t, compareRun(seedA, a), compareRun(seedB, b))
 }
 
 // TestCompareSimRuns: compare finds a 20 % slower CONVERSATION (a median of 240 ms against 200)
@@ -561,26 +578,24 @@ func TestCompareSimRunsBySecond(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("2 timed pairs of 12-s runs: run without -race and -short")
 	}
-	run := func(t *testing.T, seed int64, median time.Duration) *report.Metrics {
-		cfg := quietSim(10 * time.Second)
-		cfg.Seed = seed
-		p := testProfile(100, 12*time.Second)
-		res, _, _ := runAgainst(t, p, cfg, func(s *lpsim.Server) {
-			// Every step's median is 50 ms, so that the apparatus's own share of a step (the
-			// client, the in-process simulator's timers: a fraction of a millisecond) is small
-			// beside it.
-			for _, e := range []lpsim.Endpoint{lpsim.EndpointCSDS, lpsim.EndpointConsumerJWS, lpsim.EndpointSend, lpsim.EndpointClose} {
-				s.SetLatency(e, lpsim.LogNormal(50*time.Millisecond, 80*time.Millisecond))
-			}
-			s.SetLatency(lpsim.EndpointCreate, lpsim.LogNormal(median, median*16/10))
-		})
-		return res.Overall
+	run := func(seed int64, median time.Duration) func() (*report.Metrics, error) {
+		return func() (*report.Metrics, error) {
+			cfg := quietSim(10 * time.Second)
+			cfg.Seed = seed
+			p := testProfile(100, 12*time.Second)
+			return simMetrics(p, cfg, func(s *lpsim.Server) {
+				// Every step's median is 50 ms, so that the apparatus's own share of a step (the
+				// client, the in-process simulator's timers: a fraction of a millisecond) is
+				// small beside it.
+				for _, e := range []lpsim.Endpoint{lpsim.EndpointCSDS, lpsim.EndpointConsumerJWS, lpsim.EndpointSend, lpsim.EndpointClose} {
+					s.SetLatency(e, lpsim.LogNormal(50*time.Millisecond, 80*time.Millisecond))
+				}
+				s.SetLatency(lpsim.EndpointCreate, lpsim.LogNormal(median, median*16/10))
+			})
+		}
 	}
-	runWith := func(seed int64, median time.Duration) func(*testing.T) *report.Metrics {
-		return func(t *testing.T) *report.Metrics { return run(t, seed, median) }
-	}
-	a, b := atOnce(t, runWith(21, 50*time.Millisecond), runWith(22, 50*time.Millisecond))
-	base, slow := atOnce(t, runWith(24, 50*time.Millisecond), runWith(23, 65*time.Millisecond))
+	a, b := atOnce(t, run(21, 50*time.Millisecond), run(22, 50*time.Millisecond))
+	base, slow := atOnce(t, run(24, 50*time.Millisecond), run(23, 65*time.Millisecond))
 	for _, c := range compare.Runs(a, b, compare.Options{Seed: 3}) {
 		// served and window.not_in have no per-second counts (single journeys); cached steps and lag
 		// are never judged.
@@ -597,7 +612,7 @@ func TestCompareSimRunsBySecond(t *testing.T) {
 		// from one run to the next, which no resampling within a run can see — the history's
 		// run-to-run band is the tool for that. Seen in CI: consumerjws p50 10.85 → 10.59 ms
 		// (−2.4 %), and here 51.7 → 49.9 ms (−3.5 %), each flagged. A flag beyond 5 % is no
-		// such shift. (The intervals' calibration is report's TestCompareBlocksCalibration.)
+		// such shift. (The intervals' calibration is compare's TestCompareBlocksCalibration.)
 		if rel := math.Abs(c.New-c.Base) / c.Base; rel > 0.05 {
 			t.Errorf("A/A %s: %s by %.1f%% (%v → %v, interval [%v, %v])", c.Metric, c.Direction, 100*rel,
 				time.Duration(c.Base), time.Duration(c.New), time.Duration(c.Low), time.Duration(c.High))
