@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/compare/comparetest"
 	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )

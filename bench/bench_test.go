@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lpbench/lpbench/engine"
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/lp"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/profiles"

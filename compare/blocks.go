@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/report"
 )
 

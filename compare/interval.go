@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lpbench/lpbench/hdr"
 )
 
 // The intervals Compare puts around a difference of two runs: a bootstrap from the histograms for

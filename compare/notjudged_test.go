@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/compare/comparetest"
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/sample"
 )
 

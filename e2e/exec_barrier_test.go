@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/report"
 )
 

@@ -16,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/exitcode"
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/lp/lpsim"
 	"github.com/lpbench/lpbench/relay"
 	"github.com/lpbench/lpbench/report"

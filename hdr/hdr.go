@@ -1,8 +1,8 @@
 // Package hdr owns lpbench's one histogram geometry (nanoseconds from 1 µs to 10 minutes at 3
 // significant digits) and everything done with such a histogram: make, record (clamped into
-// range), encode and decode HdrHistogram's compressed form (refusing another geometry or damaged
-// input before allocating), merge without loss, read a second's non-empty buckets (Bars), and
-// its statistics. It knows nothing of journeys, results or files.
+// range), encode and decode HdrHistogram's compressed form (refusing another geometry or
+// damaged input before allocating), merge without loss, read a second's non-empty buckets
+// (DecodeBars) and its statistics. It knows nothing of journeys, results or files.
 package hdr
 
 import (

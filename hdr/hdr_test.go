@@ -17,7 +17,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-func TestNewHistogramGeometry(t *testing.T) {
+func TestNewGeometry(t *testing.T) {
 	t.Parallel()
 	h := New()
 	if got, want := h.LowestTrackableValue(), int64(time.Microsecond); got != want {
@@ -190,10 +190,10 @@ func reencodeWithGeometry(t *testing.T, h *hdrhistogram.Histogram, g geometry) s
 	return base64.StdEncoding.EncodeToString(out)
 }
 
-// TestDecodeHistogramGeometry: Decode reads back lpbench's histograms and refuses any
+// TestDecodeGeometry: Decode reads back lpbench's histograms and refuses any
 // other geometry, from the header alone — a header claiming an enormous range must be refused
 // before hdrhistogram allocates for it.
-func TestDecodeHistogramGeometry(t *testing.T) {
+func TestDecodeGeometry(t *testing.T) {
 	t.Parallel()
 	h := New()
 	Record(h, 42*time.Millisecond)
@@ -224,10 +224,10 @@ func TestDecodeHistogramGeometry(t *testing.T) {
 	}
 }
 
-// TestDecodeHistogramRefusesBeforeAllocating: a header claiming the widest geometry is refused
+// TestDecodeRefusesBeforeAllocating: a header claiming the widest geometry is refused
 // from the header alone; decoding it first would allocate its counts (some 50 MB). Not parallel:
 // it reads the process's allocation total.
-func TestDecodeHistogramRefusesBeforeAllocating(t *testing.T) {
+func TestDecodeRefusesBeforeAllocating(t *testing.T) {
 	s := reencodeWithGeometry(t, New(), geometry{1, math.MaxInt64, 5})
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -241,9 +241,9 @@ func TestDecodeHistogramRefusesBeforeAllocating(t *testing.T) {
 	}
 }
 
-// TestDecodeHistogramRefusesRatio: a histogram whose conversion ratio is not 1 (lpbench counts
+// TestDecodeRefusesRatio: a histogram whose conversion ratio is not 1 (lpbench counts
 // nanoseconds, and its encoder writes 1) is refused by both decoders, naming the ratio.
-func TestDecodeHistogramRefusesRatio(t *testing.T) {
+func TestDecodeRefusesRatio(t *testing.T) {
 	t.Parallel()
 	snap := New().Export()
 	snap.IntegerToDoubleConversionRatio = 0.5
@@ -261,8 +261,8 @@ func TestDecodeHistogramRefusesRatio(t *testing.T) {
 	}
 }
 
-// TestDecodeHistogramUndecodable: input that is not an encoded histogram is an error, not a panic.
-func TestDecodeHistogramUndecodable(t *testing.T) {
+// TestDecodeUndecodable: input that is not an encoded histogram is an error, not a panic.
+func TestDecodeUndecodable(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{
 		"",                     // nothing
@@ -276,9 +276,9 @@ func TestDecodeHistogramUndecodable(t *testing.T) {
 	}
 }
 
-// TestMergeHistogramGeometry: histograms of one geometry merge exactly; another geometry is
+// TestMergeGeometry: histograms of one geometry merge exactly; another geometry is
 // refused before anything is added.
-func TestMergeHistogramGeometry(t *testing.T) {
+func TestMergeGeometry(t *testing.T) {
 	t.Parallel()
 	into, from := New(), New()
 	Record(into, time.Millisecond)
@@ -299,11 +299,11 @@ func TestMergeHistogramGeometry(t *testing.T) {
 	}
 }
 
-// TestEncodeHistogramAsLibrary: the pooled encoder writes, byte for byte, what the library's
+// TestEncodeAsLibrary: the pooled encoder writes, byte for byte, what the library's
 // EncodeV2 writes: empty histograms, one value, the range's ends, every bucket's borders, runs
 // of one empty bucket, large counts, random log-normal seconds; and another geometry goes to the
 // library.
-func TestEncodeHistogramAsLibrary(t *testing.T) {
+func TestEncodeAsLibrary(t *testing.T) {
 	t.Parallel()
 	cases := map[string]func(h *hdrhistogram.Histogram){
 		"empty":     func(*hdrhistogram.Histogram) {},

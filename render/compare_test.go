@@ -8,10 +8,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/compare"
 	"github.com/lpbench/lpbench/compare/comparetest"
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/sample"
 )
 

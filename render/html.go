@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )

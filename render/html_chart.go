@@ -5,10 +5,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )

@@ -6,10 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/report/reporttest"
 	"github.com/lpbench/lpbench/sample"

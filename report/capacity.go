@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/sample"
 )
 

@@ -3,9 +3,9 @@ package report
 import (
 	"fmt"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lpbench/lpbench/hdr"
 )
 
 // Check is one measurement check: a judgement of the run's own measurement — was the generator

@@ -6,9 +6,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lpbench/lpbench/hdr"
 )
 
 // The interval log (.hlog) is HdrHistogram's standard log: one line per second and histogram,

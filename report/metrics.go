@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/sample"
 )
 

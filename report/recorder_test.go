@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/sample"
 )
 

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lpbench/lpbench/hdr"
 )
 
 // RelayHop is the distribution of the webhook relay's hop for one target: for each relayed

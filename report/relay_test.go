@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/render"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"

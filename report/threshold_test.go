@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/sample"
 )
 

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/lpbench/lpbench/loadgen"
 	"github.com/lpbench/lpbench/profiles"
 	"github.com/lpbench/lpbench/report"

@@ -8,10 +8,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/lpbench/lpbench/hdr"
-
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/lpbench/lpbench/hdr"
 	"github.com/lpbench/lpbench/report"
 	"github.com/lpbench/lpbench/sample"
 )
