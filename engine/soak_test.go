@@ -49,11 +49,13 @@ const (
 	soakHeapSlack = 8 << 20
 	// soakSlopeMax bounds the growth of the live heap per journey after the warm-up, fitted over
 	// the samples after it (Theil–Sen), less the per-second series' share (seriesBytes), which
-	// grows with time, not journeys: about 3.4 KiB a second, 34 bytes per journey at 100/s on a
-	// quiet machine, but several times that on a busy one, whose latencies spread over more of
-	// the compressed histograms' buckets (a run beside two busy loops grew 303 bytes per journey
-	// in all). A record kept per journey (a sample.Record is ≈ 300 bytes; a map entry keyed by a
-	// conversation id ≈ 100–250) shows at twice this bound or more.
+	// grows with time, not journeys: about 3.4 KiB a second, 34 bytes per journey at 100/s
+	// (measured with webhooks off); 56 computed for a run beside two busy loops, whose latencies
+	// spread over more of the compressed histograms' buckets. A record kept per journey (a
+	// sample.Record is ≈ 300 bytes; a map entry keyed by a conversation id ≈ 100–250) shows at
+	// twice this bound or more. (One run beside two busy loops grew 303 bytes per journey in
+	// all, a rise that fell back before the run's end; a rerun that way gave 24, and the cause
+	// is not known.)
 	soakSlopeMax = 128.0
 
 	// Goroutines per journey in flight: the journey's own, the reader and writer of its
