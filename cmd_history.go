@@ -86,7 +86,7 @@ func (o *historyOptions) check() history.CheckOptions {
 
 // cmdHistory reads a history file: list, show, trend or check.
 func cmdHistory(args []string, stdout, stderr io.Writer) error {
-	subs := map[string]func(*history.DB, []*history.Run, *historyOptions, []string, io.Writer) error{
+	subs := map[string]func(*history.DB, []*history.Run, *historyOptions, string, io.Writer) error{
 		"list": historyList, "show": historyShow, "trend": historyTrend, "check": historyCheck,
 	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
@@ -122,14 +122,20 @@ func cmdHistory(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return subs[sub](db, runs, &o, pos[1:], stdout)
+	takes, ref := 0, "" // show takes RUN after the file; the others nothing
+	if sub == "show" {
+		takes = 1
+	}
+	if extra := pos[1:]; len(extra) > takes {
+		return usageError("history %s: unexpected argument %q", sub, extra[takes])
+	} else if len(extra) == 1 {
+		ref = extra[0]
+	}
+	return subs[sub](db, runs, &o, ref, stdout)
 }
 
 // historyList prints one line per run.
-func historyList(_ *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
-	if len(extra) > 0 {
-		return usageError("history list: unexpected argument %q", extra[0])
-	}
+func historyList(_ *history.DB, runs []*history.Run, o *historyOptions, _ string, stdout io.Writer) error {
 	if o.last > 0 && len(runs) > o.last {
 		runs = runs[len(runs)-o.last:]
 	}
@@ -137,14 +143,7 @@ func historyList(_ *history.DB, runs []*history.Run, o *historyOptions, extra []
 }
 
 // historyShow prints one run and its metrics; -result writes its result file.
-func historyShow(db *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
-	if len(extra) > 1 {
-		return usageError("history show: unexpected argument %q", extra[1])
-	}
-	ref := ""
-	if len(extra) == 1 {
-		ref = extra[0]
-	}
+func historyShow(db *history.DB, runs []*history.Run, o *historyOptions, ref string, stdout io.Writer) error {
 	r, err := history.Find(runs, ref)
 	if err != nil {
 		return usageError("history show: %v", err)
@@ -163,10 +162,7 @@ func historyShow(db *history.DB, runs []*history.Run, o *historyOptions, extra [
 }
 
 // historyTrend writes the trend of the runs comparable with the newest one that matches.
-func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
-	if len(extra) > 0 {
-		return usageError("history trend: unexpected argument %q", extra[0])
-	}
+func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, _ string, stdout io.Writer) error {
 	write := render.TrendText
 	switch o.format {
 	case "text":
@@ -186,10 +182,7 @@ func historyTrend(_ *history.DB, runs []*history.Run, o *historyOptions, extra [
 // historyCheck judges a run against its baseline (history.DB.CheckRun); with
 // $GITHUB_STEP_SUMMARY set, the verdict is appended to that file as markdown (whatever the exit
 // code), so that the job's page shows the gate.
-func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, extra []string, stdout io.Writer) error {
-	if len(extra) > 0 {
-		return usageError("history check: unexpected argument %q", extra[0])
-	}
+func historyCheck(db *history.DB, _ []*history.Run, o *historyOptions, _ string, stdout io.Writer) error {
 	v, err := db.CheckRun(context.Background(), o.filter(), o.run, o.check())
 	if history.IsChoice(err) {
 		return usageError("history check: %v", err)

@@ -80,6 +80,9 @@ func TestHistoryCommands(t *testing.T) {
 		{[]string{"trend", file, "--baseline", "1"}, exitcode.Usage, []string{"-baseline 1: at least 3"}},
 		{[]string{"check", file, "--min-effect", "x"}, exitcode.Usage, nil},
 		{[]string{"frob", file}, exitcode.Usage, nil},
+		{[]string{"list", file, "x", "y"}, exitcode.Usage, []string{`history list: unexpected argument "x"`}},
+		{[]string{"show", file, "#2", "y"}, exitcode.Usage, []string{`history show: unexpected argument "y"`}},
+		{[]string{"check", file, "x"}, exitcode.Usage, []string{`history check: unexpected argument "x"`}},
 		{[]string{"check", filepath.Join(t.TempDir(), "missing.db")}, exitcode.Usage, nil},
 	} {
 		code, stdout, stderr := runCLI(append([]string{"history"}, c.args...)...)
